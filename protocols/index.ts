@@ -2,3 +2,5 @@
 export * from './types.ts';
 export { decodeMetricBatch, encodeMetricBatch, wire } from './codec.ts';
 export type { DecodedBatch } from './codec.ts';
+export { VigilError, HTTP_STATUS } from './errors.ts';
+export type { ErrorCode } from './errors.ts';

@@ -1,0 +1,66 @@
+// What the HTTP/WebSocket gateway needs from a Vigil node. The node (cluster/node.ts)
+// implements it; the gateway never reaches past this face.
+import type { Registry } from 'prom-client';
+import type {
+  Alert, AnomalyEvent, Incident, IncidentStatus, LiveEvent, Page, SeriesInput, TimeRange, Topology,
+} from '../protocols/index.ts';
+
+export interface EventQuery extends TimeRange {
+  service?: string;
+  metric?: string;
+  limit?: number;   // default 100, max 1000
+  cursor?: string;  // opaque, from Page.next
+}
+
+export interface IncidentQuery extends TimeRange {
+  status?: IncidentStatus;
+  service?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface SeriesQuery extends TimeRange {
+  service: string;
+  metric: string;
+  limit?: number;
+}
+
+export interface IngestResult {
+  /** samples accepted (now durable in the node's log / store) */
+  accepted: number;
+}
+
+/** One node of the supervision tree, as `vigil ctl tree` shows it. */
+export interface TreeNode {
+  path: string;
+  kind: string;
+  status: 'running' | 'restarting' | 'stopped' | 'failed';
+  restarts: number;
+  mailbox: number;
+  children: TreeNode[];
+}
+
+export interface Engine {
+  /** The clock the node runs on (the gateway checks timestamps against it). */
+  now(): number;
+  ingest(tenant: string, series: SeriesInput[]): Promise<IngestResult>;
+  series(tenant: string, q: SeriesQuery): Promise<Array<[number, number]>>;
+  anomalies(tenant: string, q: EventQuery): Promise<Page<AnomalyEvent>>;
+  alerts(tenant: string, q: EventQuery): Promise<Page<Alert>>;
+  incidents(tenant: string, q: IncidentQuery): Promise<Page<Incident>>;
+  /** undefined when the incident does not exist in this tenant */
+  incident(tenant: string, id: string): Promise<Incident | undefined>;
+  /** Changes an incident's status; undefined when it does not exist in this tenant. */
+  setIncidentStatus(tenant: string, id: string, status: 'acknowledged' | 'resolved'): Promise<Incident | undefined>;
+  putTopology(tenant: string, topology: Topology): Promise<void>;
+  getTopology(tenant: string): Promise<Topology>;
+  /** Live events of one tenant; returns the unsubscribe function. */
+  subscribe(tenant: string, listener: (event: LiveEvent) => void): () => void;
+  /** Supervision tree snapshot (admin). */
+  tree(): TreeNode;
+  /** Restarts the actor at `path` (admin); throws a VigilError with code NOT_FOUND when absent. */
+  restart(path: string): Promise<void>;
+  ready(): boolean;
+  /** prom-client registry with the node's metrics. */
+  readonly metrics: Registry;
+}

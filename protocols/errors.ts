@@ -1,0 +1,45 @@
+// Typed errors with a code a client can act on. Every layer throws these; the gateway
+// maps `code` to an HTTP status and the CLI prints `message` and exits 2.
+
+export type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'QUOTA_EXCEEDED'
+  | 'TIMEOUT'
+  | 'UNAVAILABLE'
+  | 'CONFIG_INVALID'
+  | 'INTERNAL';
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  QUOTA_EXCEEDED: 429,
+  TIMEOUT: 504,
+  UNAVAILABLE: 503,
+  CONFIG_INVALID: 400,
+  INTERNAL: 500,
+};
+
+export class VigilError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'VigilError';
+    this.code = code;
+  }
+
+  static is(err: unknown, code?: ErrorCode): err is VigilError {
+    return err instanceof VigilError && (code === undefined || err.code === code);
+  }
+}
