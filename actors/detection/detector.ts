@@ -1,0 +1,30 @@
+// The face every detection tier implements. Kernels are pure: no I/O, no actors, no
+// clock of their own (time comes with each sample). One sample in, one score out.
+import type { Tier } from '../../protocols/types.ts';
+
+export type Sensitivity = {
+  /** bound in (robust) deviations beyond which a sample is anomalous; default per tier */
+  deviations?: number;
+  /** which side counts: 'up', 'down' or 'both' (default) */
+  direction?: 'up' | 'down' | 'both';
+  /** score threshold for the decision (calibrated scores: one threshold serves all series) */
+  threshold?: number;
+};
+
+export interface Detector {
+  readonly tier: Tier;
+  /** Feeds one sample (causal: only the past is used) and returns its anomaly score in [0, 1]. */
+  update(timestamp: number, value: number): number;
+  /** After update(): was that sample an anomaly under the sensitivity and direction? */
+  readonly anomalous: boolean;
+  /** After update(): the model's expectation for that sample (for the event's `expected`). */
+  readonly expected: number;
+  /** Compact, JSON-serialisable state; restoreDetector(snapshot()) continues with identical scores. */
+  snapshot(): DetectorSnapshot;
+}
+
+export interface DetectorSnapshot {
+  tier: Tier;
+  version: number;
+  [field: string]: unknown;
+}
