@@ -1,0 +1,67 @@
+// A node's configuration: the shape, its defaults and the env/flag names.
+// Loading (YAML file → schema check → VIGIL_* environment → flags) lives in config-load.ts.
+import type { Tier } from '../protocols/types.ts';
+
+export interface TenantConfig {
+  id: string;
+  /** API keys as sha256 hex hashes (`vigil key hash <key>` prints one); plain keys are never stored */
+  keyHashes: string[];
+  /** default detection tier for this tenant's metrics (default 'basic') */
+  tier?: Tier;
+  /** per-metric tier overrides: metric name → tier */
+  metricTiers?: Record<string, Tier>;
+}
+
+export interface VigilConfig {
+  node: {
+    id: string;              // default: 'node-1'
+    dataDir: string;         // default: '.vigil-data'
+  };
+  http: {
+    host: string;            // default '127.0.0.1'
+    port: number;            // default 7400; 0 picks a free port
+    bodyLimitBytes: number;  // default 5 MB
+  };
+  auth: {
+    adminKeyHash?: string;   // sha256 hex of the admin key
+  };
+  tenants: TenantConfig[];
+  ingest: {
+    maxFutureSkewMs: number; // samples further ahead than this are refused (default 10 min)
+    maxPastAgeMs: number;    // samples older than this are refused (default 7 days)
+  };
+  detection: {
+    tier: Tier;              // default tier when the tenant sets none (default 'basic')
+    threshold: number;       // calibrated score threshold for an anomaly (default 0.9)
+    minAlertScore: number;   // anomalies at or above this score raise an alert (default 0.9)
+  };
+  correlation: {
+    windowMs: number;        // anomalies of one tenant closer than this join one incident (default 5 min)
+    autoResolveMs: number;   // an incident with no new alert for this long resolves itself (default 30 min)
+  };
+  actors: {
+    serviceIdleMs: number;   // a ServiceActor idle this long is passivated (default 10 min)
+    restartIntensity: number; // restarts within restartPeriodMs before escalation (default 3)
+    restartPeriodMs: number;  // default 5000
+  };
+  log: {
+    level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'; // default 'info'
+  };
+}
+
+export const DEFAULT_PORT = 7400;
+export const DEFAULT_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
+
+export function defaultConfig(): VigilConfig {
+  return {
+    node: { id: 'node-1', dataDir: '.vigil-data' },
+    http: { host: '127.0.0.1', port: DEFAULT_PORT, bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES },
+    auth: {},
+    tenants: [],
+    ingest: { maxFutureSkewMs: 10 * 60_000, maxPastAgeMs: 7 * 24 * 3600_000 },
+    detection: { tier: 'basic', threshold: 0.9, minAlertScore: 0.9 },
+    correlation: { windowMs: 5 * 60_000, autoResolveMs: 30 * 60_000 },
+    actors: { serviceIdleMs: 10 * 60_000, restartIntensity: 3, restartPeriodMs: 5000 },
+    log: { level: 'info' },
+  };
+}
