@@ -1,0 +1,88 @@
+// In-memory SeriesStore: a bounded ring of samples per series (the newest `retain` kept).
+// The embedded default for a single node; chdb replaces it with the storage issue.
+import type { Labels, SeriesKey, TimeRange } from '../../protocols/index.ts';
+import type { SeriesStore } from '../types.ts';
+import { MAX_PAGE_LIMIT } from '../types.ts';
+
+export const DEFAULT_SAMPLES_PER_SERIES = 8_640; // one day at 10 s resolution
+
+class Ring {
+  readonly ts: Float64Array;
+  readonly vs: Float64Array;
+  head = 0;   // next write position
+  count = 0;
+
+  constructor(capacity: number) {
+    this.ts = new Float64Array(capacity);
+    this.vs = new Float64Array(capacity);
+  }
+
+  push(t: number, v: number): void {
+    this.ts[this.head] = t;
+    this.vs[this.head] = v;
+    this.head = (this.head + 1) % this.ts.length;
+    if (this.count < this.ts.length) this.count++;
+  }
+
+  *samples(): Generator<[number, number]> {
+    const cap = this.ts.length;
+    const start = (this.head - this.count + cap) % cap;
+    for (let i = 0; i < this.count; i++) {
+      const j = (start + i) % cap;
+      yield [this.ts[j]!, this.vs[j]!];
+    }
+  }
+}
+
+export function seriesId(key: SeriesKey): string {
+  return `${key.service}\u0000${key.metric}\u0000${labelsText(key.labels)}`;
+}
+
+export function labelsText(labels: Labels): string {
+  const names = Object.keys(labels);
+  if (names.length === 0) return '';
+  names.sort();
+  return names.map((n) => `${n}=${labels[n]}`).join(',');
+}
+
+export class MemorySeriesStore implements SeriesStore {
+  // tenant → "service\0metric" → series id → ring
+  private readonly tenants = new Map<string, Map<string, Map<string, Ring>>>();
+  private total = 0;
+
+  constructor(private readonly retain = DEFAULT_SAMPLES_PER_SERIES) {}
+
+  append(tenant: string, key: SeriesKey, timestamps: ArrayLike<number>, values: ArrayLike<number>): void {
+    let byMetric = this.tenants.get(tenant);
+    if (!byMetric) this.tenants.set(tenant, (byMetric = new Map()));
+    const metricKey = `${key.service}\u0000${key.metric}`;
+    let series = byMetric.get(metricKey);
+    if (!series) byMetric.set(metricKey, (series = new Map()));
+    const id = labelsText(key.labels);
+    let ring = series.get(id);
+    if (!ring) series.set(id, (ring = new Ring(this.retain)));
+    for (let i = 0; i < timestamps.length; i++) {
+      if (ring.count < ring.ts.length) this.total++;
+      ring.push(timestamps[i]!, values[i]!);
+    }
+  }
+
+  query(tenant: string, service: string, metric: string, range: TimeRange & { limit?: number }): Array<[number, number]> {
+    const series = this.tenants.get(tenant)?.get(`${service}\u0000${metric}`);
+    if (!series) return [];
+    const from = range.from ?? -Infinity;
+    const to = range.to ?? Infinity;
+    const out: Array<[number, number]> = [];
+    for (const ring of series.values()) {
+      for (const s of ring.samples()) if (s[0] >= from && s[0] <= to) out.push(s);
+    }
+    out.sort((a, b) => a[0] - b[0]);
+    const limit = Math.min(range.limit ?? MAX_PAGE_LIMIT * 10, MAX_PAGE_LIMIT * 10);
+    // The newest `limit` samples: a reader asking for a bounded slice wants the recent end.
+    return out.length > limit ? out.slice(out.length - limit) : out;
+  }
+
+  size(): number {
+    return this.total;
+  }
+}
