@@ -4,3 +4,4 @@ export { decodeMetricBatch, encodeMetricBatch, wire } from './codec.ts';
 export type { DecodedBatch } from './codec.ts';
 export { VigilError, HTTP_STATUS } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
+export { fnv1a, stableId } from './ids.ts';
