@@ -1,0 +1,5 @@
+// actors/service/: the ServiceActor and its pure detection state.
+export { serviceBehavior } from './service-actor.ts';
+export type { ServiceMsg, ServiceDeps } from './service-actor.ts';
+export { ServiceDetection, seriesIdOf } from './service-state.ts';
+export type { DetectorFactory, SeriesSnapshot, SeriesState } from './service-state.ts';

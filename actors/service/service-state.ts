@@ -1,0 +1,83 @@
+// The pure part of a ServiceActor: per-series detectors over a batch of samples.
+// Returns the anomalies found; writes nothing itself.
+import { stableId } from '../../protocols/index.ts';
+import type { AnomalyEvent, Labels, SeriesInput, Tier } from '../../protocols/index.ts';
+import type { Detector, DetectorSnapshot } from '../detection/index.ts';
+
+export interface DetectorFactory {
+  create(tier: Tier): Detector;
+  restore(snapshot: DetectorSnapshot): Detector;
+}
+
+export interface SeriesState {
+  service: string;
+  metric: string;
+  labels: Labels;
+  detector: Detector;
+}
+
+export interface SeriesSnapshot {
+  service: string;
+  metric: string;
+  labels: Labels;
+  detector: DetectorSnapshot;
+}
+
+export function seriesIdOf(metric: string, labels: Labels): string {
+  const names = Object.keys(labels);
+  if (names.length === 0) return metric;
+  names.sort();
+  return `${metric}{${names.map((n) => `${n}=${labels[n]}`).join(',')}}`;
+}
+
+export class ServiceDetection {
+  readonly series = new Map<string, SeriesState>();
+
+  constructor(
+    readonly tenant: string,
+    readonly service: string,
+    private readonly tierOf: (metric: string) => Tier,
+    private readonly factory: DetectorFactory,
+    snapshots: SeriesSnapshot[] = [],
+  ) {
+    for (const s of snapshots) {
+      this.series.set(seriesIdOf(s.metric, s.labels), { ...s, detector: factory.restore(s.detector) });
+    }
+  }
+
+  /** Runs every sample of `input` through its series' detector, in order. */
+  detect(input: SeriesInput, out: AnomalyEvent[]): void {
+    const labels = input.labels ?? {};
+    const id = seriesIdOf(input.metric, labels);
+    let st = this.series.get(id);
+    if (!st) {
+      st = { service: this.service, metric: input.metric, labels, detector: this.factory.create(this.tierOf(input.metric)) };
+      this.series.set(id, st);
+    }
+    const det = st.detector;
+    for (const [ts, value] of input.samples) {
+      const score = det.update(ts, value);
+      if (det.anomalous) {
+        out.push({
+          id: stableId('an', `${this.tenant}:${this.service}:${id}:${ts}`),
+          tenant: this.tenant,
+          service: this.service,
+          metric: input.metric,
+          labels,
+          timestamp: ts,
+          value,
+          expected: det.expected,
+          score,
+          tier: det.tier,
+          direction: value >= det.expected ? 'up' : 'down',
+        });
+      }
+    }
+  }
+
+  snapshot(): SeriesSnapshot[] {
+    return [...this.series.values()].map((s) => ({
+      service: s.service, metric: s.metric, labels: s.labels, detector: s.detector.snapshot(),
+    }));
+  }
+}

@@ -1,0 +1,89 @@
+// TenantActor: one per tenant. It splits incoming batches by service, spawning a
+// ServiceActor on a service's first sample, and hosts the tenant's correlator.
+// Children: `_correlator` (service names cannot start with `_`) and one per service.
+import type { ActorContext, ActorRef, Behavior } from '../runtime/index.ts';
+import type { Incident, SeriesInput, Tier } from '../../protocols/index.ts';
+import type { EventStore, SeriesStore } from '../../storage/index.ts';
+import type { EventSink } from '../sink.ts';
+import { correlatorBehavior, type CorrelatorMsg, type CorrelationSettings } from '../correlation/index.ts';
+import { serviceBehavior, type DetectorFactory, type SeriesSnapshot, type ServiceMsg } from '../service/index.ts';
+
+export const CORRELATOR = '_correlator';
+
+export type TenantMsg =
+  | { type: 'ingest'; series: SeriesInput[] }
+  | { type: 'set-status'; id: string; status: 'acknowledged' | 'resolved'; reply: (incident: Incident | undefined) => void }
+  | { type: 'tick'; now: number };
+
+export interface TenantSettings {
+  id: string;
+  tier: Tier;
+  metricTiers: Record<string, Tier>;
+}
+
+export interface TenantDeps {
+  settings: TenantSettings;
+  correlation: CorrelationSettings;
+  detectors: DetectorFactory;
+  series: SeriesStore;
+  events: EventStore;
+  sink: EventSink;
+  serviceIdleMs: number;
+}
+
+export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
+  const { settings } = deps;
+  const tierOf = (metric: string): Tier => settings.metricTiers[metric] ?? settings.tier;
+  // Lives as long as this TenantActor's spawn, across its restarts: passivated services'
+  // detector state waits here until the service speaks again.
+  const stash = new Map<string, SeriesSnapshot[]>();
+
+  const correlator = (ctx: ActorContext<TenantMsg>): ActorRef<CorrelatorMsg> =>
+    ctx.child<CorrelatorMsg>(CORRELATOR)
+    ?? ctx.spawn(CORRELATOR, correlatorBehavior({ tenant: settings.id, settings: deps.correlation, events: deps.events, sink: deps.sink }));
+
+  const service = (ctx: ActorContext<TenantMsg>, name: string): ActorRef<ServiceMsg> => {
+    const live = ctx.child<ServiceMsg>(name);
+    if (live) return live;
+    const corr = correlator(ctx);
+    return ctx.spawn(name, serviceBehavior({
+      tenant: settings.id,
+      service: name,
+      tierOf,
+      detectors: deps.detectors,
+      store: deps.series,
+      sink: deps.sink,
+      onAnomalies: (events) => corr.tell({ type: 'anomalies', events }),
+      idleAfterMs: deps.serviceIdleMs,
+      stash,
+    }));
+  };
+
+  return {
+    kind: 'tenant',
+    supervision: { strategy: 'one_for_one' },
+    init(ctx) {
+      correlator(ctx);
+      return null;
+    },
+    receive(state, msg, ctx) {
+      switch (msg.type) {
+        case 'ingest': {
+          const byService = new Map<string, SeriesInput[]>();
+          for (const s of msg.series) {
+            const list = byService.get(s.service);
+            if (list) list.push(s);
+            else byService.set(s.service, [s]);
+          }
+          for (const [name, series] of byService) service(ctx, name).tell({ type: 'samples', series });
+          break;
+        }
+        case 'set-status':
+        case 'tick':
+          correlator(ctx).tell(msg);
+          break;
+      }
+      return state;
+    },
+  };
+}

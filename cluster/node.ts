@@ -1,0 +1,144 @@
+// A Vigil node: the actor tree, the stores, the bus and the HTTP/WebSocket gateway,
+// wired together. `startNode` is what `vigil start` and the tests run.
+import pino, { type Logger } from 'pino';
+import { createActorSystem, SystemClock, SeededRng, type Clock, type Rng } from '../actors/runtime/index.ts';
+import { tenantsBehavior, type TenantSettings, type TenantsMsg } from '../actors/tenant/index.ts';
+import type { DetectorFactory } from '../actors/service/index.ts';
+import { createDetector, restoreDetector } from '../actors/detection/index.ts';
+import { DEFAULT_CRITICAL_SCORE } from '../actors/correlation/index.ts';
+import type { EventSink } from '../actors/sink.ts';
+import { startGateway } from '../api/index.ts';
+import { MemoryEventStore, MemorySeriesStore, MemoryTopologyStore } from '../storage/index.ts';
+import type { Engine } from '../api/engine.ts';
+import type { VigilConfig } from './config.ts';
+import { InProcessBus } from './bus/in-process.ts';
+import { LiveHub } from './live.ts';
+import { createNodeMetrics } from './node-metrics.ts';
+import { NodeEngine, type IngestMessage } from './node-engine.ts';
+
+/** How often correlators check for incidents to auto-resolve. */
+export const CORRELATION_TICK_MS = 10_000;
+export const DEFAULT_SEED = 1;
+
+export interface NodeOptions {
+  clock?: Clock;
+  rng?: Rng;
+  logger?: Logger;
+  /** Detector construction (tests inject faulty detectors; the default is the tier registry). */
+  detectors?: DetectorFactory;
+  /** Called when the root supervisor gives up; the default stops the node and exits the process. */
+  onFatal?: (err: Error) => void;
+}
+
+export interface NodeHandle {
+  engine: Engine;
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_DETECTORS: DetectorFactory = {
+  create: (tier) => createDetector(tier),
+  restore: (snapshot) => restoreDetector(snapshot),
+};
+
+export async function startNode(config: VigilConfig, options: NodeOptions = {}): Promise<NodeHandle> {
+  const log = options.logger ?? pino({ level: config.log.level });
+  const clock = options.clock ?? new SystemClock();
+  const rng = options.rng ?? new SeededRng(DEFAULT_SEED);
+  let stopping: Promise<void> | undefined;
+  let ready = false;
+
+  const system = createActorSystem({
+    name: config.node.id,
+    clock,
+    rng,
+    log,
+    supervision: { strategy: 'one_for_one', intensity: config.actors.restartIntensity, periodMs: config.actors.restartPeriodMs },
+    onRootFailure: (err) => {
+      log.fatal({ err }, 'root supervisor gave up: stopping the node');
+      if (options.onFatal) options.onFatal(err);
+      else void stop().finally(() => process.exit(1));
+    },
+  });
+  system.onEvent((ev) => {
+    if (ev.type === 'crashed') log.warn({ actor: ev.path, err: ev.error }, 'actor crashed');
+    else if (ev.type === 'escalated') log.error({ actor: ev.path }, 'restart intensity exceeded: escalating');
+    else if (ev.type === 'restarted') log.info({ actor: ev.path, delayMs: ev.delayMs }, 'actor restarted');
+  });
+
+  const series = new MemorySeriesStore();
+  const events = new MemoryEventStore();
+  const topology = new MemoryTopologyStore();
+  const live = new LiveHub();
+  const metrics = createNodeMetrics(() => system.stats());
+
+  const sink: EventSink = {
+    anomaly(ev) {
+      if (!events.putAnomaly(ev)) return;
+      metrics.anomalies.inc({ tenant: ev.tenant, tier: ev.tier });
+      live.publish(ev.tenant, { type: 'anomaly', data: ev });
+    },
+    alert(a) {
+      if (!events.putAlert(a)) return;
+      metrics.alerts.inc({ tenant: a.tenant, severity: a.severity });
+      live.publish(a.tenant, { type: 'alert', data: a });
+    },
+    incident(inc) {
+      if (!events.incident(inc.tenant, inc.id)) metrics.incidents.inc({ tenant: inc.tenant });
+      events.putIncident(inc);
+      live.publish(inc.tenant, { type: 'incident', data: inc });
+    },
+    samples(tenant, count) {
+      metrics.samples.inc({ tenant }, count);
+    },
+  };
+
+  const tenantSettings = new Map<string, TenantSettings>(config.tenants.map((t) => [t.id, {
+    id: t.id, tier: t.tier ?? config.detection.tier, metricTiers: t.metricTiers ?? {},
+  }]));
+  const tenants = system.spawn<TenantsMsg>('tenants', tenantsBehavior({
+    tenantSettings: (id) => tenantSettings.get(id),
+    supervision: { strategy: 'one_for_one', intensity: config.actors.restartIntensity, periodMs: config.actors.restartPeriodMs },
+    correlation: {
+      windowMs: config.correlation.windowMs,
+      autoResolveMs: config.correlation.autoResolveMs,
+      minAlertScore: config.detection.minAlertScore,
+      criticalScore: DEFAULT_CRITICAL_SCORE,
+    },
+    detectors: options.detectors ?? DEFAULT_DETECTORS,
+    series,
+    events,
+    sink,
+    serviceIdleMs: config.actors.serviceIdleMs,
+  }));
+
+  // The shard host: every shard is local on a single node.
+  const bus = new InProcessBus<IngestMessage>();
+  bus.subscribe('metrics.>', (m) => tenants.tell({ type: 'to-tenant', tenant: m.tenant, msg: { type: 'ingest', series: m.series } }));
+
+  let tick = clock.setTimeout(function again() {
+    tenants.tell({ type: 'broadcast', msg: { type: 'tick', now: clock.now() } });
+    tick = clock.setTimeout(again, CORRELATION_TICK_MS);
+  }, CORRELATION_TICK_MS);
+
+  const engine = new NodeEngine({
+    system, clock, tenants, bus, series, events, topology, live, metrics: metrics.registry, isReady: () => ready,
+  });
+  const gateway = await startGateway(engine, config, log);
+  ready = true;
+  log.info({ url: gateway.url, node: config.node.id }, 'vigil node ready');
+
+  function stop(): Promise<void> {
+    stopping ??= (async () => {
+      ready = false;
+      clock.clearTimeout(tick);
+      await gateway.close();
+      await bus.close();
+      await system.stop();
+    })();
+    return stopping;
+  }
+
+  return { engine, url: gateway.url, port: gateway.port, stop };
+}
