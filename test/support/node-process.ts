@@ -1,0 +1,76 @@
+// Starts a Vigil node as a real child process and stops (or kills) it by pid.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { defaultConfig, type VigilConfig } from '../../cluster/index.ts';
+
+const FIXTURE = fileURLToPath(new URL('./node-fixture.ts', import.meta.url));
+
+export const sha256 = (key: string): string => createHash('sha256').update(key).digest('hex');
+
+export interface TestNode {
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  /** stderr so far (the node's warn/error logs) */
+  stderr(): string;
+  stop(): Promise<void>;
+  kill(): void;
+}
+
+/** A config with the given tenants → API keys, and an admin key. */
+export function testConfig(keys: Record<string, string>, adminKey: string, patch: (c: VigilConfig) => void = () => {}): VigilConfig {
+  const c = defaultConfig();
+  c.http.port = 0;
+  c.auth.adminKeyHash = sha256(adminKey);
+  c.tenants = Object.entries(keys).map(([id, key]) => ({ id, keyHashes: [sha256(key)] }));
+  c.log.level = 'warn';
+  patch(c);
+  return c;
+}
+
+export async function startNodeProcess(config: VigilConfig, env: Record<string, string> = {}): Promise<TestNode> {
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, JSON.stringify(config)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const lines = createInterface({ input: child.stdout! });
+  const first = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`node did not start in 30 s: ${err}`)), 30_000);
+    lines.once('line', (l) => { clearTimeout(timer); resolve(l); });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`node exited with ${code}: ${err}`)); });
+  });
+  const info = JSON.parse(first) as { url: string; pid: number };
+  return {
+    url: info.url,
+    pid: info.pid,
+    child,
+    stderr: () => err,
+    kill: () => { child.kill('SIGKILL'); },
+    stop: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+    }),
+  };
+}
+
+/** Polls `probe` until it returns a value (not undefined) or the time runs out. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+}
