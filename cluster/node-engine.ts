@@ -12,6 +12,11 @@ import type { LiveHub } from './live.ts';
 import { metricsSubject, shardOf } from './shard.ts';
 
 export const DEFAULT_STATUS_TIMEOUT_MS = 5_000;
+/**
+ * Samples accepted but not yet taken in by their ServiceActor. Past this, ingest answers
+ * 503 (retry later) instead of letting mailboxes grow until the node runs out of memory.
+ */
+export const DEFAULT_MAX_BACKLOG_SAMPLES = 2_000_000;
 
 export interface IngestMessage {
   tenant: string;
@@ -29,10 +34,25 @@ export interface NodeEngineParts {
   live: LiveHub;
   metrics: Registry;
   isReady: () => boolean;
+  maxBacklogSamples?: number;
 }
 
 export class NodeEngine implements Engine {
-  constructor(private readonly p: NodeEngineParts) {}
+  private backlog = 0;
+  private readonly maxBacklog: number;
+
+  constructor(private readonly p: NodeEngineParts) {
+    this.maxBacklog = p.maxBacklogSamples ?? DEFAULT_MAX_BACKLOG_SAMPLES;
+  }
+
+  /** ServiceActors report samples taken in; the backlog shrinks by as many. */
+  taken(count: number): void {
+    this.backlog = Math.max(0, this.backlog - count);
+  }
+
+  backlogSamples(): number {
+    return this.backlog;
+  }
 
   get metrics(): Registry {
     return this.p.metrics;
@@ -45,6 +65,10 @@ export class NodeEngine implements Engine {
   async ingest(tenant: string, series: SeriesInput[]): Promise<IngestResult> {
     let accepted = 0;
     for (const s of series) accepted += s.samples.length;
+    if (this.backlog + accepted > this.maxBacklog && this.backlog > 0) {
+      throw new VigilError('UNAVAILABLE', `node is overloaded (${this.backlog} samples waiting); retry later`);
+    }
+    this.backlog += accepted;
     await this.p.bus.publish(metricsSubject(shardOf(tenant)), { tenant, series });
     return { accepted };
   }

@@ -11,7 +11,7 @@ export interface NodeMetrics {
   incidents: Counter<'tenant'>;
 }
 
-export function createNodeMetrics(stats: () => RuntimeStats): NodeMetrics {
+export function createNodeMetrics(stats: () => RuntimeStats, backlog: () => number): NodeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'vigil_process_' });
   const samples = new Counter({ name: 'vigil_samples_ingested_total', help: 'Samples taken in by ServiceActors', labelNames: ['tenant'], registers: [registry] });
@@ -20,6 +20,7 @@ export function createNodeMetrics(stats: () => RuntimeStats): NodeMetrics {
   const incidents = new Counter({ name: 'vigil_incidents_opened_total', help: 'Incidents opened', labelNames: ['tenant'], registers: [registry] });
   new Gauge({ name: 'vigil_actors_alive', help: 'Actors alive on this node', registers: [registry], collect() { this.set(stats().actorsAlive); } });
   new Gauge({ name: 'vigil_mailbox_depth', help: 'Messages waiting in all mailboxes', registers: [registry], collect() { this.set(stats().mailboxDepth); } });
+  new Gauge({ name: 'vigil_ingest_backlog_samples', help: 'Samples accepted and not yet taken in by a ServiceActor', registers: [registry], collect() { this.set(backlog()); } });
   let restarts = 0;
   let escalations = 0;
   new Counter({

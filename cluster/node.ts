@@ -67,11 +67,13 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     else if (ev.type === 'restarted') log.info({ actor: ev.path, delayMs: ev.delayMs }, 'actor restarted');
   });
 
+  // eslint-disable-next-line prefer-const -- assigned once the actor tree it serves exists
+  let engine: NodeEngine;
   const series = new MemorySeriesStore();
   const events = new MemoryEventStore();
   const topology = new MemoryTopologyStore();
   const live = new LiveHub();
-  const metrics = createNodeMetrics(() => system.stats());
+  const metrics = createNodeMetrics(() => system.stats(), () => engine?.backlogSamples() ?? 0);
 
   const sink: EventSink = {
     anomaly(ev) {
@@ -91,6 +93,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     },
     samples(tenant, count) {
       metrics.samples.inc({ tenant }, count);
+      engine.taken(count);
     },
   };
 
@@ -122,7 +125,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     tick = clock.setTimeout(again, CORRELATION_TICK_MS);
   }, CORRELATION_TICK_MS);
 
-  const engine = new NodeEngine({
+  engine = new NodeEngine({
     system, clock, tenants, bus, series, events, topology, live, metrics: metrics.registry, isReady: () => ready,
   });
   const gateway = await startGateway(engine, config, log);
