@@ -106,3 +106,58 @@ export interface RuntimeStats {
   mailboxDepth: number; // sum over live actors
   escalationsTotal: number;
 }
+
+// ---- Added by the runtime: the system, its options and lifecycle events ----
+
+/** Counters beyond RuntimeStats (stats() returns these too). */
+export interface RuntimeCounters extends RuntimeStats {
+  crashesTotal: number;
+  passivationsTotal: number;
+  /** messages told to a stopped actor, or left in a mailbox when its actor stopped */
+  deadLettersTotal: number;
+}
+
+/** What happened to an actor, for the node to log and count. */
+export type RuntimeEvent =
+  | { type: 'started'; path: string; kind: string }
+  | { type: 'crashed'; path: string; kind: string; error: Error }
+  /** `reason`: its own crash, a sibling's under one_for_all/rest_for_one, or an operator's request */
+  | { type: 'restarted'; path: string; kind: string; delayMs: number; restarts: number; reason: RestartReason }
+  /** `path` is the supervisor whose restart intensity was exceeded ('/root' at the top) */
+  | { type: 'escalated'; path: string; error: Error }
+  | { type: 'stopped'; path: string; kind: string }
+  | { type: 'passivated'; path: string; kind: string };
+
+export type RestartReason = 'crash' | 'sibling' | 'operator';
+
+export interface ActorSystemOptions {
+  /** node id, used in logs */
+  name?: string;
+  clock?: Clock;
+  rng?: Rng;
+  log?: Logger;
+  /** how the root supervises top-level actors (default one_for_one, 3 in 5 s) */
+  supervision?: SupervisionOptions;
+  /** the root gave up (intensity exceeded at the top): the node should stop. Default: stop the system. */
+  onRootFailure?: (err: Error) => void;
+}
+
+export interface ActorSystem {
+  readonly name: string;
+  readonly clock: Clock;
+  readonly rng: Rng;
+  /** A top-level actor, `/root/<name>`, supervised by the root. */
+  spawn<M>(name: string, behavior: Behavior<M, unknown>): ActorRef<M>;
+  /** A live actor by path. */
+  find<M>(path: string): ActorRef<M> | undefined;
+  tree(): ActorInfo;
+  /** Operator restart: fresh state for the actor and its subtree, now; counts in its restarts. NOT_FOUND for an unknown path. */
+  restart(path: string): Promise<void>;
+  stats(): RuntimeCounters;
+  /** Lifecycle events; returns an unsubscribe function. */
+  onEvent(listener: (event: RuntimeEvent) => void): () => void;
+  /** Resolves once no message is queued in, or being handled by, a running actor (timers aside). */
+  settled(): Promise<void>;
+  /** Stops every actor, children before parents, running onStop hooks. */
+  stop(): Promise<void>;
+}
