@@ -1,0 +1,281 @@
+// Loading a node's configuration: defaults → YAML file (checked against the schema) →
+// VIGIL_* environment → command-line flags; the later wins. Every mistake becomes one
+// VigilError('CONFIG_INVALID') whose message names the key, the rule and the value, so
+// `vigil start` can print it as one line. API keys never sit in a file in the clear:
+// the file holds sha256 hashes; plain keys come only from the environment.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { VigilError } from '../protocols/errors.ts';
+import { TIERS } from '../protocols/types.ts';
+import { defaultConfig, type VigilConfig } from './config.ts';
+
+/** Flags `vigil start` accepts that override the configuration. */
+export interface ConfigFlags {
+  port?: string | number;
+  host?: string;
+  data?: string;
+  logLevel?: string;
+  nodeId?: string;
+}
+
+export interface LoadOptions {
+  /** YAML file path (flag --config; else VIGIL_CONFIG; else none) */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  flags?: ConfigFlags;
+  /** starting point instead of defaultConfig() (the demo passes its embedded defaults) */
+  base?: VigilConfig;
+}
+
+/** The tenant VIGIL_DEMO_API_KEY creates. */
+export const DEMO_TENANT = 'demo';
+
+/** sha256 hex of an API key: what the config and the gateway compare. */
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export function loadConfig(options: LoadOptions = {}): VigilConfig {
+  const env = options.env ?? process.env;
+  const config = structuredClone(options.base ?? defaultConfig());
+  const file = options.file ?? nonEmpty(env.VIGIL_CONFIG);
+  if (file !== undefined) applyFile(config, readYaml(file), file);
+  applyEnv(config, env);
+  applyFlags(config, options.flags ?? {});
+  return config;
+}
+
+/** Parses and checks YAML text; `source` names it in messages. Exported for tests and `vigil config check`. */
+export function parseConfigYaml(text: string, source: string, base: VigilConfig = defaultConfig()): VigilConfig {
+  const config = structuredClone(base);
+  applyFile(config, parseYaml(text, source), source);
+  return config;
+}
+
+function readYaml(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw invalid(`cannot read ${file} (${code})`);
+  }
+  return parseYaml(text, file);
+}
+
+function parseYaml(text: string, source: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const where = e.linePos?.[0] ? ` at line ${e.linePos[0].line}` : '';
+    throw invalid(`${source} is not valid YAML${where}: ${e.message.split('\n')[0]}`);
+  }
+  return doc.toJS() ?? {};
+}
+
+function applyFile(config: VigilConfig, raw: unknown, source: string): void {
+  const where = ` in ${source}`;
+  if (!isObject(raw)) throw invalid(`the top level must be a mapping of sections (got ${describe(raw)})${where}`);
+  const target = config as unknown as Record<string, unknown>;
+  for (const [section, value] of Object.entries(raw)) {
+    if (section === 'tenants') {
+      config.tenants = checkTenants(value, where);
+      continue;
+    }
+    const schema = CONFIG_SCHEMA[section];
+    if (!schema) throw invalid(`unknown section "${section}" (known: ${[...Object.keys(CONFIG_SCHEMA), 'tenants'].join(', ')})${where}`);
+    if (value === null) continue; // an empty section keeps its defaults
+    if (!isObject(value)) throw invalid(`${section} must be a mapping (got ${describe(value)})${where}`);
+    const into = target[section] as Record<string, unknown>;
+    applySection(into, value, schema, section, where);
+  }
+}
+
+function applySection(into: Record<string, unknown>, value: Record<string, unknown>, schema: Schema, section: string, where: string): void {
+  for (const [key, v] of Object.entries(value)) {
+    const rule = schema[key];
+    if (!rule) throw invalid(`unknown key ${section}.${key} (known: ${Object.keys(schema).join(', ')})${where}`);
+    into[key] = check(`${section}.${key}`, rule, v, where);
+  }
+}
+
+function checkTenants(value: unknown, where: string): VigilConfig['tenants'] {
+  if (value === null) return [];
+  if (!Array.isArray(value)) throw invalid(`tenants must be a list (got ${describe(value)})${where}`);
+  const seen = new Set<string>();
+  return value.map((t, i) => {
+    const at = `tenants[${i}]`;
+    if (!isObject(t)) throw invalid(`${at} must be a mapping with id and keyHashes (got ${describe(t)})${where}`);
+    for (const k of Object.keys(t)) {
+      if (!['id', 'keyHashes', 'tier', 'metricTiers'].includes(k)) {
+        throw invalid(`unknown key ${at}.${k} (known: id, keyHashes, tier, metricTiers)${where}`);
+      }
+    }
+    const id = check(`${at}.id`, { kind: 'id' }, t.id, where) as string;
+    if (seen.has(id)) throw invalid(`${at}.id "${id}" appears twice${where}`);
+    seen.add(id);
+    const hashes = t.keyHashes ?? [];
+    if (!Array.isArray(hashes)) throw invalid(`${at}.keyHashes must be a list of sha256 hex hashes (got ${describe(hashes)})${where}`);
+    const keyHashes = hashes.map((h, j) => check(`${at}.keyHashes[${j}]`, { kind: 'sha256' }, h, where) as string);
+    const tenant: VigilConfig['tenants'][number] = { id, keyHashes };
+    if (t.tier !== undefined) tenant.tier = check(`${at}.tier`, { kind: 'enum', values: TIERS }, t.tier, where) as typeof tenant.tier;
+    if (t.metricTiers !== undefined) {
+      if (!isObject(t.metricTiers)) throw invalid(`${at}.metricTiers must map metric names to tiers (got ${describe(t.metricTiers)})${where}`);
+      const tiers: Record<string, NonNullable<typeof tenant.tier>> = {};
+      for (const [metric, tier] of Object.entries(t.metricTiers)) {
+        tiers[metric] = check(`${at}.metricTiers.${metric}`, { kind: 'enum', values: TIERS }, tier, where) as NonNullable<typeof tenant.tier>;
+      }
+      tenant.metricTiers = tiers;
+    }
+    return tenant;
+  });
+}
+
+/** Environment variables and the keys they set. */
+const ENV_KEYS: ReadonlyArray<[string, string, string]> = [
+  ['VIGIL_NODE_ID', 'node', 'id'],
+  ['VIGIL_DATA', 'node', 'dataDir'],
+  ['VIGIL_HOST', 'http', 'host'],
+  ['VIGIL_PORT', 'http', 'port'],
+  ['VIGIL_LOG_LEVEL', 'log', 'level'],
+  ['VIGIL_TIER', 'detection', 'tier'],
+];
+
+function applyEnv(config: VigilConfig, env: NodeJS.ProcessEnv): void {
+  for (const [name, section, key] of ENV_KEYS) {
+    const v = nonEmpty(env[name]);
+    if (v !== undefined) set(config, section, key, v, name);
+  }
+  const demoKey = nonEmpty(env.VIGIL_DEMO_API_KEY);
+  if (demoKey !== undefined) addTenantKey(config, DEMO_TENANT, demoKey);
+  const adminKey = nonEmpty(env.VIGIL_ADMIN_API_KEY);
+  if (adminKey !== undefined) config.auth.adminKeyHash = hashKey(adminKey);
+}
+
+/** Adds a plain key (hashed) to a tenant, creating the tenant when absent. */
+export function addTenantKey(config: VigilConfig, tenant: string, key: string): void {
+  const hash = hashKey(key);
+  const t = config.tenants.find((x) => x.id === tenant);
+  if (!t) config.tenants.push({ id: tenant, keyHashes: [hash] });
+  else if (!t.keyHashes.includes(hash)) t.keyHashes.push(hash);
+}
+
+function applyFlags(config: VigilConfig, flags: ConfigFlags): void {
+  if (flags.port !== undefined) set(config, 'http', 'port', String(flags.port), '--port');
+  if (flags.host !== undefined) set(config, 'http', 'host', flags.host, '--host');
+  if (flags.data !== undefined) set(config, 'node', 'dataDir', flags.data, '--data');
+  if (flags.logLevel !== undefined) set(config, 'log', 'level', flags.logLevel, '--log-level');
+  if (flags.nodeId !== undefined) set(config, 'node', 'id', flags.nodeId, '--node-id');
+}
+
+/** Sets one key from a string (env or flag); the message names the variable or flag. */
+function set(config: VigilConfig, section: string, key: string, text: string, origin: string): void {
+  const rule = CONFIG_SCHEMA[section]![key]!;
+  const into = (config as unknown as Record<string, Record<string, unknown>>)[section]!;
+  into[key] = check(origin, rule, fromText(rule, text), '');
+}
+
+/** Strings from env/flags become numbers where the rule wants one ("abc" stays a string and fails). */
+function fromText(rule: Rule, text: string): unknown {
+  if ((rule.kind === 'int' || rule.kind === 'number') && /^-?\d+(\.\d+)?$/.test(text.trim())) return Number(text);
+  return text;
+}
+
+function check(name: string, rule: Rule, value: unknown, where: string): unknown {
+  const r = checkValue(rule, value);
+  if (r.ok) return r.value;
+  throw invalid(`${name} must be ${r.expected} (got ${describe(value)})${where}`);
+}
+
+function invalid(message: string): VigilError {
+  return new VigilError('CONFIG_INVALID', `config error: ${message}`);
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return JSON.stringify(v);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v;
+}
+
+// ---- The schema: every key of VigilConfig (except tenants, checked above) and its rule ----
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+type Rule =
+  | { kind: 'int'; min: number; max: number }
+  | { kind: 'number'; min: number; max: number }
+  | { kind: 'duration'; min: number }
+  | { kind: 'string' }
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'sha256' }
+  | { kind: 'id' };
+type Schema = Record<string, Rule>;
+
+const MAX_MS = 365 * 24 * 3600_000;
+
+const CONFIG_SCHEMA: Record<string, Schema> = {
+  node: { id: { kind: 'id' }, dataDir: { kind: 'string' } },
+  http: {
+    host: { kind: 'string' },
+    port: { kind: 'int', min: 0, max: 65535 },
+    bodyLimitBytes: { kind: 'int', min: 1024, max: 1024 * 1024 * 1024 },
+  },
+  auth: { adminKeyHash: { kind: 'sha256' } },
+  ingest: { maxFutureSkewMs: { kind: 'duration', min: 0 }, maxPastAgeMs: { kind: 'duration', min: 1000 } },
+  detection: {
+    tier: { kind: 'enum', values: TIERS },
+    threshold: { kind: 'number', min: 0, max: 1 },
+    minAlertScore: { kind: 'number', min: 0, max: 1 },
+  },
+  correlation: { windowMs: { kind: 'duration', min: 1 }, autoResolveMs: { kind: 'duration', min: 1 } },
+  actors: {
+    serviceIdleMs: { kind: 'duration', min: 1000 },
+    restartIntensity: { kind: 'int', min: 0, max: 1000 },
+    restartPeriodMs: { kind: 'duration', min: 1 },
+  },
+  log: { level: { kind: 'enum', values: LOG_LEVELS } },
+};
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
+
+type Checked = { ok: true; value: unknown } | { ok: false; expected: string };
+
+function checkValue(rule: Rule, v: unknown): Checked {
+  const ok = (value: unknown): Checked => ({ ok: true, value });
+  const no = (expected: string): Checked => ({ ok: false, expected });
+  switch (rule.kind) {
+    case 'int':
+      return Number.isInteger(v) && (v as number) >= rule.min && (v as number) <= rule.max
+        ? ok(v) : no(`an integer ${rule.min}..${rule.max}`);
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v) && v >= rule.min && v <= rule.max
+        ? ok(v) : no(`a number ${rule.min}..${rule.max}`);
+    case 'duration': {
+      // milliseconds, or a string with a unit: "250ms", "30s", "5m", "1h", "7d"
+      const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(v.trim()) : null;
+      const ms = typeof v === 'number' ? v : m ? Math.round(Number(m[1]) * UNIT_MS[m[2]!]!) : NaN;
+      return Number.isInteger(ms) && ms >= rule.min && ms <= MAX_MS
+        ? ok(ms) : no(`a duration of at least ${rule.min} ms (milliseconds, or e.g. "30s", "5m", "1h")`);
+    }
+    case 'string':
+      return typeof v === 'string' && v.trim() !== '' ? ok(v) : no('a non-empty string');
+    case 'enum':
+      return typeof v === 'string' && rule.values.includes(v) ? ok(v) : no(`one of ${rule.values.join(', ')}`);
+    case 'sha256':
+      return typeof v === 'string' && /^[0-9a-f]{64}$/.test(v)
+        ? ok(v) : no('a sha256 hex hash (64 lowercase hex digits; `vigil key hash <key>` prints one)');
+    case 'id':
+      return typeof v === 'string' && /^[a-z0-9][a-z0-9_-]{0,62}$/.test(v)
+        ? ok(v) : no('an id of lowercase letters, digits, "-" or "_" (1..63, starting with a letter or digit)');
+  }
+}

@@ -1,0 +1,120 @@
+// Configuration loading: defaults < YAML file < VIGIL_* environment < flags, and every
+// invalid value refused with one message naming the key, the rule and the file.
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultConfig } from '../cluster/config.ts';
+import { hashKey, loadConfig, parseConfigYaml } from '../cluster/config-load.ts';
+import { VigilError } from '../protocols/errors.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-config-'));
+function yamlFile(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function refused(run: () => unknown): string {
+  try {
+    run();
+  } catch (err) {
+    assert.ok(VigilError.is(err, 'CONFIG_INVALID'), `a CONFIG_INVALID VigilError, got ${String(err)}`);
+    assert.ok(!err.message.includes('\n'), 'one line');
+    return err.message;
+  }
+  assert.fail('the configuration was accepted');
+}
+
+describe('config: loading and precedence', () => {
+  it('gives the defaults with no file, environment or flags', () => {
+    assert.deepEqual(loadConfig({ env: {} }), defaultConfig());
+  });
+
+  it('reads the example file shipped in config/', () => {
+    const c = loadConfig({ file: 'config/vigil.example.yaml', env: {} });
+    assert.equal(c.http.port, 7400);
+    assert.equal(c.tenants[0]!.id, 'acme');
+    assert.deepEqual(c.tenants[0]!.keyHashes, [hashKey('acme-example-key')]);
+    assert.equal(c.tenants[0]!.metricTiers!.latency_ms, 'agile');
+    assert.equal(c.actors.restartPeriodMs, 5000);
+    assert.equal(c.ingest.maxPastAgeMs, 7 * 24 * 3600_000);
+  });
+
+  it('lets the environment override the file, and flags override both', () => {
+    const file = yamlFile('p.yaml', 'http:\n  port: 8100\n  host: 0.0.0.0\nlog:\n  level: debug\n');
+    const fileOnly = loadConfig({ file, env: {} });
+    assert.equal(fileOnly.http.port, 8100);
+    assert.equal(fileOnly.http.host, '0.0.0.0');
+    const withEnv = loadConfig({ file, env: { VIGIL_PORT: '8200', VIGIL_LOG_LEVEL: 'warn' } });
+    assert.equal(withEnv.http.port, 8200);
+    assert.equal(withEnv.log.level, 'warn');
+    assert.equal(withEnv.http.host, '0.0.0.0', 'keys the environment leaves alone keep the file value');
+    const withFlags = loadConfig({ file, env: { VIGIL_PORT: '8200', VIGIL_DATA: '/tmp/env' }, flags: { port: '8300', data: '/tmp/flag' } });
+    assert.equal(withFlags.http.port, 8300);
+    assert.equal(withFlags.node.dataDir, '/tmp/flag');
+    assert.equal(withFlags.log.level, 'debug');
+  });
+
+  it('finds the file through VIGIL_CONFIG when no --config is given', () => {
+    const file = yamlFile('env.yaml', 'node:\n  id: node-7\n');
+    assert.equal(loadConfig({ env: { VIGIL_CONFIG: file } }).node.id, 'node-7');
+  });
+
+  it('turns VIGIL_DEMO_API_KEY into the demo tenant and VIGIL_ADMIN_API_KEY into the admin hash', () => {
+    const c = loadConfig({ env: { VIGIL_DEMO_API_KEY: 'demo-secret', VIGIL_ADMIN_API_KEY: 'admin-secret' } });
+    assert.deepEqual(c.tenants, [{ id: 'demo', keyHashes: [hashKey('demo-secret')] }]);
+    assert.equal(c.auth.adminKeyHash, hashKey('admin-secret'));
+    assert.equal(hashKey('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('adds the demo key to a demo tenant the file already has', () => {
+    const file = yamlFile('demo.yaml', `tenants:\n  - id: demo\n    keyHashes: [${hashKey('old')}]\n`);
+    const c = loadConfig({ file, env: { VIGIL_DEMO_API_KEY: 'new' } });
+    assert.equal(c.tenants.length, 1);
+    assert.deepEqual(c.tenants[0]!.keyHashes, [hashKey('old'), hashKey('new')]);
+  });
+
+  it('accepts durations with units', () => {
+    const c = parseConfigYaml('correlation:\n  windowMs: 90s\n  autoResolveMs: 1h\n', 'x.yaml');
+    assert.equal(c.correlation.windowMs, 90_000);
+    assert.equal(c.correlation.autoResolveMs, 3600_000);
+  });
+});
+
+describe('config: invalid input is refused with a clear message', () => {
+  it('names the key, the rule, the value and the file', () => {
+    const file = yamlFile('vigil.yaml', 'http:\n  port: abc\n');
+    assert.equal(refused(() => loadConfig({ file, env: {} })), `config error: http.port must be an integer 0..65535 (got "abc") in ${file}`);
+  });
+
+  it('refuses out-of-range numbers, bad enums and unknown keys', () => {
+    assert.match(refused(() => parseConfigYaml('http:\n  port: 70000\n', 'a.yaml')), /http\.port must be an integer 0\.\.65535 \(got 70000\) in a\.yaml/);
+    assert.match(refused(() => parseConfigYaml('log:\n  level: loud\n', 'a.yaml')), /log\.level must be one of trace, debug, info/);
+    assert.match(refused(() => parseConfigYaml('detection:\n  threshold: 2\n', 'a.yaml')), /detection\.threshold must be a number 0\.\.1 \(got 2\)/);
+    assert.match(refused(() => parseConfigYaml('http:\n  prot: 1\n', 'a.yaml')), /unknown key http\.prot \(known: host, port, bodyLimitBytes\)/);
+    assert.match(refused(() => parseConfigYaml('htp:\n  port: 1\n', 'a.yaml')), /unknown section "htp"/);
+    assert.match(refused(() => parseConfigYaml('correlation:\n  windowMs: soon\n', 'a.yaml')), /correlation\.windowMs must be a duration/);
+  });
+
+  it('refuses plain keys where hashes belong, and bad tenants', () => {
+    assert.match(refused(() => parseConfigYaml('auth:\n  adminKeyHash: my-password\n', 'a.yaml')), /auth\.adminKeyHash must be a sha256 hex hash/);
+    assert.match(refused(() => parseConfigYaml('tenants:\n  - id: Acme Corp\n', 'a.yaml')), /tenants\[0\]\.id must be an id/);
+    assert.match(refused(() => parseConfigYaml('tenants:\n  - id: a\n    keyHashes: [nope]\n', 'a.yaml')), /tenants\[0\]\.keyHashes\[0\] must be a sha256/);
+    assert.match(refused(() => parseConfigYaml('tenants:\n  - id: a\n  - id: a\n', 'a.yaml')), /tenants\[1\]\.id "a" appears twice/);
+    assert.match(refused(() => parseConfigYaml('tenants:\n  - id: a\n    tier: turbo\n', 'a.yaml')), /tenants\[0\]\.tier must be one of basic, agile, robust/);
+    assert.match(refused(() => parseConfigYaml('tenants: 3\n', 'a.yaml')), /tenants must be a list/);
+  });
+
+  it('refuses YAML that does not parse, a missing file, and bad environment and flag values', () => {
+    assert.match(refused(() => parseConfigYaml('http: [1,\n', 'broken.yaml')), /broken\.yaml is not valid YAML/);
+    assert.match(refused(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} })), /cannot read .*missing\.yaml \(ENOENT\)/);
+    assert.equal(refused(() => loadConfig({ env: { VIGIL_PORT: 'abc' } })), 'config error: VIGIL_PORT must be an integer 0..65535 (got "abc")');
+    assert.equal(refused(() => loadConfig({ env: {}, flags: { port: '-1' } })), 'config error: --port must be an integer 0..65535 (got -1)');
+    assert.match(refused(() => loadConfig({ env: { VIGIL_LOG_LEVEL: 'chatty' } })), /VIGIL_LOG_LEVEL must be one of/);
+  });
+
+  it('keeps an empty section at its defaults', () => {
+    assert.deepEqual(parseConfigYaml('http:\n', 'a.yaml'), defaultConfig());
+  });
+});
