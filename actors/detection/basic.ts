@@ -1,0 +1,61 @@
+// Basic tier: robust rolling level/spread (no seasonality) scored by the shared surprise
+// chain. The cheapest tier: a handful of numbers per series, no allocation per sample.
+import type { Tier } from '../../protocols/types.ts';
+import type { Detector, DetectorSnapshot, Sensitivity } from './detector.ts';
+import { RobustLevel, type RobustLevelParams } from './robust-level.ts';
+import { resolveSensitivity, sided, type ResolvedSensitivity } from './sensitivity.ts';
+import { Surprise, SURPRISE_PARAMS, type SurpriseParams } from './surprise.ts';
+
+export interface BasicParams {
+  level: RobustLevelParams;
+  surprise: SurpriseParams;
+}
+
+export const BASIC_PARAMS: BasicParams = {
+  level: { levelAlpha: 0.05, spreadAlpha: 0.02, clip: 4 },
+  surprise: SURPRISE_PARAMS,
+};
+
+const VERSION = 1;
+
+export class BasicDetector implements Detector {
+  readonly tier: Tier = 'basic';
+  anomalous = false;
+  expected = 0;
+  private readonly level: RobustLevel;
+  private readonly surprise: Surprise;
+
+  constructor(
+    readonly sensitivity: ResolvedSensitivity,
+    readonly params: BasicParams = BASIC_PARAMS,
+  ) {
+    this.level = new RobustLevel(params.level);
+    this.surprise = new Surprise(params.surprise);
+  }
+
+  update(_timestamp: number, value: number): number {
+    const level = this.level;
+    this.expected = level.count > 0 ? level.level : value;
+    if (!Number.isFinite(value)) {
+      this.anomalous = false;
+      return 0;
+    }
+    const d = sided(level.deviation(value), this.sensitivity.direction);
+    const score = this.surprise.score(d, value);
+    level.learn(value);
+    this.anomalous = score >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
+    return score;
+  }
+
+  snapshot(): DetectorSnapshot {
+    return { tier: 'basic', version: VERSION, sensitivity: this.sensitivity, level: this.level.state(), surprise: this.surprise.state() };
+  }
+
+  static restore(s: DetectorSnapshot): BasicDetector {
+    if (s.version !== VERSION) throw new RangeError(`basic snapshot version ${String(s.version)} is not ${VERSION}`);
+    const d = new BasicDetector(resolveSensitivity(s.sensitivity as Sensitivity));
+    d.level.restore(s.level as number[]);
+    d.surprise.restore(s.surprise as number[]);
+    return d;
+  }
+}

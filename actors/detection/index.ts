@@ -1,0 +1,38 @@
+// Detection tiers: pure streaming kernels (no I/O, no actors). One sample in, one
+// calibrated score in [0, 1] out; every tier's state snapshots and restores exactly.
+// See README.md for the algorithms, the calibration and the handling of odd input.
+import type { Tier } from '../../protocols/types.ts';
+import { AgileDetector } from './agile.ts';
+import { BasicDetector } from './basic.ts';
+import type { Detector, DetectorSnapshot, Sensitivity } from './detector.ts';
+import { createRobustDetector, restoreRobustDetector } from './robust/index.ts';
+import { resolveSensitivity } from './sensitivity.ts';
+
+export type { Detector, DetectorSnapshot, Sensitivity } from './detector.ts';
+export { DEFAULT_DEVIATIONS, DEFAULT_THRESHOLD } from './sensitivity.ts';
+
+export function createDetector(tier: Tier, sensitivity?: Sensitivity): Detector {
+  switch (tier) {
+    case 'basic':
+      return new BasicDetector(resolveSensitivity(sensitivity));
+    case 'agile':
+      return new AgileDetector(resolveSensitivity(sensitivity));
+    case 'robust':
+      return createRobustDetector(sensitivity);
+    default:
+      throw new RangeError(`unknown detection tier: ${String(tier)}`);
+  }
+}
+
+export function restoreDetector(snapshot: DetectorSnapshot): Detector {
+  switch (snapshot.tier) {
+    case 'basic':
+      return BasicDetector.restore(snapshot);
+    case 'agile':
+      return AgileDetector.restore(snapshot);
+    case 'robust':
+      return restoreRobustDetector(snapshot);
+    default:
+      throw new RangeError(`unknown detection tier in snapshot: ${String(snapshot.tier)}`);
+  }
+}

@@ -1,0 +1,60 @@
+// A robust running centre and spread without seasonality: an exponentially weighted level
+// that moves by at most `clip` spreads per sample (a Huber step, so one spike barely moves
+// it) and an exponentially weighted mean absolute deviation with the same clipping.
+// O(1) time and four numbers of state.
+
+export interface RobustLevelParams {
+  /** weight of a new sample in the level */
+  levelAlpha: number;
+  /** weight of a new absolute deviation in the spread */
+  spreadAlpha: number;
+  /** Huber clip, in spreads: larger steps count as this many spreads */
+  clip: number;
+}
+
+export class RobustLevel {
+  level = 0;
+  spread = 0;
+  count = 0;
+
+  constructor(readonly params: RobustLevelParams) {}
+
+  /** Signed deviation of x from the level, in spreads, judged before x is learned. */
+  deviation(x: number): number {
+    if (this.count === 0) return 0;
+    return (x - this.level) / this.floorSpread();
+  }
+
+  /** The spread, floored relative to the level so a flat series does not divide by zero. */
+  floorSpread(): number {
+    return Math.max(this.spread, 1e-3 * Math.abs(this.level), 1e-9);
+  }
+
+  learn(x: number): void {
+    const p = this.params;
+    const n = ++this.count;
+    if (n === 1) {
+      this.level = x;
+      return;
+    }
+    const s = this.floorSpread();
+    const d = x - this.level;
+    const limit = p.clip * s;
+    // while the spread is still being learned (first samples) steps are not clipped
+    const step = n < 8 ? d : Math.max(-limit, Math.min(limit, d));
+    const a = Math.max(p.levelAlpha, 1 / n);
+    this.level += a * step;
+    const b = Math.max(p.spreadAlpha, 1 / (n - 1));
+    const dev = n < 8 ? Math.abs(d) : Math.min(Math.abs(d), 2 * limit);
+    this.spread += b * (dev - this.spread);
+  }
+
+  state(): number[] {
+    return [this.level, this.spread, this.count];
+  }
+
+  restore(s: readonly number[]): this {
+    [this.level, this.spread, this.count] = s as [number, number, number];
+    return this;
+  }
+}

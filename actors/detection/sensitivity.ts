@@ -1,0 +1,34 @@
+// The decision layer shared by all tiers: a sample is anomalous when its calibrated score
+// reaches the threshold AND its deviation passes the bound on the chosen side. The score
+// carries "how surprising"; the bound lets an operator ignore small but surprising moves.
+import type { Sensitivity } from './detector.ts';
+
+export type Side = 'up' | 'down' | 'both';
+
+export interface ResolvedSensitivity {
+  deviations: number;
+  direction: Side;
+  threshold: number;
+}
+
+/** Default score threshold: the corpus-wide NAB optimum is near it for every tier. */
+export const DEFAULT_THRESHOLD = 0.5;
+/** Default bound in robust deviations. */
+export const DEFAULT_DEVIATIONS = 3;
+
+export function resolveSensitivity(s: Sensitivity | undefined): ResolvedSensitivity {
+  const deviations = s?.deviations ?? DEFAULT_DEVIATIONS;
+  const threshold = s?.threshold ?? DEFAULT_THRESHOLD;
+  const direction = s?.direction ?? 'both';
+  if (!(deviations >= 0)) throw new RangeError(`sensitivity.deviations must be >= 0, got ${deviations}`);
+  if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`sensitivity.threshold must be in [0, 1], got ${threshold}`);
+  if (direction !== 'up' && direction !== 'down' && direction !== 'both') throw new RangeError(`sensitivity.direction must be up, down or both`);
+  return { deviations, threshold, direction };
+}
+
+/** The deviation as seen from the chosen side (>= 0; 0 when it points the other way). */
+export function sided(deviation: number, direction: Side): number {
+  if (direction === 'both') return Math.abs(deviation);
+  if (direction === 'up') return deviation > 0 ? deviation : 0;
+  return deviation < 0 ? -deviation : 0;
+}

@@ -1,0 +1,57 @@
+// The scoring chain every statistical tier shares: a sided deviation (in robust spreads)
+// and the raw value in, a calibrated score in [0, 1] out.
+//   likelihood  tail probability of the short-term deviation vs the series' own history
+//   novelty     a value beyond the whole known range scores `novelty.score`
+//   refractory  one alarm per episode
+import { scoreFromLogTail } from './calibration.ts';
+import { Likelihood, type LikelihoodParams } from './likelihood.ts';
+import { RangeNovelty } from './range-novelty.ts';
+import { Refractory, type RefractoryParams } from './refractory.ts';
+
+export interface SurpriseParams {
+  likelihood: LikelihoodParams;
+  /** deviations are capped here before averaging, so one huge spike cannot blind the
+   * long-term statistics for weeks */
+  cap: number;
+  refractory: RefractoryParams;
+  /** range novelty: margin (fraction of range), score of a new extreme, warm-up samples */
+  novelty: { tolerance: number; score: number; warmup: number };
+}
+
+export const SURPRISE_PARAMS: SurpriseParams = {
+  likelihood: { shortAlpha: 0.2, longAlpha: 0.0003, warmup: 50, sdFloor: 0.05 },
+  cap: 20,
+  refractory: { level: 0.7, span: 200, damping: 0.5 },
+  novelty: { tolerance: 0.01, score: 1, warmup: 100 },
+};
+
+export class Surprise {
+  private readonly likelihood: Likelihood;
+  private readonly novelty: RangeNovelty;
+  private readonly refractory: Refractory;
+
+  constructor(readonly params: SurpriseParams = SURPRISE_PARAMS) {
+    this.likelihood = new Likelihood(params.likelihood);
+    this.novelty = new RangeNovelty(params.novelty.tolerance, params.novelty.warmup);
+    this.refractory = new Refractory(params.refractory);
+  }
+
+  /** Scores one finite sample: `deviation` >= 0 from the tier's model, `value` the sample. */
+  score(deviation: number, value: number): number {
+    const d = deviation < this.params.cap ? deviation : this.params.cap;
+    let raw = scoreFromLogTail(this.likelihood.update(d));
+    if (this.novelty.excess(value) > 0 && raw < this.params.novelty.score) raw = this.params.novelty.score;
+    return this.refractory.apply(raw);
+  }
+
+  state(): number[] {
+    return [...this.likelihood.state(), ...this.novelty.state(), this.refractory.left];
+  }
+
+  restore(s: readonly number[]): this {
+    this.likelihood.restore(s.slice(0, 4));
+    this.novelty.restore(s.slice(4, 7));
+    this.refractory.left = s[7] as number;
+    return this;
+  }
+}
