@@ -11,4 +11,7 @@ export type { FileBreakdown } from './breakdown.ts';
 export { loadNabCorpus } from './corpus.ts';
 export type { NabCorpus, NabFile } from './corpus.ts';
 export { scoreCorpus } from './score.ts';
+export { PUBLISHED_SPLIT } from './published.ts';
+export { runDetector } from './run.ts';
+export type { StreamingDetector } from './run.ts';
 export type { CorpusScore } from './score.ts';
