@@ -1,0 +1,42 @@
+// Authentication runs in onRequest, before the body is read, so an unknown caller costs
+// no parsing. Each route declares who may call it in its config (`auth`); the resolved
+// tenant is put on the request and every tenant route passes it to the engine.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { VigilError } from '../protocols/index.ts';
+import { bearerKey, type Caller, type KeyRing } from './keys.ts';
+
+export type Access = 'public' | 'tenant' | 'admin';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: Access;
+  }
+  interface FastifyRequest {
+    /** The caller's tenant; '' on public and admin routes. */
+    tenant: string;
+  }
+}
+
+/** Resolves the caller of a key or throws 401/403 for the route's access level. */
+export function authorize(keys: KeyRing, key: string | undefined, access: Access): Caller | undefined {
+  if (access === 'public') return undefined;
+  if (key === undefined) throw new VigilError('UNAUTHORIZED', 'missing API key (Authorization: Bearer <key>)');
+  const caller = keys.resolve(key);
+  if (!caller) throw new VigilError('UNAUTHORIZED', 'unknown API key');
+  if (access === 'admin' && caller.kind !== 'admin') throw new VigilError('FORBIDDEN', 'this route needs the admin key');
+  if (access === 'tenant' && caller.kind !== 'tenant') throw new VigilError('FORBIDDEN', 'the admin key has no tenant; use a tenant key');
+  return caller;
+}
+
+export function installAuth(app: FastifyInstance, keys: KeyRing): void {
+  app.decorateRequest('tenant', '');
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    // Unmatched routes have no config: let the 404 handler answer.
+    const access = request.routeOptions.config.auth ?? (request.routeOptions.url === undefined ? 'public' : 'tenant');
+    const caller = authorize(keys, bearerKey(request.headers.authorization), access);
+    if (caller?.kind === 'tenant') {
+      request.tenant = caller.tenant;
+      request.log = request.log.child({ tenant: caller.tenant });
+    }
+  });
+}

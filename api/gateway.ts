@@ -1,0 +1,110 @@
+// The HTTP/WebSocket gateway of a node: fastify routes over the Engine face, the live
+// stream on the same server, one error shape, and a request id on every request.
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { VigilConfig } from '../cluster/index.ts';
+import { VigilError } from '../protocols/index.ts';
+import type { Engine } from './engine.ts';
+import { adminRoutes } from './admin.ts';
+import { installAuth } from './auth.ts';
+import { sendError } from './errors.ts';
+import { eventRoutes } from './events.ts';
+import { healthRoutes } from './health.ts';
+import { incidentRoutes } from './incidents.ts';
+import { ingestRoutes } from './ingest.ts';
+import { KeyRing } from './keys.ts';
+import { OpenApiDoc } from './openapi.ts';
+import { addProtobufParser } from './protobuf.ts';
+import { seriesRoutes } from './series.ts';
+import { DEFAULT_STREAM_OPTIONS, LiveStream, STREAM_PATH, type StreamOptions } from './stream.ts';
+import { topologyRoutes } from './topology.ts';
+
+export const API_VERSION = '1.0.0';
+
+export type GatewayConfig = Pick<VigilConfig, 'http' | 'auth' | 'tenants' | 'ingest'>;
+
+export interface GatewayOptions {
+  stream?: Partial<StreamOptions>;
+}
+
+export interface Gateway {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+// A client may bring its own request id (for tracing across systems) if it is tame.
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export async function startGateway(engine: Engine, config: GatewayConfig, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
+  const keys = new KeyRing(config);
+  const idPrefix = randomBytes(3).toString('hex');
+  let seq = 0;
+
+  const app = fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }), // per-request lines go out at debug in onResponse
+    bodyLimit: config.http.bodyLimitBytes,
+    requestTimeout: 60_000,
+    return503OnClosing: true,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : `${idPrefix}-${(++seq).toString(36)}`;
+    },
+    // Bodies are validated as sent: no coercion ("12" is not a number), unknown fields refused.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+  }) as unknown as FastifyInstance;
+
+  const docs = new OpenApiDoc();
+  docs.collect(app);
+  app.removeContentTypeParser('text/plain');
+  addProtobufParser(app, config.http.bodyLimitBytes);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installAuth(app, keys);
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+  });
+  app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, new VigilError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
+
+  healthRoutes(app, engine);
+  ingestRoutes(app, engine, config.ingest);
+  seriesRoutes(app, engine);
+  eventRoutes(app, engine);
+  incidentRoutes(app, engine);
+  topologyRoutes(app, engine);
+  adminRoutes(app, engine);
+  // A plain GET on the stream path (no upgrade) documents it and says what to do.
+  app.get(STREAM_PATH, {
+    config: { auth: 'tenant' },
+    schema: { summary: 'WebSocket: live anomalies, alerts and incident changes (JSON LiveEvent per message); key in Authorization or ?api_key=', querystring: { type: 'object', properties: { api_key: { type: 'string' } } } },
+  }, async (_request, reply) => reply.code(426).header('upgrade', 'websocket')
+    .send({ error: { code: 'BAD_REQUEST', message: 'this endpoint needs a WebSocket upgrade' } }));
+  app.get('/docs/openapi.json', { config: { auth: 'public' }, schema: { summary: 'This document' } }, async () => docs.document(API_VERSION));
+
+  const stream = new LiveStream(app.server, engine, keys, logger, { ...DEFAULT_STREAM_OPTIONS, ...options.stream });
+  await app.listen({ host: config.http.host, port: config.http.port });
+  const port = (app.server.address() as AddressInfo).port;
+  const url = `http://${clientHost(config.http.host)}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    close: () => (closing ??= (async () => {
+      await stream.close();
+      await app.close();
+    })()),
+  };
+}
+
+/** The address a client on this machine dials for a listen host. */
+function clientHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,8 @@
+// api/: the HTTP/WebSocket gateway of a node (see README.md for the routes).
+export { startGateway, API_VERSION } from './gateway.ts';
+export type { Gateway, GatewayConfig, GatewayOptions } from './gateway.ts';
+export { hashKey } from './keys.ts';
+export { CLOSE_SLOW_CONSUMER, STREAM_PATH } from './stream.ts';
+export type { StreamOptions } from './stream.ts';
+export type { Engine, EventQuery, IncidentQuery, IngestResult, SeriesQuery, TreeNode } from './engine.ts';
+export type { ErrorBody } from './errors.ts';

@@ -1,0 +1,49 @@
+// Query strings arrive as text; the schemas allow digit strings only where a number is
+// meant, and these turn them into the engine's query shapes.
+import { VigilError } from '../protocols/index.ts';
+import type { IncidentStatus } from '../protocols/index.ts';
+import type { EventQuery, IncidentQuery, SeriesQuery } from './engine.ts';
+
+export const DEFAULT_LIMIT = 100;
+
+export interface RawQuery {
+  service?: string;
+  metric?: string;
+  status?: string;
+  from?: string;
+  to?: string;
+  limit?: string;
+  cursor?: string;
+}
+
+function int(raw: string | undefined): number | undefined {
+  return raw === undefined ? undefined : Number(raw);
+}
+
+function limit(raw: string | undefined, max: number, dflt: number): number {
+  const n = int(raw) ?? dflt;
+  if (n < 1 || n > max) throw new VigilError('BAD_REQUEST', `querystring.limit: must be between 1 and ${max}`);
+  return n;
+}
+
+function range(q: RawQuery): { from?: number; to?: number } {
+  const from = int(q.from);
+  const to = int(q.to);
+  if (from !== undefined && to !== undefined && from > to) throw new VigilError('BAD_REQUEST', 'querystring: from is after to');
+  return { from, to };
+}
+
+export function eventQuery(q: RawQuery, max: number): EventQuery {
+  return { ...range(q), service: q.service, metric: q.metric, limit: limit(q.limit, max, DEFAULT_LIMIT), cursor: q.cursor };
+}
+
+export function incidentQuery(q: RawQuery, max: number): IncidentQuery {
+  return {
+    ...range(q), status: q.status as IncidentStatus | undefined, service: q.service,
+    limit: limit(q.limit, max, DEFAULT_LIMIT), cursor: q.cursor,
+  };
+}
+
+export function seriesQuery(q: RawQuery & { service: string; metric: string }, max: number): SeriesQuery {
+  return { ...range(q), service: q.service, metric: q.metric, limit: limit(q.limit, max, max) };
+}
