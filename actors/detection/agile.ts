@@ -22,7 +22,7 @@ export interface AgileParams {
 }
 
 export const AGILE_PARAMS: AgileParams = {
-  model: { levelAlpha: 0.05, seasonGamma: 0.1, spreadAlpha: 0.02, clip: 4, shiftBound: 4, shiftRun: 6 },
+  model: { levelAlpha: 0.05, seasonGamma: 0.1, spreadAlpha: 0.005, clip: 4, shiftBound: 4, shiftRun: 6 },
   surprise: SURPRISE_PARAMS,
   period: PERIOD_TEST,
   warmCap: 2048,
@@ -69,7 +69,7 @@ export class AgileDetector implements Detector {
       return 0;
     }
     const d = sided(model.deviation(value, phase), this.sensitivity.direction);
-    const score = this.surprise.score(d, value);
+    const score = this.surprise.score(d, value, this.sensitivity.direction);
     model.learn(value, phase);
     this.anomalous = score >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
     if (this.warm !== undefined) this.buffer(timestamp, value);

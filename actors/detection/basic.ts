@@ -12,7 +12,7 @@ export interface BasicParams {
 }
 
 export const BASIC_PARAMS: BasicParams = {
-  level: { levelAlpha: 0.05, spreadAlpha: 0.02, clip: 4 },
+  level: { levelAlpha: 0.02, spreadAlpha: 0.005, clip: 4 },
   surprise: SURPRISE_PARAMS,
 };
 
@@ -41,7 +41,7 @@ export class BasicDetector implements Detector {
       return 0;
     }
     const d = sided(level.deviation(value), this.sensitivity.direction);
-    const score = this.surprise.score(d, value);
+    const score = this.surprise.score(d, value, this.sensitivity.direction);
     level.learn(value);
     this.anomalous = score >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
     return score;

@@ -2,6 +2,7 @@
 // surprising whatever the local noise says: bursty series (disk writes, network bytes)
 // have a median spread near zero and their anomalies are new extremes. After Numenta's
 // "spatial anomaly" check in NAB.
+import type { Side } from './sensitivity.ts';
 
 export class RangeNovelty {
   lo = Infinity;
@@ -15,8 +16,9 @@ export class RangeNovelty {
     readonly warmup: number,
   ) {}
 
-  /** How far x lies outside the known range, in ranges (0 inside or during warm-up). */
-  excess(x: number): number {
+  /** How far x lies outside the known range, in ranges, on the chosen side (0 inside or
+   * during warm-up). The range learns x either way. */
+  excess(x: number, side: Side): number {
     const n = ++this.count;
     const lo = this.lo;
     const hi = this.hi;
@@ -24,8 +26,9 @@ export class RangeNovelty {
     if (x > hi) this.hi = x;
     if (n <= this.warmup) return 0;
     const range = hi - lo;
-    if (range <= 0) return x === hi ? 0 : Infinity;
-    const out = x > hi ? (x - hi) / range : x < lo ? (lo - x) / range : 0;
+    // a constant series: any departure on the chosen side is new
+    if (range <= 0) return (x > hi && side !== 'down') || (x < lo && side !== 'up') ? Infinity : 0;
+    const out = x > hi && side !== 'down' ? (x - hi) / range : x < lo && side !== 'up' ? (lo - x) / range : 0;
     return out > this.tolerance ? out : 0;
   }
 

@@ -7,6 +7,7 @@ import { scoreFromLogTail } from './calibration.ts';
 import { Likelihood, type LikelihoodParams } from './likelihood.ts';
 import { RangeNovelty } from './range-novelty.ts';
 import { Refractory, type RefractoryParams } from './refractory.ts';
+import type { Side } from './sensitivity.ts';
 
 export interface SurpriseParams {
   likelihood: LikelihoodParams;
@@ -36,11 +37,12 @@ export class Surprise {
     this.refractory = new Refractory(params.refractory);
   }
 
-  /** Scores one finite sample: `deviation` >= 0 from the tier's model, `value` the sample. */
-  score(deviation: number, value: number): number {
+  /** Scores one finite sample: `deviation` >= 0 from the tier's model (already sided),
+   * `value` the sample, `side` the direction that counts. */
+  score(deviation: number, value: number, side: Side): number {
     const d = deviation < this.params.cap ? deviation : this.params.cap;
     let raw = scoreFromLogTail(this.likelihood.update(d));
-    if (this.novelty.excess(value) > 0 && raw < this.params.novelty.score) raw = this.params.novelty.score;
+    if (this.novelty.excess(value, side) > 0 && raw < this.params.novelty.score) raw = this.params.novelty.score;
     return this.refractory.apply(raw);
   }
 
