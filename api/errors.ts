@@ -61,5 +61,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: unk
   const { status, body } = toErrorReply(err);
   if (status >= 500) request.log.error({ err }, 'request failed');
   else request.log.debug({ code: body.error.code, reason: body.error.message }, 'request refused');
+  // Overload and quota refusals are temporary: tell the client when to come back.
+  if (status === 503 || status === 429) reply.header('retry-after', '1');
   return reply.code(status).type('application/json').send(body);
 }

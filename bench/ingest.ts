@@ -1,0 +1,238 @@
+// bench:ingest — posts protobuf MetricBatches to a node for a bounded time and reports
+// accepted samples/s and request latency percentiles.
+//
+//   npm run bench:ingest -- [--url U --api-key K] [--seconds N] [--concurrency C]
+//                           [--batch SERIES] [--samples PER_SERIES] [--json]
+//
+// Without --url it starts a node in a child process (this file with --serve), so the
+// load generator never shares the node's event loop. Each request carries BATCH series
+// × SAMPLES samples; series are spread over groups with their own clocks so timestamps
+// only move forward and stay inside the node's accepted window. A 503 (node overloaded)
+// counts as refused and the connection backs off briefly, as a real client would.
+// The last stdout line is JSON: samples_per_s, p50_ms, p95_ms, p99_ms and the run's shape.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import http from 'node:http';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { hashKey } from '../api/index.ts';
+import { defaultConfig, startNode } from '../cluster/index.ts';
+import { wire } from '../protocols/index.ts';
+
+const BENCH_KEY = 'bench-key';
+const BENCH_TENANT = 'bench';
+const SERIES_GROUPS = 64;
+const STEP_MS = 1000;
+
+const { values: args } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    'api-key': { type: 'string' },
+    seconds: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '8' },
+    batch: { type: 'string', default: '50' },
+    samples: { type: 'string', default: '100' },
+    json: { type: 'boolean', default: false },
+    serve: { type: 'boolean', default: false },
+  },
+  allowPositionals: false,
+});
+
+function positiveInt(name: string, raw: string | undefined): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(`bench:ingest: --${name} must be a positive integer\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+/** The child: a node with one bench tenant, its URL as the first stdout line. */
+async function serve(): Promise<void> {
+  const config = defaultConfig();
+  config.http = { ...config.http, host: '127.0.0.1', port: 0 };
+  config.tenants = [{ id: BENCH_TENANT, keyHashes: [hashKey(BENCH_KEY)] }];
+  config.log = { level: 'warn' };
+  const node = await startNode(config, { logger: pino({ level: 'warn' }, pino.destination(2)) });
+  process.stdout.write(`${node.url}\n`);
+  const stop = () => void node.stop().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+async function spawnNode(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: fileURLToPath(new URL('..', import.meta.url)), // where tsx resolves
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`bench node exited early (${code})`)));
+  });
+  return { url, child };
+}
+
+/** Builds request bodies: group g's series advance by `samples` steps per request. */
+class BatchMaker {
+  private readonly clocks: number[];
+  private readonly wave: number[];
+  private next = 0;
+
+  constructor(private readonly series: number, private readonly samples: number, start: number) {
+    this.clocks = new Array<number>(SERIES_GROUPS).fill(start);
+    // A noisy daily-ish wave, precomputed once: values cost nothing per request.
+    this.wave = Array.from({ length: 4096 }, (_, i) => 100 + 20 * Math.sin(i / 50) + ((i * 7919) % 13) - 6);
+  }
+
+  body(): Uint8Array {
+    const g = this.next++ % SERIES_GROUPS;
+    const t0 = this.clocks[g]!;
+    this.clocks[g] = t0 + this.samples * STEP_MS;
+    const timestamps = new Array<number>(this.samples);
+    for (let i = 0; i < this.samples; i++) timestamps[i] = t0 + i * STEP_MS;
+    const off = (t0 / STEP_MS) % 4000;
+    const values = this.wave.slice(off, off + this.samples);
+    const series = new Array(this.series);
+    for (let s = 0; s < this.series; s++) {
+      series[s] = { service: `svc-${g}-${s % 10}`, metric: `m${Math.floor(s / 10)}`, labels: { host: `h${s}` }, timestamps, values };
+    }
+    return wire.MetricBatch.encode({ tenant: '', series }).finish();
+  }
+}
+
+interface Outcome {
+  status: number;
+  ms: number;
+  accepted: number;
+}
+
+function post(agent: http.Agent, url: URL, key: string, body: Uint8Array): Promise<Outcome> {
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: 'POST', agent,
+      headers: { 'content-type': 'application/x-protobuf', 'content-length': body.byteLength, authorization: `Bearer ${key}` },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        let accepted = 0;
+        if (res.statusCode === 202) accepted = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { accepted: number }).accepted;
+        resolve({ status: res.statusCode ?? 0, ms, accepted });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+async function scrapeIngested(base: string): Promise<number | undefined> {
+  try {
+    const text = await (await fetch(new URL('/metrics', base))).text();
+    let sum = 0;
+    for (const line of text.split('\n')) if (line.startsWith('vigil_samples_ingested_total{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    return sum;
+  } catch {
+    return undefined;
+  }
+}
+
+async function run(): Promise<void> {
+  const seconds = positiveInt('seconds', args.seconds);
+  const concurrency = positiveInt('concurrency', args.concurrency);
+  const seriesPerBatch = positiveInt('batch', args.batch);
+  const samplesPerSeries = positiveInt('samples', args.samples);
+  let node: ChildProcess | undefined;
+  let base = args.url;
+  let key = args['api-key'] ?? BENCH_KEY;
+  if (!base) {
+    const spawned = await spawnNode();
+    node = spawned.child;
+    base = spawned.url;
+    key = BENCH_KEY;
+  }
+  const url = new URL('/v1/metrics', base);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  // Three days back leaves room for hours of forward-moving data inside the default window.
+  const maker = new BatchMaker(seriesPerBatch, samplesPerSeries, Date.now() - 3 * 24 * 3600_000);
+  const ingestedBefore = await scrapeIngested(base);
+
+  const latencies: number[] = [];
+  const statuses = new Map<number, number>();
+  let accepted = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  async function worker(): Promise<void> {
+    while (performance.now() < deadline) {
+      const out = await post(agent, url, key, maker.body());
+      statuses.set(out.status, (statuses.get(out.status) ?? 0) + 1);
+      if (out.status === 202) {
+        accepted += out.accepted;
+        latencies.push(out.ms);
+      } else if (out.status === 503 || out.status === 429) {
+        await new Promise((r) => setTimeout(r, 5));
+      } else if (out.status === 401) {
+        throw new Error('bench:ingest: the node refused the API key (401)');
+      }
+    }
+  }
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    const elapsed = (performance.now() - started) / 1000;
+    // How far the node's actors got: samples taken in during the run and after it (drain).
+    const drainStart = performance.now();
+    let ingested = await scrapeIngested(base);
+    while (ingestedBefore !== undefined && ingested !== undefined && ingested - ingestedBefore < accepted && performance.now() - drainStart < 30_000) {
+      await new Promise((r) => setTimeout(r, 100));
+      ingested = await scrapeIngested(base);
+    }
+    const drainS = (performance.now() - drainStart) / 1000;
+    latencies.sort((a, b) => a - b);
+    const result = {
+      samples_per_s: Math.round(accepted / elapsed),
+      p50_ms: round(percentile(latencies, 50)),
+      p95_ms: round(percentile(latencies, 95)),
+      p99_ms: round(percentile(latencies, 99)),
+      max_ms: round(latencies[latencies.length - 1] ?? 0),
+      accepted_samples: accepted,
+      requests: [...statuses.values()].reduce((a, b) => a + b, 0),
+      statuses: Object.fromEntries(statuses),
+      seconds: round(elapsed),
+      concurrency,
+      series_per_batch: seriesPerBatch,
+      samples_per_series: samplesPerSeries,
+      taken_in_samples: ingested !== undefined && ingestedBefore !== undefined ? ingested - ingestedBefore : null,
+      drain_s: round(drainS),
+      target: args.url ? base : 'child node',
+    };
+    if (!args.json) {
+      process.stdout.write(
+        `accepted ${result.samples_per_s.toLocaleString('en')} samples/s over ${result.seconds}s ` +
+        `(${result.requests} requests, concurrency ${concurrency}, ${seriesPerBatch}×${samplesPerSeries} per batch)\n` +
+        `latency ms: p50 ${result.p50_ms}  p95 ${result.p95_ms}  p99 ${result.p99_ms}  max ${result.max_ms}\n` +
+        `statuses ${JSON.stringify(result.statuses)}; actors took in ${result.taken_in_samples} samples (drain ${result.drain_s}s after the run)\n`,
+      );
+    }
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    agent.destroy();
+    if (node && node.exitCode === null) {
+      node.kill('SIGTERM');
+      await once(node, 'exit');
+    }
+  }
+}
+
+if (args.serve) await serve();
+else await run();
