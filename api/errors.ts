@@ -15,6 +15,7 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
 
 interface ValidationIssue {
   instancePath: string;
+  propertyName?: string;
   keyword: string;
   message?: string;
   params: Record<string, unknown>;
@@ -36,7 +37,10 @@ function describeIssue(part: string, issue: ValidationIssue): string {
   const where = part === 'body' ? path || 'body' : path ? `${part}.${path}` : part;
   if (issue.keyword === 'additionalProperties') return `${where}: unknown field '${String(issue.params.additionalProperty)}'`;
   if (issue.keyword === 'required') return `${where}: missing field '${String(issue.params.missingProperty)}'`;
+  if (issue.propertyName !== undefined) return `${where}: invalid key '${issue.propertyName}' (${issue.message ?? issue.keyword})`;
   if (issue.keyword === 'propertyNames') return `${where}: invalid key '${String(issue.params.propertyName)}'`;
+  // ajv's "number" also refuses NaN and ±Infinity (a protobuf body can carry them).
+  if (issue.keyword === 'type' && (issue.params.type === 'number' || issue.params.type === 'integer')) return `${where}: must be a finite ${String(issue.params.type)}`;
   return `${where}: ${issue.message ?? issue.keyword}`;
 }
 

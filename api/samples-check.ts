@@ -1,5 +1,7 @@
-// What the schema cannot say about samples: values must be finite (protobuf carries NaN
-// and Infinity) and timestamps integral and inside the node's accepted window. The whole
+// What the schema cannot say about samples: timestamps integral and inside the node's
+// accepted window. Values must be finite: ajv's "number" already refuses NaN/Infinity
+// (protobuf can carry them), and this pass checks again so the engine never depends on
+// how the body was validated. The whole
 // request is refused on the first bad sample, so a client can fix it and retry as is.
 import { VigilError, type SeriesInput } from '../protocols/index.ts';
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { defaultConfig, startNode, type NodeHandle, type VigilConfig } from '../../cluster/index.ts';
 import { hashKey } from '../../api/index.ts';
+import { thresholdDetectors } from './api-detector.ts';
 
 export const KEYS = { acme: 'acme-key-1', globex: 'globex-key-1', admin: 'admin-key-1' } as const;
 export const SMALL_BODY_LIMIT = 64 * 1024;
@@ -25,7 +26,7 @@ export function testConfig(overrides: { bodyLimitBytes?: number } = {}): VigilCo
 }
 
 export async function startTestNode(overrides: { bodyLimitBytes?: number } = {}): Promise<NodeHandle> {
-  return startNode(testConfig(overrides), { logger: pino({ level: 'silent' }) });
+  return startNode(testConfig(overrides), { logger: pino({ level: 'silent' }), detectors: thresholdDetectors });
 }
 
 export interface ChildNode {
