@@ -71,7 +71,7 @@ describe('e2e: one node ingests, detects, alerts and opens one incident', functi
       const r = await get<{ anomalies: AnomalyEvent[] }>(node, '/v1/anomalies?service=payments', KEYS.acme);
       return r.body.anomalies.length > 0 ? r.body.anomalies : undefined;
     });
-    assert.ok(anomalies.every((a) => a.service === 'payments' && a.timestamp >= start + 390 * STEP));
+    assert.ok(anomalies.every((a) => a.service === 'payments' && a.timestamp >= start + 390 * STEP), JSON.stringify(anomalies.map((a) => [(a.timestamp - start) / STEP, a.value, a.expected, a.score])));
     assert.ok(anomalies[0]!.score >= 0.9 && anomalies[0]!.score <= 1);
     assert.equal(anomalies[0]!.tier, 'basic');
 
