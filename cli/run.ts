@@ -1,0 +1,71 @@
+// The `vigil` command's dispatcher: picks the subcommand, runs it, and turns any error into
+// one line on stderr with exit status 2 (1 when a node failed to do what it was asked).
+import { readFileSync } from 'node:fs';
+import { VigilError } from '../protocols/errors.ts';
+import { showHelp, usageError } from './args.ts';
+import { ctlCommand } from './commands/ctl.ts';
+import { demoCommand } from './commands/demo.ts';
+import { detectCommand } from './detect.ts';
+import { keyCommand } from './commands/key.ts';
+import { startCommand } from './commands/start.ts';
+
+export const MAIN_HELP = `Usage: vigil <command> [options]
+
+Vigil: an AIOps engine on the actor model. It takes metrics from many tenants, finds
+anomalies as they stream in, groups them into incidents and keeps running while its own
+parts fail.
+
+Commands:
+  start              start a node (vigil start --help)
+  demo               start a node fed by a simulated web shop with one fault
+  ctl tree           show a running node's supervision tree
+  ctl restart PATH   restart one actor of a running node
+  detect             run a detector over a CSV series (vigil detect --help)
+  key hash KEY       print the sha256 hash of an API key, for the config file
+
+Options:
+  -h, --help         help (also after any command)
+  -v, --version      the version
+
+Errors print one line on stderr and exit with status 2 (1: the node failed).
+`;
+
+type Command = (argv: string[]) => Promise<number> | number;
+
+const COMMANDS: Record<string, Command> = {
+  start: startCommand,
+  demo: demoCommand,
+  ctl: ctlCommand,
+  detect: detectCommand,
+  key: keyCommand,
+};
+
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    const [first, ...rest] = argv;
+    if (first === undefined) throw usageError('vigil', 'missing command');
+    if (first === '--help' || first === '-h' || first === 'help') return showHelp(MAIN_HELP);
+    if (first === '--version' || first === '-v') {
+      process.stdout.write(`vigil ${version()}\n`);
+      return 0;
+    }
+    const command = COMMANDS[first];
+    if (!command) {
+      throw usageError('vigil', first.startsWith('-') ? `unknown option ${first}` : `unknown command "${first}" (known: ${Object.keys(COMMANDS).join(', ')})`);
+    }
+    return await command(rest);
+  } catch (err) {
+    process.stderr.write(`${oneLine(err)}\n`);
+    return VigilError.is(err, 'INTERNAL') ? 1 : 2;
+  }
+}
+
+function oneLine(err: unknown): string {
+  const text = VigilError.is(err) ? err.message : `vigil: ${err instanceof Error ? err.message : String(err)}`;
+  return text.replace(/\s*\n\s*/g, ' ');
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
