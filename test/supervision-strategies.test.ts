@@ -226,4 +226,62 @@ describe('supervision over the runtime', () => {
     assert.deepEqual(await state('/root/team/sick'), [16, 17, 18, 19]);
     assert.equal(sys.tree().children[0]!.children[0]!.restarts, 4);
   });
+  it('ignores the late result of a sibling that was mid-message when it restarted', async () => {
+    boot();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    sys.spawn('team', {
+      kind: 'team',
+      supervision: { strategy: 'one_for_all', backoff: { initialMs: 0 } },
+      init: (ctx) => {
+        ctx.spawn<Msg>('slow', {
+          kind: 'worker',
+          init: () => [] as number[],
+          async receive(st, m) {
+            if (m.type === 'get') { m.reply(st); return st; }
+            if (m.type === 'add' && m.n === 99) { await gate; return [...st, 99]; }
+            return m.type === 'add' ? [...st, m.n] : st;
+          },
+        });
+        ctx.spawn('b', worker(journal, 'b'));
+        return [];
+      },
+      receive: (st) => st,
+    });
+    tell('/root/team/slow', { type: 'add', n: 99 }); // held mid-message
+    await new Promise((r) => setImmediate(r));
+    tell('/root/team/b', { type: 'poison' }); // restarts 'slow' too, now
+    tell('/root/team/slow', { type: 'add', n: 1 });
+    await new Promise((r) => setImmediate(r));
+    release();
+    assert.deepEqual(await state('/root/team/slow'), [1], 'the stale incarnation\'s 99 is not kept');
+  });
+
+  it('a ref held across its parent\'s restart reaches the rebuilt child', async () => {
+    boot();
+    sys.spawn('team', team(journal, { strategy: 'one_for_one' }, ['a']));
+    const a = sys.find<Msg>('/root/team/a')!;
+    a.tell({ type: 'add', n: 1 });
+    await sys.restart('/root/team');
+    a.tell({ type: 'add', n: 2 });
+    assert.deepEqual(await a.ask<number[]>((reply) => ({ type: 'get', reply })), [2]);
+  });
+
+  it('replays the same lifecycle on the same seed and virtual clock', async () => {
+    const runOnce = async (): Promise<string[]> => {
+      boot({ supervision: { strategy: 'one_for_one', backoff: fast } });
+      sys.spawn('team', team(journal, { strategy: 'rest_for_one', intensity: 2, backoff: fast }, kids));
+      for (let i = 0; i < 6; i++) {
+        tell(`/root/team/${kids[i % 3]}`, i % 2 === 0 ? { type: 'poison' } : { type: 'add', n: i });
+        await sys.settled();
+        clock.advance(15);
+      }
+      await sys.stop();
+      return events.map((e) => `${e.type} ${e.path}${e.type === 'restarted' ? ` ${e.delayMs} ${e.reason}` : ''}`);
+    };
+    const first = await runOnce();
+    const second = await runOnce();
+    assert.deepEqual(second, first);
+    assert.ok(first.some((l) => l.startsWith('escalated /root/team')), 'the scenario reaches an escalation');
+  });
 });
