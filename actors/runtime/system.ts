@@ -146,7 +146,14 @@ class Runtime implements ActorSystem, CellHost {
     const path = `${parent.path}/${name}`;
     const cell = new Cell<C>(this, parent, name, path, behavior, (c) => new CellRef(c));
     if (behavior.supervision) cell.supervisor = new Supervisor(behavior.supervision);
-    cell.nactRef = nactSpawn(this.nact, (_s: unknown, msg: Delivery<C>) => cell.deliver(msg), `a${++this.nextId}`);
+    cell.nactRef = nactSpawn(this.nact, (_s: unknown, msg: Delivery<C>) => cell.deliver(msg), `a${++this.nextId}`, {
+      // deliver() handles crashes itself; should the handling fail, keep the mailbox going
+      // rather than let nact's default policy stop the actor behind the cell's back
+      onCrash: (_msg, err, ctx) => {
+        this.log.error({ err, actor: path }, 'runtime error while handling a crash');
+        return ctx.resume;
+      },
+    });
     parent.children.set(name, cell);
     this.index.set(path, cell);
     cell.lastActive = this.clock.now();
