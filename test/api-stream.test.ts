@@ -94,10 +94,9 @@ describe('api: WebSocket stream', () => {
 
     it('drops a consumer that stops reading, and the node keeps serving', async () => {
       let socket: net.Socket | undefined;
-      const ws = new WebSocket(wsUrl(tight.url), {
-        headers: { authorization: `Bearer ${KEYS.acme}` },
-        createConnection: (opts: net.NetConnectOpts) => (socket = net.connect(opts)),
-      });
+      // ws dials through this, so the test holds the raw socket and can stop reading it
+      const dial = ((opts: net.NetConnectOpts) => (socket = net.createConnection(opts))) as typeof net.createConnection;
+      const ws = new WebSocket(wsUrl(tight.url), { headers: { authorization: `Bearer ${KEYS.acme}` }, createConnection: dial });
       await once(ws, 'open');
       socket!.pause(); // stop reading: unsent data piles up on the node
       const closed = once(ws, 'close');
