@@ -53,6 +53,37 @@ describe('runtime clock and rng', () => {
       assert.equal(c.nextTimerAt(), undefined);
     });
 
+    it('keeps its order under many random timers, nested ones and cancellations', () => {
+      const rng = new SeededRng('heap');
+      const c = new VirtualClock();
+      const fired: Array<{ due: number; at: number; id: number }> = [];
+      const cancelled = new Set<number>();
+      let nextId = 0;
+      const schedule = (depth: number): void => {
+        const id = nextId++;
+        const delay = rng.int(1000);
+        const due = c.now() + delay;
+        const h = c.setTimeout(() => {
+          fired.push({ due, at: c.now(), id });
+          if (depth < 2 && rng.next() < 0.3) schedule(depth + 1);
+        }, delay);
+        if (rng.next() < 0.2) {
+          c.clearTimeout(h);
+          cancelled.add(id);
+        }
+      };
+      for (let i = 0; i < 500; i++) schedule(0);
+      while (c.nextTimerAt() !== undefined) c.advance(rng.int(200));
+      assert.ok(fired.length > 300);
+      for (let i = 0; i < fired.length; i++) {
+        assert.equal(fired[i]!.at, fired[i]!.due, 'fires at its due time');
+        if (i > 0) assert.ok(fired[i]!.due >= fired[i - 1]!.due, 'in time order');
+        assert.ok(!cancelled.has(fired[i]!.id), 'a cleared timer never fires');
+      }
+      assert.equal(fired.length + cancelled.size, nextId);
+      assert.equal(c.pendingTimers(), 0);
+    });
+
     it('refuses to go back in time and to run a timer loop forever', () => {
       const c = new VirtualClock(100);
       assert.throws(() => c.advanceTo(50), (e) => VigilError.is(e, 'BAD_REQUEST'));
