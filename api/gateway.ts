@@ -6,6 +6,7 @@ import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { VigilConfig } from '../cluster/index.ts';
 import { VigilError } from '../protocols/index.ts';
+import { errorSchema } from '../protocols/schemas.ts';
 import type { Engine } from './engine.ts';
 import { adminRoutes } from './admin.ts';
 import { installAuth } from './auth.ts';
@@ -81,7 +82,11 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
   // A plain GET on the stream path (no upgrade) documents it and says what to do.
   app.get(STREAM_PATH, {
     config: { auth: 'tenant' },
-    schema: { summary: 'WebSocket: live anomalies, alerts and incident changes (JSON LiveEvent per message); key in Authorization or ?api_key=', querystring: { type: 'object', properties: { api_key: { type: 'string' } } } },
+    schema: {
+      summary: 'WebSocket: live anomalies, alerts and incident changes (JSON LiveEvent per message); key in Authorization or ?api_key=',
+      querystring: { type: 'object', properties: { api_key: { type: 'string' } } },
+      response: { 101: { description: 'Switching Protocols: the stream starts', type: 'null' }, '4xx': errorSchema },
+    },
   }, async (_request, reply) => reply.code(426).header('upgrade', 'websocket')
     .send({ error: { code: 'BAD_REQUEST', message: 'this endpoint needs a WebSocket upgrade' } }));
   app.get('/docs/openapi.json', { config: { auth: 'public' }, schema: { summary: 'This document' } }, async () => docs.document(API_VERSION));

@@ -80,8 +80,13 @@ function operation(r: RouteDoc): Json {
   const responses: Json = {};
   for (const [status, schema] of Object.entries((r.schema.response ?? {}) as Record<string, Json>)) {
     const code = status.toUpperCase();
+    if (code === '101') {
+      responses[code] = { description: String(schema.description ?? 'Switching Protocols') };
+      continue;
+    }
     responses[code] = { description: code === '4XX' ? 'refused: {"error": {"code", "message"}}' : 'success', content: { 'application/json': { schema } } };
   }
-  if (!Object.keys(responses).some((c) => c.startsWith('2'))) responses['200'] = { description: 'success' };
+  if (!Object.keys(responses).some((c) => c.startsWith('2') || c === '101')) responses['200'] = { description: 'success' };
+  op.responses = responses;
   return op;
 }
