@@ -226,23 +226,25 @@ describe('supervision over the runtime', () => {
     assert.deepEqual(await state('/root/team/sick'), [16, 17, 18, 19]);
     assert.equal(sys.tree().children[0]!.children[0]!.restarts, 4);
   });
+
   it('ignores the late result of a sibling that was mid-message when it restarted', async () => {
     boot();
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    const slow: Behavior<Msg, number[]> = {
+      kind: 'worker',
+      init: () => [],
+      async receive(st, m) {
+        if (m.type === 'get') { m.reply(st); return st; }
+        if (m.type === 'add' && m.n === 99) { await gate; return [...st, 99]; }
+        return m.type === 'add' ? [...st, m.n] : st;
+      },
+    };
     sys.spawn('team', {
       kind: 'team',
       supervision: { strategy: 'one_for_all', backoff: { initialMs: 0 } },
       init: (ctx) => {
-        ctx.spawn<Msg>('slow', {
-          kind: 'worker',
-          init: () => [] as number[],
-          async receive(st, m) {
-            if (m.type === 'get') { m.reply(st); return st; }
-            if (m.type === 'add' && m.n === 99) { await gate; return [...st, 99]; }
-            return m.type === 'add' ? [...st, m.n] : st;
-          },
-        });
+        ctx.spawn<Msg>('slow', slow);
         ctx.spawn('b', worker(journal, 'b'));
         return [];
       },
