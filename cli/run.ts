@@ -3,11 +3,6 @@
 import { readFileSync } from 'node:fs';
 import { VigilError } from '../protocols/errors.ts';
 import { showHelp, usageError } from './args.ts';
-import { ctlCommand } from './commands/ctl.ts';
-import { demoCommand } from './commands/demo.ts';
-import { detectCommand } from './detect.ts';
-import { keyCommand } from './commands/key.ts';
-import { startCommand } from './commands/start.ts';
 
 export const MAIN_HELP = `Usage: vigil <command> [options]
 
@@ -32,12 +27,13 @@ Errors print one line on stderr and exit with status 2 (1: the node failed).
 
 type Command = (argv: string[]) => Promise<number> | number;
 
-const COMMANDS: Record<string, Command> = {
-  start: startCommand,
-  demo: demoCommand,
-  ctl: ctlCommand,
-  detect: detectCommand,
-  key: keyCommand,
+// Loaded on use: `vigil ctl` or `--help` need not load the node (fastify, tfjs, ...).
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  start: async () => (await import('./commands/start.ts')).startCommand,
+  demo: async () => (await import('./commands/demo.ts')).demoCommand,
+  ctl: async () => (await import('./commands/ctl.ts')).ctlCommand,
+  detect: async () => (await import('./detect.ts')).detectCommand,
+  key: async () => (await import('./commands/key.ts')).keyCommand,
 };
 
 export async function runCli(argv: string[]): Promise<number> {
@@ -49,10 +45,11 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stdout.write(`vigil ${version()}\n`);
       return 0;
     }
-    const command = COMMANDS[first];
-    if (!command) {
+    const load = COMMANDS[first];
+    if (!load) {
       throw usageError('vigil', first.startsWith('-') ? `unknown option ${first}` : `unknown command "${first}" (known: ${Object.keys(COMMANDS).join(', ')})`);
     }
+    const command = await load();
     return await command(rest);
   } catch (err) {
     process.stderr.write(`${oneLine(err)}\n`);

@@ -1,0 +1,81 @@
+// Runs the real `vigil` command (cli/bin/vigil.js) as a child process: to completion, or
+// as a long-running node that tests stop with a signal or kill, by pid.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const VIGIL_BIN = fileURLToPath(new URL('../../cli/bin/vigil.js', import.meta.url));
+
+export interface Finished {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `vigil ...args` to the end (never throws on a non-zero exit). */
+export function runVigil(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [VIGIL_BIN, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (err as { code?: unknown }).code : 0;
+      if (typeof code !== 'number') return reject(err instanceof Error ? err : new Error(String(err)));
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface Running {
+  child: ChildProcess;
+  pid: number;
+  /** stdout lines so far */
+  lines: string[];
+  stderr(): string;
+  /** resolves with the first stdout line `match` accepts */
+  waitFor(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** sends a signal and resolves with the exit code (null if killed by the signal) */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function spawnVigil(args: string[], env: Record<string, string> = {}): Running {
+  const child = spawn(process.execPath, [VIGIL_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const waiters: Array<() => void> = [];
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    lines.push(l);
+    for (const w of waiters.splice(0)) w();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    pid: child.pid!,
+    lines,
+    stderr: () => err,
+    waitFor(match, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no matching line in ${timeoutMs} ms; stdout: ${lines.join('\n')}; stderr: ${err}`)), timeoutMs);
+        const check = (): void => {
+          const hit = lines.find(match);
+          if (hit !== undefined) {
+            clearTimeout(timer);
+            resolve(hit);
+          } else if (child.exitCode !== null) {
+            clearTimeout(timer);
+            reject(new Error(`vigil exited with ${child.exitCode}; stdout: ${lines.join('\n')}; stderr: ${err}`));
+          } else {
+            waiters.push(check);
+          }
+        };
+        void exited.then(() => { for (const w of waiters.splice(0)) w(); });
+        check();
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }
+      return exited;
+    },
+  };
+}
