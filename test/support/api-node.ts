@@ -1,8 +1,11 @@
-// A real Vigil node for the gateway tests: in process (startNode) or as a child process
-// (this file run with `node --import tsx test/support/api-node.ts`, which prints the node's
-// URL as its first stdout line). Keys are plain here; the config holds only their hashes.
+// A real Vigil node for the gateway tests: in process (startNode, with the threshold
+// detector) or as a child process (`vigil start` from cli/main.ts with a config file).
+// Keys are plain here; the configs hold only their hashes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
@@ -35,30 +38,55 @@ export interface ChildNode {
   stop(): Promise<void>;
 }
 
-/** Starts a node in its own process; resolves with its URL once it serves. */
+/** The YAML a spawned node starts with: the same tenants and keys as testConfig(). */
+export function testConfigYaml(dataDir: string): string {
+  const c = testConfig();
+  return [
+    `node: { id: api-test, dataDir: ${JSON.stringify(dataDir)} }`,
+    `http: { host: 127.0.0.1, port: 0, bodyLimitBytes: ${c.http.bodyLimitBytes} }`,
+    `auth: { adminKeyHash: ${c.auth.adminKeyHash} }`,
+    'tenants:',
+    ...c.tenants.map((t) => `  - { id: ${t.id}, keyHashes: [${t.keyHashes.join(', ')}] }`),
+    'log: { level: info }',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Starts `vigil start` (cli/main.ts) in its own process with testConfigYaml(); resolves
+ * with its URL, read from the node's "vigil node ready" log line.
+ */
 export async function spawnTestNode(): Promise<ChildNode> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-api-'));
+  const file = join(dir, 'vigil.yaml');
+  await writeFile(file, testConfigYaml(join(dir, 'data')));
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'start', '--config', file], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    cwd: fileURLToPath(new URL('../..', import.meta.url)), // where tsx resolves
+    cwd: root, // where tsx resolves
+    env: { ...process.env, VIGIL_DEMO_API_KEY: '', VIGIL_ADMIN_API_KEY: '', VIGIL_CONFIG: '' },
   });
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout! }); // keeps draining stdout for the node's life
   const url = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
+    lines.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        if (entry.msg === 'vigil node ready' && entry.url) resolve(entry.url);
+      } catch {
+        // not a log line
+      }
+    });
     child.once('exit', (code) => reject(new Error(`test node exited early (${code})`)));
   });
   return {
     url,
     child,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+      await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-if (process.argv.includes('--serve')) {
-  const node = await startTestNode();
-  process.stdout.write(`${node.url}\n`);
-  process.once('SIGTERM', () => void node.stop().then(() => process.exit(0)));
 }
