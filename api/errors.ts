@@ -63,8 +63,10 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const { status, body } = toErrorReply(err);
-  if (status >= 500) request.log.error({ err }, 'request failed');
-  else request.log.debug({ code: body.error.code, reason: body.error.message }, 'request refused');
+  // A VigilError is a decision (bad input, overload, missing incident): debug, no stack.
+  // Anything else reaching here is a bug and is logged as one.
+  if (status >= 500 && !(VigilError.is(err) && err.code !== 'INTERNAL')) request.log.error({ err }, 'request failed');
+  else request.log.debug({ status, code: body.error.code, reason: body.error.message }, 'request refused');
   // Overload and quota refusals are temporary: tell the client when to come back.
   if (status === 503 || status === 429) reply.header('retry-after', '1');
   return reply.code(status).type('application/json').send(body);

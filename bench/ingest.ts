@@ -4,8 +4,8 @@
 //   npm run bench:ingest -- [--url U --api-key K] [--seconds N] [--concurrency C]
 //                           [--batch SERIES] [--samples PER_SERIES] [--json]
 //
-// Without --url it starts a node in a child process (this file with --serve), so the
-// load generator never shares the node's event loop. Each request carries BATCH series
+// Without --url it starts a node in a child process (`vigil start`), so the load
+// generator never shares the node's event loop. Each request carries BATCH series
 // × SAMPLES samples; series are spread over groups with their own clocks so timestamps
 // only move forward and stay inside the node's accepted window. A 503 (node overloaded)
 // counts as refused and the connection backs off briefly, as a real client would.
@@ -16,9 +16,10 @@ import http from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { hashKey } from '../api/index.ts';
-import { defaultConfig, startNode } from '../cluster/index.ts';
 import { wire } from '../protocols/index.ts';
 
 const BENCH_KEY = 'bench-key';
@@ -35,7 +36,6 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '50' },
     samples: { type: 'string', default: '100' },
     json: { type: 'boolean', default: false },
-    serve: { type: 'boolean', default: false },
   },
   allowPositionals: false,
 });
@@ -49,29 +49,40 @@ function positiveInt(name: string, raw: string | undefined): number {
   return n;
 }
 
-/** The child: a node with one bench tenant, its URL as the first stdout line. */
-async function serve(): Promise<void> {
-  const config = defaultConfig();
-  config.http = { ...config.http, host: '127.0.0.1', port: 0 };
-  config.tenants = [{ id: BENCH_TENANT, keyHashes: [hashKey(BENCH_KEY)] }];
-  config.log = { level: 'warn' };
-  const node = await startNode(config, { logger: pino({ level: 'warn' }, pino.destination(2)) });
-  process.stdout.write(`${node.url}\n`);
-  const stop = () => void node.stop().then(() => process.exit(0));
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-}
-
-async function spawnNode(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], {
+/**
+ * Starts `vigil start` (cli/main.ts) in a child process with a temporary config holding
+ * one bench tenant; its URL comes from the node's "vigil node ready" log line.
+ */
+async function spawnNode(): Promise<{ url: string; child: ChildProcess; dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-'));
+  const file = join(dir, 'vigil.yaml');
+  await writeFile(file, [
+    `node: { id: bench, dataDir: ${JSON.stringify(join(dir, 'data'))} }`,
+    'http: { host: 127.0.0.1, port: 0 }',
+    'tenants:',
+    `  - { id: ${BENCH_TENANT}, keyHashes: [${hashKey(BENCH_KEY)}] }`,
+    'log: { level: info }', // the ingest path logs nothing per request at info
+    '',
+  ].join('\n'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'start', '--config', file], {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: fileURLToPath(new URL('..', import.meta.url)), // where tsx resolves
+    env: { ...process.env, VIGIL_DEMO_API_KEY: '', VIGIL_ADMIN_API_KEY: '', VIGIL_CONFIG: '' },
   });
+  const lines = createInterface({ input: child.stdout! }); // keeps draining the node's log
   const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    lines.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; url?: string; level?: number };
+        if (entry.msg === 'vigil node ready' && entry.url) resolve(entry.url);
+        else if ((entry.level ?? 0) >= 40) process.stderr.write(`node: ${line}\n`);
+      } catch {
+        // not a log line
+      }
+    });
     child.once('exit', (code) => reject(new Error(`bench node exited early (${code})`)));
   });
-  return { url, child };
+  return { url, child, dir };
 }
 
 /** Builds request bodies: group g's series advance by `samples` steps per request. */
@@ -154,12 +165,12 @@ async function run(): Promise<void> {
   const seriesPerBatch = positiveInt('batch', args.batch);
   const samplesPerSeries = positiveInt('samples', args.samples);
   let node: ChildProcess | undefined;
+  let dir: string | undefined;
   let base = args.url;
   let key = args['api-key'] ?? BENCH_KEY;
   if (!base) {
     const spawned = await spawnNode();
-    node = spawned.child;
-    base = spawned.url;
+    ({ child: node, dir, url: base } = spawned);
     key = BENCH_KEY;
   }
   const url = new URL('/v1/metrics', base);
@@ -231,8 +242,8 @@ async function run(): Promise<void> {
       node.kill('SIGTERM');
       await once(node, 'exit');
     }
+    if (dir) await rm(dir, { recursive: true, force: true });
   }
 }
 
-if (args.serve) await serve();
-else await run();
+await run();
