@@ -1,13 +1,18 @@
-// Face of the Robust tier: seasonal-trend baseline + residual model, calibrated score in [0, 1].
+// Face of the Robust tier: robust seasonal-trend baseline + calibrated residual channels +
+// a learnt residual model (tfjs-trained dense autoencoder, guarded, L1 fallback).
 import type { Detector, DetectorSnapshot, Sensitivity } from '../detector.ts';
-import { RobustDetector, type RobustState } from './robust-detector.ts';
+import { createRobust, RobustDetector, type RobustOptions } from './robust-detector.ts';
 
-export function createRobustDetector(sensitivity: Sensitivity = {}): Detector {
-  return new RobustDetector(sensitivity);
+export function createRobustDetector(sensitivity?: Sensitivity, options?: RobustOptions): Detector {
+  return createRobust(sensitivity, options);
 }
 
-export function restoreRobustDetector(snapshot: DetectorSnapshot): Detector {
-  return RobustDetector.restore(snapshot as unknown as RobustState);
+export function restoreRobustDetector(snapshot: DetectorSnapshot, options?: RobustOptions): Detector {
+  return RobustDetector.restore(snapshot, options);
 }
 
-export { RobustDetector };
+export { RobustDetector, createRobust, type RobustOptions, type RobustSnapshot } from './robust-detector.ts';
+export { configureRobust, robustRuntime } from './runtime.ts';
+export { autoencoderModel, type ModelRuntime, type ResidualModel } from './residual-model.ts';
+export type { Degradation } from './inference-guard.ts';
+export { ROBUST } from './params.ts';

@@ -1,0 +1,44 @@
+// Calibrates a non-negative statistic into a surprise, −log10 P(X ≥ x), from the series' own
+// past (peaks over threshold, as in SPOT, Siffer et al. 2017): the rate of exceeding `level`
+// and the mean excess above it are tracked with forgetting; beyond the level the tail is
+// exponential, below it the surprise ramps linearly to the level's. A Laplace-shaped prior
+// (rate e^-level, excess 1) with the weight of ~50 samples makes the first estimates sane.
+import { ROBUST } from './params.ts';
+
+const PRIOR_WEIGHT = 50;
+const MIN_RATE = 1e-4;
+
+export class ExceedanceTail {
+  rate: number;
+  excess = 1;
+  count = 0;
+
+  constructor(readonly level: number = ROBUST.tailLevel) {
+    this.rate = Math.exp(-level);
+  }
+
+  surprise(x: number): number {
+    const base = -Math.log10(this.rate);
+    if (x <= this.level) return x > 0 ? (base * x) / this.level : 0;
+    return base + (x - this.level) / (this.excess * Math.LN10);
+  }
+
+  learn(x: number): void {
+    this.count++;
+    const a = Math.max(1 - ROBUST.tailDecay, 1 / (this.count + PRIOR_WEIGHT));
+    const over = x > this.level;
+    this.rate += a * ((over ? 1 : 0) - this.rate);
+    if (this.rate < MIN_RATE) this.rate = MIN_RATE;
+    // the excess is learnt from exceedances only: its step follows their (expected) count
+    if (over) this.excess += Math.max(20 * a, 1 / (this.count * this.rate + 20)) * (x - this.level - this.excess);
+  }
+
+  state(): number[] {
+    return [this.rate, this.excess, this.count];
+  }
+
+  restore(s: readonly number[]): this {
+    [this.rate, this.excess, this.count] = s as [number, number, number];
+    return this;
+  }
+}

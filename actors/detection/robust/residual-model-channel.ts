@@ -1,0 +1,122 @@
+// The model channel: keeps a history of clipped standardised residuals, (re)trains the
+// residual model on it at fixed sample counts (deterministic: the same stream trains the
+// same model), and turns the model's reconstruction error into a surprise through its own
+// tail. Inference goes through the guard; training failures keep the previous model.
+import type { AutoencoderWeights } from '../ml/index.ts';
+import { ExceedanceTail } from './exceedance-tail.ts';
+import { InferenceGuard, type Degradation } from './inference-guard.ts';
+import { ROBUST } from './params.ts';
+import { autoencoderModel, type ModelRuntime, type ResidualModel } from './residual-model.ts';
+
+/** residuals are clipped to ±CLIP scales and divided by it, so inputs stay in [-1, 1] */
+const CLIP = 8;
+/** training windows start every STRIDE samples of the history */
+const STRIDE = 4;
+
+export interface ModelChannelState {
+  history: number[];
+  filled: number;
+  next: number;
+  weights: AutoencoderWeights | null;
+  errorScale: number;
+  tail: number[];
+  trainings: number;
+  trainFailures: number;
+  guard: number[];
+}
+
+export class ModelChannel {
+  private readonly history = new Float32Array(ROBUST.modelHistory);
+  private filled = 0;
+  private next = 0;
+  private readonly window = new Float64Array(ROBUST.modelWidth);
+  weights: AutoencoderWeights | null = null;
+  private model: ResidualModel | undefined;
+  private errorScale = 0;
+  private readonly tail = new ExceedanceTail();
+  trainings = 0;
+  trainFailures = 0;
+  readonly guard: InferenceGuard;
+
+  constructor(
+    private readonly runtime: ModelRuntime,
+    clock?: () => number,
+  ) {
+    this.guard = new InferenceGuard(clock);
+  }
+
+  /** Records residual `z` of sample `n` and returns the model's surprise (undefined: L1). */
+  surprise(z: number, n: number): number | undefined {
+    const c = z > CLIP ? 1 : z < -CLIP ? -1 : z / CLIP;
+    this.history[this.next] = c;
+    this.next = (this.next + 1) % this.history.length;
+    if (this.filled < this.history.length) this.filled++;
+    if (n >= ROBUST.modelFirstTrain && (n - ROBUST.modelFirstTrain) % ROBUST.modelRetrain === 0) this.train();
+    if (this.model === undefined || this.filled < this.window.length) return undefined;
+    const len = this.history.length;
+    for (let i = 0; i < this.window.length; i++) this.window[i] = this.history[(this.next - this.window.length + i + len) % len] as number;
+    const err = this.guard.run(this.model, this.window, n);
+    if (err === undefined) return undefined;
+    // error in units of its own running mean (clipped feed, so a burst cannot blow it up)
+    if (this.errorScale === 0) this.errorScale = err > 0 ? err : 1e-12;
+    const x = err / this.errorScale;
+    const s = this.tail.surprise(x);
+    this.tail.learn(x);
+    this.errorScale += ROBUST.scaleAlpha * (Math.min(err, ROBUST.scaleClip * this.errorScale) - this.errorScale);
+    return s * ROBUST.modelWeight;
+  }
+
+  degradation(n: number): Degradation {
+    return this.guard.level(this.model, n);
+  }
+
+  private train(): void {
+    const trainer = this.runtime.trainer;
+    if (trainer === undefined) return;
+    const width = this.window.length;
+    const len = this.history.length;
+    const start = this.filled < len ? 0 : this.next;
+    const count = Math.floor((this.filled - width) / STRIDE) + 1;
+    if (count < 2) return;
+    const batch = new Float32Array(count * width);
+    for (let w = 0; w < count; w++) for (let i = 0; i < width; i++) batch[w * width + i] = this.history[(start + w * STRIDE + i) % len] as number;
+    try {
+      this.install(trainer.fit(batch, width, ++this.trainings));
+    } catch {
+      this.trainFailures++;
+    }
+  }
+
+  private install(weights: AutoencoderWeights): void {
+    this.weights = weights;
+    this.model = (this.runtime.build ?? autoencoderModel)(weights);
+    this.errorScale = 0;
+  }
+
+  state(): ModelChannelState {
+    return {
+      history: Array.from(this.history),
+      filled: this.filled,
+      next: this.next,
+      weights: this.weights,
+      errorScale: this.errorScale,
+      tail: this.tail.state(),
+      trainings: this.trainings,
+      trainFailures: this.trainFailures,
+      guard: this.guard.state(),
+    };
+  }
+
+  restore(s: ModelChannelState): this {
+    this.history.set(s.history);
+    this.filled = s.filled;
+    this.next = s.next;
+    if (s.weights) this.install(s.weights);
+    this.errorScale = s.errorScale;
+    this.tail.restore(s.tail);
+    this.trainings = s.trainings;
+    this.trainFailures = s.trainFailures;
+    this.guard.restore(s.guard);
+    return this;
+  }
+}
