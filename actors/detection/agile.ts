@@ -10,7 +10,7 @@ import type { Tier } from '../../protocols/types.ts';
 import type { Detector, DetectorSnapshot, Sensitivity } from './detector.ts';
 import { DAY, HOUR, WEEK, findPeriod, medianStep, PERIOD_TEST, type PeriodTest } from './seasonality.ts';
 import { SeasonalLevel, type SeasonalLevelParams } from './seasonal-level.ts';
-import { resolveSensitivity, sided, type ResolvedSensitivity } from './sensitivity.ts';
+import { AGILE_DEVIATIONS, resolveSensitivity, sided, type ResolvedSensitivity } from './sensitivity.ts';
 import { Surprise, SURPRISE_PARAMS, type SurpriseParams } from './surprise.ts';
 
 export interface AgileParams {
@@ -69,9 +69,9 @@ export class AgileDetector implements Detector {
       return 0;
     }
     const d = sided(model.deviation(value, phase), this.sensitivity.direction);
-    const score = this.surprise.score(d, value, this.sensitivity.direction);
+    const score = this.surprise.score(d, value, this.sensitivity.direction, model.floorSpread());
     model.learn(value, phase);
-    this.anomalous = score >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
+    this.anomalous = this.surprise.raw >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
     if (this.warm !== undefined) this.buffer(timestamp, value);
     return score;
   }
@@ -141,7 +141,7 @@ export class AgileDetector implements Detector {
 
   static restore(s: DetectorSnapshot): AgileDetector {
     if (s.version !== VERSION) throw new RangeError(`agile snapshot version ${String(s.version)} is not ${VERSION}`);
-    const d = new AgileDetector(resolveSensitivity(s.sensitivity as Sensitivity));
+    const d = new AgileDetector(resolveSensitivity(s.sensitivity as Sensitivity, AGILE_DEVIATIONS));
     const [step, origin, slot, needed] = (s.clock as Array<number | null>).map((v) => (v === null ? NaN : v)) as [number, number, number, number];
     Object.assign(d, { step, origin, slot, needed });
     const model = s.model as { scalars: number[]; season: number[] };

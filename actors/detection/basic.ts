@@ -3,7 +3,7 @@
 import type { Tier } from '../../protocols/types.ts';
 import type { Detector, DetectorSnapshot, Sensitivity } from './detector.ts';
 import { RobustLevel, type RobustLevelParams } from './robust-level.ts';
-import { resolveSensitivity, sided, type ResolvedSensitivity } from './sensitivity.ts';
+import { BASIC_DEVIATIONS, resolveSensitivity, sided, type ResolvedSensitivity } from './sensitivity.ts';
 import { Surprise, SURPRISE_PARAMS, type SurpriseParams } from './surprise.ts';
 
 export interface BasicParams {
@@ -41,9 +41,9 @@ export class BasicDetector implements Detector {
       return 0;
     }
     const d = sided(level.deviation(value), this.sensitivity.direction);
-    const score = this.surprise.score(d, value, this.sensitivity.direction);
+    const score = this.surprise.score(d, value, this.sensitivity.direction, level.floorSpread());
     level.learn(value);
-    this.anomalous = score >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
+    this.anomalous = this.surprise.raw >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
     return score;
   }
 
@@ -53,7 +53,7 @@ export class BasicDetector implements Detector {
 
   static restore(s: DetectorSnapshot): BasicDetector {
     if (s.version !== VERSION) throw new RangeError(`basic snapshot version ${String(s.version)} is not ${VERSION}`);
-    const d = new BasicDetector(resolveSensitivity(s.sensitivity as Sensitivity));
+    const d = new BasicDetector(resolveSensitivity(s.sensitivity as Sensitivity, BASIC_DEVIATIONS));
     d.level.restore(s.level as number[]);
     d.surprise.restore(s.surprise as number[]);
     return d;

@@ -6,17 +6,17 @@ import { AgileDetector } from './agile.ts';
 import { BasicDetector } from './basic.ts';
 import type { Detector, DetectorSnapshot, Sensitivity } from './detector.ts';
 import { createRobustDetector, restoreRobustDetector } from './robust/index.ts';
-import { resolveSensitivity } from './sensitivity.ts';
+import { AGILE_DEVIATIONS, BASIC_DEVIATIONS, resolveSensitivity } from './sensitivity.ts';
 
 export type { Detector, DetectorSnapshot, Sensitivity } from './detector.ts';
-export { DEFAULT_DEVIATIONS, DEFAULT_THRESHOLD } from './sensitivity.ts';
+export { AGILE_DEVIATIONS, BASIC_DEVIATIONS, DEFAULT_THRESHOLD } from './sensitivity.ts';
 
 export function createDetector(tier: Tier, sensitivity?: Sensitivity): Detector {
   switch (tier) {
     case 'basic':
-      return new BasicDetector(resolveSensitivity(sensitivity));
+      return new BasicDetector(resolveSensitivity(sensitivity, BASIC_DEVIATIONS));
     case 'agile':
-      return new AgileDetector(resolveSensitivity(sensitivity));
+      return new AgileDetector(resolveSensitivity(sensitivity, AGILE_DEVIATIONS));
     case 'robust':
       return createRobustDetector(sensitivity);
     default:

@@ -16,8 +16,8 @@ export class RangeNovelty {
     readonly warmup: number,
   ) {}
 
-  /** How far x lies outside the known range, in ranges, on the chosen side (0 inside or
-   * during warm-up). The range learns x either way. */
+  /** How far x lies outside the known range on the chosen side, in value units; 0 when
+   * inside, within the margin or during warm-up. The range learns x either way. */
   excess(x: number, side: Side): number {
     const n = ++this.count;
     const lo = this.lo;
@@ -28,8 +28,8 @@ export class RangeNovelty {
     const range = hi - lo;
     // a constant series: any departure on the chosen side is new
     if (range <= 0) return (x > hi && side !== 'down') || (x < lo && side !== 'up') ? Infinity : 0;
-    const out = x > hi && side !== 'down' ? (x - hi) / range : x < lo && side !== 'up' ? (lo - x) / range : 0;
-    return out > this.tolerance ? out : 0;
+    const out = x > hi && side !== 'down' ? x - hi : x < lo && side !== 'up' ? lo - x : 0;
+    return out > this.tolerance * range ? out : 0;
   }
 
   /** JSON has no Infinity: an empty range is stored as count 0 and rebuilt on restore. */

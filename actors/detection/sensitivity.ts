@@ -11,13 +11,17 @@ export interface ResolvedSensitivity {
   threshold: number;
 }
 
-/** Default score threshold: the corpus-wide NAB optimum is near it for every tier. */
-export const DEFAULT_THRESHOLD = 0.5;
-/** Default bound in robust deviations. */
-export const DEFAULT_DEVIATIONS = 3;
+/** Default score threshold: the corpus-wide NAB optimum (standard profile) is near it for
+ * the statistical tiers (p ~ 1e-7 under the series' own history). */
+export const DEFAULT_THRESHOLD = 0.7;
+/** Default bounds in robust deviations, per tier. The spread is a mean absolute deviation
+ * (0.8 sigma for Gaussian noise), so Agile's 4 spreads is the classic ~3 sigma; Basic's
+ * spread also holds the structure it does not model (a season), so its bound is lower. */
+export const BASIC_DEVIATIONS = 3;
+export const AGILE_DEVIATIONS = 4;
 
-export function resolveSensitivity(s: Sensitivity | undefined): ResolvedSensitivity {
-  const deviations = s?.deviations ?? DEFAULT_DEVIATIONS;
+export function resolveSensitivity(s: Sensitivity | undefined, defaultDeviations: number): ResolvedSensitivity {
+  const deviations = s?.deviations ?? defaultDeviations;
   const threshold = s?.threshold ?? DEFAULT_THRESHOLD;
   const direction = s?.direction ?? 'both';
   if (!(deviations >= 0)) throw new RangeError(`sensitivity.deviations must be >= 0, got ${deviations}`);

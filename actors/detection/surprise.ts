@@ -15,21 +15,26 @@ export interface SurpriseParams {
    * long-term statistics for weeks */
   cap: number;
   refractory: RefractoryParams;
-  /** range novelty: margin (fraction of range), score of a new extreme, warm-up samples */
-  novelty: { tolerance: number; score: number; warmup: number };
+  /** range novelty: margin (fraction of range), score of a new extreme, warm-up samples,
+   * and the least excess over the old extreme, in the model's spreads (noise that
+   * happens to set a record by a hair is not news) */
+  novelty: { tolerance: number; score: number; warmup: number; minExcess: number };
 }
 
 export const SURPRISE_PARAMS: SurpriseParams = {
   likelihood: { shortAlpha: 0.2, longAlpha: 0.0003, warmup: 50, sdFloor: 0.05 },
   cap: 20,
   refractory: { level: 0.7, span: 200, damping: 0.5 },
-  novelty: { tolerance: 0.01, score: 1, warmup: 100 },
+  novelty: { tolerance: 0.01, score: 1, warmup: 1000, minExcess: 0 },
 };
 
 export class Surprise {
   private readonly likelihood: Likelihood;
   private readonly novelty: RangeNovelty;
   private readonly refractory: Refractory;
+  /** the last score before refractory damping: the decision uses it, so every anomalous
+   * sample of an episode is marked even though only the first one scores high */
+  raw = 0;
 
   constructor(readonly params: SurpriseParams = SURPRISE_PARAMS) {
     this.likelihood = new Likelihood(params.likelihood);
@@ -38,11 +43,15 @@ export class Surprise {
   }
 
   /** Scores one finite sample: `deviation` >= 0 from the tier's model (already sided),
-   * `value` the sample, `side` the direction that counts. */
-  score(deviation: number, value: number, side: Side): number {
+   * `value` the sample, `side` the direction that counts, `spread` the model's noise unit. */
+  score(deviation: number, value: number, side: Side, spread: number): number {
     const d = deviation < this.params.cap ? deviation : this.params.cap;
-    let raw = scoreFromLogTail(this.likelihood.update(d));
-    if (this.novelty.excess(value, side) > 0 && raw < this.params.novelty.score) raw = this.params.novelty.score;
+    const logTail = this.likelihood.update(d);
+    const excess = this.novelty.excess(value, side);
+    const novel = excess > 0 && excess >= this.params.novelty.minExcess * spread;
+    let raw = scoreFromLogTail(logTail);
+    if (novel && raw < this.params.novelty.score) raw = this.params.novelty.score;
+    this.raw = raw;
     return this.refractory.apply(raw);
   }
 
