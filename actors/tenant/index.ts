@@ -1,5 +1,5 @@
 // actors/tenant/: the tenant supervisor and the TenantActor.
-export { tenantBehavior, CORRELATOR } from './tenant-actor.ts';
+export { tenantBehavior, CORRELATOR, serviceActorName } from './tenant-actor.ts';
 export type { TenantMsg, TenantDeps, TenantSettings } from './tenant-actor.ts';
 export { tenantsBehavior } from './tenants-supervisor.ts';
 export type { TenantsMsg, TenantsDeps } from './tenants-supervisor.ts';

@@ -1,6 +1,7 @@
 // TenantActor: one per tenant. It splits incoming batches by service, spawning a
 // ServiceActor on a service's first sample, and hosts the tenant's correlator.
-// Children: `_correlator` (service names cannot start with `_`) and one per service.
+// Children: `#correlator` and one per service, named by the service's URI-encoded name
+// (so `/` cannot split a path and no service can be called `#correlator`).
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.ts';
 import type { Incident, SeriesInput, Tier } from '../../protocols/index.ts';
 import type { EventStore, SeriesStore } from '../../storage/index.ts';
@@ -8,7 +9,9 @@ import type { EventSink } from '../sink.ts';
 import { correlatorBehavior, type CorrelatorMsg, type CorrelationSettings } from '../correlation/index.ts';
 import { serviceBehavior, type DetectorFactory, type SeriesSnapshot, type ServiceMsg } from '../service/index.ts';
 
-export const CORRELATOR = '_correlator';
+export const CORRELATOR = '#correlator';
+
+export const serviceActorName = (service: string): string => encodeURIComponent(service);
 
 export type TenantMsg =
   | { type: 'ingest'; series: SeriesInput[] }
@@ -43,10 +46,11 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
     ?? ctx.spawn(CORRELATOR, correlatorBehavior({ tenant: settings.id, settings: deps.correlation, events: deps.events, sink: deps.sink }));
 
   const service = (ctx: ActorContext<TenantMsg>, name: string): ActorRef<ServiceMsg> => {
-    const live = ctx.child<ServiceMsg>(name);
+    const actorName = serviceActorName(name);
+    const live = ctx.child<ServiceMsg>(actorName);
     if (live) return live;
     const corr = correlator(ctx);
-    return ctx.spawn(name, serviceBehavior({
+    return ctx.spawn(actorName, serviceBehavior({
       tenant: settings.id,
       service: name,
       tierOf,
