@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -63,7 +64,7 @@ async function ensureService(s) {
       console.log(`setup: started ${s.name} on 127.0.0.1:${s.port}`);
       return;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   console.warn(`setup: could not start ${s.name} on ${s.port}; tests that need it say they were skipped`);
 }

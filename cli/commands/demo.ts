@@ -89,6 +89,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   say(`  curl -s ${auth} '${node.url}/v1/series?service=frontend&metric=latency_ms&from=${liveFrom}'`);
   say(`  live stream (WebSocket): ${node.url.replace(/^http/, 'ws')}/v1/stream  with header Authorization: Bearer ${apiKey}`);
   say(`  supervision tree: npx vigil ctl tree --url ${node.url} --admin-key ${adminKey}`);
+  if (await servesDashboard(node.url)) say(`  dashboard: ${node.url}/#key=${apiKey}`);
   say(`  metrics: ${node.url}/metrics   API description: ${node.url}/docs/openapi.json`);
   say('Stop with Ctrl-C.');
   say('');
@@ -110,4 +111,15 @@ function fmt(ms: number): string {
   if (ms >= 3600_000 && ms % 3600_000 === 0) return `${ms / 3600_000} h`;
   if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
   return `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
+}
+
+/** The dashboard (web/) is served at / when the gateway has it. */
+async function servesDashboard(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/`);
+    await res.body?.cancel();
+    return res.ok && (res.headers.get('content-type') ?? '').includes('text/html');
+  } catch {
+    return false;
+  }
 }
