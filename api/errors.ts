@@ -53,6 +53,9 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
     return { status: 400, body: { error: { code: 'BAD_REQUEST', message } } };
   }
   const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return { status: 415, body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'unsupported Content-Type: send application/json (or application/x-protobuf to POST /v1/metrics)' } } };
+  }
   if (status >= 400 && status < 500) {
     const code = CODE_BY_STATUS[status] ?? 'BAD_REQUEST';
     return { status, body: { error: { code, message: fe.message ?? code } } };

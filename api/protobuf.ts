@@ -5,9 +5,14 @@ import type { FastifyInstance } from 'fastify';
 import { decodeMetricBatch, VigilError } from '../protocols/index.ts';
 
 export const PROTOBUF_TYPE = 'application/x-protobuf';
+export const PROTOBUF_ROUTE = '/v1/metrics';
 
 export function addProtobufParser(app: FastifyInstance, bodyLimit: number): void {
-  app.addContentTypeParser(PROTOBUF_TYPE, { parseAs: 'buffer', bodyLimit }, (_req, body, done) => {
+  app.addContentTypeParser(PROTOBUF_TYPE, { parseAs: 'buffer', bodyLimit }, (req, body, done) => {
+    if (req.routeOptions.url !== PROTOBUF_ROUTE) {
+      done(new VigilError('UNSUPPORTED_MEDIA_TYPE', `${PROTOBUF_TYPE} is only for POST ${PROTOBUF_ROUTE}; send application/json`), undefined);
+      return;
+    }
     try {
       const { series } = decodeMetricBatch(body as Buffer);
       done(null, { series });

@@ -142,6 +142,9 @@ describe('api: queries, incidents, topology', () => {
     const bad = await acme.request<ErrorReply>('PUT', '/v1/topology', { services: [{ name: 'x', dependsOn: 'y' }] });
     assert.equal(bad.status, 400);
     assert.match(bad.body.error.message, /services\[0\]\.dependsOn: must be array/);
+    const proto = await acme.request<ErrorReply>('PUT', '/v1/topology', new Uint8Array([1, 2]), { 'content-type': 'application/x-protobuf' });
+    assert.equal(proto.status, 415);
+    assert.match(proto.body.error.message, /only for POST \/v1\/metrics/);
   });
 
   it('shows another tenant none of this data', async () => {
