@@ -3,8 +3,11 @@
 import assert from 'node:assert/strict';
 import type { NodeHandle } from '../cluster/index.ts';
 import type { TreeNode } from '../api/index.ts';
-import { ApiClient, type ErrorReply } from './support/api-client.ts';
-import { KEYS, startTestNode } from './support/api-node.ts';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { startGateway } from '../api/index.ts';
+import { ApiClient, eventually, type ErrorReply } from './support/api-client.ts';
+import { KEYS, startTestNode, testConfig } from './support/api-node.ts';
 
 interface OpenApi {
   paths: Record<string, Record<string, { security: unknown[] }>>;
@@ -91,6 +94,22 @@ describe('api: auth and admin', () => {
     assert.equal(mine.headers.get('x-request-id'), 'trace-42.a');
     const wild = await anon.request('GET', '/healthz', undefined, { 'x-request-id': 'x'.repeat(300) });
     assert.notEqual(wild.headers.get('x-request-id'), 'x'.repeat(300));
+  });
+
+  it('logs each request with its request id and tenant', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(JSON.parse(String(chunk)) as Record<string, unknown>); done(); } });
+    const gw = await startGateway(node.engine, testConfig(), pino({ level: 'debug' }, sink));
+    try {
+      const r = await new ApiClient(gw.url, KEYS.globex).get('/v1/alerts');
+      assert.equal(r.status, 200);
+      const id = r.headers.get('x-request-id');
+      const line = await eventually(async () => lines.find((l) => l.reqId === id && l.msg === 'request'), 'the request log line');
+      assert.equal(line.tenant, 'globex');
+      assert.equal(line.status, 200);
+    } finally {
+      await gw.close();
+    }
   });
 
   it('answers unknown routes with 404 in the error shape', async () => {
