@@ -2,7 +2,7 @@
 // is found automatically (seasonality.ts), scored on its errors by the shared surprise chain.
 // Life of a series:
 //  1. warm-up: samples are scored against a plain robust level (no season) and buffered;
-//  2. once the buffer spans two of the longest calendar period that fits (or holds
+//  2. once the buffer spans three of the longest calendar period that fits (or holds
 //     WARM_CAP samples), the period is chosen, the seasonal profile is initialised from the
 //     buffered cycles, the model replays the buffer, and the buffer is dropped.
 // Phase comes from the timestamp on the series' own step, so gaps keep the phase aligned.
@@ -19,6 +19,8 @@ export interface AgileParams {
   period: PeriodTest;
   /** most samples buffered while looking for the period */
   warmCap: number;
+  /** cycles of a candidate period the buffer must hold before it is tested */
+  cycles: number;
 }
 
 export const AGILE_PARAMS: AgileParams = {
@@ -26,6 +28,7 @@ export const AGILE_PARAMS: AgileParams = {
   surprise: SURPRISE_PARAMS,
   period: PERIOD_TEST,
   warmCap: 2048,
+  cycles: 3,
 };
 
 const VERSION = 1;
@@ -101,8 +104,9 @@ export class AgileDetector implements Detector {
     }
     this.origin = stamps[0] as number;
     this.slot = Math.max(0, Math.round(((stamps[stamps.length - 1] as number) - this.origin) / step));
-    const fitting = this.candidates().filter((p) => 2 * p <= this.params.warmCap);
-    this.needed = fitting.length > 0 ? 2 * Math.max(...fitting) : -1;
+    const cycles = this.params.cycles;
+    const fitting = this.candidates().filter((p) => cycles * p <= this.params.warmCap);
+    this.needed = fitting.length > 0 ? cycles * Math.max(...fitting) : -1;
   }
 
   private candidates(): number[] {

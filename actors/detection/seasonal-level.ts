@@ -41,7 +41,8 @@ export class SeasonalLevel {
 
   /** Signed error of x in spreads, judged before x is learned. */
   deviation(x: number, phase: number): number {
-    return this.count === 0 ? 0 : (x - this.predict(phase)) / this.floorSpread();
+    if (this.count === 0) return 0;
+    return (x - this.predict(phase)) / this.floorSpread();
   }
 
   learn(x: number, phase: number): void {

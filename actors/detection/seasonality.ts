@@ -1,6 +1,6 @@
 // Finds the seasonal period of a series from its first samples, among calendar candidates
 // (hour, day, week at the series' own sampling step). A candidate P is accepted when the
-// autocorrelation at lag P is high AND clearly above the one at P/2: a smooth but aperiodic
+// autocorrelation at lag P is high AND clearly above the ones at P/2 and 3P/2: a smooth but aperiodic
 // series (random walk, trend) has high autocorrelation at every short lag, while a real
 // cycle is out of phase at half its period.
 
@@ -34,7 +34,7 @@ export interface PeriodTest {
   minContrast: number;
 }
 
-export const PERIOD_TEST: PeriodTest = { minCorrelation: 0.3, minContrast: 0.3 };
+export const PERIOD_TEST: PeriodTest = { minCorrelation: 0.5, minContrast: 0.3 };
 
 /**
  * The best period (in samples) among the candidates that fit twice in `values`, or 0.
@@ -63,7 +63,8 @@ export function findPeriod(values: ArrayLike<number>, candidates: readonly numbe
   for (const p of candidates) {
     if (p < 4 || 2 * p > x.length) continue;
     const c = autocorrelation(x, mean, variance, p);
-    const half = autocorrelation(x, mean, variance, Math.round(p / 2));
+    // out of phase at half a period on both sides of P: a cycle, not mere smoothness
+    const half = Math.max(autocorrelation(x, mean, variance, Math.round(p / 2)), 2 * p <= x.length ? autocorrelation(x, mean, variance, Math.round(1.5 * p)) : -1);
     if (c >= test.minCorrelation && c - half >= test.minContrast && c >= bestCorrelation - 0.05) {
       best = p;
       bestCorrelation = Math.max(c, bestCorrelation);
