@@ -2,13 +2,17 @@
 // accepted samples/s and request latency percentiles.
 //
 //   npm run bench:ingest -- [--url U --api-key K] [--seconds N] [--concurrency C]
-//                           [--batch SERIES] [--samples PER_SERIES] [--json]
+//                           [--batch SERIES] [--samples PER_SERIES] [--rate SAMPLES_PER_S] [--json]
 //
 // Without --url it starts a node in a child process (`vigil start`), so the load
 // generator never shares the node's event loop. Each request carries BATCH series
 // × SAMPLES samples; series are spread over groups with their own clocks so timestamps
 // only move forward and stay inside the node's accepted window. A 503 (node overloaded)
 // counts as refused and the connection backs off briefly, as a real client would.
+// Without --rate every connection sends as fast as the node answers (the node's ceiling;
+// latency is then mostly queueing). With --rate the requests follow a fixed schedule and
+// latency is measured from each request's scheduled time, so a stalled node shows up in
+// the percentiles instead of silently lowering the offered load.
 // The last stdout line is JSON: samples_per_s, p50_ms, p95_ms, p99_ms and the run's shape.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -35,6 +39,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     batch: { type: 'string', default: '50' },
     samples: { type: 'string', default: '100' },
+    rate: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
   allowPositionals: false,
@@ -119,8 +124,8 @@ interface Outcome {
   accepted: number;
 }
 
-function post(agent: http.Agent, url: URL, key: string, body: Uint8Array): Promise<Outcome> {
-  const started = process.hrtime.bigint();
+/** `since`: the performance.now() the latency counts from (the scheduled send time). */
+function post(agent: http.Agent, url: URL, key: string, body: Uint8Array, since: number): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, {
       method: 'POST', agent,
@@ -129,7 +134,7 @@ function post(agent: http.Agent, url: URL, key: string, body: Uint8Array): Promi
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        const ms = performance.now() - since;
         let accepted = 0;
         if (res.statusCode === 202) accepted = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { accepted: number }).accepted;
         resolve({ status: res.statusCode ?? 0, ms, accepted });
@@ -184,9 +189,19 @@ async function run(): Promise<void> {
   let accepted = 0;
   const started = performance.now();
   const deadline = started + seconds * 1000;
+  const samplesPerRequest = seriesPerBatch * samplesPerSeries;
+  const rate = args.rate === undefined ? undefined : positiveInt('rate', args.rate);
+  const intervalMs = rate === undefined ? 0 : (samplesPerRequest / rate) * 1000;
+  let slot = 0;
   async function worker(): Promise<void> {
     while (performance.now() < deadline) {
-      const out = await post(agent, url, key, maker.body());
+      let since = performance.now();
+      if (rate !== undefined) {
+        since = started + slot++ * intervalMs;
+        if (since >= deadline) return;
+        if (since > performance.now()) await new Promise((r) => setTimeout(r, since - performance.now()));
+      }
+      const out = await post(agent, url, key, maker.body(), since);
       statuses.set(out.status, (statuses.get(out.status) ?? 0) + 1);
       if (out.status === 202) {
         accepted += out.accepted;
@@ -221,6 +236,7 @@ async function run(): Promise<void> {
       statuses: Object.fromEntries(statuses),
       seconds: round(elapsed),
       concurrency,
+      offered_rate: rate ?? null,
       series_per_batch: seriesPerBatch,
       samples_per_series: samplesPerSeries,
       taken_in_samples: ingested !== undefined && ingestedBefore !== undefined ? ingested - ingestedBefore : null,
