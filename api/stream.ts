@@ -22,11 +22,15 @@ export interface StreamOptions {
   pingIntervalMs: number;
   /** Unsent bytes a connection may hold before it is dropped. */
   maxBufferedBytes: number;
+  /** Open streams one tenant may hold (a tenant must not use up the node's sockets). */
+  maxPerTenant: number;
 }
 
-export const DEFAULT_STREAM_OPTIONS: StreamOptions = { pingIntervalMs: 30_000, maxBufferedBytes: 4 * 1024 * 1024 };
+export const DEFAULT_STREAM_OPTIONS: StreamOptions = { pingIntervalMs: 30_000, maxBufferedBytes: 4 * 1024 * 1024, maxPerTenant: 256 };
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable',
+};
 
 export class LiveStream {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096, clientTracking: true });
@@ -34,6 +38,8 @@ export class LiveStream {
   // One event goes to every connection of its tenant: serialize it once.
   private readonly encoded = new WeakMap<LiveEvent, string>();
   private readonly pinger: NodeJS.Timeout;
+  private readonly perTenant = new Map<string, number>();
+  private closing = false;
 
   constructor(
     server: Server,
@@ -61,6 +67,10 @@ export class LiveStream {
       const caller = authorize(this.keys, key, 'tenant');
       if (caller?.kind !== 'tenant') throw new VigilError('FORBIDDEN', 'a tenant key is needed');
       tenant = caller.tenant;
+      if (this.closing) throw new VigilError('UNAVAILABLE', 'node shutting down');
+      if ((this.perTenant.get(tenant) ?? 0) >= this.opts.maxPerTenant) {
+        throw new VigilError('QUOTA_EXCEEDED', `tenant already has ${this.opts.maxPerTenant} open streams`);
+      }
     } catch (err) {
       refuse(socket, err);
       return;
@@ -70,6 +80,7 @@ export class LiveStream {
 
   private attach(ws: WebSocket, tenant: string): void {
     this.alive.add(ws);
+    this.perTenant.set(tenant, (this.perTenant.get(tenant) ?? 0) + 1);
     const unsubscribe = this.engine.subscribe(tenant, (event) => {
       if (ws.readyState !== WebSocket.OPEN) return;
       if (ws.bufferedAmount > this.opts.maxBufferedBytes) {
@@ -85,7 +96,12 @@ export class LiveStream {
       ws.send(text);
     });
     ws.on('pong', () => this.alive.add(ws));
-    ws.on('close', unsubscribe);
+    ws.on('close', () => {
+      unsubscribe();
+      const n = (this.perTenant.get(tenant) ?? 1) - 1;
+      if (n > 0) this.perTenant.set(tenant, n);
+      else this.perTenant.delete(tenant);
+    });
     ws.on('error', (err) => {
       this.log.debug({ tenant, err }, 'stream connection error');
       ws.terminate();
@@ -105,6 +121,7 @@ export class LiveStream {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     clearInterval(this.pinger);
     for (const ws of this.wss.clients) ws.close(CLOSE_GOING_AWAY, 'node shutting down');
     const deadline = setTimeout(() => { for (const ws of this.wss.clients) ws.terminate(); }, 1000);

@@ -75,13 +75,16 @@ describe('api: WebSocket stream', () => {
   describe('with tight stream limits (more gateways over the same node)', () => {
     let pinging: Gateway;
     let tight: Gateway;
+    let capped: Gateway;
     before(async () => {
+      capped = await startGateway(node.engine, testConfig(), pino({ level: 'silent' }), { stream: { maxPerTenant: 2 } });
       pinging = await startGateway(node.engine, testConfig(), pino({ level: 'silent' }), { stream: { pingIntervalMs: 50 } });
       tight = await startGateway(node.engine, testConfig(), pino({ level: 'silent' }), { stream: { pingIntervalMs: 3_600_000, maxBufferedBytes: 1 } });
     });
     after(async () => {
       await pinging.close();
       await tight.close();
+      await capped.close();
     });
 
     it('pings connections to keep them alive', async () => {
@@ -90,6 +93,25 @@ describe('api: WebSocket stream', () => {
       await once(ws, 'ping'); // it answered the first (ws pongs automatically), so it was kept
       assert.equal(ws.readyState, WebSocket.OPEN);
       ws.close();
+    });
+
+    it('caps the open streams of one tenant (429), not of the others', async () => {
+      const a = await connect(wsUrl(capped.url), KEYS.acme);
+      const b = await connect(wsUrl(capped.url), KEYS.acme);
+      assert.equal(await refusedStatus(wsUrl(capped.url), KEYS.acme), 429);
+      const g = await connect(wsUrl(capped.url), KEYS.globex);
+      a.ws.close();
+      await once(a.ws, 'close');
+      // the slot frees once the server has seen the close
+      const c = await eventually(async () => {
+        try {
+          return await connect(wsUrl(capped.url), KEYS.acme);
+        } catch {
+          return undefined;
+        }
+      }, 'a freed slot');
+      for (const x of [b, g, c]) x.ws.close();
+      await Promise.all([b, g, c].map((x) => once(x.ws, 'close')));
     });
 
     it('drops a consumer that stops reading, and the node keeps serving', async () => {
