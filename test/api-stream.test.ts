@@ -72,6 +72,16 @@ describe('api: WebSocket stream', () => {
     assert.equal((await acme.get('/v1/stream')).status, 426);
   });
 
+  it('closes open streams with 1001 when the gateway stops, and refuses new ones', async () => {
+    const gw = await startGateway(node.engine, testConfig(), pino({ level: 'silent' }));
+    const { ws } = await connect(wsUrl(gw.url), KEYS.acme);
+    const closed = once(ws, 'close');
+    await gw.close();
+    const [code] = (await closed) as [number];
+    assert.equal(code, 1001);
+    await assert.rejects(connect(wsUrl(gw.url), KEYS.acme));
+  });
+
   describe('with tight stream limits (more gateways over the same node)', () => {
     let pinging: Gateway;
     let tight: Gateway;
