@@ -1,16 +1,19 @@
 // Calibrates a non-negative statistic into a surprise, −log10 P(X ≥ x), from the series' own
 // past (peaks over threshold, as in SPOT, Siffer et al. 2017): the rate of exceeding `level`
 // and the mean excess above it are tracked with forgetting; beyond the level the tail is
-// exponential, below it the surprise ramps linearly to the level's. A Laplace-shaped prior
-// (rate e^-level, excess 1) with the weight of ~50 samples makes the first estimates sane.
+// exponential, below it the surprise ramps linearly to the level's. A prior (rate e^-level,
+// mean excess 0.5: between a Gaussian's ~0.3 and a Laplace's 1) with the weight of ~50
+// samples makes the first estimates sane.
 import { ROBUST } from './params.ts';
 
 const PRIOR_WEIGHT = 50;
 const MIN_RATE = 1e-4;
+/** exceedances teach the tail at most this many mean excesses (Huber on the tail) */
+const TAIL_CLIP = 5;
 
 export class ExceedanceTail {
   rate: number;
-  excess = 1;
+  excess = 0.5;
   count = 0;
 
   constructor(readonly level: number = ROBUST.tailLevel) {
@@ -30,7 +33,8 @@ export class ExceedanceTail {
     this.rate += a * ((over ? 1 : 0) - this.rate);
     if (this.rate < MIN_RATE) this.rate = MIN_RATE;
     // the excess is learnt from exceedances only: its step follows their (expected) count
-    if (over) this.excess += Math.max(20 * a, 1 / (this.count * this.rate + 20)) * (x - this.level - this.excess);
+    // and clipped, so a long anomaly cannot quickly teach that it is normal
+    if (over) this.excess += Math.max(20 * a, 1 / (this.count * this.rate + 20)) * (Math.min(x - this.level, TAIL_CLIP * this.excess) - this.excess);
   }
 
   state(): number[] {
