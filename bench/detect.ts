@@ -71,8 +71,9 @@ async function measureTier(tier: Tier, series: number): Promise<TierFigures> {
   const source = await loadSource();
   const before = heapAfterGc();
   const detectors = Array.from({ length: series }, () => createDetector(tier));
-  // warm-up: past every tier's start-up phase (Agile chooses its period by 2 days of 5-min data)
-  const warmSteps = Number(arg('--warmup') ?? 700);
+  // warm-up: past every tier's start-up phase (Agile chooses its period after 3 days of
+  // 5-minute data, 3 weeks of 30-minute data: at most 1008 samples)
+  const warmSteps = Number(arg('--warmup') ?? 1100);
   let t0 = performance.now();
   let step = 0;
   for (; step < warmSteps && performance.now() - t0 < 60_000; step += 10) feed(detectors, source, step, 10);
