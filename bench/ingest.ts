@@ -2,7 +2,8 @@
 // accepted samples/s and request latency percentiles.
 //
 //   npm run bench:ingest -- [--url U --api-key K] [--seconds N] [--concurrency C]
-//                           [--batch SERIES] [--samples PER_SERIES] [--rate SAMPLES_PER_S] [--json]
+//                           [--batch SERIES] [--samples PER_SERIES] [--rate SAMPLES_PER_S]
+//                           [--format protobuf|json] [--json]
 //
 // Without --url it starts a node in a child process (`vigil start`), so the load
 // generator never shares the node's event loop. Each request carries BATCH series
@@ -40,6 +41,7 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '50' },
     samples: { type: 'string', default: '100' },
     rate: { type: 'string' },
+    format: { type: 'string', default: 'protobuf' },
     json: { type: 'boolean', default: false },
   },
   allowPositionals: false,
@@ -90,31 +92,47 @@ async function spawnNode(): Promise<{ url: string; child: ChildProcess; dir: str
   return { url, child, dir };
 }
 
+interface WireSeries {
+  service: string;
+  metric: string;
+  labels: Record<string, string>;
+  timestamps: number[];
+  values: number[];
+}
+
 /** Builds request bodies: group g's series advance by `samples` steps per request. */
 class BatchMaker {
   private readonly clocks: number[];
   private readonly wave: number[];
   private next = 0;
 
-  constructor(private readonly series: number, private readonly samples: number, start: number) {
+  constructor(private readonly series: number, private readonly samples: number, start: number, private readonly json: boolean) {
     this.clocks = new Array<number>(SERIES_GROUPS).fill(start);
     // A noisy daily-ish wave, precomputed once: values cost nothing per request.
     this.wave = Array.from({ length: 4096 }, (_, i) => 100 + 20 * Math.sin(i / 50) + ((i * 7919) % 13) - 6);
   }
 
   body(): Uint8Array {
+    const series = this.build();
+    if (!this.json) return wire.MetricBatch.encode({ tenant: '', series }).finish();
+    const samples = (s: WireSeries) => s.timestamps.map((t, i) => [t, s.values[i]]);
+    return Buffer.from(JSON.stringify({ series: series.map((s) => ({ service: s.service, metric: s.metric, labels: s.labels, samples: samples(s) })) }));
+  }
+
+  private build(): WireSeries[] {
     const g = this.next++ % SERIES_GROUPS;
     const t0 = this.clocks[g]!;
     this.clocks[g] = t0 + this.samples * STEP_MS;
     const timestamps = new Array<number>(this.samples);
     for (let i = 0; i < this.samples; i++) timestamps[i] = t0 + i * STEP_MS;
-    const off = (t0 / STEP_MS) % 4000;
-    const values = this.wave.slice(off, off + this.samples);
-    const series = new Array(this.series);
+    const off = Math.floor(t0 / STEP_MS);
+    const values = new Array<number>(this.samples);
+    for (let i = 0; i < this.samples; i++) values[i] = this.wave[(off + i) % this.wave.length]!;
+    const series = new Array<WireSeries>(this.series);
     for (let s = 0; s < this.series; s++) {
       series[s] = { service: `svc-${g}-${s % 10}`, metric: `m${Math.floor(s / 10)}`, labels: { host: `h${s}` }, timestamps, values };
     }
-    return wire.MetricBatch.encode({ tenant: '', series }).finish();
+    return series;
   }
 }
 
@@ -125,11 +143,11 @@ interface Outcome {
 }
 
 /** `since`: the performance.now() the latency counts from (the scheduled send time). */
-function post(agent: http.Agent, url: URL, key: string, body: Uint8Array, since: number): Promise<Outcome> {
+function post(agent: http.Agent, url: URL, key: string, body: Uint8Array, contentType: string, since: number): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, {
       method: 'POST', agent,
-      headers: { 'content-type': 'application/x-protobuf', 'content-length': body.byteLength, authorization: `Bearer ${key}` },
+      headers: { 'content-type': contentType, 'content-length': body.byteLength, authorization: `Bearer ${key}` },
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -181,7 +199,13 @@ async function run(): Promise<void> {
   const url = new URL('/v1/metrics', base);
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   // Three days back leaves room for hours of forward-moving data inside the default window.
-  const maker = new BatchMaker(seriesPerBatch, samplesPerSeries, Date.now() - 3 * 24 * 3600_000);
+  if (args.format !== 'protobuf' && args.format !== 'json') {
+    process.stderr.write('bench:ingest: --format must be protobuf or json\n');
+    process.exit(2);
+  }
+  const json = args.format === 'json';
+  const contentType = json ? 'application/json' : 'application/x-protobuf';
+  const maker = new BatchMaker(seriesPerBatch, samplesPerSeries, Date.now() - 3 * 24 * 3600_000, json);
   const ingestedBefore = await scrapeIngested(base);
 
   const latencies: number[] = [];
@@ -201,7 +225,7 @@ async function run(): Promise<void> {
         if (since >= deadline) return;
         if (since > performance.now()) await new Promise((r) => setTimeout(r, since - performance.now()));
       }
-      const out = await post(agent, url, key, maker.body(), since);
+      const out = await post(agent, url, key, maker.body(), contentType, since);
       statuses.set(out.status, (statuses.get(out.status) ?? 0) + 1);
       if (out.status === 202) {
         accepted += out.accepted;
@@ -237,6 +261,7 @@ async function run(): Promise<void> {
       seconds: round(elapsed),
       concurrency,
       offered_rate: rate ?? null,
+      format: args.format,
       series_per_batch: seriesPerBatch,
       samples_per_series: samplesPerSeries,
       taken_in_samples: ingested !== undefined && ingestedBefore !== undefined ? ingested - ingestedBefore : null,
