@@ -1,6 +1,6 @@
 // One incident, one alarm: once a score reaches `episodeLevel`, for `episodeSpan` samples
-// only scores above the episode's peak pass unchanged (an escalation is news); the rest are
-// damped. NAB counts one detection per window and charges every extra one outside it, and an
+// only scores clearly above the episode's peak pass unchanged (an escalation is news); the
+// rest are damped. NAB counts one detection per window and charges every extra one outside it, and an
 // on-call engineer wants the first page, not fifty.
 import { ROBUST } from './params.ts';
 
@@ -12,7 +12,7 @@ export class Episode {
   apply(score: number): number {
     if (this.age < ROBUST.episodeSpan) {
       this.age++;
-      if (score > this.peak) {
+      if (score > this.peak + ROBUST.episodeEscalation) {
         this.peak = score;
         return score;
       }

@@ -1,8 +1,8 @@
 // Guards the learnt model on the hot path: a throw, a non-finite answer or a time-budget
 // overrun (checked over blocks of calls, so the clock is read rarely) switches the tier to
 // its statistical score (degradation level L1) for a cooldown, after which the model is tried
-// again. Time only ever degrades, never changes a score, so replay stays exact while the
-// model is healthy.
+// again. The budget is enforced only with an injected clock (the host's Clock): a kernel has
+// no clock of its own, and without one a replay is exact whatever the machine's speed.
 import { ROBUST } from './params.ts';
 import type { ResidualModel } from './residual-model.ts';
 
@@ -16,12 +16,13 @@ export class InferenceGuard {
   private calls = 0;
   private started = 0;
 
-  constructor(private readonly clock: () => number = () => performance.now()) {}
+  constructor(private readonly clock?: () => number) {}
 
   /** The model's error for `window`, or undefined when it is benched or fails at sample `n`. */
   run(model: ResidualModel | undefined, window: Float64Array, n: number): number | undefined {
     if (model === undefined || n < this.benchedUntil) return undefined;
-    if (this.calls === 0) this.started = this.clock();
+    const clock = this.clock;
+    if (clock !== undefined && this.calls === 0) this.started = clock();
     let out: number;
     try {
       out = model.error(window);
@@ -35,8 +36,8 @@ export class InferenceGuard {
       this.bench(n);
       return undefined;
     }
-    if (++this.calls === ROBUST.modelTimingEvery) {
-      const micros = ((this.clock() - this.started) * 1000) / this.calls;
+    if (clock !== undefined && ++this.calls === ROBUST.modelTimingEvery) {
+      const micros = ((clock() - this.started) * 1000) / this.calls;
       this.calls = 0;
       if (micros > ROBUST.modelBudgetMicros) {
         this.overruns++;
@@ -56,11 +57,11 @@ export class InferenceGuard {
   }
 
   state(): number[] {
-    return [this.benchedUntil, this.failures, this.overruns];
+    return [this.benchedUntil, this.failures, this.overruns, this.calls, this.started];
   }
 
   restore(s: readonly number[]): this {
-    [this.benchedUntil, this.failures, this.overruns] = s as [number, number, number];
+    [this.benchedUntil, this.failures, this.overruns, this.calls, this.started] = s as [number, number, number, number, number];
     return this;
   }
 }

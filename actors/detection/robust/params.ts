@@ -5,6 +5,10 @@ export const ROBUST = {
   /** default decision bound in spreads (mean absolute residuals; 4 spreads ≈ 3σ for Gaussian
    * noise), the same unit and default as Agile's */
   deviations: 4,
+  /** default decision threshold on the score: p ≈ 6e-8 under the series' own history. A new
+   * extreme by a hair scores 0.632 and does not alert alone; NAB's swept optimum sits just
+   * above that (it rewards early, liberal detection) */
+  threshold: 0.7,
   /** positive timestamp steps used to learn the sampling interval */
   cadenceSamples: 64,
   /** a daily cycle is modelled when it spans this many samples (fewer: too coarse; more: too much state) */
@@ -42,6 +46,8 @@ export const ROBUST = {
   episodeLevel: 0.5,
   episodeSpan: 400,
   episodeDamping: 0.5,
+  /** how far above the episode's peak a score must go to pass as an escalation */
+  episodeEscalation: 0.05,
   /** residual model: window of clipped standardised residuals it reconstructs */
   modelWidth: 16,
   /** residual history kept for training (samples) */

@@ -22,7 +22,7 @@ import { pack, unpack, type Packed } from './codec.ts';
 export interface RobustOptions {
   /** model runtime (trainer, model builder); default: the process runtime (configureRobust) */
   runtime?: ModelRuntime;
-  /** clock for the inference time budget (ms) */
+  /** the host's clock (ms) for the inference time budget; without one the budget is not enforced */
   clock?: () => number;
 }
 
@@ -146,5 +146,6 @@ export class RobustDetector implements Detector {
 }
 
 export function createRobust(sensitivity?: Sensitivity, options?: RobustOptions): RobustDetector {
-  return new RobustDetector(resolveSensitivity(sensitivity, ROBUST.deviations), options);
+  const withDefault = { ...sensitivity, threshold: sensitivity?.threshold ?? ROBUST.threshold };
+  return new RobustDetector(resolveSensitivity(withDefault, ROBUST.deviations), options);
 }

@@ -1,0 +1,285 @@
+// The Robust tier on synthetic series (a daily cycle of 5-minute samples, seeded Gaussian
+// noise, one injected fault): it flags a spike, a level shift, a variance change and a broken
+// seasonal pattern and stays quiet on clean seasonal noise; snapshot → restore continues with
+// identical scores; a model that throws (or overruns its time budget) drops the tier to its
+// statistical score (L1) and it keeps scoring; odd input behaves as documented.
+import assert from 'node:assert/strict';
+import { createRobust, createRobustDetector, restoreRobustDetector, ROBUST, type ModelRuntime, type RobustDetector } from '../actors/detection/robust/index.ts';
+import { mulberry32, type AutoencoderTrainer, type AutoencoderWeights } from '../actors/detection/ml/index.ts';
+
+const STEP = 300_000;
+const DAY = 288;
+const T0 = Date.UTC(2024, 0, 1);
+/** first faulty sample: day 9 at the daily peak (phase 72), well past every warm-up */
+const ONSET = 9 * DAY + 72;
+const LENGTH = 12 * DAY;
+
+type Fault = 'none' | 'spike' | 'shift' | 'variance' | 'pattern';
+
+function gauss(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+/** 100 + 20 sin(day) + N(0, 1); spike: one sample +25; shift: +10 for good; variance: noise
+ * ×8; pattern: the daily cycle stops (flat at its mean) for one day. */
+function series(fault: Fault, seed: number): number[] {
+  const random = mulberry32(seed);
+  const out: number[] = [];
+  for (let i = 0; i < LENGTH; i++) {
+    const broken = fault === 'pattern' && i >= ONSET && i < ONSET + DAY;
+    const season = broken ? 0 : 20 * Math.sin((2 * Math.PI * i) / DAY);
+    let x = 100 + season + gauss(random) * (fault === 'variance' && i >= ONSET ? 8 : 1);
+    if (fault === 'spike' && i === ONSET) x += 25;
+    if (fault === 'shift' && i >= ONSET) x += 10;
+    out.push(x);
+  }
+  return out;
+}
+
+function run(detector: RobustDetector, values: number[], from = 0, to = values.length): { scores: number[]; flagged: number[] } {
+  const scores: number[] = [];
+  const flagged: number[] = [];
+  for (let i = from; i < to; i++) {
+    scores.push(detector.update(T0 + i * STEP, values[i] as number));
+    if (detector.anomalous) flagged.push(i);
+  }
+  return { scores, flagged };
+}
+
+/** A trainer with no tfjs: fixed small weights (the tfjs trainer is tested in detection-ml). */
+const fixedTrainer: AutoencoderTrainer = {
+  fit(_windows, width, seed): AutoencoderWeights {
+    const random = mulberry32(seed);
+    const hidden = 2;
+    const w = (n: number): number[] => Array.from({ length: n }, () => (random() - 0.5) * 0.2);
+    return { width, hidden, w1: w(width * hidden), b1: w(hidden), w2: w(hidden * width), b2: w(width) };
+  },
+};
+
+describe('Robust detector: synthetic faults', () => {
+  for (const seed of [1, 2, 3]) {
+    it(`stays quiet on clean seasonal noise (seed ${seed})`, () => {
+      const { scores, flagged } = run(createRobust(), series('none', seed));
+      assert.deepEqual(flagged, []);
+      for (const s of scores) assert.ok(s >= 0 && s <= 1, `score ${s} outside [0, 1]`);
+      const late = Math.max(...scores.slice(3 * DAY));
+      assert.ok(late < ROBUST.threshold, `clean noise scored ${late}`);
+    });
+  }
+
+  const faults: Array<[Fault, number]> = [
+    ['spike', 1],
+    ['shift', 12],
+    ['variance', 24],
+    ['pattern', 24],
+  ];
+  for (const [fault, within] of faults) {
+    for (const seed of [1, 2, 3]) {
+      it(`flags a ${fault} within ${within} samples and nothing before it (seed ${seed})`, () => {
+        const values = series(fault, seed);
+        const { flagged } = run(createRobust(), values);
+        assert.deepEqual(
+          flagged.filter((i) => i < ONSET),
+          [],
+          'false alarm before the fault',
+        );
+        const first = flagged.find((i) => i >= ONSET);
+        assert.ok(first !== undefined && first < ONSET + within, `first flag at ${String(first)}, onset ${ONSET}`);
+      });
+    }
+  }
+
+  it('one incident gives one alarm, not a burst (episodes)', () => {
+    const { flagged } = run(createRobust(), series('shift', 4));
+    const during = flagged.filter((i) => i >= ONSET && i < ONSET + ROBUST.episodeSpan);
+    assert.ok(during.length >= 1 && during.length <= 3, `flags in the episode: ${during.join(',')}`);
+  });
+
+  it('honours the direction: an upward spike is not a "down" anomaly', () => {
+    const values = series('spike', 5);
+    const up = run(createRobust({ direction: 'up' }), values).flagged;
+    const down = run(createRobust({ direction: 'down' }), values).flagged;
+    assert.ok(up.includes(ONSET));
+    assert.ok(!down.includes(ONSET));
+  });
+
+  it('honours the bound: a huge deviations bound silences the decision, not the score', () => {
+    const values = series('spike', 6);
+    const d = createRobust({ deviations: 1e6 });
+    const { scores, flagged } = run(d, values);
+    assert.deepEqual(flagged, []);
+    assert.ok((scores[ONSET] as number) >= ROBUST.threshold);
+  });
+
+  it('reports the seasonal expectation', () => {
+    const values = series('none', 7);
+    const d = createRobust();
+    run(d, values, 0, 5 * DAY);
+    d.update(T0 + 5 * DAY * STEP + 72 * STEP, 120);
+    assert.ok(Math.abs(d.expected - 120) < 2, `expected ${d.expected} at the daily peak`);
+  });
+});
+
+describe('Robust detector: snapshot and restore', () => {
+  it('continues with identical scores after a JSON round trip (statistical path)', () => {
+    const values = series('shift', 8);
+    const a = createRobust();
+    run(a, values, 0, 2000);
+    const b = restoreRobustDetector(JSON.parse(JSON.stringify(a.snapshot()))) as RobustDetector;
+    const ra = run(a, values, 2000);
+    const rb = run(b, values, 2000);
+    assert.deepEqual(rb.scores, ra.scores);
+    assert.deepEqual(rb.flagged, ra.flagged);
+    assert.ok(ra.flagged.length > 0, 'the continuation contains the fault');
+    assert.deepEqual(b.snapshot(), a.snapshot());
+  });
+
+  it('continues with identical scores with a trained model (weights travel in the snapshot)', () => {
+    const runtime: ModelRuntime = { trainer: fixedTrainer };
+    const values = series('variance', 9);
+    const a = createRobust({}, { runtime });
+    run(a, values, 0, 2700);
+    assert.equal(a.degradation, 'L0');
+    const snap = JSON.parse(JSON.stringify(a.snapshot())) as ReturnType<RobustDetector['snapshot']>;
+    assert.ok(snap.model.weights !== null);
+    const b = restoreRobustDetector(snap, { runtime }) as RobustDetector;
+    assert.equal(b.degradation, 'L0');
+    assert.deepEqual(run(b, values, 2700).scores, run(a, values, 2700).scores);
+  });
+
+  it('refuses a snapshot of another tier or version', () => {
+    assert.throws(() => restoreRobustDetector({ tier: 'basic', version: 1 }), RangeError);
+    assert.throws(() => restoreRobustDetector({ tier: 'robust', version: 1 }), RangeError);
+  });
+});
+
+describe('Robust detector: guarded model (L0 / L1)', () => {
+  it('runs statistically (L1) with no trainer, and on the model (L0) once trained', () => {
+    const plain = createRobust({}, { runtime: {} });
+    run(plain, series('none', 10), 0, 1000);
+    assert.equal(plain.degradation, 'L1');
+    const learnt = createRobust({}, { runtime: { trainer: fixedTrainer } });
+    run(learnt, series('none', 10), 0, 1000);
+    assert.equal(learnt.degradation, 'L0');
+    assert.equal(learnt.modelHealth.trainings, 1);
+  });
+
+  it('a model that throws drops to L1, keeps scoring and detecting, and is retried after the cooldown', () => {
+    let calls = 0;
+    const runtime: ModelRuntime = {
+      trainer: fixedTrainer,
+      build: () => ({
+        error: () => {
+          calls++;
+          throw new Error('model exploded');
+        },
+      }),
+    };
+    const values = series('spike', 11);
+    const d = createRobust({}, { runtime });
+    const { scores, flagged } = run(d, values);
+    assert.ok(calls >= 2, 'the model was retried after its cooldown');
+    assert.equal(d.modelHealth.inferenceFailures, calls);
+    assert.equal(d.degradation, 'L1');
+    for (const s of scores) assert.ok(Number.isFinite(s) && s >= 0 && s <= 1);
+    assert.ok(flagged.includes(ONSET), 'the statistical score still flags the spike');
+    // the L1 scores are exactly the scores of a detector that never had a model
+    const plain = run(createRobust({}, { runtime: {} }), values);
+    assert.deepEqual(scores, plain.scores);
+  });
+
+  it('a model answering NaN counts as failed', () => {
+    const runtime: ModelRuntime = { trainer: fixedTrainer, build: () => ({ error: () => NaN }) };
+    const d = createRobust({}, { runtime });
+    run(d, series('none', 12), 0, 1200);
+    assert.ok(d.modelHealth.inferenceFailures >= 1);
+    assert.equal(d.degradation, 'L1');
+  });
+
+  it('a model slower than its time budget is benched (L1)', () => {
+    let now = 0;
+    const clock = (): number => now;
+    const runtime: ModelRuntime = {
+      trainer: fixedTrainer,
+      build: () => ({
+        error: () => {
+          now += 1; // 1 ms per call: far over the budget
+          return 0.1;
+        },
+      }),
+    };
+    const d = createRobust({}, { runtime, clock });
+    run(d, series('none', 13), 0, ROBUST.modelFirstTrain + ROBUST.modelTimingEvery + 10);
+    assert.equal(d.modelHealth.overruns, 1);
+    assert.equal(d.degradation, 'L1');
+  });
+
+  it('a trainer that throws leaves the tier statistical and counted', () => {
+    const runtime: ModelRuntime = {
+      trainer: {
+        fit: () => {
+          throw new Error('no backend');
+        },
+      },
+    };
+    const d = createRobust({}, { runtime });
+    const { scores } = run(d, series('none', 14), 0, 1500);
+    assert.equal(d.modelHealth.trainFailures, 1);
+    assert.equal(d.degradation, 'L1');
+    assert.ok(scores.every((s) => s >= 0 && s <= 1));
+  });
+});
+
+describe('Robust detector: odd input', () => {
+  it('NaN and ±Infinity score 0, decide nothing and change no state', () => {
+    const values = series('none', 15);
+    const d = createRobust();
+    run(d, values, 0, 1000);
+    const before = JSON.stringify(d.snapshot());
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      assert.equal(d.update(T0 + 1000 * STEP, bad), 0);
+      assert.equal(d.anomalous, false);
+    }
+    assert.equal(JSON.stringify(d.snapshot()), before);
+  });
+
+  it('repeated, backward and missing timestamps keep scores finite and in range', () => {
+    const values = series('none', 16);
+    const d = createRobust();
+    const stamps = values.map((_, i) => T0 + i * STEP);
+    stamps[500] = stamps[499] as number; // repeated
+    stamps[800] = (stamps[799] as number) - 3600_000; // an hour backwards (DST)
+    stamps[900] = NaN; // missing
+    const scores = values.map((v, i) => d.update(stamps[i] as number, v));
+    assert.ok(scores.every((s) => Number.isFinite(s) && s >= 0 && s <= 1));
+  });
+
+  it('a gap keeps the daily cycle aligned (no alarm when the series resumes on pattern)', () => {
+    const values = series('none', 17);
+    const d = createRobust();
+    const flagged: number[] = [];
+    for (let i = 0; i < values.length; i++) {
+      if (i >= 5 * DAY && i < 5 * DAY + 100) continue; // ~8 hours missing
+      d.update(T0 + i * STEP, values[i] as number);
+      if (d.anomalous) flagged.push(i);
+    }
+    assert.deepEqual(flagged, []);
+  });
+
+  it('a flat series, then a step: the step is flagged', () => {
+    const d = createRobust();
+    const flagged: number[] = [];
+    for (let i = 0; i < 2000; i++) {
+      d.update(T0 + i * STEP, i < 1500 ? 5 : 6);
+      if (d.anomalous) flagged.push(i);
+    }
+    assert.equal(flagged[0], 1500);
+  });
+
+  it('the face is the agreed Detector', () => {
+    const d = createRobustDetector();
+    assert.equal(d.tier, 'robust');
+    assert.equal(typeof d.update(T0, 1), 'number');
+    assert.equal(d.snapshot().tier, 'robust');
+  });
+});
