@@ -68,6 +68,26 @@ describe('detection tiers on synthetic series', () => {
         });
       }
 
+      it('a level shift is one episode: a single high score, not a train of them', () => {
+        for (const seed of SEEDS) {
+          const t = run(createDetector(tier), 'shift', seed);
+          const high = t.scores.slice(ONSET, ONSET + DAY).filter((x) => x >= DEFAULT_THRESHOLD).length;
+          assert.equal(high, 1, `seed ${seed}: ${high} high scores`);
+        }
+      });
+
+      if (tier === 'agile') {
+        it('adapts to a level shift within 20 samples', () => {
+          for (const seed of SEEDS) {
+            const { timestamps, values } = seasonalSeries('shift', seed);
+            const d = createDetector(tier);
+            for (let i = 0; i <= ONSET + 20; i++) d.update(timestamps[i] as number, values[i] as number);
+            const error = (values[ONSET + 20] as number) - d.expected;
+            assert.ok(Math.abs(error) < 4, `seed ${seed}: still ${error.toFixed(2)} off after the shift of 15`);
+          }
+        });
+      }
+
       it('scores are in [0, 1] and the decision follows the direction', () => {
         const up = run(createDetector(tier, { direction: 'up' }), 'spike', 1);
         const down = run(createDetector(tier, { direction: 'down' }), 'spike', 1);
