@@ -68,11 +68,13 @@ describe('detection tiers on synthetic series', () => {
         });
       }
 
-      it('a level shift is one episode: a single high score, not a train of them', () => {
+      it('a level shift is one episode: a high score at the shift, not a train of them', () => {
         for (const seed of SEEDS) {
           const t = run(createDetector(tier), 'shift', seed);
           const high = t.scores.slice(ONSET, ONSET + DAY).filter((x) => x >= DEFAULT_THRESHOLD).length;
-          assert.equal(high, 1, `seed ${seed}: ${high} high scores`);
+          assert.ok((t.scores[ONSET] as number) >= DEFAULT_THRESHOLD, `seed ${seed}: the shift itself`);
+          // at most one more: when the shifted cycle first peaks above the all-time high
+          assert.ok(high <= 2, `seed ${seed}: ${high} high scores in the day after the shift`);
         }
       });
 
