@@ -62,6 +62,15 @@ describe('detection state and odd input', () => {
       });
 
       if (tier === 'agile') {
+        it('unreadable first timestamps do not stop it finding the daily period', () => {
+          const { timestamps, values } = seasonalSeries('none', 7);
+          const d = createDetector(tier) as Detector & { period: number };
+          for (let i = 0; i < 4 * DAY; i++) d.update(i < 3 ? NaN : (timestamps[i] as number), values[i] as number);
+          assert.equal(d.period, DAY);
+        });
+      }
+
+      if (tier === 'agile') {
         // (Basic has no notion of time: a gap that skips part of a cycle is a jump to it)
         it('a gap keeps the seasonal phase: the samples after it are not surprising', () => {
           const { timestamps, values } = seasonalSeries('none', 5);

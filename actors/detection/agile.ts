@@ -102,8 +102,10 @@ export class AgileDetector implements Detector {
       this.needed = -1; // no usable time: no calendar periods
       return;
     }
-    this.origin = stamps[0] as number;
-    this.slot = Math.max(0, Math.round(((stamps[stamps.length - 1] as number) - this.origin) / step));
+    // the grid starts at the first readable timestamp; the last readable one places us on it
+    const readable = stamps.filter((t) => Number.isFinite(t));
+    this.origin = readable[0] as number;
+    this.slot = Math.max(0, Math.round(((readable[readable.length - 1] as number) - this.origin) / step));
     const cycles = this.params.cycles;
     const fitting = this.candidates().filter((p) => cycles * p <= this.params.warmCap);
     this.needed = fitting.length > 0 ? cycles * Math.max(...fitting) : -1;
