@@ -3,7 +3,7 @@
 //
 //   npm run bench:ingest -- [--url U --api-key K] [--seconds N] [--concurrency C]
 //                           [--batch SERIES] [--samples PER_SERIES] [--rate SAMPLES_PER_S]
-//                           [--format protobuf|json] [--json]
+//                           [--format protobuf|json] [--warmup SECONDS] [--json]
 //
 // Without --url it starts a node in a child process (`vigil start`), so the load
 // generator never shares the node's event loop. Each request carries BATCH series
@@ -42,6 +42,7 @@ const { values: args } = parseArgs({
     samples: { type: 'string', default: '100' },
     rate: { type: 'string' },
     format: { type: 'string', default: 'protobuf' },
+    warmup: { type: 'string', default: '2' },
     json: { type: 'boolean', default: false },
   },
   allowPositionals: false,
@@ -136,6 +137,12 @@ class BatchMaker {
   }
 }
 
+interface Tally {
+  latencies: number[];
+  statuses: Map<number, number>;
+  accepted: number;
+}
+
 interface Outcome {
   status: number;
   ms: number;
@@ -187,6 +194,11 @@ async function run(): Promise<void> {
   const concurrency = positiveInt('concurrency', args.concurrency);
   const seriesPerBatch = positiveInt('batch', args.batch);
   const samplesPerSeries = positiveInt('samples', args.samples);
+  const warmup = Number(args.warmup);
+  if (!(warmup >= 0)) {
+    process.stderr.write('bench:ingest: --warmup must be a number of seconds >= 0\n');
+    process.exit(2);
+  }
   let node: ChildProcess | undefined;
   let dir: string | undefined;
   let base = args.url;
@@ -208,42 +220,50 @@ async function run(): Promise<void> {
   const maker = new BatchMaker(seriesPerBatch, samplesPerSeries, Date.now() - 3 * 24 * 3600_000, json);
   const ingestedBefore = await scrapeIngested(base);
 
-  const latencies: number[] = [];
-  const statuses = new Map<number, number>();
-  let accepted = 0;
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  const samplesPerRequest = seriesPerBatch * samplesPerSeries;
   const rate = args.rate === undefined ? undefined : positiveInt('rate', args.rate);
-  const intervalMs = rate === undefined ? 0 : (samplesPerRequest / rate) * 1000;
-  let slot = 0;
-  async function worker(): Promise<void> {
-    while (performance.now() < deadline) {
-      let since = performance.now();
-      if (rate !== undefined) {
-        since = started + slot++ * intervalMs;
-        if (since >= deadline) return;
-        if (since > performance.now()) await new Promise((r) => setTimeout(r, since - performance.now()));
-      }
-      const out = await post(agent, url, key, maker.body(), contentType, since);
-      statuses.set(out.status, (statuses.get(out.status) ?? 0) + 1);
-      if (out.status === 202) {
-        accepted += out.accepted;
-        latencies.push(out.ms);
-      } else if (out.status === 503 || out.status === 429) {
-        await new Promise((r) => setTimeout(r, 5));
-      } else if (out.status === 401) {
-        throw new Error('bench:ingest: the node refused the API key (401)');
+  const intervalMs = rate === undefined ? 0 : ((seriesPerBatch * samplesPerSeries) / rate) * 1000;
+  let acceptedAll = 0; // warm-up included, for the drain check
+
+  /** Sends for `secs`; records into `tally`. Returns the elapsed seconds. */
+  async function drive(secs: number, tally: Tally): Promise<number> {
+    const started = performance.now();
+    const deadline = started + secs * 1000;
+    let slot = 0;
+    async function worker(): Promise<void> {
+      while (performance.now() < deadline) {
+        let since = performance.now();
+        if (rate !== undefined) {
+          since = started + slot++ * intervalMs;
+          if (since >= deadline) return;
+          if (since > performance.now()) await new Promise((r) => setTimeout(r, since - performance.now()));
+        }
+        const out = await post(agent, url, key, maker.body(), contentType, since);
+        tally.statuses.set(out.status, (tally.statuses.get(out.status) ?? 0) + 1);
+        if (out.status === 202) {
+          tally.accepted += out.accepted;
+          acceptedAll += out.accepted;
+          tally.latencies.push(out.ms);
+        } else if (out.status === 503 || out.status === 429) {
+          await new Promise((r) => setTimeout(r, 5));
+        } else if (out.status === 401) {
+          throw new Error('bench:ingest: the node refused the API key (401)');
+        }
       }
     }
-  }
-  try {
     await Promise.all(Array.from({ length: concurrency }, worker));
-    const elapsed = (performance.now() - started) / 1000;
+    return (performance.now() - started) / 1000;
+  }
+
+  const tally: Tally = { latencies: [], statuses: new Map(), accepted: 0 };
+  try {
+    // Warm-up: JIT, first ServiceActors spawned, sockets open; not counted.
+    if (warmup > 0) await drive(warmup, { latencies: [], statuses: new Map(), accepted: 0 });
+    const elapsed = await drive(seconds, tally);
+    const { latencies, statuses, accepted } = tally;
     // How far the node's actors got: samples taken in during the run and after it (drain).
     const drainStart = performance.now();
     let ingested = await scrapeIngested(base);
-    while (ingestedBefore !== undefined && ingested !== undefined && ingested - ingestedBefore < accepted && performance.now() - drainStart < 30_000) {
+    while (ingestedBefore !== undefined && ingested !== undefined && ingested - ingestedBefore < acceptedAll && performance.now() - drainStart < 30_000) {
       await new Promise((r) => setTimeout(r, 100));
       ingested = await scrapeIngested(base);
     }
@@ -259,12 +279,15 @@ async function run(): Promise<void> {
       requests: [...statuses.values()].reduce((a, b) => a + b, 0),
       statuses: Object.fromEntries(statuses),
       seconds: round(elapsed),
+      warmup_s: warmup,
       concurrency,
       offered_rate: rate ?? null,
       format: args.format,
       series_per_batch: seriesPerBatch,
       samples_per_series: samplesPerSeries,
+      // samples the node's actors took in since the start, warm-up included (= accepted_all when none is lost)
       taken_in_samples: ingested !== undefined && ingestedBefore !== undefined ? ingested - ingestedBefore : null,
+      accepted_all_samples: acceptedAll,
       drain_s: round(drainS),
       target: args.url ? base : 'child node',
     };
@@ -273,7 +296,8 @@ async function run(): Promise<void> {
         `accepted ${result.samples_per_s.toLocaleString('en')} samples/s over ${result.seconds}s ` +
         `(${result.requests} requests, concurrency ${concurrency}, ${seriesPerBatch}×${samplesPerSeries} per batch)\n` +
         `latency ms: p50 ${result.p50_ms}  p95 ${result.p95_ms}  p99 ${result.p99_ms}  max ${result.max_ms}\n` +
-        `statuses ${JSON.stringify(result.statuses)}; actors took in ${result.taken_in_samples} samples (drain ${result.drain_s}s after the run)\n`,
+        `statuses ${JSON.stringify(result.statuses)}; actors took in ${result.taken_in_samples} of ${acceptedAll} accepted samples ` +
+        `(warm-up included; drain ${result.drain_s}s after the run)\n`,
       );
     }
     process.stdout.write(`${JSON.stringify(result)}\n`);
