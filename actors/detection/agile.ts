@@ -2,8 +2,8 @@
 // is found automatically (seasonality.ts), scored on its errors by the shared surprise chain.
 // Life of a series:
 //  1. warm-up: samples are scored against a plain robust level (no season) and buffered;
-//  2. once the buffer spans three of the longest calendar period that fits (or holds
-//     WARM_CAP samples), the period is chosen, the seasonal profile is initialised from the
+//  2. once the buffer spans three cycles of the longest calendar period that fits (or
+//     holds `warmCap` samples), the period is chosen, the seasonal profile is initialised from the
 //     buffered cycles, the model replays the buffer, and the buffer is dropped.
 // Phase comes from the timestamp on the series' own step, so gaps keep the phase aligned.
 import type { Tier } from '../../protocols/types.ts';

@@ -1,7 +1,7 @@
 // A robust running centre and spread without seasonality: an exponentially weighted level
 // that moves by at most `clip` spreads per sample (a Huber step, so one spike barely moves
 // it) and an exponentially weighted mean absolute deviation with the same clipping.
-// O(1) time and four numbers of state.
+// O(1) time and three numbers of state.
 
 export interface RobustLevelParams {
   /** weight of a new sample in the level */
