@@ -15,6 +15,7 @@ import { eventRoutes } from './events.ts';
 import { healthRoutes } from './health.ts';
 import { incidentRoutes } from './incidents.ts';
 import { ingestRoutes } from './ingest.ts';
+import { addJsonParser } from './json.ts';
 import { KeyRing } from './keys.ts';
 import { OpenApiDoc } from './openapi.ts';
 import { addProtobufParser } from './protobuf.ts';
@@ -61,6 +62,7 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
   const docs = new OpenApiDoc();
   docs.collect(app);
   app.removeContentTypeParser('text/plain');
+  addJsonParser(app);
   addProtobufParser(app, config.http.bodyLimitBytes);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -57,8 +57,8 @@ describe('api: ingest', () => {
     const big = 'x'.repeat(SMALL_BODY_LIMIT + 1);
 
     const cases: Array<{ name: string; body: string | Uint8Array; type?: string; key?: string | null; status: number; code: string; reason: RegExp }> = [
-      { name: 'malformed JSON', body: '{"series": [', status: 400, code: 'BAD_REQUEST', reason: /JSON/ },
-      { name: 'an empty JSON body', body: '', status: 400, code: 'BAD_REQUEST', reason: /empty/i },
+      { name: 'malformed JSON', body: '{"series": [', status: 400, code: 'BAD_REQUEST', reason: /body is not valid JSON: .+/ },
+      { name: 'an empty JSON body', body: '', status: 400, code: 'BAD_REQUEST', reason: /body is empty/ },
       { name: 'a value given as a string', ...json({ series: [{ ...good(), samples: [[Date.now(), '12.5']] }] }), status: 400, code: 'BAD_REQUEST', reason: /series\[0\]\.samples\[0\]\[1\]: must be a finite number/ },
       { name: 'NaN spelled as a JSON string', ...json({ series: [{ ...good(), samples: [[Date.now(), 'NaN']] }] }), status: 400, code: 'BAD_REQUEST', reason: /samples\[0\]\[1\]: must be a finite number/ },
       { name: 'a timestamp given as a string', ...json({ series: [{ ...good(), samples: [['2024-11-28T00:00:00Z', 1]] }] }), status: 400, code: 'BAD_REQUEST', reason: /samples\[0\]\[0\]: must be a finite number/ },
@@ -77,7 +77,7 @@ describe('api: ingest', () => {
       { name: 'no series at all', ...json({}), status: 400, code: 'BAD_REQUEST', reason: /missing field 'series'/ },
       { name: 'an empty series list', ...json({ series: [] }), status: 400, code: 'BAD_REQUEST', reason: /series: must NOT have fewer than 1 items/ },
       { name: 'a body that is an array', ...json([good()]), status: 400, code: 'BAD_REQUEST', reason: /body: must be object/ },
-      { name: 'a __proto__ key', body: '{"series":[],"__proto__":{"x":1}}', status: 400, code: 'BAD_REQUEST', reason: /not valid JSON/ },
+      { name: 'a __proto__ key', body: '{"series":[],"__proto__":{"x":1}}', status: 400, code: 'BAD_REQUEST', reason: /forbidden __proto__/ },
       { name: 'a timestamp far in the future', ...json({ series: [{ ...good(), samples: [[Date.now() + DAY, 1]] }] }), status: 400, code: 'BAD_REQUEST', reason: /samples\[0\]: timestamp \d+ is too far in the future/ },
       { name: 'a timestamp far in the past', ...json({ series: [{ ...good(), samples: [[Date.now() - 8 * DAY, 1]] }] }), status: 400, code: 'BAD_REQUEST', reason: /samples\[0\]: timestamp \d+ is too old/ },
       { name: 'a timestamp in seconds', ...json({ series: [{ ...good(), samples: [[Math.floor(Date.now() / 1000), 1]] }] }), status: 400, code: 'BAD_REQUEST', reason: /too old/ },

@@ -108,6 +108,9 @@ describe('api: queries, incidents, topology', () => {
     assert.equal(conflict.status, 409);
     assert.equal(conflict.body.error.code, 'CONFLICT');
     assert.equal((await acme.request('POST', '/v1/incidents/nope/resolve')).status, 404);
+    // an empty JSON body on a route that takes none is fine (curl -H 'content-type: application/json')
+    const empty = await acme.request<Incident>('POST', `/v1/incidents/${second!.id}/resolve`, '', { 'content-type': 'application/json' });
+    assert.equal(empty.status, 200);
   });
 
   it('refuses bad query strings with 400 and a reason', async () => {
