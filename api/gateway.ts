@@ -15,6 +15,7 @@ import { eventRoutes } from './events.ts';
 import { healthRoutes } from './health.ts';
 import { incidentRoutes } from './incidents.ts';
 import { ingestRoutes } from './ingest.ts';
+import { createHttpMetrics } from './http-metrics.ts';
 import { addJsonParser } from './json.ts';
 import { KeyRing } from './keys.ts';
 import { OpenApiDoc } from './openapi.ts';
@@ -68,7 +69,10 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
     reply.header('x-request-id', request.id);
   });
   installAuth(app, keys);
+  const stream = new LiveStream(app.server, engine, keys, logger, { ...DEFAULT_STREAM_OPTIONS, ...options.stream });
+  const httpMetrics = createHttpMetrics(engine.metrics, () => stream.connections());
   app.addHook('onResponse', async (request, reply) => {
+    httpMetrics.observe(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
   });
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
@@ -93,8 +97,16 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
     .send({ error: { code: 'BAD_REQUEST', message: 'this endpoint needs a WebSocket upgrade' } }));
   app.get('/docs/openapi.json', { config: { auth: 'public' }, schema: { summary: 'This document' } }, async () => docs.document(API_VERSION));
 
-  const stream = new LiveStream(app.server, engine, keys, logger, { ...DEFAULT_STREAM_OPTIONS, ...options.stream });
-  await app.listen({ host: config.http.host, port: config.http.port });
+  try {
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (err) {
+    // e.g. the port is taken: release what was set up, then say so
+    await stream.close();
+    await app.close();
+    httpMetrics.release();
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new VigilError('UNAVAILABLE', `cannot listen on ${config.http.host}:${config.http.port} (${why})`, { cause: err });
+  }
   const port = (app.server.address() as AddressInfo).port;
   const url = `http://${clientHost(config.http.host)}:${port}`;
 
@@ -105,6 +117,7 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
     close: () => (closing ??= (async () => {
       await stream.close();
       await app.close();
+      httpMetrics.release();
     })()),
   };
 }

@@ -57,6 +57,12 @@ describe('api: auth and admin', () => {
       assert.match(metrics, new RegExp(`^# TYPE ${name} `, 'm'), name);
     }
     assert.deepEqual((await anon.get('/readyz')).body, { status: 'ready' });
+    // the gateway's own: requests by route pattern (not raw URL), durations, open streams
+    await anon.withKey(KEYS.acme).get('/v1/incidents/some-id');
+    const again = (await anon.get<string>('/metrics')).body;
+    assert.match(again, /^vigil_http_requests_total\{route="\/v1\/incidents\/:id",method="GET",status="404"\} 1$/m);
+    assert.match(again, /^vigil_http_request_duration_seconds_count\{route="\/v1\/incidents\/:id"\} [1-9]\d*$/m);
+    assert.match(again, /^vigil_stream_connections 0$/m);
   });
 
   it('gives admin routes to the admin key only (403 to a tenant key)', async () => {

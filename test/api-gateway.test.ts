@@ -1,0 +1,36 @@
+// The gateway's life cycle over a real node's engine: a taken port is a clear error,
+// close is idempotent and leaves nothing listening.
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { startGateway } from '../api/index.ts';
+import type { NodeHandle } from '../cluster/index.ts';
+import { VigilError } from '../protocols/index.ts';
+import { startTestNode, testConfig } from './support/api-node.ts';
+
+describe('api: gateway life cycle', () => {
+  let node: NodeHandle;
+  before(async () => {
+    node = await startTestNode();
+  });
+  after(async () => node.stop());
+
+  it('refuses a taken port with an UNAVAILABLE VigilError naming it', async () => {
+    const config = testConfig();
+    config.http.port = node.port;
+    await assert.rejects(startGateway(node.engine, config, pino({ level: 'silent' })), (err: unknown) => {
+      assert.ok(VigilError.is(err, 'UNAVAILABLE'));
+      assert.match(err.message, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${node.port} \\(EADDRINUSE\\)`));
+      return true;
+    });
+    // the node's own gateway is untouched
+    assert.equal((await fetch(`${node.url}/healthz`)).status, 200);
+  });
+
+  it('closes once, however often asked, and stops listening', async () => {
+    const gw = await startGateway(node.engine, testConfig(), pino({ level: 'silent' }));
+    assert.equal((await fetch(`${gw.url}/healthz`)).status, 200);
+    await Promise.all([gw.close(), gw.close()]);
+    await gw.close();
+    await assert.rejects(fetch(`${gw.url}/healthz`));
+  });
+});
