@@ -1,10 +1,11 @@
 // Agile tier: a robust, quickly adapting seasonal predictor (seasonal-level.ts) whose period
 // is found automatically (seasonality.ts), scored on its errors by the shared surprise chain.
 // Life of a series:
-//  1. warm-up: samples are scored against a plain robust level (no season) and buffered;
-//  2. once the buffer spans three cycles of the longest calendar period that fits (or
-//     holds `warmCap` samples), the period is chosen, the seasonal profile is initialised from the
-//     buffered cycles, the model replays the buffer, and the buffer is dropped.
+//  1. warm-up: samples are scored against a plain robust level (no season) and buffered
+//     on the series' time grid (the step is the median gap of the first 16 samples);
+//  2. once the grid spans three cycles of the longest calendar period that fits in
+//     `warmCap` slots, the period is chosen, the seasonal profile is initialised from the
+//     buffered cycles, the model replays the grid, and the buffer is dropped.
 // Phase comes from the timestamp on the series' own step, so gaps keep the phase aligned.
 import type { Tier } from '../../protocols/types.ts';
 import type { Detector, DetectorSnapshot, Sensitivity } from './detector.ts';
@@ -17,7 +18,8 @@ export interface AgileParams {
   model: SeasonalLevelParams;
   surprise: SurpriseParams;
   period: PeriodTest;
-  /** most samples buffered while looking for the period */
+  /** most slots buffered while looking for the period (periods that do not fit `cycles`
+   * times are not candidates) */
   warmCap: number;
   /** cycles of a candidate period the buffer must hold before it is tested */
   cycles: number;
@@ -41,8 +43,10 @@ export class AgileDetector implements Detector {
   expected = 0;
   private model: SeasonalLevel;
   private readonly surprise: Surprise;
-  /** warm-up buffer (dropped once the period is chosen) */
-  private warm: { stamps: number[]; values: number[] } | undefined = { stamps: [], values: [] };
+  /** warm-up: the first samples until the step is known, then values on the step grid
+   * (one number per slot, NaN where none came); both dropped once the period is chosen */
+  private early: { stamps: number[]; values: number[] } | undefined = { stamps: [], values: [] };
+  private grid: Float64Array | undefined;
   /** sampling step in ms, origin of the phase grid, slot of the last sample */
   private step = NaN;
   private origin = NaN;
@@ -75,7 +79,8 @@ export class AgileDetector implements Detector {
     const score = this.surprise.score(d, value, this.sensitivity.direction, model.floorSpread());
     model.learn(value, phase);
     this.anomalous = this.surprise.raw >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
-    if (this.warm !== undefined) this.buffer(timestamp, value);
+    if (this.early !== undefined) this.bufferEarly(timestamp, value);
+    else if (this.grid !== undefined) this.bufferOnGrid(timestamp, value, slot);
     return score;
   }
 
@@ -86,13 +91,26 @@ export class AgileDetector implements Detector {
     return (this.slot = s >= 0 ? s : 0);
   }
 
-  private buffer(timestamp: number, value: number): void {
-    const warm = this.warm as { stamps: number[]; values: number[] };
-    warm.stamps.push(timestamp);
-    warm.values.push(value);
-    if (Number.isNaN(this.step) && warm.stamps.length >= STEP_SAMPLES) this.learnStep(warm.stamps);
-    const span = this.step > 0 ? this.slot + 1 : 0;
-    if (warm.values.length >= this.params.warmCap || (this.needed > 0 && span >= this.needed) || this.needed < 0) this.choosePeriod(warm);
+  private bufferEarly(timestamp: number, value: number): void {
+    const early = this.early as { stamps: number[]; values: number[] };
+    early.stamps.push(timestamp);
+    early.values.push(value);
+    if (early.stamps.length < STEP_SAMPLES) return;
+    this.early = undefined;
+    this.learnStep(early.stamps);
+    if (this.needed <= 0) return; // no calendar period can be tested: stay season-less
+    const grid = (this.grid = new Float64Array(this.needed).fill(NaN));
+    early.stamps.forEach((t, i) => {
+      const s = Number.isFinite(t) ? Math.round((t - this.origin) / this.step) : -1;
+      if (s >= 0 && s < grid.length) grid[s] = early.values[i] as number;
+    });
+    if (this.slot + 1 >= this.needed) this.choosePeriod(grid);
+  }
+
+  private bufferOnGrid(timestamp: number, value: number, slot: number): void {
+    const grid = this.grid as Float64Array;
+    if (Number.isFinite(timestamp) && slot < grid.length) grid[slot] = value;
+    if (slot + 1 >= grid.length) this.choosePeriod(grid);
   }
 
   private learnStep(stamps: number[]): void {
@@ -115,20 +133,15 @@ export class AgileDetector implements Detector {
     return [HOUR, DAY, WEEK].map((c) => Math.round(c / this.step)).filter((p) => p >= 4);
   }
 
-  private choosePeriod(warm: { stamps: number[]; values: number[] }): void {
-    this.warm = undefined;
-    if (!(this.step > 0)) return;
-    const grid = new Float64Array(Math.min(this.slot + 1, this.params.warmCap)).fill(NaN);
-    const slots = warm.stamps.map((t) => (Number.isFinite(t) ? Math.round((t - this.origin) / this.step) : -1));
-    slots.forEach((s, i) => {
-      if (s >= 0 && s < grid.length) grid[s] = warm.values[i] as number;
-    });
+  private choosePeriod(grid: Float64Array): void {
+    this.grid = undefined;
     const period = findPeriod(grid, this.candidates(), this.params.period);
     if (period === 0) return;
     const model = new SeasonalLevel(this.params.model, period);
     initialiseSeason(model.season, grid);
-    slots.forEach((s, i) => {
-      if (s >= 0) model.learn(warm.values[i] as number, s % period);
+    // replay in time order (repeats kept the last value of their slot)
+    grid.forEach((v, s) => {
+      if (Number.isFinite(v)) model.learn(v, s % period);
     });
     this.model = model;
   }
@@ -141,22 +154,34 @@ export class AgileDetector implements Detector {
       clock: [this.step, this.origin, this.slot, this.needed],
       model: this.model.state(),
       surprise: this.surprise.state(),
-      ...(this.warm ? { warm: this.warm } : {}),
+      ...(this.early ? { early: { stamps: this.early.stamps.map(orNull), values: this.early.values } } : {}),
+      ...(this.grid ? { grid: Array.from(this.grid, orNull) } : {}),
     };
   }
 
   static restore(s: DetectorSnapshot): AgileDetector {
     if (s.version !== VERSION) throw new RangeError(`agile snapshot version ${String(s.version)} is not ${VERSION}`);
     const d = new AgileDetector(resolveSensitivity(s.sensitivity as Sensitivity, AGILE_DEVIATIONS));
-    const [step, origin, slot, needed] = (s.clock as Array<number | null>).map((v) => (v === null ? NaN : v)) as [number, number, number, number];
+    const [step, origin, slot, needed] = (s.clock as Array<number | null>).map(orNaN) as [number, number, number, number];
     Object.assign(d, { step, origin, slot, needed });
     const model = s.model as { scalars: number[]; season: number[] };
     d.model = new SeasonalLevel(d.params.model, model.season.length).restore(model);
     d.surprise.restore(s.surprise as number[]);
-    const warm = s.warm as { stamps: Array<number | null>; values: number[] } | undefined;
-    d.warm = warm ? { stamps: warm.stamps.map((t) => (t === null ? NaN : t)), values: warm.values.slice() } : undefined;
+    const early = s.early as { stamps: Array<number | null>; values: number[] } | undefined;
+    d.early = early ? { stamps: early.stamps.map(orNaN), values: early.values.slice() } : undefined;
+    const grid = s.grid as Array<number | null> | undefined;
+    d.grid = grid ? Float64Array.from(grid, orNaN) : undefined;
     return d;
   }
+}
+
+/** JSON has no NaN: it travels as null. */
+function orNull(v: number): number | null {
+  return Number.isNaN(v) ? null : v;
+}
+
+function orNaN(v: number | null): number {
+  return v === null ? NaN : v;
 }
 
 /** Seasonal profile from the buffered cycles: mean of each phase minus the overall mean. */
