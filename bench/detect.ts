@@ -2,7 +2,8 @@
 // Throughput of each tier on one core, the way production feeds it: N series (10,000 by
 // default) interleaved, one sample of each in turn, values taken from the real NAB series.
 // Reports steady-state points/s (after each series is past its warm-up) and the bytes of
-// state per series (JS heap plus typed-array stores, measured after GC). Each tier runs in its own process so the JIT sees one tier only.
+// state per series (JS heap plus typed-array stores, measured after GC). Each tier runs in
+// its own process so the JIT sees one tier only.
 // --million: one million Basic series in a heap capped at 2 GB (proves the memory goal).
 import { execFileSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
