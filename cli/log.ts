@@ -21,9 +21,15 @@ const CONTEXT_KEYS = ['tenant', 'actor', 'reqId'] as const;
 export function createLogger(o: LogOptions): Logger {
   const fd = o.fd ?? 1;
   const isTty = fd === 1 ? process.stdout.isTTY : process.stderr.isTTY;
-  const stream: DestinationStream = (o.pretty ?? isTty === true)
-    ? pretty({ destination: fd, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
-    : pino.destination({ fd, sync: false });
+  let stream: DestinationStream;
+  if (o.pretty ?? isTty === true) {
+    stream = pretty({ destination: fd, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true });
+  } else {
+    // buffered for speed; flushed on exit so the last lines (often the reason) are not lost
+    const dest = pino.destination({ fd, sync: false });
+    process.once('exit', () => dest.flushSync());
+    stream = dest;
+  }
   return pino({
     level: o.level,
     base: { pid: process.pid },

@@ -58,6 +58,9 @@ export async function runCli(argv: string[]): Promise<number> {
 }
 
 function oneLine(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e?.code === 'EADDRINUSE') return `vigil: ${e.address ?? 'the address'}:${e.port ?? '?'} is already in use (another node?); choose another --port`;
+  if (e?.code === 'EADDRNOTAVAIL') return `vigil: cannot listen on ${e.address ?? 'that address'} (not an address of this machine); check --host`;
   const text = VigilError.is(err) ? err.message : `vigil: ${err instanceof Error ? err.message : String(err)}`;
   return text.replace(/\s*\n\s*/g, ' ');
 }

@@ -103,6 +103,14 @@ describe('cli: vigil start and vigil ctl against it', function () {
     assert.ok(logs.some((l) => typeof l.reqId === 'string' && l.reqId !== ''), 'request lines carry their request id');
   });
 
+  it('refuses a second node on the same port in one line with exit 2', async () => {
+    const r = await runVigil(['start', '--port', new URL(url).port, '--log-level', 'silent'], { VIGIL_CONFIG: '' });
+    assert.equal(r.code, 2);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, new RegExp(`127\\.0\\.0\\.1:${new URL(url).port}.*(EADDRINUSE|in use)`));
+  });
+
   it('stops cleanly on SIGTERM with exit 0', async () => {
     const code = await node.stop('SIGTERM');
     assert.equal(code, 0, node.stderr());
