@@ -3,6 +3,9 @@
 // control the hash), and the admin hash is compared in constant time anyway.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { VigilConfig } from '../cluster/index.ts';
+import { VigilError } from '../protocols/index.ts';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** sha256 hex of an API key, as the config file stores it. */
 export function hashKey(key: string): string {
@@ -15,9 +18,22 @@ export class KeyRing {
   private readonly tenants = new Map<string, string>();
   private readonly admin: Buffer | undefined;
 
+  /** Throws CONFIG_INVALID when a key hash is malformed or would belong to two callers. */
   constructor(config: Pick<VigilConfig, 'auth' | 'tenants'>) {
-    for (const t of config.tenants) for (const h of t.keyHashes) this.tenants.set(h.toLowerCase(), t.id);
-    this.admin = config.auth.adminKeyHash ? Buffer.from(config.auth.adminKeyHash.toLowerCase(), 'hex') : undefined;
+    const admin = config.auth.adminKeyHash?.toLowerCase();
+    if (admin !== undefined && !SHA256_HEX.test(admin)) throw new VigilError('CONFIG_INVALID', 'auth.adminKeyHash is not a sha256 hex digest');
+    for (const t of config.tenants) {
+      for (const raw of t.keyHashes) {
+        const h = raw.toLowerCase();
+        if (!SHA256_HEX.test(h)) throw new VigilError('CONFIG_INVALID', `tenant ${t.id}: key hash "${raw}" is not a sha256 hex digest`);
+        // One key, one caller: a shared key would let one tenant read another's data.
+        const owner = this.tenants.get(h);
+        if (owner !== undefined && owner !== t.id) throw new VigilError('CONFIG_INVALID', `tenants ${owner} and ${t.id} share an API key`);
+        if (h === admin) throw new VigilError('CONFIG_INVALID', `tenant ${t.id} uses the admin key`);
+        this.tenants.set(h, t.id);
+      }
+    }
+    this.admin = admin !== undefined ? Buffer.from(admin, 'hex') : undefined;
   }
 
   /** The caller a key belongs to, or undefined for an unknown key. */
@@ -25,7 +41,7 @@ export class KeyRing {
     const hash = hashKey(key);
     const tenant = this.tenants.get(hash);
     if (tenant !== undefined) return { kind: 'tenant', tenant };
-    if (this.admin && this.admin.length === 32 && timingSafeEqual(this.admin, Buffer.from(hash, 'hex'))) return { kind: 'admin' };
+    if (this.admin && timingSafeEqual(this.admin, Buffer.from(hash, 'hex'))) return { kind: 'admin' };
     return undefined;
   }
 }

@@ -26,6 +26,27 @@ describe('api: gateway life cycle', () => {
     assert.equal((await fetch(`${node.url}/healthz`)).status, 200);
   });
 
+  it('refuses a config whose keys would be ambiguous or malformed (CONFIG_INVALID)', async () => {
+    const shared = testConfig();
+    shared.tenants[1]!.keyHashes.push(shared.tenants[0]!.keyHashes[0]!);
+    const adminAsTenant = testConfig();
+    adminAsTenant.tenants[0]!.keyHashes.push(adminAsTenant.auth.adminKeyHash!);
+    const malformed = testConfig();
+    malformed.tenants[0]!.keyHashes = ['not-a-hash'];
+    const cases: Array<[typeof shared, RegExp]> = [
+      [shared, /tenants acme and globex share an API key/],
+      [adminAsTenant, /tenant acme uses the admin key/],
+      [malformed, /tenant acme: key hash "not-a-hash" is not a sha256 hex digest/],
+    ];
+    for (const [config, reason] of cases) {
+      await assert.rejects(startGateway(node.engine, config, pino({ level: 'silent' })), (err: unknown) => {
+        assert.ok(VigilError.is(err, 'CONFIG_INVALID'));
+        assert.match(err.message, reason);
+        return true;
+      });
+    }
+  });
+
   it('closes once, however often asked, and stops listening', async () => {
     const gw = await startGateway(node.engine, testConfig(), pino({ level: 'silent' }));
     assert.equal((await fetch(`${gw.url}/healthz`)).status, 200);
