@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import { SeededRng, SystemClock } from '../../actors/runtime/index.ts';
 import { addTenantKey, DEMO_TENANT, hashKey, loadConfig } from '../../cluster/config-load.ts';
-import { startNode } from '../../cluster/index.ts';
 import { demoScenario, METRICS, WorkloadDriver } from '../../sim/index.ts';
 import { duration, int, parse, showHelp, str } from '../args.ts';
 import { createLogger } from '../log.ts';
@@ -62,6 +61,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
 
   const clock = new SystemClock();
   const logger = createLogger({ level: config.log.level, fd: 2, node: config.node.id });
+  const { startNode } = await import('../../cluster/index.ts'); // after --help and flag checks: loading the node takes a while
   const node = await startNode(config, { logger, clock });
   const now = clock.now();
   const liveFrom = Math.ceil(now / stepMs) * stepMs;
