@@ -15,22 +15,11 @@
 // latency is measured from each request's scheduled time, so a stalled node shows up in
 // the percentiles instead of silently lowering the offered load.
 // The last stdout line is JSON: samples_per_s, p50_ms, p95_ms, p99_ms and the run's shape.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import http from 'node:http';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { hashKey } from '../api/index.ts';
-import { wire } from '../protocols/index.ts';
-
-const BENCH_KEY = 'bench-key';
-const BENCH_TENANT = 'bench';
-const SERIES_GROUPS = 64;
-const STEP_MS = 1000;
+import { BatchMaker } from './ingest/batches.ts';
+import { BENCH_KEY, spawnNode, type ChildNode } from './ingest/child-node.ts';
+import { percentile, post, round, scrapeIngested } from './ingest/client.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -57,136 +46,10 @@ function positiveInt(name: string, raw: string | undefined): number {
   return n;
 }
 
-/**
- * Starts `vigil start` (cli/main.ts) in a child process with a temporary config holding
- * one bench tenant; its URL comes from the node's "vigil node ready" log line.
- */
-async function spawnNode(): Promise<{ url: string; child: ChildProcess; dir: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-'));
-  const file = join(dir, 'vigil.yaml');
-  await writeFile(file, [
-    `node: { id: bench, dataDir: ${JSON.stringify(join(dir, 'data'))} }`,
-    'http: { host: 127.0.0.1, port: 0 }',
-    'tenants:',
-    `  - { id: ${BENCH_TENANT}, keyHashes: [${hashKey(BENCH_KEY)}] }`,
-    'log: { level: info }', // the ingest path logs nothing per request at info
-    '',
-  ].join('\n'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'start', '--config', file], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    cwd: fileURLToPath(new URL('..', import.meta.url)), // where tsx resolves
-    env: { ...process.env, VIGIL_DEMO_API_KEY: '', VIGIL_ADMIN_API_KEY: '', VIGIL_CONFIG: '' },
-  });
-  const lines = createInterface({ input: child.stdout! }); // keeps draining the node's log
-  const url = await new Promise<string>((resolve, reject) => {
-    lines.on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; url?: string; level?: number };
-        if (entry.msg === 'vigil node ready' && entry.url) resolve(entry.url);
-        else if ((entry.level ?? 0) >= 40) process.stderr.write(`node: ${line}\n`);
-      } catch {
-        // not a log line
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`bench node exited early (${code})`)));
-  });
-  return { url, child, dir };
-}
-
-interface WireSeries {
-  service: string;
-  metric: string;
-  labels: Record<string, string>;
-  timestamps: number[];
-  values: number[];
-}
-
-/** Builds request bodies: group g's series advance by `samples` steps per request. */
-class BatchMaker {
-  private readonly clocks: number[];
-  private readonly wave: number[];
-  private next = 0;
-
-  constructor(private readonly series: number, private readonly samples: number, start: number, private readonly json: boolean) {
-    this.clocks = new Array<number>(SERIES_GROUPS).fill(start);
-    // A noisy daily-ish wave, precomputed once: values cost nothing per request.
-    this.wave = Array.from({ length: 4096 }, (_, i) => 100 + 20 * Math.sin(i / 50) + ((i * 7919) % 13) - 6);
-  }
-
-  body(): Uint8Array {
-    const series = this.build();
-    if (!this.json) return wire.MetricBatch.encode({ tenant: '', series }).finish();
-    const samples = (s: WireSeries) => s.timestamps.map((t, i) => [t, s.values[i]]);
-    return Buffer.from(JSON.stringify({ series: series.map((s) => ({ service: s.service, metric: s.metric, labels: s.labels, samples: samples(s) })) }));
-  }
-
-  private build(): WireSeries[] {
-    const g = this.next++ % SERIES_GROUPS;
-    const t0 = this.clocks[g]!;
-    this.clocks[g] = t0 + this.samples * STEP_MS;
-    const timestamps = new Array<number>(this.samples);
-    for (let i = 0; i < this.samples; i++) timestamps[i] = t0 + i * STEP_MS;
-    const off = Math.floor(t0 / STEP_MS);
-    const values = new Array<number>(this.samples);
-    for (let i = 0; i < this.samples; i++) values[i] = this.wave[(off + i) % this.wave.length]!;
-    const series = new Array<WireSeries>(this.series);
-    for (let s = 0; s < this.series; s++) {
-      series[s] = { service: `svc-${g}-${s % 10}`, metric: `m${Math.floor(s / 10)}`, labels: { host: `h${s}` }, timestamps, values };
-    }
-    return series;
-  }
-}
-
 interface Tally {
   latencies: number[];
   statuses: Map<number, number>;
   accepted: number;
-}
-
-interface Outcome {
-  status: number;
-  ms: number;
-  accepted: number;
-}
-
-/** `since`: the performance.now() the latency counts from (the scheduled send time). */
-function post(agent: http.Agent, url: URL, key: string, body: Uint8Array, contentType: string, since: number): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, {
-      method: 'POST', agent,
-      headers: { 'content-type': contentType, 'content-length': body.byteLength, authorization: `Bearer ${key}` },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const ms = performance.now() - since;
-        let accepted = 0;
-        if (res.statusCode === 202) accepted = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { accepted: number }).accepted;
-        resolve({ status: res.statusCode ?? 0, ms, accepted });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-
-async function scrapeIngested(base: string): Promise<number | undefined> {
-  try {
-    const text = await (await fetch(new URL('/metrics', base))).text();
-    let sum = 0;
-    for (const line of text.split('\n')) if (line.startsWith('vigil_samples_ingested_total{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    return sum;
-  } catch {
-    return undefined;
-  }
 }
 
 async function run(): Promise<void> {
@@ -199,28 +62,28 @@ async function run(): Promise<void> {
     process.stderr.write('bench:ingest: --warmup must be a number of seconds >= 0\n');
     process.exit(2);
   }
-  let node: ChildProcess | undefined;
-  let dir: string | undefined;
-  let base = args.url;
-  let key = args['api-key'] ?? BENCH_KEY;
-  if (!base) {
-    const spawned = await spawnNode();
-    ({ child: node, dir, url: base } = spawned);
-    key = BENCH_KEY;
-  }
-  const url = new URL('/v1/metrics', base);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  // Three days back leaves room for hours of forward-moving data inside the default window.
   if (args.format !== 'protobuf' && args.format !== 'json') {
     process.stderr.write('bench:ingest: --format must be protobuf or json\n');
     process.exit(2);
   }
+  const rate = args.rate === undefined ? undefined : positiveInt('rate', args.rate);
+  // Usage errors exit above, before a node is started.
+  let node: ChildNode | undefined;
+  let base = args.url;
+  let key = args['api-key'] ?? BENCH_KEY;
+  if (!base) {
+    node = await spawnNode();
+    base = node.url;
+    key = BENCH_KEY;
+  }
+  const url = new URL('/v1/metrics', base);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const json = args.format === 'json';
   const contentType = json ? 'application/json' : 'application/x-protobuf';
+  // Three days back leaves room for hours of forward-moving data inside the default window.
   const maker = new BatchMaker(seriesPerBatch, samplesPerSeries, Date.now() - 3 * 24 * 3600_000, json);
   const ingestedBefore = await scrapeIngested(base);
 
-  const rate = args.rate === undefined ? undefined : positiveInt('rate', args.rate);
   const intervalMs = rate === undefined ? 0 : ((seriesPerBatch * samplesPerSeries) / rate) * 1000;
   let acceptedAll = 0; // warm-up included, for the drain check
 
@@ -303,11 +166,7 @@ async function run(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     agent.destroy();
-    if (node && node.exitCode === null) {
-      node.kill('SIGTERM');
-      await once(node, 'exit');
-    }
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await node?.stop();
   }
 }
 

@@ -1,0 +1,63 @@
+// A node for the benchmark in its own process (`vigil start` from cli/main.ts), so the
+// load generator never shares the node's event loop.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { hashKey } from '../../api/index.ts';
+
+export const BENCH_KEY = 'bench-key';
+export const BENCH_TENANT = 'bench';
+
+export interface ChildNode {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `vigil start` (cli/main.ts) in a child process with a temporary config holding
+ * one bench tenant; its URL comes from the node's "vigil node ready" log line.
+ */
+export async function spawnNode(): Promise<ChildNode> {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-'));
+  const file = join(dir, 'vigil.yaml');
+  await writeFile(file, [
+    `node: { id: bench, dataDir: ${JSON.stringify(join(dir, 'data'))} }`,
+    'http: { host: 127.0.0.1, port: 0 }',
+    'tenants:',
+    `  - { id: ${BENCH_TENANT}, keyHashes: [${hashKey(BENCH_KEY)}] }`,
+    'log: { level: info }', // the ingest path logs nothing per request at info
+    '',
+  ].join('\n'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'start', '--config', file], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: fileURLToPath(new URL('../..', import.meta.url)), // where tsx resolves
+    env: { ...process.env, VIGIL_DEMO_API_KEY: '', VIGIL_ADMIN_API_KEY: '', VIGIL_CONFIG: '' },
+  });
+  const lines = createInterface({ input: child.stdout! }); // keeps draining the node's log
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; url?: string; level?: number };
+        if (entry.msg === 'vigil node ready' && entry.url) resolve(entry.url);
+        else if ((entry.level ?? 0) >= 40) process.stderr.write(`node: ${line}\n`);
+      } catch {
+        // not a log line
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`bench node exited early (${code})`)));
+  });
+  return { url, stop: () => stop(child, dir) };
+}
+
+async function stop(child: ChildProcess, dir: string): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+

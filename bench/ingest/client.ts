@@ -1,0 +1,50 @@
+// The load generator's HTTP side: one POST, latency percentiles, the node's own count of
+// samples taken in (from /metrics).
+import http from 'node:http';
+
+export interface Outcome {
+  status: number;
+  ms: number;
+  accepted: number;
+}
+
+/** `since`: the performance.now() the latency counts from (the scheduled send time). */
+export function post(agent: http.Agent, url: URL, key: string, body: Uint8Array, contentType: string, since: number): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: 'POST', agent,
+      headers: { 'content-type': contentType, 'content-length': body.byteLength, authorization: `Bearer ${key}` },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const ms = performance.now() - since;
+        let accepted = 0;
+        if (res.statusCode === 202) accepted = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { accepted: number }).accepted;
+        resolve({ status: res.statusCode ?? 0, ms, accepted });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+export async function scrapeIngested(base: string): Promise<number | undefined> {
+  try {
+    const text = await (await fetch(new URL('/metrics', base))).text();
+    let sum = 0;
+    for (const line of text.split('\n')) if (line.startsWith('vigil_samples_ingested_total{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    return sum;
+  } catch {
+    return undefined;
+  }
+}
+
