@@ -17,6 +17,7 @@ Commands:
   ctl restart PATH   restart one actor of a running node
   detect             run a detector over a CSV series (vigil detect --help)
   key hash KEY       print the sha256 hash of an API key, for the config file
+  config check       load the configuration as start would and print it (or the error)
 
 Options:
   -h, --help         help (also after any command)
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ctl: async () => (await import('./commands/ctl.ts')).ctlCommand,
   detect: async () => (await import('./detect.ts')).detectCommand,
   key: async () => (await import('./commands/key.ts')).keyCommand,
+  config: async () => (await import('./commands/config.ts')).configCommand,
 };
 
 export async function runCli(argv: string[]): Promise<number> {

@@ -73,6 +73,15 @@ describe('cli: help, version and usage errors', function () {
     oneLineError(await runVigil(['ctl', 'restart', '--admin-key', 'k']), /missing the actor path/);
   });
 
+  it('checks a configuration with vigil config check: the effective result, or the error', async () => {
+    const ok = await runVigil(['config', 'check', '--config', 'config/vigil.example.yaml', '--port', '7500'], { VIGIL_LOG_LEVEL: 'debug', VIGIL_CONFIG: '' });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^http:\n {2}host: 127\.0\.0\.1\n {2}port: 7500\n/m);
+    assert.match(ok.stdout, /level: debug/);
+    assert.match(ok.stdout, /- id: acme/);
+    oneLineError(await runVigil(['config', 'check', '--log-level', 'loud'], { VIGIL_CONFIG: '' }), /^config error: --log-level must be one of/);
+  });
+
   it('hashes a key the way the configuration stores it', async () => {
     const r = await runVigil(['key', 'hash', 'abc']);
     assert.equal(r.code, 0);
