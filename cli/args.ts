@@ -46,13 +46,13 @@ export function int(command: string, p: Parsed, name: string, min: number, max: 
   return n;
 }
 
-/** A duration flag: "20s", "5m", "6h", "500ms", or plain seconds. Returns ms. */
+/** A duration flag: "20s", "5m", "6h", "2d", "500ms", or plain seconds. Returns ms. */
 export function duration(command: string, p: Parsed, name: string): number | undefined {
   const v = str(p, name);
   if (v === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(v.trim());
   if (!m) throw usageError(command, `--${name} must be a duration like 20s, 5m or 6h (got "${v}")`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
   return Math.round(Number(m[1]) * unit);
 }
 

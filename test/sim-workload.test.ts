@@ -97,6 +97,13 @@ describe('sim: faults propagate along dependencies', () => {
     assert.ok(late > before * 1.3, `frontend slower two hops later (${before} → ${late})`);
   });
 
+  it('gives the same values before the fault whenever the fault is set (the demo backfills without it)', () => {
+    const none = demoScenario({ rng: new SeededRng(5), faultAt: Infinity }).workload;
+    const later = demoScenario({ rng: new SeededRng(5), faultAt: T0 }).workload;
+    assert.deepEqual(none.series(T0 - 3600_000, T0, STEP), later.series(T0 - 3600_000, T0, STEP));
+    assert.notDeepEqual(none.series(T0, T0 + 60_000, STEP), later.series(T0, T0 + 60_000, STEP));
+  });
+
   it('refuses a topology with a cycle or an unknown dependency', () => {
     const cyc: ServiceSpec[] = [
       { name: 'a', dependsOn: [{ service: 'b', calls: 1 }], ownLatencyMs: 1, errorRate: 0, rps: 1 },

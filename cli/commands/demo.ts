@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { SeededRng, SystemClock } from '../../actors/runtime/index.ts';
 import { addTenantKey, DEMO_TENANT, hashKey, loadConfig } from '../../cluster/config-load.ts';
 import { demoScenario, METRICS, WorkloadDriver } from '../../sim/index.ts';
-import { duration, int, parse, showHelp, str } from '../args.ts';
+import { duration, int, parse, showHelp, str, usageError } from '../args.ts';
 import { createLogger } from '../log.ts';
 import { untilSignal } from '../signals.ts';
 import { watchEvents } from '../demo-watch.ts';
@@ -54,33 +54,40 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const adminKey = process.env.VIGIL_ADMIN_API_KEY || `admin-${randomBytes(12).toString('hex')}`;
   addTenantKey(config, DEMO_TENANT, apiKey);
   if (!process.env.VIGIL_ADMIN_API_KEY) config.auth.adminKeyHash = hashKey(adminKey);
-
-  const started = Date.now();
-  const say = (line: string): void => { process.stdout.write(`${line}\n`); };
-  const at = (): string => `[+${((Date.now() - started) / 1000).toFixed(1)}s]`;
+  // the node refuses samples older than ingest.maxPastAgeMs: keep the history inside it
+  if (historyMs + 60_000 > config.ingest.maxPastAgeMs) {
+    throw usageError(cmd, `--history must be shorter than ingest.maxPastAgeMs (${fmt(config.ingest.maxPastAgeMs)})`);
+  }
+  if (historyMs < 10_000) throw usageError(cmd, '--history must be at least 10s');
 
   const clock = new SystemClock();
+  const started = clock.now();
+  const say = (line: string): void => { process.stdout.write(`${line}\n`); };
+  const at = (): string => `[+${((clock.now() - started) / 1000).toFixed(1)}s]`;
+
   const logger = createLogger({ level: config.log.level, fd: 2, node: config.node.id });
   const { startNode } = await import('../../cluster/index.ts'); // after --help and flag checks: loading the node takes a while
   const node = await startNode(config, { logger, clock });
-  const now = clock.now();
-  const liveFrom = Math.ceil(now / stepMs) * stepMs;
-  const faultAt = liveFrom + faultAfterMs;
-  const { workload, fault } = demoScenario({ rng: new SeededRng(seed), faultAt, faultDurationMs: faultForMs });
-  await node.engine.putTopology(DEMO_TENANT, workload.topology());
+  const liveFrom = Math.ceil(clock.now() / stepMs) * stepMs;
+  // The history has no fault in it; the live workload (same seed, so the same values up
+  // to the fault) gets its fault time once the backfill is done, however long that took.
+  const history = demoScenario({ rng: new SeededRng(seed), faultAt: Infinity }).workload;
+  await node.engine.putTopology(DEMO_TENANT, history.topology());
 
   say(`Vigil demo: node at ${node.url}, tenant "${DEMO_TENANT}", seed ${seed}`);
   say(`  API key (tenant demo): ${apiKey}`);
   say(`  admin key:             ${adminKey}`);
 
-  const driver = new WorkloadDriver({ url: node.url, apiKey, workload, clock });
-  const t0 = Date.now();
+  const t0 = clock.now();
   const backfillStep = 10_000;
-  const sent = await driver.backfill(liveFrom - historyMs, liveFrom, backfillStep);
-  say(`${at()} warm-up: sent ${sent.toLocaleString('en-US')} samples (${fmt(historyMs)} of history, ${workload.services.length} services × ${METRICS.length} metrics, every ${fmt(backfillStep)}) in ${fmt(Date.now() - t0)}`);
+  const sent = await new WorkloadDriver({ url: node.url, apiKey, workload: history, clock }).backfill(liveFrom - historyMs, liveFrom, backfillStep);
+  say(`${at()} warm-up: sent ${sent.toLocaleString('en-US')} samples (${fmt(historyMs)} of history, ${history.services.length} services × ${METRICS.length} metrics, every ${fmt(backfillStep)}) in ${fmt(clock.now() - t0)}`);
 
+  const faultAt = Math.max(liveFrom, clock.now()) + faultAfterMs;
+  const { workload, fault } = demoScenario({ rng: new SeededRng(seed), faultAt, faultDurationMs: faultForMs });
+  const driver = new WorkloadDriver({ url: node.url, apiKey, workload, clock });
   driver.live(liveFrom, stepMs, { onError: (err) => logger.warn({ err }, 'demo: sending samples failed') });
-  say(`${at()} streaming live every ${fmt(stepMs)}; fault: ${fault.service} latency ×${1 + fault.magnitude} from ${new Date(faultAt).toISOString().slice(11, 19)} UTC (in ${fmt(faultAt - Date.now())}) for ${fmt(faultForMs)}`);
+  say(`${at()} streaming live every ${fmt(stepMs)}; fault: ${fault.service} latency ×${1 + fault.magnitude} from ${new Date(faultAt).toISOString().slice(11, 19)} UTC (in ${fmt(faultAt - clock.now())}) for ${fmt(faultForMs)}`);
   const auth = `-H 'Authorization: Bearer ${apiKey}'`;
   say('');
   say('Where to look:');
