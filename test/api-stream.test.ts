@@ -61,6 +61,7 @@ describe('api: WebSocket stream', () => {
     // globex's stream got none of it (acme's events have all arrived by now)
     assert.deepEqual(other.events, []);
     for (const c of [mine, byQuery, other]) c.ws.close();
+    await Promise.all([mine, byQuery, other].map((c) => once(c.ws, 'close')));
   });
 
   it('refuses an upgrade without a valid tenant key or on another path', async () => {
@@ -103,6 +104,7 @@ describe('api: WebSocket stream', () => {
       await once(ws, 'ping'); // it answered the first (ws pongs automatically), so it was kept
       assert.equal(ws.readyState, WebSocket.OPEN);
       ws.close();
+      await once(ws, 'close');
     });
 
     it('caps the open streams of one tenant (429), not of the others', async () => {
@@ -132,10 +134,17 @@ describe('api: WebSocket stream', () => {
       await once(ws, 'open');
       socket!.pause(); // stop reading: unsent data piles up on the node
       const closed = once(ws, 'close');
-      // Many series, one spike each: every alert grows the incident, so events grow large.
-      const series = Array.from({ length: 1500 }, (_, i) => ({ service: 'flood', metric: `m${i}`, samples: [[t + 2000, SPIKE]] as Array<[number, number]> }));
-      assert.equal((await acme.postProtobuf(series)).status, 202);
-      await new Promise((r) => setTimeout(r, 1500));
+      // Spikes on many series (every one an anomaly, an alert and an incident change) until
+      // the node reports the stream gone; the gauge counts this node's streams, and this is
+      // the only one open now.
+      const streams = async () => Number(/^vigil_stream_connections (\d+)$/m.exec((await acme.get<string>('/metrics')).body)?.[1]);
+      assert.equal(await streams(), 1);
+      for (let round = 0; round < 20 && (await streams()) > 0; round++) {
+        const series = Array.from({ length: 1000 }, (_, i) => ({ service: 'flood', metric: `m${i}`, samples: [[t + 2000 + round, SPIKE]] as Array<[number, number]> }));
+        assert.equal((await acme.postProtobuf(series)).status, 202);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      assert.equal(await streams(), 0, 'the node dropped the stream');
       socket!.resume();
       const [code] = (await closed) as [number];
       // 1013 when the close frame got through, 1006 when the node had to cut the socket
