@@ -96,6 +96,19 @@ describe('dense autoencoder trained by tfjs', () => {
     assert.ok(reconstructionError(w, square, h) > 3 * likeErr, `square ${reconstructionError(w, square, h)} vs sine ${likeErr}`);
   });
 
+  it('batched training (many series in one graph) matches training each alone', () => {
+    const trainer = createAutoencoderTrainer(loaded.tf, { epochs: 15 });
+    const batches = [sineWindows(40, 6), sineWindows(40, 7), sineWindows(40, 8)];
+    const many = trainer.fitMany?.(batches, WIDTH, [1, 2, 3]) ?? [];
+    assert.equal(many.length, 3);
+    batches.forEach((b, j) => {
+      const alone = trainer.fit(b, WIDTH, j + 1);
+      const m = many[j];
+      assert.ok(m !== undefined);
+      for (let i = 0; i < alone.w1.length; i++) assert.ok(Math.abs((alone.w1[i] as number) - (m.w1[i] as number)) < 1e-3, `w1[${i}] of model ${j}`);
+    });
+  });
+
   it('refuses a batch too small to learn from', () => {
     const trainer = createAutoencoderTrainer(loaded.tf);
     assert.throws(() => trainer.fit(new Float32Array(WIDTH), WIDTH, 1), RangeError);

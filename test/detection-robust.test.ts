@@ -4,7 +4,7 @@
 // identical scores; a model that throws (or overruns its time budget) drops the tier to its
 // statistical score (L1) and it keeps scoring; odd input behaves as documented.
 import assert from 'node:assert/strict';
-import { createRobust, createRobustDetector, restoreRobustDetector, ROBUST, type ModelRuntime, type RobustDetector } from '../actors/detection/robust/index.ts';
+import { createRobust, createRobustDetector, restoreRobustDetector, ROBUST, TrainingQueue, type ModelRuntime, type RobustDetector } from '../actors/detection/robust/index.ts';
 import { mulberry32, type AutoencoderTrainer, type AutoencoderWeights } from '../actors/detection/ml/index.ts';
 
 const STEP = 300_000;
@@ -212,6 +212,23 @@ describe('Robust detector: guarded model (L0 / L1)', () => {
     run(d, series('none', 13), 0, ROBUST.modelFirstTrain + ROBUST.modelTimingEvery + 10);
     assert.equal(d.modelHealth.overruns, 1);
     assert.equal(d.degradation, 'L1');
+  });
+
+  it('queued training runs off the hot path: nothing trains until the host drains the queue', () => {
+    const queue = new TrainingQueue(fixedTrainer);
+    const runtime: ModelRuntime = { trainer: fixedTrainer, queue };
+    const values = series('none', 18);
+    const detectors = [createRobust({}, { runtime }), createRobust({}, { runtime })];
+    for (const d of detectors) run(d, values, 0, ROBUST.modelFirstTrain + 10);
+    assert.equal(queue.pending, 2);
+    assert.ok(detectors.every((d) => d.degradation === 'L1'));
+    assert.equal(queue.drain(), 2);
+    assert.equal(queue.pending, 0);
+    assert.ok(detectors.every((d) => d.degradation === 'L0'));
+    // the same weights as inline training with the same seed
+    const inline = createRobust({}, { runtime: { trainer: fixedTrainer } });
+    run(inline, values, 0, ROBUST.modelFirstTrain + 10);
+    assert.deepEqual(detectors[0]?.snapshot().model.weights, inline.snapshot().model.weights);
   });
 
   it('a trainer that throws leaves the tier statistical and counted', () => {

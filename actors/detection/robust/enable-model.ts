@@ -4,12 +4,28 @@
 // throws: if tfjs cannot load, the tier stays statistical (L1).
 import { createAutoencoderTrainer, loadTf, type TfBackend, type TfLog, type TrainOptions } from '../ml/index.ts';
 import { configureRobust } from './runtime.ts';
+import { TrainingQueue } from './training-queue.ts';
 
-export async function enableRobustModel(options: { log?: TfLog; train?: Partial<TrainOptions> } = {}): Promise<TfBackend | undefined> {
+export interface EnableOptions {
+  log?: TfLog;
+  train?: Partial<TrainOptions>;
+  /** 'inline' (default): train at the training sample, exact replay (NAB, tests, `vigil detect`);
+   * 'queued': submit to the returned queue, which the host drains off the hot path (a node
+   * with thousands of series) */
+  schedule?: 'inline' | 'queued';
+}
+
+export async function enableRobustModel(options: EnableOptions = {}): Promise<{ backend: TfBackend; queue?: TrainingQueue } | undefined> {
   try {
     const { tf, backend } = await loadTf(options.log ? { log: options.log } : {});
-    configureRobust({ trainer: createAutoencoderTrainer(tf, options.train) });
-    return backend;
+    const trainer = createAutoencoderTrainer(tf, options.train);
+    if (options.schedule === 'queued') {
+      const queue = new TrainingQueue(trainer);
+      configureRobust({ trainer, queue });
+      return { backend, queue };
+    }
+    configureRobust({ trainer });
+    return { backend };
   } catch (err) {
     options.log?.warn({ reason: (err as Error).message }, 'robust: tfjs unavailable, statistical scoring only (L1)');
     return undefined;

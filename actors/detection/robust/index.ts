@@ -14,6 +14,7 @@ export function restoreRobustDetector(snapshot: DetectorSnapshot, options?: Robu
 export { RobustDetector, createRobust, type RobustOptions, type RobustSnapshot } from './robust-detector.ts';
 export { configureRobust, robustRuntime } from './runtime.ts';
 export { enableRobustModel } from './enable-model.ts';
+export { TrainingQueue, type TrainingJob } from './training-queue.ts';
 export { autoencoderModel, type ModelRuntime, type ResidualModel } from './residual-model.ts';
 export type { Degradation } from './inference-guard.ts';
 export { ROBUST } from './params.ts';

@@ -71,8 +71,8 @@ export class ModelChannel {
   }
 
   private train(): void {
-    const trainer = this.runtime.trainer;
-    if (trainer === undefined) return;
+    const { trainer, queue } = this.runtime;
+    if (trainer === undefined && queue === undefined) return;
     const width = this.window.length;
     const len = this.history.length;
     const start = this.filled < len ? 0 : this.next;
@@ -80,8 +80,13 @@ export class ModelChannel {
     if (count < 2) return;
     const batch = new Float32Array(count * width);
     for (let w = 0; w < count; w++) for (let i = 0; i < width; i++) batch[w * width + i] = this.history[(start + w * STRIDE + i) % len] as number;
+    const seed = ++this.trainings;
+    if (queue !== undefined) {
+      queue.submit({ batch, width, seed, install: (w) => this.install(w), fail: () => this.trainFailures++ });
+      return;
+    }
     try {
-      this.install(trainer.fit(batch, width, ++this.trainings));
+      this.install((trainer as NonNullable<typeof trainer>).fit(batch, width, seed));
     } catch {
       this.trainFailures++;
     }
