@@ -9,6 +9,7 @@ import { VigilError } from '../protocols/index.ts';
 import { errorSchema } from '../protocols/schemas.ts';
 import type { Engine } from './engine.ts';
 import { adminRoutes } from './admin.ts';
+import { dashboardRoutes } from './dashboard.ts';
 import { installAuth } from './auth.ts';
 import { sendError } from './errors.ts';
 import { eventRoutes } from './events.ts';
@@ -85,6 +86,7 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
   incidentRoutes(app, engine);
   topologyRoutes(app, engine);
   adminRoutes(app, engine);
+  dashboardRoutes(app);
   // A plain GET on the stream path (no upgrade) documents it and says what to do.
   app.get(STREAM_PATH, {
     config: { auth: 'tenant' },

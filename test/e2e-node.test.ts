@@ -42,6 +42,15 @@ describe('e2e: one node ingests, detects, alerts and opens one incident', functi
     await node?.stop();
   });
 
+  it('serves the dashboard at / without a key, and it holds no data', async () => {
+    const res = await fetch(`${node.url}/`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+    const html = await res.text();
+    assert.match(html, /<title>Vigil<\/title>/);
+    assert.match(html, /\/v1\/stream/);
+  });
+
   it('refuses a request without a key (401) and with a wrong key (401)', async () => {
     assert.equal((await get(node, '/v1/incidents')).status, 401);
     assert.equal((await get(node, '/v1/incidents', 'not-a-key')).status, 401);
