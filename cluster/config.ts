@@ -32,7 +32,7 @@ export interface VigilConfig {
   };
   detection: {
     tier: Tier;              // default tier when the tenant sets none (default 'basic')
-    threshold: number;       // calibrated score threshold for an anomaly (default 0.9)
+    threshold?: number;      // calibrated score at which a sample is anomalous (default: the tier's own, 0.7)
     minAlertScore: number;   // anomalies at or above this score raise an alert (default 0.9)
   };
   correlation: {
@@ -59,7 +59,7 @@ export function defaultConfig(): VigilConfig {
     auth: {},
     tenants: [],
     ingest: { maxFutureSkewMs: 10 * 60_000, maxPastAgeMs: 7 * 24 * 3600_000 },
-    detection: { tier: 'basic', threshold: 0.9, minAlertScore: 0.9 },
+    detection: { tier: 'basic', minAlertScore: 0.9 },
     correlation: { windowMs: 5 * 60_000, autoResolveMs: 30 * 60_000 },
     actors: { serviceIdleMs: 10 * 60_000, restartIntensity: 3, restartPeriodMs: 5000 },
     log: { level: 'info' },

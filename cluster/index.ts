@@ -2,7 +2,8 @@
 // membership, shards and leases.
 export { defaultConfig, DEFAULT_PORT, DEFAULT_BODY_LIMIT_BYTES } from './config.ts';
 export type { VigilConfig, TenantConfig } from './config.ts';
-export { startNode, DEFAULT_DETECTORS, CORRELATION_TICK_MS } from './node.ts';
+export { startNode, CORRELATION_TICK_MS } from './node.ts';
+export { tierDetectors, usesRobust } from './detectors.ts';
 export type { NodeHandle, NodeOptions } from './node.ts';
 export { InProcessBus } from './bus/in-process.ts';
 export type { Bus, Subscription } from './bus/types.ts';

@@ -4,16 +4,17 @@ import pino, { type Logger } from 'pino';
 import { createActorSystem, SystemClock, SeededRng, type Clock, type Rng } from '../actors/runtime/index.ts';
 import { tenantsBehavior, type TenantSettings, type TenantsMsg } from '../actors/tenant/index.ts';
 import type { DetectorFactory } from '../actors/service/index.ts';
-import { createDetector, restoreDetector } from '../actors/detection/index.ts';
 import { DEFAULT_CRITICAL_SCORE } from '../actors/correlation/index.ts';
 import type { EventSink } from '../actors/sink.ts';
 import { startGateway } from '../api/index.ts';
 import { MemoryEventStore, MemorySeriesStore, MemoryTopologyStore } from '../storage/index.ts';
 import type { Engine } from '../api/engine.ts';
 import type { VigilConfig } from './config.ts';
+import type { Sensitivity } from '../actors/detection/index.ts';
 import { InProcessBus } from './bus/in-process.ts';
 import { LiveHub } from './live.ts';
 import { createNodeMetrics } from './node-metrics.ts';
+import { startRobustModel, tierDetectors } from './detectors.ts';
 import { NodeEngine, type IngestMessage } from './node-engine.ts';
 
 /** How often correlators check for incidents to auto-resolve. */
@@ -24,7 +25,7 @@ export interface NodeOptions {
   clock?: Clock;
   rng?: Rng;
   logger?: Logger;
-  /** Detector construction (tests inject faulty detectors; the default is the tier registry). */
+  /** Detector construction (tests inject faulty detectors; the default is tierDetectors()). */
   detectors?: DetectorFactory;
   /** Called when the root supervisor gives up; the default stops the node and exits the process. */
   onFatal?: (err: Error) => void;
@@ -37,10 +38,9 @@ export interface NodeHandle {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_DETECTORS: DetectorFactory = {
-  create: (tier) => createDetector(tier),
-  restore: (snapshot) => restoreDetector(snapshot),
-};
+function sensitivityOf(config: VigilConfig): Sensitivity | undefined {
+  return config.detection.threshold === undefined ? undefined : { threshold: config.detection.threshold };
+}
 
 export async function startNode(config: VigilConfig, options: NodeOptions = {}): Promise<NodeHandle> {
   const log = options.logger ?? pino({ level: config.log.level });
@@ -109,7 +109,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       minAlertScore: config.detection.minAlertScore,
       criticalScore: DEFAULT_CRITICAL_SCORE,
     },
-    detectors: options.detectors ?? DEFAULT_DETECTORS,
+    detectors: options.detectors ?? tierDetectors({ clock, sensitivity: sensitivityOf(config) }),
     series,
     events,
     sink,
@@ -128,6 +128,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   engine = new NodeEngine({
     system, clock, tenants, bus, series, events, topology, live, metrics: metrics.registry, isReady: () => ready,
   });
+  const stopModel = await startRobustModel(config, clock, log);
   const gateway = await startGateway(engine, config, log);
   ready = true;
   log.info({ url: gateway.url, node: config.node.id }, 'vigil node ready');
@@ -136,6 +137,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     stopping ??= (async () => {
       ready = false;
       clock.clearTimeout(tick);
+      stopModel();
       await gateway.close();
       await bus.close();
       await system.stop();

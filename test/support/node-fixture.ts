@@ -2,7 +2,7 @@
 // argv[2]: the node config as JSON. With VIGIL_TEST_POISON=<number>, every detector
 // throws on that exact value (a poisoned sample), to exercise supervision end to end.
 import pino from 'pino';
-import { startNode, DEFAULT_DETECTORS } from '../../cluster/index.ts';
+import { startNode, tierDetectors } from '../../cluster/index.ts';
 import type { VigilConfig } from '../../cluster/index.ts';
 import type { DetectorFactory } from '../../actors/service/index.ts';
 import type { Detector } from '../../actors/detection/index.ts';
@@ -25,7 +25,7 @@ const config = JSON.parse(process.argv[2] ?? '{}') as VigilConfig;
 const poison = process.env.VIGIL_TEST_POISON;
 const node = await startNode(config, {
   logger: pino({ level: process.env.VIGIL_TEST_LOG ?? 'warn' }, pino.destination(2)),
-  detectors: poison === undefined ? DEFAULT_DETECTORS : poisoned(DEFAULT_DETECTORS, Number(poison)),
+  ...(poison === undefined ? {} : { detectors: poisoned(tierDetectors(), Number(poison)) }),
 });
 process.stdout.write(`${JSON.stringify({ url: node.url, port: node.port, pid: process.pid })}\n`);
 const stop = (): void => { void node.stop().then(() => process.exit(0)); };
