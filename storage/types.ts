@@ -21,7 +21,8 @@ export interface IncidentFilter extends PageQuery {
 
 /** Raw samples per series. Eventually consistent: written by the ServiceActor that owns the series. */
 export interface SeriesStore {
-  append(tenant: string, key: SeriesKey, timestamps: ArrayLike<number>, values: ArrayLike<number>): void;
+  /** Appends [timestampMs, value] pairs (the shape ingest carries them in). */
+  append(tenant: string, key: SeriesKey, samples: ReadonlyArray<readonly [number, number]>): void;
   /** Samples of every series of (service, metric) in time order, merged. */
   query(tenant: string, service: string, metric: string, range: TimeRange & { limit?: number }): Array<[number, number]>;
   /** Samples held in all (for /metrics and tests). */

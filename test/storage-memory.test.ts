@@ -61,12 +61,24 @@ describe('storage: in-memory adapters', () => {
 
   it('keeps the newest samples of a series in a bounded ring, merged in time order', () => {
     const s = new MemorySeriesStore(5);
-    s.append('acme', { service: 'db', metric: 'cpu', labels: { host: 'a' } }, [1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, 5, 6, 7]);
-    s.append('acme', { service: 'db', metric: 'cpu', labels: { host: 'b' } }, [3.5], [100]);
+    s.append('acme', { service: 'db', metric: 'cpu', labels: { host: 'a' } }, [1, 2, 3, 4, 5, 6, 7].map((t) => [t, t] as [number, number]));
+    s.append('acme', { service: 'db', metric: 'cpu', labels: { host: 'b' } }, [[3.5, 100]]);
     const all = s.query('acme', 'db', 'cpu', {});
     assert.deepEqual(all.map((p) => p[0]), [3, 3.5, 4, 5, 6, 7]);
     assert.deepEqual(s.query('acme', 'db', 'cpu', { from: 5, to: 6 }), [[5, 5], [6, 6]]);
     assert.deepEqual(s.query('other', 'db', 'cpu', {}), []);
     assert.equal(s.size(), 6);
+  });
+
+  it('grows a ring as samples come, keeping their order across the wrap', () => {
+    const s = new MemorySeriesStore(1000);
+    const key = { service: 'db', metric: 'cpu', labels: {} };
+    for (let t = 0; t < 2500; t += 2) s.append('acme', key, [[t, t * 2], [t + 1, t * 2 + 1]]);
+    const got = s.query('acme', 'db', 'cpu', { limit: 5000 });
+    assert.equal(got.length, 1000);
+    assert.equal(s.size(), 1000);
+    for (let i = 1; i < got.length; i++) assert.ok(got[i]![0] > got[i - 1]![0]);
+    assert.equal(got[got.length - 1]![0], 2499);
+    assert.equal(got[0]![0], 1500);
   });
 });

@@ -37,8 +37,7 @@ export function serviceBehavior(deps: ServiceDeps): Behavior<ServiceMsg, Service
       let count = 0;
       for (const s of msg.series) {
         // Keep the raw samples first: a detector crash must not lose accepted data.
-        deps.store.append(deps.tenant, { service: deps.service, metric: s.metric, labels: s.labels ?? {} },
-          s.samples.map((p) => p[0]), s.samples.map((p) => p[1]));
+        deps.store.append(deps.tenant, { service: deps.service, metric: s.metric, labels: s.labels ?? {} }, s.samples);
         count += s.samples.length;
       }
       deps.sink.samples(deps.tenant, count);

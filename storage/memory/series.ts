@@ -6,22 +6,48 @@ import { MAX_PAGE_LIMIT } from '../types.ts';
 
 export const DEFAULT_SAMPLES_PER_SERIES = 8_640; // one day at 10 s resolution
 
+/** First capacity of a ring; it doubles up to the retention, so a sparse series stays small. */
+const INITIAL_CAPACITY = 64;
+
 class Ring {
-  readonly ts: Float64Array;
-  readonly vs: Float64Array;
+  ts: Float64Array;
+  vs: Float64Array;
   head = 0;   // next write position
   count = 0;
 
-  constructor(capacity: number) {
-    this.ts = new Float64Array(capacity);
-    this.vs = new Float64Array(capacity);
+  constructor(private readonly retain: number) {
+    const cap = Math.min(INITIAL_CAPACITY, retain);
+    this.ts = new Float64Array(cap);
+    this.vs = new Float64Array(cap);
   }
 
-  push(t: number, v: number): void {
+  /** Returns 1 when the ring grew by a sample, 0 when it overwrote its oldest. */
+  push(t: number, v: number): number {
+    if (this.count === this.ts.length && this.count < this.retain) this.grow();
     this.ts[this.head] = t;
     this.vs[this.head] = v;
-    this.head = (this.head + 1) % this.ts.length;
-    if (this.count < this.ts.length) this.count++;
+    this.head = this.head + 1 === this.ts.length ? 0 : this.head + 1;
+    if (this.count < this.ts.length) {
+      this.count++;
+      return 1;
+    }
+    return 0;
+  }
+
+  /** Doubles the capacity (while full, so the samples are in order from head). */
+  private grow(): void {
+    const cap = Math.min(this.ts.length * 2, this.retain);
+    const ts = new Float64Array(cap);
+    const vs = new Float64Array(cap);
+    const n = this.ts.length;
+    for (let i = 0; i < n; i++) {
+      const j = (this.head + i) % n;
+      ts[i] = this.ts[j]!;
+      vs[i] = this.vs[j]!;
+    }
+    this.ts = ts;
+    this.vs = vs;
+    this.head = n;
   }
 
   *samples(): Generator<[number, number]> {
@@ -52,7 +78,7 @@ export class MemorySeriesStore implements SeriesStore {
 
   constructor(private readonly retain = DEFAULT_SAMPLES_PER_SERIES) {}
 
-  append(tenant: string, key: SeriesKey, timestamps: ArrayLike<number>, values: ArrayLike<number>): void {
+  append(tenant: string, key: SeriesKey, samples: ReadonlyArray<readonly [number, number]>): void {
     let byMetric = this.tenants.get(tenant);
     if (!byMetric) this.tenants.set(tenant, (byMetric = new Map()));
     const metricKey = `${key.service}\u0000${key.metric}`;
@@ -61,9 +87,9 @@ export class MemorySeriesStore implements SeriesStore {
     const id = labelsText(key.labels);
     let ring = series.get(id);
     if (!ring) series.set(id, (ring = new Ring(this.retain)));
-    for (let i = 0; i < timestamps.length; i++) {
-      if (ring.count < ring.ts.length) this.total++;
-      ring.push(timestamps[i]!, values[i]!);
+    for (let i = 0; i < samples.length; i++) {
+      const p = samples[i]!;
+      this.total += ring.push(p[0], p[1]);
     }
   }
 
