@@ -10,13 +10,13 @@ describe('cli: vigil demo', function () {
   this.timeout(120_000);
 
   it('shows anomalies and an incident from the injected database fault, and says where to look', async () => {
-    const demo = spawnVigil(['demo', '--port', '0', '--seed', '3', '--history', '1h', '--step', '2s', '--fault-after', '2s', '--exit-on-incident'], {
+    const demo = spawnVigil(['demo', '--port', '0', '--seed', '3', '--history', '24h', '--step', '2s', '--fault-after', '2s', '--exit-on-incident'], {
       VIGIL_DEMO_API_KEY: 'demo-key-for-the-test', VIGIL_ADMIN_API_KEY: '', VIGIL_CONFIG: '',
     });
     try {
       const head = await demo.waitFor((l) => l.startsWith('Vigil demo: node at'), 60_000);
       const url = /node at (http:\/\/127\.0\.0\.1:\d+)/.exec(head)![1]!;
-      await demo.waitFor((l) => /warm-up: sent [\d,]+ samples \(1 h of history, 6 services × 3 metrics/.test(l));
+      await demo.waitFor((l) => /warm-up: sent [\d,]+ samples \(24 h of history, 6 services × 3 metrics/.test(l));
       assert.ok(demo.lines.some((l) => l.includes('API key (tenant demo): demo-key-for-the-test')));
       assert.ok(demo.lines.some((l) => /admin key: +admin-[0-9a-f]{24}$/.test(l)), 'a generated admin key is printed');
       await demo.waitFor((l) => l.includes(`curl -s -H 'Authorization: Bearer demo-key-for-the-test' '${url}/v1/incidents?status=open'`));
