@@ -1,7 +1,7 @@
 // The node's logger: pino JSON lines, or pino-pretty when the output is a terminal.
-// Every line carries tenant, actor and reqId (null outside such a context), so a line
-// can always be filtered by them; child loggers (the gateway per request, the runtime
-// per actor) bind the real values.
+// Every JSON line carries tenant, actor and reqId (null outside such a context), so a
+// line can always be filtered by them; child loggers (the gateway per request, the
+// runtime per actor) bind the real values. Readable lines leave the nulls out.
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import type { VigilConfig } from '../cluster/config.ts';
@@ -21,8 +21,9 @@ const CONTEXT_KEYS = ['tenant', 'actor', 'reqId'] as const;
 export function createLogger(o: LogOptions): Logger {
   const fd = o.fd ?? 1;
   const isTty = fd === 1 ? process.stdout.isTTY : process.stderr.isTTY;
+  const readable = o.pretty ?? isTty === true;
   let stream: DestinationStream;
-  if (o.pretty ?? isTty === true) {
+  if (readable) {
     stream = pretty({ destination: fd, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true });
   } else {
     // buffered for speed; flushed on exit so the last lines (often the reason) are not lost
@@ -39,7 +40,7 @@ export function createLogger(o: LogOptions): Logger {
       const bound = logger.bindings();
       const out: Record<string, string | null> = {};
       if (o.node !== undefined && !('node' in bound) && !('node' in merge)) out.node = o.node;
-      for (const k of CONTEXT_KEYS) if (!(k in bound) && !(k in merge)) out[k] = null;
+      if (!readable) for (const k of CONTEXT_KEYS) if (!(k in bound) && !(k in merge)) out[k] = null;
       return out;
     },
   }, stream);
