@@ -101,6 +101,9 @@ describe('cli: vigil start and vigil ctl against it', function () {
       for (const k of ['tenant', 'actor', 'reqId'] as const) assert.ok(k in l, `${k} on ${JSON.stringify(l)}`);
     }
     assert.ok(logs.some((l) => typeof l.reqId === 'string' && l.reqId !== ''), 'request lines carry their request id');
+    for (const raw of node.lines) {
+      for (const k of ['node', 'tenant', 'actor', 'reqId']) assert.equal(raw.split(`"${k}":`).length, 2, `${k} once in ${raw}`);
+    }
   });
 
   it('refuses a second node on the same port in one line with exit 2', async () => {
