@@ -6,7 +6,7 @@ import { tenantsBehavior, type TenantSettings, type TenantsMsg } from '../actors
 import type { DetectorFactory } from '../actors/service/index.ts';
 import { DEFAULT_CRITICAL_SCORE } from '../actors/correlation/index.ts';
 import type { EventSink } from '../actors/sink.ts';
-import { startGateway } from '../api/index.ts';
+import { startGateway, type Gateway } from '../api/index.ts';
 import { MemoryEventStore, MemorySeriesStore, MemoryTopologyStore } from '../storage/index.ts';
 import type { Engine } from '../api/engine.ts';
 import type { VigilConfig } from './config.ts';
@@ -129,7 +129,17 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     system, clock, tenants, bus, series, events, topology, live, metrics: metrics.registry, isReady: () => ready,
   });
   const stopModel = await startRobustModel(config, clock, log);
-  const gateway = await startGateway(engine, config, log);
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway(engine, config, log);
+  } catch (err) {
+    // Nothing may keep the process alive after a failed start (a taken port, say).
+    clock.clearTimeout(tick);
+    stopModel();
+    await bus.close();
+    await system.stop();
+    throw err;
+  }
   ready = true;
   log.info({ url: gateway.url, node: config.node.id }, 'vigil node ready');
 
