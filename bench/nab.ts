@@ -1,9 +1,10 @@
-// npm run bench:nab [-- --tier basic|agile|robust] [--json] [--detail] [--data DIR]
+// npm run bench:nab [-- --tier basic|agile|robust] [--json] [--detail] [--no-model] [--data DIR]
 // Scores each detection tier on the NAB dev split with NAB's scoring (three profiles,
 // threshold by the exact corpus-wide sweep) and prints it beside the published detectors.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDetector } from '../actors/detection/index.ts';
+import { enableRobustModel } from '../actors/detection/robust/index.ts';
 import { TIERS, type Tier } from '../protocols/types.ts';
 import { breakdownFile, loadNabCorpus, PROFILE_NAMES, PROFILES, PUBLISHED_SPLIT, runDetector, scoreCorpus, type CorpusScore } from './nab/index.ts';
 
@@ -27,6 +28,13 @@ const root = resolve(arg('--data') ?? resolve(here, '../../shared/data/nab'));
 const corpus = await loadNabCorpus(root);
 const rows = corpus.files.reduce((n, f) => n + f.values.length, 0);
 console.log(`NAB dev split: ${corpus.files.length} files, ${rows} rows, ${corpus.labelledWindows} windows (${root})`);
+
+// the Robust tier is measured as it runs: with its tfjs-trained residual model (inline
+// training, so the run replays exactly); --no-model measures its statistical path (L1)
+if (tiers.includes('robust') && !process.argv.includes('--no-model')) {
+  const ml = await enableRobustModel();
+  console.log(ml ? `robust: tfjs backend ${ml.backend} (learnt residual model on)` : 'robust: tfjs unavailable, statistical only (L1)');
+}
 
 const results: Partial<Record<Tier, CorpusScore>> = {};
 for (const tier of tiers) {

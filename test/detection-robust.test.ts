@@ -62,8 +62,10 @@ describe('Robust detector: synthetic faults', () => {
       const { scores, flagged } = run(createRobust(), series('none', seed));
       assert.deepEqual(flagged, []);
       for (const s of scores) assert.ok(s >= 0 && s <= 1, `score ${s} outside [0, 1]`);
-      const late = Math.max(...scores.slice(3 * DAY));
-      assert.ok(late < ROBUST.threshold, `clean noise scored ${late}`);
+      // the kernel's range novelty may fire once on a new record of the whole range (Agile's
+      // behaviour, by design), never as a train of alarms
+      const high = scores.slice(3 * DAY).filter((s) => s >= ROBUST.threshold);
+      assert.ok(high.length <= 1, `clean noise scored ${high.length} times above the threshold`);
     });
   }
 
@@ -89,10 +91,13 @@ describe('Robust detector: synthetic faults', () => {
     }
   }
 
-  it('one incident gives one alarm, not a burst (episodes)', () => {
-    const { flagged } = run(createRobust(), series('shift', 4));
-    const during = flagged.filter((i) => i >= ONSET && i < ONSET + ROBUST.episodeSpan);
-    assert.ok(during.length >= 1 && during.length <= 3, `flags in the episode: ${during.join(',')}`);
+  it('one incident gives one alarm, not a burst (refractory); the decision marks the episode until it is absorbed', () => {
+    const { scores, flagged } = run(createRobust(), series('shift', 4));
+    const span = 200; // the shared refractory span (surprise.ts)
+    const alarms = scores.map((s, i) => [s, i] as const).filter(([s, i]) => s >= ROBUST.threshold && i >= ONSET && i < ONSET + span);
+    assert.ok(alarms.length >= 1 && alarms.length <= 2, `alarms in the episode: ${alarms.map(([, i]) => i).join(',')}`);
+    const during = flagged.filter((i) => i >= ONSET);
+    assert.ok(during.length >= 1 && during.every((i) => i < ONSET + 12), `flags after the shift: ${during.join(',')}`);
   });
 
   it('honours the direction: an upward spike is not a "down" anomaly', () => {

@@ -41,6 +41,9 @@ export class AgileDetector implements Detector {
   readonly tier: Tier = 'agile';
   anomalous = false;
   expected = 0;
+  /** After update(): the signed error in spreads, before siding (0 for a non-finite value).
+   * Read by tiers built on this kernel (Robust feeds it to its learnt residual model). */
+  deviation = 0;
   private model: SeasonalLevel;
   private readonly surprise: Surprise;
   /** warm-up: the first samples until the step is known, then values on the step grid
@@ -62,6 +65,12 @@ export class AgileDetector implements Detector {
     this.surprise = new Surprise(params.surprise);
   }
 
+  /** After update(): the score before refractory damping (Robust applies its own refractory
+   * to the combination of this and its learnt channel). */
+  get raw(): number {
+    return this.surprise.raw;
+  }
+
   get period(): number {
     return this.model.period;
   }
@@ -73,9 +82,11 @@ export class AgileDetector implements Detector {
     this.expected = model.count > 0 ? model.predict(phase) : value;
     if (!Number.isFinite(value)) {
       this.anomalous = false;
+      this.deviation = 0;
       return 0;
     }
-    const d = sided(model.deviation(value, phase), this.sensitivity.direction);
+    this.deviation = model.deviation(value, phase);
+    const d = sided(this.deviation, this.sensitivity.direction);
     const score = this.surprise.score(d, value, this.sensitivity.direction, model.floorSpread());
     model.learn(value, phase);
     this.anomalous = this.surprise.raw >= this.sensitivity.threshold && d >= this.sensitivity.deviations;

@@ -1,4 +1,4 @@
-// Face of the Robust tier: robust seasonal-trend baseline + calibrated residual channels +
+// Face of the Robust tier: Agile's robust seasonal kernel and calibrated score +
 // a learnt residual model (tfjs-trained dense autoencoder, guarded, L1 fallback).
 import type { Detector, DetectorSnapshot, Sensitivity } from '../detector.ts';
 import { createRobust, RobustDetector, type RobustOptions } from './robust-detector.ts';

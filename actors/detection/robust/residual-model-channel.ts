@@ -2,7 +2,7 @@
 // residual model on it at fixed sample counts (deterministic: the same stream trains the
 // same model), and turns the model's reconstruction error into a surprise through its own
 // tail. Inference goes through the guard; training failures keep the previous model.
-import type { AutoencoderWeights } from '../ml/index.ts';
+import { reconstructionError, type AutoencoderWeights } from '../ml/index.ts';
 import { ExceedanceTail } from './exceedance-tail.ts';
 import { InferenceGuard, type Degradation } from './inference-guard.ts';
 import { ROBUST } from './params.ts';
@@ -82,20 +82,35 @@ export class ModelChannel {
     for (let w = 0; w < count; w++) for (let i = 0; i < width; i++) batch[w * width + i] = this.history[(start + w * STRIDE + i) % len] as number;
     const seed = ++this.trainings;
     if (queue !== undefined) {
-      queue.submit({ batch, width, seed, install: (w) => this.install(w), fail: () => this.trainFailures++ });
+      queue.submit({ batch, width, seed, install: (w) => this.install(w, batch), fail: () => this.trainFailures++ });
       return;
     }
     try {
-      this.install((trainer as NonNullable<typeof trainer>).fit(batch, width, seed));
+      this.install((trainer as NonNullable<typeof trainer>).fit(batch, width, seed), batch);
     } catch {
       this.trainFailures++;
     }
   }
 
-  private install(weights: AutoencoderWeights): void {
+  /** Installs new weights; the error unit starts at the trained weights' mean error on the
+   * windows they were trained on (not at the first live error, which may be tiny and make
+   * every later ordinary error look enormous). Computed from the weights with the plain
+   * forward pass, off the guarded path: a faulty injected model fails in the guard, not here. */
+  private install(weights: AutoencoderWeights, batch?: Float32Array): void {
     this.weights = weights;
     this.model = (this.runtime.build ?? autoencoderModel)(weights);
     this.errorScale = 0;
+    if (batch === undefined) return;
+    const width = this.window.length;
+    const count = Math.floor(batch.length / width);
+    const hidden = new Float64Array(weights.hidden);
+    let sum = 0;
+    for (let w = 0; w < count; w++) {
+      for (let i = 0; i < width; i++) this.window[i] = batch[w * width + i] as number;
+      sum += reconstructionError(weights, this.window, hidden);
+    }
+    const mean = sum / count;
+    if (mean > 0 && Number.isFinite(mean)) this.errorScale = mean;
   }
 
   state(): ModelChannelState {

@@ -1,23 +1,22 @@
-// The Robust tier: a robust seasonal-trend baseline, four statistical channels on its
-// residuals (spike, level shift, variance change, new extreme), each calibrated against the
-// series' own history into a surprise (−log10 p), plus the learnt residual model's surprise
-// when it is healthy. The largest surprise becomes the score in [0, 1]; episodes keep one
-// incident to one alarm. See README.md for the handling of odd input.
+// The Robust tier, built on the best statistical kernel the project has rather than a
+// parallel one: Agile's robust seasonal predictor and scoring chain (agile.ts: period found
+// automatically, Huber-clipped level and season so a long anomaly barely moves the baseline,
+// calibrated likelihood, range novelty) gives the statistical score; the learnt residual model
+// (tfjs-trained autoencoder over windows of the kernel's standardised errors) adds a second
+// calibrated channel for deviation patterns that a per-phase baseline misses. The two raw
+// scores meet in a max and pass through one shared refractory, so the learnt channel cannot
+// re-alarm an episode the statistics already reported. Without a healthy model (L1) the
+// scores are exactly Agile's. See README.md.
+import { AgileDetector } from '../agile.ts';
 import type { Detector, DetectorSnapshot, Sensitivity } from '../detector.ts';
+import { Refractory } from '../refractory.ts';
 import { resolveSensitivity, sided, type ResolvedSensitivity } from '../sensitivity.ts';
-import { Cadence } from './cadence.ts';
-import { Episode } from './episode.ts';
-import { ExceedanceTail } from './exceedance-tail.ts';
-import { Extremes } from './extremes.ts';
+import { SURPRISE_PARAMS } from '../surprise.ts';
 import type { Degradation } from './inference-guard.ts';
 import { ROBUST } from './params.ts';
 import { ModelChannel, type ModelChannelState } from './residual-model-channel.ts';
 import type { ModelRuntime } from './residual-model.ts';
-import { ResidualWindow } from './residual-window.ts';
 import { robustRuntime } from './runtime.ts';
-import { SeasonalTrend } from './seasonal-trend.ts';
-import { pack, unpack, type Packed } from './codec.ts';
-
 
 export interface RobustOptions {
   /** model runtime (trainer, model builder); default: the process runtime (configureRobust) */
@@ -28,18 +27,17 @@ export interface RobustOptions {
 
 export interface RobustSnapshot extends DetectorSnapshot {
   tier: 'robust';
-  version: 2;
+  version: 3;
   sensitivity: ResolvedSensitivity;
   n: number;
-  expected: number | string;
-  cadence: Packed;
-  trend: { level: number | string; scale: number; seen: number; season: number[]; visited: number[] };
-  tails: number[][];
-  window: number[];
-  extremes: Packed;
-  episode: number[];
+  /** the statistical kernel's own snapshot (Agile's format) */
+  kernel: DetectorSnapshot;
+  /** samples left in the shared refractory span */
+  refractory: number;
   model: ModelChannelState;
 }
+
+const VERSION = 3;
 
 export class RobustDetector implements Detector {
   readonly tier = 'robust' as const;
@@ -47,19 +45,15 @@ export class RobustDetector implements Detector {
   expected = NaN;
   /** samples learnt from (finite values only) */
   n = 0;
-  private readonly cadence = new Cadence();
-  private trend = new SeasonalTrend(0);
-  private readonly tails = [new ExceedanceTail(), new ExceedanceTail(), new ExceedanceTail()];
-  private readonly window = new ResidualWindow();
-  private readonly extremes = new Extremes();
-  private readonly episode = new Episode();
+  private kernel: AgileDetector;
+  private readonly refractory = new Refractory(SURPRISE_PARAMS.refractory);
   private readonly model: ModelChannel;
-  private readonly stats = new Float64Array(3);
 
   constructor(
     readonly sensitivity: ResolvedSensitivity,
     options: RobustOptions = {},
   ) {
+    this.kernel = new AgileDetector(sensitivity);
     this.model = new ModelChannel(options.runtime ?? robustRuntime(), options.clock);
   }
 
@@ -75,71 +69,50 @@ export class RobustDetector implements Detector {
   }
 
   update(timestamp: number, value: number): number {
-    // NaN / ±Infinity carry no information: score 0, nothing learnt, no decision
+    // NaN / ±Infinity carry no information: score 0, nothing learnt, no decision, and the
+    // kernel is not even told (its state, grid position included, stays as it was)
     if (!Number.isFinite(value)) {
       this.anomalous = false;
       return 0;
     }
-    if (this.cadence.observe(timestamp) && this.cadence.period > 0) this.trend = this.trend.withPeriod(this.cadence.period);
-    const phase = this.cadence.phase(timestamp);
+    const kernel = this.kernel;
+    kernel.update(timestamp, value);
+    this.expected = kernel.expected;
     const n = ++this.n;
-    const predicted = this.trend.predict(phase);
-    const expected = Number.isNaN(predicted) ? value : predicted;
-    this.expected = expected;
-    const residual = value - expected;
-    const spread = this.trend.spread(value);
-    const z = residual / spread;
-    this.trend.learn(value, phase, residual);
-
-    this.window.push(z);
-    const stats = this.window.statistics(z, this.stats);
-    let surprise = this.extremes.surprise(value, n > ROBUST.extremesFrom);
-    for (let k = 0; k < 3; k++) {
-      const tail = this.tails[k] as ExceedanceTail;
-      const s = tail.surprise(stats[k] as number);
-      if (s > surprise) surprise = s;
-      if (n > ROBUST.tailFrom) tail.learn(stats[k] as number);
-    }
+    const z = kernel.deviation;
+    let raw = kernel.raw;
     const learnt = this.model.surprise(z, n);
-    if (learnt !== undefined && learnt > surprise) surprise = learnt;
-
-    const raw = n < ROBUST.warmup ? 0 : 1 - Math.exp(-surprise / ROBUST.surpriseScale);
-    const score = this.episode.apply(raw);
+    // the learnt channel as evidence of familiarity: when the window of errors around an
+    // alarm is a shape the model reconstructs well (its own surprise below ROBUST.familiar,
+    // p > 1e-3 under its error history), the pattern has happened before and is less news,
+    // so the statistical score is damped. Measured on NAB, the opposite use (the model's
+    // surprise lifting the score) only added false alarms: a per-phase baseline with a
+    // calibrated likelihood already sees the broken shapes it could add.
+    if (learnt !== undefined && learnt < ROBUST.familiar) raw *= ROBUST.familiarDamping;
     const s = this.sensitivity;
-    this.anomalous = score >= s.threshold && sided(residual / spread, s.direction) >= s.deviations;
-    return score;
+    this.anomalous = raw >= s.threshold && sided(z, s.direction) >= s.deviations;
+    return this.refractory.apply(raw);
   }
 
   snapshot(): RobustSnapshot {
-    const t = this.trend.state();
     return {
       tier: 'robust',
-      version: 2,
+      version: VERSION,
       sensitivity: this.sensitivity,
       n: this.n,
-      expected: pack([this.expected])[0] as number | string,
-      cadence: pack(this.cadence.state()),
-      trend: { ...t, level: pack([t.level])[0] as number | string },
-      tails: this.tails.map((x) => x.state()),
-      window: this.window.state(),
-      extremes: pack(this.extremes.state()),
-      episode: this.episode.state(),
+      kernel: this.kernel.snapshot(),
+      refractory: this.refractory.left,
       model: this.model.state(),
     };
   }
 
   static restore(snapshot: DetectorSnapshot, options: RobustOptions = {}): RobustDetector {
-    if (snapshot.tier !== 'robust' || snapshot.version !== 2) throw new RangeError(`robust: cannot restore snapshot version ${String(snapshot.version)}`);
+    if (snapshot.tier !== 'robust' || snapshot.version !== VERSION) throw new RangeError(`robust: cannot restore snapshot version ${String(snapshot.version)}`);
     const s = snapshot as RobustSnapshot;
     const d = new RobustDetector(resolveSensitivity(s.sensitivity, ROBUST.deviations), options);
     d.n = s.n;
-    d.expected = unpack([s.expected])[0] as number;
-    d.cadence.restore(unpack(s.cadence));
-    d.trend = SeasonalTrend.restore(d.cadence.period, { ...s.trend, level: unpack([s.trend.level])[0] as number });
-    s.tails.forEach((x, k) => (d.tails[k] as ExceedanceTail).restore(x));
-    d.window.restore(s.window);
-    d.extremes.restore(unpack(s.extremes));
-    d.episode.restore(s.episode);
+    d.kernel = AgileDetector.restore(s.kernel);
+    d.refractory.left = s.refractory;
     d.model.restore(s.model);
     return d;
   }
