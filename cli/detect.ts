@@ -10,6 +10,7 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { Writable } from 'node:stream';
 import { createDetector } from '../actors/detection/index.ts';
+import { enableRobustModel } from '../actors/detection/robust/index.ts';
 import { TIERS, type Tier } from '../protocols/types.ts';
 import { CsvFormatError, parseTimestamp, parseValue, readSeriesCsv } from '../bench/csv/index.ts';
 
@@ -126,6 +127,9 @@ async function csvFilesUnder(dir: string): Promise<string[]> {
 async function run(opts: DetectOptions): Promise<void> {
   const info = await stat(opts.input).catch(() => undefined);
   if (info === undefined) throw new UsageError(`--input ${opts.input}: no such file or folder`);
+  // the Robust tier runs with its tfjs-trained residual model (inline training: a file always
+  // scores the same); if tfjs cannot load it stays statistical (L1) and says so
+  if (opts.tier === 'robust') await enableRobustModel({ log: stderrLog });
   const progress = new Progress();
   if (info.isDirectory()) {
     if (opts.output === undefined) throw new UsageError('--output DIR is required when --input is a folder');
@@ -139,6 +143,18 @@ async function run(opts: DetectOptions): Promise<void> {
   if (opts.output === undefined) await scoreFile(opts, opts.input, process.stdout, progress);
   else await toFile(opts.output, (out) => scoreFile(opts, opts.input, out, progress));
 }
+
+/** tfjs loader messages go to stderr (stdout may be the scored CSV); a missing optional
+ * native package is the normal case on most machines and is not worth a line. */
+const stderrLog = {
+  info(obj: object, msg: string): void {
+    if (msg.includes('native backend unavailable')) return;
+    process.stderr.write(`vigil detect: ${msg} ${JSON.stringify(obj)}\n`);
+  },
+  warn(obj: object, msg: string): void {
+    process.stderr.write(`vigil detect: ${msg} ${JSON.stringify(obj)}\n`);
+  },
+};
 
 /** Runs `vigil detect` with its arguments; returns the exit code (2 on bad usage or input). */
 export async function detectCommand(argv: string[]): Promise<number> {
