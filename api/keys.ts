@@ -1,16 +1,11 @@
 // API keys: only their sha256 hashes are configured; a presented key is hashed and
 // looked up. A lookup by hash leaks nothing useful through timing (the caller does not
 // control the hash), and the admin hash is compared in constant time anyway.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { VigilConfig } from '../cluster/index.ts';
-import { VigilError } from '../protocols/index.ts';
+import { hashKey, SHA256_HEX, VigilError } from '../protocols/index.ts';
 
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-/** sha256 hex of an API key, as the config file stores it. */
-export function hashKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
+export { hashKey };
 
 export type Caller = { kind: 'tenant'; tenant: string } | { kind: 'admin' };
 

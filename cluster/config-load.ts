@@ -3,11 +3,11 @@
 // VigilError('CONFIG_INVALID') whose message names the key, the rule and the value, so
 // `vigil start` can print it as one line. API keys never sit in a file in the clear:
 // the file holds sha256 hashes; plain keys come only from the environment.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { VigilError } from '../protocols/errors.ts';
 import { TIERS } from '../protocols/types.ts';
+import { hashKey } from '../protocols/keys.ts';
 import { defaultConfig, type VigilConfig } from './config.ts';
 
 /** Flags `vigil start` accepts that override the configuration. */
@@ -31,10 +31,7 @@ export interface LoadOptions {
 /** The tenant VIGIL_DEMO_API_KEY creates. */
 export const DEMO_TENANT = 'demo';
 
-/** sha256 hex of an API key: what the config and the gateway compare. */
-export function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
-}
+export { hashKey };
 
 export function loadConfig(options: LoadOptions = {}): VigilConfig {
   const env = options.env ?? process.env;

@@ -5,3 +5,4 @@ export type { DecodedBatch } from './codec.ts';
 export { VigilError, HTTP_STATUS } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
 export { fnv1a, stableId } from './ids.ts';
+export { hashKey, SHA256_HEX } from './keys.ts';

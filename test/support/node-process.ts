@@ -1,13 +1,13 @@
 // Starts a Vigil node as a real child process and stops (or kills) it by pid.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { defaultConfig, type VigilConfig } from '../../cluster/index.ts';
 
 const FIXTURE = fileURLToPath(new URL('./node-fixture.ts', import.meta.url));
 
-export const sha256 = (key: string): string => createHash('sha256').update(key).digest('hex');
+export { hashKey as sha256 } from '../../protocols/index.ts';
+import { hashKey as sha256 } from '../../protocols/index.ts';
 
 export interface TestNode {
   url: string;
