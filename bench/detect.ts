@@ -1,4 +1,4 @@
-// npm run bench:detect [-- --tier basic|agile|robust] [--series N] [--json] [--million]
+// npm run bench:detect [-- --tier basic|agile|robust] [--series N] [--json] [--million] [--no-model]
 // Throughput of each tier on one core, the way production feeds it: N series (10,000 by
 // default) interleaved, one sample of each in turn, values taken from the real NAB series.
 // Reports steady-state points/s (after each series is past its warm-up) and the bytes of
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createDetector, type Detector } from '../actors/detection/index.ts';
+import { enableRobustModel, type RobustDetector, type TrainingQueue } from '../actors/detection/robust/index.ts';
 import { TIERS, type Tier } from '../protocols/types.ts';
 import { loadNabCorpus } from './nab/index.ts';
 
@@ -70,16 +71,38 @@ interface TierFigures {
   warmup_points_per_s: number;
 }
 
+/** The Robust tier is measured as a node runs it: tfjs loaded, training queued and drained
+ * between rounds on the same core (its time counts in the rates). --no-model: statistics only. */
+async function robustModel(): Promise<TrainingQueue | undefined> {
+  if (process.argv.includes('--no-model')) {
+    console.log('robust: model off (--no-model), statistical scoring only (L1)');
+    return undefined;
+  }
+  const ml = await enableRobustModel({ schedule: 'queued' });
+  console.log(ml ? `robust: tfjs backend ${ml.backend}, queued batched training drained between rounds` : 'robust: tfjs unavailable, statistical only (L1)');
+  return ml?.queue;
+}
+
+function drainAll(queue: TrainingQueue | undefined): void {
+  while (queue !== undefined && queue.pending > 0) queue.drain();
+}
+
 async function measureTier(tier: Tier, series: number): Promise<TierFigures> {
   const source = await loadSource();
+  const queue = tier === 'robust' ? await robustModel() : undefined;
   const before = heapAfterGc();
   const detectors = Array.from({ length: series }, () => createDetector(tier));
-  // warm-up: past every tier's start-up phase (Agile chooses its period after 3 days of
-  // 5-minute data, 3 weeks of 30-minute data: at most 1008 samples)
+  // warm-up: past every tier's start-up phase (Agile and Robust choose their period after 3
+  // days of 5-minute data, 3 weeks of 30-minute data: at most 1008 samples; Robust's first
+  // model trainings, all 10,000 of them, fall in it at sample 512)
   const warmSteps = Number(arg('--warmup') ?? 1100);
+  const warmCapMs = queue !== undefined ? 600_000 : 60_000;
   let t0 = performance.now();
   let step = 0;
-  for (; step < warmSteps && performance.now() - t0 < 60_000; step += 10) feed(detectors, source, step, 10);
+  for (; step < warmSteps && performance.now() - t0 < warmCapMs; step += 10) {
+    feed(detectors, source, step, 10);
+    drainAll(queue);
+  }
   const warmRate = (step * series) / ((performance.now() - t0) / 1000);
   const stateBytes = (heapAfterGc() - before) / series;
   t0 = performance.now();
@@ -87,9 +110,14 @@ async function measureTier(tier: Tier, series: number): Promise<TierFigures> {
   const budgetMs = Number(arg('--seconds') ?? 5) * 1000;
   while (performance.now() - t0 < budgetMs) {
     points += feed(detectors, source, step, 20);
+    drainAll(queue);
     step += 20;
   }
   const rate = points / ((performance.now() - t0) / 1000);
+  if (queue !== undefined) {
+    const onModel = detectors.filter((d) => (d as RobustDetector).degradation === 'L0').length;
+    console.log(`robust: ${onModel.toLocaleString('en')} of ${series.toLocaleString('en')} series scoring on their model (L0) during the measurement`);
+  }
   const snapshotBytes = Buffer.byteLength(JSON.stringify((detectors[0] as Detector).snapshot()));
   return { points_per_s: Math.round(rate), state_bytes: Math.round(stateBytes), snapshot_bytes: snapshotBytes, warmup_points_per_s: Math.round(warmRate) };
 }
@@ -131,7 +159,10 @@ if (process.argv.includes('--million')) {
     const pass = process.argv.slice(2).filter((a) => a !== '--json');
     for (const tier of TIERS) {
       const out = execFileSync(process.execPath, [...process.execArgv, self, ...pass, '--tier', tier, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-      results[tier] = JSON.parse(out.trim().split('\n').at(-1) as string)[tier] as TierFigures;
+      const lines = out.trim().split('\n');
+      // the child's notes (e.g. which tfjs backend loaded) before its table and JSON line
+      for (const line of lines.slice(0, -1)) if (line.startsWith(`${tier}:`)) console.log(line);
+      results[tier] = JSON.parse(lines.at(-1) as string)[tier] as TierFigures;
     }
   }
   console.log(`${'tier'.padEnd(8)}${'points/s'.padStart(14)}${'warm-up pts/s'.padStart(16)}${'state B/series'.padStart(16)}${'snapshot B'.padStart(12)}   (${series.toLocaleString('en')} series interleaved, one core)`);
