@@ -27,6 +27,18 @@ describe('correlation: anomalies to alerts to incidents', () => {
     assert.equal(c.activeCount(), 1);
   });
 
+  it('titles the incident after its earliest alert, whatever the arrival order', () => {
+    const c = new TenantCorrelation('acme', settings);
+    c.onAnomaly(anomaly('payments', 20_000));
+    const eff = c.onAnomaly(anomaly('db', 10_000));
+    const inc = eff.find((e) => e.type === 'incident');
+    assert.ok(inc && inc.type === 'incident');
+    assert.match(inc.incident.title, /^db: latency_ms/);
+    const later = c.onAnomaly(anomaly('api', 30_000)).find((e) => e.type === 'incident');
+    assert.ok(later && later.type === 'incident');
+    assert.match(later.incident.title, /^db:/);
+  });
+
   it('opens a second incident after the window has passed', () => {
     const c = new TenantCorrelation('acme', settings);
     c.onAnomaly(anomaly('db', 1_000));

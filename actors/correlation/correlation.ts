@@ -27,6 +27,12 @@ interface Active {
   /** data time of the newest alert that touched it */
   lastActivity: number;
   alertedSeries: Set<string>;
+  /** the alert the title names: the earliest (then the strongest) so far */
+  lead: { timestamp: number; score: number };
+}
+
+function titleOf(a: AnomalyEvent): string {
+  return `${a.service}: ${a.metric} anomalous (${a.direction})`;
 }
 
 export class TenantCorrelation {
@@ -40,7 +46,9 @@ export class TenantCorrelation {
   ) {
     // A restarted correlator picks up where the store says it was.
     for (const inc of unresolved) {
-      this.active.set(inc.id, { incident: { ...inc }, lastActivity: inc.updatedAt, alertedSeries: new Set() });
+      this.active.set(inc.id, {
+        incident: { ...inc }, lastActivity: inc.updatedAt, alertedSeries: new Set(), lead: { timestamp: inc.openedAt, score: inc.peakScore },
+      });
       for (const id of inc.alertIds) this.remember(id);
     }
   }
@@ -88,6 +96,12 @@ export class TenantCorrelation {
     if (!inc.services.includes(a.service)) inc.services = [...inc.services, a.service];
     inc.peakScore = Math.max(inc.peakScore, a.score);
     if (!opened) inc.updatedAt = Math.max(inc.updatedAt, a.timestamp);
+    // Series are detected by different actors, so alerts arrive in no particular order:
+    // the title follows the earliest evidence, not the first message.
+    if (a.timestamp < act.lead.timestamp || (a.timestamp === act.lead.timestamp && a.score > act.lead.score)) {
+      act.lead = { timestamp: a.timestamp, score: a.score };
+      inc.title = titleOf(a);
+    }
     return [{ type: 'alert', alert }, { type: 'incident', incident: { ...inc } }];
   }
 
@@ -137,14 +151,14 @@ export class TenantCorrelation {
       id: stableId('inc', `${a.tenant}:${a.id}`),
       tenant: a.tenant,
       status: 'open',
-      title: `${a.service}: ${a.metric} anomalous (${a.direction})`,
+      title: titleOf(a),
       services: [],
       alertIds: [],
       openedAt: a.timestamp,
       updatedAt: a.timestamp,
       peakScore: a.score,
     };
-    const act: Active = { incident, lastActivity: a.timestamp, alertedSeries: new Set() };
+    const act: Active = { incident, lastActivity: a.timestamp, alertedSeries: new Set(), lead: { timestamp: a.timestamp, score: a.score } };
     this.active.set(incident.id, act);
     return act;
   }

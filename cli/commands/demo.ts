@@ -8,6 +8,7 @@ import { addTenantKey, DEMO_TENANT, hashKey, loadConfig } from '../../cluster/co
 import { demoScenario, METRICS, WorkloadDriver } from '../../sim/index.ts';
 import { duration, int, parse, showHelp, str, usageError } from '../args.ts';
 import { createLogger } from '../log.ts';
+import { TIERS, type Tier } from '../../protocols/index.ts';
 import { untilSignal } from '../signals.ts';
 import { watchEvents } from '../demo-watch.ts';
 
@@ -27,6 +28,8 @@ Options:
   --fault-after DUR   when the fault starts, after live streaming begins (default 20s)
   --fault-for DUR     how long it lasts (default 5m)
   --exit-on-incident  stop once the incident has appeared (for scripts and tests)
+  --tier T            detection tier of the demo tenant: basic, agile or robust (default agile:
+                      the shop's metrics follow a daily cycle, which Agile models and Basic does not)
   --log-level LEVEL   node log level, on stderr (default warn; VIGIL_LOG_LEVEL)
   -h, --help          this help
 
@@ -39,7 +42,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const p = parse(cmd, argv, {
     port: { type: 'string' }, seed: { type: 'string' }, history: { type: 'string' }, step: { type: 'string' },
     'fault-after': { type: 'string' }, 'fault-for': { type: 'string' }, 'exit-on-incident': { type: 'boolean' },
-    'log-level': { type: 'string' },
+    'log-level': { type: 'string' }, tier: { type: 'string' },
   });
   if (p.values.help) return showHelp(DEMO_HELP);
   int(cmd, p, 'port', 0, 65535);
@@ -54,6 +57,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const apiKey = process.env.VIGIL_DEMO_API_KEY || `demo-${randomBytes(12).toString('hex')}`;
   const adminKey = process.env.VIGIL_ADMIN_API_KEY || `admin-${randomBytes(12).toString('hex')}`;
   addTenantKey(config, DEMO_TENANT, apiKey);
+  const tier = str(p, 'tier') ?? 'agile';
+  if (!(TIERS as readonly string[]).includes(tier)) throw usageError(cmd, `--tier must be one of ${TIERS.join(', ')} (got "${tier}")`);
+  for (const t of config.tenants) if (t.id === DEMO_TENANT) t.tier = tier as Tier;
   if (!process.env.VIGIL_ADMIN_API_KEY) config.auth.adminKeyHash = hashKey(adminKey);
   // the node refuses samples older than ingest.maxPastAgeMs: keep the history inside it
   if (historyMs + 60_000 > config.ingest.maxPastAgeMs) {
