@@ -5,6 +5,7 @@
 // statistical score (L1) and it keeps scoring; odd input behaves as documented.
 import assert from 'node:assert/strict';
 import { createRobust, createRobustDetector, restoreRobustDetector, ROBUST, TrainingQueue, type ModelRuntime, type RobustDetector } from '../actors/detection/robust/index.ts';
+import { createDetector } from '../actors/detection/index.ts';
 import { mulberry32, type AutoencoderTrainer, type AutoencoderWeights } from '../actors/detection/ml/index.ts';
 
 const STEP = 300_000;
@@ -155,6 +156,34 @@ describe('Robust detector: snapshot and restore', () => {
   it('refuses a snapshot of another tier or version', () => {
     assert.throws(() => restoreRobustDetector({ tier: 'basic', version: 1 }), RangeError);
     assert.throws(() => restoreRobustDetector({ tier: 'robust', version: 1 }), RangeError);
+  });
+});
+
+describe('Robust detector: built on the Agile kernel', () => {
+  it('without a model (L1) its scores, decisions and expectations are exactly Agile\'s', () => {
+    for (const fault of ['spike', 'shift', 'pattern'] as const) {
+      const values = series(fault, 13);
+      const robust = createRobust({}, { runtime: {} });
+      const agile = createDetector('agile');
+      for (let i = 0; i < values.length; i++) {
+        const t = T0 + i * STEP;
+        assert.equal(robust.update(t, values[i] as number), agile.update(t, values[i] as number), `${fault} score at ${i}`);
+        assert.equal(robust.anomalous, agile.anomalous);
+        assert.equal(robust.expected, agile.expected);
+      }
+    }
+  });
+
+  it('a model that finds every window familiar damps the statistical score by the familiarity factor', () => {
+    // a constant reconstruction error is always ordinary under its own history (surprise < familiar)
+    const runtime: ModelRuntime = { trainer: fixedTrainer, build: () => ({ error: () => 0.1 }) };
+    const values = series('spike', 14);
+    const familiar = run(createRobust({}, { runtime }), values).scores;
+    const plain = run(createRobust({}, { runtime: {} }), values).scores;
+    assert.equal(plain[ONSET], 1);
+    assert.ok(Math.abs((familiar[ONSET] as number) - ROBUST.familiarDamping) < 1e-12, `spike scored ${familiar[ONSET]}`);
+    // before the first training (sample 512) there is no model: identical scores
+    assert.deepEqual(familiar.slice(0, ROBUST.modelFirstTrain - 1), plain.slice(0, ROBUST.modelFirstTrain - 1));
   });
 });
 
