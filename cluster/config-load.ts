@@ -8,7 +8,7 @@ import { parseDocument } from 'yaml';
 import { VigilError } from '../protocols/errors.ts';
 import { TIERS } from '../protocols/types.ts';
 import { hashKey } from '../protocols/keys.ts';
-import { defaultConfig, type VigilConfig } from './config.ts';
+import { defaultConfig, type MetricSensitivity, type VigilConfig } from './config.ts';
 
 /** Flags `vigil start` accepts that override the configuration. */
 export interface ConfigFlags {
@@ -105,8 +105,8 @@ function checkTenants(value: unknown, where: string): VigilConfig['tenants'] {
     const at = `tenants[${i}]`;
     if (!isObject(t)) throw invalid(`${at} must be a mapping with id and keyHashes (got ${describe(t)})${where}`);
     for (const k of Object.keys(t)) {
-      if (!['id', 'keyHashes', 'tier', 'metricTiers'].includes(k)) {
-        throw invalid(`unknown key ${at}.${k} (known: id, keyHashes, tier, metricTiers)${where}`);
+      if (!TENANT_KEYS.includes(k)) {
+        throw invalid(`unknown key ${at}.${k} (known: ${TENANT_KEYS.join(', ')})${where}`);
       }
     }
     const id = check(`${at}.id`, { kind: 'id' }, t.id, where) as string;
@@ -125,8 +125,32 @@ function checkTenants(value: unknown, where: string): VigilConfig['tenants'] {
       }
       tenant.metricTiers = tiers;
     }
+    if (t.metricSensitivity !== undefined) tenant.metricSensitivity = checkSensitivity(`${at}.metricSensitivity`, t.metricSensitivity, where);
     return tenant;
   });
+}
+
+const TENANT_KEYS = ['id', 'keyHashes', 'tier', 'metricTiers', 'metricSensitivity'];
+const SENSITIVITY_SCHEMA: Schema = {
+  direction: { kind: 'enum', values: ['up', 'down', 'both'] },
+  deviations: { kind: 'number', min: 0, max: 1000 },
+  threshold: { kind: 'number', min: 0, max: 1 },
+};
+
+function checkSensitivity(at: string, value: unknown, where: string): Record<string, MetricSensitivity> {
+  if (!isObject(value)) throw invalid(`${at} must map metric names to {direction, deviations, threshold} (got ${describe(value)})${where}`);
+  const out: Record<string, MetricSensitivity> = {};
+  for (const [metric, s] of Object.entries(value)) {
+    if (!isObject(s)) throw invalid(`${at}.${metric} must be a mapping of direction, deviations, threshold (got ${describe(s)})${where}`);
+    const checked: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(s)) {
+      const rule = SENSITIVITY_SCHEMA[k];
+      if (!rule) throw invalid(`unknown key ${at}.${metric}.${k} (known: ${Object.keys(SENSITIVITY_SCHEMA).join(', ')})${where}`);
+      checked[k] = check(`${at}.${metric}.${k}`, rule, v, where);
+    }
+    out[metric] = checked as MetricSensitivity;
+  }
+  return out;
 }
 
 /** Environment variables and the keys they set. */

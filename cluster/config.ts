@@ -10,6 +10,18 @@ export interface TenantConfig {
   tier?: Tier;
   /** per-metric tier overrides: metric name → tier */
   metricTiers?: Record<string, Tier>;
+  /** per-metric decision settings: metric name → which side counts, bound, threshold */
+  metricSensitivity?: Record<string, MetricSensitivity>;
+}
+
+/** When a sample of a metric counts as an anomaly (see actors/detection/detector.ts). */
+export interface MetricSensitivity {
+  /** 'up' for latency and error rates, where only a rise hurts; default 'both' */
+  direction?: 'up' | 'down' | 'both';
+  /** bound in robust deviations (default: the tier's own) */
+  deviations?: number;
+  /** calibrated score threshold (default: detection.threshold, else the tier's own) */
+  threshold?: number;
 }
 
 export interface VigilConfig {

@@ -18,7 +18,11 @@ export function tierDetectors(options: { sensitivity?: Sensitivity; clock?: Cloc
   const { sensitivity, clock } = options;
   const robust = clock ? { clock: () => clock.now() } : {};
   return {
-    create: (tier) => (tier === 'robust' ? createRobustDetector(sensitivity, robust) : createDetector(tier, sensitivity)),
+    create: (tier, own) => {
+      // the metric's own settings over the node's
+      const s = own ? { ...sensitivity, ...own } : sensitivity;
+      return tier === 'robust' ? createRobustDetector(s, robust) : createDetector(tier, s);
+    },
     restore: (s) => (s.tier === 'robust' ? restoreRobustDetector(s, robust) : restoreDetector(s)),
   };
 }

@@ -1,7 +1,7 @@
 // cluster/: the node (composition of gateway, actors and stores), the bus, and later
 // membership, shards and leases.
 export { defaultConfig, DEFAULT_PORT, DEFAULT_BODY_LIMIT_BYTES } from './config.ts';
-export type { VigilConfig, TenantConfig } from './config.ts';
+export type { VigilConfig, TenantConfig, MetricSensitivity } from './config.ts';
 export { startNode, CORRELATION_TICK_MS } from './node.ts';
 export { tierDetectors, usesRobust } from './detectors.ts';
 export type { NodeHandle, NodeOptions } from './node.ts';

@@ -37,6 +37,7 @@ describe('config: loading and precedence', () => {
     assert.equal(c.tenants[0]!.id, 'acme');
     assert.deepEqual(c.tenants[0]!.keyHashes, [hashKey('acme-example-key')]);
     assert.equal(c.tenants[0]!.metricTiers!.latency_ms, 'agile');
+    assert.deepEqual(c.tenants[0]!.metricSensitivity, { latency_ms: { direction: 'up' }, error_rate: { direction: 'up', deviations: 5 } });
     assert.equal(c.actors.restartPeriodMs, 5000);
     assert.equal(c.ingest.maxPastAgeMs, 7 * 24 * 3600_000);
   });
@@ -104,6 +105,10 @@ describe('config: invalid input is refused with a clear message', () => {
     assert.match(refused(() => parseConfigYaml('tenants:\n  - id: a\n  - id: a\n', 'a.yaml')), /tenants\[1\]\.id "a" appears twice/);
     assert.match(refused(() => parseConfigYaml('tenants:\n  - id: a\n    tier: turbo\n', 'a.yaml')), /tenants\[0\]\.tier must be one of basic, agile, robust/);
     assert.match(refused(() => parseConfigYaml('tenants: 3\n', 'a.yaml')), /tenants must be a list/);
+    assert.match(refused(() => parseConfigYaml('tenants:\n  - id: a\n    metricSensitivity:\n      cpu: { direction: sideways }\n', 'a.yaml')),
+      /tenants\[0\]\.metricSensitivity\.cpu\.direction must be one of up, down, both/);
+    assert.match(refused(() => parseConfigYaml('tenants:\n  - id: a\n    metricSensitivity:\n      cpu: { bound: 3 }\n', 'a.yaml')),
+      /unknown key tenants\[0\]\.metricSensitivity\.cpu\.bound \(known: direction, deviations, threshold\)/);
   });
 
   it('refuses YAML that does not parse, a missing file, and bad environment and flag values', () => {

@@ -8,10 +8,11 @@ import type { AnomalyEvent } from '../protocols/index.ts';
 import { eventually, sha256, testConfig } from './support/node-process.ts';
 
 const KEY = 'tiers-key-0123456789';
+const INITECH = 'initech-key-0123456789';
 const N = 1500;
 const STEP = 60_000;
 
-describe('node: detection tier per tenant and metric', function () {
+describe('node: detection tier and sensitivity per tenant and metric', function () {
   this.timeout(120_000);
   let node: NodeHandle;
 
@@ -20,6 +21,7 @@ describe('node: detection tier per tenant and metric', function () {
       c.tenants = [
         { id: 'acme', keyHashes: [sha256(KEY)], metricTiers: { latency_ms: 'agile', queue_depth: 'robust' } },
         { id: 'globex', keyHashes: [sha256('globex-key-0123456789')], tier: 'agile' },
+        { id: 'initech', keyHashes: [sha256(INITECH)], metricSensitivity: { latency_ms: { direction: 'up' } } },
       ];
     });
     node = await startNode(config, { logger: pino({ level: 'silent' }) });
@@ -49,5 +51,27 @@ describe('node: detection tier per tenant and metric', function () {
     for (const metric of Object.keys(expected)) {
       assert.ok(byMetric.some((a) => a.metric === metric && a.timestamp === start + (N - 10) * STEP), metric);
     }
+  });
+
+  it('honours a metric\'s direction: a dip in an up-only metric is no anomaly', async () => {
+    const rng = new SeededRng(11);
+    const start = Date.now() - (N + 5) * STEP;
+    const dip = (metric: string) => ({
+      service: 'web', metric,
+      samples: Array.from({ length: N }, (_, i): [number, number] => [start + i * STEP, (i === N - 10 ? 5 : 100) + rng.normal() * 3]),
+    });
+    const res = await fetch(`${node.url}/v1/metrics`, {
+      method: 'POST', headers: { authorization: `Bearer ${INITECH}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ series: [dip('latency_ms'), dip('cpu')] }),
+    });
+    assert.equal(res.status, 202);
+    const dipAt = start + (N - 10) * STEP;
+    const found = await eventually(async () => {
+      const r = await fetch(`${node.url}/v1/anomalies?limit=1000`, { headers: { authorization: `Bearer ${INITECH}` } });
+      const { anomalies } = (await r.json()) as { anomalies: AnomalyEvent[] };
+      return anomalies.some((a) => a.metric === 'cpu' && a.timestamp === dipAt) ? anomalies : undefined;
+    }, 60_000);
+    assert.ok(found.find((a) => a.metric === 'cpu' && a.timestamp === dipAt)?.direction === 'down');
+    assert.ok(!found.some((a) => a.metric === 'latency_ms' && a.timestamp === dipAt), 'latency_ms counts only rises');
   });
 });

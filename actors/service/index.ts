@@ -2,4 +2,4 @@
 export { serviceBehavior } from './service-actor.ts';
 export type { ServiceMsg, ServiceDeps } from './service-actor.ts';
 export { ServiceDetection, seriesIdOf } from './service-state.ts';
-export type { DetectorFactory, SeriesSnapshot, SeriesState } from './service-state.ts';
+export type { DetectorFactory, MetricDetection, SeriesSnapshot, SeriesState } from './service-state.ts';

@@ -2,17 +2,17 @@
 // passivated when idle. It owns the detector state of every series of its service.
 // A throw from a detector crashes it; its parent restarts it with fresh state.
 import type { Behavior } from '../runtime/index.ts';
-import type { AnomalyEvent, SeriesInput, Tier } from '../../protocols/index.ts';
+import type { AnomalyEvent, SeriesInput } from '../../protocols/index.ts';
 import type { SeriesStore } from '../../storage/index.ts';
 import type { EventSink } from '../sink.ts';
-import { ServiceDetection, type DetectorFactory, type SeriesSnapshot } from './service-state.ts';
+import { ServiceDetection, type DetectorFactory, type MetricDetection, type SeriesSnapshot } from './service-state.ts';
 
 export type ServiceMsg = { type: 'samples'; series: SeriesInput[] };
 
 export interface ServiceDeps {
   tenant: string;
   service: string;
-  tierOf: (metric: string) => Tier;
+  detectionOf: (metric: string) => MetricDetection;
   detectors: DetectorFactory;
   store: SeriesStore;
   sink: EventSink;
@@ -30,7 +30,7 @@ export function serviceBehavior(deps: ServiceDeps): Behavior<ServiceMsg, Service
     init() {
       const saved = deps.stash.get(deps.service);
       deps.stash.delete(deps.service);
-      return new ServiceDetection(deps.tenant, deps.service, deps.tierOf, deps.detectors, saved);
+      return new ServiceDetection(deps.tenant, deps.service, deps.detectionOf, deps.detectors, saved);
     },
     receive(state, msg) {
       const found: AnomalyEvent[] = [];

@@ -2,11 +2,17 @@
 // Returns the anomalies found; writes nothing itself.
 import { stableId } from '../../protocols/index.ts';
 import type { AnomalyEvent, Labels, SeriesInput, Tier } from '../../protocols/index.ts';
-import type { Detector, DetectorSnapshot } from '../detection/index.ts';
+import type { Detector, DetectorSnapshot, Sensitivity } from '../detection/index.ts';
 
 export interface DetectorFactory {
-  create(tier: Tier): Detector;
+  create(tier: Tier, sensitivity?: Sensitivity): Detector;
   restore(snapshot: DetectorSnapshot): Detector;
+}
+
+/** How one metric of a tenant is watched. */
+export interface MetricDetection {
+  tier: Tier;
+  sensitivity?: Sensitivity;
 }
 
 export interface SeriesState {
@@ -36,7 +42,7 @@ export class ServiceDetection {
   constructor(
     readonly tenant: string,
     readonly service: string,
-    private readonly tierOf: (metric: string) => Tier,
+    private readonly detectionOf: (metric: string) => MetricDetection,
     private readonly factory: DetectorFactory,
     snapshots: SeriesSnapshot[] = [],
   ) {
@@ -51,7 +57,8 @@ export class ServiceDetection {
     const id = seriesIdOf(input.metric, labels);
     let st = this.series.get(id);
     if (!st) {
-      st = { service: this.service, metric: input.metric, labels, detector: this.factory.create(this.tierOf(input.metric)) };
+      const how = this.detectionOf(input.metric);
+      st = { service: this.service, metric: input.metric, labels, detector: this.factory.create(how.tier, how.sensitivity) };
       this.series.set(id, st);
     }
     const det = st.detector;

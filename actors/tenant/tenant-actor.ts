@@ -7,7 +7,8 @@ import type { Incident, SeriesInput, Tier } from '../../protocols/index.ts';
 import type { EventStore, SeriesStore } from '../../storage/index.ts';
 import type { EventSink } from '../sink.ts';
 import { correlatorBehavior, type CorrelatorMsg, type CorrelationSettings } from '../correlation/index.ts';
-import { serviceBehavior, type DetectorFactory, type SeriesSnapshot, type ServiceMsg } from '../service/index.ts';
+import { serviceBehavior, type DetectorFactory, type MetricDetection, type SeriesSnapshot, type ServiceMsg } from '../service/index.ts';
+import type { Sensitivity } from '../detection/index.ts';
 
 export const CORRELATOR = '#correlator';
 
@@ -22,6 +23,8 @@ export interface TenantSettings {
   id: string;
   tier: Tier;
   metricTiers: Record<string, Tier>;
+  /** per-metric decision settings (direction, bound, threshold) */
+  metricSensitivity?: Record<string, Sensitivity>;
 }
 
 export interface TenantDeps {
@@ -36,7 +39,11 @@ export interface TenantDeps {
 
 export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
   const { settings } = deps;
-  const tierOf = (metric: string): Tier => settings.metricTiers[metric] ?? settings.tier;
+  const detectionOf = (metric: string): MetricDetection => {
+    const sensitivity = settings.metricSensitivity?.[metric];
+    const tier = settings.metricTiers[metric] ?? settings.tier;
+    return sensitivity ? { tier, sensitivity } : { tier };
+  };
   // Lives as long as this TenantActor's spawn, across its restarts: passivated services'
   // detector state waits here until the service speaks again.
   const stash = new Map<string, SeriesSnapshot[]>();
@@ -53,7 +60,7 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
     return ctx.spawn(actorName, serviceBehavior({
       tenant: settings.id,
       service: name,
-      tierOf,
+      detectionOf,
       detectors: deps.detectors,
       store: deps.series,
       sink: deps.sink,

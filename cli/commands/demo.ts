@@ -59,7 +59,12 @@ export async function demoCommand(argv: string[]): Promise<number> {
   addTenantKey(config, DEMO_TENANT, apiKey);
   const tier = str(p, 'tier') ?? 'agile';
   if (!(TIERS as readonly string[]).includes(tier)) throw usageError(cmd, `--tier must be one of ${TIERS.join(', ')} (got "${tier}")`);
-  for (const t of config.tenants) if (t.id === DEMO_TENANT) t.tier = tier as Tier;
+  for (const t of config.tenants) {
+    if (t.id !== DEMO_TENANT) continue;
+    t.tier = tier as Tier;
+    // Only a rise in latency or errors hurts a user: a drop is no page.
+    t.metricSensitivity = { latency_ms: { direction: 'up' }, error_rate: { direction: 'up' }, ...t.metricSensitivity };
+  }
   if (!process.env.VIGIL_ADMIN_API_KEY) config.auth.adminKeyHash = hashKey(adminKey);
   // the node refuses samples older than ingest.maxPastAgeMs: keep the history inside it
   if (historyMs + 60_000 > config.ingest.maxPastAgeMs) {

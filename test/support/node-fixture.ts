@@ -18,7 +18,7 @@ function poisoned(factory: DetectorFactory, poison: number): DetectorFactory {
     },
     snapshot: () => d.snapshot(),
   });
-  return { create: (tier) => wrap(factory.create(tier)), restore: (s) => wrap(factory.restore(s)) };
+  return { create: (tier, s) => wrap(factory.create(tier, s)), restore: (s) => wrap(factory.restore(s)) };
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as VigilConfig;
