@@ -257,6 +257,7 @@ const CONFIG_SCHEMA: Record<string, Schema> = {
     tier: { kind: 'enum', values: TIERS },
     threshold: { kind: 'number', min: 0, max: 1 },
     minAlertScore: { kind: 'number', min: 0, max: 1 },
+    warmupMs: { kind: 'duration', min: 0 },
   },
   correlation: { windowMs: { kind: 'duration', min: 1 }, autoResolveMs: { kind: 'duration', min: 1 } },
   actors: {

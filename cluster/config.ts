@@ -46,6 +46,7 @@ export interface VigilConfig {
     tier: Tier;              // default tier when the tenant sets none (default 'basic')
     threshold?: number;      // calibrated score at which a sample is anomalous (default: the tier's own, 0.7)
     minAlertScore: number;   // anomalies at or above this score raise an alert (default 0.9)
+    warmupMs: number;        // a new series learns this long (in data time) before it may report anomalies (default 0)
   };
   correlation: {
     windowMs: number;        // anomalies of one tenant closer than this join one incident (default 5 min)
@@ -71,7 +72,7 @@ export function defaultConfig(): VigilConfig {
     auth: {},
     tenants: [],
     ingest: { maxFutureSkewMs: 10 * 60_000, maxPastAgeMs: 7 * 24 * 3600_000 },
-    detection: { tier: 'basic', minAlertScore: 0.9 },
+    detection: { tier: 'basic', minAlertScore: 0.9, warmupMs: 0 },
     correlation: { windowMs: 5 * 60_000, autoResolveMs: 30 * 60_000 },
     actors: { serviceIdleMs: 10 * 60_000, restartIntensity: 3, restartPeriodMs: 5000 },
     log: { level: 'info' },

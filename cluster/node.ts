@@ -99,6 +99,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
 
   const tenantSettings = new Map<string, TenantSettings>(config.tenants.map((t) => [t.id, {
     id: t.id, tier: t.tier ?? config.detection.tier, metricTiers: t.metricTiers ?? {},
+    warmupMs: config.detection.warmupMs,
     ...(t.metricSensitivity ? { metricSensitivity: t.metricSensitivity } : {}),
   }]));
   const tenants = system.spawn<TenantsMsg>('tenants', tenantsBehavior({

@@ -13,6 +13,8 @@ export interface DetectorFactory {
 export interface MetricDetection {
   tier: Tier;
   sensitivity?: Sensitivity;
+  /** a new series only learns for this long (data time) before it may report anomalies */
+  warmupMs?: number;
 }
 
 export interface SeriesState {
@@ -20,6 +22,9 @@ export interface SeriesState {
   metric: string;
   labels: Labels;
   detector: Detector;
+  /** data time of the series' first sample, and the end of its warm-up */
+  since: number;
+  quietUntil: number;
 }
 
 export interface SeriesSnapshot {
@@ -27,6 +32,8 @@ export interface SeriesSnapshot {
   metric: string;
   labels: Labels;
   detector: DetectorSnapshot;
+  since: number;
+  quietUntil: number;
 }
 
 export function seriesIdOf(metric: string, labels: Labels): string {
@@ -58,13 +65,19 @@ export class ServiceDetection {
     let st = this.series.get(id);
     if (!st) {
       const how = this.detectionOf(input.metric);
-      st = { service: this.service, metric: input.metric, labels, detector: this.factory.create(how.tier, how.sensitivity) };
+      const since = input.samples.length > 0 ? input.samples[0]![0] : 0;
+      st = {
+        service: this.service, metric: input.metric, labels, detector: this.factory.create(how.tier, how.sensitivity),
+        since, quietUntil: since + (how.warmupMs ?? 0),
+      };
       this.series.set(id, st);
     }
     const det = st.detector;
+    const quietUntil = st.quietUntil;
     for (const [ts, value] of input.samples) {
       const score = det.update(ts, value);
-      if (det.anomalous) {
+      // During its warm-up a series learns but reports nothing (NAB's probation, in time).
+      if (det.anomalous && ts >= quietUntil) {
         out.push({
           id: stableId('an', `${this.tenant}:${this.service}:${id}:${ts}`),
           tenant: this.tenant,
@@ -84,7 +97,7 @@ export class ServiceDetection {
 
   snapshot(): SeriesSnapshot[] {
     return [...this.series.values()].map((s) => ({
-      service: s.service, metric: s.metric, labels: s.labels, detector: s.detector.snapshot(),
+      service: s.service, metric: s.metric, labels: s.labels, detector: s.detector.snapshot(), since: s.since, quietUntil: s.quietUntil,
     }));
   }
 }

@@ -25,6 +25,8 @@ export interface TenantSettings {
   metricTiers: Record<string, Tier>;
   /** per-metric decision settings (direction, bound, threshold) */
   metricSensitivity?: Record<string, Sensitivity>;
+  /** how long a new series learns before it may report (data time) */
+  warmupMs?: number;
 }
 
 export interface TenantDeps {
@@ -42,7 +44,8 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
   const detectionOf = (metric: string): MetricDetection => {
     const sensitivity = settings.metricSensitivity?.[metric];
     const tier = settings.metricTiers[metric] ?? settings.tier;
-    return sensitivity ? { tier, sensitivity } : { tier };
+    const warmupMs = settings.warmupMs ?? 0;
+    return sensitivity ? { tier, sensitivity, warmupMs } : { tier, warmupMs };
   };
   // Lives as long as this TenantActor's spawn, across its restarts: passivated services'
   // detector state waits here until the service speaks again.

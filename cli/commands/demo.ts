@@ -22,8 +22,10 @@ a minute; the demo prints where to look, and a line when they do.
 Options:
   --port N            HTTP port, 0 for any free one (default 7400; VIGIL_PORT)
   --seed N            workload seed: the same seed gives the same samples (default 1)
-  --history DUR       history backfilled for the detectors to learn (default 24h:
-                      a whole daily cycle, so the time of day holds no surprise)
+  --history DUR       history backfilled for the detectors to learn (default 48h: the
+                      first day is the detectors' warm-up, in which they report nothing;
+                      the second shows them a whole daily cycle, so the time of day
+                      holds no surprise)
   --step DUR          live sample interval (default 5s)
   --fault-after DUR   when the fault starts, after live streaming begins (default 20s)
   --fault-for DUR     how long it lasts (default 5m)
@@ -47,7 +49,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   if (p.values.help) return showHelp(DEMO_HELP);
   int(cmd, p, 'port', 0, 65535);
   const seed = int(cmd, p, 'seed', 0, 2 ** 31) ?? 1;
-  const historyMs = duration(cmd, p, 'history') ?? 24 * 3600_000;
+  const historyMs = duration(cmd, p, 'history') ?? 48 * 3600_000;
   const stepMs = Math.max(1000, duration(cmd, p, 'step') ?? 5000);
   const faultAfterMs = duration(cmd, p, 'fault-after') ?? 20_000;
   const faultForMs = duration(cmd, p, 'fault-for') ?? 5 * 60_000;
@@ -57,6 +59,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const apiKey = process.env.VIGIL_DEMO_API_KEY || `demo-${randomBytes(12).toString('hex')}`;
   const adminKey = process.env.VIGIL_ADMIN_API_KEY || `admin-${randomBytes(12).toString('hex')}`;
   addTenantKey(config, DEMO_TENANT, apiKey);
+  // A series learns for half the history before it may report: a day of 10 s samples is
+  // what it takes to have seen the daily curve's highs and lows once.
+  config.detection.warmupMs = Math.floor(historyMs / 2);
   const tier = str(p, 'tier') ?? 'agile';
   if (!(TIERS as readonly string[]).includes(tier)) throw usageError(cmd, `--tier must be one of ${TIERS.join(', ')} (got "${tier}")`);
   for (const t of config.tenants) {
