@@ -43,3 +43,23 @@ describe('ServiceDetection', () => {
     assert.ok(outA.some((e) => e.timestamp === (1500 + 1800) * STEP));
   });
 });
+
+describe('ServiceDetection: scores on events', () => {
+  it('carries the undamped score, so a fault right after a harmless alarm still alerts', () => {
+    const sd = new ServiceDetection('acme', 'db', () => ({ tier: 'basic' }), tierDetectors());
+    const out: AnomalyEvent[] = [];
+    sd.detect(series('cpu', 1500, [1400, 1450]), out);
+    const first = out.find((a) => a.timestamp === 1400 * STEP);
+    const second = out.find((a) => a.timestamp === 1450 * STEP);
+    assert.ok(first && second, 'both spikes are anomalies');
+    assert.ok(second.score >= 0.9, `second spike scores ${second.score} on its event`);
+    // The detector's own (NAB-style) score damps the second: the event must not.
+    const det = tierDetectors().create('basic');
+    let damped = NaN;
+    for (const [ts, v] of series('cpu', 1500, [1400, 1450]).samples) {
+      const s = det.update(ts, v);
+      if (ts === 1450 * STEP) damped = s;
+    }
+    assert.ok(damped < 0.9, `update() damps the second spike (${damped})`);
+  });
+});

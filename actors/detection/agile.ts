@@ -67,9 +67,7 @@ export class AgileDetector implements Detector {
 
   /** After update(): the score before refractory damping (Robust applies its own refractory
    * to the combination of this and its learnt channel). */
-  get raw(): number {
-    return this.surprise.raw;
-  }
+  rawScore = 0;
 
   get period(): number {
     return this.model.period;
@@ -83,13 +81,15 @@ export class AgileDetector implements Detector {
     if (!Number.isFinite(value)) {
       this.anomalous = false;
       this.deviation = 0;
+      this.rawScore = 0;
       return 0;
     }
     this.deviation = model.deviation(value, phase);
     const d = sided(this.deviation, this.sensitivity.direction);
     const score = this.surprise.score(d, value, this.sensitivity.direction, model.floorSpread());
     model.learn(value, phase);
-    this.anomalous = this.surprise.raw >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
+    this.rawScore = this.surprise.raw;
+    this.anomalous = this.rawScore >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
     if (this.early !== undefined) this.bufferEarly(timestamp, value);
     else if (this.grid !== undefined) this.bufferOnGrid(timestamp, value, slot);
     return score;

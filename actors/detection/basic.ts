@@ -22,6 +22,7 @@ export class BasicDetector implements Detector {
   readonly tier: Tier = 'basic';
   anomalous = false;
   expected = 0;
+  rawScore = 0;
   private readonly level: RobustLevel;
   private readonly surprise: Surprise;
 
@@ -38,12 +39,14 @@ export class BasicDetector implements Detector {
     this.expected = level.count > 0 ? level.level : value;
     if (!Number.isFinite(value)) {
       this.anomalous = false;
+      this.rawScore = 0;
       return 0;
     }
     const d = sided(level.deviation(value), this.sensitivity.direction);
     const score = this.surprise.score(d, value, this.sensitivity.direction, level.floorSpread());
     level.learn(value);
-    this.anomalous = this.surprise.raw >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
+    this.rawScore = this.surprise.raw;
+    this.anomalous = this.rawScore >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
     return score;
   }
 

@@ -15,6 +15,12 @@ export interface Detector {
   readonly tier: Tier;
   /** Feeds one sample (causal: only the past is used) and returns its anomaly score in [0, 1]. */
   update(timestamp: number, value: number): number;
+  /**
+   * After update(): that sample's score before the one-alarm-per-episode damping that
+   * update() applies. What an alert weighs: a damped score would hide a real fault that
+   * follows a harmless alarm within the refractory span.
+   */
+  readonly rawScore: number;
   /** After update(): was that sample an anomaly under the sensitivity and direction? */
   readonly anomalous: boolean;
   /** After update(): the model's expectation for that sample (for the event's `expected`). */

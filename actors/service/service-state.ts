@@ -75,7 +75,7 @@ export class ServiceDetection {
     const det = st.detector;
     const quietUntil = st.quietUntil;
     for (const [ts, value] of input.samples) {
-      const score = det.update(ts, value);
+      det.update(ts, value);
       // During its warm-up a series learns but reports nothing (NAB's probation, in time).
       if (det.anomalous && ts >= quietUntil) {
         out.push({
@@ -87,7 +87,9 @@ export class ServiceDetection {
           timestamp: ts,
           value,
           expected: det.expected,
-          score,
+          // undamped: the correlator de-duplicates an episode's alerts itself, and a damped
+          // score would let a harmless alarm hide the real fault right after it
+          score: det.rawScore,
           tier: det.tier,
           direction: value >= det.expected ? 'up' : 'down',
         });

@@ -11,9 +11,12 @@ class ThresholdDetector implements Detector {
   expected = 0;
   constructor(readonly tier: Tier) {}
 
+  rawScore = 0;
+
   update(_timestamp: number, value: number): number {
     this.anomalous = value >= SPIKE;
-    return this.anomalous ? 1 : 0;
+    this.rawScore = this.anomalous ? 1 : 0;
+    return this.rawScore;
   }
 
   snapshot(): DetectorSnapshot {

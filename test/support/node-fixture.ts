@@ -12,6 +12,7 @@ function poisoned(factory: DetectorFactory, poison: number): DetectorFactory {
     get tier() { return d.tier; },
     get anomalous() { return d.anomalous; },
     get expected() { return d.expected; },
+    get rawScore() { return d.rawScore; },
     update(ts, value) {
       if (value === poison) throw new Error(`poisoned sample ${value} at ${ts}`);
       return d.update(ts, value);

@@ -43,6 +43,7 @@ export class RobustDetector implements Detector {
   readonly tier = 'robust' as const;
   anomalous = false;
   expected = NaN;
+  rawScore = 0;
   /** samples learnt from (finite values only) */
   n = 0;
   private kernel: AgileDetector;
@@ -73,6 +74,7 @@ export class RobustDetector implements Detector {
     // kernel is not even told (its state, grid position included, stays as it was)
     if (!Number.isFinite(value)) {
       this.anomalous = false;
+      this.rawScore = 0;
       return 0;
     }
     const kernel = this.kernel;
@@ -80,7 +82,7 @@ export class RobustDetector implements Detector {
     this.expected = kernel.expected;
     const n = ++this.n;
     const z = kernel.deviation;
-    let raw = kernel.raw;
+    let raw = kernel.rawScore;
     const learnt = this.model.surprise(z, n);
     // the learnt channel as evidence of familiarity: when the window of errors around an
     // alarm is a shape the model reconstructs well (its own surprise below ROBUST.familiar,
@@ -90,6 +92,7 @@ export class RobustDetector implements Detector {
     // calibrated likelihood already sees the broken shapes it could add.
     if (learnt !== undefined && learnt < ROBUST.familiar) raw *= ROBUST.familiarDamping;
     const s = this.sensitivity;
+    this.rawScore = raw;
     this.anomalous = raw >= s.threshold && sided(z, s.direction) >= s.deviations;
     return this.refractory.apply(raw);
   }
