@@ -6,5 +6,6 @@ export { startNode, CORRELATION_TICK_MS } from './node.ts';
 export { tierDetectors, usesRobust } from './detectors.ts';
 export type { NodeHandle, NodeOptions } from './node.ts';
 export { InProcessBus } from './bus/in-process.ts';
+export { IngestBacklog, DEFAULT_MAX_BACKLOG_SAMPLES } from './backlog.ts';
 export type { Bus, Subscription } from './bus/types.ts';
 export { shardOf, metricsSubject, DEFAULT_SHARD_COUNT } from './shard.ts';

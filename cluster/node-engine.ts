@@ -10,13 +10,9 @@ import type { Registry } from 'prom-client';
 import type { Bus } from './bus/types.ts';
 import type { LiveHub } from './live.ts';
 import { metricsSubject, shardOf } from './shard.ts';
+import type { IngestBacklog } from './backlog.ts';
 
 export const DEFAULT_STATUS_TIMEOUT_MS = 5_000;
-/**
- * Samples accepted but not yet taken in by their ServiceActor. Past this, ingest answers
- * 503 (retry later) instead of letting mailboxes grow until the node runs out of memory.
- */
-export const DEFAULT_MAX_BACKLOG_SAMPLES = 2_000_000;
 
 export interface IngestMessage {
   tenant: string;
@@ -34,25 +30,11 @@ export interface NodeEngineParts {
   live: LiveHub;
   metrics: Registry;
   isReady: () => boolean;
-  maxBacklogSamples?: number;
+  backlog: IngestBacklog;
 }
 
 export class NodeEngine implements Engine {
-  private backlog = 0;
-  private readonly maxBacklog: number;
-
-  constructor(private readonly p: NodeEngineParts) {
-    this.maxBacklog = p.maxBacklogSamples ?? DEFAULT_MAX_BACKLOG_SAMPLES;
-  }
-
-  /** ServiceActors report samples taken in; the backlog shrinks by as many. */
-  taken(count: number): void {
-    this.backlog = Math.max(0, this.backlog - count);
-  }
-
-  backlogSamples(): number {
-    return this.backlog;
-  }
+  constructor(private readonly p: NodeEngineParts) {}
 
   get metrics(): Registry {
     return this.p.metrics;
@@ -65,10 +47,7 @@ export class NodeEngine implements Engine {
   async ingest(tenant: string, series: SeriesInput[]): Promise<IngestResult> {
     let accepted = 0;
     for (const s of series) accepted += s.samples.length;
-    if (this.backlog + accepted > this.maxBacklog && this.backlog > 0) {
-      throw new VigilError('UNAVAILABLE', `node is overloaded (${this.backlog} samples waiting); retry later`);
-    }
-    this.backlog += accepted;
+    this.p.backlog.admit(accepted);
     await this.p.bus.publish(metricsSubject(shardOf(tenant)), { tenant, series });
     return { accepted };
   }

@@ -16,6 +16,7 @@ import { LiveHub } from './live.ts';
 import { createNodeMetrics } from './node-metrics.ts';
 import { startRobustModel, tierDetectors } from './detectors.ts';
 import { NodeEngine, type IngestMessage } from './node-engine.ts';
+import { IngestBacklog } from './backlog.ts';
 
 /** How often correlators check for incidents to auto-resolve. */
 export const CORRELATION_TICK_MS = 10_000;
@@ -49,12 +50,13 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   let stopping: Promise<void> | undefined;
   let ready = false;
 
+  const supervision = { strategy: 'one_for_one', intensity: config.actors.restartIntensity, periodMs: config.actors.restartPeriodMs } as const;
   const system = createActorSystem({
     name: config.node.id,
     clock,
     rng,
     log,
-    supervision: { strategy: 'one_for_one', intensity: config.actors.restartIntensity, periodMs: config.actors.restartPeriodMs },
+    supervision,
     onRootFailure: (err) => {
       log.fatal({ err }, 'root supervisor gave up: stopping the node');
       if (options.onFatal) options.onFatal(err);
@@ -67,13 +69,12 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     else if (ev.type === 'restarted') log.info({ actor: ev.path, delayMs: ev.delayMs }, 'actor restarted');
   });
 
-  // eslint-disable-next-line prefer-const -- assigned once the actor tree it serves exists
-  let engine: NodeEngine;
+  const backlog = new IngestBacklog();
   const series = new MemorySeriesStore();
   const events = new MemoryEventStore();
   const topology = new MemoryTopologyStore();
   const live = new LiveHub();
-  const metrics = createNodeMetrics(() => system.stats(), () => engine?.backlogSamples() ?? 0);
+  const metrics = createNodeMetrics(() => system.stats(), () => backlog.size);
 
   const sink: EventSink = {
     anomaly(ev) {
@@ -93,7 +94,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     },
     samples(tenant, count) {
       metrics.samples.inc({ tenant }, count);
-      engine.taken(count);
+      backlog.taken(count);
     },
   };
 
@@ -104,7 +105,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   }]));
   const tenants = system.spawn<TenantsMsg>('tenants', tenantsBehavior({
     tenantSettings: (id) => tenantSettings.get(id),
-    supervision: { strategy: 'one_for_one', intensity: config.actors.restartIntensity, periodMs: config.actors.restartPeriodMs },
+    supervision,
     correlation: {
       windowMs: config.correlation.windowMs,
       autoResolveMs: config.correlation.autoResolveMs,
@@ -127,8 +128,8 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     tick = clock.setTimeout(again, CORRELATION_TICK_MS);
   }, CORRELATION_TICK_MS);
 
-  engine = new NodeEngine({
-    system, clock, tenants, bus, series, events, topology, live, metrics: metrics.registry, isReady: () => ready,
+  const engine = new NodeEngine({
+    system, clock, tenants, bus, series, events, topology, live, backlog, metrics: metrics.registry, isReady: () => ready,
   });
   const stopModel = await startRobustModel(config, clock, log);
   let gateway: Gateway;

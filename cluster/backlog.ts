@@ -1,0 +1,30 @@
+// Samples accepted but not yet taken in by their ServiceActor. Past the bound, ingest
+// answers 503 (retry later) instead of letting mailboxes grow until the node runs out of
+// memory. A request that alone exceeds the bound still passes when nothing waits, so a
+// large batch on an idle node is never refused forever.
+import { VigilError } from '../protocols/index.ts';
+
+export const DEFAULT_MAX_BACKLOG_SAMPLES = 2_000_000;
+
+export class IngestBacklog {
+  private waiting = 0;
+
+  constructor(readonly max = DEFAULT_MAX_BACKLOG_SAMPLES) {}
+
+  /** Counts `n` samples in, or throws UNAVAILABLE when the node is overloaded. */
+  admit(n: number): void {
+    if (this.waiting > 0 && this.waiting + n > this.max) {
+      throw new VigilError('UNAVAILABLE', `node is overloaded (${this.waiting} samples waiting); retry later`);
+    }
+    this.waiting += n;
+  }
+
+  /** ServiceActors report samples taken in. */
+  taken(n: number): void {
+    this.waiting = Math.max(0, this.waiting - n);
+  }
+
+  get size(): number {
+    return this.waiting;
+  }
+}
