@@ -26,7 +26,8 @@ describe('cli: vigil demo', function () {
       assert.match(anomaly, /first anomaly: (\w+) (latency_ms|error_rate|requests_per_s) = /);
       const incident = await demo.waitFor((l) => l.includes('incident opened:'), 90_000);
       const services = /services: ([^;]+);/.exec(incident)![1]!.split(', ');
-      assert.ok(services.some((s) => AFFECTED.has(s)), `the incident involves the fault's blast radius: ${incident}`);
+      assert.ok(services.every((s) => AFFECTED.has(s)), `the incident stays in the fault's blast radius: ${incident}`);
+      assert.ok(services.includes('db'), `the faulty service itself is in the incident: ${incident}`);
       const code = await new Promise<number | null>((resolve) => {
         if (demo.child.exitCode !== null) resolve(demo.child.exitCode);
         else demo.child.once('exit', resolve);
