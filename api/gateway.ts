@@ -74,7 +74,8 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
   const httpMetrics = createHttpMetrics(engine.metrics, () => stream.connections());
   app.addHook('onResponse', async (request, reply) => {
     httpMetrics.observe(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
-    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    // the query string may carry api_key (WebSocket clients): never log it
+    request.log.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: reply.elapsedTime }, 'request');
   });
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, new VigilError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
