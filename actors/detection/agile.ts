@@ -7,9 +7,12 @@
 //     `warmCap` slots, the period is chosen, the seasonal profile is initialised from the
 //     buffered cycles, the model replays the grid, and the buffer is dropped.
 // Phase comes from the timestamp on the series' own step, so gaps keep the phase aligned.
+// A series sampled finer than 5 minutes is buffered and seasoned on a coarse grid of
+// 5-minute buckets instead (phase-grid.ts); it is still scored sample by sample.
 import type { Tier } from '../../protocols/types.ts';
 import type { Detector, DetectorSnapshot, Sensitivity } from './detector.ts';
 import { DAY, HOUR, WEEK, findPeriod, medianStep, PERIOD_TEST, type PeriodTest } from './seasonality.ts';
+import { BucketMeans, gridUnit } from './phase-grid.ts';
 import { SeasonalLevel, type SeasonalLevelParams } from './seasonal-level.ts';
 import { AGILE_DEVIATIONS, resolveSensitivity, sided, type ResolvedSensitivity } from './sensitivity.ts';
 import { Surprise, SURPRISE_PARAMS, type SurpriseParams } from './surprise.ts';
@@ -33,7 +36,9 @@ export const AGILE_PARAMS: AgileParams = {
   cycles: 3,
 };
 
-const VERSION = 1;
+/** 2: the clock holds the grid unit, the position on it and the early test; a coarse
+ * warm-up buffer travels as `buckets`. Version 1 (native grid only) still restores. */
+const VERSION = 2;
 /** samples used to learn the sampling step */
 const STEP_SAMPLES = 16;
 
@@ -45,17 +50,31 @@ export class AgileDetector implements Detector {
    * Read by tiers built on this kernel (Robust feeds it to its learnt residual model). */
   deviation = 0;
   private model: SeasonalLevel;
-  private readonly surprise: Surprise;
+  private surprise: Surprise;
   /** warm-up: the first samples until the step is known, then values on the step grid
    * (one number per slot, NaN where none came); both dropped once the period is chosen */
   private early: { stamps: number[]; values: number[] } | undefined = { stamps: [], values: [] };
   private grid: Float64Array | undefined;
+  /** coarse grid only: bucket means while looking for the period */
+  private buckets: BucketMeans | undefined;
   /** sampling step in ms, origin of the phase grid, slot of the last sample */
   private step = NaN;
   private origin = NaN;
   private slot = -1;
   /** samples the buffer must span before the period is chosen */
   private needed = 0;
+  /** ms per grid slot: the step, or a coarse bucket when the step is finer (phase-grid.ts) */
+  private unit = NaN;
+  /** coarse grid: the position of the last sample in (fractional) buckets */
+  private pos = 0;
+  /** coarse grid: buckets after which a first test on two cycles is made (0: done or none) */
+  private earlyCheck = 0;
+  /** where the current sample reads the season: phase, and the fraction towards the next */
+  private phase = 0;
+  private frac = 0;
+  /** coarse grid: the recent level of the values (exponential mean over about a bucket),
+   * what range novelty judges (NaN until the first sample on the coarse grid) */
+  private recent = NaN;
 
   constructor(
     readonly sensitivity: ResolvedSensitivity,
@@ -69,30 +88,69 @@ export class AgileDetector implements Detector {
    * to the combination of this and its learnt channel). */
   rawScore = 0;
 
+  /** The period in grid slots (samples, or 5-minute buckets on the coarse grid); 0: none. */
   get period(): number {
     return this.model.period;
   }
 
+  /** The period in ms (0: none). */
+  get periodMs(): number {
+    return this.model.period > 0 ? this.model.period * this.unit : 0;
+  }
+
+  /** Is the series on the coarse grid (sampled finer than a bucket)? */
+  private get coarse(): boolean {
+    return this.unit > this.step && this.step > 0;
+  }
+
   update(timestamp: number, value: number): number {
-    const slot = this.slotOf(timestamp);
-    const phase = this.model.period > 0 ? slot % this.model.period : 0;
+    if (this.coarse) this.placeCoarse(timestamp);
+    else {
+      const slot = this.slotOf(timestamp);
+      this.phase = this.model.period > 0 ? slot % this.model.period : 0;
+    }
+    const { phase, frac } = this;
     const model = this.model;
-    this.expected = model.count > 0 ? model.predict(phase) : value;
+    this.expected = model.count > 0 ? model.predict(phase, frac) : value;
     if (!Number.isFinite(value)) {
       this.anomalous = false;
       this.deviation = 0;
       this.rawScore = 0;
       return 0;
     }
-    this.deviation = model.deviation(value, phase);
+    this.deviation = model.deviation(value, phase, frac);
     const d = sided(this.deviation, this.sensitivity.direction);
-    const score = this.surprise.score(d, value, this.sensitivity.direction, model.floorSpread());
-    model.learn(value, phase);
+    const score = this.surprise.score(d, this.coarse ? this.smooth(value) : value, this.sensitivity.direction, model.floorSpread());
+    model.learn(value, phase, frac);
     this.rawScore = this.surprise.raw;
     this.anomalous = this.rawScore >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
     if (this.early !== undefined) this.bufferEarly(timestamp, value);
-    else if (this.grid !== undefined) this.bufferOnGrid(timestamp, value, slot);
+    else if (this.grid !== undefined) this.bufferOnGrid(timestamp, value, this.slot);
+    else if (this.buckets !== undefined) this.bufferBuckets(timestamp, value);
     return score;
+  }
+
+  /** Coarse grid: a new all-time extreme is news when the series' level over about a bucket
+   * reaches it, not when one sample's noise does: a day holds 8,640 samples of 10 s, and
+   * their noise sets records far more often than 288 five-minute values would. A spike
+   * remains the likelihood's to flag. */
+  private smooth(value: number): number {
+    const r = this.step / this.unit;
+    this.recent = Number.isNaN(this.recent) ? value : this.recent + r * (value - this.recent);
+    return this.recent;
+  }
+
+  /** Coarse grid: the fractional bucket position from the timestamp (an unreadable one
+   * advances it by one step); the season is read between the two nearest bucket centres. */
+  private placeCoarse(timestamp: number): void {
+    const pos = Number.isFinite(timestamp) ? (timestamp - this.origin) / this.unit : this.pos + this.step / this.unit;
+    this.pos = pos > 0 ? pos : 0;
+    this.slot = Math.round(this.pos);
+    const p = this.model.period;
+    if (p === 0) return;
+    const b = Math.floor(this.pos);
+    this.phase = b % p;
+    this.frac = this.pos - b;
   }
 
   /** Position of a timestamp on the series' step grid (arrival order when time is unknown). */
@@ -110,6 +168,14 @@ export class AgileDetector implements Detector {
     this.early = undefined;
     this.learnStep(early.stamps);
     if (this.needed <= 0) return; // no calendar period can be tested: stay season-less
+    if (this.coarse) {
+      const buckets = (this.buckets = new BucketMeans(this.needed));
+      early.stamps.forEach((t, i) => {
+        if (Number.isFinite(t)) buckets.add(Math.round((t - this.origin) / this.unit), early.values[i] as number);
+      });
+      this.checkBuckets();
+      return;
+    }
     const grid = (this.grid = new Float64Array(this.needed).fill(NaN));
     early.stamps.forEach((t, i) => {
       const s = Number.isFinite(t) ? Math.round((t - this.origin) / this.step) : -1;
@@ -124,6 +190,24 @@ export class AgileDetector implements Detector {
     if (slot + 1 >= grid.length) this.choosePeriod(grid);
   }
 
+  /** Coarse grid: a sample into its bucket; the period is tested once the buckets span
+   * two cycles (a clear season is adopted then) and again at `cycles`. */
+  private bufferBuckets(timestamp: number, value: number): void {
+    if (Number.isFinite(timestamp)) (this.buckets as BucketMeans).add(this.slot, value);
+    this.checkBuckets();
+  }
+
+  /** Tests are made once the current sample lies beyond the tested buckets, so each of
+   * them is complete. */
+  private checkBuckets(): void {
+    if (this.earlyCheck > 0 && this.slot >= this.earlyCheck) {
+      const span = this.earlyCheck;
+      this.earlyCheck = 0;
+      if (this.chooseCoarse(span)) return;
+    }
+    if (this.slot >= this.needed) this.chooseCoarse(this.needed);
+  }
+
   private learnStep(stamps: number[]): void {
     const step = medianStep(stamps);
     this.step = step > 0 ? step : 0;
@@ -131,17 +215,69 @@ export class AgileDetector implements Detector {
       this.needed = -1; // no usable time: no calendar periods
       return;
     }
+    this.unit = gridUnit(step);
+    if (this.coarse) this.surprise = new Surprise(this.surpriseParams()).restore(this.surprise.state());
     // the grid starts at the first readable timestamp; the last readable one places us on it
     const readable = stamps.filter((t) => Number.isFinite(t));
     this.origin = readable[0] as number;
-    this.slot = Math.max(0, Math.round(((readable[readable.length - 1] as number) - this.origin) / step));
+    const last = ((readable[readable.length - 1] as number) - this.origin) / this.unit;
+    this.slot = Math.max(0, Math.round(last));
+    this.pos = Math.max(0, last);
     const cycles = this.params.cycles;
     const fitting = this.candidates().filter((p) => cycles * p <= this.params.warmCap);
-    this.needed = fitting.length > 0 ? cycles * Math.max(...fitting) : -1;
+    const longest = fitting.length > 0 ? Math.max(...fitting) : 0;
+    this.needed = longest > 0 ? cycles * longest : -1;
+    // two cycles of bucket means already show a clear season (30+ samples in each mean)
+    if (this.coarse && longest > 0 && cycles > 2) this.earlyCheck = 2 * longest;
   }
 
   private candidates(): number[] {
-    return [HOUR, DAY, WEEK].map((c) => Math.round(c / this.step)).filter((p) => p >= 4);
+    return [HOUR, DAY, WEEK].map((c) => Math.round(c / this.unit)).filter((p) => p >= 4);
+  }
+
+  /** Coarse grid: the period from the first `span` bucket means; the profile and level are
+   * learnt from those means at the 5-minute rates, then the model goes on sample by sample
+   * at rates scaled to the step (so it adapts over the same time as on 5-minute data) with
+   * the per-sample spread of the season-less warm-up model (means are less noisy). */
+  private chooseCoarse(span: number): boolean {
+    const means = (this.buckets as BucketMeans).means.subarray(0, span);
+    const period = findPeriod(means, this.candidates(), this.params.period);
+    if (period === 0) {
+      if (span >= this.needed) this.buckets = undefined;
+      return false;
+    }
+    this.buckets = undefined;
+    const replay = new SeasonalLevel(this.params.model, period);
+    initialiseSeason(replay.season, means);
+    means.forEach((v, s) => {
+      if (Number.isFinite(v)) replay.learn(v, s % period);
+    });
+    const model = new SeasonalLevel(this.modelParams(), period).restore(replay.state());
+    model.spread = this.model.spread;
+    this.model = model;
+    // the season-less model's deviations are not this model's: its likelihood starts afresh
+    // (state layout: surprise.ts, the likelihood's four numbers first)
+    this.surprise.restore([0, 0, 0, 0, ...this.surprise.state().slice(4)]);
+    return true;
+  }
+
+  /** On the coarse grid the likelihood's long-term memory spans the same time as on
+   * 5-minute data (about 11 days, not 9 hours of 10-second samples), so an anomaly that
+   * lasts hours does not become the norm it is judged against. The short-term average
+   * and the rest of the chain stay per sample: one sample can still be a spike. */
+  private surpriseParams(): SurpriseParams {
+    const s = this.params.surprise;
+    if (!this.coarse) return s;
+    return { ...s, likelihood: { ...s.likelihood, longAlpha: (s.likelihood.longAlpha * this.step) / this.unit } };
+  }
+
+  /** On the coarse grid a seasonal model learns per sample at rates scaled by step/bucket:
+   * a bucket's samples together weigh what one 5-minute sample weighs. */
+  private modelParams(): SeasonalLevelParams {
+    const m = this.params.model;
+    if (!this.coarse) return m;
+    const r = this.step / this.unit;
+    return { ...m, levelAlpha: m.levelAlpha * r, seasonGamma: m.seasonGamma * r, spreadAlpha: m.spreadAlpha * r };
   }
 
   private choosePeriod(grid: Float64Array): void {
@@ -162,26 +298,32 @@ export class AgileDetector implements Detector {
       tier: 'agile',
       version: VERSION,
       sensitivity: this.sensitivity,
-      clock: [this.step, this.origin, this.slot, this.needed],
+      clock: [this.step, this.origin, this.slot, this.needed, this.unit, this.pos, this.earlyCheck, this.recent].map(orNull),
       model: this.model.state(),
       surprise: this.surprise.state(),
       ...(this.early ? { early: { stamps: this.early.stamps.map(orNull), values: this.early.values } } : {}),
       ...(this.grid ? { grid: Array.from(this.grid, orNull) } : {}),
+      ...(this.buckets ? { buckets: this.buckets.state() } : {}),
     };
   }
 
   static restore(s: DetectorSnapshot): AgileDetector {
-    if (s.version !== VERSION) throw new RangeError(`agile snapshot version ${String(s.version)} is not ${VERSION}`);
+    if (s.version !== VERSION && s.version !== 1) throw new RangeError(`agile snapshot version ${String(s.version)} is not ${VERSION} (or 1)`);
     const d = new AgileDetector(resolveSensitivity(s.sensitivity as Sensitivity, AGILE_DEVIATIONS));
-    const [step, origin, slot, needed] = (s.clock as Array<number | null>).map(orNaN) as [number, number, number, number];
-    Object.assign(d, { step, origin, slot, needed });
+    const [step, origin, slot, needed, ...rest] = (s.clock as Array<number | null>).map(orNaN) as number[];
+    // version 1 knew only the native grid: its unit is the step
+    const [unit, pos, earlyCheck, recent] = s.version === 1 ? [step, slot, 0, NaN] : rest;
+    Object.assign(d, { step, origin, slot, needed, unit, pos, earlyCheck, recent });
     const model = s.model as { scalars: number[]; season: number[] };
-    d.model = new SeasonalLevel(d.params.model, model.season.length).restore(model);
-    d.surprise.restore(s.surprise as number[]);
+    const period = model.season.length;
+    d.model = new SeasonalLevel(period > 0 ? d.modelParams() : d.params.model, period).restore(model);
+    d.surprise = new Surprise(d.surpriseParams()).restore(s.surprise as number[]);
     const early = s.early as { stamps: Array<number | null>; values: number[] } | undefined;
     d.early = early ? { stamps: early.stamps.map(orNaN), values: early.values.slice() } : undefined;
     const grid = s.grid as Array<number | null> | undefined;
     d.grid = grid ? Float64Array.from(grid, orNaN) : undefined;
+    const buckets = s.buckets as Parameters<typeof BucketMeans.restore>[0] | undefined;
+    d.buckets = buckets ? BucketMeans.restore(buckets) : undefined;
     return d;
   }
 }
