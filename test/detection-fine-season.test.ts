@@ -109,6 +109,31 @@ describe('agile on 10-second data with a daily cycle', () => {
     assert.ok(JSON.stringify(d.snapshot()).length < 12_000, 'snapshot size');
   });
 
+  it('restores a version-1 snapshot (native grid) as the code before the coarse grid continued it', () => {
+    // 5-minute data: the native grid, whose version-2 snapshot is version 1 plus three clock
+    // entries (unit = step, pos = slot, no early test) and the recent level (unused there)
+    const step = 300_000;
+    const random = mulberry32(9);
+    const ts: number[] = [];
+    const vs: number[] = [];
+    for (let i = 0; i < 6 * 288; i++) {
+      ts.push(1_400_000_000_000 + i * step);
+      vs.push(100 + 10 * Math.sin((2 * Math.PI * i) / 288) + random());
+    }
+    for (const cut of [300, 3 * 288 + 3]) {
+      const a = createDetector('agile');
+      for (let i = 0; i < cut; i++) a.update(ts[i] as number, vs[i] as number);
+      const v2 = JSON.parse(JSON.stringify(a.snapshot())) as DetectorSnapshot & { clock: unknown[] };
+      assert.equal(v2.version, 2);
+      const b = restoreDetector({ ...v2, version: 1, clock: v2.clock.slice(0, 4) });
+      for (let i = cut; i < ts.length; i++) {
+        assert.equal(b.update(ts[i] as number, vs[i] as number), a.update(ts[i] as number, vs[i] as number), `cut ${cut}, row ${i}`);
+        assert.equal(b.expected, a.expected, `cut ${cut}, row ${i}`);
+      }
+    }
+    assert.throws(() => restoreDetector({ tier: 'agile', version: 3 }), RangeError);
+  });
+
   // cut points: while the coarse grid fills, right after the period choice, late
   for (const cut of [1000, 2 * PER_DAY + 7, LENGTH - 2000]) {
     it(`snapshot at ${cut} -> restore continues with identical scores and decisions`, () => {
