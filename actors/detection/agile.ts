@@ -36,7 +36,8 @@ export const AGILE_PARAMS: AgileParams = {
   cycles: 3,
 };
 
-/** 2: the clock holds the grid unit, the position on it and the early test; a coarse
+/** 2: the clock adds the grid unit, the position on it, the early test and the recent
+ * level (coarse grid); a coarse
  * warm-up buffer travels as `buckets`. Version 1 (native grid only) still restores. */
 const VERSION = 2;
 /** samples used to learn the sampling step */
