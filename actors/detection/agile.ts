@@ -37,8 +37,8 @@ export const AGILE_PARAMS: AgileParams = {
 };
 
 /** 2: the clock adds the grid unit, the position on it, the early test and the recent
- * level (coarse grid); a coarse
- * warm-up buffer travels as `buckets`. Version 1 (native grid only) still restores. */
+ * level (coarse grid); a coarse warm-up buffer travels as `buckets`. Version 1 (native
+ * grid only) still restores. */
 const VERSION = 2;
 /** samples used to learn the sampling step */
 const STEP_SAMPLES = 16;
