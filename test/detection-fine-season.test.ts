@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createDetector, restoreDetector, type Detector, type DetectorSnapshot } from '../actors/detection/index.ts';
 import { AgileDetector } from '../actors/detection/agile.ts';
+import { mulberry32 } from './detection-synthetic.ts';
 
 const STEP = 10_000;
 const DAY_MS = 86_400_000;
@@ -19,16 +20,6 @@ const SEEDS = [1, 2, 3];
 const QUIET_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
 type Fault = 'none' | 'spike' | 'pattern';
-
-function mulberry32(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A web-shop-like metric every 10 s: 100 (1 + 0.3 sin(day)), log-normal noise of 4%,
  * rounded to 0.1 (spike: one sample x1.4, about eight sigmas; pattern: the cycle stops for

@@ -9,7 +9,8 @@ export const ONSET = 8 * DAY + 100;
 
 export type Fault = 'none' | 'spike' | 'shift' | 'variance' | 'pattern';
 
-function mulberry32(seed: number): () => number {
+/** A tiny seeded generator the synthetic series are defined by (changing it changes every series). */
+export function mulberry32(seed: number): () => number {
   let a = seed | 0;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
