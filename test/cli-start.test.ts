@@ -4,6 +4,7 @@
 import { strict as assert } from 'node:assert';
 import type { TreeNode } from '../api/index.ts';
 import { runVigil, spawnVigil, type Running } from './support/cli-process.ts';
+import { flattenTree, type ActorRow } from '../supervisors/index.ts';
 
 const DEMO_KEY = 'demo-key-0123456789';
 const ADMIN = 'admin-key-0123456789';
@@ -18,14 +19,8 @@ interface LogLine {
   reqId?: string | null;
 }
 
-function find(n: TreeNode, pred: (x: TreeNode) => boolean): TreeNode | undefined {
-  if (pred(n)) return n;
-  for (const c of n.children) {
-    const f = find(c, pred);
-    if (f) return f;
-  }
-  return undefined;
-}
+/** The first actor of a tree (depth-first) that passes `pred`. */
+const find = (tree: TreeNode, pred: (n: ActorRow) => boolean): ActorRow | undefined => flattenTree(tree).find(pred);
 
 describe('cli: vigil start and vigil ctl against it', function () {
   this.timeout(90_000);

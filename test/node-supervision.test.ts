@@ -6,20 +6,15 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { TreeNode } from '../api/engine.ts';
 import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
+import { flattenTree, type ActorRow } from '../supervisors/index.ts';
 
 const run = promisify(execFile);
 const KEY = 'acme-key-0123456789';
 const ADMIN = 'admin-key-0123456789';
 const POISON = 666.25;
 
-function find(node: TreeNode, pred: (n: TreeNode) => boolean): TreeNode | undefined {
-  if (pred(node)) return node;
-  for (const c of node.children) {
-    const f = find(c, pred);
-    if (f) return f;
-  }
-  return undefined;
-}
+/** The first actor of a tree (depth-first) that passes `pred`. */
+const find = (tree: TreeNode, pred: (n: ActorRow) => boolean): ActorRow | undefined => flattenTree(tree).find(pred);
 
 describe('node supervision: poisoned samples', function () {
   this.timeout(90_000);
