@@ -2,14 +2,12 @@
 // call. Nothing is logged per request at info level: this is the hot path.
 import type { FastifyInstance } from 'fastify';
 import { acceptedSchema, errorSchema, metricsBodySchema } from '../protocols/schemas.ts';
-import type { SeriesInput } from '../protocols/index.ts';
+import { VigilError, type SeriesInput } from '../protocols/index.ts';
 import type { VigilConfig } from '../cluster/index.ts';
 import type { Engine } from './engine.ts';
-import { OverloadHold } from './overload.ts';
 import { checkSamples } from './samples-check.ts';
 
 export function ingestRoutes(app: FastifyInstance, engine: Engine, ingest: VigilConfig['ingest']): void {
-  const hold = new OverloadHold();
   app.post<{ Body: { series: SeriesInput[] } }>('/v1/metrics', {
     config: { auth: 'tenant' },
     schema: {
@@ -18,16 +16,13 @@ export function ingestRoutes(app: FastifyInstance, engine: Engine, ingest: Vigil
       response: { 202: acceptedSchema, '4xx': errorSchema },
     },
     // after authentication (global onRequest hooks run first), before the body is read
-    onRequest: async () => hold.check(),
+    onRequest: async () => {
+      if (engine.overloaded()) throw new VigilError('UNAVAILABLE', 'node is overloaded; retry later');
+    },
   }, async (request, reply) => {
     const series = request.body.series;
     checkSamples(series, { now: engine.now(), maxFutureSkewMs: ingest.maxFutureSkewMs, maxPastAgeMs: ingest.maxPastAgeMs });
-    try {
-      const { accepted } = await engine.ingest(request.tenant, series);
-      return reply.code(202).send({ accepted });
-    } catch (err) {
-      hold.note(err);
-      throw err;
-    }
+    const { accepted } = await engine.ingest(request.tenant, series);
+    return reply.code(202).send({ accepted });
   });
 }

@@ -24,6 +24,11 @@ export class IngestBacklog {
     this.waiting = Math.max(0, this.waiting - n);
   }
 
+  /** Nothing more fits: a request can be refused before its body is even read. */
+  get full(): boolean {
+    return this.waiting >= this.max;
+  }
+
   get size(): number {
     return this.waiting;
   }

@@ -52,6 +52,10 @@ export class NodeEngine implements Engine {
     return { accepted };
   }
 
+  overloaded(): boolean {
+    return this.p.backlog.full;
+  }
+
   async series(tenant: string, q: SeriesQuery): Promise<Array<[number, number]>> {
     return this.p.series.query(tenant, q.service, q.metric, q);
   }

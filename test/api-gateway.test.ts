@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { startGateway } from '../api/index.ts';
-import { OverloadHold } from '../api/overload.ts';
 import type { NodeHandle } from '../cluster/index.ts';
 import { VigilError } from '../protocols/index.ts';
 import { startTestNode, testConfig } from './support/api-node.ts';
@@ -54,17 +53,5 @@ describe('api: gateway life cycle', () => {
     await Promise.all([gw.close(), gw.close()]);
     await gw.close();
     await assert.rejects(fetch(`${gw.url}/healthz`));
-  });
-
-  it('holds ingest refusals briefly after an overload, and only after one', async () => {
-    const hold = new OverloadHold(15);
-    hold.check(); // open at first
-    hold.note(new VigilError('BAD_REQUEST', 'not an overload'));
-    hold.note(new Error('a bug'));
-    hold.check();
-    hold.note(new VigilError('UNAVAILABLE', 'node is overloaded'));
-    assert.throws(() => hold.check(), (err: unknown) => VigilError.is(err, 'UNAVAILABLE'));
-    await new Promise((r) => setTimeout(r, 30));
-    hold.check(); // the hold has passed
   });
 });

@@ -10,7 +10,9 @@ describe('ingest backlog', () => {
     assert.equal(b.size, 1000);
     assert.throws(() => b.admit(1), (e: unknown) => VigilError.is(e, 'UNAVAILABLE') && /1000 samples waiting/.test((e as Error).message));
     assert.equal(b.size, 1000, 'a refused request adds nothing');
+    assert.equal(b.full, true);
     b.taken(700);
+    assert.equal(b.full, false);
     b.admit(500);
     assert.equal(b.size, 800);
   });
