@@ -88,8 +88,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       live.publish(a.tenant, { type: 'alert', data: a });
     },
     incident(inc) {
-      if (!events.incident(inc.tenant, inc.id)) metrics.incidents.inc({ tenant: inc.tenant });
-      events.putIncident(inc);
+      if (events.putIncident(inc)) metrics.incidents.inc({ tenant: inc.tenant });
       live.publish(inc.tenant, { type: 'incident', data: inc });
     },
     samples(tenant, count) {

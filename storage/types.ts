@@ -34,8 +34,8 @@ export interface EventStore {
   /** Returns false when an event with this id was already stored (alerts are at-least-once). */
   putAnomaly(event: AnomalyEvent): boolean;
   putAlert(alert: Alert): boolean;
-  /** Insert or replace by id (write-through from the correlator). */
-  putIncident(incident: Incident): void;
+  /** Insert or replace by id (write-through from the correlator); true when it was new. */
+  putIncident(incident: Incident): boolean;
   anomalies(tenant: string, q: EventFilter): Page<AnomalyEvent>;
   alerts(tenant: string, q: EventFilter): Page<Alert>;
   incidents(tenant: string, q: IncidentFilter): Page<Incident>;

@@ -48,8 +48,8 @@ describe('storage: in-memory adapters', () => {
     const inc: Incident = {
       id: 'inc-1', tenant: 'acme', status: 'open', title: 't', services: ['db'], alertIds: [], openedAt: 1, updatedAt: 1, peakScore: 0.9,
     };
-    s.putIncident(inc);
-    s.putIncident({ ...inc, status: 'acknowledged' });
+    assert.equal(s.putIncident(inc), true);
+    assert.equal(s.putIncident({ ...inc, status: 'acknowledged' }), false);
     assert.equal(s.incidents('acme', {}).items.length, 1);
     assert.equal(s.incident('acme', 'inc-1')?.status, 'acknowledged');
     assert.equal(s.incident('other', 'inc-1'), undefined);

@@ -69,10 +69,12 @@ export class MemoryEventStore implements EventStore {
     return this.of(alert.tenant).alerts.add(alert);
   }
 
-  putIncident(incident: Incident): void {
+  putIncident(incident: Incident): boolean {
     const t = this.of(incident.tenant);
-    if (!t.incidents.has(incident.id)) t.incidentOrder.push({ seq: t.incidentOrder.length, item: incident.id });
+    const created = !t.incidents.has(incident.id);
+    if (created) t.incidentOrder.push({ seq: t.incidentOrder.length, item: incident.id });
     t.incidents.set(incident.id, structuredClone(incident));
+    return created;
   }
 
   anomalies(tenant: string, q: EventFilter): Page<AnomalyEvent> {
