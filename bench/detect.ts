@@ -10,8 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createDetector, type Detector } from '../actors/detection/index.ts';
-import { enableRobustModel, type RobustDetector, type TrainingQueue } from '../actors/detection/robust/index.ts';
+import { createDetector, enableRobustModel, type Detector, type RobustDetector, type TrainingQueue } from '../actors/detection/index.ts';
 import { TIERS, type Tier } from '../protocols/types.ts';
 import { loadNabCorpus } from './nab/index.ts';
 

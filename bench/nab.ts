@@ -3,8 +3,7 @@
 // threshold by the exact corpus-wide sweep) and prints it beside the published detectors.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDetector } from '../actors/detection/index.ts';
-import { enableRobustModel } from '../actors/detection/robust/index.ts';
+import { createDetector, enableRobustModel } from '../actors/detection/index.ts';
 import { TIERS, type Tier } from '../protocols/types.ts';
 import { breakdownFile, loadNabCorpus, PROFILE_NAMES, PROFILES, PUBLISHED_SPLIT, runDetector, scoreCorpus, type CorpusScore } from './nab/index.ts';
 

@@ -9,8 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { Writable } from 'node:stream';
-import { createDetector } from '../actors/detection/index.ts';
-import { enableRobustModel } from '../actors/detection/robust/index.ts';
+import { createDetector, enableRobustModel } from '../actors/detection/index.ts';
 import { TIERS, type Tier } from '../protocols/types.ts';
 import { CsvFormatError, parseTimestamp, parseValue, readSeriesCsv } from '../bench/csv/index.ts';
 

@@ -5,9 +5,8 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../actors/runtime/index.ts';
 import type { DetectorFactory } from '../actors/service/index.ts';
 import {
-  createDetector, restoreDetector, type Sensitivity,
+  createDetector, createRobustDetector, enableRobustModel, restoreDetector, restoreRobustDetector, type Sensitivity,
 } from '../actors/detection/index.ts';
-import { createRobustDetector, enableRobustModel, restoreRobustDetector } from '../actors/detection/robust/index.ts';
 import type { VigilConfig } from './config.ts';
 
 /** Series trained per drain tick: ~5 ms each, so a tick holds the event loop ~100 ms at most. */

@@ -10,6 +10,9 @@ import { AGILE_DEVIATIONS, BASIC_DEVIATIONS, resolveSensitivity } from './sensit
 
 export type { Detector, DetectorSnapshot, Sensitivity } from './detector.ts';
 export { AGILE_DEVIATIONS, BASIC_DEVIATIONS, DEFAULT_THRESHOLD } from './sensitivity.ts';
+// Robust's host glue (tfjs model, clock for its inference budget) for nodes, benches and the CLI.
+export { createRobustDetector, restoreRobustDetector, enableRobustModel } from './robust/index.ts';
+export type { RobustDetector, RobustOptions, TrainingQueue } from './robust/index.ts';
 
 export function createDetector(tier: Tier, sensitivity?: Sensitivity): Detector {
   switch (tier) {
