@@ -1,11 +1,19 @@
 // npm run bench:nab [-- --tier basic|agile|robust] [--json] [--detail] [--no-model] [--data DIR]
-// Scores each detection tier on the NAB dev split with NAB's scoring (three profiles,
-// threshold by the exact corpus-wide sweep) and prints it beside the published detectors.
+// Scores each detection tier on the NAB dev split with NAB's scoring and prints, per tier:
+//  - standard (and the two other profiles): in-sample, threshold by the exact corpus sweep;
+//  - loco_standard: leave-one-fold-out (bench/nab/loco.ts): parameters and threshold chosen
+//    on two of the folds artificial / realAWSCloudwatch / realKnownCause, scored on the third;
+//  - default_threshold_standard: the score at the tier's shipped threshold (what a user gets);
+//  - pa_f1: point-adjusted F1 at the best global threshold (the KPI benchmarks' metric).
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDetector, enableRobustModel } from '../actors/detection/index.ts';
+import { DEFAULT_THRESHOLD, enableRobustModel } from '../actors/detection/index.ts';
 import { TIERS, type Tier } from '../protocols/types.ts';
-import { breakdownFile, loadNabCorpus, PROFILE_NAMES, PROFILES, PUBLISHED_SPLIT, runDetector, scoreCorpus, type CorpusScore } from './nab/index.ts';
+import {
+  breakdownFile, FOLDS, leaveOneFoldOut, loadNabCorpus, pointAdjustedF1, PROFILE_NAMES, PROFILES, PUBLISHED_SPLIT, runDetector, scoreAtThreshold, scoreCorpus, sortCorpus,
+  type CorpusScore, type LocoResult, type PointAdjustedF1, type ScoredFile,
+} from './nab/index.ts';
+import { parameterSets } from './nab/candidates.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -35,33 +43,72 @@ if (tiers.includes('robust') && !process.argv.includes('--no-model')) {
   console.log(ml ? `robust: tfjs backend ${ml.backend} (learnt residual model on)` : 'robust: tfjs unavailable, statistical only (L1)');
 }
 
-const results: Partial<Record<Tier, CorpusScore>> = {};
+interface TierResult {
+  score: CorpusScore;
+  loco: LocoResult;
+  /** the same folds scored in-sample (shipped parameters, the corpus-wide threshold): what
+   * loco_standard is to be compared with (both weigh the three folds equally) */
+  foldMean: number;
+  atDefault: number;
+  pa: PointAdjustedF1;
+}
+
+function inSampleFoldMean(files: ReadonlyArray<ScoredFile>, threshold: number): number {
+  const scores = FOLDS.map((fold) => {
+    const keep = corpus.files.map((f) => fold.holds(f.name));
+    const windows = corpus.files.reduce((n, f, i) => n + (keep[i] ? f.windows.length : 0), 0);
+    return scoreAtThreshold(sortCorpus(files.filter((_, i) => keep[i]), windows), PROFILES.standard, threshold).normalised;
+  });
+  return scores.reduce((a, b) => a + b, 0) / scores.length;
+}
+
+const results: Partial<Record<Tier, TierResult>> = {};
 for (const tier of tiers) {
   const started = performance.now();
-  const files = runDetector(corpus, () => createDetector(tier));
+  const sets = parameterSets(tier);
+  const candidates = sets.map((p) => ({ name: p.name, files: runDetector(corpus, p.create) }));
   const seconds = (performance.now() - started) / 1000;
+  const files = (candidates[0] as (typeof candidates)[number]).files; // the shipped defaults
   const score = scoreCorpus(files, corpus.labelledWindows);
-  results[tier] = score;
+  const loco = leaveOneFoldOut(corpus, candidates);
+  const atDefault = scoreAtThreshold(sortCorpus(files, corpus.labelledWindows), PROFILES.standard, DEFAULT_THRESHOLD);
+  const pa = pointAdjustedF1(files);
+  const foldMean = inSampleFoldMean(files, score.standard.threshold);
+  results[tier] = { score, loco, foldMean, atDefault: atDefault.normalised, pa };
   const s = score.standard;
-  console.log(`${tier}: ${seconds.toFixed(2)} s; standard threshold ${s.threshold.toFixed(4)}: ${s.tp} windows detected, ${s.fn} missed, ${s.fp} false-positive rows`);
+  console.log(`${tier}: ${sets.length} parameter set(s) in ${seconds.toFixed(2)} s; standard threshold ${s.threshold.toFixed(4)}: ${s.tp} windows detected, ${s.fn} missed, ${s.fp} false-positive rows`);
+  for (const f of loco.folds) console.log(`  loco ${f.fold.padEnd(18)} params ${f.params.padEnd(14)} threshold ${f.threshold.toFixed(4)}  train ${f.train.toFixed(2)}  held out ${f.test.toFixed(2)}`);
+  console.log(`  loco mean ${loco.mean.toFixed(2)} (in-sample mean of the same folds ${foldMean.toFixed(2)}); at the default threshold ${DEFAULT_THRESHOLD}: ${atDefault.normalised.toFixed(2)} (${atDefault.tp} detected, ${atDefault.fp} FP rows); point-adjusted F1 ${pa.f1.toFixed(3)} (P ${pa.precision.toFixed(3)} R ${pa.recall.toFixed(3)} at ${pa.threshold.toFixed(4)})`);
   if (detail) {
     for (const f of files) {
+      const name = corpus.files[files.indexOf(f)]?.name ?? '';
       const b = breakdownFile(f, PROFILES.standard, s.threshold);
-      console.log(`  ${f.name.padEnd(58)} detected ${b.detected} missed ${b.missed} fp ${String(b.fpRows).padStart(3)}  score ${(b.windows + b.falsePositives).toFixed(2)}`);
+      console.log(`  ${name.padEnd(58)} detected ${b.detected} missed ${b.missed} fp ${String(b.fpRows).padStart(3)}  score ${(b.windows + b.falsePositives).toFixed(2)}`);
     }
   }
 }
 
 const table: Array<{ detector: string; figures: number[] }> = [
-  ...tiers.map((t) => ({ detector: `vigil ${t}`, figures: PROFILE_NAMES.map((p) => (results[t] as CorpusScore)[p].normalised) })),
+  ...tiers.map((t) => ({ detector: `vigil ${t}`, figures: PROFILE_NAMES.map((p) => (results[t] as TierResult).score[p].normalised) })),
   ...PUBLISHED_SPLIT.map((r) => ({ detector: r.detector, figures: PROFILE_NAMES.map((p) => r[p]) })),
 ].sort((a, b) => (b.figures[0] as number) - (a.figures[0] as number));
 console.log('');
-console.log(`${'detector'.padEnd(20)}${PROFILE_NAMES.map((p) => p.padStart(20)).join('')}`);
+console.log(`${'detector (in-sample)'.padEnd(20)}${PROFILE_NAMES.map((p) => p.padStart(20)).join('')}`);
 for (const r of table) console.log(`${r.detector.padEnd(20)}${r.figures.map((x) => x.toFixed(1).padStart(20)).join('')}`);
 
 if (json) {
-  const out: Record<string, Record<string, number>> = {};
-  for (const t of tiers) out[t] = Object.fromEntries(PROFILE_NAMES.map((p) => [p, Number((results[t] as CorpusScore)[p].normalised.toFixed(2))]));
+  const round = (x: number, d = 2): number => Number(x.toFixed(d));
+  const out: Record<string, unknown> = {};
+  for (const t of tiers) {
+    const r = results[t] as TierResult;
+    out[t] = {
+      ...Object.fromEntries(PROFILE_NAMES.map((p) => [p, round(r.score[p].normalised)])),
+      loco_standard: round(r.loco.mean),
+      in_sample_fold_mean: round(r.foldMean),
+      loco_folds: Object.fromEntries(r.loco.folds.map((f) => [f.fold, { params: f.params, threshold: round(f.threshold, 4), train: round(f.train), test: round(f.test) }])),
+      default_threshold_standard: round(r.atDefault),
+      pa_f1: round(r.pa.f1, 3),
+    };
+  }
   console.log(JSON.stringify(out));
 }

@@ -15,3 +15,8 @@ export { PUBLISHED_SPLIT } from './published.ts';
 export { runDetector } from './run.ts';
 export type { StreamingDetector } from './run.ts';
 export type { CorpusScore } from './score.ts';
+export { scoreAtThreshold } from './sweep.ts';
+export { pointAdjustedF1 } from './pa-f1.ts';
+export type { PointAdjustedF1 } from './pa-f1.ts';
+export { FOLDS, leaveOneFoldOut } from './loco.ts';
+export type { Candidate, Fold, FoldResult, LocoResult } from './loco.ts';

@@ -127,3 +127,40 @@ export function sweepThreshold(corpus: SortedCorpus, cost: CostMatrix): SweepRes
     fp: top.fp,
   };
 }
+
+/** The score at a fixed threshold (rows with score >= threshold are detections): what a
+ * held-out fold or a shipped default threshold gets, no sweep. */
+export function scoreAtThreshold(corpus: SortedCorpus, cost: CostMatrix, threshold: number): SweepResult {
+  const { score, worth, window } = corpus;
+  const best = new Float64Array(corpus.windows).fill(-cost.fnWeight);
+  const nullScore = -cost.fnWeight * corpus.scoredWindows;
+  let total = nullScore;
+  let tp = 0;
+  let fp = 0;
+  for (let i = 0; i < score.length && (score[i] as number) >= threshold; i++) {
+    const w = window[i] as number;
+    if (w >= 0) {
+      const v = ((worth[i] as number) * cost.tpWeight) / MAX_TP;
+      const b = best[w] as number;
+      if (b === -cost.fnWeight) tp++;
+      if (v > b) {
+        total += v - b;
+        best[w] = v;
+      }
+    } else {
+      total += (worth[i] as number) * cost.fpWeight;
+      fp++;
+    }
+  }
+  const perfect = cost.tpWeight * corpus.labelledWindows;
+  return {
+    threshold,
+    raw: total,
+    nullScore,
+    perfect,
+    normalised: (100 * (total - nullScore)) / (perfect - nullScore),
+    tp,
+    fn: corpus.scoredWindows - tp,
+    fp,
+  };
+}
