@@ -7,7 +7,8 @@ import { parseTimestamp, parseValue } from '../bench/csv/index.ts';
 import { DAY, LENGTH, seasonalSeries } from './detection-synthetic.ts';
 
 const TIERS = ['basic', 'agile'] as const;
-const NYC = '../shared/data/nab/data/realKnownCause/nyc_taxi.csv';
+/** NAB's nyc_taxi (MIT, the copy in test/data/nab) */
+const NYC = 'test/data/nab/data/realKnownCause/nyc_taxi.csv';
 
 function realSeries(): { timestamps: number[]; values: number[] } {
   const rows = readFileSync(new URL(`../${NYC}`, import.meta.url), 'utf8').trim().split('\n').slice(1);
