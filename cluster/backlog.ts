@@ -3,6 +3,7 @@
 // memory. A request that alone exceeds the bound still passes when nothing waits, so a
 // large batch on an idle node is never refused forever.
 import { VigilError } from '../protocols/index.ts';
+import { IngestReceipt } from '../actors/tenant/index.ts';
 
 export const DEFAULT_MAX_BACKLOG_SAMPLES = 2_000_000;
 
@@ -11,17 +12,18 @@ export class IngestBacklog {
 
   constructor(readonly max = DEFAULT_MAX_BACKLOG_SAMPLES) {}
 
-  /** Counts `n` samples in, or throws UNAVAILABLE when the node is overloaded. */
-  admit(n: number): void {
+  /**
+   * Counts `n` samples in, or throws UNAVAILABLE when the node is overloaded. The receipt
+   * gives them back exactly once (when taken in, or when the batch is lost).
+   */
+  admit(n: number): IngestReceipt {
     if (this.waiting > 0 && this.waiting + n > this.max) {
       throw new VigilError('UNAVAILABLE', `node is overloaded (${this.waiting} samples waiting); retry later`);
     }
     this.waiting += n;
-  }
-
-  /** ServiceActors report samples taken in. */
-  taken(n: number): void {
-    this.waiting = Math.max(0, this.waiting - n);
+    return new IngestReceipt(n, (k) => {
+      this.waiting -= k;
+    });
   }
 
   /** Nothing more fits: a request can be refused before its body is even read. */

@@ -80,7 +80,7 @@ function applyFile(config: VigilConfig, raw: unknown, source: string): void {
       config.tenants = checkTenants(value, where);
       continue;
     }
-    const schema = CONFIG_SCHEMA[section];
+    const schema = own(CONFIG_SCHEMA, section);
     if (!schema) throw invalid(`unknown section "${section}" (known: ${[...Object.keys(CONFIG_SCHEMA), 'tenants'].join(', ')})${where}`);
     if (value === null) continue; // an empty section keeps its defaults
     if (!isObject(value)) throw invalid(`${section} must be a mapping (got ${describe(value)})${where}`);
@@ -91,7 +91,7 @@ function applyFile(config: VigilConfig, raw: unknown, source: string): void {
 
 function applySection(into: Record<string, unknown>, value: Record<string, unknown>, schema: Schema, section: string, where: string): void {
   for (const [key, v] of Object.entries(value)) {
-    const rule = schema[key];
+    const rule = own(schema, key);
     if (!rule) throw invalid(`unknown key ${section}.${key} (known: ${Object.keys(schema).join(', ')})${where}`);
     into[key] = check(`${section}.${key}`, rule, v, where);
   }
@@ -119,11 +119,9 @@ function checkTenants(value: unknown, where: string): VigilConfig['tenants'] {
     if (t.tier !== undefined) tenant.tier = check(`${at}.tier`, { kind: 'enum', values: TIERS }, t.tier, where) as typeof tenant.tier;
     if (t.metricTiers !== undefined) {
       if (!isObject(t.metricTiers)) throw invalid(`${at}.metricTiers must map metric names to tiers (got ${describe(t.metricTiers)})${where}`);
-      const tiers: Record<string, NonNullable<typeof tenant.tier>> = {};
-      for (const [metric, tier] of Object.entries(t.metricTiers)) {
-        tiers[metric] = check(`${at}.metricTiers.${metric}`, { kind: 'enum', values: TIERS }, tier, where) as NonNullable<typeof tenant.tier>;
-      }
-      tenant.metricTiers = tiers;
+      // fromEntries defines own keys, so a metric called `__proto__` is just a metric
+      tenant.metricTiers = Object.fromEntries(Object.entries(t.metricTiers).map(([metric, tier]) =>
+        [metric, check(`${at}.metricTiers.${metric}`, { kind: 'enum', values: TIERS }, tier, where) as NonNullable<typeof tenant.tier>]));
     }
     if (t.metricSensitivity !== undefined) tenant.metricSensitivity = checkSensitivity(`${at}.metricSensitivity`, t.metricSensitivity, where);
     return tenant;
@@ -139,18 +137,18 @@ const SENSITIVITY_SCHEMA: Schema = {
 
 function checkSensitivity(at: string, value: unknown, where: string): Record<string, MetricSensitivity> {
   if (!isObject(value)) throw invalid(`${at} must map metric names to {direction, deviations, threshold} (got ${describe(value)})${where}`);
-  const out: Record<string, MetricSensitivity> = {};
+  const out: Array<[string, MetricSensitivity]> = [];
   for (const [metric, s] of Object.entries(value)) {
     if (!isObject(s)) throw invalid(`${at}.${metric} must be a mapping of direction, deviations, threshold (got ${describe(s)})${where}`);
-    const checked: Record<string, unknown> = {};
+    const checked: Array<[string, unknown]> = [];
     for (const [k, v] of Object.entries(s)) {
-      const rule = SENSITIVITY_SCHEMA[k];
+      const rule = own(SENSITIVITY_SCHEMA, k);
       if (!rule) throw invalid(`unknown key ${at}.${metric}.${k} (known: ${Object.keys(SENSITIVITY_SCHEMA).join(', ')})${where}`);
-      checked[k] = check(`${at}.${metric}.${k}`, rule, v, where);
+      checked.push([k, check(`${at}.${metric}.${k}`, rule, v, where)]);
     }
-    out[metric] = checked as MetricSensitivity;
+    out.push([metric, Object.fromEntries(checked) as MetricSensitivity]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /** Environment variables and the keys they set. */
@@ -218,6 +216,12 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   return JSON.stringify(v);
+}
+
+/** `table[key]` for the table's own keys only: a key named `constructor` or `__proto__`
+ * (from a file, or a metric name) is an unknown key, never Object.prototype's member. */
+function own<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

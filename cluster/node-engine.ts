@@ -11,12 +11,15 @@ import type { Bus } from './bus/types.ts';
 import type { LiveHub } from './live.ts';
 import { metricsSubject, shardOf } from './shard.ts';
 import type { IngestBacklog } from './backlog.ts';
+import type { IngestReceipt } from '../actors/tenant/index.ts';
 
 export const DEFAULT_STATUS_TIMEOUT_MS = 5_000;
 
 export interface IngestMessage {
   tenant: string;
   series: SeriesInput[];
+  /** gives the batch's samples back to the backlog once taken in (in-process bus only) */
+  receipt?: IngestReceipt;
 }
 
 export interface NodeEngineParts {
@@ -47,8 +50,13 @@ export class NodeEngine implements Engine {
   async ingest(tenant: string, series: SeriesInput[]): Promise<IngestResult> {
     let accepted = 0;
     for (const s of series) accepted += s.samples.length;
-    this.p.backlog.admit(accepted);
-    await this.p.bus.publish(metricsSubject(shardOf(tenant)), { tenant, series });
+    const receipt = this.p.backlog.admit(accepted);
+    try {
+      await this.p.bus.publish(metricsSubject(shardOf(tenant)), { tenant, series, receipt });
+    } catch (err) {
+      receipt.settle(); // not accepted after all: the client is told so and retries
+      throw err;
+    }
     return { accepted };
   }
 

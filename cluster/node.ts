@@ -2,7 +2,7 @@
 // wired together. `startNode` is what `vigil start` and the tests run.
 import pino, { type Logger } from 'pino';
 import { createActorSystem, SystemClock, SeededRng, type Clock, type Rng } from '../actors/runtime/index.ts';
-import { tenantsBehavior, type TenantSettings, type TenantsMsg } from '../actors/tenant/index.ts';
+import { settleDropped, tenantsBehavior, type TenantSettings, type TenantsMsg } from '../actors/tenant/index.ts';
 import type { DetectorFactory } from '../actors/service/index.ts';
 import { DEFAULT_CRITICAL_SCORE } from '../actors/correlation/index.ts';
 import type { EventSink } from '../actors/sink.ts';
@@ -64,7 +64,8 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     },
   });
   system.onEvent((ev) => {
-    if (ev.type === 'crashed') log.warn({ actor: ev.path, err: ev.error }, 'actor crashed');
+    if (ev.type === 'dead-letters') settleDropped(ev.messages);
+    else if (ev.type === 'crashed') log.warn({ actor: ev.path, err: ev.error }, 'actor crashed');
     else if (ev.type === 'escalated') log.error({ actor: ev.path }, 'restart intensity exceeded: escalating');
     else if (ev.type === 'restarted') log.info({ actor: ev.path, delayMs: ev.delayMs }, 'actor restarted');
   });
@@ -93,14 +94,13 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     },
     samples(tenant, count) {
       metrics.samples.inc({ tenant }, count);
-      backlog.taken(count);
     },
   };
 
   const tenantSettings = new Map<string, TenantSettings>(config.tenants.map((t) => [t.id, {
-    id: t.id, tier: t.tier ?? config.detection.tier, metricTiers: t.metricTiers ?? {},
+    id: t.id, tier: t.tier ?? config.detection.tier, metricTiers: new Map(Object.entries(t.metricTiers ?? {})),
     warmupMs: config.detection.warmupMs,
-    ...(t.metricSensitivity ? { metricSensitivity: t.metricSensitivity } : {}),
+    ...(t.metricSensitivity ? { metricSensitivity: new Map(Object.entries(t.metricSensitivity)) } : {}),
   }]));
   const tenants = system.spawn<TenantsMsg>('tenants', tenantsBehavior({
     tenantSettings: (id) => tenantSettings.get(id),
@@ -120,7 +120,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
 
   // The shard host: every shard is local on a single node.
   const bus = new InProcessBus<IngestMessage>();
-  bus.subscribe('metrics.>', (m) => tenants.tell({ type: 'to-tenant', tenant: m.tenant, msg: { type: 'ingest', series: m.series } }));
+  bus.subscribe('metrics.>', (m) => tenants.tell({ type: 'to-tenant', tenant: m.tenant, msg: { type: 'ingest', series: m.series, ...(m.receipt ? { receipt: m.receipt } : {}) } }));
 
   let tick = clock.setTimeout(function again() {
     tenants.tell({ type: 'broadcast', msg: { type: 'tick', now: clock.now() } });

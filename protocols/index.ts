@@ -5,4 +5,5 @@ export type { DecodedBatch } from './codec.ts';
 export { VigilError, HTTP_STATUS } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
 export { fnv1a, stableId } from './ids.ts';
+export { labelsName, seriesId, seriesName } from './series-name.ts';
 export { hashKey, SHA256_HEX } from './keys.ts';

@@ -25,7 +25,7 @@ describe('ServiceActor passivation', () => {
       restore: (s) => { restored.push(1); return base.restore(s); },
     };
     const tenants = system.spawn<TenantsMsg>('tenants', tenantsBehavior({
-      tenantSettings: (id) => ({ id, tier: 'basic', metricTiers: {} }),
+      tenantSettings: (id) => ({ id, tier: 'basic', metricTiers: new Map() }),
       supervision: { strategy: 'one_for_one' },
       correlation: { windowMs: 60_000, autoResolveMs: 600_000, minAlertScore: 0.9, criticalScore: 0.99 },
       detectors, series: new MemorySeriesStore(), events: new MemoryEventStore(), sink, serviceIdleMs: IDLE,

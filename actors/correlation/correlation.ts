@@ -2,7 +2,7 @@
 // topology): alerts of one tenant whose anomalies lie within `windowMs` of an active
 // incident's last activity join it; otherwise they open a new incident. Pure: no I/O, no
 // clock of its own; effects are returned as data for the hosting actor to carry out.
-import { stableId } from '../../protocols/index.ts';
+import { seriesId, stableId } from '../../protocols/index.ts';
 import type { Alert, AnomalyEvent, Incident, Severity } from '../../protocols/index.ts';
 
 export interface CorrelationSettings {
@@ -59,7 +59,7 @@ export class TenantCorrelation {
     if (this.seen.has(alertId)) return [];
     this.remember(alertId);
 
-    const seriesKey = `${a.service}\u0000${a.metric}\u0000${JSON.stringify(a.labels)}`;
+    const seriesKey = seriesId(a);
     let act = this.findActive(a.timestamp);
     let opened = false;
     if (!act) {

@@ -1,14 +1,16 @@
-// One actor as the runtime sees it: behaviour, state, incarnation, mailbox counts, children.
-// nact owns the mailbox and runs one message at a time; the cell decides what a delivery
-// means (run it, keep it for after a restart, or drop it as a stale incarnation's).
+// One actor as the runtime sees it: behaviour, state, incarnation, mailbox, children.
+// The cell keeps the mailbox itself (so what is queued can be handed on when the actor
+// stops: see Runtime.beginRestart); nact carries one wake-up per queued message and runs
+// one at a time per actor. A wake-up while the actor restarts does nothing: the message
+// stays queued and is handled, in order, by the next incarnation.
 import { dispatch, type Ref } from 'nact';
 import type { Logger } from 'pino';
 import type { Supervisor } from '../../supervisors/index.ts';
 import type { ActorContext, ActorRef, ActorStatus, Behavior, Clock, Rng, TimerHandle } from './types.ts';
 
-/** Wakes a cell after a restart so messages kept during it are handled (see deliver). */
+/** What nact carries: a wake-up that makes the cell handle the head of its mailbox. */
 export const KICK: unique symbol = Symbol('vigil.kick');
-export type Delivery<M> = M | typeof KICK;
+export type Delivery = typeof KICK;
 
 /** What a cell needs from the system hosting it. */
 export interface CellHost {
@@ -20,7 +22,8 @@ export interface CellHost {
   /** async receives in progress, over all cells */
   inFlight: number;
   crash(cell: Cell, err: unknown): void;
-  deadLetter(path: string, count: number): void;
+  /** messages that will never be handled (told to a stopped actor, left when it stopped) */
+  deadLetter(path: string, messages: readonly unknown[]): void;
   spawnChild<C>(parent: Cell, name: string, behavior: Behavior<C, unknown>): ActorRef<C>;
   stopChild(parent: Cell, name: string): void;
   lookup(path: string): Cell | undefined;
@@ -35,12 +38,13 @@ export class Cell<M = unknown> {
   restarts = 0;
   /** set by a crash, cleared by the restart: a crashed state is not handed to onStop */
   crashed = false;
-  /** real messages inside nact's mailbox */
-  queued = 0;
-  /** real messages plus kicks inside nact's mailbox */
+  /** wake-ups inside nact's mailbox */
   inbox = 0;
-  /** messages accepted while restarting, handled first after it */
-  pending: M[] = [];
+  /** the mailbox: messages told and not yet handled, oldest at `head` */
+  private queue: M[] = [];
+  private head = 0;
+  /** messages its children had queued when this actor began a restart, by child name */
+  orphans: Array<[string, unknown[]]> = [];
   busy = false;
   lastActive = 0;
   idleTimer: TimerHandle | undefined;
@@ -48,7 +52,7 @@ export class Cell<M = unknown> {
   readonly children = new Map<string, Cell>();
   readonly ref: ActorRef<M>;
   readonly ctx: ActorContext<M>;
-  nactRef: Ref<Delivery<M>> | undefined;
+  nactRef: Ref<Delivery> | undefined;
   /** replies awaited from this actor: rejected when it stops */
   asks: Set<(err: Error) => void> | undefined;
 
@@ -69,50 +73,55 @@ export class Cell<M = unknown> {
   }
 
   get mailbox(): number {
-    return this.queued + this.pending.length;
+    return this.queue.length - this.head;
   }
 
   tell(msg: M): void {
     if (this.status === 'stopped' || !this.nactRef) {
-      this.host.deadLetter(this.path, 1);
+      this.host.deadLetter(this.path, [msg]);
       return;
     }
-    this.queued++;
-    this.inbox++;
-    this.host.inNact++;
-    dispatch(this.nactRef, msg);
+    this.queue.push(msg);
+    this.wake(1);
   }
 
-  /** After a restart: one kick per kept message, queued behind whatever nact still holds. */
+  /** After a restart: a wake-up for every queued message that has none in nact. */
   kick(): void {
+    this.wake(this.mailbox - this.inbox);
+  }
+
+  /** Empties the mailbox and returns what it held, oldest first (the actor is stopping). */
+  drain(): M[] {
+    const left = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    return left;
+  }
+
+  /** nact's handler for this cell: handle the oldest queued message, if running. */
+  deliver(_wake: Delivery): Promise<void> | undefined {
+    this.inbox--;
+    this.host.inNact--;
+    if (this.status !== 'running' || this.head === this.queue.length) return undefined;
+    const next = this.queue[this.head]!;
+    this.queue[this.head++] = undefined as M; // let it be collected
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head); // amortised O(1) per message
+      this.head = 0;
+    }
+    return this.process(next);
+  }
+
+  private wake(n: number): void {
     if (!this.nactRef) return;
-    for (let i = 0; i < this.pending.length; i++) {
+    for (let i = 0; i < n; i++) {
       this.inbox++;
       this.host.inNact++;
       dispatch(this.nactRef, KICK);
     }
-  }
-
-  /** nact's handler for this cell. Kept messages go first; kicks only make room for them. */
-  deliver(msg: Delivery<M>): Promise<void> | undefined {
-    this.inbox--;
-    this.host.inNact--;
-    const real = msg !== KICK;
-    if (real) this.queued--;
-    if (this.status !== 'running') {
-      if (real && this.status !== 'stopped') this.pending.push(msg);
-      return undefined;
-    }
-    let next: M;
-    if (this.pending.length > 0) {
-      if (real) this.pending.push(msg);
-      next = this.pending.shift()!;
-    } else if (real) {
-      next = msg;
-    } else {
-      return undefined;
-    }
-    return this.process(next);
   }
 
   private process(msg: M): Promise<void> | undefined {

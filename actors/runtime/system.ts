@@ -39,7 +39,7 @@ class Runtime implements ActorSystem, CellHost {
   private readonly listeners: Array<(e: RuntimeEvent) => void> = [];
   private readonly restartTimers = new Set<TimerHandle>();
   private readonly onRootFailure: ((err: Error) => void) | undefined;
-  private readonly counters = { restartsTotal: 0, escalationsTotal: 0, crashesTotal: 0, passivationsTotal: 0, deadLettersTotal: 0 };
+  private readonly counters = { restartsTotal: 0, escalationsTotal: 0, crashesTotal: 0, passivationsTotal: 0, deadLettersTotal: 0, readoptedTotal: 0 };
   private nextId = 0;
   private stopped = false;
 
@@ -132,8 +132,10 @@ class Runtime implements ActorSystem, CellHost {
     return (cell.supervisor ??= new Supervisor(cell.behavior.supervision));
   }
 
-  deadLetter(_path: string, count: number): void {
-    this.counters.deadLettersTotal += count;
+  deadLetter(path: string, messages: readonly unknown[]): void {
+    if (messages.length === 0) return;
+    this.counters.deadLettersTotal += messages.length;
+    this.emit({ type: 'dead-letters', path, messages });
   }
 
   spawnChild<C>(parent: Cell, name: string, behavior: Behavior<C, unknown>): ActorRef<C> {
@@ -146,7 +148,7 @@ class Runtime implements ActorSystem, CellHost {
     const path = `${parent.path}/${name}`;
     const cell = new Cell<C>(this, parent, name, path, behavior, (c) => new CellRef(c));
     if (behavior.supervision) cell.supervisor = new Supervisor(behavior.supervision);
-    cell.nactRef = nactSpawn(this.nact, (_s: unknown, msg: Delivery<C>) => cell.deliver(msg), `a${++this.nextId}`, {
+    cell.nactRef = nactSpawn(this.nact, (_s: unknown, msg: Delivery) => cell.deliver(msg), `a${++this.nextId}`, {
       // deliver() handles crashes itself; should the handling fail, keep the mailbox going
       // rather than let nact's default policy stop the actor behind the cell's back
       onCrash: (_msg, err, ctx) => {
@@ -236,12 +238,37 @@ class Runtime implements ActorSystem, CellHost {
     }
   }
 
-  /** Messages are kept from now on; the subtree stops (it is rebuilt by init). */
+  /**
+   * Messages are kept from now on; the subtree stops (it is rebuilt by init). What the
+   * children had queued is kept too, for the next incarnation to route again (readopt).
+   */
   private beginRestart(cell: Cell): void {
     cell.status = 'restarting';
     cell.gen++;
-    for (const child of [...cell.children.values()].reverse()) this.stopCell(child, 'stopped');
+    for (const child of [...cell.children.values()].reverse()) {
+      const left = this.stopCell(child, 'stopped', true);
+      if (left.length > 0) cell.orphans.unshift([child.name, left]);
+    }
     cell.supervisor?.reset();
+  }
+
+  /** The fresh incarnation takes its former children's queued messages, in start order. */
+  private readopt(cell: Cell): void {
+    const orphans = cell.orphans;
+    cell.orphans = [];
+    for (const [child, messages] of orphans) {
+      if (!cell.behavior.readopt) {
+        this.deadLetter(`${cell.path}/${child}`, messages);
+        continue;
+      }
+      try {
+        this.counters.readoptedTotal += messages.length;
+        cell.state = cell.behavior.readopt(cell.state, child, messages, cell.ctx);
+      } catch (err) {
+        cell.ctx.log.error({ err, child }, 'readopt threw: the child\'s queued messages are lost');
+        this.deadLetter(`${cell.path}/${child}`, messages);
+      }
+    }
   }
 
   private completeRestart(cell: Cell, delayMs: number, reason: RestartReason): void {
@@ -257,13 +284,18 @@ class Runtime implements ActorSystem, CellHost {
       this.crash(cell, err);
       return;
     }
+    this.readopt(cell);
     this.emit({ type: 'restarted', path: cell.path, kind: cell.kind, delayMs, restarts: cell.restarts, reason });
     cell.kick();
   }
 
-  /** For good: children first (reverse start order), then onStop, then gone from the tree. */
-  private stopCell(cell: Cell, how: 'stopped' | 'passivated'): void {
-    if (cell.status === 'stopped') return;
+  /**
+   * For good: children first (reverse start order), then onStop, then gone from the tree.
+   * Its queued messages are returned when `keep` (a restarting parent takes them), and are
+   * dead letters otherwise.
+   */
+  private stopCell(cell: Cell, how: 'stopped' | 'passivated', keep = false): unknown[] {
+    if (cell.status === 'stopped') return [];
     for (const child of [...cell.children.values()].reverse()) this.stopCell(child, 'stopped');
     const handOff = !cell.crashed && cell.status !== 'failed';
     cell.status = 'stopped';
@@ -278,18 +310,19 @@ class Runtime implements ActorSystem, CellHost {
       }
     }
     this.detach(cell);
-    const lost = cell.mailbox;
-    if (lost > 0) this.deadLetter(cell.path, lost);
+    const left = cell.drain();
     this.inNact -= cell.inbox;
     cell.inbox = 0;
-    cell.queued = 0;
-    cell.pending = [];
+    for (const [child, messages] of cell.orphans) this.deadLetter(`${cell.path}/${child}`, messages);
+    cell.orphans = [];
+    if (!keep) this.deadLetter(cell.path, left);
     if (cell.asks) {
       const err = new VigilError('UNAVAILABLE', `${cell.path} stopped before answering`);
       for (const fail of [...cell.asks]) fail(err);
     }
     if (how === 'passivated') this.counters.passivationsTotal++;
     this.emit({ type: how, path: cell.path, kind: cell.kind });
+    return keep ? left : [];
   }
 
   /** A spawn whose init threw: undo it quietly (it never started). */
@@ -315,7 +348,7 @@ class Runtime implements ActorSystem, CellHost {
       cell.idleTimer = undefined;
       if (cell.status === 'stopped' || this.stopped) return;
       const idleFor = this.clock.now() - cell.lastActive;
-      const quiet = cell.status === 'running' && !cell.busy && cell.inbox === 0 && cell.pending.length === 0;
+      const quiet = cell.status === 'running' && !cell.busy && cell.inbox === 0 && cell.mailbox === 0;
       if (quiet && idleFor >= idleMs) {
         this.stopCell(cell, 'passivated');
         return;

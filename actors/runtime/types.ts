@@ -86,6 +86,12 @@ export interface Behavior<M, S = unknown> {
   readonly supervision?: SupervisionOptions;
   /** passivation: stop after this long without a message (the parent sees the child disappear) */
   readonly idleAfterMs?: number;
+  /**
+   * After this actor restarts (init has run): messages its former child `child` had queued
+   * and not handled, oldest first. The fresh incarnation routes them again (to a new child,
+   * say), so nothing a child had accepted is lost. Without it they are dead letters.
+   */
+  readopt?(state: S, child: string, messages: readonly unknown[], ctx: ActorContext<M>): S;
 }
 
 export type ActorStatus = 'running' | 'restarting' | 'stopped' | 'failed';
@@ -115,6 +121,8 @@ export interface RuntimeCounters extends RuntimeStats {
   passivationsTotal: number;
   /** messages told to a stopped actor, or left in a mailbox when its actor stopped */
   deadLettersTotal: number;
+  /** messages a child had queued when its parent restarted, handed to the parent's next incarnation */
+  readoptedTotal: number;
 }
 
 /** What happened to an actor, for the node to log and count. */
@@ -126,6 +134,8 @@ export type RuntimeEvent =
   /** `path` is the supervisor whose restart intensity was exceeded ('/root' at the top) */
   | { type: 'escalated'; path: string; error: Error }
   | { type: 'stopped'; path: string; kind: string }
+  /** messages that will never be handled: told to a stopped actor, or left when it stopped without a parent to take them */
+  | { type: 'dead-letters'; path: string; messages: readonly unknown[] }
   | { type: 'passivated'; path: string; kind: string };
 
 export type RestartReason = 'crash' | 'sibling' | 'operator';

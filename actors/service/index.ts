@@ -1,5 +1,5 @@
 // actors/service/: the ServiceActor and its pure detection state.
 export { serviceBehavior } from './service-actor.ts';
 export type { ServiceMsg, ServiceDeps } from './service-actor.ts';
-export { ServiceDetection, seriesIdOf } from './service-state.ts';
+export { ServiceDetection } from './service-state.ts';
 export type { DetectorFactory, MetricDetection, SeriesSnapshot, SeriesState } from './service-state.ts';

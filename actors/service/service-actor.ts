@@ -5,9 +5,11 @@ import type { Behavior } from '../runtime/index.ts';
 import type { AnomalyEvent, SeriesInput } from '../../protocols/index.ts';
 import type { SeriesStore } from '../../storage/index.ts';
 import type { EventSink } from '../sink.ts';
+import type { IngestReceipt } from '../ingest-receipt.ts';
 import { ServiceDetection, type DetectorFactory, type MetricDetection, type SeriesSnapshot } from './service-state.ts';
 
-export type ServiceMsg = { type: 'samples'; series: SeriesInput[] };
+/** `receipt` gives the samples back to the node's ingest backlog once they are taken in. */
+export type ServiceMsg = { type: 'samples'; series: SeriesInput[]; receipt?: IngestReceipt };
 
 export interface ServiceDeps {
   tenant: string;
@@ -35,10 +37,15 @@ export function serviceBehavior(deps: ServiceDeps): Behavior<ServiceMsg, Service
     receive(state, msg) {
       const found: AnomalyEvent[] = [];
       let count = 0;
-      for (const s of msg.series) {
-        // Keep the raw samples first: a detector crash must not lose accepted data.
-        deps.store.append(deps.tenant, { service: deps.service, metric: s.metric, labels: s.labels ?? {} }, s.samples);
-        count += s.samples.length;
+      try {
+        for (const s of msg.series) {
+          // Keep the raw samples first: a detector crash must not lose accepted data.
+          deps.store.append(deps.tenant, { service: deps.service, metric: s.metric, labels: s.labels ?? {} }, s.samples);
+          count += s.samples.length;
+        }
+      } finally {
+        // taken in (or never will be, if the store threw): either way out of the backlog, once
+        msg.receipt?.settle();
       }
       deps.sink.samples(deps.tenant, count);
       for (const s of msg.series) state.detect(s, found);

@@ -1,6 +1,6 @@
 // The pure part of a ServiceActor: per-series detectors over a batch of samples.
 // Returns the anomalies found; writes nothing itself.
-import { stableId } from '../../protocols/index.ts';
+import { seriesName, stableId } from '../../protocols/index.ts';
 import type { AnomalyEvent, Labels, SeriesInput, Tier } from '../../protocols/index.ts';
 import type { Detector, DetectorSnapshot, Sensitivity } from '../detection/index.ts';
 
@@ -36,13 +36,6 @@ export interface SeriesSnapshot {
   quietUntil: number;
 }
 
-export function seriesIdOf(metric: string, labels: Labels): string {
-  const names = Object.keys(labels);
-  if (names.length === 0) return metric;
-  names.sort();
-  return `${metric}{${names.map((n) => `${n}=${labels[n]}`).join(',')}}`;
-}
-
 export class ServiceDetection {
   readonly series = new Map<string, SeriesState>();
 
@@ -54,14 +47,14 @@ export class ServiceDetection {
     snapshots: SeriesSnapshot[] = [],
   ) {
     for (const s of snapshots) {
-      this.series.set(seriesIdOf(s.metric, s.labels), { ...s, detector: factory.restore(s.detector) });
+      this.series.set(seriesName(s.metric, s.labels), { ...s, detector: factory.restore(s.detector) });
     }
   }
 
   /** Runs every sample of `input` through its series' detector, in order. */
   detect(input: SeriesInput, out: AnomalyEvent[]): void {
     const labels = input.labels ?? {};
-    const id = seriesIdOf(input.metric, labels);
+    const id = seriesName(input.metric, labels);
     let st = this.series.get(id);
     if (!st) {
       const how = this.detectionOf(input.metric);

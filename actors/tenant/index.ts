@@ -3,3 +3,4 @@ export { tenantBehavior, CORRELATOR, serviceActorName } from './tenant-actor.ts'
 export type { TenantMsg, TenantDeps, TenantSettings } from './tenant-actor.ts';
 export { tenantsBehavior } from './tenants-supervisor.ts';
 export type { TenantsMsg, TenantsDeps } from './tenants-supervisor.ts';
+export { IngestReceipt, settleDropped } from '../ingest-receipt.ts';

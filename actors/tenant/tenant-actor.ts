@@ -9,22 +9,24 @@ import type { EventSink } from '../sink.ts';
 import { correlatorBehavior, type CorrelatorMsg, type CorrelationSettings } from '../correlation/index.ts';
 import { serviceBehavior, type DetectorFactory, type MetricDetection, type SeriesSnapshot, type ServiceMsg } from '../service/index.ts';
 import type { Sensitivity } from '../detection/index.ts';
+import type { IngestReceipt } from '../ingest-receipt.ts';
 
 export const CORRELATOR = '#correlator';
 
 export const serviceActorName = (service: string): string => encodeURIComponent(service);
 
 export type TenantMsg =
-  | { type: 'ingest'; series: SeriesInput[] }
+  | { type: 'ingest'; series: SeriesInput[]; receipt?: IngestReceipt }
   | { type: 'set-status'; id: string; status: 'acknowledged' | 'resolved'; reply: (incident: Incident | undefined) => void }
   | { type: 'tick'; now: number };
 
 export interface TenantSettings {
   id: string;
   tier: Tier;
-  metricTiers: Record<string, Tier>;
+  /** per-metric tier overrides (a Map: a metric may be called `constructor`) */
+  metricTiers: ReadonlyMap<string, Tier>;
   /** per-metric decision settings (direction, bound, threshold) */
-  metricSensitivity?: Record<string, Sensitivity>;
+  metricSensitivity?: ReadonlyMap<string, Sensitivity>;
   /** how long a new series learns before it may report (data time) */
   warmupMs?: number;
 }
@@ -42,8 +44,8 @@ export interface TenantDeps {
 export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
   const { settings } = deps;
   const detectionOf = (metric: string): MetricDetection => {
-    const sensitivity = settings.metricSensitivity?.[metric];
-    const tier = settings.metricTiers[metric] ?? settings.tier;
+    const sensitivity = settings.metricSensitivity?.get(metric);
+    const tier = settings.metricTiers.get(metric) ?? settings.tier;
     const warmupMs = settings.warmupMs ?? 0;
     return sensitivity ? { tier, sensitivity, warmupMs } : { tier, warmupMs };
   };
@@ -80,6 +82,18 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
       correlator(ctx);
       return null;
     },
+    // After this tenant restarts: what its services and correlator had queued goes to
+    // their new incarnations, so no sample answered 202 is lost to a restart.
+    readopt(state, child, messages, ctx) {
+      if (child === CORRELATOR) {
+        const corr = correlator(ctx);
+        for (const m of messages) corr.tell(m as CorrelatorMsg);
+      } else {
+        const ref = service(ctx, decodeURIComponent(child));
+        for (const m of messages) ref.tell(m as ServiceMsg);
+      }
+      return state;
+    },
     receive(state, msg, ctx) {
       switch (msg.type) {
         case 'ingest': {
@@ -89,7 +103,16 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
             if (list) list.push(s);
             else byService.set(s.service, [s]);
           }
-          for (const [name, series] of byService) service(ctx, name).tell({ type: 'samples', series });
+          try {
+            for (const [name, series] of byService) {
+              let n = 0;
+              for (const s of series) n += s.samples.length;
+              const receipt = msg.receipt?.split(n);
+              service(ctx, name).tell(receipt ? { type: 'samples', series, receipt } : { type: 'samples', series });
+            }
+          } finally {
+            msg.receipt?.settle(); // what was not handed to a service (a crash midway) goes back now
+          }
           break;
         }
         case 'set-status':

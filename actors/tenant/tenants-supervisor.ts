@@ -1,6 +1,6 @@
 // The tenant supervisor: parent of every TenantActor on this node (one_for_one, so one
 // tenant's failure never restarts another's). It spawns a TenantActor on first use.
-import type { Behavior } from '../runtime/index.ts';
+import type { ActorContext, Behavior } from '../runtime/index.ts';
 import type { SupervisionOptions } from '../runtime/index.ts';
 import { tenantBehavior, type TenantDeps, type TenantMsg, type TenantSettings } from './tenant-actor.ts';
 
@@ -19,22 +19,32 @@ export function tenantsBehavior(deps: TenantsDeps): Behavior<TenantsMsg, null> {
     kind: 'tenant-supervisor',
     supervision: deps.supervision,
     init: () => null,
+    // after a restart of this supervisor: each tenant's queued messages go to its new incarnation
+    readopt(state, child, messages, ctx) {
+      for (const m of messages) route(ctx, child, m as TenantMsg);
+      return state;
+    },
     receive(state, msg, ctx) {
       if (msg.type === 'broadcast') {
         for (const name of ctx.children()) ctx.child<TenantMsg>(name)?.tell(msg.msg);
         return state;
       }
-      let ref = ctx.child<TenantMsg>(msg.tenant);
-      if (!ref) {
-        const settings = deps.tenantSettings(msg.tenant);
-        if (!settings) {
-          ctx.log.warn({ tenant: msg.tenant }, 'message for an unknown tenant dropped');
-          return state;
-        }
-        ref = ctx.spawn(msg.tenant, tenantBehavior({ ...deps, settings }));
-      }
-      ref.tell(msg.msg);
+      route(ctx, msg.tenant, msg.msg);
       return state;
     },
   };
+
+  function route(ctx: ActorContext<TenantsMsg>, tenant: string, msg: TenantMsg): void {
+    let ref = ctx.child<TenantMsg>(tenant);
+    if (!ref) {
+      const settings = deps.tenantSettings(tenant);
+      if (!settings) {
+        ctx.log.warn({ tenant }, 'message for an unknown tenant dropped');
+        if (msg.type === 'ingest') msg.receipt?.settle();
+        return;
+      }
+      ref = ctx.spawn(tenant, tenantBehavior({ ...deps, settings }));
+    }
+    ref.tell(msg);
+  }
 }

@@ -1,6 +1,6 @@
 // In-memory SeriesStore: a bounded ring of samples per series (the newest `retain` kept).
 // The embedded default for a single node; chdb replaces it with the storage issue.
-import type { Labels, SeriesKey, TimeRange } from '../../protocols/index.ts';
+import { labelsName, type SeriesKey, type TimeRange } from '../../protocols/index.ts';
 import type { SeriesStore } from '../types.ts';
 import { MAX_PAGE_LIMIT } from '../types.ts';
 
@@ -60,17 +60,6 @@ class Ring {
   }
 }
 
-export function seriesId(key: SeriesKey): string {
-  return `${key.service}\u0000${key.metric}\u0000${labelsText(key.labels)}`;
-}
-
-export function labelsText(labels: Labels): string {
-  const names = Object.keys(labels);
-  if (names.length === 0) return '';
-  names.sort();
-  return names.map((n) => `${n}=${labels[n]}`).join(',');
-}
-
 export class MemorySeriesStore implements SeriesStore {
   // tenant → "service\0metric" → series id → ring
   private readonly tenants = new Map<string, Map<string, Map<string, Ring>>>();
@@ -84,7 +73,7 @@ export class MemorySeriesStore implements SeriesStore {
     const metricKey = `${key.service}\u0000${key.metric}`;
     let series = byMetric.get(metricKey);
     if (!series) byMetric.set(metricKey, (series = new Map()));
-    const id = labelsText(key.labels);
+    const id = labelsName(key.labels);
     let ring = series.get(id);
     if (!ring) series.set(id, (ring = new Ring(this.retain)));
     for (let i = 0; i < samples.length; i++) {
