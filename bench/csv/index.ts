@@ -1,5 +1,2 @@
-// Streaming CSV for benchmarks and the `vigil detect` command.
-export { readSeriesCsv, readSeries, CsvFormatError } from './reader.ts';
-export type { SeriesBatch, ReadOptions } from './reader.ts';
-export { parseTimestamp } from './timestamp.ts';
-export { parseValue } from './value.ts';
+// The CSV reader lives with the product (cli/csv); benches keep this path.
+export * from '../../cli/csv/index.ts';

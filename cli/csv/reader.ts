@@ -2,6 +2,7 @@
 // Rows come out in batches so a 1 GB file is read in bounded memory and the per-row cost
 // carries no await; the raw text of each field is kept so writers can echo it unchanged.
 import { createReadStream } from 'node:fs';
+import { VigilError } from '../../protocols/errors.ts';
 import { parseTimestamp } from './timestamp.ts';
 import { parseValue } from './value.ts';
 
@@ -10,9 +11,17 @@ export interface SeriesBatch {
   stamps: string[];
   /** raw value field of each row, as written in the file */
   values: string[];
+  /** 1-based line number of each row in the file (blank lines are skipped, so not implied) */
+  lines: number[];
 }
 
-export class CsvFormatError extends Error {}
+/** A file that is not a timestamp,value CSV: the message names the file. */
+export class CsvFormatError extends VigilError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BAD_REQUEST', message, options);
+    this.name = 'CsvFormatError';
+  }
+}
 
 export interface ReadOptions {
   /** rows per batch (default 8192) */
@@ -32,8 +41,10 @@ export async function* readSeriesCsv(path: string, options: ReadOptions = {}): A
   const batchRows = options.batchRows ?? 8192;
   let cols: { ts: number; value: number } | undefined;
   let rest = '';
-  let batch: SeriesBatch = { stamps: [], values: [] };
+  let batch: SeriesBatch = { stamps: [], values: [], lines: [] };
+  let lineNo = 0;
   const take = (line: string): void => {
+    lineNo++;
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (cols === undefined) {
       if (line.trim() === '') return;
@@ -44,6 +55,7 @@ export async function* readSeriesCsv(path: string, options: ReadOptions = {}): A
     const fields = line.split(',');
     batch.stamps.push(fields[cols.ts] ?? '');
     batch.values.push(fields[cols.value] ?? '');
+    batch.lines.push(lineNo);
   };
   for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
     const text = rest + (chunk as string);
@@ -53,7 +65,7 @@ export async function* readSeriesCsv(path: string, options: ReadOptions = {}): A
       start = nl + 1;
       if (batch.stamps.length >= batchRows) {
         yield batch;
-        batch = { stamps: [], values: [] };
+        batch = { stamps: [], values: [], lines: [] };
       }
     }
     rest = text.slice(start);
