@@ -8,13 +8,6 @@ export { Supervisor, resolveSupervision } from './supervisor.ts';
 export type { RestartDecision, SupervisionPolicy } from './supervisor.ts';
 export { flattenTree, renderTree, summarizeTree } from './tree.ts';
 export type { ActorRow } from './tree.ts';
-export { BREAKERS } from './breaker-params.ts';
-export type { BreakerDependency, BreakerFallback, BreakerParams } from './breaker-params.ts';
-export { breakerMachine } from './breaker-machine.ts';
-export type { BreakerContext, BreakerEvent, BreakerState } from './breaker-machine.ts';
-export { CircuitBreaker, createBreaker } from './breaker.ts';
-export type { BreakerView } from './breaker.ts';
-export { DEFAULT_RETRY_JITTER, RETRY_POLICIES } from './retry-policies.ts';
-export type { RetryBackoff, RetryPolicy, RetryTarget } from './retry-policies.ts';
-export { isRetryable, retry, retryDelay } from './retry.ts';
-export type { RetryDeps } from './retry.ts';
+// Circuit breakers, retries and the degradation level: each folder has its own face.
+export * from './breakers/index.ts';
+export * from './retry/index.ts';

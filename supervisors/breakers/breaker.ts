@@ -1,0 +1,288 @@
+// A running circuit breaker: call guarding, counters and notices around the machine. Two
+// executors of the one machine: CircuitBreaker hosts an xstate actor whose timer runs on the
+// injected Clock (a handful of shared dependencies, each with its own timer); LeanBreaker steps
+// a plain record (step.ts) and takes the reset delay lazily, for one breaker per
+// tenant-service pair. Keep breakers off the per-sample path: guard one call per batch.
+import { createActor, type Actor } from 'xstate';
+import type { Clock } from '../../actors/runtime/types.ts';
+import {
+  breakerMachine, initialContext, permits, windowFailures,
+  type BreakerContext, type BreakerEvent, type BreakerInput, type BreakerState,
+} from './machine.ts';
+import { BREAKERS, namedBreakerParams, type BreakerDependency, type BreakerParams, type ResolvedBreakerParams } from './params.ts';
+import { advanceRecord, initialRecord, stepRecord, type BreakerRecord } from './step.ts';
+import { CircuitOpenError, emptyCounters, type BreakerCounters, type BreakerListener, type BreakerNotice } from './events.ts';
+
+export interface BreakerView {
+  name: string;
+  state: BreakerState;
+  /** consecutive failures (closed) */
+  failures: number;
+  /** probe successes (halfOpen) */
+  successes: number;
+  /** probes let through (halfOpen) */
+  probes: number;
+  windowCalls: number;
+  windowFailures: number;
+  counters: BreakerCounters;
+}
+
+export interface CallOptions {
+  /** errors that say nothing about the dependency's health (a 400 from a webhook) return false */
+  countsAsFailure?: (err: unknown) => boolean;
+}
+
+/** Returned by tryAcquire when the circuit refuses the call. */
+export const REJECTED = -1;
+
+export abstract class Breaker {
+  readonly counters: BreakerCounters = emptyCounters();
+  private listeners: BreakerListener[] | undefined;
+
+  protected constructor(readonly name: string, protected readonly clock: Clock) {}
+
+  abstract get state(): BreakerState;
+  abstract get params(): ResolvedBreakerParams;
+  protected abstract context(): BreakerContext;
+  protected abstract send(event: BreakerEvent): void;
+  /** Stops the breaker (its pending timer, if any). */
+  abstract stop(): void;
+
+  /** Would a call be let through now? (A read: no event, no count.) */
+  allows(): boolean {
+    return permits(this.state, this.context());
+  }
+
+  /**
+   * Asks to make one call: its spell (>= 0) to pass to onSuccess/onFailure, or REJECTED.
+   * For synchronous callers that cannot use `call` (a model scoring a batch in place).
+   */
+  tryAcquire(): number {
+    const state = this.state;
+    const c = this.context();
+    if (!permits(state, c)) {
+      this.counters.rejected++;
+      this.notify({ type: 'rejected', breaker: this.name, state, at: this.clock.now() });
+      return REJECTED;
+    }
+    if (state === 'halfOpen') this.send({ type: 'ACQUIRE' });
+    this.counters.permitted++;
+    return c.epoch;
+  }
+
+  /** The call let through in spell `epoch` answered, after `durationMs` (slow calls count as failures). */
+  onSuccess(epoch: number, durationMs = 0): void {
+    const slow = this.params.slowCallMs;
+    if (slow > 0 && durationMs > slow) this.counters.slow++;
+    else this.counters.succeeded++;
+    this.send({ type: 'SUCCESS', epoch, durationMs });
+  }
+
+  onFailure(epoch: number, durationMs = 0): void {
+    this.counters.failed++;
+    this.send({ type: 'FAILURE', epoch, durationMs });
+  }
+
+  /** Records an outcome observed outside `call` (a health probe, a batch scored elsewhere). */
+  success(durationMs = 0): void {
+    this.onSuccess(this.context().epoch, durationMs);
+  }
+
+  failure(): void {
+    this.onFailure(this.context().epoch);
+  }
+
+  /** Runs `fn` if the circuit allows it, recording the outcome; refused calls reject with CircuitOpenError. */
+  async call<T>(fn: () => Promise<T>, options: CallOptions | ((err: unknown) => boolean) = {}): Promise<T> {
+    const countsAsFailure = typeof options === 'function' ? options : options.countsAsFailure;
+    const epoch = this.tryAcquire();
+    if (epoch === REJECTED) throw new CircuitOpenError(this.name, this.state);
+    const timed = this.params.slowCallMs > 0;
+    const started = timed ? this.clock.now() : 0;
+    try {
+      const result = await fn();
+      this.onSuccess(epoch, timed ? this.clock.now() - started : 0);
+      return result;
+    } catch (err) {
+      if (countsAsFailure === undefined || countsAsFailure(err)) this.onFailure(epoch, timed ? this.clock.now() - started : 0);
+      else this.onSuccess(epoch, 0); // the dependency answered; the request was at fault
+      throw err;
+    }
+  }
+
+  /** Like call, but answers from `fallback` when refused or failed (statistical detection, cached topology...). */
+  async callOr<T>(fn: () => Promise<T>, fallback: (err: unknown) => T | Promise<T>, options: CallOptions = {}): Promise<T> {
+    try {
+      return await this.call(fn, options);
+    } catch (err) {
+      this.counters.fallbacks++;
+      const reason = err instanceof CircuitOpenError && err.breaker === this.name ? 'rejected' : 'failed';
+      this.notify({ type: 'fallback', breaker: this.name, reason, at: this.clock.now() });
+      return fallback(err);
+    }
+  }
+
+  /** Operator: open now; the reset timeout then runs as after failures. */
+  trip(): void {
+    this.send({ type: 'TRIP' });
+  }
+
+  /** Operator: open until reset. */
+  forceOpen(): void {
+    this.send({ type: 'FORCE_OPEN' });
+  }
+
+  /** Operator: let everything through and judge nothing, until reset. */
+  disable(): void {
+    this.send({ type: 'DISABLE' });
+  }
+
+  /** Operator: close now. */
+  reset(): void {
+    this.send({ type: 'RESET' });
+  }
+
+  /** Every state change, rejection and fallback; returns an unsubscribe function. */
+  onEvent(listener: BreakerListener): () => void {
+    (this.listeners ??= []).push(listener);
+    return () => {
+      const i = this.listeners?.indexOf(listener) ?? -1;
+      if (i >= 0) this.listeners?.splice(i, 1);
+    };
+  }
+
+  /** State changes only (to, from). */
+  onChange(listener: (state: BreakerState, from: BreakerState) => void): () => void {
+    return this.onEvent((n) => {
+      if (n.type === 'state') listener(n.to, n.from);
+    });
+  }
+
+  view(): BreakerView {
+    const state = this.state;
+    const c = this.context();
+    return {
+      name: this.name, state, failures: c.failures, successes: c.successes, probes: c.probes,
+      windowCalls: c.calls, windowFailures: windowFailures(c), counters: { ...this.counters },
+    };
+  }
+
+  protected changed(from: BreakerState, to: BreakerState): void {
+    this.counters.transitions++;
+    this.notify({ type: 'state', breaker: this.name, from, to, at: this.clock.now() });
+  }
+
+  private notify(n: BreakerNotice): void {
+    const ls = this.listeners;
+    if (ls) for (const l of [...ls]) l(n);
+  }
+}
+
+/** The machine hosted by an xstate actor; the reset timer runs on the injected clock. */
+export class CircuitBreaker extends Breaker {
+  private readonly actor: Actor<typeof breakerMachine>;
+  private last: BreakerState = 'closed';
+
+  constructor(name: string, params: BreakerParams, clock: Clock) {
+    super(name, clock);
+    const input: BreakerInput = { ...params, name };
+    initialContext(input); // refuses bad parameters before an actor exists
+    this.actor = createActor(breakerMachine, {
+      input,
+      clock: { setTimeout: (fn, ms: number) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h) },
+    });
+    this.actor.subscribe((snap) => {
+      const state = snap.value as BreakerState;
+      if (state === this.last) return;
+      const from = this.last;
+      this.last = state;
+      this.changed(from, state);
+    });
+    this.actor.start();
+  }
+
+  get state(): BreakerState {
+    return this.actor.getSnapshot().value as BreakerState;
+  }
+
+  get params(): ResolvedBreakerParams {
+    return this.actor.getSnapshot().context.params;
+  }
+
+  protected context(): BreakerContext {
+    return this.actor.getSnapshot().context;
+  }
+
+  protected send(event: BreakerEvent): void {
+    this.actor.send(event);
+  }
+
+  stop(): void {
+    this.actor.stop();
+  }
+}
+
+/**
+ * The same machine stepped over a plain record: no actor, no timer. The move from open to
+ * halfOpen happens at the first read or call at or after the reset timeout (its notice then
+ * carries that time), so an idle breaker costs nothing.
+ */
+export class LeanBreaker extends Breaker {
+  private readonly record: BreakerRecord;
+
+  constructor(name: string, params: BreakerParams | ResolvedBreakerParams, clock: Clock) {
+    super(name, clock);
+    this.record = initialRecord(initialContext({ ...params, name }), clock.now());
+  }
+
+  get state(): BreakerState {
+    const r = this.record;
+    if (r.dueAt <= this.clock.now()) this.advance();
+    return r.state;
+  }
+
+  get params(): ResolvedBreakerParams {
+    return this.record.context.params;
+  }
+
+  protected context(): BreakerContext {
+    return this.record.context;
+  }
+
+  protected send(event: BreakerEvent): void {
+    const r = this.record;
+    const now = this.clock.now();
+    if (r.dueAt <= now) this.advance();
+    const from = stepRecord(r, event, now);
+    if (from !== undefined) this.changed(from, r.state);
+  }
+
+  stop(): void {
+    // nothing scheduled
+  }
+
+  private advance(): void {
+    const r = this.record;
+    const left = advanceRecord(r, this.clock.now());
+    if (!left) return;
+    for (let i = 0; i < left.length; i++) this.changed(left[i]!, left[i + 1] ?? r.state);
+  }
+}
+
+export interface BreakerOptions {
+  /** the display name (default: the dependency), e.g. "ml_inference/acme/checkout" */
+  name?: string;
+  /** step a plain record instead of hosting an actor (for many breakers) */
+  lean?: boolean;
+  /** overrides of the named parameters */
+  params?: Partial<BreakerParams>;
+}
+
+/** A breaker with the design's parameters for one kind of dependency. */
+export function createBreaker(dependency: BreakerDependency, clock: Clock, options: BreakerOptions | string = {}): Breaker {
+  const o = typeof options === 'string' ? { name: options } : options;
+  const { fallback: _fallback, ...named } = BREAKERS[dependency];
+  const params = o.params ? { ...named, ...o.params } : namedBreakerParams(dependency);
+  const name = o.name ?? dependency;
+  return o.lean ? new LeanBreaker(name, params, clock) : new CircuitBreaker(name, params, clock);
+}
