@@ -1,0 +1,105 @@
+// Nothing answered 202 is lost when a TenantActor restarts while its ServiceActors still
+// hold queued batches (a real node process, `vigil ctl restart`), and the ingest backlog
+// returns to 0 whatever happened to a batch, a failed publish included.
+import assert from 'node:assert/strict';
+import { createActorSystem } from '../actors/runtime/index.ts';
+import { IngestBacklog, type VigilConfig } from '../cluster/index.ts';
+import { InProcessBus } from '../cluster/bus/in-process.ts';
+import { LiveHub } from '../cluster/live.ts';
+import { NodeEngine, type IngestMessage } from '../cluster/node-engine.ts';
+import { encodeMetricBatch, VigilError, type SeriesInput } from '../protocols/index.ts';
+import { MemoryEventStore, MemorySeriesStore, MemoryTopologyStore } from '../storage/index.ts';
+import { runVigil } from './support/cli-process.ts';
+import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
+import { Registry } from 'prom-client';
+
+const KEY = 'restart-key-1';
+const ADMIN = 'restart-admin-1';
+const SERVICES = 20;
+const METRICS = 10;
+const PER_REQUEST = 50;    // samples per series in one request
+const REQUESTS = 40;       // per attempt: 2,000 samples per series, under the in-memory retention
+const ATTEMPTS = 4;
+
+async function gauge(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : NaN;
+}
+
+describe('a TenantActor restarted with batches queued at its services (real node)', function () {
+  this.timeout(180_000);
+  let node: TestNode;
+
+  before(async () => {
+    node = await startNodeProcess(testConfig({ acme: KEY }, ADMIN, (c: VigilConfig) => {
+      c.http.bodyLimitBytes = 16 << 20;
+      c.tenants[0]!.tier = 'agile';
+    }));
+  });
+  after(async () => node?.stop());
+
+  it('keeps every sample answered 202, and the backlog gauge returns to 0', async () => {
+    const accepted = new Map<string, number>();
+    const start = Date.now() - 6 * 86_400_000; // inside the 7-day window the gateway accepts
+    let seq = 0;
+    const post = async (): Promise<void> => {
+      const base = start + (seq++) * PER_REQUEST * 1000;
+      const series: SeriesInput[] = [];
+      for (let s = 0; s < SERVICES; s++) {
+        for (let m = 0; m < METRICS; m++) {
+          series.push({ service: `svc${s}`, metric: `m${m}`, samples: Array.from({ length: PER_REQUEST }, (_, i): [number, number] => [base + i * 1000, 10 + ((i * 31 + s + m) % 7)]) });
+        }
+      }
+      const res = await fetch(`${node.url}/v1/metrics`, {
+        method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-protobuf' }, body: encodeMetricBatch('acme', series),
+      });
+      await res.arrayBuffer();
+      if (res.status === 202) for (const s of series) accepted.set(`${s.service}/${s.metric}`, (accepted.get(`${s.service}/${s.metric}`) ?? 0) + PER_REQUEST);
+      else assert.equal(res.status, 503, `only 202 or 503 (overloaded) expected, got ${res.status}`);
+    };
+
+    let readopted = 0;
+    for (let attempt = 0; attempt < ATTEMPTS && readopted === 0; attempt++) {
+      let sent = 0;
+      const senders = Array.from({ length: 4 }, async () => {
+        while (sent < REQUESTS) {
+          sent++;
+          await post();
+        }
+      });
+      // restart the tenant while the senders keep its services' mailboxes full
+      await eventually(async () => (sent >= 6 ? true : undefined), 30_000, 5);
+      const r = await runVigil(['ctl', 'restart', '/root/tenants/acme', '--url', node.url, '--admin-key', ADMIN]);
+      assert.equal(r.code, 0, r.stderr);
+      await Promise.all(senders);
+      await eventually(async () => ((await gauge(node.url, 'vigil_ingest_backlog_samples')) === 0 ? true : undefined), 60_000);
+      readopted = await gauge(node.url, 'vigil_actor_readopted_messages_total');
+    }
+    assert.ok(readopted > 0, `the restart found batches queued at services in ${ATTEMPTS} attempts (readopted ${readopted})`);
+
+    for (const [key, n] of accepted) {
+      const [service, metric] = key.split('/') as [string, string];
+      const res = await fetch(`${node.url}/v1/series?service=${service}&metric=${metric}`, { headers: { authorization: `Bearer ${KEY}` } });
+      const body = await res.json() as { samples: Array<[number, number]> };
+      assert.equal(body.samples.length, n, `${key}: every sample answered 202 is stored`);
+    }
+    assert.equal(await gauge(node.url, 'vigil_ingest_backlog_samples'), 0);
+  });
+});
+
+describe('a publish that fails', () => {
+  it('gives its samples back to the backlog', async () => {
+    const system = createActorSystem({ name: 'publish-fails' });
+    const backlog = new IngestBacklog(1000);
+    const bus = new InProcessBus<IngestMessage>(); // no subscriber: every publish fails
+    const tenants = system.spawn('tenants', { kind: 'tenant-supervisor', init: () => null, receive: (s) => s });
+    const engine = new NodeEngine({
+      system, clock: system.clock, tenants, bus, backlog, series: new MemorySeriesStore(), events: new MemoryEventStore(),
+      topology: new MemoryTopologyStore(), live: new LiveHub(), metrics: new Registry(), isReady: () => true,
+    });
+    await assert.rejects(engine.ingest('acme', [{ service: 'db', metric: 'cpu', samples: [[1, 1], [2, 2]] }]), (e: unknown) => VigilError.is(e, 'UNAVAILABLE'));
+    assert.equal(backlog.size, 0);
+    await system.stop();
+  });
+});
