@@ -16,6 +16,7 @@ import { eventRoutes } from './events.ts';
 import { healthRoutes } from './health.ts';
 import { incidentRoutes } from './incidents.ts';
 import { ingestRoutes } from './ingest.ts';
+import { remoteWriteRoutes } from './remote-write.ts';
 import { createHttpMetrics } from './http-metrics.ts';
 import { addJsonParser } from './json.ts';
 import { KeyRing } from './keys.ts';
@@ -82,6 +83,7 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
 
   healthRoutes(app, engine);
   ingestRoutes(app, engine, config.ingest);
+  remoteWriteRoutes(app, engine, config);
   seriesRoutes(app, engine);
   eventRoutes(app, engine);
   incidentRoutes(app, engine);

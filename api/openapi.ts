@@ -4,6 +4,7 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Access } from './auth.ts';
 import { PROTOBUF_TYPE } from './protobuf.ts';
+import { REMOTE_WRITE_PATH } from './remote-write.ts';
 
 type Json = Record<string, unknown>;
 
@@ -77,6 +78,7 @@ function operation(r: RouteDoc): Json {
     if (r.url === '/v1/metrics') content[PROTOBUF_TYPE] = { schema: { type: 'string', contentMediaType: PROTOBUF_TYPE, description: 'vigil.v1.MetricBatch (protocols/proto/vigil.proto)' } };
     op.requestBody = { required: true, content };
   }
+  if (r.url === REMOTE_WRITE_PATH) op.requestBody = { required: true, content: { [PROTOBUF_TYPE]: { schema: { type: 'string', contentMediaType: PROTOBUF_TYPE, description: 'prometheus.WriteRequest (protocols/proto/remote.proto), snappy block-compressed: Content-Encoding: snappy' } } } };
   const responses: Json = {};
   for (const [status, schema] of Object.entries((r.schema.response ?? {}) as Record<string, Json>)) {
     const code = status.toUpperCase();

@@ -1,0 +1,293 @@
+// Prometheus remote-write 1.0 in (https://prometheus.io/docs/specs/remote_write_spec/):
+// the snappy block, the WriteRequest, and the mapping of Prometheus series (label sets)
+// onto Vigil's (service, metric, labels). Pure: what is remembered between requests (the
+// mapping of each label set and its last accepted sample) lives in a SeriesMemory the
+// caller owns and passes in.
+import { uncompress } from 'snappyjs';
+import './long-off.ts';
+import { prometheus } from './gen/vigil.js';
+import { VigilError } from './errors.ts';
+import { LABEL_KEY_PATTERN, LABEL_MAX_COUNT, LABEL_VALUE_MAX, NAME_MAX } from './schemas.ts';
+import { seriesId, seriesName } from './series-name.ts';
+import type { Labels, SeriesInput } from './types.ts';
+
+export const remoteWire = prometheus;
+
+/** How Prometheus series become Vigil series (config keys `remoteWrite.*`). */
+export interface RemoteWriteMapping {
+  /** labels that name the service, the first one present wins; it leaves the series labels */
+  serviceLabels: string[];
+  /** the label that names the metric */
+  metricLabel: string;
+  /** labels left out of the series labels (e.g. 'instance' to merge the targets of a job) */
+  dropLabels: string[];
+  /**
+   * A sample older than its series' last one, or at the same time with another value:
+   * 'reject' refuses the whole request with 400 (Prometheus' own receiver), 'drop' drops
+   * that sample and counts it (the rest of the request is accepted).
+   */
+  outOfOrder: 'reject' | 'drop';
+}
+
+export const DEFAULT_SERVICE_LABELS: readonly string[] = ['service', 'job'];
+export const DEFAULT_METRIC_LABEL = '__name__';
+export const DEFAULT_OUT_OF_ORDER = 'reject';
+export const DEFAULT_REMOTE_WRITE_MAPPING: Readonly<RemoteWriteMapping> = Object.freeze({
+  serviceLabels: [...DEFAULT_SERVICE_LABELS],
+  metricLabel: DEFAULT_METRIC_LABEL,
+  dropLabels: [],
+  outOfOrder: DEFAULT_OUT_OF_ORDER,
+});
+
+/** A Prometheus series as Vigil knows it: its mapping and its last accepted sample. */
+export interface KnownSeries {
+  /** undefined when the label set does not map (no metric or service label, labels over the limits) */
+  target: { service: string; metric: string; labels: Labels; id: string } | undefined;
+  /** the last accepted sample; -Infinity before the first */
+  lastTs: number;
+  lastValue: number;
+}
+
+/** Where KnownSeries are kept between requests, keyed by the label set as sent (an LRU, a Map). */
+export interface SeriesMemory {
+  get(key: string): KnownSeries | undefined;
+  set(key: string, series: KnownSeries): void;
+}
+
+/** Samples not passed on, by reason. */
+export interface DroppedCounts {
+  /** NaN (Prometheus' staleness markers, summaries without observations) and ±Inf */
+  nonFinite: number;
+  /** same series, same timestamp, same value as one already accepted (Prometheus ignores these too) */
+  duplicate: number;
+  /** older than the series' last sample, or its timestamp again with another value ('drop' mode) */
+  outOfOrder: number;
+  /** series without a metric or service label, or whose labels break Vigil's limits */
+  unmapped: number;
+}
+
+export interface RemoteWriteBatch {
+  /** one entry per Vigil series, samples in time order */
+  series: SeriesInput[];
+  samples: number;
+  dropped: DroppedCounts;
+  /** Records the batch's last samples as accepted; call once the engine took the batch. */
+  commit(): void;
+}
+
+/** The uncompressed length a snappy block announces (its varint header), before any work. */
+export function snappyLength(block: Uint8Array): number {
+  let length = 0;
+  for (let i = 0; i < 5 && i < block.length; i++) {
+    const b = block[i]!;
+    length += (b & 0x7f) * 2 ** (7 * i);
+    if (b < 0x80) return length;
+  }
+  throw new VigilError('BAD_REQUEST', 'body is not a snappy block (no valid length header)');
+}
+
+/**
+ * Decompresses a snappy block of at most `maxBytes` uncompressed. The length header is
+ * checked first, so a small body that claims gigabytes (a snappy bomb) costs nothing.
+ */
+export function unsnappy(block: Uint8Array, maxBytes: number): Buffer {
+  const length = snappyLength(block);
+  if (length > maxBytes) {
+    throw new VigilError('PAYLOAD_TOO_LARGE', `body decompresses to ${length} bytes, over the limit of ${maxBytes}`);
+  }
+  try {
+    return uncompress(Buffer.from(block.buffer, block.byteOffset, block.byteLength), maxBytes);
+  } catch (err) {
+    throw new VigilError('BAD_REQUEST', `body is not valid snappy (block format): ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export function decodeWriteRequest(bytes: Uint8Array): prometheus.WriteRequest {
+  try {
+    return prometheus.WriteRequest.decode(bytes);
+  } catch (err) {
+    throw new VigilError('BAD_REQUEST', `body is not a valid prometheus.WriteRequest: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The whole way in: snappy block → WriteRequest → Vigil series. */
+export function readRemoteWrite(body: Uint8Array, maxDecodedBytes: number, mapping: RemoteWriteMapping, memory: SeriesMemory): RemoteWriteBatch {
+  return toSeriesInputs(decodeWriteRequest(unsnappy(body, maxDecodedBytes)), mapping, memory);
+}
+
+interface Group {
+  input: SeriesInput;
+  known: KnownSeries[];
+}
+
+/**
+ * Maps a WriteRequest onto Vigil series. Prometheus sends one TimeSeries per sample, so a
+ * series may appear several times in a request: its samples are gathered into one entry.
+ *
+ * Order, as Prometheus' own receiver handles it (storage/remote/write_handler.go, v1 path,
+ * over its TSDB appender; the 1.0 spec makes senders send each series in time order):
+ * - a sample at its series' last timestamp with the same value is a duplicate and is
+ *   ignored (the TSDB appender accepts it as a no-op);
+ * - a sample older than the series' last one (ErrOutOfOrderSample), or at the same time
+ *   with another value (ErrDuplicateSampleForTimestamp), makes the handler roll the whole
+ *   request back and answer 400 "to prevent retries": mode 'reject' does the same. Mode
+ *   'drop' drops just those samples and counts them (what Prometheus' 2.0 receiver does
+ *   as a partial write, minus the 400).
+ * - a series without a metric name or with invalid labels is skipped and counted while
+ *   the rest is written (write_handler.go's samplesWithInvalidLabels): so are series this
+ *   mapping cannot place (no service label) or whose labels break Vigil's limits.
+ * Vigil's detectors take finite values only, so NaN (the staleness marker Prometheus sends
+ * when a series disappears, and summaries without observations) and ±Inf are dropped and
+ * counted rather than refusing a request Prometheus considers normal.
+ */
+export function toSeriesInputs(req: prometheus.WriteRequest, mapping: RemoteWriteMapping, memory: SeriesMemory): RemoteWriteBatch {
+  const dropped: DroppedCounts = { nonFinite: 0, duplicate: 0, outOfOrder: 0, unmapped: 0 };
+  const groups = new Map<string, Group>();
+  const reject = mapping.outOfOrder === 'reject';
+  let samples = 0;
+  const all = req.timeseries;
+  for (let i = 0; i < all.length; i++) {
+    const ts = all[i]!;
+    const points = ts.samples;
+    if (!points || points.length === 0) continue;
+    const key = labelSetKey(ts.labels ?? []);
+    let known = memory.get(key);
+    if (!known) {
+      known = { target: mapLabels(ts.labels ?? [], mapping), lastTs: -Infinity, lastValue: NaN };
+      memory.set(key, known);
+    }
+    const target = known.target;
+    if (!target) {
+      dropped.unmapped += points.length;
+      continue;
+    }
+    let group = groups.get(target.id);
+    if (!group) {
+      group = { input: { service: target.service, metric: target.metric, labels: target.labels, samples: [] }, known: [] };
+      groups.set(target.id, group);
+    }
+    if (!group.known.includes(known)) group.known.push(known);
+    const out = group.input.samples;
+    // The newest accepted sample: this request's, else the last request's.
+    let lastTs = known.lastTs;
+    let lastValue = known.lastValue;
+    if (out.length > 0) {
+      const tail = out[out.length - 1]!;
+      if (tail[0] >= lastTs) {
+        lastTs = tail[0];
+        lastValue = tail[1];
+      }
+    }
+    for (let j = 0; j < points.length; j++) {
+      const p = points[j]!;
+      const v = p.value ?? 0;
+      const t = Number(p.timestamp ?? 0);
+      if (!Number.isFinite(v)) {
+        dropped.nonFinite++;
+        continue;
+      }
+      if (t > lastTs) {
+        out.push([t, v]);
+        lastTs = t;
+        lastValue = v;
+        continue;
+      }
+      if (t === lastTs && v === lastValue) {
+        dropped.duplicate++;
+        continue;
+      }
+      if (reject) {
+        const why = t === lastTs ? `a second value at timestamp ${t} (${v}, first ${lastValue})` : `out of order: timestamp ${t} is older than ${lastTs}`;
+        throw new VigilError('BAD_REQUEST', `timeseries[${i}] (service ${target.service}, ${seriesName(target.metric, target.labels)}): ${why}`);
+      }
+      dropped.outOfOrder++;
+    }
+  }
+  const series: SeriesInput[] = [];
+  for (const g of groups.values()) {
+    if (g.input.samples.length === 0) continue;
+    series.push(g.input);
+    samples += g.input.samples.length;
+  }
+  return {
+    series,
+    samples,
+    dropped,
+    commit() {
+      for (const g of groups.values()) {
+        const s = g.input.samples;
+        if (s.length === 0) continue;
+        const [t, v] = s[s.length - 1]!;
+        for (const k of g.known) {
+          // two requests in flight for one series: keep the newer mark
+          if (t > k.lastTs) {
+            k.lastTs = t;
+            k.lastValue = v;
+          }
+        }
+      }
+    },
+  };
+}
+
+/** The label set as sent, as a key: names and values joined by bytes a label cannot hold. */
+export function labelSetKey(labels: prometheus.Label.$Properties[]): string {
+  let key = '';
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
+    key += `${l.name ?? ''}\u0000${l.value ?? ''}\u0001`;
+  }
+  return key;
+}
+
+// characters outside NAME_PATTERN's
+const NAME_CHAR = /[^A-Za-z0-9_.:/-]/g;
+const LABEL_KEY = new RegExp(LABEL_KEY_PATTERN);
+
+/**
+ * One Prometheus label set → service, metric and labels, or undefined when it does not
+ * map. Service and metric names take Vigil's name rules by replacing other characters
+ * with '_' (a job "node exporter" becomes service "node_exporter"); label names must
+ * already fit (Prometheus' own rules are the same); empty values mean "no label" in
+ * Prometheus and are left out.
+ */
+export function mapLabels(labels: prometheus.Label.$Properties[], mapping: RemoteWriteMapping): KnownSeries['target'] {
+  let metric: string | undefined;
+  let service: string | undefined;
+  let serviceRank = mapping.serviceLabels.length;
+  let serviceLabel: string | undefined;
+  for (const l of labels) {
+    const name = l.name ?? '';
+    const value = l.value ?? '';
+    if (value === '') continue;
+    if (name === mapping.metricLabel) metric = value;
+    const rank = mapping.serviceLabels.indexOf(name);
+    if (rank >= 0 && rank < serviceRank) {
+      serviceRank = rank;
+      service = value;
+      serviceLabel = name;
+    }
+  }
+  if (metric === undefined || service === undefined) return undefined;
+  const rest: Labels = {};
+  let count = 0;
+  for (const l of labels) {
+    const name = l.name ?? '';
+    const value = l.value ?? '';
+    if (value === '' || name === mapping.metricLabel || name === serviceLabel || mapping.dropLabels.includes(name)) continue;
+    if (!LABEL_KEY.test(name) || name.length > NAME_MAX || value.length > LABEL_VALUE_MAX || ++count > LABEL_MAX_COUNT) return undefined;
+    if (Object.hasOwn(rest, name)) return undefined; // a label name twice: Prometheus refuses these too
+    rest[name] = value;
+  }
+  const svc = vigilName(service);
+  const met = vigilName(metric);
+  if (svc === undefined || met === undefined) return undefined;
+  return { service: svc, metric: met, labels: rest, id: seriesId({ service: svc, metric: met, labels: rest }) };
+}
+
+/** A name made to fit NAME_PATTERN, or undefined when it is too long. */
+function vigilName(raw: string): string | undefined {
+  let name = raw.replace(NAME_CHAR, '_');
+  if (!/^[A-Za-z_]/.test(name)) name = `_${name}`;
+  return name.length <= NAME_MAX ? name : undefined;
+}
