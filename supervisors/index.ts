@@ -11,3 +11,4 @@ export type { ActorRow } from './tree.ts';
 // Circuit breakers, retries and the degradation level: each folder has its own face.
 export * from './breakers/index.ts';
 export * from './retry/index.ts';
+export * from './degradation/index.ts';
