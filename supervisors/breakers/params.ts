@@ -39,12 +39,20 @@ export type BreakerFallback = 'statistical_detection' | 'cached_topology' | 'que
 
 export type NamedBreaker = Readonly<BreakerParams & { fallback: BreakerFallback }>;
 
+// The design gives one number N to open; it binds both triggers: N failures in a row, or N
+// of the last 2N calls (a window of 2N that must be full, rate 0.5), so an intermittent fault
+// opens as surely as a hard one and a healthy-but-noisy dependency needs as much evidence.
 // Slow-call thresholds: a batch of model inferences past 1 s, a topology query past 2 s and a
 // webhook past 10 s mean the dependency is struggling even when it answers.
+function named(failureThreshold: number, successThreshold: number, resetTimeoutMs: number, slowCallMs: number, fallback: BreakerFallback): NamedBreaker {
+  const windowSize = Math.min(MAX_WINDOW_SIZE, 2 * failureThreshold);
+  return Object.freeze({ failureThreshold, successThreshold, resetTimeoutMs, failureRate: 0.5, windowSize, minimumCalls: windowSize, slowCallMs, fallback });
+}
+
 export const BREAKERS: Readonly<Record<BreakerDependency, NamedBreaker>> = Object.freeze({
-  ml_inference: { failureThreshold: 5, successThreshold: 2, resetTimeoutMs: 30_000, slowCallMs: 1_000, fallback: 'statistical_detection' },
-  graph_db: { failureThreshold: 3, successThreshold: 1, resetTimeoutMs: 60_000, slowCallMs: 2_000, fallback: 'cached_topology' },
-  external_integrations: { failureThreshold: 10, successThreshold: 3, resetTimeoutMs: 120_000, slowCallMs: 10_000, fallback: 'queue_for_retry' },
+  ml_inference: named(5, 2, 30_000, 1_000, 'statistical_detection'),
+  graph_db: named(3, 1, 60_000, 2_000, 'cached_topology'),
+  external_integrations: named(10, 3, 120_000, 10_000, 'queue_for_retry'),
 });
 
 /** Fills in the defaults and refuses nonsense with CONFIG_INVALID. */
