@@ -124,11 +124,14 @@ function checkTenants(value: unknown, where: string): VigilConfig['tenants'] {
         [metric, check(`${at}.metricTiers.${metric}`, { kind: 'enum', values: TIERS }, tier, where) as NonNullable<typeof tenant.tier>]));
     }
     if (t.metricSensitivity !== undefined) tenant.metricSensitivity = checkSensitivity(`${at}.metricSensitivity`, t.metricSensitivity, where);
+    if (t.maxSeries !== undefined) tenant.maxSeries = check(`${at}.maxSeries`, LIMIT_RULE, t.maxSeries, where) as number;
+    if (t.maxServices !== undefined) tenant.maxServices = check(`${at}.maxServices`, LIMIT_RULE, t.maxServices, where) as number;
     return tenant;
   });
 }
 
-const TENANT_KEYS = ['id', 'keyHashes', 'tier', 'metricTiers', 'metricSensitivity'];
+const TENANT_KEYS = ['id', 'keyHashes', 'tier', 'metricTiers', 'metricSensitivity', 'maxSeries', 'maxServices'];
+const LIMIT_RULE: Rule = { kind: 'int', min: 1, max: 100_000_000 };
 const SENSITIVITY_SCHEMA: Schema = {
   direction: { kind: 'enum', values: ['up', 'down', 'both'] },
   deviations: { kind: 'number', min: 0, max: 1000 },
@@ -257,6 +260,7 @@ const CONFIG_SCHEMA: Record<string, Schema> = {
   },
   auth: { adminKeyHash: { kind: 'sha256' } },
   ingest: { maxFutureSkewMs: { kind: 'duration', min: 0 }, maxPastAgeMs: { kind: 'duration', min: 1000 } },
+  limits: { maxSeriesPerTenant: LIMIT_RULE, maxServicesPerTenant: LIMIT_RULE },
   detection: {
     tier: { kind: 'enum', values: TIERS },
     threshold: { kind: 'number', min: 0, max: 1 },

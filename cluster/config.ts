@@ -1,6 +1,7 @@
 // A node's configuration: the shape, its defaults and the env/flag names.
 // Loading (YAML file → schema check → VIGIL_* environment → flags) lives in config-load.ts.
 import type { Tier } from '../protocols/types.ts';
+import { DEFAULT_MAX_SERIES_PER_TENANT, DEFAULT_MAX_SERVICES_PER_TENANT } from './series-limits.ts';
 
 export interface TenantConfig {
   id: string;
@@ -12,6 +13,10 @@ export interface TenantConfig {
   metricTiers?: Record<string, Tier>;
   /** per-metric decision settings: metric name → which side counts, bound, threshold */
   metricSensitivity?: Record<string, MetricSensitivity>;
+  /** most series this tenant may hold on a node (default limits.maxSeriesPerTenant) */
+  maxSeries?: number;
+  /** most services this tenant may hold on a node (default limits.maxServicesPerTenant) */
+  maxServices?: number;
 }
 
 /** When a sample of a metric counts as an anomaly (see actors/detection/detector.ts). */
@@ -41,6 +46,10 @@ export interface VigilConfig {
   ingest: {
     maxFutureSkewMs: number; // samples further ahead than this are refused (default 10 min)
     maxPastAgeMs: number;    // samples older than this are refused (default 7 days)
+  };
+  limits: {
+    maxSeriesPerTenant: number;   // series a tenant may hold on a node unless it sets maxSeries (default 10,000)
+    maxServicesPerTenant: number; // services likewise, unless it sets maxServices (default 1,000)
   };
   detection: {
     tier: Tier;              // default tier when the tenant sets none (default 'basic')
@@ -72,6 +81,7 @@ export function defaultConfig(): VigilConfig {
     auth: {},
     tenants: [],
     ingest: { maxFutureSkewMs: 10 * 60_000, maxPastAgeMs: 7 * 24 * 3600_000 },
+    limits: { maxSeriesPerTenant: DEFAULT_MAX_SERIES_PER_TENANT, maxServicesPerTenant: DEFAULT_MAX_SERVICES_PER_TENANT },
     detection: { tier: 'basic', minAlertScore: 0.9, warmupMs: 0 },
     correlation: { windowMs: 5 * 60_000, autoResolveMs: 30 * 60_000 },
     actors: { serviceIdleMs: 10 * 60_000, restartIntensity: 3, restartPeriodMs: 5000 },

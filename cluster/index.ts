@@ -7,5 +7,7 @@ export { tierDetectors, usesRobust } from './detectors.ts';
 export type { NodeHandle, NodeOptions } from './node.ts';
 export { InProcessBus } from './bus/in-process.ts';
 export { IngestBacklog, DEFAULT_MAX_BACKLOG_SAMPLES } from './backlog.ts';
+export { SeriesLimits, DEFAULT_MAX_SERIES_PER_TENANT, DEFAULT_MAX_SERVICES_PER_TENANT } from './series-limits.ts';
+export type { TenantLimits } from './series-limits.ts';
 export type { Bus, Subscription } from './bus/types.ts';
 export { shardOf, metricsSubject, DEFAULT_SHARD_COUNT } from './shard.ts';

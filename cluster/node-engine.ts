@@ -11,6 +11,7 @@ import type { Bus } from './bus/types.ts';
 import type { LiveHub } from './live.ts';
 import { metricsSubject, shardOf } from './shard.ts';
 import type { IngestBacklog } from './backlog.ts';
+import type { SeriesLimits } from './series-limits.ts';
 import type { IngestReceipt } from '../actors/tenant/index.ts';
 
 export const DEFAULT_STATUS_TIMEOUT_MS = 5_000;
@@ -34,6 +35,7 @@ export interface NodeEngineParts {
   metrics: Registry;
   isReady: () => boolean;
   backlog: IngestBacklog;
+  limits: SeriesLimits;
 }
 
 export class NodeEngine implements Engine {
@@ -52,9 +54,10 @@ export class NodeEngine implements Engine {
     for (const s of series) accepted += s.samples.length;
     const receipt = this.p.backlog.admit(accepted);
     try {
+      this.p.limits.admit(tenant, series);
       await this.p.bus.publish(metricsSubject(shardOf(tenant)), { tenant, series, receipt });
     } catch (err) {
-      receipt.settle(); // not accepted after all: the client is told so and retries
+      receipt.settle(); // not accepted after all: the client is told why
       throw err;
     }
     return { accepted };

@@ -17,6 +17,7 @@ import { createNodeMetrics } from './node-metrics.ts';
 import { startRobustModel, tierDetectors } from './detectors.ts';
 import { NodeEngine, type IngestMessage } from './node-engine.ts';
 import { IngestBacklog } from './backlog.ts';
+import { SeriesLimits } from './series-limits.ts';
 
 /** How often correlators check for incidents to auto-resolve. */
 export const CORRELATION_TICK_MS = 10_000;
@@ -71,6 +72,11 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   });
 
   const backlog = new IngestBacklog();
+  const tenantConfigs = new Map(config.tenants.map((t) => [t.id, t]));
+  const limits = new SeriesLimits((tenant) => ({
+    maxSeries: tenantConfigs.get(tenant)?.maxSeries ?? config.limits.maxSeriesPerTenant,
+    maxServices: tenantConfigs.get(tenant)?.maxServices ?? config.limits.maxServicesPerTenant,
+  }));
   const series = new MemorySeriesStore();
   const events = new MemoryEventStore();
   const topology = new MemoryTopologyStore();
@@ -128,7 +134,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   }, CORRELATION_TICK_MS);
 
   const engine = new NodeEngine({
-    system, clock, tenants, bus, series, events, topology, live, backlog, metrics: metrics.registry, isReady: () => ready,
+    system, clock, tenants, bus, series, events, topology, live, backlog, limits, metrics: metrics.registry, isReady: () => ready,
   });
   const stopModel = await startRobustModel(config, clock, log);
   let gateway: Gateway;

@@ -119,6 +119,27 @@ describe('config: invalid input is refused with a clear message', () => {
     assert.match(refused(() => loadConfig({ env: { VIGIL_LOG_LEVEL: 'chatty' } })), /VIGIL_LOG_LEVEL must be one of/);
   });
 
+  it('takes limits per node and per tenant, and refuses bad ones', () => {
+    const c = parseConfigYaml('limits:\n  maxSeriesPerTenant: 20\ntenants:\n  - id: a\n    maxSeries: 7\n    maxServices: 2\n', 'a.yaml');
+    assert.equal(c.limits.maxSeriesPerTenant, 20);
+    assert.equal(c.limits.maxServicesPerTenant, defaultConfig().limits.maxServicesPerTenant);
+    assert.equal(c.tenants[0]!.maxSeries, 7);
+    assert.equal(c.tenants[0]!.maxServices, 2);
+    assert.match(refused(() => parseConfigYaml('tenants:\n  - id: a\n    maxSeries: 0\n', 'a.yaml')), /tenants\[0\]\.maxSeries must be an integer 1\.\.100000000 \(got 0\)/);
+    assert.match(refused(() => parseConfigYaml('limits:\n  maxSeries: 3\n', 'a.yaml')), /unknown key limits\.maxSeries \(known: maxSeriesPerTenant, maxServicesPerTenant\)/);
+  });
+
+  it('treats keys named like Object.prototype members as unknown keys, and metrics so named as metrics', () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      assert.match(refused(() => parseConfigYaml(`${name}:\n  port: 1\n`, 'a.yaml')), new RegExp(`unknown section "${name}"`));
+      assert.match(refused(() => parseConfigYaml(`http:\n  ${name}: 1\n`, 'a.yaml')), new RegExp(`unknown key http\\.${name}`));
+      const c = parseConfigYaml(`tenants:\n  - id: a\n    metricTiers: { ${name}: agile }\n    metricSensitivity: { ${name}: { direction: up } }\n`, 'a.yaml');
+      assert.ok(Object.hasOwn(c.tenants[0]!.metricTiers!, name), `metricTiers has its own ${name}`);
+      assert.equal(c.tenants[0]!.metricTiers![name], 'agile');
+      assert.deepEqual({ ...c.tenants[0]!.metricSensitivity![name] }, { direction: 'up' });
+    }
+  });
+
   it('keeps an empty section at its defaults', () => {
     assert.deepEqual(parseConfigYaml('http:\n', 'a.yaml'), defaultConfig());
   });

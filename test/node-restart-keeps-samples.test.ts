@@ -3,7 +3,7 @@
 // returns to 0 whatever happened to a batch, a failed publish included.
 import assert from 'node:assert/strict';
 import { createActorSystem } from '../actors/runtime/index.ts';
-import { IngestBacklog, type VigilConfig } from '../cluster/index.ts';
+import { IngestBacklog, SeriesLimits, type VigilConfig } from '../cluster/index.ts';
 import { InProcessBus } from '../cluster/bus/in-process.ts';
 import { LiveHub } from '../cluster/live.ts';
 import { NodeEngine, type IngestMessage } from '../cluster/node-engine.ts';
@@ -97,6 +97,7 @@ describe('a publish that fails', () => {
     const engine = new NodeEngine({
       system, clock: system.clock, tenants, bus, backlog, series: new MemorySeriesStore(), events: new MemoryEventStore(),
       topology: new MemoryTopologyStore(), live: new LiveHub(), metrics: new Registry(), isReady: () => true,
+      limits: new SeriesLimits(() => ({ maxSeries: 10, maxServices: 10 })),
     });
     await assert.rejects(engine.ingest('acme', [{ service: 'db', metric: 'cpu', samples: [[1, 1], [2, 2]] }]), (e: unknown) => VigilError.is(e, 'UNAVAILABLE'));
     assert.equal(backlog.size, 0);

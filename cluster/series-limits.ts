@@ -1,0 +1,78 @@
+// Per-tenant limits on the series and services a node holds for it. Every new series
+// costs the node its detector state, its ServiceActor share and its in-memory samples,
+// so one tenant sending endless new names could exhaust the node for all. A batch that
+// would pass a limit is refused whole (429, naming the limit); batches of series the
+// tenant already has keep flowing, and other tenants are not touched.
+//
+// Defaults, from the measured cost (cluster/README.md): a series is ~2-5 KB of detector
+// state plus up to 138 KB of raw samples at the in-memory store's full retention (8,640
+// samples); a service adds an actor (~1.4 KB) and its map. 10,000 series is about 1.4 GB
+// at full retention, which one tenant of a 24 GiB node may hold without starving the rest.
+import { seriesName, VigilError, type SeriesInput } from '../protocols/index.ts';
+
+export const DEFAULT_MAX_SERIES_PER_TENANT = 10_000;
+export const DEFAULT_MAX_SERVICES_PER_TENANT = 1_000;
+
+export interface TenantLimits {
+  maxSeries: number;
+  maxServices: number;
+}
+
+interface Holdings {
+  /** service → names of its series (protocols' seriesName) */
+  services: Map<string, Set<string>>;
+  series: number;
+}
+
+export class SeriesLimits {
+  private readonly tenants = new Map<string, Holdings>();
+
+  constructor(private readonly limitsOf: (tenant: string) => TenantLimits) {}
+
+  /**
+   * Records the batch's new series and services, or throws QUOTA_EXCEEDED naming the limit
+   * (and records nothing) when the batch would take the tenant past one.
+   */
+  admit(tenant: string, batch: readonly SeriesInput[]): void {
+    let held = this.tenants.get(tenant);
+    const fresh = new Map<string, Set<string>>(); // new series by service, this batch only
+    for (const s of batch) {
+      const name = seriesName(s.metric, s.labels ?? {});
+      if (held?.services.get(s.service)?.has(name)) continue;
+      let names = fresh.get(s.service);
+      if (!names) fresh.set(s.service, (names = new Set()));
+      names.add(name);
+    }
+    if (fresh.size === 0) return;
+    const limits = this.limitsOf(tenant);
+    let newSeries = 0;
+    let newServices = 0;
+    for (const [service, names] of fresh) {
+      newSeries += names.size;
+      if (!held?.services.has(service)) newServices++;
+    }
+    const series = held?.series ?? 0;
+    const services = held?.services.size ?? 0;
+    if (services + newServices > limits.maxServices) {
+      throw new VigilError('QUOTA_EXCEEDED', `tenant ${tenant}: limit maxServices (${limits.maxServices}) reached: `
+        + `${services} services held, this batch adds ${newServices}; batches for existing services are still accepted`);
+    }
+    if (series + newSeries > limits.maxSeries) {
+      throw new VigilError('QUOTA_EXCEEDED', `tenant ${tenant}: limit maxSeries (${limits.maxSeries}) reached: `
+        + `${series} series held, this batch adds ${newSeries}; batches for existing series are still accepted`);
+    }
+    if (!held) this.tenants.set(tenant, (held = { services: new Map(), series: 0 }));
+    for (const [service, names] of fresh) {
+      let have = held.services.get(service);
+      if (!have) held.services.set(service, (have = new Set()));
+      for (const n of names) have.add(n);
+    }
+    held.series += newSeries;
+  }
+
+  /** What a tenant holds now (for /metrics and tests). */
+  held(tenant: string): { series: number; services: number } {
+    const h = this.tenants.get(tenant);
+    return { series: h?.series ?? 0, services: h?.services.size ?? 0 };
+  }
+}
