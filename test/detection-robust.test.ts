@@ -5,7 +5,7 @@
 // statistical score (L1) and it keeps scoring; odd input behaves as documented.
 import assert from 'node:assert/strict';
 import { createRobust, createRobustDetector, restoreRobustDetector, ROBUST, TrainingQueue, type ModelRuntime, type RobustDetector } from '../actors/detection/robust/index.ts';
-import { createDetector } from '../actors/detection/index.ts';
+import { createDetector, innerDetector } from '../actors/detection/index.ts';
 import { mulberry32, type AutoencoderTrainer, type AutoencoderWeights } from '../actors/detection/ml/index.ts';
 
 const STEP = 300_000;
@@ -131,7 +131,7 @@ describe('Robust detector: snapshot and restore', () => {
     const values = series('shift', 8);
     const a = createRobust();
     run(a, values, 0, 2000);
-    const b = restoreRobustDetector(JSON.parse(JSON.stringify(a.snapshot()))) as RobustDetector;
+    const b = innerDetector(restoreRobustDetector(JSON.parse(JSON.stringify(a.snapshot())))) as RobustDetector;
     const ra = run(a, values, 2000);
     const rb = run(b, values, 2000);
     assert.deepEqual(rb.scores, ra.scores);
@@ -148,7 +148,7 @@ describe('Robust detector: snapshot and restore', () => {
     assert.equal(a.degradation, 'L0');
     const snap = JSON.parse(JSON.stringify(a.snapshot())) as ReturnType<RobustDetector['snapshot']>;
     assert.ok(snap.model.weights !== null);
-    const b = restoreRobustDetector(snap, { runtime }) as RobustDetector;
+    const b = innerDetector(restoreRobustDetector(snap, { runtime })) as RobustDetector;
     assert.equal(b.degradation, 'L0');
     assert.deepEqual(run(b, values, 2700).scores, run(a, values, 2700).scores);
   });
@@ -180,8 +180,8 @@ describe('Robust detector: built on the Agile kernel', () => {
     const values = series('spike', 14);
     const familiar = run(createRobust({}, { runtime }), values).scores;
     const plain = run(createRobust({}, { runtime: {} }), values).scores;
-    assert.equal(plain[ONSET], 1);
-    assert.ok(Math.abs((familiar[ONSET] as number) - ROBUST.familiarDamping) < 1e-12, `spike scored ${familiar[ONSET]}`);
+    assert.ok((plain[ONSET] as number) > 0.9, `spike scored ${plain[ONSET]} without the model`);
+    assert.ok(Math.abs((familiar[ONSET] as number) - ROBUST.familiarDamping * (plain[ONSET] as number)) < 1e-12, `spike scored ${familiar[ONSET]}`);
     // before the first training (sample 512) there is no model: identical scores
     assert.deepEqual(familiar.slice(0, ROBUST.modelFirstTrain - 1), plain.slice(0, ROBUST.modelFirstTrain - 1));
   });

@@ -36,10 +36,11 @@ export const AGILE_PARAMS: AgileParams = {
   cycles: 3,
 };
 
-/** 2: the clock adds the grid unit, the position on it, the early test and the recent
- * level (coarse grid); a coarse warm-up buffer travels as `buckets`. Version 1 (native
- * grid only) still restores. */
-const VERSION = 2;
+/** 3: the refractory span is data time (the surprise state gains its end).
+ * 2: the clock adds the grid unit, the position on it, the early test and the recent
+ * level (coarse grid); a coarse warm-up buffer travels as `buckets`. Versions 1 (native
+ * grid only) and 2 still restore. */
+const VERSION = 3;
 /** samples used to learn the sampling step */
 const STEP_SAMPLES = 16;
 
@@ -121,7 +122,7 @@ export class AgileDetector implements Detector {
     }
     this.deviation = model.deviation(value, phase, frac);
     const d = sided(this.deviation, this.sensitivity.direction);
-    const score = this.surprise.score(d, this.coarse ? this.smooth(value) : value, this.sensitivity.direction, model.floorSpread());
+    const score = this.surprise.score(d, this.coarse ? this.smooth(value) : value, this.sensitivity.direction, timestamp);
     model.learn(value, phase, frac);
     this.rawScore = this.surprise.raw;
     this.anomalous = this.rawScore >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
@@ -309,7 +310,7 @@ export class AgileDetector implements Detector {
   }
 
   static restore(s: DetectorSnapshot): AgileDetector {
-    if (s.version !== VERSION && s.version !== 1) throw new RangeError(`agile snapshot version ${String(s.version)} is not ${VERSION} (or 1)`);
+    if (s.version !== VERSION && s.version !== 2 && s.version !== 1) throw new RangeError(`agile snapshot version ${String(s.version)} is not ${VERSION} (or 2, 1)`);
     const d = new AgileDetector(resolveSensitivity(s.sensitivity as Sensitivity, AGILE_DEVIATIONS));
     const [step, origin, slot, needed, ...rest] = (s.clock as Array<number | null>).map(orNaN) as number[];
     // version 1 knew only the native grid: its unit is the step

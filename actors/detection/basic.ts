@@ -12,11 +12,14 @@ export interface BasicParams {
 }
 
 export const BASIC_PARAMS: BasicParams = {
-  level: { levelAlpha: 0.02, spreadAlpha: 0.005, clip: 4 },
+  // a shift needs a run twice Agile's: Basic's spread holds the structure it does not model
+  // (a season), whose swings also make runs beyond 4 spreads
+  level: { levelAlpha: 0.02, spreadAlpha: 0.005, clip: 4, shiftBound: 4, shiftRun: 12 },
   surprise: SURPRISE_PARAMS,
 };
 
-const VERSION = 1;
+/** 2: the refractory span is data time (the surprise state gains its end); 1 still restores. */
+const VERSION = 2;
 
 export class BasicDetector implements Detector {
   readonly tier: Tier = 'basic';
@@ -34,7 +37,7 @@ export class BasicDetector implements Detector {
     this.surprise = new Surprise(params.surprise);
   }
 
-  update(_timestamp: number, value: number): number {
+  update(timestamp: number, value: number): number {
     const level = this.level;
     this.expected = level.count > 0 ? level.level : value;
     if (!Number.isFinite(value)) {
@@ -43,7 +46,7 @@ export class BasicDetector implements Detector {
       return 0;
     }
     const d = sided(level.deviation(value), this.sensitivity.direction);
-    const score = this.surprise.score(d, value, this.sensitivity.direction, level.floorSpread());
+    const score = this.surprise.score(d, value, this.sensitivity.direction, timestamp);
     level.learn(value);
     this.rawScore = this.surprise.raw;
     this.anomalous = this.rawScore >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
@@ -55,7 +58,7 @@ export class BasicDetector implements Detector {
   }
 
   static restore(s: DetectorSnapshot): BasicDetector {
-    if (s.version !== VERSION) throw new RangeError(`basic snapshot version ${String(s.version)} is not ${VERSION}`);
+    if (s.version !== VERSION && s.version !== 1) throw new RangeError(`basic snapshot version ${String(s.version)} is not ${VERSION} (or 1)`);
     const d = new BasicDetector(resolveSensitivity(s.sensitivity as Sensitivity, BASIC_DEVIATIONS));
     d.level.restore(s.level as number[]);
     d.surprise.restore(s.surprise as number[]);

@@ -1,7 +1,9 @@
 // A robust running centre and spread without seasonality: an exponentially weighted level
 // that moves by at most `clip` spreads per sample (a Huber step, so one spike barely moves
-// it) and an exponentially weighted mean absolute deviation with the same clipping.
-// O(1) time and three numbers of state.
+// it) and an exponentially weighted mean absolute deviation with the same clipping. A level
+// shift that persists (`shiftRun` samples in a row beyond `shiftBound` spreads on one side)
+// moves the level at once by their mean, as Agile's model does: the episode ends when the
+// new level is learnt, not after hundreds of clipped steps. O(1) time, five numbers of state.
 
 export interface RobustLevelParams {
   /** weight of a new sample in the level */
@@ -10,12 +12,18 @@ export interface RobustLevelParams {
   spreadAlpha: number;
   /** Huber clip, in spreads: larger steps count as this many spreads */
   clip: number;
+  /** a run of `shiftRun` errors beyond `shiftBound` spreads on one side is a new level */
+  shiftBound: number;
+  shiftRun: number;
 }
 
 export class RobustLevel {
   level = 0;
   spread = 0;
   count = 0;
+  /** signed run of same-side large errors and their sum */
+  run = 0;
+  runSum = 0;
 
   constructor(readonly params: RobustLevelParams) {}
 
@@ -47,14 +55,35 @@ export class RobustLevel {
     const b = Math.max(p.spreadAlpha, 1 / (n - 1));
     const dev = n < 8 ? Math.abs(d) : Math.min(Math.abs(d), 2 * limit);
     this.spread += b * (dev - this.spread);
+    if (n >= 8) this.followShift(d, s);
+  }
+
+  private followShift(e: number, s: number): void {
+    const p = this.params;
+    const side = e > p.shiftBound * s ? 1 : e < -p.shiftBound * s ? -1 : 0;
+    if (side === 0 || side !== Math.sign(this.run)) {
+      this.run = side;
+      this.runSum = side === 0 ? 0 : e;
+      return;
+    }
+    this.run += side;
+    this.runSum += e;
+    if (Math.abs(this.run) >= p.shiftRun) {
+      this.level += this.runSum / Math.abs(this.run);
+      this.run = 0;
+      this.runSum = 0;
+    }
   }
 
   state(): number[] {
-    return [this.level, this.spread, this.count];
+    return [this.level, this.spread, this.count, this.run, this.runSum];
   }
 
+  /** Takes this layout or the older one without the run (3 numbers). */
   restore(s: readonly number[]): this {
     [this.level, this.spread, this.count] = s as [number, number, number];
+    this.run = (s[3] as number | undefined) ?? 0;
+    this.runSum = (s[4] as number | undefined) ?? 0;
     return this;
   }
 }

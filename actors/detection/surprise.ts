@@ -1,9 +1,10 @@
 // The scoring chain every statistical tier shares: a sided deviation (in robust spreads)
 // and the raw value in, a calibrated score in [0, 1] out.
 //   likelihood  tail probability of the short-term deviation vs the series' own history
-//   novelty     a value beyond the whole known range scores `novelty.score`
-//   refractory  one alarm per episode
-import { scoreFromLogTail } from './calibration.ts';
+//   novelty     a value beyond the whole known range is at least `novelty.decades` rare,
+//               more the farther beyond it lies
+//   refractory  one alarm per episode (a span of data time)
+import { decadesOfLogTail, scoreFromDecades } from './calibration.ts';
 import { Likelihood, type LikelihoodParams } from './likelihood.ts';
 import { RangeNovelty } from './range-novelty.ts';
 import { Refractory, type RefractoryParams } from './refractory.ts';
@@ -15,17 +16,21 @@ export interface SurpriseParams {
    * long-term statistics for weeks */
   cap: number;
   refractory: RefractoryParams;
-  /** range novelty: margin (fraction of range), score of a new extreme, warm-up samples,
-   * and the least excess over the old extreme, in the model's spreads (noise that
-   * happens to set a record by a hair is not news) */
-  novelty: { tolerance: number; score: number; warmup: number; minExcess: number };
+  /** range novelty: margin (fraction of range), surprise of a new extreme at the edge of
+   * the range (decades; each range beyond it adds as many again), warm-up samples, and the
+   * least deviation from the model's expectation, in spreads: a new extreme the model
+   * expects (it has caught up with a new level) is not news */
+  novelty: { tolerance: number; decades: number; warmup: number; minDeviation: number };
 }
+
+export const HOUR_MS = 3_600_000;
 
 export const SURPRISE_PARAMS: SurpriseParams = {
   likelihood: { shortAlpha: 0.2, longAlpha: 0.0003, warmup: 50, sdFloor: 0.05 },
   cap: 20,
-  refractory: { level: 0.7, span: 200, damping: 0.5 },
-  novelty: { tolerance: 0.01, score: 1, warmup: 1000, minExcess: 0 },
+  // 16 h: what 200 five-minute samples span, the span tuned before spans were time
+  refractory: { level: 0.7, spanMs: 16 * HOUR_MS, spanSamples: 200, damping: 0.5 },
+  novelty: { tolerance: 0.01, decades: 10, warmup: 1000, minDeviation: 1 },
 };
 
 export class Surprise {
@@ -43,26 +48,36 @@ export class Surprise {
   }
 
   /** Scores one finite sample: `deviation` >= 0 from the tier's model (already sided),
-   * `value` the sample, `side` the direction that counts, `spread` the model's noise unit. */
-  score(deviation: number, value: number, side: Side, spread: number): number {
+   * `value` the sample, `side` the direction that counts, `timestamp` its data time. */
+  score(deviation: number, value: number, side: Side, timestamp: number): number {
     const d = deviation < this.params.cap ? deviation : this.params.cap;
-    const logTail = this.likelihood.update(d);
+    let decades = decadesOfLogTail(this.likelihood.update(d));
+    const range = this.novelty.hi - this.novelty.lo;
     const excess = this.novelty.excess(value, side);
-    const novel = excess > 0 && excess >= this.params.novelty.minExcess * spread;
-    let raw = scoreFromLogTail(logTail);
-    if (novel && raw < this.params.novelty.score) raw = this.params.novelty.score;
+    if (excess > 0 && deviation >= this.params.novelty.minDeviation) {
+      const beyond = range > 0 && Number.isFinite(excess) ? excess / range : 1;
+      const novel = this.params.novelty.decades * (1 + beyond);
+      if (novel > decades) decades = novel;
+    }
+    const raw = scoreFromDecades(decades);
     this.raw = raw;
-    return this.refractory.apply(raw);
+    return this.refractory.apply(raw, timestamp);
+  }
+
+  /** The refractory alone, for tiers that combine this raw score with their own channel. */
+  damp(raw: number, timestamp: number): number {
+    return this.refractory.apply(raw, timestamp);
   }
 
   state(): number[] {
-    return [...this.likelihood.state(), ...this.novelty.state(), this.refractory.left];
+    return [...this.likelihood.state(), ...this.novelty.state(), ...this.refractory.state()];
   }
 
+  /** Takes this layout or the older one without `until` (a counted refractory only). */
   restore(s: readonly number[]): this {
     this.likelihood.restore(s.slice(0, 4));
     this.novelty.restore(s.slice(4, 7));
-    this.refractory.left = s[7] as number;
+    this.refractory.restore(s[7] as number, (s[8] as number | undefined) ?? 0);
     return this;
   }
 }

@@ -1,14 +1,18 @@
 // Face of the Robust tier: Agile's robust seasonal kernel and calibrated score +
 // a learnt residual model (tfjs-trained dense autoencoder, guarded, L1 fallback).
+import { CounterAware } from '../counter.ts';
 import type { Detector, DetectorSnapshot, Sensitivity } from '../detector.ts';
 import { createRobust, RobustDetector, type RobustOptions } from './robust-detector.ts';
 
+/** A Robust detector that reads a monotone counter by its rate (../counter.ts); the tier
+ * itself is `innerDetector(d)` (or createRobust, unwrapped). */
 export function createRobustDetector(sensitivity?: Sensitivity, options?: RobustOptions): Detector {
-  return createRobust(sensitivity, options);
+  return new CounterAware(createRobust(sensitivity, options), () => createRobust(sensitivity, options));
 }
 
 export function restoreRobustDetector(snapshot: DetectorSnapshot, options?: RobustOptions): Detector {
-  return RobustDetector.restore(snapshot, options);
+  const inner = RobustDetector.restore(snapshot, options);
+  return CounterAware.restore(inner, snapshot, () => createRobust(inner.sensitivity, options));
 }
 
 export { RobustDetector, createRobust, type RobustOptions, type RobustSnapshot } from './robust-detector.ts';

@@ -27,17 +27,20 @@ export interface RobustOptions {
 
 export interface RobustSnapshot extends DetectorSnapshot {
   tier: 'robust';
-  version: 3;
+  version: 3 | 4;
   sensitivity: ResolvedSensitivity;
   n: number;
   /** the statistical kernel's own snapshot (Agile's format) */
   kernel: DetectorSnapshot;
-  /** samples left in the shared refractory span */
+  /** samples left in a counted refractory span (unreadable timestamps) */
   refractory: number;
+  /** data time (ms) until which the shared refractory damps (0: none); absent before version 4 */
+  refractoryUntil?: number;
   model: ModelChannelState;
 }
 
-const VERSION = 3;
+/** 4: the refractory span is data time (`refractoryUntil`); version 3 still restores. */
+const VERSION = 4;
 
 export class RobustDetector implements Detector {
   readonly tier = 'robust' as const;
@@ -94,7 +97,7 @@ export class RobustDetector implements Detector {
     const s = this.sensitivity;
     this.rawScore = raw;
     this.anomalous = raw >= s.threshold && sided(z, s.direction) >= s.deviations;
-    return this.refractory.apply(raw);
+    return this.refractory.apply(raw, timestamp);
   }
 
   snapshot(): RobustSnapshot {
@@ -105,17 +108,18 @@ export class RobustDetector implements Detector {
       n: this.n,
       kernel: this.kernel.snapshot(),
       refractory: this.refractory.left,
+      refractoryUntil: this.refractory.state()[1],
       model: this.model.state(),
     };
   }
 
   static restore(snapshot: DetectorSnapshot, options: RobustOptions = {}): RobustDetector {
-    if (snapshot.tier !== 'robust' || snapshot.version !== VERSION) throw new RangeError(`robust: cannot restore snapshot version ${String(snapshot.version)}`);
+    if (snapshot.tier !== 'robust' || (snapshot.version !== VERSION && snapshot.version !== 3)) throw new RangeError(`robust: cannot restore snapshot version ${String(snapshot.version)}`);
     const s = snapshot as RobustSnapshot;
     const d = new RobustDetector(resolveSensitivity(s.sensitivity, ROBUST.deviations), options);
     d.n = s.n;
     d.kernel = AgileDetector.restore(s.kernel);
-    d.refractory.left = s.refractory;
+    d.refractory.restore(s.refractory, s.refractoryUntil ?? 0);
     d.model.restore(s.model);
     return d;
   }
