@@ -1,7 +1,10 @@
-// Retry policies: the design's schedules, seeded jitter with a cap, and the runner on a VirtualClock.
+// Retry policies: the design's schedules, seeded jitter with a cap, and the runner on a
+// VirtualClock (attempt timeouts, the overall deadline, what is not retried).
 import assert from 'node:assert/strict';
 import { SeededRng, VirtualClock } from '../actors/runtime/index.ts';
-import { RETRY_POLICIES, isRetryable, retry, retryDelay, type RetryPolicy } from '../supervisors/index.ts';
+import {
+  CircuitOpenError, RETRY_POLICIES, defineRetryPolicy, isRetryable, retry, retryDelay, type RetryPolicy, type RetryTarget,
+} from '../supervisors/index.ts';
 import { VigilError } from '../protocols/index.ts';
 
 const schedule = (p: RetryPolicy, rng?: SeededRng): number[] => Array.from({ length: p.retries }, (_, i) => retryDelay(p, i + 1, rng));
@@ -99,5 +102,90 @@ describe('retry policies', () => {
     assert.equal(result, 'late but fine');
     assert.deepEqual(at, [0, 5500], '5 s attempt timeout, then the 500 ms wait');
     assert.ok(VigilError.is(aborted[0], 'TIMEOUT'));
+  });
+
+  // DESIGN.md §1, written out: attempt start times when every attempt fails at once, no jitter.
+  const DESIGN_STARTS: Record<RetryTarget, number[]> = {
+    api_call: [0, 1_000, 3_000, 7_000],
+    database_write: [0, 100, 300, 600, 1_000, 1_500],
+    bus_publish: [0, 100, 300, 700, 1_500, 3_100, 6_300, 12_700, 22_700, 32_700, 42_700],
+    ml_inference: [0, 500, 1_000],
+    external_webhook: [0, 5_000, 15_000, 35_000, 75_000, 155_000],
+  };
+
+  for (const [target, starts] of Object.entries(DESIGN_STARTS) as Array<[RetryTarget, number[]]>) {
+    it(`${target}: attempts start at ${starts.map((t) => t / 1000).join(', ')} s on the clock, then it gives up`, async () => {
+      const clock = new VirtualClock();
+      const at: number[] = [];
+      const p = retry(RETRY_POLICIES[target], async () => {
+        at.push(clock.now());
+        throw new VigilError('UNAVAILABLE', 'still down');
+      }, { clock });
+      await assert.rejects(drive(clock, p), (e) => VigilError.is(e, 'UNAVAILABLE') && /gave up/.test(e.message));
+      assert.deepEqual(at, starts);
+    });
+  }
+
+  it('jitter stays within ±10 % of the nominal delay and under the cap, for every exponential policy and many seeds', () => {
+    for (const p of Object.values(RETRY_POLICIES)) {
+      if (p.backoff.kind !== 'exponential') continue;
+      const cap = p.backoff.maxMs;
+      const nominal = schedule(p);
+      const lo = nominal.map(() => Infinity);
+      const hi = nominal.map(() => -Infinity);
+      for (let seed = 0; seed < 500; seed++) {
+        schedule(p, new SeededRng(`jitter/${seed}`)).forEach((d, i) => {
+          assert.ok(d >= Math.floor(nominal[i]! * 0.9) && d <= Math.min(cap, Math.ceil(nominal[i]! * 1.1)), `${p.name} retry ${i + 1}: ${d}`);
+          lo[i] = Math.min(lo[i]!, d);
+          hi[i] = Math.max(hi[i]!, d);
+        });
+      }
+      nominal.forEach((n, i) => {
+        assert.ok(lo[i]! < n * 0.92, `${p.name} retry ${i + 1}: jitter reaches down (min ${lo[i]})`);
+        assert.ok(n === cap ? hi[i] === cap : hi[i]! > n * 1.08, `${p.name} retry ${i + 1}: jitter reaches up (max ${hi[i]})`);
+      });
+    }
+  });
+
+  it('the overall deadline cuts the last attempt short and gives up with TIMEOUT', async () => {
+    const clock = new VirtualClock();
+    const at: number[] = [];
+    const p = retry(RETRY_POLICIES.ml_inference, (_n, signal) => {
+      at.push(clock.now());
+      return new Promise<string>((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    }, { clock });
+    await assert.rejects(drive(clock, p), (e) => VigilError.is(e, 'TIMEOUT') && /deadline/.test(e.message) && VigilError.is(e.cause, 'TIMEOUT'));
+    assert.deepEqual(at, [0, 5_500], 'a third attempt would start past the 10 s deadline');
+    assert.equal(clock.now(), 10_000, 'the second attempt got 4.5 s, not 5');
+  });
+
+  it('a caller\'s tighter deadline: no wait that would pass it', async () => {
+    const clock = new VirtualClock();
+    let attempts = 0;
+    const p = retry(RETRY_POLICIES.api_call, async () => {
+      attempts++;
+      throw new Error('refused');
+    }, { clock, deadlineMs: 2_500 });
+    await assert.rejects(drive(clock, p), (e) => VigilError.is(e, 'TIMEOUT') && (e.cause as Error).message === 'refused');
+    assert.equal(attempts, 2);
+    assert.equal(clock.now(), 1_000, 'gave up at once instead of waiting 2 s past the deadline');
+  });
+
+  it('tells retriable from permanent errors', () => {
+    const status = (s: number): Error => Object.assign(new Error(`HTTP ${s}`), { status: s });
+    assert.deepEqual([400, 401, 404, 408, 422, 425, 429, 500, 503].map((s) => isRetryable(status(s))),
+      [false, false, false, true, false, true, true, true, true]);
+    assert.equal(isRetryable(new VigilError('QUOTA_EXCEEDED', 'q')), true);
+    assert.equal(isRetryable(new VigilError('UNAVAILABLE', 'u')), true);
+    assert.equal(isRetryable(new CircuitOpenError('graph_db', 'open')), false, 'an open circuit fails fast on purpose');
+    assert.equal(isRetryable(Object.assign(new Error('socket'), { code: 'ECONNRESET' })), true);
+  });
+
+  it('checks custom policies', () => {
+    const base: RetryPolicy = { name: 'x', retries: 2, backoff: { kind: 'fixed', delayMs: 10 }, attemptTimeoutMs: 100, deadlineMs: 1_000 };
+    assert.equal(defineRetryPolicy(base).retries, 2);
+    for (const bad of [{ retries: -1 }, { attemptTimeoutMs: 0 }, { deadlineMs: -5 }, { backoff: { kind: 'exponential', initialMs: 10, factor: 0.5, maxMs: 100, jitter: 0.1 } }]) {
+      assert.throws(() => defineRetryPolicy({ ...base, ...bad } as RetryPolicy), (e) => VigilError.is(e, 'CONFIG_INVALID'), JSON.stringify(bad));
+    }
   });
 });
