@@ -1,0 +1,16 @@
+// storage/tsdb: time series and events in the ClickHouse engine (chdb embedded, or a server).
+export { TsdbStore } from './store.ts';
+export type { TsdbOptions } from './store.ts';
+export { openEngine, DEFAULT_REQUEST_TIMEOUT_MS } from './engine.ts';
+export type { Engine, EngineConnection, EngineOptions } from './engine.ts';
+export { chooseResolution, MAX_SERIES_POINTS } from './series.ts';
+export {
+  DEFAULT_DATABASE, DEFAULT_RAW_RETENTION_DAYS, MAX_RETENTION_DAYS, ROLLUP_1H_MS, ROLLUP_1M_MS,
+  ROLLUP_1H_RETENTION_DAYS, ROLLUP_1M_RETENTION_DAYS, schemaStatements,
+} from './schema.ts';
+export { decodeKeyset, encodeKeyset } from './keyset.ts';
+export type { Keyset } from './keyset.ts';
+export type {
+  AsyncEventStore, AsyncSeriesStore, IncidentVersion, Resolution, SampleRun, ScoreRun, SeriesAnswer,
+  SeriesBucket, SeriesQuery, WriteMode,
+} from './types.ts';

@@ -1,0 +1,98 @@
+// The tables, as DDL. Every table is append-only; duplicates from a replay collapse on the
+// table's key (ReplacingMergeTree) and reads use FINAL or argMax, so a replay is harmless.
+// Timestamps are Int64 Unix ms, the unit the rest of Vigil speaks.
+import { VigilError } from '../../protocols/index.ts';
+
+export const DEFAULT_DATABASE = 'vigil';
+/** Raw samples and scores: a week, unless the tenant says otherwise (retain_days per row). */
+export const DEFAULT_RAW_RETENTION_DAYS = 7;
+export const MAX_RETENTION_DAYS = 3_650;
+export const ROLLUP_1M_RETENTION_DAYS = 35;
+export const ROLLUP_1H_RETENTION_DAYS = 400;
+export const ROLLUP_1M_MS = 60_000;
+export const ROLLUP_1H_MS = 3_600_000;
+/** The quantiles every rollup bucket keeps (t-digest states, mergeable across buckets). */
+export const ROLLUP_QUANTILES = '0.5, 0.95, 0.99';
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** The database name goes into SQL text (identifiers cannot be bound): only plain names pass. */
+export function checkDatabase(name: string): string {
+  if (!IDENTIFIER.test(name)) throw new VigilError('CONFIG_INVALID', `tsdb: database name ${JSON.stringify(name)} must match ${IDENTIFIER}`);
+  return name;
+}
+
+const seconds = (col: string): string => `toDateTime(intDiv(${col}, 1000))`;
+
+function rollup(db: string, name: string, widthMs: number, days: number): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${db}.${name} (
+      tenant LowCardinality(String), service LowCardinality(String), metric LowCardinality(String), labels String,
+      bucket Int64,
+      v_count SimpleAggregateFunction(sum, UInt64),
+      v_avg AggregateFunction(avg, Float64),
+      v_min SimpleAggregateFunction(min, Float64),
+      v_max SimpleAggregateFunction(max, Float64),
+      v_q AggregateFunction(quantilesTDigest(${ROLLUP_QUANTILES}), Float64)
+    ) ENGINE = AggregatingMergeTree
+    PARTITION BY toYYYYMM(${seconds('bucket')})
+    ORDER BY (tenant, service, metric, labels, bucket)
+    TTL ${seconds('bucket')} + toIntervalDay(${days})`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${name}_mv TO ${db}.${name} AS
+    SELECT tenant, service, metric, labels, intDiv(ts, ${widthMs}) * ${widthMs} AS bucket,
+      count() AS v_count, avgState(value) AS v_avg, min(value) AS v_min, max(value) AS v_max,
+      quantilesTDigestState(${ROLLUP_QUANTILES})(value) AS v_q
+    FROM ${db}.samples
+    GROUP BY tenant, service, metric, labels, bucket`,
+  ];
+}
+
+/** CREATE statements, in order; each is idempotent (IF NOT EXISTS). */
+export function schemaStatements(database: string): string[] {
+  const db = checkDatabase(database);
+  return [
+    `CREATE DATABASE IF NOT EXISTS ${db}`,
+    // `labels` is protocols' labelsName ({a="x",b="y"}, sorted), so (service, metric, labels)
+    // names a series the one way the rest of Vigil does. retain_days: the tenant's raw retention.
+    `CREATE TABLE IF NOT EXISTS ${db}.samples (
+      tenant LowCardinality(String), service LowCardinality(String), metric LowCardinality(String), labels String,
+      ts Int64, value Float64, retain_days UInt16
+    ) ENGINE = ReplacingMergeTree
+    PARTITION BY toYYYYMM(${seconds('ts')})
+    ORDER BY (tenant, service, metric, labels, ts)
+    TTL ${seconds('ts')} + toIntervalDay(retain_days)`,
+    `CREATE TABLE IF NOT EXISTS ${db}.scores (
+      tenant LowCardinality(String), service LowCardinality(String), metric LowCardinality(String), labels String,
+      ts Int64, score Float64, expected Float64, retain_days UInt16
+    ) ENGINE = ReplacingMergeTree
+    PARTITION BY toYYYYMM(${seconds('ts')})
+    ORDER BY (tenant, service, metric, labels, ts)
+    TTL ${seconds('ts')} + toIntervalDay(retain_days)`,
+    ...rollup(db, 'samples_1m', ROLLUP_1M_MS, ROLLUP_1M_RETENTION_DAYS),
+    ...rollup(db, 'samples_1h', ROLLUP_1H_MS, ROLLUP_1H_RETENTION_DAYS),
+    // Event ids derive from what the event is (protocols/ids.ts), so (ts, id) is its key and
+    // also the keyset the pages walk, newest first.
+    `CREATE TABLE IF NOT EXISTS ${db}.anomalies (
+      tenant LowCardinality(String), ts Int64, id String,
+      service LowCardinality(String), metric LowCardinality(String), labels Map(String, String),
+      value Float64, expected Float64, score Float64, tier LowCardinality(String), direction LowCardinality(String)
+    ) ENGINE = ReplacingMergeTree
+    ORDER BY (tenant, ts, id)`,
+    `CREATE TABLE IF NOT EXISTS ${db}.alerts (
+      tenant LowCardinality(String), ts Int64, id String,
+      service LowCardinality(String), metric LowCardinality(String), labels Map(String, String),
+      score Float64, severity LowCardinality(String), tier LowCardinality(String),
+      anomaly_id String, incident_id String
+    ) ENGINE = ReplacingMergeTree
+    ORDER BY (tenant, ts, id)`,
+    // Every state an incident went through; the current one is the highest version. A replayed
+    // state (same updated_at and status) collapses onto the stored one.
+    `CREATE TABLE IF NOT EXISTS ${db}.incident_events (
+      tenant LowCardinality(String), id String, version UInt64,
+      status LowCardinality(String), title String, services Array(String), alert_ids Array(String),
+      opened_at Int64, updated_at Int64, acknowledged_at Nullable(Int64), resolved_at Nullable(Int64),
+      peak_score Float64
+    ) ENGINE = ReplacingMergeTree(version)
+    ORDER BY (tenant, id, updated_at, status)`,
+  ];
+}
