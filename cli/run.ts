@@ -16,8 +16,10 @@ Commands:
   ctl tree           show a running node's supervision tree
   ctl restart PATH   restart one actor of a running node
   detect             run a detector over a CSV series (vigil detect --help)
+  tail               print a tenant's live anomalies, alerts and incidents (vigil tail --help)
   key hash KEY       print the sha256 hash of an API key, for the config file
   config check       load the configuration as start would and print it (or the error)
+  rca-eval           rank root causes on a PetShop folder, print top-1/top-3 recall
 
 Options:
   -h, --help         help (also after any command)
@@ -34,8 +36,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./commands/demo.ts')).demoCommand,
   ctl: async () => (await import('./commands/ctl.ts')).ctlCommand,
   detect: async () => (await import('./detect.ts')).detectCommand,
+  tail: async () => (await import('./commands/tail.ts')).tailCommand,
   key: async () => (await import('./commands/key.ts')).keyCommand,
   config: async () => (await import('./commands/config.ts')).configCommand,
+  'rca-eval': async () => (await import('./commands/rca-eval.ts')).rcaEvalCommand,
 };
 
 export async function runCli(argv: string[]): Promise<number> {

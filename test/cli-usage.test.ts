@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runVigil } from './support/cli-process.ts';
+import { freePort, runVigil } from './support/cli-process.ts';
 
 function oneLineError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {
   assert.equal(r.code, 2, `exit 2, got ${r.code}: ${r.stderr}`);
@@ -19,12 +19,14 @@ describe('cli: help, version and usage errors', function () {
 
   it('prints help for every command with exit 0', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['--help'], /Usage: vigil <command>[\s\S]*start[\s\S]*demo[\s\S]*ctl tree/],
+      [['--help'], /Usage: vigil <command>[\s\S]*start[\s\S]*demo[\s\S]*ctl tree[\s\S]*tail/],
       [['start', '--help'], /Usage: vigil start[\s\S]*--config FILE[\s\S]*--port N/],
       [['demo', '-h'], /Usage: vigil demo[\s\S]*--fault-after/],
       [['ctl', '--help'], /Usage: vigil ctl[\s\S]*restart <actor-path>/],
       [['ctl', 'tree', '--help'], /Usage: vigil ctl/],
       [['key', '--help'], /Usage: vigil key hash/],
+      [['detect', '--help'], /Usage: vigil detect[\s\S]*anomaly_score,anomaly[\s\S]*--skip-bad/],
+      [['tail', '--help'], /Usage: vigil tail[\s\S]*--api-key KEY[\s\S]*--no-reconnect/],
     ];
     const results = await Promise.all(cases.map(([args]) => runVigil(args)));
     results.forEach((r, i) => {
@@ -67,8 +69,9 @@ describe('cli: help, version and usage errors', function () {
   });
 
   it('says so in one line when the node is not reachable or no admin key is given', async () => {
-    oneLineError(await runVigil(['ctl', 'tree', '--url', 'http://127.0.0.1:7499', '--admin-key', 'k']),
-      /^vigil ctl tree: cannot reach the node at http:\/\/127\.0\.0\.1:7499 \(ECONNREFUSED\)/);
+    const port = await freePort(); // nothing listens there
+    oneLineError(await runVigil(['ctl', 'tree', '--url', `http://127.0.0.1:${port}`, '--admin-key', 'k']),
+      new RegExp(`^vigil ctl tree: cannot reach the node at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`));
     oneLineError(await runVigil(['ctl', 'tree'], { VIGIL_ADMIN_API_KEY: '' }), /no admin key: pass --admin-key or set VIGIL_ADMIN_API_KEY/);
     oneLineError(await runVigil(['ctl', 'restart', '--admin-key', 'k']), /missing the actor path/);
   });

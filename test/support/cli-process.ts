@@ -79,3 +79,13 @@ export function spawnVigil(args: string[], env: Record<string, string> = {}): Ru
     },
   };
 }
+
+/** A port the OS just handed out and released: nothing listens there (for "unreachable" cases). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
