@@ -1,0 +1,70 @@
+// Judging a window of a series against a baseline of normal operation: robust z (median,
+// MAD), the excess on the harmful side, and when the departure began and peaked. The
+// window's first sample is the pre-incident reference: a series that was already off
+// there is not part of this incident, so a departure counts only as far as it is both
+// abnormal against the baseline and new against that reference.
+import { DEFAULT_DEVIATION_BOUND } from './constants.ts';
+import { squash } from './evidence.ts';
+import type { SeriesAnomaly } from './types.ts';
+
+/** Fewer baseline samples than this leave a series unjudged (a third of a day at 5 minutes). */
+export const DEFAULT_MIN_BASELINE = 100;
+/**
+ * The noise scale is at least this share of the series' level: a series that never moved
+ * (availability at 100% for two days) would otherwise make any wobble infinitely abnormal.
+ */
+export const DEFAULT_SCALE_FLOOR = 0.01;
+/** MAD of a normal distribution is 0.6745 sigma; this makes MAD estimate sigma. */
+const MAD_TO_SIGMA = 1.4826;
+
+export interface Baseline {
+  median: number;
+  /** robust noise scale, in the metric's unit */
+  scale: number;
+  count: number;
+}
+
+export function baselineOf(values: ReadonlyArray<number | undefined>, minCount = DEFAULT_MIN_BASELINE): Baseline | undefined {
+  const v = values.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  if (v.length < minCount) return undefined;
+  const median = medianOf(v);
+  const mad = medianOf(v.map((x) => Math.abs(x - median)));
+  return { median, scale: Math.max(MAD_TO_SIGMA * mad, DEFAULT_SCALE_FLOOR * Math.abs(median), Number.MIN_VALUE), count: v.length };
+}
+
+export interface WindowSeries {
+  service: string;
+  metric: string;
+  /** which side hurts: latency 'up', availability 'down' */
+  direction: 'up' | 'down';
+  /** [ts, value]; a missing value is undefined */
+  samples: ReadonlyArray<[number, number | undefined]>;
+}
+
+/** The series' evidence over the window, or undefined when the window has nothing to judge. */
+export function judgeWindow(s: WindowSeries, base: Baseline, bound = DEFAULT_DEVIATION_BOUND): SeriesAnomaly | undefined {
+  const sign = s.direction === 'up' ? 1 : -1;
+  const excess: Array<[number, number]> = [];
+  for (const [ts, v] of s.samples) if (v !== undefined && Number.isFinite(v)) excess.push([ts, sign * (v - base.median)]);
+  if (s.samples.length < 2 || excess.length === 0) return undefined;
+  const ref = s.samples[0]![1] === undefined ? undefined : sign * (s.samples[0]![1] - base.median);
+  let deviation = 0;
+  let peakAt = s.samples[1]![0];
+  let onset: number | undefined;
+  for (const [ts, e] of excess) {
+    if (ts === s.samples[0]![0]) continue;
+    const z = (ref === undefined ? e : Math.min(e, e - ref)) / base.scale;
+    if (z > deviation) { deviation = z; peakAt = ts; }
+    if (z > bound && onset === undefined) onset = ts;
+  }
+  return {
+    service: s.service, metric: s.metric, score: squash(deviation, bound), deviation, direction: s.direction,
+    ...(onset !== undefined ? { onset } : {}), peakAt, excess,
+  };
+}
+
+function medianOf(v: readonly number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}

@@ -1,0 +1,12 @@
+// actors/rca/: root-cause ranking. A pure core (no I/O, no actors): given the tenant's
+// call graph, the incident's alerting services and per-series evidence, rank the services
+// the alerts depend on, at degradation level L0 (causal), L1 (correlation) or L2 (rules).
+// See README.md for the method, the constants and the figures on PetShop.
+export { rankRootCauses } from './rank.ts';
+export { RCA_LEVELS } from './types.ts';
+export type { RcaLevel, RcaInput, RcaOptions, RcaResult, RankedCause, CauseEvidence, SeriesAnomaly, SeriesWindow } from './types.ts';
+export {
+  DEFAULT_ANOMALY_BOUND, DEFAULT_DEVIATION_BOUND, DEFAULT_DAMPING, DEFAULT_BACKWARD_WEIGHT, DEFAULT_DEVIATION_POWER,
+} from './constants.ts';
+export { squash } from './evidence.ts';
+export { pearson } from './correlated.ts';
