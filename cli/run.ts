@@ -20,7 +20,6 @@ Commands:
   key hash KEY       print the sha256 hash of an API key, for the config file
   config check       load the configuration as start would and print it (or the error)
   rca-eval           rank root causes on a PetShop folder, print top-1/top-3 recall
-  rca-eval           rank root causes on a PetShop folder, print top-1/top-3 recall
 
 Options:
   -h, --help         help (also after any command)
@@ -40,7 +39,6 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   tail: async () => (await import('./commands/tail.ts')).tailCommand,
   key: async () => (await import('./commands/key.ts')).keyCommand,
   config: async () => (await import('./commands/config.ts')).configCommand,
-  'rca-eval': async () => (await import('./commands/rca-eval.ts')).rcaEvalCommand,
   'rca-eval': async () => (await import('./commands/rca-eval.ts')).rcaEvalCommand,
 };
 
