@@ -9,8 +9,8 @@ export interface ErrorBody {
 }
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
-  400: 'BAD_REQUEST', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'QUOTA_EXCEEDED', 503: 'UNAVAILABLE', 504: 'TIMEOUT',
+  400: 'BAD_REQUEST', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE', 414: 'URI_TOO_LONG', 415: 'UNSUPPORTED_MEDIA_TYPE', 431: 'HEADERS_TOO_LARGE', 429: 'QUOTA_EXCEEDED', 503: 'UNAVAILABLE', 504: 'TIMEOUT',
 };
 
 interface ValidationIssue {
@@ -53,6 +53,9 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
     return { status: 400, body: { error: { code: 'BAD_REQUEST', message } } };
   }
   const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE', message: 'the request body is larger than the node accepts (http.bodyLimitBytes); send smaller batches' } } };
+  }
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return { status: 415, body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'unsupported Content-Type: send application/json (or application/x-protobuf to POST /v1/metrics)' } } };
   }

@@ -12,6 +12,7 @@ import { adminRoutes } from './admin.ts';
 import { dashboardRoutes } from './dashboard.ts';
 import { installAuth } from './auth.ts';
 import { sendError } from './errors.ts';
+import { clientError, frameworkError, MAX_PARAM_LENGTH, RouteMethods, unmatched } from './framework-errors.ts';
 import { eventRoutes } from './events.ts';
 import { healthRoutes } from './health.ts';
 import { incidentRoutes } from './incidents.ts';
@@ -58,12 +59,17 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : `${idPrefix}-${(++seq).toString(36)}`;
     },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: (err, request, reply) => sendError(request, reply, frameworkError(err)),
+    clientErrorHandler: clientError,
     // Bodies are validated as sent: no coercion ("12" is not a number), unknown fields refused.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   }) as unknown as FastifyInstance;
 
   const docs = new OpenApiDoc();
   docs.collect(app);
+  const routeMethods = new RouteMethods();
+  app.addHook('onRoute', (route) => routeMethods.add(route));
   app.removeContentTypeParser('text/plain');
   addJsonParser(app);
   addProtobufParser(app, config.http.bodyLimitBytes);
@@ -79,7 +85,7 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
     request.log.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: reply.elapsedTime }, 'request');
   });
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
-  app.setNotFoundHandler((request, reply) => sendError(request, reply, new VigilError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, unmatched(routeMethods, request, reply)));
 
   healthRoutes(app, engine);
   ingestRoutes(app, engine, config.ingest);
