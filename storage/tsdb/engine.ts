@@ -3,7 +3,7 @@
 // otherwise. Every query and insert goes through the same client calls and SQL.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { VigilError } from '../../protocols/index.ts';
 
@@ -42,6 +42,8 @@ export function openEngine(opts: EngineOptions): Engine {
       username: opts.username ?? 'default',
       password: opts.password ?? '',
       request_timeout: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      // Failures reach the caller as errors (and the writer's events); the client's own log is noise.
+      log: { level: ClickHouseLogLevel.OFF },
     });
     return { client, kind: 'server', close: () => client.close() };
   }
@@ -58,7 +60,10 @@ export function openEngine(opts: EngineOptions): Engine {
     throw new VigilError('UNAVAILABLE', `tsdb: chdb could not open ${path}`, { cause: err });
   }
   chdbFolder = chdbFolder ? { path, users: chdbFolder.users + 1 } : { path, users: 1 };
-  const client = createClient({ connection: opts.wrapConnection ? opts.wrapConnection(connection) : connection });
+  const client = createClient({
+    connection: opts.wrapConnection ? opts.wrapConnection(connection) : connection,
+    log: { level: ClickHouseLogLevel.OFF },
+  });
   let closed = false;
   return {
     client,
