@@ -2,7 +2,7 @@
 // wired together. `startNode` is what `vigil start` and the tests run.
 import pino, { type Logger } from 'pino';
 import { createActorSystem, SystemClock, SeededRng, type Clock, type Rng } from '../actors/runtime/index.ts';
-import { settleDropped, tenantsBehavior, type TenantSettings, type TenantsMsg } from '../actors/tenant/index.ts';
+import { settleDropped, tenantOfPath, tenantsBehavior, type TenantSettings, type TenantsMsg } from '../actors/tenant/index.ts';
 import type { DetectorFactory } from '../actors/service/index.ts';
 import { DEFAULT_CRITICAL_SCORE } from '../actors/correlation/index.ts';
 import type { EventSink } from '../actors/sink.ts';
@@ -22,6 +22,9 @@ import { SeriesLimits } from './series-limits.ts';
 /** How often correlators check for incidents to auto-resolve. */
 export const CORRELATION_TICK_MS = 10_000;
 export const DEFAULT_SEED = 1;
+/** The tenant supervisor's name under the root: `/root/tenants/<tenant>/<service>`. */
+const TENANTS = 'tenants';
+const TENANTS_PATH = `/root/${TENANTS}`;
 
 export interface NodeOptions {
   clock?: Clock;
@@ -58,6 +61,11 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     rng,
     log,
     supervision,
+    // every line an actor of a tenant logs names the tenant
+    logBindings: (path) => {
+      const tenant = tenantOfPath(path, TENANTS_PATH);
+      return tenant === undefined ? {} : { tenant };
+    },
     onRootFailure: (err) => {
       log.fatal({ err }, 'root supervisor gave up: stopping the node');
       if (options.onFatal) options.onFatal(err);
@@ -65,10 +73,14 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     },
   });
   system.onEvent((ev) => {
-    if (ev.type === 'dead-letters') settleDropped(ev.messages);
-    else if (ev.type === 'crashed') log.warn({ actor: ev.path, err: ev.error }, 'actor crashed');
-    else if (ev.type === 'escalated') log.error({ actor: ev.path }, 'restart intensity exceeded: escalating');
-    else if (ev.type === 'restarted') log.info({ actor: ev.path, delayMs: ev.delayMs }, 'actor restarted');
+    if (ev.type === 'dead-letters') {
+      settleDropped(ev.messages);
+      return;
+    }
+    const at = { tenant: tenantOfPath(ev.path, TENANTS_PATH) ?? null, actor: ev.path };
+    if (ev.type === 'crashed') log.warn({ ...at, err: ev.error }, 'actor crashed');
+    else if (ev.type === 'escalated') log.error(at, 'restart intensity exceeded: escalating');
+    else if (ev.type === 'restarted') log.info({ ...at, delayMs: ev.delayMs }, 'actor restarted');
   });
 
   const backlog = new IngestBacklog();
@@ -108,7 +120,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     warmupMs: config.detection.warmupMs,
     ...(t.metricSensitivity ? { metricSensitivity: new Map(Object.entries(t.metricSensitivity)) } : {}),
   }]));
-  const tenants = system.spawn<TenantsMsg>('tenants', tenantsBehavior({
+  const tenants = system.spawn<TenantsMsg>(TENANTS, tenantsBehavior({
     tenantSettings: (id) => tenantSettings.get(id),
     supervision,
     correlation: {

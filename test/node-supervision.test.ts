@@ -60,6 +60,11 @@ describe('node supervision: poisoned samples', function () {
     const metrics = await (await fetch(`${node.url}/metrics`)).text();
     const m = /^vigil_actor_restarts_total (\d+)/m.exec(metrics);
     assert.ok(m && Number(m[1]) >= 1, 'vigil_actor_restarts_total counts the restart');
+
+    // the crash is logged in the tenant's context
+    const crash = node.stderr().split('\n').filter((l) => l.includes('actor crashed')).map((l) => JSON.parse(l) as { tenant?: string; actor?: string });
+    assert.ok(crash.length >= 1, 'the crash is logged');
+    assert.deepEqual({ tenant: crash[0]!.tenant, actor: crash[0]!.actor?.endsWith('/acme/checkout') }, { tenant: 'acme', actor: true });
   });
 
   it('shows the restart in `vigil ctl tree`', async () => {

@@ -17,6 +17,7 @@ export interface CellHost {
   readonly clock: Clock;
   readonly rng: Rng;
   readonly log: Logger;
+  logBindings(path: string): Record<string, unknown>;
   /** messages dispatched to nact and not yet delivered, over all cells */
   inNact: number;
   /** async receives in progress, over all cells */
@@ -184,7 +185,7 @@ class CellContext<M> implements ActorContext<M> {
 
   /** Created on first use: thousands of actors that never log cost no logger. */
   get log(): Logger {
-    return (this.logger ??= this.cell.host.log.child({ actor: this.cell.path }));
+    return (this.logger ??= this.cell.host.log.child({ ...this.cell.host.logBindings(this.cell.path), actor: this.cell.path }));
   }
 
   spawn<C>(name: string, behavior: Behavior<C, unknown>): ActorRef<C> {

@@ -39,6 +39,7 @@ class Runtime implements ActorSystem, CellHost {
   private readonly listeners: Array<(e: RuntimeEvent) => void> = [];
   private readonly restartTimers = new Set<TimerHandle>();
   private readonly onRootFailure: ((err: Error) => void) | undefined;
+  readonly logBindings: (path: string) => Record<string, unknown>;
   private readonly counters = { restartsTotal: 0, escalationsTotal: 0, crashesTotal: 0, passivationsTotal: 0, deadLettersTotal: 0, readoptedTotal: 0 };
   private nextId = 0;
   private stopped = false;
@@ -49,6 +50,7 @@ class Runtime implements ActorSystem, CellHost {
     this.rng = options.rng ?? new SeededRng(0);
     this.log = options.log ?? pino({ name: this.name, level: 'warn' });
     this.onRootFailure = options.onRootFailure;
+    this.logBindings = options.logBindings ?? (() => ({}));
     const rootBehavior: Behavior<never, null> = {
       kind: 'root',
       supervision: options.supervision,

@@ -150,6 +150,8 @@ export interface ActorSystemOptions {
   supervision?: SupervisionOptions;
   /** the root gave up (intensity exceeded at the top): the node should stop. Default: stop the system. */
   onRootFailure?: (err: Error) => void;
+  /** log fields for an actor's lines besides `actor` (the node adds the tenant a path belongs to) */
+  logBindings?: (path: string) => Record<string, unknown>;
 }
 
 export interface ActorSystem {

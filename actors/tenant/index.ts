@@ -1,6 +1,6 @@
 // actors/tenant/: the tenant supervisor and the TenantActor.
 export { tenantBehavior, CORRELATOR, serviceActorName } from './tenant-actor.ts';
 export type { TenantMsg, TenantDeps, TenantSettings } from './tenant-actor.ts';
-export { tenantsBehavior } from './tenants-supervisor.ts';
+export { tenantsBehavior, tenantOfPath } from './tenants-supervisor.ts';
 export type { TenantsMsg, TenantsDeps } from './tenants-supervisor.ts';
 export { IngestReceipt, settleDropped } from '../ingest-receipt.ts';

@@ -48,3 +48,11 @@ export function tenantsBehavior(deps: TenantsDeps): Behavior<TenantsMsg, null> {
     ref.tell(msg);
   }
 }
+
+/** The tenant an actor path below the tenant supervisor at `supervisorPath` belongs to. */
+export function tenantOfPath(path: string, supervisorPath: string): string | undefined {
+  if (!path.startsWith(`${supervisorPath}/`)) return undefined;
+  const rest = path.slice(supervisorPath.length + 1);
+  const end = rest.indexOf('/');
+  return end < 0 ? rest : rest.slice(0, end);
+}
