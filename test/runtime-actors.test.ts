@@ -150,6 +150,51 @@ describe('actor runtime', () => {
     await assert.rejects(sys.restart('/root/nope'), (e) => VigilError.is(e, 'NOT_FOUND'));
   });
 
+  it('hands what a child had queued to its parent\'s next incarnation (readopt), in order', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    const routed: Array<[string, unknown[]]> = [];
+    const parent: Behavior<Msg, number[]> = {
+      ...counter('tenant', journal, 't'),
+      init: (ctx) => {
+        if (!ctx.child('kid')) ctx.spawn('kid', counter('service', journal, 'kid'));
+        return [];
+      },
+      readopt(state, child, messages, ctx) {
+        routed.push([child, [...messages]]);
+        for (const m of messages) ctx.child<Msg>(child)!.tell(m as Msg);
+        return state;
+      },
+    };
+    sys.spawn('t', parent);
+    const kid = sys.find<Msg>('/root/t/kid')!;
+    kid.tell({ type: 'hold', until: held }); // busy: what follows stays queued
+    await tick();
+    kid.tell({ type: 'add', n: 1 });
+    kid.tell({ type: 'add', n: 2 });
+    await sys.restart('/root/t');
+    release();
+    assert.deepEqual(routed.map(([c, m]) => [c, m.length]), [['kid', 2]]);
+    assert.deepEqual(await get(sys, '/root/t/kid'), [1, 2], 'the new kid handled both, in order');
+    assert.equal(sys.stats().readoptedTotal, 2);
+    assert.equal(sys.stats().deadLettersTotal, 0);
+  });
+
+  it('counts a stopped child\'s queued messages as dead letters without readopt, and reports them', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    sys.spawn('t', { ...counter('tenant', journal, 't'), init: (ctx) => { ctx.spawn('kid', counter('service', journal, 'kid')); return []; } });
+    const kid = sys.find<Msg>('/root/t/kid')!;
+    kid.tell({ type: 'hold', until: held });
+    await tick();
+    kid.tell({ type: 'add', n: 9 });
+    await sys.restart('/root/t');
+    release();
+    const dead = events.filter((e) => e.type === 'dead-letters');
+    assert.deepEqual(dead.map((e) => e.type === 'dead-letters' && [e.path, e.messages]), [['/root/t/kid', [{ type: 'add', n: 9 }]]]);
+    assert.equal(sys.stats().deadLettersTotal, 1);
+  });
+
   it('passivates an idle actor on the injected clock; the parent sees it go', async () => {
     const parent = sys.spawn<Msg>('p', {
       ...counter('parent', journal, 'p'),
@@ -170,7 +215,10 @@ describe('actor runtime', () => {
     assert.deepEqual(events.filter((e) => e.type === 'passivated').map((e) => e.path), ['/root/p/idle']);
     assert.equal(sys.stats().passivationsTotal, 1);
     assert.deepEqual(sys.tree().children[0]!.children, []);
-    assert.ok(parent);
+    // the parent lives on, running, and still answers through the ref it was spawned with
+    assert.deepEqual(sys.tree().children.map((c) => [c.path, c.status]), [['/root/p', 'running']]);
+    parent.tell({ type: 'add', n: 3 });
+    assert.deepEqual(await get(sys, parent.path), [3]);
   });
 
   it('a ref follows its path to a re-spawned actor', async () => {
