@@ -111,7 +111,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   say(`  curl -s ${auth} '${node.url}/v1/incidents?status=open'`);
   say(`  curl -s ${auth} '${node.url}/v1/anomalies?from=${liveFrom}'`);
   say(`  curl -s ${auth} '${node.url}/v1/series?service=frontend&metric=latency_ms&from=${liveFrom}'`);
-  say(`  live stream (WebSocket): ${node.url.replace(/^http/, 'ws')}/v1/stream  with header Authorization: Bearer ${apiKey}`);
+  say(`  live events: npx vigil tail --url ${node.url} --api-key ${apiKey}`);
   say(`  supervision tree: npx vigil ctl tree --url ${node.url} --admin-key ${adminKey}`);
   if (await servesDashboard(node.url)) say(`  dashboard: ${node.url}/#key=${apiKey}`);
   say(`  metrics: ${node.url}/metrics   API description: ${node.url}/docs/openapi.json`);
