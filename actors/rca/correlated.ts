@@ -2,6 +2,7 @@
 // closely its series move with the symptoms' series over the incident's window (the
 // strongest |Pearson r| over its metrics and the alerts' metrics). Without windows, the
 // anomaly score alone ranks (BARO's robust-deviation ranking).
+import { DEFAULT_ANOMALY_BOUND } from './constants.ts';
 import type { ServiceEvidence } from './evidence.ts';
 import type { CallGraph } from './graph.ts';
 import type { Scored } from './causal.ts';
@@ -19,13 +20,20 @@ export function correlatedRanking(
     byService.set(i, list);
   }
   const symptoms = alerts.flatMap((s) => byService.get(s) ?? []);
-  return candidates.map((v) => {
-    const score = ev[v]?.score ?? 0;
+  const isAlert = new Set(alerts);
+  const r = new Map<number, number>();
+  for (const v of candidates) {
+    if (isAlert.has(v)) continue;
     const mine = byService.get(v) ?? [];
-    let r = symptoms.length === 0 || mine.length === 0 ? 1 : 0;
-    for (const m of mine) for (const s of symptoms) r = Math.max(r, Math.abs(pearson(m.samples, s.samples)));
-    return { node: v, score: score * r, onAnomalousPath: false };
-  });
+    let best = symptoms.length === 0 || mine.length === 0 ? 1 : 0;
+    for (const m of mine) for (const s of symptoms) best = Math.max(best, Math.abs(pearson(m.samples, s.samples)));
+    r.set(v, best);
+  }
+  // An alerting service is its own best explanation to the extent that no anomalous
+  // dependency moves with it (its correlation with itself says nothing).
+  let strongest = 0;
+  for (const [v, x] of r) if ((ev[v]?.score ?? 0) >= DEFAULT_ANOMALY_BOUND) strongest = Math.max(strongest, x);
+  return candidates.map((v) => ({ node: v, score: (ev[v]?.score ?? 0) * (isAlert.has(v) ? 1 - strongest : r.get(v)!), onAnomalousPath: false }));
 }
 
 /** Pearson correlation over the timestamps both series have; 0 when undefined. */
