@@ -64,6 +64,8 @@ export interface Engine {
   /** Restarts the actor at `path` (admin); throws a VigilError with code NOT_FOUND when absent. */
   restart(path: string): Promise<void>;
   ready(): boolean;
-  /** prom-client registry with the node's metrics. */
+  /** prom-client registry with the node's metrics (public at /metrics). */
   readonly metrics: Registry;
+  /** metrics labelled by tenant (shown at /metrics to the admin key only). */
+  readonly tenantMetrics: Registry;
 }

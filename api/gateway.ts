@@ -87,7 +87,7 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, unmatched(routeMethods, request, reply)));
 
-  healthRoutes(app, engine);
+  healthRoutes(app, engine, keys);
   ingestRoutes(app, engine, config.ingest);
   remoteWriteRoutes(app, engine, config);
   seriesRoutes(app, engine);

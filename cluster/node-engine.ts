@@ -33,6 +33,7 @@ export interface NodeEngineParts {
   topology: TopologyStore;
   live: LiveHub;
   metrics: Registry;
+  tenantMetrics: Registry;
   isReady: () => boolean;
   backlog: IngestBacklog;
   limits: SeriesLimits;
@@ -43,6 +44,10 @@ export class NodeEngine implements Engine {
 
   get metrics(): Registry {
     return this.p.metrics;
+  }
+
+  get tenantMetrics(): Registry {
+    return this.p.tenantMetrics;
   }
 
   now(): number {

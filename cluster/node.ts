@@ -98,20 +98,20 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   const sink: EventSink = {
     anomaly(ev) {
       if (!events.putAnomaly(ev)) return;
-      metrics.anomalies.inc({ tenant: ev.tenant, tier: ev.tier });
+      metrics.anomaly(ev.tenant, ev.tier);
       live.publish(ev.tenant, { type: 'anomaly', data: ev });
     },
     alert(a) {
       if (!events.putAlert(a)) return;
-      metrics.alerts.inc({ tenant: a.tenant, severity: a.severity });
+      metrics.alert(a.tenant, a.severity);
       live.publish(a.tenant, { type: 'alert', data: a });
     },
     incident(inc) {
-      if (events.putIncident(inc)) metrics.incidents.inc({ tenant: inc.tenant });
+      if (events.putIncident(inc)) metrics.incident(inc.tenant);
       live.publish(inc.tenant, { type: 'incident', data: inc });
     },
     samples(tenant, count) {
-      metrics.samples.inc({ tenant }, count);
+      metrics.samples(tenant, count);
     },
   };
 
@@ -146,7 +146,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   }, CORRELATION_TICK_MS);
 
   const engine = new NodeEngine({
-    system, clock, tenants, bus, series, events, topology, live, backlog, limits, metrics: metrics.registry, isReady: () => ready,
+    system, clock, tenants, bus, series, events, topology, live, backlog, limits, metrics: metrics.registry, tenantMetrics: metrics.tenantRegistry, isReady: () => ready,
   });
   const stopModel = await startRobustModel(config, clock, log);
   let gateway: Gateway;

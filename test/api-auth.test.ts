@@ -65,6 +65,23 @@ describe('api: auth and admin', () => {
     assert.match(again, /^vigil_stream_connections 0$/m);
   });
 
+  it('shows per-tenant metrics to the admin key only; no tenant id is public', async () => {
+    const acme = anon.withKey(KEYS.acme);
+    assert.equal((await acme.postMetrics([{ service: 'db', metric: 'cpu', samples: [[Date.now() - 1000, 1]] }])).status, 202);
+    const admin = await eventually(async () => {
+      const r = await anon.withKey(KEYS.admin).get<string>('/metrics');
+      return /^vigil_tenant_samples_ingested_total\{tenant="acme"\} [1-9]/m.test(r.body) ? r : undefined;
+    }, 'the admin scrape shows acme\'s samples');
+    assert.equal(admin.status, 200);
+    const open = (await anon.get<string>('/metrics')).body;
+    assert.doesNotMatch(open, /tenant=/, 'the public scrape carries no tenant label');
+    assert.doesNotMatch(open, /acme|globex/);
+    assert.match(open, /^vigil_samples_ingested_total [1-9]/m, 'but the node-level total');
+    const wrong = await anon.withKey('nobody').get<ErrorReply>('/metrics');
+    assert.equal(wrong.status, 401, 'a scraper with a wrong key finds out');
+    assert.equal((await acme.get<ErrorReply>('/metrics')).status, 403, 'a tenant key is not the admin key');
+  });
+
   it('gives admin routes to the admin key only (403 to a tenant key)', async () => {
     const tenant = anon.withKey(KEYS.acme);
     const admin = anon.withKey(KEYS.admin);

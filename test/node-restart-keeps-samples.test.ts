@@ -96,7 +96,7 @@ describe('a publish that fails', () => {
     const tenants = system.spawn('tenants', { kind: 'tenant-supervisor', init: () => null, receive: (s) => s });
     const engine = new NodeEngine({
       system, clock: system.clock, tenants, bus, backlog, series: new MemorySeriesStore(), events: new MemoryEventStore(),
-      topology: new MemoryTopologyStore(), live: new LiveHub(), metrics: new Registry(), isReady: () => true,
+      topology: new MemoryTopologyStore(), live: new LiveHub(), metrics: new Registry(), tenantMetrics: new Registry(), isReady: () => true,
       limits: new SeriesLimits(() => ({ maxSeries: 10, maxServices: 10 })),
     });
     await assert.rejects(engine.ingest('acme', [{ service: 'db', metric: 'cpu', samples: [[1, 1], [2, 2]] }]), (e: unknown) => VigilError.is(e, 'UNAVAILABLE'));
