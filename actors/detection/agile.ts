@@ -126,6 +126,7 @@ export class AgileDetector implements Detector {
     model.learn(value, phase, frac);
     this.rawScore = this.surprise.raw;
     this.anomalous = this.rawScore >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
+    if (this.anomalous) this.surprise.noteAnomaly(timestamp);
     if (this.early !== undefined) this.bufferEarly(timestamp, value);
     else if (this.grid !== undefined) this.bufferOnGrid(timestamp, value, this.slot);
     else if (this.buckets !== undefined) this.bufferBuckets(timestamp, value);

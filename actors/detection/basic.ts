@@ -50,6 +50,7 @@ export class BasicDetector implements Detector {
     level.learn(value);
     this.rawScore = this.surprise.raw;
     this.anomalous = this.rawScore >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
+    if (this.anomalous) this.surprise.noteAnomaly(timestamp);
     return score;
   }
 

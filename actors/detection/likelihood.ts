@@ -25,9 +25,13 @@ export class Likelihood {
 
   constructor(readonly params: LikelihoodParams) {}
 
-  /** Takes the newest deviation (>= 0) and returns log P(average this high) (<= 0). */
-  update(deviation: number): number {
+  /** Takes the newest deviation (>= 0), `steps` sampling steps after the previous one, and
+   * returns log P(average this high) (<= 0). The short-term average spans time: across a
+   * gap it relaxes towards the long-term mean as the missing samples would have moved it,
+   * so an old spike's trace does not outlive a day of missing data. */
+  update(deviation: number, steps = 1): number {
     const p = this.params;
+    if (steps > 1 && this.count > 0) this.short = this.mean + (this.short - this.mean) * (1 - p.shortAlpha) ** (steps - 1);
     const u = (this.short += p.shortAlpha * (deviation - this.short));
     const n = ++this.count;
     let logTail = 0;

@@ -9,6 +9,7 @@ import { Likelihood, type LikelihoodParams } from './likelihood.ts';
 import { RangeNovelty } from './range-novelty.ts';
 import { Refractory, type RefractoryParams } from './refractory.ts';
 import type { Side } from './sensitivity.ts';
+import { TimeStep } from './time-step.ts';
 
 export interface SurpriseParams {
   likelihood: LikelihoodParams;
@@ -37,6 +38,9 @@ export class Surprise {
   private readonly likelihood: Likelihood;
   private readonly novelty: RangeNovelty;
   private readonly refractory: Refractory;
+  private readonly time = new TimeStep();
+  /** data time until which new extremes are not news (an anomalous episode's span) */
+  private quietUntil = -Infinity;
   /** the last score before refractory damping: the decision uses it, so every anomalous
    * sample of an episode is marked even though only the first one scores high */
   raw = 0;
@@ -51,10 +55,12 @@ export class Surprise {
    * `value` the sample, `side` the direction that counts, `timestamp` its data time. */
   score(deviation: number, value: number, side: Side, timestamp: number): number {
     const d = deviation < this.params.cap ? deviation : this.params.cap;
-    let decades = decadesOfLogTail(this.likelihood.update(d));
+    let decades = decadesOfLogTail(this.likelihood.update(d, this.time.advance(timestamp)));
     const range = this.novelty.hi - this.novelty.lo;
     const excess = this.novelty.excess(value, side);
-    if (excess > 0 && deviation >= this.params.novelty.minDeviation) {
+    // within an anomalous episode's span the new level's own records are not news: a
+    // sustained fault (or a shift) sets a new extreme at every swing of its noise
+    if (excess > 0 && deviation >= this.params.novelty.minDeviation && !(timestamp < this.quietUntil)) {
       const beyond = range > 0 && Number.isFinite(excess) ? excess / range : 1;
       const novel = this.params.novelty.decades * (1 + beyond);
       if (novel > decades) decades = novel;
@@ -64,20 +70,31 @@ export class Surprise {
     return this.refractory.apply(raw, timestamp);
   }
 
+  /** The tier found this sample anomalous: for the refractory span, the records of the
+   * episode's new level are not scored as new extremes (the likelihood still judges them). */
+  noteAnomaly(timestamp: number): void {
+    if (Number.isFinite(timestamp)) this.quietUntil = timestamp + this.params.refractory.spanMs;
+  }
+
   /** The refractory alone, for tiers that combine this raw score with their own channel. */
   damp(raw: number, timestamp: number): number {
     return this.refractory.apply(raw, timestamp);
   }
 
+  /** [likelihood (4), range (3), refractory left, until, quiet until (0: none), time step
+   * (2+)]; NaN travels as null. */
   state(): number[] {
-    return [...this.likelihood.state(), ...this.novelty.state(), ...this.refractory.state()];
+    return [...this.likelihood.state(), ...this.novelty.state(), ...this.refractory.state(), Number.isFinite(this.quietUntil) ? this.quietUntil : 0, ...this.time.state()];
   }
 
-  /** Takes this layout or the older one without `until` (a counted refractory only). */
-  restore(s: readonly number[]): this {
-    this.likelihood.restore(s.slice(0, 4));
-    this.novelty.restore(s.slice(4, 7));
-    this.refractory.restore(s[7] as number, (s[8] as number | undefined) ?? 0);
+  /** Takes this layout or the older one (8 numbers: a counted refractory, no time). */
+  restore(s: ReadonlyArray<number | null>): this {
+    this.likelihood.restore(s.slice(0, 4) as number[]);
+    this.novelty.restore(s.slice(4, 7) as number[]);
+    this.refractory.restore(s[7] as number, (s[8] as number | null | undefined) ?? 0);
+    const quiet = s[9];
+    this.quietUntil = typeof quiet === 'number' && quiet !== 0 ? quiet : -Infinity;
+    this.time.restore(s.length > 10 ? s.slice(10) : []);
     return this;
   }
 }

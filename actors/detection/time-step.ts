@@ -1,0 +1,59 @@
+// A series' sampling step, learnt from its first timestamps (the median of the first 16
+// positive gaps), and how many steps each new sample lies after the previous one: what
+// lets a model count a gap as the time that passed rather than as one more sample.
+import { medianStep } from './seasonality.ts';
+
+/** gaps used to learn the step */
+const STEP_GAPS = 16;
+
+export class TimeStep {
+  /** ms per step (NaN until learnt) */
+  step = NaN;
+  /** data time of the last readable timestamp (NaN: none yet) */
+  last = NaN;
+  private stamps: number[] = [];
+
+  /** Steps between the previous readable sample and `timestamp` (1 while the step is
+   * unknown, for unreadable, repeated or backward time); learns the timestamp. */
+  advance(timestamp: number): number {
+    if (!Number.isFinite(timestamp)) return 1;
+    const last = this.last;
+    if (!(timestamp > last)) {
+      if (Number.isNaN(last)) this.last = timestamp;
+      if (Number.isNaN(this.step)) this.learn(timestamp);
+      return 1;
+    }
+    this.last = timestamp;
+    if (Number.isNaN(this.step)) {
+      this.learn(timestamp);
+      return 1;
+    }
+    const steps = (timestamp - last) / this.step;
+    return steps > 1 ? steps : 1;
+  }
+
+  private learn(timestamp: number): void {
+    this.stamps.push(timestamp);
+    if (this.stamps.length <= STEP_GAPS) return;
+    const step = medianStep(this.stamps);
+    this.step = step > 0 ? step : Infinity; // no usable time: every sample is one step
+    this.stamps = [];
+  }
+
+  /** [step, last, ...stamps]; NaN and Infinity become null on their way through JSON, and
+   * restore() reads null as NaN (an unusable step is then learnt again, as unusable). */
+  state(): number[] {
+    return [this.step, this.last, ...this.stamps];
+  }
+
+  restore(s: ReadonlyArray<number | null>): this {
+    this.step = orNaN(s[0]);
+    this.last = orNaN(s[1]);
+    this.stamps = s.slice(2).map(orNaN);
+    return this;
+  }
+}
+
+function orNaN(v: number | null | undefined): number {
+  return v === null || v === undefined ? NaN : v;
+}
