@@ -1,0 +1,9 @@
+// cluster/snapshots: per-shard detector state at an ingest-log position, so a restart or a
+// failover restores it and replays the log from there (DESIGN.md §2.1 step 5).
+export { SnapshotStore, DEFAULT_KEEP_SNAPSHOTS } from './store.ts';
+export type { SnapshotStoreOptions, SavedSnapshot, LoadedSnapshot } from './store.ts';
+export { encodeSnapshot, decodeSnapshot, SnapshotFormatError } from './codec.ts';
+export { encodeValue, decodeValue } from './value-codec.ts';
+export type { Value } from './value-codec.ts';
+export { SNAPSHOT_VERSION } from './types.ts';
+export type { ShardSnapshot, SnapshotEntry } from './types.ts';

@@ -1,0 +1,160 @@
+// Per-shard snapshot files under a folder: <dir>/<shard>/<seq>.snap, written atomically
+// (temp file, fsync, rename, fsync the folder), the newest `keep` kept. Loading takes the newest
+// that reads back whole; a damaged one is logged and the one before it is used instead, so
+// replay starts from that one's position. That is why the log may be acknowledged only up to
+// the OLDEST snapshot kept (ackable()), never the newest.
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { VigilError } from '../../protocols/errors.ts';
+import { decodeSnapshot, encodeSnapshot } from './codec.ts';
+import type { ShardSnapshot } from './types.ts';
+
+/** the newest and one fallback: a damaged newest costs one snapshot period of replay */
+export const DEFAULT_KEEP_SNAPSHOTS = 2;
+const FILE = /^(\d{12})\.snap$/;
+
+export interface SnapshotStoreOptions {
+  keep?: number;
+  logger?: Pick<Logger, 'warn'>;
+}
+
+export interface SavedSnapshot {
+  file: string;
+  logPosition: number;
+  /** how far the shard's log may now be acknowledged (see ackable()) */
+  ackable: number;
+}
+
+export interface LoadedSnapshot {
+  snapshot: ShardSnapshot;
+  file: string;
+  /** newer files that could not be read, and why (already logged) */
+  skipped: Array<{ file: string; error: string }>;
+}
+
+export class SnapshotStore {
+  private readonly keep: number;
+  private readonly chains = new Map<number, Promise<unknown>>();
+
+  constructor(readonly dir: string, private readonly options: SnapshotStoreOptions = {}) {
+    this.keep = Math.max(1, options.keep ?? DEFAULT_KEEP_SNAPSHOTS);
+  }
+
+  /** Writes `snapshot` as the newest of its shard and prunes the oldest beyond `keep`. */
+  async save(snapshot: ShardSnapshot): Promise<SavedSnapshot> {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeSnapshot(snapshot); // bad fields fail here, before any file is touched
+    } catch (err) {
+      throw new VigilError('BAD_REQUEST', `snapshot of shard ${snapshot.shard}: ${(err as Error).message}`, { cause: err });
+    }
+    return this.serial(snapshot.shard, async () => {
+      const folder = this.folder(snapshot.shard);
+      try {
+        await mkdir(folder, { recursive: true });
+        const files = await this.files(snapshot.shard);
+        await this.removeTemps(folder);
+        const seq = files.length > 0 ? Number(FILE.exec(files[files.length - 1]!)![1]) + 1 : 1;
+        const name = `${String(seq).padStart(12, '0')}.snap`;
+        const tmp = join(folder, `.${name}.tmp`);
+        const fh = await open(tmp, 'w');
+        try {
+          await fh.writeFile(bytes);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await rename(tmp, join(folder, name));
+        await syncDir(folder);
+        const kept = [...files, name].slice(-this.keep);
+        for (const old of [...files, name].slice(0, -this.keep)) await unlink(join(folder, old)).catch(() => undefined);
+        return { file: join(folder, name), logPosition: snapshot.logPosition, ackable: await this.ackableOf(snapshot.shard, kept) };
+      } catch (err) {
+        throw new VigilError('UNAVAILABLE', `snapshot of shard ${snapshot.shard}: cannot write under ${folder} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+      }
+    });
+  }
+
+  /** The newest readable snapshot of `shard`, falling back past damaged ones (logged); undefined when none. */
+  async latest(shard: number): Promise<LoadedSnapshot | undefined> {
+    const skipped: LoadedSnapshot['skipped'] = [];
+    const files = await this.files(shard);
+    for (let i = files.length - 1; i >= 0; i--) {
+      const file = join(this.folder(shard), files[i]!);
+      try {
+        const snapshot = decodeSnapshot(await readFile(file));
+        if (snapshot.shard !== shard) throw new Error(`it holds shard ${snapshot.shard}`);
+        return { snapshot, file, skipped };
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        skipped.push({ file, error });
+        this.options.logger?.warn({ shard, file, error }, 'snapshot unreadable: falling back to the one before it');
+      }
+    }
+    return undefined;
+  }
+
+  /** The newest readable snapshot of every shard that has one (what a node restores on start). */
+  async loadAll(): Promise<Map<number, LoadedSnapshot>> {
+    const out = new Map<number, LoadedSnapshot>();
+    for (const shard of await this.shards()) {
+      const got = await this.latest(shard);
+      if (got) out.set(shard, got);
+    }
+    return out;
+  }
+
+  /**
+   * How far the shard's log may be acknowledged: the position of the oldest snapshot kept, since a
+   * restart may have to fall back to it. 0 until `keep` snapshots exist (or with keep = 1, the newest).
+   */
+  async ackable(shard: number): Promise<number> {
+    return this.ackableOf(shard, await this.files(shard));
+  }
+
+  async shards(): Promise<number[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    return names.filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+  }
+
+  private async ackableOf(shard: number, files: string[]): Promise<number> {
+    if (files.length < this.keep) return 0;
+    try {
+      return decodeSnapshot(await readFile(join(this.folder(shard), files[0]!))).logPosition;
+    } catch {
+      return 0; // the fallback itself is unreadable: keep the whole log
+    }
+  }
+
+  /** Temp files a crash left before their rename: never a snapshot, so never read. */
+  private async removeTemps(folder: string): Promise<void> {
+    for (const n of await readdir(folder)) if (n.endsWith('.snap.tmp')) await unlink(join(folder, n)).catch(() => undefined);
+  }
+
+  private folder(shard: number): string {
+    return join(this.dir, String(shard));
+  }
+
+  private async files(shard: number): Promise<string[]> {
+    const names = await readdir(this.folder(shard)).catch(() => [] as string[]);
+    return names.filter((n) => FILE.test(n)).sort();
+  }
+
+  /** One save at a time per shard, so sequence numbers and pruning never race. */
+  private serial<T>(shard: number, work: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(shard) ?? Promise.resolve();
+    const next = prev.then(work, work);
+    this.chains.set(shard, next.catch(() => undefined));
+    return next;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,26 @@
+// What a shard snapshot holds: the detector state of every series the shard's actors own,
+// at the log position it covers (DESIGN.md §2.1 step 5). Named fields, versioned.
+import type { SeriesSnapshot } from '../../actors/service/index.ts';
+
+/** The format version this code writes and reads. */
+export const SNAPSHOT_VERSION = 1;
+
+export interface SnapshotEntry extends SeriesSnapshot {
+  tenant: string;
+  /** seriesName(metric, labels): the series within its service (protocols/series-name.ts) */
+  seriesKey: string;
+}
+
+export interface ShardSnapshot {
+  version: number;
+  shard: number;
+  /** every batch of the shard up to this ingest-log position is in this state */
+  logPosition: number;
+  /** Unix ms, from the node's Clock */
+  takenAt: number;
+  /** the node that took it ('' when not told) */
+  node: string;
+  /** the shard lease's revision when it was taken (0: none), for the cluster's fencing */
+  fencingToken: number;
+  entries: SnapshotEntry[];
+}
