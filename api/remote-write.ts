@@ -47,7 +47,7 @@ export function remoteWriteRoutes(app: FastifyInstance, engine: Engine, config: 
     if (!m) memories.set(tenant, (m = new LRUCache<string, KnownSeries>({ max: options.maxKnownSeries })));
     return m;
   };
-  const metrics = remoteWriteMetrics(engine.metrics);
+  const metrics = remoteWriteMetrics(engine.metrics, engine.tenantMetrics);
 
   // Its own scope: this route takes any body as raw bytes (Prometheus' receiver even
   // accepts a missing Content-Type), while the other routes keep their JSON/protobuf parsers.
@@ -74,9 +74,12 @@ export function remoteWriteRoutes(app: FastifyInstance, engine: Engine, config: 
         await engine.ingest(request.tenant, batch.series);
         batch.commit();
       }
-      metrics.accepted.inc({ tenant: request.tenant }, batch.samples);
+      metrics.accepted.inc(batch.samples);
       for (const [field, reason] of DROP_REASONS) {
-        if (batch.dropped[field] > 0) metrics.dropped.inc({ tenant: request.tenant, reason }, batch.dropped[field]);
+        const n = batch.dropped[field];
+        if (n === 0) continue;
+        metrics.dropped.inc({ reason }, n);
+        metrics.tenantDropped.inc({ tenant: request.tenant, reason }, n);
       }
       return reply.code(204).header(SAMPLES_WRITTEN_HEADER, String(batch.samples)).send();
     });
@@ -100,20 +103,27 @@ function checkHeaders(request: FastifyRequest): void {
 }
 
 interface RemoteWriteMetrics {
-  accepted: Counter<'tenant'>;
-  dropped: Counter<'tenant' | 'reason'>;
+  accepted: Counter;
+  dropped: Counter<'reason'>;
+  tenantDropped: Counter<'tenant' | 'reason'>;
 }
 
-/** In the engine's registry; a second gateway over the same engine reuses them. */
-function remoteWriteMetrics(registry: Registry): RemoteWriteMetrics {
-  const accepted = (registry.getSingleMetric('vigil_remote_write_samples_total') as Counter<'tenant'> | undefined) ?? new Counter({
-    name: 'vigil_remote_write_samples_total', help: 'Samples accepted through Prometheus remote write',
-    labelNames: ['tenant'], registers: [registry],
-  });
-  const dropped = (registry.getSingleMetric('vigil_remote_write_dropped_samples_total') as Counter<'tenant' | 'reason'> | undefined) ?? new Counter({
-    name: 'vigil_remote_write_dropped_samples_total',
-    help: 'Remote-write samples of accepted requests left out: non_finite (NaN, staleness markers, ±Inf), duplicate, out_of_order (drop mode), unmapped (no service or metric label, labels over the limits)',
-    labelNames: ['tenant', 'reason'], registers: [registry],
-  });
-  return { accepted, dropped };
+const DROPPED_HELP = 'Remote-write samples of accepted requests left out: non_finite (NaN, staleness markers, ±Inf), duplicate, '
+  + 'out_of_order (drop mode), unmapped (no service or metric label, labels over the limits)';
+
+/** Node figures in the public registry, per-tenant ones beside the other vigil_tenant_* series;
+ * a second gateway over the same engine reuses them. */
+function remoteWriteMetrics(node: Registry, byTenant: Registry): RemoteWriteMetrics {
+  const reuse = <T>(registry: Registry, name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+  return {
+    accepted: reuse(node, 'vigil_remote_write_samples_total', () => new Counter({
+      name: 'vigil_remote_write_samples_total', help: 'Samples accepted through Prometheus remote write', registers: [node],
+    })),
+    dropped: reuse(node, 'vigil_remote_write_dropped_samples_total', () => new Counter({
+      name: 'vigil_remote_write_dropped_samples_total', help: DROPPED_HELP, labelNames: ['reason'], registers: [node],
+    })),
+    tenantDropped: reuse(byTenant, 'vigil_tenant_remote_write_dropped_samples_total', () => new Counter({
+      name: 'vigil_tenant_remote_write_dropped_samples_total', help: `${DROPPED_HELP}, by tenant`, labelNames: ['tenant', 'reason'], registers: [byTenant],
+    })),
+  };
 }

@@ -1,9 +1,17 @@
-// bench:ingest — posts protobuf MetricBatches to a node for a bounded time and reports
-// accepted samples/s and request latency percentiles.
+// bench:ingest — posts protobuf MetricBatches (or JSON, or Prometheus remote-write
+// requests) to a node for a bounded time and reports accepted samples/s and request
+// latency percentiles.
 //
 //   npm run bench:ingest -- [--url U --api-key K] [--seconds N] [--concurrency C]
 //                           [--batch SERIES] [--samples PER_SERIES] [--rate SAMPLES_PER_S]
-//                           [--format protobuf|json] [--warmup SECONDS] [--json]
+//                           [--format protobuf|json|remote-write] [--series N]
+//                           [--warmup SECONDS] [--profile] [--json]
+//
+// --format remote-write sends what Prometheus sends to POST /api/v1/write: --series
+// (default 10,000) series split over --concurrency shards (default 4), one request in
+// flight per shard, --batch one-sample TimeSeries per request (default 5,000), snappy
+// compressed; a 503/429 is retried with the same body, as Prometheus does. --profile
+// runs the child node under --cpu-prof and prints where its time went.
 //
 // Without --url it starts a node in a child process (`vigil start`), so the load
 // generator never shares the node's event loop. Each request carries BATCH series
@@ -17,8 +25,13 @@
 // The last stdout line is JSON: samples_per_s, p50_ms, p95_ms, p99_ms and the run's shape.
 import http from 'node:http';
 import { parseArgs } from 'node:util';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BatchMaker } from './ingest/batches.ts';
 import { BENCH_KEY, spawnNode, type ChildNode } from './ingest/child-node.ts';
+import { newestProfile, summarizeProfile, type ProfileSummary } from './ingest/profile.ts';
+import { RemoteWriteMaker } from './ingest/remote-write.ts';
 import { percentile, post, round, scrapeIngested } from './ingest/client.ts';
 
 const { values: args } = parseArgs({
@@ -26,8 +39,10 @@ const { values: args } = parseArgs({
     url: { type: 'string' },
     'api-key': { type: 'string' },
     seconds: { type: 'string', default: '10' },
-    concurrency: { type: 'string', default: '8' },
-    batch: { type: 'string', default: '50' },
+    concurrency: { type: 'string' },
+    batch: { type: 'string' },
+    series: { type: 'string', default: '10000' },
+    profile: { type: 'boolean', default: false },
     samples: { type: 'string', default: '100' },
     rate: { type: 'string' },
     format: { type: 'string', default: 'protobuf' },
@@ -54,16 +69,19 @@ interface Tally {
 
 async function run(): Promise<void> {
   const seconds = positiveInt('seconds', args.seconds);
-  const concurrency = positiveInt('concurrency', args.concurrency);
-  const seriesPerBatch = positiveInt('batch', args.batch);
+  const remoteWrite = args.format === 'remote-write';
+  const concurrency = positiveInt('concurrency', args.concurrency ?? (remoteWrite ? '4' : '8'));
+  // remote write: samples (one-sample TimeSeries) per request; else series per batch
+  const seriesPerBatch = positiveInt('batch', args.batch ?? (remoteWrite ? '5000' : '50'));
+  const seriesTotal = positiveInt('series', args.series);
   const samplesPerSeries = positiveInt('samples', args.samples);
   const warmup = Number(args.warmup);
   if (!(warmup >= 0)) {
     process.stderr.write('bench:ingest: --warmup must be a number of seconds >= 0\n');
     process.exit(2);
   }
-  if (args.format !== 'protobuf' && args.format !== 'json') {
-    process.stderr.write('bench:ingest: --format must be protobuf or json\n');
+  if (args.format !== 'protobuf' && args.format !== 'json' && !remoteWrite) {
+    process.stderr.write('bench:ingest: --format must be protobuf, json or remote-write\n');
     process.exit(2);
   }
   const rate = args.rate === undefined ? undefined : positiveInt('rate', args.rate);
@@ -71,20 +89,27 @@ async function run(): Promise<void> {
   let node: ChildNode | undefined;
   let base = args.url;
   let key = args['api-key'] ?? BENCH_KEY;
+  const profileDir = args.profile && !base ? await mkdtemp(join(tmpdir(), 'vigil-bench-prof-')) : undefined;
   if (!base) {
-    node = await spawnNode();
+    node = await spawnNode({ cpuProfileDir: profileDir });
     base = node.url;
     key = BENCH_KEY;
   }
-  const url = new URL('/v1/metrics', base);
+  const url = new URL(remoteWrite ? '/api/v1/write' : '/v1/metrics', base);
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const json = args.format === 'json';
-  const contentType = json ? 'application/json' : 'application/x-protobuf';
+  const headers: Record<string, string> = remoteWrite
+    ? { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' }
+    : { 'content-type': json ? 'application/json' : 'application/x-protobuf' };
   // Three days back leaves room for hours of forward-moving data inside the default window.
-  const maker = new BatchMaker(seriesPerBatch, samplesPerSeries, Date.now() - 3 * 24 * 3600_000, json);
+  const start = Date.now() - 3 * 24 * 3600_000;
+  const batches = new BatchMaker(seriesPerBatch, samplesPerSeries, start, json);
+  const shards = remoteWrite ? new RemoteWriteMaker({ series: seriesTotal, samplesPerRequest: seriesPerBatch, shards: concurrency, start }) : undefined;
+  const nextBody = (worker: number): Uint8Array => shards ? shards.body(worker) : batches.body();
+  const samplesPerRequest = remoteWrite ? seriesPerBatch : seriesPerBatch * samplesPerSeries;
   const ingestedBefore = await scrapeIngested(base);
 
-  const intervalMs = rate === undefined ? 0 : ((seriesPerBatch * samplesPerSeries) / rate) * 1000;
+  const intervalMs = rate === undefined ? 0 : (samplesPerRequest / rate) * 1000;
   let acceptedAll = 0; // warm-up included, for the drain check
 
   /** Sends for `secs`; records into `tally`. Returns the elapsed seconds. */
@@ -92,7 +117,8 @@ async function run(): Promise<void> {
     const started = performance.now();
     const deadline = started + secs * 1000;
     let slot = 0;
-    async function worker(): Promise<void> {
+    async function worker(w: number): Promise<void> {
+      let retry: Uint8Array | undefined; // remote write resends a refused body, as Prometheus
       while (performance.now() < deadline) {
         let since = performance.now();
         if (rate !== undefined) {
@@ -100,24 +126,28 @@ async function run(): Promise<void> {
           if (since >= deadline) return;
           if (since > performance.now()) await new Promise((r) => setTimeout(r, since - performance.now()));
         }
-        const out = await post(agent, url, key, maker.body(), contentType, since);
+        const body = retry ?? nextBody(w);
+        retry = undefined;
+        const out = await post(agent, url, key, body, headers, since);
         tally.statuses.set(out.status, (tally.statuses.get(out.status) ?? 0) + 1);
-        if (out.status === 202) {
+        if (out.status === 202 || out.status === 204) {
           tally.accepted += out.accepted;
           acceptedAll += out.accepted;
           tally.latencies.push(out.ms);
         } else if (out.status === 503 || out.status === 429) {
+          if (remoteWrite) retry = body;
           await new Promise((r) => setTimeout(r, 5));
         } else if (out.status === 401) {
           throw new Error('bench:ingest: the node refused the API key (401)');
         }
       }
     }
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
     return (performance.now() - started) / 1000;
   }
 
   const tally: Tally = { latencies: [], statuses: new Map(), accepted: 0 };
+  let result: Record<string, unknown>;
   try {
     // Warm-up: JIT, first ServiceActors spawned, sockets open; not counted.
     if (warmup > 0) await drive(warmup, { latencies: [], statuses: new Map(), accepted: 0 });
@@ -132,7 +162,7 @@ async function run(): Promise<void> {
     }
     const drainS = (performance.now() - drainStart) / 1000;
     latencies.sort((a, b) => a - b);
-    const result = {
+    const figures = {
       samples_per_s: Math.round(accepted / elapsed),
       p50_ms: round(percentile(latencies, 50)),
       p95_ms: round(percentile(latencies, 95)),
@@ -146,28 +176,44 @@ async function run(): Promise<void> {
       concurrency,
       offered_rate: rate ?? null,
       format: args.format,
-      series_per_batch: seriesPerBatch,
-      samples_per_series: samplesPerSeries,
+      ...(remoteWrite
+        ? { series: seriesTotal, samples_per_request: seriesPerBatch }
+        : { series_per_batch: seriesPerBatch, samples_per_series: samplesPerSeries }),
       // samples the node's actors took in since the start, warm-up included (= accepted_all when none is lost)
       taken_in_samples: ingested !== undefined && ingestedBefore !== undefined ? ingested - ingestedBefore : null,
       accepted_all_samples: acceptedAll,
       drain_s: round(drainS),
       target: args.url ? base : 'child node',
     };
+    result = figures;
     if (!args.json) {
+      const shape = remoteWrite ? `${seriesTotal} series, ${seriesPerBatch} samples per request` : `${seriesPerBatch}×${samplesPerSeries} per batch`;
       process.stdout.write(
-        `accepted ${result.samples_per_s.toLocaleString('en')} samples/s over ${result.seconds}s ` +
-        `(${result.requests} requests, concurrency ${concurrency}, ${seriesPerBatch}×${samplesPerSeries} per batch)\n` +
-        `latency ms: p50 ${result.p50_ms}  p95 ${result.p95_ms}  p99 ${result.p99_ms}  max ${result.max_ms}\n` +
-        `statuses ${JSON.stringify(result.statuses)}; actors took in ${result.taken_in_samples} of ${acceptedAll} accepted samples ` +
-        `(warm-up included; drain ${result.drain_s}s after the run)\n`,
+        `accepted ${figures.samples_per_s.toLocaleString('en')} samples/s over ${figures.seconds}s ` +
+        `(${figures.requests} requests, concurrency ${concurrency}, ${shape})\n` +
+        `latency ms: p50 ${figures.p50_ms}  p95 ${figures.p95_ms}  p99 ${figures.p99_ms}  max ${figures.max_ms}\n` +
+        `statuses ${JSON.stringify(figures.statuses)}; actors took in ${figures.taken_in_samples} of ${acceptedAll} accepted samples ` +
+        `(warm-up included; drain ${figures.drain_s}s after the run)\n`,
       );
     }
-    process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     agent.destroy();
     await node?.stop();
   }
+  if (profileDir) {
+    // the node wrote its profile on exit
+    const file = await newestProfile(profileDir);
+    const summary: ProfileSummary | undefined = file ? await summarizeProfile(file) : undefined;
+    if (summary && !args.json) {
+      process.stdout.write(`node CPU profile (${summary.busy_ms} ms busy, whole run incl. start and drain), self time by part:\n`);
+      for (const [part, pct] of Object.entries(summary.parts)) process.stdout.write(`  ${String(pct).padStart(5)}%  ${part}\n`);
+      process.stdout.write('costliest functions (self time):\n');
+      for (const f of summary.top) process.stdout.write(`  ${String(f.pct).padStart(5)}%  ${f.fn}  ${f.where}\n`);
+    }
+    result.profile = summary ? { busy_ms: summary.busy_ms, parts: summary.parts, top: summary.top.slice(0, 5) } : null;
+    await rm(profileDir, { recursive: true, force: true });
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 await run();

@@ -7,7 +7,7 @@ import { compress } from 'snappyjs';
 import type { NodeHandle } from '../cluster/index.ts';
 import { VigilError } from '../protocols/index.ts';
 import {
-  DEFAULT_REMOTE_WRITE_MAPPING, decodeWriteRequest, readRemoteWrite, remoteWire, snappyLength, toSeriesInputs, unsnappy,
+  DEFAULT_REMOTE_WRITE_MAPPING, readRemoteWrite, remoteWire, snappyLength, toSeriesInputs, unsnappy,
   type KnownSeries, type RemoteWriteMapping,
 } from '../protocols/remote-write.ts';
 import { SAMPLES_WRITTEN_HEADER } from '../api/remote-write.ts';
@@ -29,7 +29,7 @@ function writeRequest(entries: Entry[]): Uint8Array {
 
 const snappy = (bytes: Uint8Array) => compress(Buffer.from(bytes));
 const mapping = (patch: Partial<RemoteWriteMapping> = {}): RemoteWriteMapping => ({ ...DEFAULT_REMOTE_WRITE_MAPPING, ...patch });
-const decoded = (entries: Entry[]) => decodeWriteRequest(writeRequest(entries));
+const decoded = writeRequest;
 const STALE_NAN = new DataView(new Uint8Array([0x7f, 0xf0, 0, 0, 0, 0, 0, 0x02]).buffer).getFloat64(0); // Prometheus' staleness marker
 
 function refusal(code: string, reason: RegExp): (err: unknown) => boolean {
@@ -52,8 +52,32 @@ describe('remote write: decode and mapping (pure)', () => {
     assert.throws(() => unsnappy(new Uint8Array([10, 0xff, 0xff]), 100), refusal('BAD_REQUEST', /not valid snappy/));
   });
 
-  it('refuses bytes that are not a WriteRequest', () => {
-    assert.throws(() => decodeWriteRequest(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f])), refusal('BAD_REQUEST', /not a valid prometheus.WriteRequest/));
+  it('refuses bytes that are not a WriteRequest, naming the place', () => {
+    const bad = (bytes: number[], why: RegExp) => assert.throws(() => toSeriesInputs(new Uint8Array(bytes), mapping(), new Map()), refusal('BAD_REQUEST', why));
+    bad([0x0a, 0xff, 0xff, 0xff, 0x0f], /not a valid prometheus.WriteRequest: a length runs past the end \(byte 5\)/);
+    bad([0x0a, 0x02, 0x12, 0x05], /a length runs past the end/);
+    bad([0x0a, 0x01, 0x80], /truncated varint/);
+    bad([0x0b], /unsupported wire type 3/);
+  });
+
+  it('reads what the generated encoder writes, negative and large timestamps included, and skips unknown fields', () => {
+    const l = { __name__: 'm', job: 's' };
+    const b = toSeriesInputs(writeRequest([{ labels: l, samples: [[-5000, 1], [0, 2], [2 ** 50 + 3, 3]] }]), mapping(), new Map());
+    assert.deepEqual(b.series[0]!.samples, [[-5000, 1], [0, 2], [2 ** 50 + 3, 3]]);
+    // metadata (WriteRequest field 3) is skipped; so is an exemplar (TimeSeries field 3)
+    // even between two labels, and the series is still the same one
+    const field = (n: number, bytes: Uint8Array) => Buffer.concat([Buffer.from([(n << 3) | 2, bytes.length]), bytes]);
+    const series = Buffer.concat([
+      field(1, remoteWire.Label.encode({ name: '__name__', value: 'm' }).finish()),
+      field(3, new Uint8Array(0)),
+      field(1, remoteWire.Label.encode({ name: 'job', value: 's' }).finish()),
+      field(2, remoteWire.Sample.encode({ value: 5, timestamp: 20 }).finish()),
+    ]);
+    const memory = new Map<string, KnownSeries>();
+    const withExtras = Buffer.concat([Buffer.from([0x1a, 0x03, 0x08, 0x01, 0x00]), writeRequest([{ labels: l, samples: [[10, 4]] }]), field(1, series)]);
+    const got = toSeriesInputs(withExtras, mapping(), memory);
+    assert.deepEqual(got.series, [{ service: 's', metric: 'm', labels: {}, samples: [[10, 4], [20, 5]] }]);
+    assert.equal(memory.size, 1); // the label bytes, other fields left out, are the key either way
   });
 
   it('maps job to service and __name__ to metric; the other labels stay', () => {
@@ -184,9 +208,10 @@ describe('api: POST /api/v1/write', () => {
     }, 'remote-written samples');
     assert.deepEqual([...samples].sort((a, b) => a[0] - b[0] || a[1] - b[1]), [[t0, 0.5], [t0, 2], [t0 + 15_000, 0.75]]);
     assert.deepEqual(await api.withKey(KEYS.globex).samples('db', 'node_load1'), []);
-    const metrics = await api.get<string>('/metrics');
-    assert.match(metrics.body, /vigil_remote_write_samples_total\{tenant="acme"\} 3/);
-    assert.match(metrics.body, /vigil_remote_write_dropped_samples_total\{tenant="acme",reason="non_finite"\} 1/);
+    const metrics = await api.withKey(KEYS.admin).get<string>('/metrics');
+    assert.match(metrics.body, /^vigil_remote_write_samples_total 3$/m);
+    assert.match(metrics.body, /^vigil_remote_write_dropped_samples_total\{reason="non_finite"\} 1$/m);
+    assert.match(metrics.body, /^vigil_tenant_remote_write_dropped_samples_total\{tenant="acme",reason="non_finite"\} 1$/m);
   });
 
   it('answers 204 to a request with no samples (Prometheus sends metadata-only requests)', async () => {

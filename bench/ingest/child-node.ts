@@ -21,7 +21,7 @@ export interface ChildNode {
  * Starts `vigil start` (cli/main.ts) in a child process with a temporary config holding
  * one bench tenant; its URL comes from the node's "vigil node ready" log line.
  */
-export async function spawnNode(): Promise<ChildNode> {
+export async function spawnNode(options: { cpuProfileDir?: string } = {}): Promise<ChildNode> {
   const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-'));
   const file = join(dir, 'vigil.yaml');
   await writeFile(file, [
@@ -32,7 +32,9 @@ export async function spawnNode(): Promise<ChildNode> {
     'log: { level: info }', // the ingest path logs nothing per request at info
     '',
   ].join('\n'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'start', '--config', file], {
+  // --cpu-prof writes the node's profile when it exits (bench/ingest/profile.ts reads it)
+  const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'cli/main.ts', 'start', '--config', file], {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: fileURLToPath(new URL('../..', import.meta.url)), // where tsx resolves
     env: { ...process.env, VIGIL_DEMO_API_KEY: '', VIGIL_ADMIN_API_KEY: '', VIGIL_CONFIG: '' },

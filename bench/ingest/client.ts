@@ -8,12 +8,18 @@ export interface Outcome {
   accepted: number;
 }
 
-/** `since`: the performance.now() the latency counts from (the scheduled send time). */
-export function post(agent: http.Agent, url: URL, key: string, body: Uint8Array, contentType: string, since: number): Promise<Outcome> {
+/** Remote write answers 204 with the count in this header (remote-write 2.0's name). */
+export const SAMPLES_WRITTEN_HEADER = 'x-prometheus-remote-write-samples-written';
+
+/**
+ * `since`: the performance.now() the latency counts from (the scheduled send time).
+ * Accepted samples come from a 202's JSON body (POST /v1/metrics) or a 204's header (remote write).
+ */
+export function post(agent: http.Agent, url: URL, key: string, body: Uint8Array, headers: Record<string, string>, since: number): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, {
       method: 'POST', agent,
-      headers: { 'content-type': contentType, 'content-length': body.byteLength, authorization: `Bearer ${key}` },
+      headers: { ...headers, 'content-length': body.byteLength, authorization: `Bearer ${key}` },
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -21,6 +27,7 @@ export function post(agent: http.Agent, url: URL, key: string, body: Uint8Array,
         const ms = performance.now() - since;
         let accepted = 0;
         if (res.statusCode === 202) accepted = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { accepted: number }).accepted;
+        else if (res.statusCode === 204) accepted = Number(res.headers[SAMPLES_WRITTEN_HEADER] ?? 0);
         resolve({ status: res.statusCode ?? 0, ms, accepted });
       });
       res.on('error', reject);
@@ -41,7 +48,8 @@ export async function scrapeIngested(base: string): Promise<number | undefined> 
   try {
     const text = await (await fetch(new URL('/metrics', base))).text();
     let sum = 0;
-    for (const line of text.split('\n')) if (line.startsWith('vigil_samples_ingested_total{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    // node-wide, with or without labels
+    for (const line of text.split('\n')) if (/^vigil_samples_ingested_total[ {]/.test(line)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
     return sum;
   } catch {
     return undefined;
