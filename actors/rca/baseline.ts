@@ -68,3 +68,27 @@ function medianOf(v: readonly number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
+
+export interface AroundIncident {
+  /** when the incident began (its first anomaly), Unix ms */
+  start: number;
+  /** how much of the series before `lead` serves as normal operation (default 1 h) */
+  baselineMs?: number;
+  /** the window opens this long before `start`, so its first sample predates the trouble (default 1 min) */
+  leadMs?: number;
+}
+
+export const DEFAULT_BASELINE_MS = 3_600_000;
+export const DEFAULT_LEAD_MS = 60_000;
+
+/**
+ * A raw series around an incident, judged against its own recent past (as BARO does with
+ * the data before the detection time): what detectors missed or damped still counts.
+ */
+export function judgeAroundIncident(s: WindowSeries, at: AroundIncident): SeriesAnomaly | undefined {
+  const open = at.start - (at.leadMs ?? DEFAULT_LEAD_MS);
+  const from = open - (at.baselineMs ?? DEFAULT_BASELINE_MS);
+  const base = baselineOf(s.samples.filter(([ts]) => ts >= from && ts < open).map(([, v]) => v));
+  if (!base) return undefined;
+  return judgeWindow({ ...s, samples: s.samples.filter(([ts]) => ts >= open) }, base);
+}

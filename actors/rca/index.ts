@@ -9,4 +9,7 @@ export {
   DEFAULT_ANOMALY_BOUND, DEFAULT_DEVIATION_BOUND, DEFAULT_DAMPING, DEFAULT_BACKWARD_WEIGHT, DEFAULT_DEVIATION_POWER,
 } from './constants.ts';
 export { squash } from './evidence.ts';
+export { anomaliesFromEvents } from './events.ts';
+export { judgeAroundIncident, judgeWindow, baselineOf, DEFAULT_BASELINE_MS, DEFAULT_LEAD_MS, DEFAULT_MIN_BASELINE, DEFAULT_SCALE_FLOOR } from './baseline.ts';
+export type { Baseline, WindowSeries, AroundIncident } from './baseline.ts';
 export { pearson } from './correlated.ts';
