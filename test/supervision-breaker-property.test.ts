@@ -39,7 +39,7 @@ function runOnce(seed: number): { transitions: number; permitted: number; reject
   const lean = new LeanBreaker('l', params, clock);
 
   // the monitor's own view, built from notices only
-  let state: BreakerState = 'closed';
+  let state = 'closed' as BreakerState;
   let spell = 0;
   let blockedUntil = -Infinity;
   let probes = 0;

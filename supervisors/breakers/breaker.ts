@@ -6,7 +6,7 @@
 import { createActor, type Actor } from 'xstate';
 import type { Clock } from '../../actors/runtime/types.ts';
 import {
-  breakerMachine, initialContext, permits, windowFailures,
+  breakerMachine, contextFor, permits, windowFailures,
   type BreakerContext, type BreakerEvent, type BreakerInput, type BreakerState,
 } from './machine.ts';
 import { BREAKERS, namedBreakerParams, type BreakerDependency, type BreakerParams, type ResolvedBreakerParams } from './params.ts';
@@ -185,8 +185,7 @@ export class CircuitBreaker extends Breaker {
 
   constructor(name: string, params: BreakerParams, clock: Clock) {
     super(name, clock);
-    const input: BreakerInput = { ...params, name };
-    initialContext(input); // refuses bad parameters before an actor exists
+    const input: BreakerInput = { ...contextFor(name, params).params, name }; // refuses bad parameters before an actor exists
     this.actor = createActor(breakerMachine, {
       input,
       clock: { setTimeout: (fn, ms: number) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h) },
@@ -232,12 +231,12 @@ export class LeanBreaker extends Breaker {
 
   constructor(name: string, params: BreakerParams | ResolvedBreakerParams, clock: Clock) {
     super(name, clock);
-    this.record = initialRecord(initialContext({ ...params, name }), clock.now());
+    this.record = initialRecord(contextFor(name, params), clock.now());
   }
 
   get state(): BreakerState {
     const r = this.record;
-    if (r.dueAt <= this.clock.now()) this.advance();
+    if (r.dueAt !== Infinity && r.dueAt <= this.clock.now()) this.advance();
     return r.state;
   }
 
@@ -251,9 +250,8 @@ export class LeanBreaker extends Breaker {
 
   protected send(event: BreakerEvent): void {
     const r = this.record;
-    const now = this.clock.now();
-    if (r.dueAt <= now) this.advance();
-    const from = stepRecord(r, event, now);
+    if (r.dueAt !== Infinity && r.dueAt <= this.clock.now()) this.advance();
+    const from = stepRecord(r, event, this.clock); // reads the clock only on entering open
     if (from !== undefined) this.changed(from, r.state);
   }
 

@@ -6,7 +6,7 @@ export {
 } from './params.ts';
 export type { BreakerDependency, BreakerFallback, BreakerParams, NamedBreaker, ResolvedBreakerParams } from './params.ts';
 export {
-  BREAKER_DELAYS, BREAKER_GUARDS, BREAKER_STATES, BREAKER_UPDATES, breakerMachine, initialContext, permits, windowFailures,
+  BREAKER_DELAYS, BREAKER_GUARDS, BREAKER_STATES, BREAKER_UPDATES, breakerMachine, contextFor, initialContext, permits, windowFailures,
 } from './machine.ts';
 export type { BreakerContext, BreakerEvent, BreakerInput, BreakerResult, BreakerState } from './machine.ts';
 export { advanceRecord, initialRecord, stepRecord } from './step.ts';

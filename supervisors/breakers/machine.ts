@@ -63,10 +63,10 @@ function isFailed(c: Ctx, e: BreakerEvent): boolean {
   return e.type === 'SUCCESS' && c.params.slowCallMs > 0 && (e.durationMs ?? 0) > c.params.slowCallMs;
 }
 
-function pushed(c: Ctx, failed: boolean): { window: number; calls: number } {
+function pushedWindow(c: Ctx, failed: boolean): number {
   const size = c.params.windowSize;
   const mask = size === 32 ? 0xffffffff : (1 << size) - 1;
-  return { window: (((c.window << 1) | (failed ? 1 : 0)) & mask) >>> 0, calls: Math.min(size, c.calls + 1) };
+  return (((c.window << 1) | (failed ? 1 : 0)) & mask) >>> 0;
 }
 
 function bitCount(v: number): number {
@@ -86,8 +86,8 @@ export const BREAKER_GUARDS = {
   opensCircuit: (c: Ctx, e: BreakerEvent): boolean => {
     if (!isCurrent(c, e) || !isFailed(c, e)) return false;
     if (c.failures + 1 >= c.params.failureThreshold) return true;
-    const w = pushed(c, true);
-    return w.calls >= c.params.minimumCalls && bitCount(w.window) >= c.params.failureRate * w.calls;
+    const calls = Math.min(c.params.windowSize, c.calls + 1);
+    return calls >= c.params.minimumCalls && bitCount(pushedWindow(c, true)) >= c.params.failureRate * calls;
   },
   isCurrent,
   probeAvailable: (c: Ctx): boolean => c.probes < c.params.halfOpenProbes,
@@ -95,18 +95,43 @@ export const BREAKER_GUARDS = {
   probesClose: (c: Ctx, e: BreakerEvent): boolean => isCurrent(c, e) && c.successes + 1 >= c.params.successThreshold,
 } satisfies Record<string, (c: Ctx, e: BreakerEvent) => boolean>;
 
-/** Context updates, by the names the machine uses (each returns the changed fields). */
+/**
+ * Context updates, by the names the machine uses. Each reads `c` and writes the fields it
+ * changes into `into`: a fresh copy for xstate's assign, `c` itself for the lean stepper
+ * (so each reads everything it needs before writing).
+ */
 export const BREAKER_UPDATES = {
   /** every state entry: a new spell, counts cleared */
-  beginSpell: (c: Ctx): Partial<Ctx> => ({ epoch: c.epoch + 1, failures: 0, successes: 0, probes: 0, window: 0, calls: 0 }),
-  recordResult: (c: Ctx, e: BreakerEvent): Partial<Ctx> => {
-    const failed = isFailed(c, e);
-    const w = pushed(c, failed);
-    return { failures: failed ? c.failures + 1 : 0, window: w.window, calls: w.calls };
+  beginSpell: (c: Readonly<Ctx>, _e: BreakerEvent, into: Ctx): void => {
+    into.epoch = c.epoch + 1;
+    into.failures = 0;
+    into.successes = 0;
+    into.probes = 0;
+    into.window = 0;
+    into.calls = 0;
   },
-  countProbe: (c: Ctx): Partial<Ctx> => ({ probes: c.probes + 1 }),
-  countProbeSuccess: (c: Ctx): Partial<Ctx> => ({ successes: c.successes + 1 }),
-} satisfies Record<string, (c: Ctx, e: BreakerEvent) => Partial<Ctx>>;
+  recordResult: (c: Readonly<Ctx>, e: BreakerEvent, into: Ctx): void => {
+    const failed = isFailed(c, e);
+    const window = pushedWindow(c, failed);
+    const calls = Math.min(c.params.windowSize, c.calls + 1);
+    into.failures = failed ? c.failures + 1 : 0;
+    into.window = window;
+    into.calls = calls;
+  },
+  countProbe: (c: Readonly<Ctx>, _e: BreakerEvent, into: Ctx): void => {
+    into.probes = c.probes + 1;
+  },
+  countProbeSuccess: (c: Readonly<Ctx>, _e: BreakerEvent, into: Ctx): void => {
+    into.successes = c.successes + 1;
+  },
+} satisfies Record<string, (c: Readonly<Ctx>, e: BreakerEvent, into: Ctx) => void>;
+
+/** For xstate's assign: the update applied to a copy. */
+function updated(u: (c: Readonly<Ctx>, e: BreakerEvent, into: Ctx) => void, c: Ctx, e: BreakerEvent): Ctx {
+  const next = { ...c };
+  u(c, e, next);
+  return next;
+}
 
 export const BREAKER_DELAYS = {
   resetTimeout: (c: Ctx): number => c.params.resetTimeoutMs,
@@ -118,8 +143,12 @@ export function permits(state: BreakerState, c: Ctx): boolean {
 }
 
 export function initialContext(input: BreakerInput): Ctx {
-  const params = resolveBreakerParams(input.name ?? 'breaker', input);
-  return { params, failures: 0, successes: 0, probes: 0, window: 0, calls: 0, epoch: 0 };
+  return contextFor(input.name ?? 'breaker', input);
+}
+
+/** The starting context for `params` (resolved params are shared, not copied). */
+export function contextFor(name: string, params: BreakerParams): Ctx {
+  return { params: resolveBreakerParams(name, params), failures: 0, successes: 0, probes: 0, window: 0, calls: 0, epoch: 0 };
 }
 
 const G = BREAKER_GUARDS;
@@ -149,10 +178,10 @@ export const breakerMachine = setup({
     probesClose: ({ context, event }) => G.probesClose(context, event),
   },
   actions: {
-    beginSpell: assign(({ context }) => U.beginSpell(context)),
-    recordResult: assign(({ context, event }) => U.recordResult(context, event)),
-    countProbe: assign(({ context }) => U.countProbe(context)),
-    countProbeSuccess: assign(({ context }) => U.countProbeSuccess(context)),
+    beginSpell: assign(({ context, event }) => updated(U.beginSpell, context, event)),
+    recordResult: assign(({ context, event }) => updated(U.recordResult, context, event)),
+    countProbe: assign(({ context, event }) => updated(U.countProbe, context, event)),
+    countProbeSuccess: assign(({ context, event }) => updated(U.countProbeSuccess, context, event)),
   },
   delays: {
     resetTimeout: ({ context }) => BREAKER_DELAYS.resetTimeout(context),

@@ -55,8 +55,11 @@ export const BREAKERS: Readonly<Record<BreakerDependency, NamedBreaker>> = Objec
   external_integrations: named(10, 3, 120_000, 10_000, 'queue_for_retry'),
 });
 
-/** Fills in the defaults and refuses nonsense with CONFIG_INVALID. */
+const RESOLVED = new WeakSet<object>();
+
+/** Fills in the defaults and refuses nonsense with CONFIG_INVALID. Resolved params pass through (breakers share them). */
 export function resolveBreakerParams(name: string, p: BreakerParams): ResolvedBreakerParams {
+  if (RESOLVED.has(p)) return p as ResolvedBreakerParams;
   const windowSize = p.windowSize ?? DEFAULT_WINDOW_SIZE;
   const r: Required<BreakerParams> = {
     failureThreshold: p.failureThreshold,
@@ -79,11 +82,20 @@ export function resolveBreakerParams(name: string, p: BreakerParams): ResolvedBr
   if (!int(r.minimumCalls, 1, r.windowSize)) problems.push('minimumCalls must be an integer in 1..windowSize');
   if (!(r.slowCallMs >= 0) || !Number.isFinite(r.slowCallMs)) problems.push('slowCallMs must be >= 0');
   if (problems.length > 0) throw new VigilError('CONFIG_INVALID', `breaker ${name}: ${problems.join('; ')}`);
-  return Object.freeze(r);
+  const frozen = Object.freeze(r);
+  RESOLVED.add(frozen);
+  return frozen;
 }
 
-/** The design's parameters for one kind of dependency, resolved. */
+const NAMED = new Map<BreakerDependency, ResolvedBreakerParams>();
+
+/** The design's parameters for one kind of dependency, resolved (one shared object per kind). */
 export function namedBreakerParams(dependency: BreakerDependency): ResolvedBreakerParams {
-  const { fallback: _fallback, ...params } = BREAKERS[dependency];
-  return resolveBreakerParams(dependency, params);
+  let r = NAMED.get(dependency);
+  if (!r) {
+    const { fallback: _fallback, ...params } = BREAKERS[dependency];
+    r = resolveBreakerParams(dependency, params);
+    NAMED.set(dependency, r);
+  }
+  return r;
 }

@@ -12,7 +12,7 @@ import {
 } from './machine.ts';
 
 type Guard = (c: BreakerContext, e: BreakerEvent) => boolean;
-type Update = (c: BreakerContext, e: BreakerEvent) => Partial<BreakerContext>;
+type Update = (c: Readonly<BreakerContext>, e: BreakerEvent, into: BreakerContext) => void;
 
 interface CompiledTransition {
   guard: Guard | undefined;
@@ -97,14 +97,17 @@ function compile(): Record<BreakerState, CompiledState> {
 const TABLE = compile();
 
 function apply(c: BreakerContext, updates: Update[], e: BreakerEvent): void {
-  for (const u of updates) Object.assign(c, u(c, e));
+  for (let i = 0; i < updates.length; i++) updates[i]!(c, e, c);
 }
 
-function enter(r: BreakerRecord, state: BreakerState, e: BreakerEvent, at: number): void {
+/** The time of entry, read only by a state with a delay (the closed path never reads the clock). */
+type Now = number | { now(): number };
+
+function enter(r: BreakerRecord, state: BreakerState, e: BreakerEvent, at: Now): void {
   r.state = state;
   const s = TABLE[state];
   apply(r.context, s.entry, e);
-  r.dueAt = s.after ? at + s.after.delay(r.context) : Infinity;
+  r.dueAt = s.after ? (typeof at === 'number' ? at : at.now()) + s.after.delay(r.context) : Infinity;
 }
 
 const INIT: BreakerEvent = { type: 'RESET' };
@@ -118,7 +121,7 @@ export function initialRecord(context: BreakerContext, now: number): BreakerReco
 
 /** Takes the delayed transitions due by `now`; returns the states left, oldest first (usually none). */
 export function advanceRecord(r: BreakerRecord, now: number, left?: BreakerState[]): BreakerState[] | undefined {
-  while (r.dueAt <= now) {
+  while (r.dueAt !== Infinity && r.dueAt <= now) {
     const after = TABLE[r.state].after;
     if (!after) break;
     (left ??= []).push(r.state);
@@ -128,13 +131,15 @@ export function advanceRecord(r: BreakerRecord, now: number, left?: BreakerState
 }
 
 /**
- * Applies `event` at `now` (after any due delayed transition). Returns the state left when the
+ * Applies `event` at `now` (a time, or a clock read only if a delayed state is entered).
+ * Due delayed transitions are the caller's (advanceRecord). Returns the state left when the
  * event changed the state, otherwise undefined. Mutates `r`.
  */
-export function stepRecord(r: BreakerRecord, event: BreakerEvent, now: number): BreakerState | undefined {
+export function stepRecord(r: BreakerRecord, event: BreakerEvent, now: Now): BreakerState | undefined {
   const candidates = TABLE[r.state].on[event.type];
   if (!candidates) return undefined;
-  for (const t of candidates) {
+  for (let i = 0; i < candidates.length; i++) {
+    const t = candidates[i]!;
     if (t.guard && !t.guard(r.context, event)) continue;
     apply(r.context, t.actions, event);
     if (t.target === undefined) return undefined;
