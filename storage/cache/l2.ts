@@ -286,6 +286,7 @@ export class RedisL2 {
   }
 
   private failed(err: unknown): void {
+    if (this.closed) return;
     this.counters.errors++;
     this.failureStreak++;
     this.lastError = errorText(err);

@@ -80,12 +80,12 @@ export class MemgraphGraphStore implements GraphStore {
       WITH coalesce(max(x.ord), -1) + 1 AS base
       UNWIND range(0, size($deps) - 1) AS i
       WITH base, i, $deps[i] AS d
-      MERGE (a:Service {tenant: $tenant, name: d.from})
+      MERGE (a:Service {tenant: $tenant, name: d.src})
       ON CREATE SET a.declared = false, a.ord = base + 2 * i
-      MERGE (b:Service {tenant: $tenant, name: d.to})
+      MERGE (b:Service {tenant: $tenant, name: d.dst})
       ON CREATE SET b.declared = false, b.ord = base + 2 * i + 1
       MERGE (a)-[r:DEPENDS_ON]->(b)
-      ON CREATE SET r.ord = base + i`, { tenant, deps: dependencies.map((d) => ({ from: d.from, to: d.to })) });
+      ON CREATE SET r.ord = base + i`, { tenant, deps: dependencies.map((d) => ({ src: d.from, dst: d.to })) });
   }
 
   async replaceTopology(tenant: string, topology: Topology): Promise<void> {
@@ -97,15 +97,15 @@ export class MemgraphGraphStore implements GraphStore {
     // The embedded model settles duplicates and implied services, so both adapters agree.
     const stored = toStored(fromTopology(topology));
     const nodes = stored.map((s, ord) => ({ name: s.name, declared: s.implied !== true, ord }));
-    const edges: Array<{ from: string; to: string; ord: number }> = [];
-    for (const s of stored) for (const to of s.dependsOn) edges.push({ from: s.name, to, ord: edges.length });
+    const edges: Array<{ src: string; dst: string; ord: number }> = [];
+    for (const s of stored) for (const to of s.dependsOn) edges.push({ src: s.name, dst: to, ord: edges.length });
     await this.transaction(async (tx) => {
       await tx.run('MERGE (t:Tenant {name: $tenant})', { tenant });
       await tx.run('MATCH (s:Service {tenant: $tenant}) DETACH DELETE s', { tenant });
       await tx.run(`UNWIND $nodes AS n
         CREATE (:Service {tenant: $tenant, name: n.name, declared: n.declared, ord: n.ord})`, { tenant, nodes });
       await tx.run(`UNWIND $edges AS e
-        MATCH (a:Service {tenant: $tenant, name: e.from}), (b:Service {tenant: $tenant, name: e.to})
+        MATCH (a:Service {tenant: $tenant, name: e.src}), (b:Service {tenant: $tenant, name: e.dst})
         CREATE (a)-[:DEPENDS_ON {ord: e.ord}]->(b)`, { tenant, edges });
     });
   }
@@ -169,8 +169,8 @@ export class MemgraphGraphStore implements GraphStore {
     const edgeRows = await this.run('read', `
       MATCH (a:Service {tenant: $tenant})-[:DEPENDS_ON]->(b:Service {tenant: $tenant})
       WHERE a.name IN $names AND b.name IN $names
-      RETURN a.name AS from, b.name AS to`, { tenant, names });
-    const dependencies = edgeRows.map((r) => ({ from: r.get('from') as string, to: r.get('to') as string }));
+      RETURN a.name AS src, b.name AS dst`, { tenant, names });
+    const dependencies = edgeRows.map((r) => ({ from: r.get('src') as string, to: r.get('dst') as string }));
     return { services: names.sort(byName), dependencies: dependencies.sort(byEdge) };
   }
 
@@ -194,7 +194,7 @@ export class MemgraphGraphStore implements GraphStore {
     const rows = await this.run('read', `
       MATCH (s:Service {tenant: $tenant, name: $name})
       MATCH (s)${expansion(direction, hops)}(x)
-      RETURN x.name AS name, size(path) AS hops`, { tenant, name: service });
+      RETURN x.name AS name, size(walked) AS hops`, { tenant, name: service });
     return rows
       .map((r) => ({ name: r.get('name') as string, hops: r.get('hops') as number }))
       .filter((h) => h.name !== service)
@@ -225,9 +225,9 @@ export class MemgraphGraphStore implements GraphStore {
   }
 }
 
-/** Breadth-first expansion that stays inside the tenant; `path` is the list of edges walked. */
+/** Breadth-first expansion that stays inside the tenant; `walked` is the list of edges taken. */
 function expansion(direction: 'in' | 'out', hops: number): string {
-  const bfs = `[path:DEPENDS_ON *BFS ..${checkHops(hops)} (e, n | n.tenant = $tenant)]`;
+  const bfs = `[walked:DEPENDS_ON *BFS ..${checkHops(hops)} (e, n | n.tenant = $tenant)]`;
   return direction === 'out' ? `-${bfs}->` : `<-${bfs}-`;
 }
 
