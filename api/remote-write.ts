@@ -3,11 +3,10 @@
 // and 429 and drops a batch on any other 4xx (remote-write spec 1.0, "Retries & Backoff"),
 // so what a retry can cure is 503/429 and bad data is 400/413/415.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { LRUCache } from 'lru-cache';
 import { Counter, type Registry } from 'prom-client';
 import type { VigilConfig } from '../cluster/index.ts';
 import {
-  DEFAULT_REMOTE_WRITE_MAPPING, readRemoteWrite, VigilError, type DroppedCounts, type KnownSeries, type RemoteWriteMapping,
+  DEFAULT_REMOTE_WRITE_MAPPING, readRemoteWrite, RecentSeries, VigilError, type DroppedCounts, type RemoteWriteMapping,
 } from '../protocols/index.ts';
 import { errorSchema } from '../protocols/schemas.ts';
 import type { Engine } from './engine.ts';
@@ -23,7 +22,7 @@ export const SAMPLES_WRITTEN_HEADER = 'x-prometheus-remote-write-samples-written
 export interface RemoteWriteOptions extends RemoteWriteMapping {
   /** largest uncompressed WriteRequest in bytes; default http.bodyLimitBytes */
   maxDecodedBytes?: number;
-  /** Prometheus series remembered per tenant for the order checks (LRU) */
+  /** Prometheus label sets remembered per tenant (mapping, last sample for the order checks) */
   maxKnownSeries: number;
 }
 
@@ -41,10 +40,11 @@ const DROP_REASONS: Array<[keyof DroppedCounts, string]> = [
 export function remoteWriteRoutes(app: FastifyInstance, engine: Engine, config: RemoteWriteConfig): void {
   const options: RemoteWriteOptions = { ...DEFAULT_REMOTE_WRITE_OPTIONS, ...config.remoteWrite };
   const maxDecoded = options.maxDecodedBytes ?? config.http.bodyLimitBytes;
-  const memories = new Map<string, LRUCache<string, KnownSeries>>();
+  // per tenant, so one tenant's series never push another's out
+  const memories = new Map<string, RecentSeries>();
   const memoryOf = (tenant: string) => {
     let m = memories.get(tenant);
-    if (!m) memories.set(tenant, (m = new LRUCache<string, KnownSeries>({ max: options.maxKnownSeries })));
+    if (!m) memories.set(tenant, (m = new RecentSeries(options.maxKnownSeries)));
     return m;
   };
   const metrics = remoteWriteMetrics(engine.metrics, engine.tenantMetrics);

@@ -54,6 +54,42 @@ export interface SeriesMemory {
   set(key: string, series: KnownSeries): void;
 }
 
+/**
+ * A SeriesMemory holding about `max` label sets: two generations of Maps. A hit in the
+ * old one moves to the young one; when the young one is full the old one is dropped.
+ * One Map lookup per known series (an LRU list costs more, measured), and what is
+ * forgotten costs only a remap and, for that series, one order check against the past.
+ */
+export class RecentSeries implements SeriesMemory {
+  private young = new Map<string, KnownSeries>();
+  private old = new Map<string, KnownSeries>();
+
+  constructor(private readonly max: number) {}
+
+  get(key: string): KnownSeries | undefined {
+    const hit = this.young.get(key);
+    if (hit !== undefined) return hit;
+    const aged = this.old.get(key);
+    if (aged !== undefined) {
+      this.old.delete(key);
+      this.set(key, aged);
+    }
+    return aged;
+  }
+
+  set(key: string, series: KnownSeries): void {
+    if (this.young.size >= Math.ceil(this.max / 2)) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, series);
+  }
+
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+}
+
 /** Samples not passed on, by reason. */
 export interface DroppedCounts {
   /** NaN (Prometheus' staleness markers, summaries without observations) and ±Inf */

@@ -7,7 +7,7 @@ import { compress } from 'snappyjs';
 import type { NodeHandle } from '../cluster/index.ts';
 import { VigilError } from '../protocols/index.ts';
 import {
-  DEFAULT_REMOTE_WRITE_MAPPING, readRemoteWrite, remoteWire, snappyLength, toSeriesInputs, unsnappy,
+  DEFAULT_REMOTE_WRITE_MAPPING, readRemoteWrite, RecentSeries, remoteWire, snappyLength, toSeriesInputs, unsnappy,
   type KnownSeries, type RemoteWriteMapping,
 } from '../protocols/remote-write.ts';
 import { SAMPLES_WRITTEN_HEADER } from '../api/remote-write.ts';
@@ -174,6 +174,21 @@ describe('remote write: decode and mapping (pure)', () => {
       assert.equal(drop.samples, 0);
       assert.deepEqual({ ...drop.dropped }, { nonFinite: 0, duplicate: 1, outOfOrder: 1, unmapped: 0 });
     });
+  });
+});
+
+describe('remote write: RecentSeries (the per-tenant memory)', () => {
+  const known = (n: number): KnownSeries => ({ target: undefined, lastTs: n, lastValue: n });
+
+  it('keeps about max label sets: recent and re-used ones stay, the rest is forgotten', () => {
+    const m = new RecentSeries(4);
+    for (let i = 0; i < 4; i++) m.set(`k${i}`, known(i));
+    assert.equal(m.get('k0')?.lastTs, 0); // old generation, moved back to the young one
+    m.set('k4', known(4));
+    m.set('k5', known(5)); // young full again: k1..k3 are dropped
+    for (const k of ['k0', 'k4', 'k5']) assert.ok(m.get(k), `${k} kept`);
+    for (const k of ['k1', 'k2', 'k3']) assert.equal(m.get(k), undefined, `${k} forgotten`);
+    assert.ok(m.size <= 4);
   });
 });
 
