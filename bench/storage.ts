@@ -24,9 +24,10 @@ const STEP_MS = 10_000;
 const SLICE_SAMPLES = 60; // ten minutes of one series per run
 const SERVICES = 20;
 const METRICS = 5;
-const INCIDENTS = 10_000;
-const CACHE_READS = 50_000;
+const INCIDENTS = 2_000;
+const CACHE_READS = 20_000;
 const ZIPF_S = 1.1;
+const L1_ENTRIES = 200;
 const HOUR = 3_600_000;
 const TENANT = 'bench';
 
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
     await store.writeIncidents(incidents.map((incident) => ({ incident, version: store.nextIncidentVersion() })));
     const cache = new TwoLevelCache({
       redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: `vigil-bench-${process.pid}:`,
-      log: pino({ level: 'silent' }), clock, l1MaxEntries: 1_000,
+      log: pino({ level: 'silent' }), clock, l1MaxEntries: L1_ENTRIES,
     });
     const rank = zipf(INCIDENTS, ZIPF_S, () => rng.next());
     for (let i = 0; i < CACHE_READS; i++) {
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
     const counts = cache.stats().byKind.incident;
     const hits = counts.l1Hits + counts.l2Hits;
     const hitRatio = hits / CACHE_READS;
-    say(`cache: ${CACHE_READS.toLocaleString()} Zipf(s=${ZIPF_S}) reads over ${INCIDENTS.toLocaleString()} incidents, L1 1,000 entries, L2 ${cache.stats().l2Up ? 'Redis' : 'down'}: L1 hits ${counts.l1Hits}, L2 hits ${counts.l2Hits}, loads ${counts.loads}, hit ratio ${hitRatio.toFixed(3)}`);
+    say(`cache: ${CACHE_READS.toLocaleString()} Zipf(s=${ZIPF_S}) reads over ${INCIDENTS.toLocaleString()} incidents, L1 ${L1_ENTRIES} entries, L2 ${cache.stats().l2Up ? 'Redis' : 'down'}: L1 hits ${counts.l1Hits}, L2 hits ${counts.l2Hits}, loads ${counts.loads}, hit ratio ${hitRatio.toFixed(3)}`);
     await cache.close();
 
     console.log(JSON.stringify({
