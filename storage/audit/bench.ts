@@ -45,6 +45,13 @@ try {
     pages.push(performance.now() - p);
   }
   pages.sort((a, b) => a - b);
+  const allPages: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const p = performance.now();
+    await log.list({ limit: 100 });
+    allPages.push(performance.now() - p);
+  }
+  allPages.sort((a, b) => a - b);
   await log.close();
   const bytes = (await stat(path)).size;
   t = performance.now();
@@ -57,10 +64,11 @@ try {
   say(`append, one at a time: ${serialPerS.toFixed(0)}/s (one fsync each)`);
   say(`append, ${IN_FLIGHT} in flight: ${groupPerS.toFixed(0)}/s, ${perSync.toFixed(1)} entries per fsync`);
   say(`page of 100 newest of one tenant (of ${ENTRIES.toLocaleString()} entries, 100 tenants): p50 ${pages[100]!.toFixed(2)} ms, p99 ${pages[197]!.toFixed(2)} ms`);
+  say(`page of 100 newest of all tenants (one read): p50 ${allPages[100]!.toFixed(2)} ms, p99 ${allPages[197]!.toFixed(2)} ms`);
   say(`reopen (${(bytes / 1048576).toFixed(1)} MiB, index rebuilt): ${openMs.toFixed(0)} ms; verify (every hash): ${verifyMs.toFixed(0)} ms, ok=${v.ok}`);
   console.log(JSON.stringify({
     entries: ENTRIES, append_serial_per_s: Math.round(serialPerS), append_grouped_per_s: Math.round(groupPerS),
-    entries_per_fsync: Number(perSync.toFixed(1)), page_p50_ms: Number(pages[100]!.toFixed(2)),
+    entries_per_fsync: Number(perSync.toFixed(1)), page_p50_ms: Number(pages[100]!.toFixed(2)), page_all_p50_ms: Number(allPages[100]!.toFixed(2)),
     reopen_ms: Math.round(openMs), verify_ms: Math.round(verifyMs), file_mib: Number((bytes / 1048576).toFixed(2)),
   }));
 } finally {

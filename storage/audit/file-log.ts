@@ -89,7 +89,8 @@ export class FileAuditLog implements AuditLog {
   }
 
   async list(q: AuditQuery): Promise<Page<AuditEntry>> {
-    const limit = Math.min(Math.max(1, q.limit ?? DEFAULT_PAGE_LIMIT), MAX_PAGE_LIMIT);
+    const asked = Number.isFinite(q.limit) ? Math.floor(q.limit!) : DEFAULT_PAGE_LIMIT;
+    const limit = Math.min(Math.max(1, asked), MAX_PAGE_LIMIT);
     // `at` never decreases with seq, so a time range is a range of seqs.
     let hi = this.ats.length; // highest seq allowed
     if (q.to !== undefined) hi = Math.min(hi, firstAbove(this.ats, q.to));
@@ -106,7 +107,7 @@ export class FileAuditLog implements AuditLog {
       for (; i >= 0 && list[i]! >= lo && seqs.length < limit; i--) seqs.push(list[i]!);
       more = i >= 0 && list[i]! >= lo;
     }
-    const items = await Promise.all(seqs.map((s) => this.read(s)));
+    const items = await this.readMany(seqs);
     return more ? { items, next: encodeCursor(seqs.at(-1)!) } : { items };
   }
 
@@ -205,13 +206,30 @@ export class FileAuditLog implements AuditLog {
     list.push(e.seq);
   }
 
-  private async read(seq: number): Promise<AuditEntry> {
-    const length = this.lengths[seq - 1]!;
-    const buf = Buffer.alloc(length);
-    await this.fh.read(buf, 0, length, this.offsets[seq - 1]!);
-    const r = readLine(buf.toString('utf8'), false);
-    if (!r.ok) throw new VigilError('INTERNAL', `audit log ${this.path}: entry ${seq} changed on disk (${r.reason})`);
-    return r.entry;
+  /** Entries `seqs` (descending), reading each run of neighbouring entries with one read. */
+  private async readMany(seqs: readonly number[]): Promise<AuditEntry[]> {
+    const runs: Array<{ first: number; last: number }> = [];
+    for (const s of seqs) {
+      const run = runs.at(-1);
+      if (run && run.first === s + 1) run.first = s;
+      else runs.push({ first: s, last: s });
+    }
+    const parts = await Promise.all(runs.map(async ({ first, last }) => {
+      const start = this.offsets[first - 1]!;
+      const buf = Buffer.alloc(this.offsets[last - 1]! + this.lengths[last - 1]! - start);
+      await this.fh.read(buf, 0, buf.length, start);
+      const out: AuditEntry[] = [];
+      for (let s = last; s >= first; s--) {
+        const at = this.offsets[s - 1]! - start;
+        const r = readLine(buf.toString('utf8', at, at + this.lengths[s - 1]!), false);
+        if (!r.ok || r.entry.seq !== s) {
+          throw new VigilError('INTERNAL', `audit log ${this.path}: entry ${s} changed on disk (${r.ok ? 'renumbered' : r.reason})`);
+        }
+        out.push(r.entry);
+      }
+      return out;
+    }));
+    return parts.flat();
   }
 
   private async load(log: Logger | undefined): Promise<void> {
