@@ -10,6 +10,12 @@
 //   9 object (varint n, (varint bytes, utf8 key, value)*)
 // Keys whose value is undefined are left out and undefined in an array becomes null, as in JSON.
 
+import { endianness } from 'node:os';
+
+// float64 arrays are copied as one block through a Float64Array (the platform's byte order),
+// which is only the wire's little-endian order on a little-endian machine
+const LITTLE_ENDIAN = endianness() === 'LE';
+
 const NULL = 0, FALSE = 1, TRUE = 2, UINT = 3, NEG_INT = 4, F64 = 5, STR = 6, ARR = 7, F64_ARR = 8, OBJ = 9;
 
 export type Value = null | boolean | number | string | Value[] | { [key: string]: Value | undefined };
@@ -42,6 +48,17 @@ class Writer {
   f64(v: number): void {
     this.room(8);
     this.length = this.buf.writeDoubleLE(v, this.length);
+  }
+
+  f64s(v: number[]): void {
+    const n = v.length * 8;
+    this.room(n);
+    if (LITTLE_ENDIAN) {
+      this.buf.set(new Uint8Array(Float64Array.from(v).buffer), this.length);
+      this.length += n;
+    } else {
+      for (const x of v) this.length = this.buf.writeDoubleLE(x, this.length);
+    }
   }
 
   text(s: string): void {
@@ -82,8 +99,7 @@ function write(w: Writer, v: unknown, path: string): void {
         if (v.length > 1 && v.every((x) => typeof x === 'number')) {
           w.byte(F64_ARR);
           w.varint(v.length);
-          for (const x of v as number[]) w.f64(x);
-          return;
+          return w.f64s(v as number[]);
         }
         w.byte(ARR);
         w.varint(v.length);
@@ -173,7 +189,14 @@ class Reader {
         const n = this.varint();
         this.need(n * 8);
         const out = new Array<number>(n);
-        for (let i = 0; i < n; i++, this.at += 8) out[i] = this.buf.readDoubleLE(this.at);
+        if (LITTLE_ENDIAN) {
+          const f = new Float64Array(n);
+          new Uint8Array(f.buffer).set(this.buf.subarray(this.at, this.at + n * 8));
+          for (let i = 0; i < n; i++) out[i] = f[i]!;
+        } else {
+          for (let i = 0; i < n; i++) out[i] = this.buf.readDoubleLE(this.at + i * 8);
+        }
+        this.at += n * 8;
         return out;
       }
       case OBJ: {
