@@ -309,6 +309,59 @@ describe('circuit breakers', () => {
     assert.equal(l.state, 'halfOpen');
   });
 
+  it('lean: a snapshot restores into a fresh breaker, open timer included; a bad one is refused', () => {
+    const clock = new VirtualClock();
+    const a = new LeanBreaker('m', { failureThreshold: 2, successThreshold: 1, resetTimeoutMs: 100 }, clock);
+    fail(a, 2);
+    clock.advance(40);
+    const snap = JSON.parse(JSON.stringify(a.snapshot())) as ReturnType<LeanBreaker['snapshot']>;
+    assert.equal(snap.state, 'open');
+    assert.equal(snap.dueAt, 100);
+    const b = new LeanBreaker('m', { failureThreshold: 2, successThreshold: 1, resetTimeoutMs: 100 }, clock).restore(snap);
+    assert.equal(b.state, 'open');
+    clock.advance(60);
+    assert.equal(b.state, 'halfOpen');
+    assert.deepEqual(b.snapshot(), a.snapshot());
+    assert.throws(() => b.restore({ ...snap, version: 2 as 1 }), (e) => VigilError.is(e, 'BAD_REQUEST'));
+    assert.throws(() => b.restore({ ...snap, state: 'closed' }), (e) => VigilError.is(e, 'BAD_REQUEST'), 'closed with a timer');
+  });
+
+  it('a per-sample model guarded per block of samples, on data time (the inference-guard pattern)', () => {
+    // one guarded "call" per block of 256 inferences; the time is the samples' own timestamps
+    let dataNow = 0;
+    const b = new LeanBreaker('ml_inference/acme/checkout', { ...BREAKERS.ml_inference, slowCallMs: 12.8 }, { now: () => dataNow });
+    const notices: BreakerNotice[] = [];
+    b.onEvent((n) => notices.push(n));
+    let broken = true;
+    let epoch = REJECTED;
+    let inBlock = 0;
+    for (let i = 0; i < 40 * 1024; i++) {
+      dataNow = i * 10; // a sample every 10 ms of data time
+      if (i === 20_000) broken = false;
+      if (inBlock === 0) {
+        if (!b.allows()) continue; // a read, no notice: this sample is scored statistically (L1)
+        epoch = b.tryAcquire();
+      }
+      if (broken) {
+        b.onFailure(epoch);
+        inBlock = 0;
+        continue;
+      }
+      if (++inBlock === 256) {
+        b.onSuccess(epoch, 5); // the block took 5 ms: under the 12.8 ms budget
+        inBlock = 0;
+      }
+    }
+    assert.equal(b.state, 'closed');
+    const states = notices.filter((n) => n.type === 'state').map((n) => n.type === 'state' && `${n.to}@${n.at}`);
+    // 5 failures open it at sample 4; it probes every 30 s of data (3,000 samples) until the fix at sample 20,000
+    assert.equal(states[0], 'open@40');
+    assert.equal(states[1], 'halfOpen@30040');
+    assert.deepEqual(states.slice(-2), ['halfOpen@210040', 'closed@215150']);
+    assert.equal(notices.filter((n) => n.type !== 'state').length, 0, 'no notice per sample');
+    assert.ok(b.counters.permitted < 200, `${b.counters.permitted} guarded calls for 40,960 samples`);
+  });
+
   it('a refused call is not retried', () => {
     assert.equal(isRetryable(new CircuitOpenError('x', 'open')), false);
   });

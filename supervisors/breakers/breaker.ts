@@ -4,9 +4,10 @@
 // a plain record (step.ts) and takes the reset delay lazily, for one breaker per
 // tenant-service pair. Keep breakers off the per-sample path: guard one call per batch.
 import { createActor, type Actor } from 'xstate';
+import { VigilError } from '../../protocols/index.ts';
 import type { Clock } from '../../actors/runtime/types.ts';
 import {
-  breakerMachine, contextFor, permits, windowFailures,
+  BREAKER_STATES, breakerMachine, contextFor, permits, windowFailures,
   type BreakerContext, type BreakerEvent, type BreakerInput, type BreakerState,
 } from './machine.ts';
 import { BREAKERS, namedBreakerParams, type BreakerDependency, type BreakerParams, type ResolvedBreakerParams } from './params.ts';
@@ -27,6 +28,23 @@ export interface BreakerView {
   counters: BreakerCounters;
 }
 
+/** What a breaker reads the time from: the node's Clock, or a data-time source (a sample's timestamp). */
+export type TimeSource = Pick<Clock, 'now'>;
+
+/** A lean breaker's state as named, versioned fields (for a detector's snapshot). */
+export interface BreakerSnapshot {
+  version: 1;
+  state: BreakerState;
+  failures: number;
+  successes: number;
+  probes: number;
+  window: number;
+  calls: number;
+  epoch: number;
+  /** when open turns halfOpen; null when nothing is due */
+  dueAt: number | null;
+}
+
 export interface CallOptions {
   /** errors that say nothing about the dependency's health (a 400 from a webhook) return false */
   countsAsFailure?: (err: unknown) => boolean;
@@ -39,7 +57,7 @@ export abstract class Breaker {
   readonly counters: BreakerCounters = emptyCounters();
   private listeners: BreakerListener[] | undefined;
 
-  protected constructor(readonly name: string, protected readonly clock: Clock) {}
+  protected constructor(readonly name: string, protected readonly clock: TimeSource) {}
 
   abstract get state(): BreakerState;
   abstract get params(): ResolvedBreakerParams;
@@ -229,9 +247,31 @@ export class CircuitBreaker extends Breaker {
 export class LeanBreaker extends Breaker {
   private readonly record: BreakerRecord;
 
-  constructor(name: string, params: BreakerParams | ResolvedBreakerParams, clock: Clock) {
+  constructor(name: string, params: BreakerParams | ResolvedBreakerParams, clock: TimeSource) {
     super(name, clock);
     this.record = initialRecord(contextFor(name, params), clock.now());
+  }
+
+  snapshot(): BreakerSnapshot {
+    void this.state; // takes a due open -> halfOpen first
+    const { state, context: c, dueAt } = this.record;
+    return {
+      version: 1, state, failures: c.failures, successes: c.successes, probes: c.probes,
+      window: c.window, calls: c.calls, epoch: c.epoch, dueAt: dueAt === Infinity ? null : dueAt,
+    };
+  }
+
+  /** Takes up a snapshot (no notice: the state was already announced where it was taken). */
+  restore(s: BreakerSnapshot): this {
+    const counts = [s.failures, s.successes, s.probes, s.window, s.calls, s.epoch];
+    const ok = s.version === 1 && BREAKER_STATES.includes(s.state) && counts.every((v) => Number.isInteger(v) && v >= 0)
+      && (s.dueAt === null || Number.isFinite(s.dueAt)) && (s.dueAt !== null) === (s.state === 'open');
+    if (!ok) throw new VigilError('BAD_REQUEST', `breaker ${this.name}: not a version-1 breaker snapshot (${JSON.stringify(s)})`);
+    const r = this.record;
+    r.state = s.state;
+    r.dueAt = s.dueAt ?? Infinity;
+    Object.assign(r.context, { failures: s.failures, successes: s.successes, probes: s.probes, window: s.window, calls: s.calls, epoch: s.epoch });
+    return this;
   }
 
   get state(): BreakerState {

@@ -14,6 +14,6 @@ export type { BreakerRecord } from './step.ts';
 export { BREAKER_STATE_CODE, CircuitOpenError, emptyCounters } from './events.ts';
 export type { BreakerCounters, BreakerListener, BreakerNotice } from './events.ts';
 export { Breaker, CircuitBreaker, LeanBreaker, REJECTED, createBreaker } from './breaker.ts';
-export type { BreakerOptions, BreakerView, CallOptions } from './breaker.ts';
+export type { BreakerOptions, BreakerSnapshot, BreakerView, CallOptions, TimeSource } from './breaker.ts';
 export { BREAKER_COMMANDS, BreakerRegistry } from './registry.ts';
 export type { BreakerCommand, BreakerMetricsRow } from './registry.ts';
