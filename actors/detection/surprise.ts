@@ -55,7 +55,12 @@ export class Surprise {
    * `value` the sample, `side` the direction that counts, `timestamp` its data time. */
   score(deviation: number, value: number, side: Side, timestamp: number): number {
     const d = deviation < this.params.cap ? deviation : this.params.cap;
-    let decades = decadesOfLogTail(this.likelihood.update(d, this.time.advance(timestamp)));
+    const steps = this.time.advance(timestamp);
+    // per unit of time, not per sample: a series sampled every 10 s makes 30 tests in the
+    // time a 5-minute series makes one, so each of its samples must be 30 times rarer to
+    // mean the same (the same false alarms per day, whatever the sampling)
+    let decades = decadesOfLogTail(this.likelihood.update(d, steps)) - this.time.lookElsewhere;
+    if (decades < 0) decades = 0;
     const range = this.novelty.hi - this.novelty.lo;
     const excess = this.novelty.excess(value, side);
     // within an anomalous episode's span the new level's own records are not news: a

@@ -5,6 +5,8 @@ import { medianStep } from './seasonality.ts';
 
 /** gaps used to learn the step */
 const STEP_GAPS = 16;
+/** the time a surprise is judged over: a daily profile's finest phase (5 minutes) */
+export const SURPRISE_UNIT_MS = 300_000;
 
 export class TimeStep {
   /** ms per step (NaN until learnt) */
@@ -12,6 +14,9 @@ export class TimeStep {
   /** data time of the last readable timestamp (NaN: none yet) */
   last = NaN;
   private stamps: number[] = [];
+  /** decades a per-sample surprise gives up to be per SURPRISE_UNIT_MS: log10(unit/step)
+   * for series sampled finer than that, 0 otherwise (and while the step is unknown) */
+  lookElsewhere = 0;
 
   /** Steps between the previous readable sample and `timestamp` (1 while the step is
    * unknown, for unreadable, repeated or backward time); learns the timestamp. */
@@ -38,6 +43,7 @@ export class TimeStep {
     const step = medianStep(this.stamps);
     this.step = step > 0 ? step : Infinity; // no usable time: every sample is one step
     this.stamps = [];
+    this.lookElsewhere = lookElsewhere(this.step);
   }
 
   /** [step, last, ...stamps]; NaN and Infinity become null on their way through JSON, and
@@ -50,8 +56,13 @@ export class TimeStep {
     this.step = orNaN(s[0]);
     this.last = orNaN(s[1]);
     this.stamps = s.slice(2).map(orNaN);
+    this.lookElsewhere = lookElsewhere(this.step);
     return this;
   }
+}
+
+function lookElsewhere(step: number): number {
+  return step > 0 && step < SURPRISE_UNIT_MS ? Math.log10(SURPRISE_UNIT_MS / step) : 0;
 }
 
 function orNaN(v: number | null | undefined): number {

@@ -1,48 +1,10 @@
-// Calibrates a non-negative statistic into a surprise, −log10 P(X ≥ x), from the series' own
-// past (peaks over threshold, as in SPOT, Siffer et al. 2017): the rate of exceeding `level`
-// and the mean excess above it are tracked with forgetting; beyond the level the tail is
-// exponential, below it the surprise ramps linearly to the level's. A prior (rate e^-level,
-// mean excess 0.5: between a Gaussian's ~0.3 and a Laplace's 1) with the weight of ~50
-// samples makes the first estimates sane.
+// The model error's own tail (../exceedance-tail.ts) at the Robust tier's level and
+// forgetting (params.ts): exceedances of 4 error units, forgotten over ~2,000 samples.
+import { ExceedanceTail as Tail } from '../exceedance-tail.ts';
 import { ROBUST } from './params.ts';
 
-const PRIOR_WEIGHT = 50;
-const MIN_RATE = 1e-4;
-/** exceedances teach the tail at most this many mean excesses (Huber on the tail) */
-const TAIL_CLIP = 5;
-
-export class ExceedanceTail {
-  rate: number;
-  excess = 0.5;
-  count = 0;
-
-  constructor(readonly level: number = ROBUST.tailLevel) {
-    this.rate = Math.exp(-level);
-  }
-
-  surprise(x: number): number {
-    const base = -Math.log10(this.rate);
-    if (x <= this.level) return x > 0 ? (base * x) / this.level : 0;
-    return base + (x - this.level) / (this.excess * Math.LN10);
-  }
-
-  learn(x: number): void {
-    this.count++;
-    const a = Math.max(1 - ROBUST.tailDecay, 1 / (this.count + PRIOR_WEIGHT));
-    const over = x > this.level;
-    this.rate += a * ((over ? 1 : 0) - this.rate);
-    if (this.rate < MIN_RATE) this.rate = MIN_RATE;
-    // the excess is learnt from exceedances only: its step follows their (expected) count
-    // and clipped, so a long anomaly cannot quickly teach that it is normal
-    if (over) this.excess += Math.max(20 * a, 1 / (this.count * this.rate + 20)) * (Math.min(x - this.level, TAIL_CLIP * this.excess) - this.excess);
-  }
-
-  state(): number[] {
-    return [this.rate, this.excess, this.count];
-  }
-
-  restore(s: readonly number[]): this {
-    [this.rate, this.excess, this.count] = s as [number, number, number];
-    return this;
+export class ExceedanceTail extends Tail {
+  constructor(level: number = ROBUST.tailLevel) {
+    super({ level, alpha: 1 - ROBUST.tailDecay });
   }
 }
