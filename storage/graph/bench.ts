@@ -73,8 +73,14 @@ try {
     results[`up_${hops}hop_p50_us`] = Number(pct(up, 0.5).toFixed(1));
     results[`up_${hops}hop_p99_us`] = Number(pct(up, 0.99).toFixed(1));
   }
-  const sub = await timeEach(500, () => store.subgraph('bench', [pick(), pick(), pick(), pick(), pick()], 2));
-  say(`subgraph (5 seeds, 2 hops both ways): p50 ${pct(sub, 0.5).toFixed(1)} µs p99 ${pct(sub, 0.99).toFixed(1)} µs`);
+  let subServices = 0;
+  let subEdges = 0;
+  const sub = await timeEach(500, async () => {
+    const s = await store.subgraph('bench', [pick(), pick(), pick(), pick(), pick()], 2);
+    subServices += s.services.length;
+    subEdges += s.dependencies.length;
+  });
+  say(`subgraph (5 seeds, 2 hops both ways; ${(subServices / 500).toFixed(0)} services, ${(subEdges / 500).toFixed(0)} dependencies on average): p50 ${pct(sub, 0.5).toFixed(1)} µs p99 ${pct(sub, 0.99).toFixed(1)} µs`);
   const upserts = await timeEach(200, (i) => store.upsertDependencies('bench', [{ from: `new-${i}`, to: pick() }]));
   say(`upsert one dependency (rewrites the ${(fileBytes / 1024).toFixed(0)} KiB file, fsync): p50 ${(pct(upserts, 0.5) / 1000).toFixed(1)} ms p99 ${(pct(upserts, 0.99) / 1000).toFixed(1)} ms`);
   await store.close();

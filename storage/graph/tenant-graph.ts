@@ -119,13 +119,10 @@ export function walk(g: TenantGraph, start: string, hops: number, direction: 'in
 }
 
 export function subgraphOf(g: TenantGraph, seeds: readonly string[], hops: number): Subgraph {
-  const keep = new Set<string>();
-  for (const s of seeds) {
-    if (!g.hasNode(s)) continue;
-    keep.add(s);
-    for (const h of walk(g, s, hops, 'in')) keep.add(h.name);
-    for (const h of walk(g, s, hops, 'out')) keep.add(h.name);
-  }
+  const start = seeds.filter((s) => g.hasNode(s));
+  const keep = new Set<string>(start);
+  for (const n of reach(g, start, hops, 'in')) keep.add(n);
+  for (const n of reach(g, start, hops, 'out')) keep.add(n);
   const dependencies: Dependency[] = [];
   for (const from of keep) {
     g.forEachOutNeighbor(from, (to) => {
@@ -133,4 +130,25 @@ export function subgraphOf(g: TenantGraph, seeds: readonly string[], hops: numbe
     });
   }
   return { services: [...keep].sort(byName), dependencies: dependencies.sort(byEdge) };
+}
+
+/** Every node within `hops` of any start node, one breadth-first pass for all of them. */
+function reach(g: TenantGraph, start: readonly string[], hops: number, direction: 'in' | 'out'): Set<string> {
+  const seen = new Set<string>(start);
+  let frontier = [...seen];
+  for (let depth = 1; depth <= hops && frontier.length > 0; depth++) {
+    const next: string[] = [];
+    const visit = (n: string): void => {
+      if (!seen.has(n)) {
+        seen.add(n);
+        next.push(n);
+      }
+    };
+    for (const node of frontier) {
+      if (direction === 'out') g.forEachOutNeighbor(node, visit);
+      else g.forEachInNeighbor(node, visit);
+    }
+    frontier = next;
+  }
+  return seen;
 }
