@@ -74,6 +74,8 @@ describe('ingest log on JetStream (real NATS)', function () {
     for (let i = 1; i < read.length; i++) assert.ok(read[i]!.position > read[i - 1]!.position);
     const from = await take(log, 2, shard2[9]!, 30);
     assert.equal(from[0]!.position, shard2[10]);
+    assert.equal(await log.lastPosition(2), shard2.at(-1));
+    assert.equal(await log.lastPosition(4), 0, 'a shard with nothing in it');
   });
 
   it('an ack purges its shard up to the position and leaves the other shards alone', async () => {

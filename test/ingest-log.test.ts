@@ -84,6 +84,8 @@ describe('ingest log (embedded, on disk)', function () {
     await log.close();
     log = await DiskIngestLog.open(dir, { segmentBytes: 4096 });
     assert.equal(log.last(0), 50);
+    assert.equal(await log.lastPosition(1), 50);
+    assert.equal(await log.lastPosition(99), 0);
     assert.equal(log.acked(3), 7);
     const all = await take(log, 2, 0, 50);
     assert.deepEqual(all.map((r) => r.id), Array.from({ length: 50 }, (_, i) => `r${i * 4 + 2}`));

@@ -140,6 +140,10 @@ export class DiskIngestLog implements IngestLog {
     return this.durable.get(shard) ?? 0;
   }
 
+  lastPosition(shard: number): Promise<number> {
+    return Promise.resolve(this.last(shard));
+  }
+
   stats(): DiskLogStats {
     return { ...this.counters, segments: this.segments.length };
   }

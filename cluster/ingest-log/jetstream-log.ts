@@ -133,6 +133,17 @@ export class JetStreamIngestLog implements IngestLog {
     this.ackedAt.set(shard, Math.max(position, this.acked(shard)));
   }
 
+  async lastPosition(shard: number): Promise<number> {
+    this.check(shard);
+    try {
+      const m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: this.subject(shard) });
+      return m?.seq ?? 0;
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return 0;
+      throw jetstreamError(`reading the last position of ${this.subject(shard)}`, err);
+    }
+  }
+
   /** The position this instance acknowledged (the durable truth is the snapshot's position). */
   acked(shard: number): number {
     return this.ackedAt.get(shard) ?? 0;

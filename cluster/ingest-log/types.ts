@@ -45,5 +45,7 @@ export interface IngestLog {
   ack(shard: number, position: number): Promise<void>;
   /** The acknowledged position of `shard` (0 when none). */
   acked(shard: number): number;
+  /** The position of the last durable batch of `shard` (0 when none): lag = this minus what was consumed. */
+  lastPosition(shard: number): Promise<number>;
   close(): Promise<void>;
 }
