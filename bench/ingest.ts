@@ -30,7 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchMaker } from './ingest/batches.ts';
 import { BENCH_KEY, spawnNode, type ChildNode } from './ingest/child-node.ts';
-import { newestProfile, summarizeProfile, type ProfileSummary } from './ingest/profile.ts';
+import { mainThreadProfile, summarizeProfile, type ProfileSummary } from './ingest/profile.ts';
 import { RemoteWriteMaker } from './ingest/remote-write.ts';
 import { percentile, post, round, scrapeIngested } from './ingest/client.ts';
 
@@ -202,7 +202,7 @@ async function run(): Promise<void> {
   }
   if (profileDir) {
     // the node wrote its profile on exit
-    const file = await newestProfile(profileDir);
+    const file = await mainThreadProfile(profileDir);
     const summary: ProfileSummary | undefined = file ? await summarizeProfile(file) : undefined;
     if (summary && !args.json) {
       process.stdout.write(`node CPU profile (${summary.busy_ms} ms busy, whole run incl. start and drain), self time by part:\n`);

@@ -378,6 +378,24 @@ class WireReader {
 
   /** An int64 (two's complement in 10 bytes when negative), as a number. */
   varint64(): number {
+    // fast path: non-negative and at most 7 bytes (49 bits), as every Unix-ms timestamp
+    const buf = this.buf;
+    let pos = this.pos;
+    let n = 0;
+    let scale = 1;
+    for (let i = 0; i < 7 && pos < buf.length; i++) {
+      const b = buf[pos++]!;
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        this.pos = pos;
+        return n;
+      }
+      scale *= 128;
+    }
+    return this.varint64Slow();
+  }
+
+  private varint64Slow(): number {
     let lo = 0;
     let hi = 0;
     for (let i = 0; i < 10; i++) {

@@ -1,6 +1,6 @@
 // Where the node's time went: reads the V8 CPU profile the child node wrote (--cpu-prof)
 // and sums self time by part of the ingest path, plus the costliest functions.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 interface CallFrame { functionName: string; url: string; lineNumber: number }
@@ -19,29 +19,24 @@ export interface ProfileSummary {
 const PARTS: Array<[string, (f: CallFrame) => boolean]> = [
   ['idle', (f) => f.functionName === '(idle)'],
   ['gc', (f) => f.functionName === '(garbage collector)'],
+  ['startup (module loading, tsx)', (f) => ['node:internal/modules', 'node:internal/deps/cjs-module-lexer', '/tsx/', '/esbuild/'].some((p) => f.url.includes(p))
+    || ['compileSourceTextModule', 'wrapSafe', 'readFileUtf8'].includes(f.functionName)],
   ['snappy', (f) => f.url.includes('/snappyjs/')],
   ['protobuf decode', (f) => f.url.includes('/protocols/gen/') || f.url.includes('/protobufjs/') || f.url.includes('/@protobufjs/')],
   ['remote-write mapping', (f) => f.url.includes('/protocols/remote-write.ts')],
   ['route + sample checks', (f) => f.url.includes('/api/remote-write.ts') || f.url.includes('/api/samples-check.ts') || f.url.includes('/api/ingest.ts')],
-  ['engine, bus, actors, stores', (f) => ['/cluster/', '/actors/', '/storage/', '/supervisors/', '/nact/'].some((p) => f.url.includes(p))],
+  ['engine, bus, actors, stores', (f) => ['/cluster/', '/actors/', '/storage/', '/supervisors/', '/nact/', '/protocols/series-name.ts'].some((p) => f.url.includes(p))],
+  ['buffers (decoder reads, body)', (f) => f.url === 'node:buffer' || f.url === 'node:internal/buffer' || ['latin1Slice', 'utf8Slice', 'writeLatin1String'].includes(f.functionName)],
   ['metrics (prom-client)', (f) => f.url.includes('/prom-client/')],
   ['http + fastify', (f) => ['/fastify/', '/find-my-way/', '/avvio/', '/light-my-request/', '/api/', 'node:_http', 'node:net', 'node:internal/streams', 'node:stream', 'node:events', '/pino'].some((p) => f.url.includes(p))],
   ['vm (program, builtins)', (f) => f.url === ''],
 ];
 
-/** The largest .cpuprofile in `dir` (the main thread's; tsx's loader thread writes a small one). */
-export async function newestProfile(dir: string): Promise<string | undefined> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
-  let best: string | undefined;
-  let size = -1;
-  for (const f of files) {
-    const s = (await stat(join(dir, f))).size;
-    if (s > size) {
-      size = s;
-      best = join(dir, f);
-    }
-  }
-  return best;
+/** The main thread's .cpuprofile in `dir` (CPU.<date>.<time>.<pid>.<thread 0>.<seq>.cpuprofile;
+ * tsx's loader thread writes its own). */
+export async function mainThreadProfile(dir: string): Promise<string | undefined> {
+  const files = (await readdir(dir)).filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f)).sort();
+  return files.length > 0 ? join(dir, files[files.length - 1]!) : undefined;
 }
 
 export async function summarizeProfile(file: string, topN = 12): Promise<ProfileSummary> {
