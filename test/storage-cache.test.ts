@@ -349,6 +349,11 @@ describe('storage/cache: a Redis outage (own redis-server, killed and restarted)
     assert.ok(down.l2Skipped + down.l2Errors > 0, 'the outage is counted');
     assert.ok(down.l2Downs >= 1);
     assert.ok(logA.lines.some((l) => l.level === 40 && /cache L2 \(Redis\) down/.test(l.msg)), 'the outage is logged (warn)');
+    const registry = new Registry();
+    registerCacheMetrics(registry, a);
+    const text = await registry.metrics();
+    assert.match(text, /^vigil_cache_l2_up 0$/m, 'and shows in /metrics');
+    assert.match(text, /^vigil_cache_l2_skipped_total [1-9]/m);
 
     await redis.run(); // the same port
     await until('A and B see L2 up again', () => a.stats().l2Up && b.stats().l2Up, 20_000);
