@@ -20,6 +20,7 @@ Commands:
   key hash KEY       print the sha256 hash of an API key, for the config file
   config check       load the configuration as start would and print it (or the error)
   rca-eval           rank root causes on a PetShop folder, print top-1/top-3 recall
+  backup             back up, list or restore a stopped node's data (vigil backup --help)
 
 Options:
   -h, --help         help (also after any command)
@@ -40,6 +41,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   key: async () => (await import('./commands/key.ts')).keyCommand,
   config: async () => (await import('./commands/config.ts')).configCommand,
   'rca-eval': async () => (await import('./commands/rca-eval.ts')).rcaEvalCommand,
+  backup: async () => (await import('./commands/backup.ts')).backupCommand,
 };
 
 export async function runCli(argv: string[]): Promise<number> {
