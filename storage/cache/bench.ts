@@ -3,6 +3,7 @@
 //   npx tsx storage/cache/bench.ts [--json] [--reads 20000]
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
 import pino from 'pino';
 import { TwoLevelCache } from './cache.ts';
 import { cacheKeys, INCIDENT_CACHE } from './policies.ts';
@@ -45,6 +46,13 @@ for (let k = 0; k < 100; k++) await cache.get(l2Only(k), origin);
 const l2Hit = await perCall(READS / 4, (k) => cache.get(l2Only(k), origin));
 const miss = await perCall(READS / 4, (k) => cache.get(cacheKeys.incident('bench', `cold-${k}`), origin));
 await cache.close();
+const cleaner = new Redis(REDIS_URL);
+for (let cursor = '0'; ;) {
+  const [next, keys] = await cleaner.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
+  if (keys.length > 0) await cleaner.unlink(...keys);
+  if ((cursor = next) === '0') break;
+}
+cleaner.disconnect();
 
 // Redis unreachable: a port nothing listens on. Reads must cost about what L1 + origin cost.
 const down = new TwoLevelCache({ redisUrl: 'redis://127.0.0.1:1', prefix, log });
