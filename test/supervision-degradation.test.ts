@@ -155,7 +155,7 @@ describe('degradation', () => {
       assert.equal(c.clearOverride(), undefined);
     });
 
-    it('refuses a bad level or duration with BAD_REQUEST', () => {
+    it('refuses a bad level, duration or dependency name with BAD_REQUEST', () => {
       const c = new DegradationController({ clock: new VirtualClock() });
       assert.throws(() => c.override(5 as Level, 1_000), (e) => VigilError.is(e, 'BAD_REQUEST'));
       assert.throws(() => c.override(1, 0), (e) => VigilError.is(e, 'BAD_REQUEST'));
@@ -163,6 +163,7 @@ describe('degradation', () => {
       assert.deepEqual(['L3', '0', 4, 'l2'].map(parseLevel), [3, 0, 4, 2]);
       for (const bad of ['L5', '1.5', -1, 'high', null]) assert.throws(() => parseLevel(bad), (e) => VigilError.is(e, 'BAD_REQUEST'), String(bad));
       assert.throws(() => new DegradationController({ clock: new VirtualClock(), dwellMs: -1 }), (e) => VigilError.is(e, 'CONFIG_INVALID'));
+      assert.throws(() => c.observe({ health: { tsdb_store: false } as Partial<Record<Dependency, boolean>> }), (e) => VigilError.is(e, 'BAD_REQUEST') && /tsdb_store/.test(e.message));
     });
   });
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { SeededRng, VirtualClock } from '../actors/runtime/index.ts';
 import {
-  CircuitOpenError, RETRY_POLICIES, defineRetryPolicy, isRetryable, retry, retryDelay, type RetryPolicy, type RetryTarget,
+  CircuitOpenError, RETRY_POLICIES, createBreaker, defineRetryPolicy, isRetryable, retry, retryDelay, type RetryPolicy, type RetryTarget,
 } from '../supervisors/index.ts';
 import { VigilError } from '../protocols/index.ts';
 
@@ -187,5 +187,20 @@ describe('retry policies', () => {
     for (const bad of [{ retries: -1 }, { attemptTimeoutMs: 0 }, { deadlineMs: -5 }, { backoff: { kind: 'exponential', initialMs: 10, factor: 0.5, maxMs: 100, jitter: 0.1 } }]) {
       assert.throws(() => defineRetryPolicy({ ...base, ...bad } as RetryPolicy), (e) => VigilError.is(e, 'CONFIG_INVALID'), JSON.stringify(bad));
     }
+  });
+
+  it('with a breaker inside: each attempt is one guarded call, and an open circuit ends the retries at once', async () => {
+    const clock = new VirtualClock();
+    const graph = createBreaker('graph_db', clock); // opens on the 3rd failure in a row
+    let calls = 0;
+    const p = retry(RETRY_POLICIES.database_write, () => graph.call(async () => {
+      calls++;
+      throw new Error('graph store down');
+    }), { clock });
+    await assert.rejects(drive(clock, p), (e) => e instanceof CircuitOpenError && e.breaker === 'graph_db');
+    assert.equal(calls, 3, 'the store saw 3 attempts, not 6');
+    assert.equal(clock.now(), 600, 'waits 100, 200, 300 ms, then the 4th attempt is refused without waiting more');
+    assert.equal(graph.counters.rejected, 1);
+    graph.stop();
   });
 });

@@ -16,7 +16,7 @@ import { DEPENDENCIES, breakerSaysDown, dependencyOfBreaker, levelFor, type Depe
 export const DEFAULT_RECOVERY_DWELL_MS = 30_000;
 
 export interface DegradationInput {
-  /** health checks: false = down; a dependency left out counts as up */
+  /** health checks: false = down; a dependency left out counts as up; an unknown name is BAD_REQUEST */
   health?: Partial<Record<Dependency, boolean>>;
   /** breaker states by name (a BreakerRegistry's states()); mapped by `breakerDependency` */
   breakers?: Readonly<Record<string, BreakerState>>;
@@ -79,7 +79,10 @@ export class DegradationController {
   observe(input: DegradationInput): LevelChange | undefined {
     const down = new Set<Dependency>();
     for (const [dep, up] of Object.entries(input.health ?? {})) {
-      if (up === false && (DEPENDENCIES as readonly string[]).includes(dep)) down.add(dep as Dependency);
+      if (!(DEPENDENCIES as readonly string[]).includes(dep)) {
+        throw new VigilError('BAD_REQUEST', `unknown dependency "${dep}" (known: ${DEPENDENCIES.join(', ')})`);
+      }
+      if (up === false) down.add(dep as Dependency);
     }
     for (const [name, state] of Object.entries(input.breakers ?? {})) {
       const dep = this.dependencyOf(name);
