@@ -2,14 +2,30 @@
 // services. Edges point from caller to callee, so a fault travels against them.
 import type { Topology } from '../../protocols/index.ts';
 
+const built = new WeakMap<Topology, CallGraph>();
+
 export class CallGraph {
   readonly names: string[] = [];
   readonly index = new Map<string, number>();
   readonly callees: number[][] = [];
   readonly callers: number[][] = [];
 
-  /** Services named only as a dependency, an alert or in evidence join as plain nodes. */
+  /**
+   * The graph of a topology, built once per topology object (an incident is ranked again
+   * as alerts join; the tenant's topology changes far more rarely). Services named only in
+   * `extra` (alerts, evidence) join a fresh copy as plain nodes.
+   */
   static of(topology: Topology, extra: Iterable<string> = []): CallGraph {
+    let g = built.get(topology);
+    if (!g) {
+      g = CallGraph.build(topology, []);
+      built.set(topology, g);
+    }
+    const missing = [...extra].filter((n) => !g.index.has(n));
+    return missing.length === 0 ? g : CallGraph.build(topology, missing);
+  }
+
+  private static build(topology: Topology, extra: Iterable<string>): CallGraph {
     const g = new CallGraph();
     for (const s of topology.services) g.add(s.name);
     for (const s of topology.services) {
