@@ -1,7 +1,8 @@
 // Ingest log benchmark: appends/s and fsyncs/s with N concurrent writers, the embedded log with
 // group commit and without it (one fsync per append), and JetStream (append = PubAck); then the
-// size and save/load time of a shard snapshot of many warm Agile series. A JSON line last.
-//   npx tsx bench/ingest-log.ts [--seconds 2] [--writers 1,16,64] [--bytes 16384] [--no-jetstream] [--series 10000]
+// time a restart takes to recover and replay the log, and the size and save/load time of a shard
+// snapshot of many warm Agile series. A JSON line last.
+//   npx tsx bench/ingest-log.ts [--seconds 2] [--writers 1,16,64] [--bytes 16384] [--no-jetstream] [--series 10000] [--replay-mb 50]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ const WRITERS = opt('writers', '1,16,64').split(',').map(Number);
 const BYTES = Number(opt('bytes', '16384'));
 const JETSTREAM = !args.includes('--no-jetstream');
 const SERIES = Number(opt('series', '10000'));
+const REPLAY_MB = Number(opt('replay-mb', '50'));
 const SHARDS = 64;
 
 interface Run { writers: number; appends_per_s: number; fsyncs_per_s: number | null; appends_per_fsync: number | null; mb_per_s: number; p50_ms: number; p99_ms: number }
@@ -101,6 +103,35 @@ async function jetstream(): Promise<Run[] | string> {
   return out;
 }
 
+/** A restart: open (recovery reads every retained segment), then every shard replays from 0 at once. */
+async function replay(): Promise<Record<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-replay-'));
+  const perShard = Math.max(1, Math.round((REPLAY_MB * 1e6) / BYTES / SHARDS));
+  let log = await DiskIngestLog.open(dir);
+  const payload = randomBytes(BYTES);
+  await Promise.all(Array.from({ length: SHARDS }, async (_, s) => {
+    for (let i = 0; i < perShard; i++) await log.append(s, payload, `r${s}-${i}`);
+  }));
+  await log.close();
+  const t0 = performance.now();
+  log = await DiskIngestLog.open(dir);
+  const t1 = performance.now();
+  let bytes = 0;
+  await Promise.all(Array.from({ length: SHARDS }, async (_, s) => {
+    let n = 0;
+    for await (const r of log.read(s, 0)) {
+      bytes += r.bytes.byteLength;
+      if (++n === perShard) break;
+    }
+  }));
+  const t2 = performance.now();
+  await log.close();
+  rmSync(dir, { recursive: true, force: true });
+  const r = { mb: round(bytes / 1e6), open_ms: round(t1 - t0), replay_ms: round(t2 - t1), replay_mb_per_s: round(bytes / 1e6 / ((t2 - t1) / 1000)) };
+  console.log(`restart: open (recovery) of ${r.mb} MB in ${r.open_ms} ms, then ${SHARDS} shards replayed at once in ${r.replay_ms} ms (${r.replay_mb_per_s} MB/s)`);
+  return r;
+}
+
 async function snapshot(): Promise<Record<string, number>> {
   // one Agile series warmed on 3 days of minutely data; its state cloned for every series
   const det = createDetector('agile');
@@ -134,5 +165,6 @@ const grouped = await disk(true);
 const single = await disk(false);
 const js = JETSTREAM ? await jetstream() : 'skipped (--no-jetstream)';
 if (typeof js === 'string') console.log(`jetstream: ${js}`);
+const restart = await replay();
 const snap = await snapshot();
-console.log(JSON.stringify({ bench: 'ingest-log', batch_bytes: BYTES, seconds: SECONDS, group_commit: grouped, fsync_each: single, jetstream: js, snapshot: snap }));
+console.log(JSON.stringify({ bench: 'ingest-log', batch_bytes: BYTES, seconds: SECONDS, group_commit: grouped, fsync_each: single, jetstream: js, restart, snapshot: snap }));

@@ -120,7 +120,7 @@ describe('ingest log (embedded, on disk)', function () {
     const seg = join(dir, segments(dir).at(-1)!);
     const whole = readFileSync(seg);
     // half of a frame like the last one: the write a crash interrupted
-    const lastFrame = whole.subarray(whole.byteLength - (12 + 1 + 4 + 6 + 2 + 2 + 4 + 64));
+    const lastFrame = whole.subarray(whole.byteLength - (12 + 1 + 4 + 6 + 2 + 2 + 4 + 64 + 4));
     appendFileSync(seg, lastFrame.subarray(0, 40));
     log = await DiskIngestLog.open(dir);
     assert.equal(log.stats().truncatedBytes, 40);
@@ -150,6 +150,26 @@ describe('ingest log (embedded, on disk)', function () {
       assert.match((err as Error).message, /seg-0+1\.log is damaged at byte \d+ \(bad-crc\); a valid frame follows/);
       return true;
     });
+  });
+
+  it('a record damaged on disk after the log opened fails its reader with a clear error', async () => {
+    const dir = join(root, 'log');
+    const log = await DiskIngestLog.open(dir);
+    for (let i = 0; i < 3; i++) await log.append(2, batch(`e${i}`), `e${i}`);
+    const seg = join(dir, segments(dir)[0]!);
+    const bytes = readFileSync(seg);
+    bytes[bytes.byteLength - 10] ^= 0xff; // inside the last record's bytes
+    writeFileSync(seg, bytes);
+    const seen: string[] = [];
+    await assert.rejects((async () => {
+      for await (const r of log.read(2, 0)) seen.push(r.id);
+    })(), (err: unknown) => {
+      rejectsWith('corrupt', 'INTERNAL')(err);
+      assert.match((err as Error).message, /fails its checksum/);
+      return true;
+    });
+    assert.deepEqual(seen, ['e0', 'e1']);
+    await log.close();
   });
 
   it('deduplicates a retry by its batch id, also while the first is in flight and after a reopen', async () => {

@@ -4,10 +4,10 @@
 import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { encodeGroup, MAX_ID_BYTES, RECORD_ACK, RECORD_CHECKPOINT, RECORD_DATA, decodeBody, recordBytes, type Record } from './frame.ts';
+import { encodeGroup, FRAME_HEADER_BYTES, MAX_ID_BYTES, RECORD_ACK, RECORD_CHECKPOINT, RECORD_DATA, recordBytes, type Record } from './frame.ts';
 import { IdWindow, DEFAULT_DEDUP_WINDOW } from './dedup.ts';
 import { badInput, closedError, diskError, IngestLogError } from './errors.ts';
-import { readGroups, recoverSegment, SEGMENT_NAME, segmentName, type Segment } from './segment.ts';
+import { indexRecord, readIndexed, recoverSegment, SEGMENT_NAME, segmentName, type Segment } from './segment.ts';
 import type { Appended, IngestLog, LogRecord, ReadOptions } from './types.ts';
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -227,7 +227,7 @@ export class DiskIngestLog implements IngestLog {
     this.counters.groups++;
     this.counters.bytesWritten += buf.byteLength;
     const acked: Array<() => void> = [];
-    let o = at + 12;
+    let o = at + FRAME_HEADER_BYTES;
     for (let i = 0; i < group.length; i++) {
       const p = group[i]!;
       const r = records[i]!;
@@ -238,11 +238,11 @@ export class DiskIngestLog implements IngestLog {
         acked.push(p.resolve);
       } else if (r.type === RECORD_DATA) {
         this.durable.set(p.shard, r.position);
-        active.shards.set(p.shard, r.position);
+        indexRecord(active, p.shard, r.position, o, len);
         this.window.remember(p.id, { shard: p.shard, position: r.position });
         this.counters.appends++;
         // readers get a view of the written buffer, never the caller's array (it may reuse it)
-        const start = o - at + len - r.bytes.byteLength;
+        const start = o - at + len - 4 - r.bytes.byteLength;
         this.dispatch({ shard: p.shard, position: r.position, id: p.id, bytes: buf.subarray(start, start + r.bytes.byteLength) });
         p.resolve({ shard: p.shard, position: r.position, duplicate: false });
       }
@@ -312,7 +312,7 @@ export class DiskIngestLog implements IngestLog {
   private async deleteAcknowledged(): Promise<void> {
     while (this.segments.length > 1) {
       const seg = this.segments[0]!;
-      for (const [shard, last] of seg.shards) if (last > this.acked(shard)) return;
+      for (const [shard, idx] of seg.shards) if (idx.last > this.acked(shard)) return;
       try {
         await unlink(seg.path);
       } catch (err) {
@@ -343,7 +343,7 @@ export class DiskIngestLog implements IngestLog {
       const rec = recoverSegment(name, buf, i === names.length - 1);
       const initialSize = rec.validBytes > 0 ? firstFrameBytes(buf) : 0;
       const seg: Segment = { seq: Number(SEGMENT_NAME.exec(name)![1]), path, size: rec.validBytes, initialSize, shards: new Map() };
-      for (const g of rec.groups) for (const r of g) this.apply(r, seg);
+      for (const g of rec.groups) for (const r of g.records) this.apply(r, seg, g.bodyAt);
       if (rec.torn) {
         await this.cutTornTail(path, rec.validBytes, buf.byteLength, rec.torn.why);
       }
@@ -360,7 +360,7 @@ export class DiskIngestLog implements IngestLog {
     await this.deleteAcknowledged();
   }
 
-  private apply(r: Record, seg: Segment): void {
+  private apply(r: Record, seg: Segment, bodyAt: number): void {
     if (r.type === RECORD_CHECKPOINT) {
       for (const s of r.shards) {
         if (s.last > this.last(s.shard)) this.durable.set(s.shard, s.last);
@@ -370,7 +370,7 @@ export class DiskIngestLog implements IngestLog {
       if (r.position > this.acked(r.shard)) this.ackedAt.set(r.shard, r.position);
     } else {
       if (r.position > this.last(r.shard)) this.durable.set(r.shard, r.position);
-      seg.shards.set(r.shard, r.position);
+      indexRecord(seg, r.shard, r.position, bodyAt + r.at!, recordBytes(r));
       this.window.remember(r.id, { shard: r.shard, position: r.position });
     }
   }
@@ -444,7 +444,8 @@ export class DiskIngestLog implements IngestLog {
 
   private async *scan(shard: number, after: number): AsyncGenerator<LogRecord> {
     for (const seg of [...this.segments]) {
-      if ((seg.shards.get(shard) ?? 0) <= after) continue;
+      const idx = seg.shards.get(shard);
+      if (!idx || idx.last <= after) continue;
       let fh: FileHandle;
       try {
         fh = await open(seg.path, 'r');
@@ -453,11 +454,9 @@ export class DiskIngestLog implements IngestLog {
         throw diskError('reading', seg.path, err);
       }
       try {
-        for await (const body of readGroups(fh, segmentName(seg.seq), () => seg.size)) {
-          for (const r of decodeBody(body)) {
-            if (r.type === RECORD_DATA && r.shard === shard && r.position > after) {
-              yield { shard, position: r.position, id: r.id, bytes: r.bytes };
-            }
+        for await (const r of readIndexed(fh, segmentName(seg.seq), idx, after + 1)) {
+          if (r.type === RECORD_DATA && r.shard === shard && r.position > after) {
+            yield { shard, position: r.position, id: r.id, bytes: r.bytes };
           }
         }
       } finally {

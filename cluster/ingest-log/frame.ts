@@ -3,12 +3,14 @@
 //
 //   frame  = bodyLen u32 | crc32(bodyLen) u32 | crc32(body) u32 | body
 //   body   = record*
-//   DATA   = 1 u8 | shard u32 | position u48 | idLen u16 | id utf8 | len u32 | bytes
+//   DATA   = 1 u8 | shard u32 | position u48 | idLen u16 | id utf8 | len u32 | bytes | crc32(the record before it) u32
 //   ACK    = 2 u8 | shard u32 | position u48
 //   CHECKPOINT = 3 u8 | count u32 | (shard u32 | last u48 | acked u48)*
 //
 // The length has its own CRC so a damaged length is told apart from a short file; a run of
 // zeros never passes as a frame (crc32 of a zero length is not zero, and bodyLen must be > 0).
+// A DATA record has its own CRC too: a shard's reader reads its records alone (through the
+// segment's index), not the whole group, and still checks what it read.
 // Little-endian throughout; positions fit in 48 bits (2.8e14 batches per shard).
 import * as zlib from 'node:zlib';
 
@@ -19,7 +21,7 @@ export const RECORD_CHECKPOINT = 3;
 export const MAX_ID_BYTES = 0xffff;
 
 export type Record =
-  | { type: typeof RECORD_DATA; shard: number; position: number; id: string; bytes: Uint8Array }
+  | { type: typeof RECORD_DATA; shard: number; position: number; id: string; bytes: Uint8Array; at?: number }
   | { type: typeof RECORD_ACK; shard: number; position: number }
   | { type: typeof RECORD_CHECKPOINT; shards: Array<{ shard: number; last: number; acked: number }> };
 
@@ -27,7 +29,7 @@ const crc32: (data: Uint8Array, value?: number) => number = typeof zlib.crc32 ==
 
 export function recordBytes(r: Record): number {
   switch (r.type) {
-    case RECORD_DATA: return 1 + 4 + 6 + 2 + Buffer.byteLength(r.id) + 4 + r.bytes.byteLength;
+    case RECORD_DATA: return 1 + 4 + 6 + 2 + Buffer.byteLength(r.id) + 4 + r.bytes.byteLength + 4;
     case RECORD_ACK: return 1 + 4 + 6;
     case RECORD_CHECKPOINT: return 1 + 4 + r.shards.length * 16;
   }
@@ -40,6 +42,7 @@ export function encodeGroup(records: readonly Record[]): Buffer {
   const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + bodyLen);
   let o = FRAME_HEADER_BYTES;
   for (const r of records) {
+    const start = o;
     buf.writeUInt8(r.type, o++);
     if (r.type === RECORD_CHECKPOINT) {
       o = buf.writeUInt32LE(r.shards.length, o);
@@ -58,6 +61,7 @@ export function encodeGroup(records: readonly Record[]): Buffer {
       o = buf.writeUInt32LE(r.bytes.byteLength, o);
       buf.set(r.bytes, o);
       o += r.bytes.byteLength;
+      o = buf.writeUInt32LE(crc32(buf.subarray(start, o)), o);
     }
   }
   writeHeader(buf, bodyLen);
@@ -91,12 +95,16 @@ export function headerBodyLen(header: Uint8Array): number {
   return Buffer.from(header.buffer, header.byteOffset, header.byteLength).readUInt32LE(0);
 }
 
-/** The records of a verified body. DATA bytes are views into `body` (no copy). */
+/**
+ * The records of a group body, or of DATA records read alone. DATA bytes are views into `body`
+ * (no copy) and `at` is the record's offset in `body`. A DATA record whose own CRC fails throws.
+ */
 export function decodeBody(body: Uint8Array): Record[] {
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const out: Record[] = [];
   let o = 0;
   while (o < buf.byteLength) {
+    const at = o;
     const type = buf.readUInt8(o++);
     if (type === RECORD_CHECKPOINT) {
       const n = buf.readUInt32LE(o);
@@ -119,9 +127,10 @@ export function decodeBody(body: Uint8Array): Record[] {
       o += 2 + idLen;
       const len = buf.readUInt32LE(o);
       o += 4;
-      if (o + len > buf.byteLength) throw new RangeError(`record of ${len} bytes runs past its group`);
-      out.push({ type, shard, position, id, bytes: body.subarray(o, o + len) });
-      o += len;
+      if (o + len + 4 > buf.byteLength) throw new RangeError(`record of ${len} bytes runs past its group`);
+      if (crc32(buf.subarray(at, o + len)) !== buf.readUInt32LE(o + len)) throw new RangeError(`record at ${at} (shard ${shard}, position ${position}) fails its checksum`);
+      out.push({ type, shard, position, id, bytes: body.subarray(o, o + len), at });
+      o += len + 4;
     } else {
       throw new RangeError(`unknown record type ${type}`);
     }

@@ -9,6 +9,30 @@ export function segmentName(seq: number): string {
   return `seg-${String(seq).padStart(16, '0')}.log`;
 }
 
+/**
+ * Where a shard's records sit in one segment. Records are appended in position order, so a
+ * segment holds a run of consecutive positions of each shard: position first + i is at
+ * offsets[i] (file offset) and takes lengths[i] bytes. A reader seeks straight to its records.
+ */
+export class ShardIndex {
+  readonly offsets: number[] = [];
+  readonly lengths: number[] = [];
+
+  constructor(readonly first: number) {}
+
+  get last(): number {
+    return this.first + this.offsets.length - 1;
+  }
+
+  add(position: number, offset: number, length: number): void {
+    if (position !== this.first + this.offsets.length) {
+      throw new IngestLogError('INTERNAL', 'corrupt', `ingest log: position ${position} follows ${this.last} in a segment`);
+    }
+    this.offsets.push(offset);
+    this.lengths.push(length);
+  }
+}
+
 /** A segment as the log tracks it. `size` counts only durable bytes. */
 export interface Segment {
   seq: number;
@@ -16,13 +40,19 @@ export interface Segment {
   size: number;
   /** bytes of its opening checkpoint: a segment no bigger holds no record of its own */
   initialSize: number;
-  /** per shard, the highest position this segment holds */
-  shards: Map<number, number>;
+  /** per shard, where its records are */
+  shards: Map<number, ShardIndex>;
+}
+
+export function indexRecord(seg: Segment, shard: number, position: number, offset: number, length: number): void {
+  let idx = seg.shards.get(shard);
+  if (!idx) seg.shards.set(shard, (idx = new ShardIndex(position)));
+  idx.add(position, offset, length);
 }
 
 export interface Recovered {
-  /** the records in order, grouped as they were committed */
-  groups: Record[][];
+  /** the records in order, grouped as they were committed, with each group's body offset in the file */
+  groups: Array<{ bodyAt: number; records: Record[] }>;
   /** bytes that hold whole, valid frames */
   validBytes: number;
   /** set when the last frame was torn (a crash during its write): where and why */
@@ -35,7 +65,7 @@ export interface Recovered {
  * after its fsync, so a crash tears at most the last group). Anything else is damage.
  */
 export function recoverSegment(name: string, buf: Uint8Array, isLast: boolean): Recovered {
-  const groups: Record[][] = [];
+  const groups: Recovered['groups'] = [];
   let off = 0;
   while (off < buf.byteLength) {
     const c = checkFrame(buf, off);
@@ -49,7 +79,7 @@ export function recoverSegment(name: string, buf: Uint8Array, isLast: boolean): 
     }
     const body = buf.subarray(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + c.bodyLen);
     try {
-      groups.push(decodeBody(body));
+      groups.push({ bodyAt: off + FRAME_HEADER_BYTES, records: decodeBody(body) });
     } catch (err) {
       throw new IngestLogError('INTERNAL', 'corrupt', `ingest log: segment ${name} has an unreadable group at byte ${off}`, { cause: err });
     }
@@ -58,32 +88,31 @@ export function recoverSegment(name: string, buf: Uint8Array, isLast: boolean): 
   return { groups, validBytes: off };
 }
 
+/** Reads at most this much in one call when a shard's records lie next to each other. */
 export const READ_CHUNK_BYTES = 1 << 20;
 
-/** The verified group bodies of a segment up to `size()` bytes (read in chunks; size may grow while reading). */
-export async function* readGroups(fh: FileHandle, name: string, size: () => number): AsyncGenerator<Uint8Array> {
-  let buf = Buffer.alloc(0);
-  let bufAt = 0; // file offset of buf[0]
-  let off = 0; // file offset of the next frame
-  while (off < size()) {
-    const have = bufAt + buf.byteLength - off;
-    let need = FRAME_HEADER_BYTES;
-    if (have >= FRAME_HEADER_BYTES) need = FRAME_HEADER_BYTES + buf.readUInt32LE(off - bufAt);
-    if (have < need) {
-      const want = Math.max(need, READ_CHUNK_BYTES);
-      const next = Buffer.allocUnsafe(Math.min(want, size() - off));
-      if (next.byteLength < need) throw damaged(name, off, 'past-end');
-      const { bytesRead } = await fh.read(next, 0, next.byteLength, off);
-      if (bytesRead < need) throw damaged(name, off, 'short read');
-      buf = next.subarray(0, bytesRead);
-      bufAt = off;
-      continue;
+/** The records of `idx` from position `from` on, read in runs of adjacent records, each checked. */
+export async function* readIndexed(fh: FileHandle, name: string, idx: ShardIndex, from: number): AsyncGenerator<Record> {
+  let i = Math.max(0, from - idx.first);
+  while (i < idx.offsets.length) {
+    // one read for a run of records that sit next to each other
+    let j = i + 1;
+    let bytes = idx.lengths[i]!;
+    while (j < idx.offsets.length && idx.offsets[j] === idx.offsets[j - 1]! + idx.lengths[j - 1]! && bytes + idx.lengths[j]! <= READ_CHUNK_BYTES) {
+      bytes += idx.lengths[j]!;
+      j++;
     }
-    const frame = buf.subarray(off - bufAt, off - bufAt + need);
-    const c = checkFrame(frame, 0);
-    if (!c.ok) throw damaged(name, off, c.why);
-    yield frame.subarray(FRAME_HEADER_BYTES);
-    off += need;
+    const buf = Buffer.allocUnsafe(bytes);
+    const { bytesRead } = await fh.read(buf, 0, bytes, idx.offsets[i]!);
+    if (bytesRead < bytes) throw damaged(name, idx.offsets[i]!, 'short read');
+    let records: Record[];
+    try {
+      records = decodeBody(buf);
+    } catch (err) {
+      throw damaged(name, idx.offsets[i]!, (err as Error).message);
+    }
+    yield* records;
+    i = j;
   }
 }
 
