@@ -5,7 +5,7 @@
 // Walks use Memgraph's breadth-first expansion (`*BFS`), which returns each service once, at
 // its shortest distance; plain Cypher variable-length paths would enumerate every path.
 import neo4j from 'neo4j-driver';
-import type { Driver, ManagedTransaction, RecordShape } from 'neo4j-driver';
+import type { Driver, ManagedTransaction, Record as Row } from 'neo4j-driver';
 import { VigilError } from '../../protocols/index.ts';
 import type { Topology } from '../../protocols/index.ts';
 import { fromTopology, toStored } from './tenant-graph.ts';
@@ -201,7 +201,7 @@ export class MemgraphGraphStore implements GraphStore {
       .sort(byHopsThenName);
   }
 
-  private async run(mode: 'read' | 'write', cypher: string, params: Record<string, unknown>): Promise<Array<import('neo4j-driver').Record<RecordShape>>> {
+  private async run(mode: 'read' | 'write', cypher: string, params: Record<string, unknown>): Promise<Row[]> {
     const session = this.driver.session({ defaultAccessMode: mode === 'read' ? neo4j.session.READ : neo4j.session.WRITE });
     try {
       const result = await session.run(cypher, params);
