@@ -7,11 +7,10 @@
 // scores meet in a max and pass through one shared refractory, so the learnt channel cannot
 // re-alarm an episode the statistics already reported. Without a healthy model (L1) the
 // scores are exactly Agile's. See README.md.
-import { AgileDetector } from '../agile.ts';
+import { AGILE_PARAMS, AgileDetector, type AgileParams } from '../agile.ts';
 import type { Detector, DetectorSnapshot, Sensitivity } from '../detector.ts';
 import { Refractory } from '../refractory.ts';
 import { resolveSensitivity, sided, type ResolvedSensitivity } from '../sensitivity.ts';
-import { SURPRISE_PARAMS } from '../surprise.ts';
 import type { Degradation } from './inference-guard.ts';
 import { ROBUST } from './params.ts';
 import { ModelChannel, type ModelChannelState } from './residual-model-channel.ts';
@@ -23,6 +22,8 @@ export interface RobustOptions {
   runtime?: ModelRuntime;
   /** the host's clock (ms) for the inference time budget; without one the budget is not enforced */
   clock?: () => number;
+  /** the statistical kernel's parameters (default AGILE_PARAMS; benches sweep them) */
+  kernel?: AgileParams;
 }
 
 export interface RobustSnapshot extends DetectorSnapshot {
@@ -50,14 +51,16 @@ export class RobustDetector implements Detector {
   /** samples learnt from (finite values only) */
   n = 0;
   private kernel: AgileDetector;
-  private readonly refractory = new Refractory(SURPRISE_PARAMS.refractory);
+  private readonly refractory: Refractory;
   private readonly model: ModelChannel;
 
   constructor(
     readonly sensitivity: ResolvedSensitivity,
     options: RobustOptions = {},
   ) {
-    this.kernel = new AgileDetector(sensitivity);
+    const kernel = options.kernel ?? AGILE_PARAMS;
+    this.kernel = new AgileDetector(sensitivity, kernel);
+    this.refractory = new Refractory(kernel.surprise.refractory);
     this.model = new ModelChannel(options.runtime ?? robustRuntime(), options.clock);
   }
 
