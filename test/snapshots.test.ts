@@ -58,7 +58,7 @@ describe('snapshots', function () {
     const proto = decodeValue(encodeValue(JSON.parse('{"__proto__": {"polluted": 1}}'))) as Record<string, unknown>;
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.deepEqual(Object.keys(proto), ['__proto__']);
-    assert.throws(() => encodeValue({ m: new Map() }), /\$\.m is a Map/);
+    assert.throws(() => encodeValue({ m: new Map() }), /"m" is a Map/);
     assert.throws(() => decodeValue(encodeValue([1.5, 2.5]).subarray(0, 9)), /truncated/);
   });
 

@@ -73,13 +73,17 @@ class Writer {
   }
 }
 
+// one growing scratch buffer for every call (encoding is synchronous): no regrowth per value
+const scratch = new Writer();
+
 export function encodeValue(value: unknown): Uint8Array {
-  const w = new Writer();
-  write(w, value, '$');
-  return w.bytes();
+  scratch.length = 0;
+  write(scratch, value, '$');
+  return Uint8Array.prototype.slice.call(scratch.bytes());
 }
 
-function write(w: Writer, v: unknown, path: string): void {
+// `key` names the value in an error only (no path is built on the hot path)
+function write(w: Writer, v: unknown, key: string | number): void {
   if (v === null || v === undefined) return w.byte(NULL);
   switch (typeof v) {
     case 'boolean':
@@ -103,23 +107,23 @@ function write(w: Writer, v: unknown, path: string): void {
         }
         w.byte(ARR);
         w.varint(v.length);
-        v.forEach((x, i) => write(w, x, `${path}[${i}]`));
+        for (let i = 0; i < v.length; i++) write(w, v[i], i);
         return;
       }
       if (ArrayBuffer.isView(v) || v instanceof Map || v instanceof Set || v instanceof Date) {
-        throw new TypeError(`value codec: ${path} is a ${v.constructor.name}, not a plain object or array`);
+        throw new TypeError(`value codec: ${JSON.stringify(key)} is a ${v.constructor.name}, not a plain object or array`);
       }
-      const entries = Object.entries(v).filter(([, x]) => x !== undefined);
+      const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined);
       w.byte(OBJ);
-      w.varint(entries.length);
-      for (const [k, x] of entries) {
+      w.varint(keys.length);
+      for (const k of keys) {
         w.text(k);
-        write(w, x, `${path}.${k}`);
+        write(w, (v as Record<string, unknown>)[k], k);
       }
       return;
     }
     default:
-      throw new TypeError(`value codec: ${path} is a ${typeof v}`);
+      throw new TypeError(`value codec: ${JSON.stringify(key)} is a ${typeof v}`);
   }
 }
 
