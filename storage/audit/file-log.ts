@@ -61,6 +61,9 @@ export class FileAuditLog implements AuditLog {
   static async open(options: FileAuditLogOptions): Promise<FileAuditLog> {
     await mkdir(dirname(options.path), { recursive: true });
     await (await open(options.path, 'a')).close();
+    // The file's name must survive a crash too, not only its content.
+    const folder = await open(dirname(options.path), 'r');
+    await folder.sync().finally(() => folder.close());
     const fh = await open(options.path, 'r+');
     const log = new FileAuditLog(options.path, fh, options.clock ?? new SystemClock());
     try {
