@@ -11,9 +11,10 @@ export class CallGraph {
   readonly callers: number[][] = [];
 
   /**
-   * The graph of a topology, built once per topology object (an incident is ranked again
-   * as alerts join; the tenant's topology changes far more rarely). Services named only in
-   * `extra` (alerts, evidence) join a fresh copy as plain nodes.
+   * The graph of a topology, built once per topology object: an incident is ranked again
+   * as alerts join, and a tenant's topology changes far more rarely (a changed topology
+   * must be a new object, not one edited in place). Services named only in `extra`
+   * (alerts, evidence) join a fresh copy as plain nodes.
    */
   static of(topology: Topology, extra: Iterable<string> = []): CallGraph {
     let g = built.get(topology);
