@@ -4,7 +4,8 @@
 // the xstate actor state for state, epoch for epoch.
 import assert from 'node:assert/strict';
 import { SeededRng, VirtualClock } from '../actors/runtime/index.ts';
-import { CircuitBreaker, LeanBreaker, REJECTED, type BreakerNotice, type BreakerState } from '../supervisors/index.ts';
+import { CircuitBreaker, LeanBreaker, REJECTED, breakerMachine, compileBreakerConfig, type BreakerNotice, type BreakerState } from '../supervisors/index.ts';
+import { VigilError } from '../protocols/index.ts';
 
 const RUNS = 200;
 const STEPS = 300;
@@ -150,5 +151,23 @@ describe('circuit breaker properties (seeded random runs)', () => {
     // the runs must exercise the machine, not idle in closed
     assert.ok(total.transitions > RUNS * 5, `only ${total.transitions} transitions`);
     assert.ok(total.rejected > RUNS, `only ${total.rejected} rejections`);
+  });
+
+  it('the lean stepper refuses a machine config it cannot interpret instead of drifting from it', () => {
+    const base = breakerMachine.config as unknown as { states: Record<string, Record<string, unknown>> };
+    const variant = (state: string, patch: Record<string, unknown>): unknown =>
+      ({ ...base, states: { ...base.states, [state]: { ...base.states[state], ...patch } } });
+    assert.equal(Object.keys(compileBreakerConfig()).length, 5);
+    const bad: Array<[unknown, RegExp]> = [
+      [variant('closed', { exit: 'beginSpell' }), /exit actions/],
+      [variant('open', { entry: () => undefined }), /inline action/],
+      [variant('closed', { on: { FAILURE: { guard: 'nope', target: 'open' } } }), /unknown guard "nope"/],
+      [variant('closed', { on: { FAILURE: { target: 'ajar' } } }), /target "ajar"/],
+      [variant('closed', { on: { FAILURE: { target: 'open', reenter: true } } }), /reenter/],
+      [variant('open', { after: { resetTimeout: { target: 'halfOpen' }, other: { target: 'closed' } } }), /several delays/],
+    ];
+    for (const [config, re] of bad) {
+      assert.throws(() => compileBreakerConfig(config), (e) => VigilError.is(e, 'INTERNAL') && re.test(e.message), String(re));
+    }
   });
 });

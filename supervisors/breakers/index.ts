@@ -9,7 +9,7 @@ export {
   BREAKER_DELAYS, BREAKER_GUARDS, BREAKER_STATES, BREAKER_UPDATES, breakerMachine, contextFor, initialContext, permits, windowFailures,
 } from './machine.ts';
 export type { BreakerContext, BreakerEvent, BreakerInput, BreakerResult, BreakerState } from './machine.ts';
-export { advanceRecord, initialRecord, stepRecord } from './step.ts';
+export { advanceRecord, compileBreakerConfig, initialRecord, stepRecord } from './step.ts';
 export type { BreakerRecord } from './step.ts';
 export { BREAKER_STATE_CODE, CircuitOpenError, emptyCounters } from './events.ts';
 export type { BreakerCounters, BreakerListener, BreakerNotice } from './events.ts';

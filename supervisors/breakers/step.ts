@@ -14,13 +14,13 @@ import {
 type Guard = (c: BreakerContext, e: BreakerEvent) => boolean;
 type Update = (c: Readonly<BreakerContext>, e: BreakerEvent, into: BreakerContext) => void;
 
-interface CompiledTransition {
+export interface CompiledTransition {
   guard: Guard | undefined;
   target: BreakerState | undefined;
   actions: Update[];
 }
 
-interface CompiledState {
+export interface CompiledState {
   entry: Update[];
   on: Partial<Record<BreakerEvent['type'], CompiledTransition[]>>;
   after: { delay: (c: BreakerContext) => number; target: BreakerState } | undefined;
@@ -68,8 +68,9 @@ function transitionOf(t: RawTransition): CompiledTransition {
   return { guard: g, target: target(t.target), actions: names(t.actions).map(update) };
 }
 
-function compile(): Record<BreakerState, CompiledState> {
-  const config = breakerMachine.config as { initial?: unknown; states?: Record<string, RawState> };
+/** Compiles a breaker machine config (the machine's own by default); throws INTERNAL on what it cannot interpret. */
+export function compileBreakerConfig(machineConfig: unknown = breakerMachine.config): Record<BreakerState, CompiledState> {
+  const config = machineConfig as { initial?: unknown; states?: Record<string, RawState> };
   if (config.initial !== 'closed') unsupported('another initial state');
   const out = {} as Record<BreakerState, CompiledState>;
   for (const state of BREAKER_STATES) {
@@ -94,7 +95,7 @@ function compile(): Record<BreakerState, CompiledState> {
   return out;
 }
 
-const TABLE = compile();
+const TABLE = compileBreakerConfig();
 
 function apply(c: BreakerContext, updates: Update[], e: BreakerEvent): void {
   for (let i = 0; i < updates.length; i++) updates[i]!(c, e, c);
