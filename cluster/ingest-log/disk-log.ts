@@ -7,14 +7,13 @@ import type { Logger } from 'pino';
 import { encodeGroup, FRAME_HEADER_BYTES, MAX_ID_BYTES, RECORD_ACK, RECORD_CHECKPOINT, RECORD_DATA, recordBytes, type Record } from './frame.ts';
 import { IdWindow, DEFAULT_DEDUP_WINDOW } from './dedup.ts';
 import { badInput, closedError, diskError, IngestLogError } from './errors.ts';
-import { indexRecord, readIndexed, recoverSegment, SEGMENT_NAME, segmentName, type Segment } from './segment.ts';
+import { indexRecord, recoverSegment, SEGMENT_NAME, segmentName, type Segment } from './segment.ts';
+import { DEFAULT_READER_BUFFER_BYTES, ShardReaders } from './shard-readers.ts';
 import type { Appended, IngestLog, LogRecord, ReadOptions } from './types.ts';
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_GROUP_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
-/** a reader further behind than this (in bytes waiting for it) goes back to reading the disk */
-export const DEFAULT_READER_BUFFER_BYTES = 8 * 1024 * 1024;
 const MAX_SHARD = 0xffffffff;
 
 export interface DiskLogOptions {
@@ -47,13 +46,6 @@ type Pending =
   | { kind: 'data'; shard: number; id: string; bytes: Uint8Array; resolve: (a: Appended) => void; reject: (e: Error) => void }
   | { kind: 'ack'; shard: number; position: number; resolve: () => void; reject: (e: Error) => void };
 
-interface Subscriber {
-  shard: number;
-  queue: LogRecord[];
-  bytes: number;
-  wake?: () => void;
-}
-
 export class DiskIngestLog implements IngestLog {
   private readonly segments: Segment[] = [];
   private fd!: FileHandle;
@@ -65,24 +57,28 @@ export class DiskIngestLog implements IngestLog {
   private flushing: Promise<void> | undefined;
   private broken: IngestLogError | undefined;
   private closed = false;
-  private readonly subscribers = new Map<number, Set<Subscriber>>();
-  private readonly wakers = new Set<() => void>();
+  private readonly readers: ShardReaders;
   private readonly counters: DiskLogStats = {
     appends: 0, duplicates: 0, acks: 0, groups: 0, fsyncs: 0, bytesWritten: 0, segments: 0, segmentsDeleted: 0, truncatedBytes: 0, diskReads: 0,
   };
   private readonly segmentBytes: number;
   private readonly maxGroupBytes: number;
   private readonly maxRecordBytes: number;
-  private readonly readerBufferBytes: number;
   private readonly groupCommit: boolean;
 
   private constructor(readonly dir: string, private readonly options: DiskLogOptions) {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.maxGroupBytes = options.maxGroupBytes ?? DEFAULT_MAX_GROUP_BYTES;
     this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-    this.readerBufferBytes = options.readerBufferBytes ?? DEFAULT_READER_BUFFER_BYTES;
     this.groupCommit = options.groupCommit ?? true;
     this.window = new IdWindow(options.dedupWindow ?? DEFAULT_DEDUP_WINDOW);
+    this.readers = new ShardReaders({
+      last: (shard) => this.last(shard),
+      acked: (shard) => this.acked(shard),
+      segments: () => this.segments,
+      closed: () => this.closed,
+      diskRead: () => void this.counters.diskReads++,
+    }, options.readerBufferBytes ?? DEFAULT_READER_BUFFER_BYTES);
   }
 
   /** Opens (or creates) the log in `dir`, recovering what a crash left: a torn tail is cut off. */
@@ -153,7 +149,7 @@ export class DiskIngestLog implements IngestLog {
     this.closed = true;
     // what was accepted before close is still made durable; later appends are refused
     while (this.flushing) await this.flushing;
-    for (const wake of this.wakers) wake();
+    this.readers.wakeAll();
     await this.fd.close().catch(() => undefined);
   }
 
@@ -243,7 +239,7 @@ export class DiskIngestLog implements IngestLog {
         this.counters.appends++;
         // readers get a view of the written buffer, never the caller's array (it may reuse it)
         const start = o - at + len - 4 - r.bytes.byteLength;
-        this.dispatch({ shard: p.shard, position: r.position, id: p.id, bytes: buf.subarray(start, start + r.bytes.byteLength) });
+        this.readers.dispatch({ shard: p.shard, position: r.position, id: p.id, bytes: buf.subarray(start, start + r.bytes.byteLength) });
         p.resolve({ shard: p.shard, position: r.position, duplicate: false });
       }
       o += len;
@@ -396,99 +392,7 @@ export class DiskIngestLog implements IngestLog {
   read(shard: number, after: number, options: ReadOptions = {}): AsyncIterable<LogRecord> {
     const bad = checkShard(shard) ?? (Number.isSafeInteger(after) && after >= 0 ? undefined : badInput(`read position ${after} is not a whole number ≥ 0`));
     if (bad) throw bad;
-    return this.readShard(shard, after, options.signal);
-  }
-
-  private async *readShard(shard: number, after: number, signal: AbortSignal | undefined): AsyncGenerator<LogRecord> {
-    let cursor = after;
-    const sub: Subscriber = { shard, queue: [], bytes: 0 };
-    const wake = (): void => sub.wake?.();
-    signal?.addEventListener('abort', wake);
-    this.wakers.add(wake);
-    const done = (): boolean => this.closed || signal?.aborted === true;
-    try {
-      while (!done()) {
-        const rec = sub.queue.shift();
-        if (rec) {
-          sub.bytes -= rec.bytes.byteLength;
-          if (rec.position > cursor) {
-            cursor = rec.position;
-            yield rec;
-          }
-          continue;
-        }
-        if (cursor < this.last(shard)) {
-          // behind (a fresh reader, or one that fell too far back): from the segments
-          this.unsubscribe(sub);
-          this.counters.diskReads++;
-          for await (const r of this.scan(shard, cursor)) {
-            if (done()) return;
-            cursor = r.position;
-            yield r;
-          }
-          // what is missing below the acknowledged position was deleted: skip it
-          if (cursor < this.acked(shard)) cursor = this.acked(shard);
-          continue;
-        }
-        // caught up: take what becomes durable next straight from the commit
-        this.subscribe(sub);
-        await new Promise<void>((resolve) => { sub.wake = resolve; });
-        sub.wake = undefined;
-      }
-    } finally {
-      this.unsubscribe(sub);
-      this.wakers.delete(wake);
-      signal?.removeEventListener('abort', wake);
-    }
-  }
-
-  private async *scan(shard: number, after: number): AsyncGenerator<LogRecord> {
-    for (const seg of [...this.segments]) {
-      const idx = seg.shards.get(shard);
-      if (!idx || idx.last <= after) continue;
-      let fh: FileHandle;
-      try {
-        fh = await open(seg.path, 'r');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // acknowledged and deleted meanwhile
-        throw diskError('reading', seg.path, err);
-      }
-      try {
-        for await (const r of readIndexed(fh, segmentName(seg.seq), idx, after + 1)) {
-          if (r.type === RECORD_DATA && r.shard === shard && r.position > after) {
-            yield { shard, position: r.position, id: r.id, bytes: r.bytes };
-          }
-        }
-      } finally {
-        await fh.close();
-      }
-    }
-  }
-
-  private subscribe(sub: Subscriber): void {
-    let set = this.subscribers.get(sub.shard);
-    if (!set) this.subscribers.set(sub.shard, (set = new Set()));
-    set.add(sub);
-  }
-
-  private unsubscribe(sub: Subscriber): void {
-    this.subscribers.get(sub.shard)?.delete(sub);
-  }
-
-  private dispatch(rec: LogRecord): void {
-    const set = this.subscribers.get(rec.shard);
-    if (!set) return;
-    for (const sub of set) {
-      sub.queue.push(rec);
-      sub.bytes += rec.bytes.byteLength;
-      if (sub.bytes > this.readerBufferBytes) {
-        // too far behind to keep in memory: drop the queue, the reader goes back to the disk
-        sub.queue = [];
-        sub.bytes = 0;
-        set.delete(sub);
-      }
-      sub.wake?.();
-    }
+    return this.readers.read(shard, after, options.signal);
   }
 }
 

@@ -4,9 +4,8 @@
 export type { Appended, IngestLog, LogRecord, ReadOptions } from './types.ts';
 export { IngestLogError } from './errors.ts';
 export type { IngestLogReason } from './errors.ts';
-export {
-  DiskIngestLog, DEFAULT_SEGMENT_BYTES, DEFAULT_MAX_GROUP_BYTES, DEFAULT_MAX_RECORD_BYTES, DEFAULT_READER_BUFFER_BYTES,
-} from './disk-log.ts';
+export { DiskIngestLog, DEFAULT_SEGMENT_BYTES, DEFAULT_MAX_GROUP_BYTES, DEFAULT_MAX_RECORD_BYTES } from './disk-log.ts';
+export { DEFAULT_READER_BUFFER_BYTES } from './shard-readers.ts';
 export type { DiskLogOptions, DiskLogStats } from './disk-log.ts';
 export { DEFAULT_DEDUP_WINDOW } from './dedup.ts';
 export {
