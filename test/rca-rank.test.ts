@@ -82,6 +82,15 @@ describe('rca: ranking root causes on hand-built graphs', () => {
     assert.equal(ranked({ topology: g, alerts: ['web'], anomalies })[0], 'search');
   });
 
+  it('copes with calls in a cycle', () => {
+    // web -> a -> b -> a (a retry loop), b -> store; store slowed first
+    const g = topo({ web: ['a'], a: ['b'], b: ['a', 'store'], store: [] });
+    const anomalies = [
+      series('web', 30, 50, T0 + 3 * MIN), series('a', 30, 50, T0 + 2 * MIN), series('b', 30, 49, T0 + 2 * MIN), series('store', 30, 48, T0 + MIN),
+    ];
+    for (const level of ['L0', 'L2'] as const) assert.equal(ranked({ topology: g, alerts: ['web'], anomalies }, level)[0], 'store', level);
+  });
+
   it('ranks only what the alerts depend on, and an alert outside the topology alone', () => {
     const r = rankRootCauses({ topology: chain, alerts: ['api'], anomalies: chainAnomalies });
     assert.deepEqual(new Set(r.causes.map((c) => c.service)), new Set(['api', 'db']));
