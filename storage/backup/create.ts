@@ -78,7 +78,7 @@ export async function createBackup(opts: CreateOptions): Promise<Manifest> {
       const files = await copyTree(src, work, name);
       const bytes = sum(files.map((f) => f.size));
       parts.push({ name, kind: 'files', files, bytes });
-      progress(`${name}: ${files.length} files, ${(bytes / 1e6).toFixed(1)} MB`);
+      progress(`${name}: ${files.length} file${files.length === 1 ? '' : 's'}, ${(bytes / 1e6).toFixed(1)} MB`);
     }
     const known = new Set<string>([TSDB_DIR, ...FILE_PARTS]);
     for (const entry of (await readdir(dataDir)).sort()) {

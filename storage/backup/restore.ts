@@ -43,16 +43,24 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   if (!(await isDirectory(backup))) throw new VigilError('NOT_FOUND', `backup ${backup} does not exist`);
   const manifest = await readManifest(backup);
 
-  const started = Date.now();
-  const all = manifest.parts.flatMap((p) => p.files);
-  await verifyFiles(backup, all);
-  progress(`verified ${all.length} files (${(sum(all.map((f) => f.size)) / 1e6).toFixed(1)} MB) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-
-  await prepareTarget(dataDir, !!opts.force);
+  // The target is judged first (nothing changes), the backup checked next, and only then is
+  // anything removed or written.
+  const occupied = await occupiedTarget(dataDir, !!opts.force);
   const config = manifest.parts.find((p) => p.name === CONFIG_PART)?.files[0];
   if (config && opts.configOut !== undefined && !opts.force && (await exists(opts.configOut))) {
     throw new VigilError('CONFLICT', `${opts.configOut} already exists; name a new file for --config-out or pass --force`);
   }
+  const started = Date.now();
+  const all = manifest.parts.flatMap((p) => p.files);
+  await verifyFiles(backup, all);
+  progress(`verified ${plural(all.length, 'file')} (${(sum(all.map((f) => f.size)) / 1e6).toFixed(1)} MB) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (occupied.includes(TSDB_DIR)) {
+    // Refuses a running node before anything is removed.
+    const engine = await openTsdb({ dataDir });
+    await engine.close();
+  }
+  await mkdir(dataDir, { recursive: true });
+  for (const name of occupied) await rm(join(dataDir, name), { recursive: true, force: true });
 
   const tsdb = manifest.parts.find((p) => p.name === TSDB_DIR);
   if (tsdb?.tables && tsdb.tables.length > 0) {
@@ -68,7 +76,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     if (!part || part.files.length === 0) continue;
     await mkdir(join(dataDir, name), { recursive: true });
     for (const f of part.files) await restoreFile(backup, f, join(dataDir, f.path));
-    progress(`${name}: ${part.files.length} files restored`);
+    progress(`${name}: ${plural(part.files.length, 'file')} restored`);
   }
   let configWritten: string | undefined;
   if (config && opts.configOut !== undefined) {
@@ -81,27 +89,23 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   return configWritten ? { manifest, configWritten, audit } : { manifest, audit };
 }
 
-/** The target must be absent or empty; --force removes the parts a node keeps (and only those). */
-async function prepareTarget(dataDir: string, force: boolean): Promise<void> {
+/**
+ * The target must be absent or empty; with --force, the parts a node keeps (and only those)
+ * are to be replaced: they are returned for removal once the backup is checked.
+ */
+async function occupiedTarget(dataDir: string, force: boolean): Promise<string[]> {
   let entries: string[];
   try {
     if (!(await stat(dataDir)).isDirectory()) throw new VigilError('CONFLICT', `${dataDir} exists and is not a folder`);
     entries = await readdir(dataDir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    await mkdir(dataDir, { recursive: true });
-    return;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
   }
-  if (entries.length === 0) return;
-  if (!force) {
+  if (entries.length > 0 && !force) {
     throw new VigilError('CONFLICT', `data dir ${dataDir} is not empty (${entries.length} entries); restore into an empty folder, or pass --force to replace its ${REPLACED_ON_FORCE.join(', ')}`);
   }
-  if (entries.includes(TSDB_DIR)) {
-    // Refuses a running node before anything is removed.
-    const engine = await openTsdb({ dataDir });
-    await engine.close();
-  }
-  for (const name of REPLACED_ON_FORCE) await rm(join(dataDir, name), { recursive: true, force: true });
+  return REPLACED_ON_FORCE.filter((name) => entries.includes(name));
 }
 
 /** Copies one file back, checking its sha256 again on the way (the disk may have changed since). */
@@ -145,4 +149,5 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);

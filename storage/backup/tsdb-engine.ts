@@ -1,8 +1,9 @@
 // Opening the tsdb engine a backup reads from or a restore writes to. chdb locks its folder
-// (an flock on <folder>/status, held while open): a node running on the data dir makes the
-// open fail, which is how a backup or restore knows the node was not stopped. Holding the
-// lock for the whole run also keeps a node from starting on the folder meanwhile.
-import { readFile } from 'node:fs/promises';
+// (an flock on <folder>/status, which names the holder's pid, held while open): a node running
+// on the data dir is found from that file first (the open would fail too, but only after chdb
+// printed its own native error), and holding the lock for the whole run keeps a node from
+// starting on the folder meanwhile.
+import { readFile, readdir, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VigilError } from '../../protocols/index.ts';
 import { openEngine, type Engine } from '../tsdb/index.ts';
@@ -17,29 +18,44 @@ export interface TsdbLocation {
 export async function openTsdb(loc: TsdbLocation): Promise<Engine> {
   if (loc.url) return openEngine({ url: loc.url });
   const folder = join(loc.dataDir, TSDB_DIR);
+  const pid = await holderOf(folder);
+  if (pid !== undefined) throw inUse(loc.dataDir, pid);
   try {
     return openEngine({ chdbPath: folder });
   } catch (err) {
-    if (/Cannot lock file|already running/i.test(causeText(err))) {
-      const pid = await holderPid(folder);
-      throw new VigilError('CONFLICT',
-        `${loc.dataDir} is in use by a running process${pid ? ` (pid ${pid})` : ''}: stop the node before a backup or restore`, { cause: err });
-    }
-    throw err;
+    throw new VigilError('CONFLICT', `${folder} cannot be opened (is a node running on ${loc.dataDir}?): ${(err as Error).message}`, { cause: err });
   }
 }
 
-/** chdb writes the holder's pid into <folder>/status ("PID: 123"). */
-async function holderPid(folder: string): Promise<string | undefined> {
+const inUse = (dataDir: string, pid: number): VigilError =>
+  new VigilError('CONFLICT', `${dataDir} is in use by a running process (pid ${pid}): stop the node before a backup or restore`);
+
+/**
+ * The live process that holds chdb's folder open, if any. The status file outlives its
+ * writer, so its pid counts only while that process is alive and (where /proc tells) still
+ * has the file open.
+ */
+export async function holderOf(folder: string): Promise<number | undefined> {
+  const status = join(folder, 'status');
+  let pid: number;
   try {
-    return /PID:\s*(\d+)/.exec(await readFile(join(folder, 'status'), 'utf8'))?.[1];
+    pid = Number(/PID:\s*(\d+)/.exec(await readFile(status, 'utf8'))?.[1]);
   } catch {
     return undefined;
   }
-}
-
-function causeText(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e instanceof Error && parts.length < 5; e = e.cause) parts.push(e.message);
-  return parts.join(' | ');
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return undefined;
+  }
+  const real = await realpath(status).catch(() => status);
+  try {
+    for (const fd of await readdir(`/proc/${pid}/fd`)) {
+      if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')) === real) return pid;
+    }
+    return undefined;
+  } catch {
+    return pid; // no /proc to ask: a live process named in the file is taken as the holder
+  }
 }
