@@ -4,26 +4,55 @@
 // restart, or dropped as a dead letter. Without it a lost message would hold its share
 // of the backlog forever, and one tenant's crashes would end in 503s for every tenant.
 
+//
+// The receipt also tells when the batch's effects are stored: every part hands the store
+// writes it started to `track`, and `stored` resolves once the receipt and all its parts
+// are settled and those writes are done. The data path acknowledges the ingest log only
+// up to batches whose receipts say so (DESIGN.md §2.1, step 4).
+
 export class IngestReceipt {
   private open: number;
+  private readonly writes: Array<Promise<unknown>> = [];
+  private done!: () => void;
+  private readonly settledOnce = new Promise<void>((resolve) => { this.done = resolve; });
+  /** resolves when settled and every tracked write (its parts' included) is done; rejects if one failed */
+  readonly stored: Promise<void>;
 
   constructor(readonly samples: number, private readonly release: (n: number) => void) {
     this.open = samples;
+    this.stored = this.settledOnce.then(async () => {
+      // parts may track more writes until they settle, so wait in rounds
+      for (let seen = 0; seen < this.writes.length;) {
+        const round = this.writes.slice(seen);
+        seen = this.writes.length;
+        await Promise.all(round);
+      }
+    });
+    this.stored.catch(() => undefined); // a failure is for whoever awaits `stored`
   }
 
   /** Splits `n` of the open samples into a receipt of their own (one service's share). */
   split(n: number): IngestReceipt {
     const take = Math.min(n, this.open);
     this.open -= take;
-    return new IngestReceipt(take, this.release);
+    const part = new IngestReceipt(take, this.release);
+    this.writes.push(part.stored);
+    return part;
+  }
+
+  /** A store write this batch's effects wait for (before settle). */
+  track(write: Promise<unknown>): void {
+    this.writes.push(write);
   }
 
   /** Gives the open samples back; a second call does nothing. */
   settle(): void {
-    if (this.open === 0) return;
-    const n = this.open;
-    this.open = 0;
-    this.release(n);
+    if (this.open > 0) {
+      const n = this.open;
+      this.open = 0;
+      this.release(n);
+    }
+    this.done();
   }
 
   get settled(): boolean {

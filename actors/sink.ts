@@ -1,12 +1,16 @@
-// Where the domain actors send what they produce. The node implements it: stores,
-// the live stream, and the counters behind /metrics. Keeping this one face lets the
-// simulator run the same actors against its own sink.
-import type { Alert, AnomalyEvent, Incident } from '../protocols/index.ts';
+// Where the domain actors send what they produce. The node implements it: batch writers
+// into the store, the live stream, and the counters behind /metrics. Effects go one way,
+// from the actors through this face; nothing comes back up. Keeping this one face lets the
+// simulator and tests run the same actors against their own sink.
+import type { Alert, AnomalyEvent, Incident, SeriesInput } from '../protocols/index.ts';
 
 export interface EventSink {
+  /**
+   * Raw samples a ServiceActor took in. Resolves once they are stored; `replay` marks a
+   * batch read again from the ingest log after a restart (some of it may be stored already).
+   */
+  samples(tenant: string, service: string, series: readonly SeriesInput[], replay: boolean): Promise<void>;
   anomaly(event: AnomalyEvent): void;
   alert(alert: Alert): void;
   incident(incident: Incident): void;
-  /** samples a ServiceActor has taken in (for the ingest counters) */
-  samples(tenant: string, count: number): void;
 }

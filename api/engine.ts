@@ -44,9 +44,9 @@ export interface Engine {
   /** The clock the node runs on (the gateway checks timestamps against it). */
   now(): number;
   ingest(tenant: string, series: SeriesInput[]): Promise<IngestResult>;
-  /** True while ingest would refuse any sample (the node's backlog is full): the gateway
-   * then answers 503 before reading a body it would only throw away. */
-  overloaded(): boolean;
+  /** True while ingest would refuse any sample of this tenant (its backlog is full): the
+   * gateway then answers 503 before reading a body it would only throw away. */
+  overloaded(tenant: string): boolean;
   series(tenant: string, q: SeriesQuery): Promise<Array<[number, number]>>;
   anomalies(tenant: string, q: EventQuery): Promise<Page<AnomalyEvent>>;
   alerts(tenant: string, q: EventQuery): Promise<Page<Alert>>;

@@ -16,8 +16,8 @@ export function ingestRoutes(app: FastifyInstance, engine: Engine, ingest: Vigil
       response: { 202: acceptedSchema, '4xx': errorSchema },
     },
     // after authentication (global onRequest hooks run first), before the body is read
-    onRequest: async () => {
-      if (engine.overloaded()) throw new VigilError('UNAVAILABLE', 'node is overloaded; retry later');
+    onRequest: async (request) => {
+      if (engine.overloaded(request.tenant)) throw new VigilError('UNAVAILABLE', `tenant ${request.tenant} has too many samples waiting; retry later`);
     },
   }, async (request, reply) => {
     const series = request.body.series;

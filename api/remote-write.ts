@@ -62,8 +62,8 @@ export function remoteWriteRoutes(app: FastifyInstance, engine: Engine, config: 
         response: { 204: { description: 'accepted', type: 'null' }, '4xx': errorSchema },
       },
       // after authentication, before the body is read (as POST /v1/metrics)
-      onRequest: async () => {
-        if (engine.overloaded()) throw new VigilError('UNAVAILABLE', 'node is overloaded; retry later');
+      onRequest: async (request) => {
+        if (engine.overloaded(request.tenant)) throw new VigilError('UNAVAILABLE', `tenant ${request.tenant} has too many samples waiting; retry later`);
       },
     }, async (request, reply) => {
       checkHeaders(request);

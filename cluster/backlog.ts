@@ -1,37 +1,50 @@
-// Samples accepted but not yet taken in by their ServiceActor. Past the bound, ingest
-// answers 503 (retry later) instead of letting mailboxes grow until the node runs out of
-// memory. A request that alone exceeds the bound still passes when nothing waits, so a
-// large batch on an idle node is never refused forever.
+// Samples accepted (202) and not yet taken in by their ServiceActor, per tenant. Past a
+// tenant's bound, its ingest answers 503 with Retry-After instead of letting the log lag
+// and the mailboxes grow; other tenants are not held back by it. A request that alone
+// exceeds the bound still passes when nothing of the tenant waits, so a large batch on an
+// idle node is never refused forever.
 import { VigilError } from '../protocols/index.ts';
 import { IngestReceipt } from '../actors/tenant/index.ts';
 
 export const DEFAULT_MAX_BACKLOG_SAMPLES = 2_000_000;
 
 export class IngestBacklog {
-  private waiting = 0;
+  private readonly waiting = new Map<string, number>();
+  private total = 0;
 
-  constructor(readonly max = DEFAULT_MAX_BACKLOG_SAMPLES) {}
+  constructor(readonly maxPerTenant = DEFAULT_MAX_BACKLOG_SAMPLES) {}
 
   /**
-   * Counts `n` samples in, or throws UNAVAILABLE when the node is overloaded. The receipt
-   * gives them back exactly once (when taken in, or when the batch is lost).
+   * Counts `n` samples of `tenant` in, or throws UNAVAILABLE when the tenant's backlog is
+   * full. The receipt gives them back exactly once (when taken in, or when the batch is lost).
    */
-  admit(n: number): IngestReceipt {
-    if (this.waiting > 0 && this.waiting + n > this.max) {
-      throw new VigilError('UNAVAILABLE', `node is overloaded (${this.waiting} samples waiting); retry later`);
+  admit(tenant: string, n: number): IngestReceipt {
+    const now = this.waiting.get(tenant) ?? 0;
+    if (now > 0 && now + n > this.maxPerTenant) {
+      throw new VigilError('UNAVAILABLE', `tenant ${tenant} has ${now} samples waiting to be taken in; retry later`);
     }
-    this.waiting += n;
-    return new IngestReceipt(n, (k) => {
-      this.waiting -= k;
-    });
+    this.add(tenant, n);
+    return new IngestReceipt(n, (k) => this.add(tenant, -k));
   }
 
-  /** Nothing more fits: a request can be refused before its body is even read. */
-  get full(): boolean {
-    return this.waiting >= this.max;
+  /** Nothing more of this tenant fits: its request can be refused before the body is read. */
+  full(tenant: string): boolean {
+    return (this.waiting.get(tenant) ?? 0) >= this.maxPerTenant;
   }
 
+  /** Over all tenants (the node's gauge). */
   get size(): number {
-    return this.waiting;
+    return this.total;
+  }
+
+  sizeOf(tenant: string): number {
+    return this.waiting.get(tenant) ?? 0;
+  }
+
+  private add(tenant: string, n: number): void {
+    const next = (this.waiting.get(tenant) ?? 0) + n;
+    if (next === 0) this.waiting.delete(tenant);
+    else this.waiting.set(tenant, next);
+    this.total += n;
   }
 }

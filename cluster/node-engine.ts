@@ -1,42 +1,52 @@
-// The Engine the gateway talks to, on one node: ingest goes onto the bus, reads come
-// from the stores, incident changes go through the tenant's correlator (one writer).
+// The Engine the gateway talks to, on one node. Ingest appends to the durable log and
+// answers once it is durable; the shard hosts take it from there. Reads come from the
+// store; incident changes go through the tenant's correlator (one writer).
+import { createHash } from 'node:crypto';
 import type { Engine, EventQuery, IncidentQuery, IngestResult, SeriesQuery, TreeNode } from '../api/engine.ts';
 import type { ActorRef, ActorSystem, Clock } from '../actors/runtime/index.ts';
-import type { TenantsMsg } from '../actors/tenant/index.ts';
-import { VigilError } from '../protocols/index.ts';
+import type { IngestReceipt, TenantsMsg } from '../actors/tenant/index.ts';
+import { encodeMetricBatch, VigilError } from '../protocols/index.ts';
 import type { Alert, AnomalyEvent, Incident, LiveEvent, Page, SeriesInput, Topology } from '../protocols/index.ts';
-import type { EventStore, SeriesStore, TopologyStore } from '../storage/index.ts';
+import type { GraphStore } from '../storage/graph/index.ts';
+import type { TsdbStore } from '../storage/tsdb/index.ts';
 import type { Registry } from 'prom-client';
-import type { Bus } from './bus/types.ts';
+import type { IngestLog } from './ingest-log/index.ts';
 import type { LiveHub } from './live.ts';
-import { metricsSubject, shardOf } from './shard.ts';
+import type { OpenIncidentsCache } from './open-incidents.ts';
+import { shardOf } from './shard.ts';
 import type { IngestBacklog } from './backlog.ts';
 import type { SeriesLimits } from './series-limits.ts';
-import type { IngestReceipt } from '../actors/tenant/index.ts';
 
 export const DEFAULT_STATUS_TIMEOUT_MS = 5_000;
-
-export interface IngestMessage {
-  tenant: string;
-  series: SeriesInput[];
-  /** gives the batch's samples back to the backlog once taken in (in-process bus only) */
-  receipt?: IngestReceipt;
-}
+/** Rows of a tenant waiting in the writers (memory and spill) past which its ingest gets 503. */
+export const DEFAULT_MAX_WRITER_DEPTH = 5_000_000;
 
 export interface NodeEngineParts {
   system: ActorSystem;
   clock: Clock;
   tenants: ActorRef<TenantsMsg>;
-  bus: Bus<IngestMessage>;
-  series: SeriesStore;
-  events: EventStore;
-  topology: TopologyStore;
+  log: IngestLog;
+  shards: number;
+  store: TsdbStore;
+  graph: GraphStore;
+  incidents: OpenIncidentsCache;
   live: LiveHub;
   metrics: Registry;
   tenantMetrics: Registry;
   isReady: () => boolean;
   backlog: IngestBacklog;
   limits: SeriesLimits;
+  /** receipts of batches appended by this process and not yet read by their shard host, by batch id */
+  admitted: Map<string, IngestReceipt>;
+  /** rows of a tenant not yet stored by the writers */
+  writerDepth: (tenant: string) => number;
+  /** resolves once every incident state handed to the writers so far is stored */
+  incidentsStored: () => Promise<void>;
+}
+
+/** A batch's id, derived from what it is: a client's retry of the same body is the same batch. */
+export function batchId(tenant: string, bytes: Uint8Array): string {
+  return createHash('sha256').update(tenant).update('\0').update(bytes).digest('hex').slice(0, 32);
 }
 
 export class NodeEngine implements Engine {
@@ -57,43 +67,52 @@ export class NodeEngine implements Engine {
   async ingest(tenant: string, series: SeriesInput[]): Promise<IngestResult> {
     let accepted = 0;
     for (const s of series) accepted += s.samples.length;
-    const receipt = this.p.backlog.admit(accepted);
+    if (this.p.writerDepth(tenant) > DEFAULT_MAX_WRITER_DEPTH) {
+      throw new VigilError('UNAVAILABLE', `tenant ${tenant}: the store is behind (${this.p.writerDepth(tenant)} rows waiting); retry later`);
+    }
+    const receipt = this.p.backlog.admit(tenant, accepted);
+    const bytes = encodeMetricBatch(tenant, series);
+    const id = batchId(tenant, bytes);
+    const first = !this.p.admitted.has(id);
+    if (first) this.p.admitted.set(id, receipt);
     try {
       this.p.limits.admit(tenant, series);
-      await this.p.bus.publish(metricsSubject(shardOf(tenant)), { tenant, series, receipt });
+      const at = await this.p.log.append(shardOf(tenant, this.p.shards), bytes, id);
+      if (at.duplicate || !first) receipt.settle(); // the first copy carries the samples
     } catch (err) {
+      if (first) this.p.admitted.delete(id);
       receipt.settle(); // not accepted after all: the client is told why
       throw err;
     }
     return { accepted };
   }
 
-  overloaded(): boolean {
-    return this.p.backlog.full;
+  overloaded(tenant: string): boolean {
+    return this.p.backlog.full(tenant) || this.p.writerDepth(tenant) > DEFAULT_MAX_WRITER_DEPTH;
   }
 
   async series(tenant: string, q: SeriesQuery): Promise<Array<[number, number]>> {
-    return this.p.series.query(tenant, q.service, q.metric, q);
+    return this.p.store.query(tenant, q.service, q.metric, q);
   }
 
   async anomalies(tenant: string, q: EventQuery): Promise<Page<AnomalyEvent>> {
-    return this.p.events.anomalies(tenant, q);
+    return this.p.store.anomalies(tenant, q);
   }
 
   async alerts(tenant: string, q: EventQuery): Promise<Page<Alert>> {
-    return this.p.events.alerts(tenant, q);
+    return this.p.store.alerts(tenant, q);
   }
 
   async incidents(tenant: string, q: IncidentQuery): Promise<Page<Incident>> {
-    return this.p.events.incidents(tenant, q);
+    return this.p.store.incidents(tenant, q);
   }
 
   async incident(tenant: string, id: string): Promise<Incident | undefined> {
-    return this.p.events.incident(tenant, id);
+    return this.p.incidents.get(tenant, id) ?? this.p.store.incident(tenant, id);
   }
 
   async setIncidentStatus(tenant: string, id: string, status: 'acknowledged' | 'resolved'): Promise<Incident | undefined> {
-    const stored = this.p.events.incident(tenant, id);
+    const stored = await this.incident(tenant, id);
     if (!stored) return undefined;
     if (stored.status === 'resolved') {
       if (status === 'resolved') return stored; // idempotent
@@ -103,15 +122,16 @@ export class NodeEngine implements Engine {
       (reply) => ({ type: 'to-tenant', tenant, msg: { type: 'set-status', id, status, reply } }),
       DEFAULT_STATUS_TIMEOUT_MS,
     );
-    return changed ?? this.p.events.incident(tenant, id);
+    await this.p.incidentsStored(); // write-through: what the caller is told is what every read sees
+    return changed ?? this.incident(tenant, id);
   }
 
   async putTopology(tenant: string, topology: Topology): Promise<void> {
-    this.p.topology.put(tenant, topology);
+    await this.p.graph.replaceTopology(tenant, topology);
   }
 
   async getTopology(tenant: string): Promise<Topology> {
-    return this.p.topology.get(tenant);
+    return this.p.graph.topology(tenant);
   }
 
   subscribe(tenant: string, listener: (event: LiveEvent) => void): () => void {

@@ -1,27 +1,39 @@
-// A Vigil node: the actor tree, the stores, the bus and the HTTP/WebSocket gateway,
-// wired together. `startNode` is what `vigil start` and the tests run.
+// A Vigil node: the actor tree, the stores, the ingest log and the HTTP/WebSocket gateway,
+// wired together along DESIGN.md §2.1: 202 once the batch is in the log; shard hosts read
+// the log into the actors; effects go to batch writers; checkpoints snapshot the detector
+// state and acknowledge the log; a start restores the snapshots and replays the rest.
+// `startNode` is what `vigil start` and the tests run.
 import pino, { type Logger } from 'pino';
-import { createActorSystem, SystemClock, SeededRng, type Clock, type Rng } from '../actors/runtime/index.ts';
-import { settleDropped, tenantOfPath, tenantsBehavior, type TenantSettings, type TenantsMsg } from '../actors/tenant/index.ts';
+import { createActorSystem, SystemClock, SeededRng, type ActorSystem, type Clock, type Rng } from '../actors/runtime/index.ts';
+import { IngestReceipt, settleDropped, tenantOfPath, tenantsBehavior, type TenantSettings, type TenantsMsg } from '../actors/tenant/index.ts';
 import type { DetectorFactory } from '../actors/service/index.ts';
 import { DEFAULT_CRITICAL_SCORE } from '../actors/correlation/index.ts';
 import type { EventSink } from '../actors/sink.ts';
 import { startGateway, type Gateway } from '../api/index.ts';
-import { MemoryEventStore, MemorySeriesStore, MemoryTopologyStore } from '../storage/index.ts';
 import type { Engine } from '../api/engine.ts';
 import type { VigilConfig } from './config.ts';
 import type { Sensitivity } from '../actors/detection/index.ts';
-import { InProcessBus } from './bus/in-process.ts';
 import { LiveHub } from './live.ts';
 import { createNodeMetrics } from './node-metrics.ts';
 import { startRobustModel, tierDetectors } from './detectors.ts';
-import { NodeEngine, type IngestMessage } from './node-engine.ts';
+import { NodeEngine } from './node-engine.ts';
+import { Checkpoints, DEFAULT_CHECKPOINT_INTERVAL_MS, restoredState } from './checkpoint.ts';
+import { openNodeStores } from './node-stores.ts';
+import { OpenIncidentsCache } from './open-incidents.ts';
+import { ShardHosts } from './shard-host.ts';
+import { DEFAULT_SHARD_COUNT } from './shard.ts';
 import { IngestBacklog } from './backlog.ts';
 import { SeriesLimits } from './series-limits.ts';
 
 /** How often correlators check for incidents to auto-resolve. */
 export const CORRELATION_TICK_MS = 10_000;
 export const DEFAULT_SEED = 1;
+/** Shards of the ingest log (one node hosts them all). */
+const SHARDS = DEFAULT_SHARD_COUNT;
+/** A checkpoint's wait for every tenant's state. */
+const CHECKPOINT_TIMEOUT_MS = 30_000;
+/** At a clean stop, how long the actors may take to handle what they hold. */
+const STOP_SETTLE_MS = 10_000;
 /** The tenant supervisor's name under the root: `/root/tenants/<tenant>/<service>`. */
 const TENANTS = 'tenants';
 const TENANTS_PATH = `/root/${TENANTS}`;
@@ -41,6 +53,13 @@ export interface NodeHandle {
   url: string;
   port: number;
   stop(): Promise<void>;
+}
+
+/** Waits until no actor holds a message, at most `ms` (a stop must not hang on a busy node). */
+async function settle(system: ActorSystem, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([system.settled(), new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
+  clearTimeout(timer);
 }
 
 function sensitivityOf(config: VigilConfig): Sensitivity | undefined {
@@ -83,38 +102,50 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     else if (ev.type === 'restarted') log.info({ ...at, delayMs: ev.delayMs }, 'actor restarted');
   });
 
+  const stores = await openNodeStores(config, clock, rng, log);
+  const { store, writers, graph, snapshots } = stores;
+  const ingestLog = stores.log;
   const backlog = new IngestBacklog();
   const tenantConfigs = new Map(config.tenants.map((t) => [t.id, t]));
   const limits = new SeriesLimits((tenant) => ({
     maxSeries: tenantConfigs.get(tenant)?.maxSeries ?? config.limits.maxSeriesPerTenant,
     maxServices: tenantConfigs.get(tenant)?.maxServices ?? config.limits.maxServicesPerTenant,
   }));
-  const series = new MemorySeriesStore();
-  const events = new MemoryEventStore();
-  const topology = new MemoryTopologyStore();
   const live = new LiveHub();
   const metrics = createNodeMetrics(() => system.stats(), () => backlog.size);
+  const incidents = new OpenIncidentsCache();
+  for (const t of config.tenants) incidents.load(await store.unresolvedIncidents(t.id));
 
+  // Effects go one way: to the writers (and the live stream); nothing comes back up.
+  const logFailure = (what: string) => (err: unknown): void => log.error({ err }, `${what} could not be stored`);
   const sink: EventSink = {
+    samples(tenant, service, series, replay) {
+      const runs = series.map((s) => ({ tenant, service, metric: s.metric, labels: s.labels ?? {}, samples: s.samples }));
+      let n = 0;
+      for (const r of runs) n += r.samples.length;
+      metrics.samples(tenant, n);
+      // a replayed batch may be stored already: a checked write sends only what is missing
+      return replay ? store.writeSamples(runs, { checked: true }) : writers.samples.write(runs);
+    },
     anomaly(ev) {
-      if (!events.putAnomaly(ev)) return;
+      writers.anomalies.write([ev]).catch(logFailure('an anomaly'));
       metrics.anomaly(ev.tenant, ev.tier);
       live.publish(ev.tenant, { type: 'anomaly', data: ev });
     },
     alert(a) {
-      if (!events.putAlert(a)) return;
+      writers.alerts.write([a]).catch(logFailure('an alert'));
       metrics.alert(a.tenant, a.severity);
       live.publish(a.tenant, { type: 'alert', data: a });
     },
     incident(inc) {
-      if (events.putIncident(inc)) metrics.incident(inc.tenant);
+      if (incidents.put(inc)) metrics.incident(inc.tenant);
+      writers.putIncident(inc).catch(logFailure('an incident'));
       live.publish(inc.tenant, { type: 'incident', data: inc });
-    },
-    samples(tenant, count) {
-      metrics.samples(tenant, count);
     },
   };
 
+  // Detector state from the shards' snapshots; each shard resumes its log after it.
+  const { state: restored, resume } = restoredState(await snapshots.loadAll());
   const tenantSettings = new Map<string, TenantSettings>(config.tenants.map((t) => [t.id, {
     id: t.id, tier: t.tier ?? config.detection.tier, metricTiers: new Map(Object.entries(t.metricTiers ?? {})),
     warmupMs: config.detection.warmupMs,
@@ -130,15 +161,41 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       criticalScore: DEFAULT_CRITICAL_SCORE,
     },
     detectors: options.detectors ?? tierDetectors({ clock, sensitivity: sensitivityOf(config) }),
-    series,
-    events,
+    incidents,
     sink,
     serviceIdleMs: config.actors.serviceIdleMs,
+    restored,
   }));
 
-  // The shard host: every shard is local on a single node.
-  const bus = new InProcessBus<IngestMessage>();
-  bus.subscribe('metrics.>', (m) => tenants.tell({ type: 'to-tenant', tenant: m.tenant, msg: { type: 'ingest', series: m.series, ...(m.receipt ? { receipt: m.receipt } : {}) } }));
+  // Shard hosts: every shard is local on a single node. A batch appended by this process
+  // carries the receipt its request was admitted with; one read again after a restart is a replay.
+  const admitted = new Map<string, IngestReceipt>();
+  const hosts = new ShardHosts({
+    log: ingestLog,
+    deliver(batch, record) {
+      const mine = admitted.get(record.id);
+      admitted.delete(record.id);
+      let n = 0;
+      for (const s of batch.series) n += s.samples.length;
+      const receipt = mine ?? new IngestReceipt(n, () => undefined);
+      tenants.tell({ type: 'to-tenant', tenant: batch.tenant, msg: { type: 'ingest', series: batch.series, receipt, position: record.position, replay: mine === undefined } });
+      return receipt;
+    },
+    onBadRecord: (record, err) => log.error({ err, shard: record.shard, position: record.position }, 'ingest log record cannot be decoded: skipped'),
+  });
+  const checkpoints = new Checkpoints({
+    hosts, snapshots, log: ingestLog, clock, node: config.node.id,
+    stateOf: (names) => tenants.ask((reply) => ({ type: 'snapshot', tenants: names, reply }), CHECKPOINT_TIMEOUT_MS),
+    flush: () => writers.flush(),
+    onError: (err) => log.warn({ err }, 'checkpoint failed; the next one retries'),
+  });
+  for (let shard = 0; shard < SHARDS; shard++) {
+    const at = resume.get(shard);
+    const from = Math.max(at?.position ?? 0, ingestLog.acked(shard));
+    if (at) checkpoints.restored(shard, at.position);
+    hosts.start(shard, from, at?.tenants ?? []);
+  }
+  checkpoints.every(DEFAULT_CHECKPOINT_INTERVAL_MS);
 
   let tick = clock.setTimeout(function again() {
     tenants.tell({ type: 'broadcast', msg: { type: 'tick', now: clock.now() } });
@@ -146,22 +203,28 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   }, CORRELATION_TICK_MS);
 
   const engine = new NodeEngine({
-    system, clock, tenants, bus, series, events, topology, live, backlog, limits, metrics: metrics.registry, tenantMetrics: metrics.tenantRegistry, isReady: () => ready,
+    system, clock, tenants, log: ingestLog, shards: SHARDS, store, graph, incidents, live, backlog, limits, admitted,
+    metrics: metrics.registry, tenantMetrics: metrics.tenantRegistry, isReady: () => ready,
+    writerDepth: (tenant) => writers.depth(tenant),
+    incidentsStored: () => writers.incidents.flush(),
   });
-  const stopModel = await startRobustModel(config, clock, log);
+  let stopModel = (): void => undefined;
   let gateway: Gateway;
   try {
+    stopModel = await startRobustModel(config, clock, log);
     gateway = await startGateway(engine, config, log);
   } catch (err) {
     // Nothing may keep the process alive after a failed start (a taken port, say).
     clock.clearTimeout(tick);
     stopModel();
-    await bus.close();
+    await checkpoints.stop().catch(() => undefined);
+    await hosts.stop();
     await system.stop();
+    await stores.close();
     throw err;
   }
   ready = true;
-  log.info({ url: gateway.url, node: config.node.id }, 'vigil node ready');
+  log.info({ url: gateway.url, node: config.node.id, dataDir: config.node.dataDir }, 'vigil node ready');
 
   function stop(): Promise<void> {
     stopping ??= (async () => {
@@ -169,8 +232,12 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       clock.clearTimeout(tick);
       stopModel();
       await gateway.close();
-      await bus.close();
+      await hosts.stop();
+      // what the actors hold is handled, stored and covered by a last snapshot
+      await settle(system, STOP_SETTLE_MS);
+      await checkpoints.stop().catch((err: unknown) => log.warn({ err }, 'last checkpoint failed: the next start replays more of the log'));
       await system.stop();
+      await stores.close();
     })();
     return stopping;
   }

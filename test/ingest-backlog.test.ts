@@ -6,30 +6,33 @@ import { VigilError } from '../protocols/index.ts';
 describe('ingest backlog', () => {
   it('admits up to the bound, refuses past it with UNAVAILABLE, and admits again once drained', () => {
     const b = new IngestBacklog(1000);
-    const first = b.admit(600);
-    b.admit(400);
+    const first = b.admit('a', 600);
+    b.admit('a', 400);
     assert.equal(b.size, 1000);
-    assert.throws(() => b.admit(1), (e: unknown) => VigilError.is(e, 'UNAVAILABLE') && /1000 samples waiting/.test((e as Error).message));
+    assert.throws(() => b.admit('a', 1), (e: unknown) => VigilError.is(e, 'UNAVAILABLE') && /tenant a has 1000 samples waiting/.test((e as Error).message));
     assert.equal(b.size, 1000, 'a refused request adds nothing');
-    assert.equal(b.full, true);
+    assert.equal(b.full('a'), true);
+    assert.equal(b.full('b'), false, 'another tenant is not held back');
+    b.admit('b', 900);
     first.settle();
-    assert.equal(b.full, false);
-    b.admit(500);
-    assert.equal(b.size, 900);
+    assert.equal(b.full('a'), false);
+    b.admit('a', 500);
+    assert.equal(b.sizeOf('a'), 900);
+    assert.equal(b.size, 1800);
   });
 
   it('lets one oversized batch through when nothing waits', () => {
     const b = new IngestBacklog(100);
-    const big = b.admit(5000);
-    assert.throws(() => b.admit(1));
+    const big = b.admit('a', 5000);
+    assert.throws(() => b.admit('a', 1));
     big.settle();
     assert.equal(b.size, 0);
-    b.admit(1);
+    b.admit('a', 1);
   });
 
   it('a receipt gives its samples back exactly once, split or whole', () => {
     const b = new IngestBacklog(10_000);
-    const r = b.admit(100);
+    const r = b.admit('a', 100);
     const a = r.split(30);
     const c = r.split(50);
     assert.equal(b.size, 100);

@@ -4,11 +4,15 @@
 import assert from 'node:assert/strict';
 import { createActorSystem } from '../actors/runtime/index.ts';
 import { IngestBacklog, SeriesLimits, type VigilConfig } from '../cluster/index.ts';
-import { InProcessBus } from '../cluster/bus/in-process.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IngestReceipt } from '../actors/tenant/index.ts';
+import { DiskIngestLog } from '../cluster/ingest-log/index.ts';
 import { LiveHub } from '../cluster/live.ts';
-import { NodeEngine, type IngestMessage } from '../cluster/node-engine.ts';
+import { NodeEngine } from '../cluster/node-engine.ts';
+import { OpenIncidentsCache } from '../cluster/open-incidents.ts';
 import { encodeMetricBatch, VigilError, type SeriesInput } from '../protocols/index.ts';
-import { MemoryEventStore, MemorySeriesStore, MemoryTopologyStore } from '../storage/index.ts';
 import { runVigil } from './support/cli-process.ts';
 import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
 import { Registry } from 'prom-client';
@@ -88,19 +92,25 @@ describe('a TenantActor restarted with batches queued at its services (real node
   });
 });
 
-describe('a publish that fails', () => {
-  it('gives its samples back to the backlog', async () => {
-    const system = createActorSystem({ name: 'publish-fails' });
+describe('an append to the ingest log that fails', () => {
+  it('gives its samples back to the backlog and answers UNAVAILABLE', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-append-fails-'));
+    const log = await DiskIngestLog.open(dir);
+    await log.close(); // a closed log refuses every append: the failure a full disk also gives
+    const system = createActorSystem({ name: 'append-fails' });
     const backlog = new IngestBacklog(1000);
-    const bus = new InProcessBus<IngestMessage>(); // no subscriber: every publish fails
     const tenants = system.spawn('tenants', { kind: 'tenant-supervisor', init: () => null, receive: (s) => s });
+    const admitted = new Map<string, IngestReceipt>();
     const engine = new NodeEngine({
-      system, clock: system.clock, tenants, bus, backlog, series: new MemorySeriesStore(), events: new MemoryEventStore(),
-      topology: new MemoryTopologyStore(), live: new LiveHub(), metrics: new Registry(), tenantMetrics: new Registry(), isReady: () => true,
-      limits: new SeriesLimits(() => ({ maxSeries: 10, maxServices: 10 })),
+      system, clock: system.clock, tenants, log, shards: 4, backlog, admitted,
+      store: undefined as never, graph: undefined as never, // never reached: the append fails first
+      incidents: new OpenIncidentsCache(), live: new LiveHub(), metrics: new Registry(), tenantMetrics: new Registry(), isReady: () => true,
+      limits: new SeriesLimits(() => ({ maxSeries: 10, maxServices: 10 })), writerDepth: () => 0, incidentsStored: async () => undefined,
     });
     await assert.rejects(engine.ingest('acme', [{ service: 'db', metric: 'cpu', samples: [[1, 1], [2, 2]] }]), (e: unknown) => VigilError.is(e, 'UNAVAILABLE'));
     assert.equal(backlog.size, 0);
+    assert.equal(admitted.size, 0, 'no receipt waits for a batch that is not in the log');
     await system.stop();
+    await rm(dir, { recursive: true, force: true });
   });
 });

@@ -7,7 +7,6 @@ import { tenantsBehavior, type TenantsMsg } from '../actors/tenant/index.ts';
 import type { DetectorFactory } from '../actors/service/index.ts';
 import { tierDetectors } from '../cluster/index.ts';
 import type { EventSink } from '../actors/sink.ts';
-import { MemoryEventStore, MemorySeriesStore } from '../storage/index.ts';
 import type { AnomalyEvent } from '../protocols/index.ts';
 
 const IDLE = 60_000;
@@ -17,7 +16,7 @@ describe('ServiceActor passivation', () => {
     const clock = new VirtualClock(1_700_000_000_000);
     const system = createActorSystem({ clock, rng: new SeededRng(1), log: pino({ level: 'silent' }) });
     const anomalies: AnomalyEvent[] = [];
-    const sink: EventSink = { anomaly: (e) => anomalies.push(e), alert: () => {}, incident: () => {}, samples: () => {} };
+    const sink: EventSink = { anomaly: (e) => anomalies.push(e), alert: () => {}, incident: () => {}, samples: async () => {} };
     const restored: number[] = [];
     const base = tierDetectors();
     const detectors: DetectorFactory = {
@@ -28,7 +27,7 @@ describe('ServiceActor passivation', () => {
       tenantSettings: (id) => ({ id, tier: 'basic', metricTiers: new Map() }),
       supervision: { strategy: 'one_for_one' },
       correlation: { windowMs: 60_000, autoResolveMs: 600_000, minAlertScore: 0.9, criticalScore: 0.99 },
-      detectors, series: new MemorySeriesStore(), events: new MemoryEventStore(), sink, serviceIdleMs: IDLE,
+      detectors, incidents: { unresolved: () => [] }, sink, serviceIdleMs: IDLE,
     }));
     const rng = new SeededRng(3);
     const batch = (from: number, n: number, spikeAt = -1) => ({

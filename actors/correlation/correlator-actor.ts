@@ -2,19 +2,25 @@
 // active incidents; operator changes (ack, resolve) go through it so there is one writer.
 import type { Behavior } from '../runtime/index.ts';
 import type { AnomalyEvent, Incident } from '../../protocols/index.ts';
-import type { EventStore } from '../../storage/index.ts';
 import type { EventSink } from '../sink.ts';
 import { TenantCorrelation, type CorrelationEffect, type CorrelationSettings } from './correlation.ts';
 
 export type CorrelatorMsg =
   | { type: 'anomalies'; events: AnomalyEvent[] }
   | { type: 'set-status'; id: string; status: 'acknowledged' | 'resolved'; reply: (incident: Incident | undefined) => void }
-  | { type: 'tick'; now: number };
+  | { type: 'tick'; now: number }
+  /** answered once everything told before it is handled (the node's checkpoint waits on it) */
+  | { type: 'sync'; reply: (done: true) => void };
+
+/** A tenant's unresolved incidents, which a correlator takes over when it (re)starts. */
+export interface OpenIncidents {
+  unresolved(tenant: string): Incident[];
+}
 
 export interface CorrelatorDeps {
   tenant: string;
   settings: CorrelationSettings;
-  events: EventStore;
+  incidents: OpenIncidents;
   sink: EventSink;
 }
 
@@ -27,7 +33,7 @@ export function correlatorBehavior(deps: CorrelatorDeps): Behavior<CorrelatorMsg
   };
   return {
     kind: 'correlator',
-    init: () => new TenantCorrelation(deps.tenant, deps.settings, deps.events.unresolvedIncidents(deps.tenant)),
+    init: () => new TenantCorrelation(deps.tenant, deps.settings, deps.incidents.unresolved(deps.tenant)),
     receive(state, msg, ctx) {
       switch (msg.type) {
         case 'anomalies':
@@ -41,6 +47,9 @@ export function correlatorBehavior(deps: CorrelatorDeps): Behavior<CorrelatorMsg
         }
         case 'tick':
           apply(state.tick(msg.now));
+          break;
+        case 'sync':
+          msg.reply(true);
           break;
       }
       return state;

@@ -3,4 +3,4 @@
 export { TenantCorrelation, DEFAULT_CRITICAL_SCORE, DEDUP_MEMORY } from './correlation.ts';
 export type { CorrelationEffect, CorrelationSettings } from './correlation.ts';
 export { correlatorBehavior } from './correlator-actor.ts';
-export type { CorrelatorMsg, CorrelatorDeps } from './correlator-actor.ts';
+export type { CorrelatorMsg, CorrelatorDeps, OpenIncidents } from './correlator-actor.ts';

@@ -3,20 +3,24 @@
 // A throw from a detector crashes it; its parent restarts it with fresh state.
 import type { Behavior } from '../runtime/index.ts';
 import type { AnomalyEvent, SeriesInput } from '../../protocols/index.ts';
-import type { SeriesStore } from '../../storage/index.ts';
 import type { EventSink } from '../sink.ts';
 import type { IngestReceipt } from '../ingest-receipt.ts';
 import { ServiceDetection, type DetectorFactory, type MetricDetection, type SeriesSnapshot } from './service-state.ts';
 
-/** `receipt` gives the samples back to the node's ingest backlog once they are taken in. */
-export type ServiceMsg = { type: 'samples'; series: SeriesInput[]; receipt?: IngestReceipt };
+/**
+ * `receipt` gives the samples back to the node's ingest backlog once taken in, and learns
+ * when they are stored. `position` is the batch's place in its shard's ingest log (0: none);
+ * `replay` marks a batch read again after a restart.
+ */
+export type ServiceMsg =
+  | { type: 'samples'; series: SeriesInput[]; receipt?: IngestReceipt; position?: number; replay?: boolean }
+  | { type: 'snapshot'; reply: (series: SeriesSnapshot[]) => void };
 
 export interface ServiceDeps {
   tenant: string;
   service: string;
   detectionOf: (metric: string) => MetricDetection;
   detectors: DetectorFactory;
-  store: SeriesStore;
   sink: EventSink;
   /** where anomalies go (the tenant's correlator) */
   onAnomalies: (events: AnomalyEvent[]) => void;
@@ -35,20 +39,19 @@ export function serviceBehavior(deps: ServiceDeps): Behavior<ServiceMsg, Service
       return new ServiceDetection(deps.tenant, deps.service, deps.detectionOf, deps.detectors, saved);
     },
     receive(state, msg) {
+      if (msg.type === 'snapshot') {
+        msg.reply(state.snapshot());
+        return state;
+      }
       const found: AnomalyEvent[] = [];
-      let count = 0;
       try {
-        for (const s of msg.series) {
-          // Keep the raw samples first: a detector crash must not lose accepted data.
-          deps.store.append(deps.tenant, { service: deps.service, metric: s.metric, labels: s.labels ?? {} }, s.samples);
-          count += s.samples.length;
-        }
+        // Store the raw samples first: a detector crash must not lose accepted data.
+        msg.receipt?.track(deps.sink.samples(deps.tenant, deps.service, msg.series, msg.replay ?? false));
       } finally {
-        // taken in (or never will be, if the store threw): either way out of the backlog, once
+        // taken in (or never will be, if the sink threw): either way out of the backlog, once
         msg.receipt?.settle();
       }
-      deps.sink.samples(deps.tenant, count);
-      for (const s of msg.series) state.detect(s, found);
+      for (const s of msg.series) state.detect(s, found, msg.position ?? 0);
       if (found.length > 0) {
         for (const ev of found) deps.sink.anomaly(ev);
         deps.onAnomalies(found);

@@ -25,6 +25,10 @@ export interface SeriesState {
   /** data time of the series' first sample, and the end of its warm-up */
   since: number;
   quietUntil: number;
+  /** ingest-log position of the last batch this series' detector learned (0: none) */
+  position: number;
+  /** batches at or below this position are in the restored state already (a replay skips them) */
+  covered: number;
 }
 
 export interface SeriesSnapshot {
@@ -34,6 +38,8 @@ export interface SeriesSnapshot {
   detector: DetectorSnapshot;
   since: number;
   quietUntil: number;
+  /** ingest-log position of the last batch the detector state covers (absent: 0) */
+  position?: number;
 }
 
 export class ServiceDetection {
@@ -47,12 +53,16 @@ export class ServiceDetection {
     snapshots: SeriesSnapshot[] = [],
   ) {
     for (const s of snapshots) {
-      this.series.set(seriesName(s.metric, s.labels), { ...s, detector: factory.restore(s.detector) });
+      this.series.set(seriesName(s.metric, s.labels), { ...s, detector: factory.restore(s.detector), position: s.position ?? 0, covered: s.position ?? 0 });
     }
   }
 
-  /** Runs every sample of `input` through its series' detector, in order. */
-  detect(input: SeriesInput, out: AnomalyEvent[]): void {
+  /**
+   * Runs every sample of `input` through its series' detector, in order. A batch at a log
+   * `position` the series' state already covers (a replay after a restore) is skipped, so
+   * no detector learns a sample twice.
+   */
+  detect(input: SeriesInput, out: AnomalyEvent[], position = 0): void {
     const labels = input.labels ?? {};
     const id = seriesName(input.metric, labels);
     let st = this.series.get(id);
@@ -61,9 +71,13 @@ export class ServiceDetection {
       const since = input.samples.length > 0 ? input.samples[0]![0] : 0;
       st = {
         service: this.service, metric: input.metric, labels, detector: this.factory.create(how.tier, how.sensitivity),
-        since, quietUntil: since + (how.warmupMs ?? 0),
+        since, quietUntil: since + (how.warmupMs ?? 0), position: 0, covered: 0,
       };
       this.series.set(id, st);
+    }
+    if (position > 0) {
+      if (position <= st.covered) return;
+      if (position > st.position) st.position = position;
     }
     const det = st.detector;
     const quietUntil = st.quietUntil;
@@ -93,6 +107,7 @@ export class ServiceDetection {
   snapshot(): SeriesSnapshot[] {
     return [...this.series.values()].map((s) => ({
       service: s.service, metric: s.metric, labels: s.labels, detector: s.detector.snapshot(), since: s.since, quietUntil: s.quietUntil,
+      position: s.position,
     }));
   }
 }

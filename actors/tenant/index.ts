@@ -2,5 +2,5 @@
 export { tenantBehavior, CORRELATOR, serviceActorName } from './tenant-actor.ts';
 export type { TenantMsg, TenantDeps, TenantSettings } from './tenant-actor.ts';
 export { tenantsBehavior, tenantOfPath } from './tenants-supervisor.ts';
-export type { TenantsMsg, TenantsDeps } from './tenants-supervisor.ts';
+export type { TenantsMsg, TenantsDeps, TenantSnapshots } from './tenants-supervisor.ts';
 export { IngestReceipt, settleDropped } from '../ingest-receipt.ts';

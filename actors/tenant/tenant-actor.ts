@@ -4,9 +4,8 @@
 // (so `/` cannot split a path and no service can be called `#correlator`).
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.ts';
 import type { Incident, SeriesInput, Tier } from '../../protocols/index.ts';
-import type { EventStore, SeriesStore } from '../../storage/index.ts';
 import type { EventSink } from '../sink.ts';
-import { correlatorBehavior, type CorrelatorMsg, type CorrelationSettings } from '../correlation/index.ts';
+import { correlatorBehavior, type CorrelatorMsg, type CorrelationSettings, type OpenIncidents } from '../correlation/index.ts';
 import { serviceBehavior, type DetectorFactory, type MetricDetection, type SeriesSnapshot, type ServiceMsg } from '../service/index.ts';
 import type { Sensitivity } from '../detection/index.ts';
 import type { IngestReceipt } from '../ingest-receipt.ts';
@@ -15,8 +14,15 @@ export const CORRELATOR = '#correlator';
 
 export const serviceActorName = (service: string): string => encodeURIComponent(service);
 
+/**
+ * `position`: the batch's place in its shard's ingest log (0: none); `replay`: read again
+ * after a restart. `snapshot` answers with the detector state of every series of the
+ * tenant (live services and passivated ones) once the correlator has handled everything
+ * sent to it before, so the effects of the batches the state covers are all on their way.
+ */
 export type TenantMsg =
-  | { type: 'ingest'; series: SeriesInput[]; receipt?: IngestReceipt }
+  | { type: 'ingest'; series: SeriesInput[]; receipt?: IngestReceipt; position?: number; replay?: boolean }
+  | { type: 'snapshot'; reply: (series: SeriesSnapshot[]) => void }
   | { type: 'set-status'; id: string; status: 'acknowledged' | 'resolved'; reply: (incident: Incident | undefined) => void }
   | { type: 'tick'; now: number };
 
@@ -35,10 +41,12 @@ export interface TenantDeps {
   settings: TenantSettings;
   correlation: CorrelationSettings;
   detectors: DetectorFactory;
-  series: SeriesStore;
-  events: EventStore;
+  /** the tenant's unresolved incidents, for a correlator that (re)starts */
+  incidents: OpenIncidents;
   sink: EventSink;
   serviceIdleMs: number;
+  /** detector state restored from a snapshot at start, by service (taken over by the stash) */
+  restored?: ReadonlyMap<string, SeriesSnapshot[]>;
 }
 
 export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
@@ -51,11 +59,11 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
   };
   // Lives as long as this TenantActor's spawn, across its restarts: passivated services'
   // detector state waits here until the service speaks again.
-  const stash = new Map<string, SeriesSnapshot[]>();
+  const stash = new Map<string, SeriesSnapshot[]>(deps.restored ?? []);
 
   const correlator = (ctx: ActorContext<TenantMsg>): ActorRef<CorrelatorMsg> =>
     ctx.child<CorrelatorMsg>(CORRELATOR)
-    ?? ctx.spawn(CORRELATOR, correlatorBehavior({ tenant: settings.id, settings: deps.correlation, events: deps.events, sink: deps.sink }));
+    ?? ctx.spawn(CORRELATOR, correlatorBehavior({ tenant: settings.id, settings: deps.correlation, incidents: deps.incidents, sink: deps.sink }));
 
   const service = (ctx: ActorContext<TenantMsg>, name: string): ActorRef<ServiceMsg> => {
     const actorName = serviceActorName(name);
@@ -67,12 +75,21 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
       service: name,
       detectionOf,
       detectors: deps.detectors,
-      store: deps.series,
       sink: deps.sink,
       onAnomalies: (events) => corr.tell({ type: 'anomalies', events }),
       idleAfterMs: deps.serviceIdleMs,
       stash,
     }));
+  };
+
+  /** Every series' state: live services asked (in mailbox order), passivated ones from the stash. */
+  const snapshotOf = async (ctx: ActorContext<TenantMsg>, reply: (series: SeriesSnapshot[]) => void): Promise<void> => {
+    const live = ctx.children().filter((c) => c !== CORRELATOR);
+    const parts = await Promise.all(live.map((c) => ctx.child<ServiceMsg>(c)!.ask<SeriesSnapshot[]>((r) => ({ type: 'snapshot', reply: r }))));
+    await correlator(ctx).ask<true>((r) => ({ type: 'sync', reply: r }));
+    const out = parts.flat();
+    for (const [name, saved] of stash) if (!live.includes(serviceActorName(name))) out.push(...saved);
+    reply(out);
   };
 
   return {
@@ -108,7 +125,9 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
               let n = 0;
               for (const s of series) n += s.samples.length;
               const receipt = msg.receipt?.split(n);
-              service(ctx, name).tell(receipt ? { type: 'samples', series, receipt } : { type: 'samples', series });
+              service(ctx, name).tell({
+                type: 'samples', series, ...(receipt ? { receipt } : {}), ...(msg.position ? { position: msg.position } : {}), ...(msg.replay ? { replay: true } : {}),
+              });
             }
           } finally {
             msg.receipt?.settle(); // what was not handed to a service (a crash midway) goes back now
@@ -119,6 +138,8 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
         case 'tick':
           correlator(ctx).tell(msg);
           break;
+        case 'snapshot':
+          return snapshotOf(ctx, msg.reply).then(() => state);
       }
       return state;
     },

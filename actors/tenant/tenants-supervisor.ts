@@ -2,19 +2,40 @@
 // tenant's failure never restarts another's). It spawns a TenantActor on first use.
 import type { ActorContext, Behavior } from '../runtime/index.ts';
 import type { SupervisionOptions } from '../runtime/index.ts';
+import type { SeriesSnapshot } from '../service/index.ts';
 import { tenantBehavior, type TenantDeps, type TenantMsg, type TenantSettings } from './tenant-actor.ts';
+
+/** Detector state by tenant, then by service. */
+export type TenantSnapshots = Map<string, Map<string, SeriesSnapshot[]>>;
 
 export type TenantsMsg =
   | { type: 'to-tenant'; tenant: string; msg: TenantMsg }
-  | { type: 'broadcast'; msg: TenantMsg };
+  | { type: 'broadcast'; msg: TenantMsg }
+  /** the detector state of these tenants (live, passivated or restored and not yet woken) */
+  | { type: 'snapshot'; tenants: readonly string[]; reply: (state: Map<string, SeriesSnapshot[]>) => void };
 
-export interface TenantsDeps extends Omit<TenantDeps, 'settings'> {
+export interface TenantsDeps extends Omit<TenantDeps, 'settings' | 'restored'> {
   /** settings of a known tenant; undefined for an unknown one (its messages are dropped) */
   tenantSettings: (tenant: string) => TenantSettings | undefined;
   supervision: SupervisionOptions;
+  /** state restored from snapshots at start: a tenant takes its part when it is first spawned */
+  restored?: TenantSnapshots;
 }
 
 export function tenantsBehavior(deps: TenantsDeps): Behavior<TenantsMsg, null> {
+  const restored: TenantSnapshots = new Map(deps.restored ?? []);
+
+  /** Asks each live tenant (in mailbox order); the others answer from what was restored. */
+  const snapshot = async (ctx: ActorContext<TenantsMsg>, tenants: readonly string[], reply: (s: Map<string, SeriesSnapshot[]>) => void): Promise<void> => {
+    const out = new Map<string, SeriesSnapshot[]>();
+    await Promise.all(tenants.map(async (tenant) => {
+      const ref = ctx.child<TenantMsg>(tenant);
+      if (ref) out.set(tenant, await ref.ask<SeriesSnapshot[]>((r) => ({ type: 'snapshot', reply: r })));
+      else if (restored.has(tenant)) out.set(tenant, [...restored.get(tenant)!.values()].flat());
+    }));
+    reply(out);
+  };
+
   return {
     kind: 'tenant-supervisor',
     supervision: deps.supervision,
@@ -29,6 +50,7 @@ export function tenantsBehavior(deps: TenantsDeps): Behavior<TenantsMsg, null> {
         for (const name of ctx.children()) ctx.child<TenantMsg>(name)?.tell(msg.msg);
         return state;
       }
+      if (msg.type === 'snapshot') return snapshot(ctx, msg.tenants, msg.reply).then(() => state);
       route(ctx, msg.tenant, msg.msg);
       return state;
     },
@@ -43,7 +65,9 @@ export function tenantsBehavior(deps: TenantsDeps): Behavior<TenantsMsg, null> {
         if (msg.type === 'ingest') msg.receipt?.settle();
         return;
       }
-      ref = ctx.spawn(tenant, tenantBehavior({ ...deps, settings }));
+      const saved = restored.get(tenant);
+      restored.delete(tenant);
+      ref = ctx.spawn(tenant, tenantBehavior({ ...deps, settings, restored: saved ?? new Map<string, SeriesSnapshot[]>() }));
     }
     ref.tell(msg);
   }

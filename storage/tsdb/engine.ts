@@ -76,3 +76,8 @@ export function openEngine(opts: EngineOptions): Engine {
     },
   };
 }
+
+/** The chdb folder open in this process, if any (a second node in one process shares it). */
+export function openChdbFolder(): string | undefined {
+  return chdbFolder?.path;
+}

@@ -1,7 +1,7 @@
 // storage/tsdb: time series and events in the ClickHouse engine (chdb embedded, or a server).
 export { TsdbStore } from './store.ts';
 export type { TsdbOptions } from './store.ts';
-export { openEngine, DEFAULT_REQUEST_TIMEOUT_MS } from './engine.ts';
+export { openEngine, openChdbFolder, DEFAULT_REQUEST_TIMEOUT_MS } from './engine.ts';
 export type { Engine, EngineConnection, EngineOptions } from './engine.ts';
 export { chooseResolution, MAX_SERIES_POINTS } from './series.ts';
 export {

@@ -3,6 +3,7 @@
 // Keys are plain here; the configs hold only their hashes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ export const SMALL_BODY_LIMIT = 64 * 1024;
 
 export function testConfig(overrides: { bodyLimitBytes?: number } = {}): VigilConfig {
   const c = defaultConfig();
+  c.node.dataDir = mkdtempSync(join(tmpdir(), 'vigil-node-')); // each node its own log, snapshots and store
   c.http = { host: '127.0.0.1', port: 0, bodyLimitBytes: overrides.bodyLimitBytes ?? SMALL_BODY_LIMIT };
   c.auth = { adminKeyHash: hashKey(KEYS.admin) };
   c.tenants = [

@@ -1,5 +1,8 @@
 // Starts a Vigil node as a real child process and stops (or kills) it by pid.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { defaultConfig, type VigilConfig } from '../../cluster/index.ts';
@@ -23,6 +26,7 @@ export interface TestNode {
 export function testConfig(keys: Record<string, string>, adminKey: string, patch: (c: VigilConfig) => void = () => {}): VigilConfig {
   const c = defaultConfig();
   c.http.port = 0;
+  c.node.dataDir = mkdtempSync(join(tmpdir(), 'vigil-node-')); // each node its own log, snapshots and store
   c.auth.adminKeyHash = sha256(adminKey);
   c.tenants = Object.entries(keys).map(([id, key]) => ({ id, keyHashes: [sha256(key)] }));
   c.log.level = 'warn';

@@ -1,0 +1,105 @@
+// Checkpoints (DESIGN.md §2.1, steps 4-5): every few seconds, and at a clean stop, for each
+// shard whose watermark moved: take the detector state of its tenants (each TenantActor
+// answers after its services and correlator handled what came before), flush the writers
+// (so every effect of the batches up to the watermark is stored), save the shard's
+// snapshot at the watermark, and acknowledge the log as far as the snapshots allow.
+import type { Clock, TimerHandle } from '../actors/runtime/index.ts';
+import type { TenantSnapshots } from '../actors/tenant/index.ts';
+import type { SeriesSnapshot } from '../actors/service/index.ts';
+import { seriesName } from '../protocols/index.ts';
+import type { IngestLog } from './ingest-log/index.ts';
+import type { ShardHosts } from './shard-host.ts';
+import { SNAPSHOT_VERSION, type LoadedSnapshot, type SnapshotEntry, type SnapshotStore } from './snapshots/index.ts';
+
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5_000;
+
+export interface CheckpointParts {
+  hosts: ShardHosts;
+  snapshots: SnapshotStore;
+  log: IngestLog;
+  clock: Clock;
+  node: string;
+  /** the detector state of these tenants */
+  stateOf(tenants: readonly string[]): Promise<Map<string, SeriesSnapshot[]>>;
+  /** resolves once every effect handed to the writers so far is stored */
+  flush(): Promise<void>;
+  onError(err: unknown): void;
+}
+
+export class Checkpoints {
+  /** the position of each shard's newest snapshot */
+  private readonly taken = new Map<number, number>();
+  private running: Promise<void> | undefined;
+  private timer: TimerHandle | undefined;
+
+  constructor(private readonly p: CheckpointParts) {}
+
+  /** Checkpoints every `intervalMs` on the node's clock until stop(). */
+  every(intervalMs = DEFAULT_CHECKPOINT_INTERVAL_MS): void {
+    const again = (): void => {
+      this.timer = this.p.clock.setTimeout(() => {
+        this.take().catch((err: unknown) => this.p.onError(err)).finally(again);
+      }, intervalMs);
+    };
+    again();
+  }
+
+  /** A snapshot restored at start counts as taken. */
+  restored(shard: number, position: number): void {
+    this.taken.set(shard, position);
+  }
+
+  /** One checkpoint of every shard that moved (calls made meanwhile share it). */
+  take(): Promise<void> {
+    this.running ??= this.once().finally(() => { this.running = undefined; });
+    return this.running;
+  }
+
+  /** Stops the timer, then takes a last checkpoint. */
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) this.p.clock.clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+    await this.take();
+  }
+
+  private async once(): Promise<void> {
+    const due = this.p.hosts.shards()
+      .map((shard) => ({ shard, position: this.p.hosts.watermark(shard) }))
+      .filter((s) => s.position > (this.taken.get(s.shard) ?? 0));
+    if (due.length === 0) return;
+    const tenants = due.flatMap((s) => this.p.hosts.tenants(s.shard));
+    const state = await this.p.stateOf(tenants);
+    await this.p.flush();
+    for (const { shard, position } of due) {
+      const entries: SnapshotEntry[] = [];
+      for (const tenant of this.p.hosts.tenants(shard)) {
+        for (const s of state.get(tenant) ?? []) entries.push({ ...s, tenant, seriesKey: seriesName(s.metric, s.labels) });
+      }
+      const saved = await this.p.snapshots.save({
+        version: SNAPSHOT_VERSION, shard, logPosition: position, takenAt: this.p.clock.now(), node: this.p.node, fencingToken: 0, entries,
+      });
+      this.taken.set(shard, position);
+      if (saved.ackable > 0) await this.p.log.ack(shard, saved.ackable);
+    }
+  }
+}
+
+/** The restored detector state by tenant and service, and where each shard resumes. */
+export function restoredState(loaded: ReadonlyMap<number, LoadedSnapshot>): { state: TenantSnapshots; resume: Map<number, { position: number; tenants: string[] }> } {
+  const state: TenantSnapshots = new Map();
+  const resume = new Map<number, { position: number; tenants: string[] }>();
+  for (const [shard, { snapshot }] of loaded) {
+    const tenants = new Set<string>();
+    for (const e of snapshot.entries) {
+      const { tenant, seriesKey: _key, ...series } = e;
+      tenants.add(tenant);
+      let services = state.get(tenant);
+      if (!services) state.set(tenant, (services = new Map()));
+      const list = services.get(series.service);
+      if (list) list.push(series);
+      else services.set(series.service, [series]);
+    }
+    resume.set(shard, { position: snapshot.logPosition, tenants: [...tenants] });
+  }
+  return { state, resume };
+}

@@ -1,0 +1,91 @@
+// Shard hosts (DESIGN.md §2.1, step 2): for each shard this node owns, read the ingest log
+// in order from where the shard's snapshot left off and hand each batch to the actors. Each
+// batch's receipt says when its effects are stored; the shard's watermark is the highest
+// position up to which every batch is, and the checkpoint acknowledges the log up to it.
+import { setMaxListeners } from 'node:events';
+import { decodeMetricBatch, type DecodedBatch } from '../protocols/index.ts';
+import type { IngestReceipt } from '../actors/tenant/index.ts';
+import type { IngestLog, LogRecord } from './ingest-log/index.ts';
+
+export interface ShardHostParts {
+  log: IngestLog;
+  /** hands a decoded batch to the actors and returns its receipt */
+  deliver(batch: DecodedBatch, record: LogRecord): IngestReceipt;
+  /** a record that cannot be decoded (it was validated before append: a bug, or disk damage) */
+  onBadRecord(record: LogRecord, err: unknown): void;
+}
+
+interface ShardProgress {
+  /** positions delivered and not yet stored, in log order */
+  pending: Array<{ position: number; stored: boolean }>;
+  /** every batch up to here is stored */
+  watermark: number;
+  /** tenants whose batches this shard carried (their state goes in its snapshot) */
+  tenants: Set<string>;
+}
+
+export class ShardHosts {
+  private readonly progress = new Map<number, ShardProgress>();
+  private readonly abort = new AbortController();
+  private readonly loops: Array<Promise<void>> = [];
+
+  constructor(private readonly parts: ShardHostParts) {
+    setMaxListeners(0, this.abort.signal); // one listener per shard's reader
+  }
+
+  /** Starts reading `shard` after `from` (the position its snapshot covers); `tenants` it already holds. */
+  start(shard: number, from: number, tenants: Iterable<string> = []): void {
+    this.progress.set(shard, { pending: [], watermark: from, tenants: new Set(tenants) });
+    this.loops.push(this.run(shard, from));
+  }
+
+  watermark(shard: number): number {
+    return this.progress.get(shard)?.watermark ?? 0;
+  }
+
+  tenants(shard: number): string[] {
+    return [...(this.progress.get(shard)?.tenants ?? [])];
+  }
+
+  shards(): number[] {
+    return [...this.progress.keys()];
+  }
+
+  /** Batches delivered and not yet stored, over all shards (the log lag the node shows). */
+  lag(): number {
+    let n = 0;
+    for (const p of this.progress.values()) n += p.pending.length;
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+  }
+
+  private async run(shard: number, from: number): Promise<void> {
+    const p = this.progress.get(shard)!;
+    try {
+      for await (const record of this.parts.log.read(shard, from, { signal: this.abort.signal })) {
+        let batch: DecodedBatch;
+        try {
+          batch = decodeMetricBatch(record.bytes);
+        } catch (err) {
+          this.parts.onBadRecord(record, err);
+          continue;
+        }
+        p.tenants.add(batch.tenant);
+        const entry = { position: record.position, stored: false };
+        p.pending.push(entry);
+        const receipt = this.parts.deliver(batch, record);
+        // a failed write leaves the watermark where it is: the batch stays in the log for a replay
+        receipt.stored.then(() => {
+          entry.stored = true;
+          while (p.pending.length > 0 && p.pending[0]!.stored) p.watermark = p.pending.shift()!.position;
+        }, () => undefined);
+      }
+    } catch (err) {
+      if (!this.abort.signal.aborted) throw err;
+    }
+  }
+}
