@@ -95,6 +95,20 @@ describe('ingest log (embedded, on disk)', function () {
     await log.close();
   });
 
+  it('one writer per folder: a second open is refused while the first is open or its process lives', async () => {
+    const dir = join(root, 'log');
+    const log = await DiskIngestLog.open(dir);
+    await assert.rejects(DiskIngestLog.open(dir), rejectsWith('in-use', 'UNAVAILABLE'));
+    await log.close();
+    await (await DiskIngestLog.open(dir)).close();
+    const other = join(root, 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'LOCK'), String(process.ppid)); // a live process holds it
+    await assert.rejects(DiskIngestLog.open(other), (err: unknown) => rejectsWith('in-use', 'UNAVAILABLE')(err) && new RegExp(`process ${process.ppid}`).test((err as Error).message));
+    writeFileSync(join(other, 'LOCK'), '999999999'); // a process that is gone: taken over
+    await (await DiskIngestLog.open(other)).close();
+  });
+
   it('group commit: concurrent appends share fsyncs (counted), one fsync each without it', async () => {
     const n = 200;
     const grouped = await DiskIngestLog.open(join(root, 'grouped'));

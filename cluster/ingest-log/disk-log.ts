@@ -9,6 +9,7 @@ import { IdWindow, DEFAULT_DEDUP_WINDOW } from './dedup.ts';
 import { badInput, closedError, diskError, IngestLogError } from './errors.ts';
 import { indexRecord, recoverSegment, SEGMENT_NAME, segmentName, type Segment } from './segment.ts';
 import { DEFAULT_READER_BUFFER_BYTES, ShardReaders } from './shard-readers.ts';
+import { lockFolder } from './lock.ts';
 import type { Appended, IngestLog, LogRecord, ReadOptions } from './types.ts';
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -49,6 +50,7 @@ type Pending =
 export class DiskIngestLog implements IngestLog {
   private readonly segments: Segment[] = [];
   private fd!: FileHandle;
+  private unlock: () => Promise<void> = async () => undefined;
   private readonly durable = new Map<number, number>();
   private readonly ackedAt = new Map<number, number>();
   private readonly window: IdWindow;
@@ -83,8 +85,21 @@ export class DiskIngestLog implements IngestLog {
 
   /** Opens (or creates) the log in `dir`, recovering what a crash left: a torn tail is cut off. */
   static async open(dir: string, options: DiskLogOptions = {}): Promise<DiskIngestLog> {
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw diskError('opening', dir, err);
+    }
+    const unlock = await lockFolder(dir);
     const log = new DiskIngestLog(dir, options);
-    await log.recover();
+    log.unlock = unlock;
+    try {
+      await log.recover();
+    } catch (err) {
+      await log.fd?.close().catch(() => undefined);
+      await unlock();
+      throw err;
+    }
     return log;
   }
 
@@ -151,6 +166,7 @@ export class DiskIngestLog implements IngestLog {
     while (this.flushing) await this.flushing;
     this.readers.wakeAll();
     await this.fd.close().catch(() => undefined);
+    await this.unlock();
   }
 
   private refusal(): IngestLogError | undefined {
@@ -327,7 +343,6 @@ export class DiskIngestLog implements IngestLog {
   private async recover(): Promise<void> {
     let names: string[];
     try {
-      await mkdir(this.dir, { recursive: true });
       names = (await readdir(this.dir)).filter((n) => SEGMENT_NAME.test(n)).sort();
     } catch (err) {
       throw diskError('opening', this.dir, err);

@@ -7,6 +7,7 @@ export type IngestLogReason =
   | 'not-writable'   // EROFS / EACCES / EPERM: an operator must fix the folder
   | 'io-error'       // EIO or a failed fsync: the log stops taking appends until reopened
   | 'closed'         // the log was closed (node shutting down)
+  | 'in-use'         // another live process (or instance) has the folder open
   | 'corrupt'        // a damaged record inside the log (not a torn tail): needs an operator
   | 'bad-input'      // shard, id or size out of range
   | 'jetstream';     // the JetStream server refused or did not answer
