@@ -1,6 +1,6 @@
 // The circuit breaker as an xstate v5 machine: pure transition config with named guards,
 // actions and delays. Time enters only through the `resetTimeout` delay, which the host
-// schedules on an injected clock (CircuitBreaker) or checks lazily (LeanBreaker, lean.ts,
+// schedules on an injected clock (CircuitBreaker) or checks lazily (LeanBreaker over step.ts,
 // which runs this same config without an actor).
 //   closed --(failureThreshold consecutive failures, or failureRate over the window)--> open
 //   open --(resetTimeoutMs)--> halfOpen --(successThreshold probe successes)--> closed
