@@ -137,7 +137,7 @@ describe('api: WebSocket stream', () => {
       // Spikes on many series (every one an anomaly, an alert and an incident change) until
       // the node reports the stream gone; the gauge counts this node's streams, and this is
       // the only one open now.
-      const streams = async () => Number(/^vigil_stream_connections (\d+)$/m.exec((await acme.get<string>('/metrics')).body)?.[1]);
+      const streams = async () => Number(/^vigil_stream_connections (\d+)$/m.exec((await acme.withKey(undefined).get<string>('/metrics')).body)?.[1]);
       assert.equal(await streams(), 1);
       for (let round = 0; round < 20 && (await streams()) > 0; round++) {
         const series = Array.from({ length: 1000 }, (_, i) => ({ service: 'flood', metric: `m${i}`, samples: [[t + 2000 + round, SPIKE]] as Array<[number, number]> }));
