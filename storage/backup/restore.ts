@@ -59,33 +59,40 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     const engine = await openTsdb({ dataDir });
     await engine.close();
   }
-  await mkdir(dataDir, { recursive: true });
-  for (const name of occupied) await rm(join(dataDir, name), { recursive: true, force: true });
-
-  const tsdb = manifest.parts.find((p) => p.name === TSDB_DIR);
-  if (tsdb?.tables && tsdb.tables.length > 0) {
-    const engine = await openTsdb({ dataDir, url: opts.clickhouseUrl });
-    try {
-      await importTables(engine, manifest.source.tsdb.database, backup, tsdb.tables, progress, { truncate: !!opts.force });
-    } finally {
-      await engine.close();
-    }
-  }
-  for (const name of FILE_PARTS) {
-    const part = manifest.parts.find((p) => p.name === name);
-    if (!part || part.files.length === 0) continue;
-    await mkdir(join(dataDir, name), { recursive: true });
-    for (const f of part.files) await restoreFile(backup, f, join(dataDir, f.path));
-    progress(`${name}: ${plural(part.files.length, 'file')} restored`);
-  }
   let configWritten: string | undefined;
-  if (config && opts.configOut !== undefined) {
-    configWritten = resolve(opts.configOut);
-    await rm(configWritten, { force: true });
-    await restoreFile(backup, config, configWritten);
+  let audit: AuditEntry;
+  try {
+    await mkdir(dataDir, { recursive: true });
+    for (const name of occupied) await rm(join(dataDir, name), { recursive: true, force: true });
+
+    const tsdb = manifest.parts.find((p) => p.name === TSDB_DIR);
+    if (tsdb?.tables && tsdb.tables.length > 0) {
+      const engine = await openTsdb({ dataDir, url: opts.clickhouseUrl });
+      try {
+        await importTables(engine, manifest.source.tsdb.database, backup, tsdb.tables, progress, { truncate: !!opts.force });
+      } finally {
+        await engine.close();
+      }
+    }
+    for (const name of FILE_PARTS) {
+      const part = manifest.parts.find((p) => p.name === name);
+      if (!part || part.files.length === 0) continue;
+      await mkdir(join(dataDir, name), { recursive: true });
+      for (const f of part.files) await restoreFile(backup, f, join(dataDir, f.path));
+      progress(`${name}: ${plural(part.files.length, 'file')} restored`);
+    }
+    if (config && opts.configOut !== undefined) {
+      configWritten = resolve(opts.configOut);
+      await rm(configWritten, { force: true });
+      await restoreFile(backup, config, configWritten);
+    }
+    audit = await recordRestore(dataDir, backup, manifest);
+    await fsyncTree(dataDir);
+  } catch (err) {
+    const code = VigilError.is(err) ? err.code : 'UNAVAILABLE';
+    const why = err instanceof Error ? err.message : String(err);
+    throw new VigilError(code, `${why}; ${dataDir} is incomplete: restore again with --force`, { cause: err });
   }
-  const audit = await recordRestore(dataDir, backup, manifest);
-  await fsyncTree(dataDir);
   return configWritten ? { manifest, configWritten, audit } : { manifest, audit };
 }
 
@@ -113,7 +120,7 @@ async function restoreFile(backup: string, f: FileEntry, dst: string): Promise<v
   await mkdir(dirname(dst), { recursive: true });
   const got = await copyHashed(join(backup, f.path), dst);
   if (got.sha256 !== f.sha256 || got.size !== f.size) {
-    throw new VigilError('BAD_REQUEST', `backup ${backup} is damaged: ${f.path} changed while it was restored; ${dst} is incomplete, restore again with --force`);
+    throw new VigilError('BAD_REQUEST', `backup ${backup} is damaged: ${f.path} changed while it was restored`);
   }
 }
 

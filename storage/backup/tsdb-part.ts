@@ -107,7 +107,7 @@ export async function importTables(
     for (const t of tables) await importTable(engine, db, backupDir, t, progress);
   } finally {
     // Even after a failure: a node opening this database must find its views.
-    for (const v of views) await command(engine, v.ddl);
+    for (const v of views) await command(engine, v.ddl.replace(/^CREATE MATERIALIZED VIEW (?!IF NOT EXISTS)/, 'CREATE MATERIALIZED VIEW IF NOT EXISTS '));
   }
 }
 
