@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createDetector, enableRobustModel, type Detector, type RobustDetector, type TrainingQueue } from '../actors/detection/index.ts';
+import { createDetector, enableRobustModel, innerDetector, type Detector, type RobustDetector, type TrainingQueue } from '../actors/detection/index.ts';
 import { TIERS, type Tier } from '../protocols/types.ts';
 import { loadNabCorpus } from './nab/index.ts';
 
@@ -114,7 +114,7 @@ async function measureTier(tier: Tier, series: number): Promise<TierFigures> {
   }
   const rate = points / ((performance.now() - t0) / 1000);
   if (queue !== undefined) {
-    const onModel = detectors.filter((d) => (d as RobustDetector).degradation === 'L0').length;
+    const onModel = detectors.filter((d) => (innerDetector(d) as RobustDetector).degradation === 'L0').length;
     console.log(`robust: ${onModel.toLocaleString('en')} of ${series.toLocaleString('en')} series scoring on their model (L0) during the measurement`);
   }
   const snapshotBytes = Buffer.byteLength(JSON.stringify((detectors[0] as Detector).snapshot()));

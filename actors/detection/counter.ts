@@ -22,11 +22,12 @@ export interface CounterState {
 
 export class CounterAware implements Detector {
   readonly tier: Tier;
-  anomalous = false;
-  expected = NaN;
-  rawScore = 0;
   private mode: Mode = 'probe';
+  /** mode 'value' (most series), as a boolean for the hot path */
+  private plain = false;
   private kept: Array<[number, number]> = [];
+  /** rate mode: the last sample's own figures (a reset, or the expectation in counts) */
+  private own = { anomalous: false, expected: NaN, rawScore: 0 };
 
   constructor(
     private inner: Detector,
@@ -45,22 +46,27 @@ export class CounterAware implements Detector {
     return this.mode === 'rate';
   }
 
+  // a plain series reads the tier's own figures: nothing is copied on the hot path
+  get anomalous(): boolean {
+    return this.mode === 'rate' ? this.own.anomalous : this.inner.anomalous;
+  }
+
+  get expected(): number {
+    return this.mode === 'rate' ? this.own.expected : this.inner.expected;
+  }
+
+  get rawScore(): number {
+    return this.mode === 'rate' ? this.own.rawScore : this.inner.rawScore;
+  }
+
   update(timestamp: number, value: number): number {
+    if (this.plain) return this.inner.update(timestamp, value);
     if (this.mode === 'rate') return this.rate(timestamp, value);
-    const score = this.pass(timestamp, value);
-    if (this.mode === 'probe' && Number.isFinite(value)) {
+    const score = this.inner.update(timestamp, value);
+    if (Number.isFinite(value)) {
       this.kept.push([timestamp, value]);
       if (this.kept.length >= COUNTER_PROBE) this.decide();
     }
-    return score;
-  }
-
-  private pass(timestamp: number, value: number): number {
-    const d = this.inner;
-    const score = d.update(timestamp, value);
-    this.anomalous = d.anomalous;
-    this.expected = d.expected;
-    this.rawScore = d.rawScore;
     return score;
   }
 
@@ -75,6 +81,7 @@ export class CounterAware implements Detector {
     }
     if (!monotone || rises < COUNTER_MIN_RISES) {
       this.mode = 'value';
+      this.plain = true;
       this.kept = [];
       return;
     }
@@ -86,19 +93,29 @@ export class CounterAware implements Detector {
 
   private rate(timestamp: number, value: number): number {
     const last = this.kept[0] as [number, number];
-    if (!Number.isFinite(value)) return this.pass(timestamp, NaN);
+    const own = this.own;
+    const d = this.inner;
+    if (!Number.isFinite(value)) {
+      const score = d.update(timestamp, NaN);
+      own.anomalous = d.anomalous;
+      own.rawScore = d.rawScore;
+      own.expected = last[1];
+      return score;
+    }
     if (value < last[1]) {
       // a reset: the rate over it is unknown; the count restarts here
       this.kept = [[timestamp, value]];
-      this.anomalous = false;
-      this.rawScore = 0;
-      this.expected = value;
+      own.anomalous = false;
+      own.rawScore = 0;
+      own.expected = value;
       return 0;
     }
     const seconds = secondsBetween(last, timestamp);
-    const score = this.pass(timestamp, perSecond(last, [timestamp, value]));
+    const score = d.update(timestamp, perSecond(last, [timestamp, value]));
+    own.anomalous = d.anomalous;
+    own.rawScore = d.rawScore;
     // the expectation in the counter's own terms: where the expected rate would have taken it
-    this.expected = last[1] + this.expected * seconds;
+    own.expected = last[1] + d.expected * seconds;
     this.kept = [[timestamp, value]];
     return score;
   }
@@ -115,10 +132,12 @@ export class CounterAware implements Detector {
     const s = snapshot.counter as CounterState | undefined;
     if (s === undefined) {
       d.mode = 'value';
+      d.plain = true;
       return d;
     }
     if (s.mode !== 'probe' && s.mode !== 'rate' && s.mode !== 'value') throw new RangeError(`detector snapshot: unknown counter mode ${String(s.mode)}`);
     d.mode = s.mode;
+    d.plain = s.mode === 'value';
     d.kept = s.kept.map(([t, v]) => [t === null ? NaN : t, v]);
     return d;
   }
