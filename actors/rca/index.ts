@@ -13,3 +13,6 @@ export { anomaliesFromEvents } from './events.ts';
 export { judgeAroundIncident, judgeWindow, baselineOf, DEFAULT_BASELINE_MS, DEFAULT_LEAD_MS, DEFAULT_MIN_BASELINE, DEFAULT_SCALE_FLOOR } from './baseline.ts';
 export type { Baseline, WindowSeries, AroundIncident } from './baseline.ts';
 export { pearson } from './correlated.ts';
+// The PetShop benchmark's files (text in, no I/O) and one issue's ranking, for rca-eval.
+export { parseGraph, parseMetrics, parseTarget, baselines, issueEvidence, rankIssue } from './petshop.ts';
+export type { MetricsTable, IssueTarget, IssueOutcome } from './petshop.ts';

@@ -3,8 +3,7 @@
 // test) and per target metric (latency, availability).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { RCA_LEVELS, type RcaLevel } from '../../actors/rca/index.ts';
-import { baselines, parseGraph, parseMetrics, parseTarget, rankIssue } from '../../actors/rca/petshop.ts';
+import { baselines, parseGraph, parseMetrics, parseTarget, rankIssue, RCA_LEVELS, type RcaLevel } from '../../actors/rca/index.ts';
 import { parse, showHelp, str, usageError } from '../args.ts';
 
 export const RCA_EVAL_HELP = `Usage: vigil rca-eval --dataset petshop DIR [--level L0|L1|L2] [--json] [--verbose]
