@@ -198,7 +198,13 @@ export class DiskIngestLog implements IngestLog {
     await new Promise<void>((resolve) => setImmediate(resolve));
     while (this.queue.length > 0) {
       const group = this.takeGroup();
-      await this.commit(group);
+      try {
+        await this.commit(group);
+      } catch (err) {
+        // a bug past the write: stop taking appends rather than answer some and hang others
+        this.broken = new IngestLogError('INTERNAL', 'io-error', 'ingest log: internal failure after a write; reopen the log', { cause: err });
+        for (const p of group) p.reject(this.broken);
+      }
     }
   }
 
