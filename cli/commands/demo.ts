@@ -3,6 +3,9 @@
 // History is backfilled first (fast, in batches) so the detectors have learned what
 // normal looks like; then samples stream live and the fault starts after --fault-after.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SeededRng, SystemClock } from '../../actors/runtime/index.ts';
 import { addTenantKey, DEMO_TENANT, hashKey, loadConfig } from '../../cluster/config-load.ts';
 import { demoScenario, METRICS, WorkloadDriver } from '../../sim/index.ts';
@@ -32,6 +35,8 @@ Options:
   --exit-on-incident  stop once the incident has appeared (for scripts and tests)
   --tier T            detection tier of the demo tenant: basic, agile or robust (default agile:
                       the shop's metrics follow a daily cycle, which Agile models and Basic does not)
+  --data DIR          the node's data folder (VIGIL_DATA); default: a fresh temporary
+                      folder, removed when the demo ends, so every run starts clean
   --log-level LEVEL   node log level, on stderr (default warn; VIGIL_LOG_LEVEL)
   -h, --help          this help
 
@@ -44,7 +49,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const p = parse(cmd, argv, {
     port: { type: 'string' }, seed: { type: 'string' }, history: { type: 'string' }, step: { type: 'string' },
     'fault-after': { type: 'string' }, 'fault-for': { type: 'string' }, 'exit-on-incident': { type: 'boolean' },
-    'log-level': { type: 'string' }, tier: { type: 'string' },
+    'log-level': { type: 'string' }, tier: { type: 'string' }, data: { type: 'string' },
   });
   if (p.values.help) return showHelp(DEMO_HELP);
   int(cmd, p, 'port', 0, 65535);
@@ -55,7 +60,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const faultForMs = duration(cmd, p, 'fault-for') ?? 5 * 60_000;
 
   const env = { ...process.env, VIGIL_LOG_LEVEL: process.env.VIGIL_LOG_LEVEL ?? 'warn' };
-  const config = loadConfig({ env, flags: { port: str(p, 'port'), logLevel: str(p, 'log-level'), data: process.env.VIGIL_DATA ?? '.vigil-data/demo' } });
+  const given = str(p, 'data') ?? (process.env.VIGIL_DATA || undefined);
+  const data = given ?? mkdtempSync(join(tmpdir(), 'vigil-demo-'));
+  const config = loadConfig({ env, flags: { port: str(p, 'port'), logLevel: str(p, 'log-level'), data } });
   const apiKey = process.env.VIGIL_DEMO_API_KEY || `demo-${randomBytes(12).toString('hex')}`;
   const adminKey = process.env.VIGIL_ADMIN_API_KEY || `admin-${randomBytes(12).toString('hex')}`;
   addTenantKey(config, DEMO_TENANT, apiKey);
@@ -127,6 +134,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   incident.stop();
   driver.stop();
   await node.stop();
+  if (given === undefined) rmSync(data, { recursive: true, force: true });
   logger.flush();
   return 0;
 }
