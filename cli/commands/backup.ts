@@ -139,6 +139,7 @@ async function restore(argv: string[]): Promise<number> {
   });
   const hasConfig = (r.manifest.parts.find((x) => x.name === 'config')?.files.length ?? 0) > 0;
   if (hasConfig && !r.configWritten) progress('the backup holds a configuration file; pass --config-out FILE to write it');
+  if (!hasConfig && str(p, 'config-out') !== undefined) progress('the backup holds no configuration file: nothing written to --config-out');
   process.stdout.write(`restored ${backup} (node ${r.manifest.nodeId}, made ${r.manifest.createdAt}) into ${dataDir}: `
     + `${r.manifest.totals.files} files, ${r.manifest.totals.rows.toLocaleString('en-US')} rows`
     + `${r.configWritten ? `, configuration in ${r.configWritten}` : ''}; audit entry ${r.audit.seq}, in ${secs(started)}\n`);

@@ -47,6 +47,7 @@ export async function createBackup(opts: CreateOptions): Promise<Manifest> {
   const work = `${out}.partial-${process.pid}`;
   try {
     await rm(work, { recursive: true, force: true });
+    await mkdir(work, { recursive: true });
     const parts: PartEntry[] = [];
     if (opts.configFile !== undefined) {
       const rel = `${CONFIG_PART}/${basename(opts.configFile)}`;
