@@ -12,7 +12,8 @@ import type { ShardSnapshot } from './types.ts';
 
 /** the newest and one fallback: a damaged newest costs one snapshot period of replay */
 export const DEFAULT_KEEP_SNAPSHOTS = 2;
-const FILE = /^(\d{12})\.snap$/;
+// <seq>-<logPosition>.snap: the name tells the position without reading the file
+const FILE = /^(\d{12})-(\d{16})\.snap$/;
 
 export interface SnapshotStoreOptions {
   keep?: number;
@@ -56,7 +57,7 @@ export class SnapshotStore {
         const files = await this.files(snapshot.shard);
         await this.removeTemps(folder);
         const seq = files.length > 0 ? Number(FILE.exec(files[files.length - 1]!)![1]) + 1 : 1;
-        const name = `${String(seq).padStart(12, '0')}.snap`;
+        const name = `${String(seq).padStart(12, '0')}-${String(snapshot.logPosition).padStart(16, '0')}.snap`;
         const tmp = join(folder, `.${name}.tmp`);
         const fh = await open(tmp, 'w');
         try {
@@ -69,7 +70,7 @@ export class SnapshotStore {
         await syncDir(folder);
         const kept = [...files, name].slice(-this.keep);
         for (const old of [...files, name].slice(0, -this.keep)) await unlink(join(folder, old)).catch(() => undefined);
-        return { file: join(folder, name), logPosition: snapshot.logPosition, ackable: await this.ackableOf(snapshot.shard, kept) };
+        return { file: join(folder, name), logPosition: snapshot.logPosition, ackable: this.ackableOf(kept) };
       } catch (err) {
         throw new VigilError('UNAVAILABLE', `snapshot of shard ${snapshot.shard}: cannot write under ${folder} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
       }
@@ -85,6 +86,7 @@ export class SnapshotStore {
       try {
         const snapshot = decodeSnapshot(await readFile(file));
         if (snapshot.shard !== shard) throw new Error(`it holds shard ${snapshot.shard}`);
+        if (snapshot.logPosition !== positionOf(files[i]!)) throw new Error(`it holds position ${snapshot.logPosition}, its name another`);
         return { snapshot, file, skipped };
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
@@ -108,9 +110,10 @@ export class SnapshotStore {
   /**
    * How far the shard's log may be acknowledged: the position of the oldest snapshot kept, since a
    * restart may have to fall back to it. 0 until `keep` snapshots exist (or with keep = 1, the newest).
+   * Read from the file names: a save costs no re-read of the fallback.
    */
   async ackable(shard: number): Promise<number> {
-    return this.ackableOf(shard, await this.files(shard));
+    return this.ackableOf(await this.files(shard));
   }
 
   async shards(): Promise<number[]> {
@@ -118,13 +121,8 @@ export class SnapshotStore {
     return names.filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
   }
 
-  private async ackableOf(shard: number, files: string[]): Promise<number> {
-    if (files.length < this.keep) return 0;
-    try {
-      return decodeSnapshot(await readFile(join(this.folder(shard), files[0]!))).logPosition;
-    } catch {
-      return 0; // the fallback itself is unreadable: keep the whole log
-    }
+  private ackableOf(files: string[]): number {
+    return files.length < this.keep ? 0 : positionOf(files[0]!);
   }
 
   /** Temp files a crash left before their rename: never a snapshot, so never read. */
@@ -148,6 +146,10 @@ export class SnapshotStore {
     this.chains.set(shard, next.catch(() => undefined));
     return next;
   }
+}
+
+function positionOf(name: string): number {
+  return Number(FILE.exec(name)![2]);
 }
 
 async function syncDir(dir: string): Promise<void> {
