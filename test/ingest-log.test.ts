@@ -72,7 +72,16 @@ describe('ingest log (embedded, on disk)', function () {
     await assert.rejects(log.ack(0, 31), rejectsWith('bad-input', 'BAD_REQUEST'));
     await assert.rejects(log.append(-1, batch('x'), 'x'), rejectsWith('bad-input', 'BAD_REQUEST'));
     await assert.rejects(log.append(0, batch('x'), ''), rejectsWith('bad-input', 'BAD_REQUEST'));
+    let tail = 0;
+    let caughtUp!: () => void;
+    const atEnd = new Promise<void>((res) => (caughtUp = res));
+    const waiting = (async () => {
+      for await (const _ of log.read(0, 0)) if (++tail === 30) caughtUp();
+    })();
+    await atEnd;
     await log.close();
+    await waiting; // closing ends a reader that waits for more
+    assert.equal(tail, 30);
     await assert.rejects(log.append(0, batch('late'), 'late'), rejectsWith('closed', 'UNAVAILABLE'));
   });
 
