@@ -116,6 +116,11 @@ describe('ingest log (embedded, on disk)', function () {
     await assert.rejects(DiskIngestLog.open(other), (err: unknown) => rejectsWith('in-use', 'UNAVAILABLE')(err) && new RegExp(`process ${process.ppid}`).test((err as Error).message));
     writeFileSync(join(other, 'LOCK'), '999999999'); // a process that is gone: taken over
     await (await DiskIngestLog.open(other)).close();
+    if (process.platform === 'linux') {
+      // the pid lives but started at another time: a reused pid, not the owner
+      writeFileSync(join(other, 'LOCK'), `${process.ppid} 1`);
+      await (await DiskIngestLog.open(other)).close();
+    }
   });
 
   it('group commit: concurrent appends share fsyncs (counted), one fsync each without it', async () => {
