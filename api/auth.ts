@@ -3,7 +3,7 @@
 // tenant is put on the request and every tenant route passes it to the engine.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { VigilError } from '../protocols/index.ts';
-import { bearerKey, type Caller, type KeyRing } from './keys.ts';
+import { bearerKey, hashKey, type Caller, type KeyRing } from './keys.ts';
 
 export type Access = 'public' | 'tenant' | 'admin';
 
@@ -14,6 +14,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The caller's tenant; '' on public and admin routes. */
     tenant: string;
+    /** Who calls, for the audit log: 'admin', or `key:` and the first 12 hex digits of the key's sha256. */
+    caller: string;
   }
 }
 
@@ -30,10 +32,13 @@ export function authorize(keys: KeyRing, key: string | undefined, access: Access
 
 export function installAuth(app: FastifyInstance, keys: KeyRing): void {
   app.decorateRequest('tenant', '');
+  app.decorateRequest('caller', '');
   app.addHook('onRequest', async (request: FastifyRequest) => {
     // Unmatched routes have no config: let the 404 handler answer.
     const access = request.routeOptions.config.auth ?? (request.routeOptions.url === undefined ? 'public' : 'tenant');
-    const caller = authorize(keys, bearerKey(request.headers.authorization), access);
+    const key = bearerKey(request.headers.authorization);
+    const caller = authorize(keys, key, access);
+    if (caller) request.caller = caller.kind === 'admin' ? 'admin' : `key:${hashKey(key!).slice(0, 12)}`;
     if (caller?.kind === 'tenant') {
       request.tenant = caller.tenant;
       request.log = request.log.child({ tenant: caller.tenant });

@@ -1,6 +1,7 @@
 // What the HTTP/WebSocket gateway needs from a Vigil node. The node (cluster/node.ts)
 // implements it; the gateway never reaches past this face.
 import type { Registry } from 'prom-client';
+import type { AuditEntry, AuditQuery } from '../storage/audit/index.ts';
 import type {
   Alert, AnomalyEvent, Incident, IncidentStatus, LiveEvent, Page, SeriesInput, TimeRange, Topology,
 } from '../protocols/index.ts';
@@ -53,16 +54,18 @@ export interface Engine {
   incidents(tenant: string, q: IncidentQuery): Promise<Page<Incident>>;
   /** undefined when the incident does not exist in this tenant */
   incident(tenant: string, id: string): Promise<Incident | undefined>;
-  /** Changes an incident's status; undefined when it does not exist in this tenant. */
-  setIncidentStatus(tenant: string, id: string, status: 'acknowledged' | 'resolved'): Promise<Incident | undefined>;
-  putTopology(tenant: string, topology: Topology): Promise<void>;
+  /** Changes an incident's status; undefined when it does not exist in this tenant. `caller` goes to the audit log. */
+  setIncidentStatus(tenant: string, id: string, status: 'acknowledged' | 'resolved', caller: string): Promise<Incident | undefined>;
+  putTopology(tenant: string, topology: Topology, caller: string): Promise<void>;
   getTopology(tenant: string): Promise<Topology>;
   /** Live events of one tenant; returns the unsubscribe function. */
   subscribe(tenant: string, listener: (event: LiveEvent) => void): () => void;
   /** Supervision tree snapshot (admin). */
   tree(): TreeNode;
   /** Restarts the actor at `path` (admin); throws a VigilError with code NOT_FOUND when absent. */
-  restart(path: string): Promise<void>;
+  restart(path: string, caller: string): Promise<void>;
+  /** The audit log, newest first (admin). */
+  audit(q: AuditQuery): Promise<Page<AuditEntry>>;
   ready(): boolean;
   /** prom-client registry with the node's metrics (public at /metrics). */
   readonly metrics: Registry;

@@ -33,10 +33,10 @@ export function incidentRoutes(app: FastifyInstance, engine: Engine): void {
   app.post<IdParams>('/v1/incidents/:id/ack', {
     config: { auth: 'tenant' },
     schema: { summary: 'Acknowledge an incident', params: idParamsSchema, response: one },
-  }, async (request) => found(request.params.id, await engine.setIncidentStatus(request.tenant, request.params.id, 'acknowledged')));
+  }, async (request) => found(request.params.id, await engine.setIncidentStatus(request.tenant, request.params.id, 'acknowledged', request.caller)));
 
   app.post<IdParams>('/v1/incidents/:id/resolve', {
     config: { auth: 'tenant' },
     schema: { summary: 'Resolve an incident', params: idParamsSchema, response: one },
-  }, async (request) => found(request.params.id, await engine.setIncidentStatus(request.tenant, request.params.id, 'resolved')));
+  }, async (request) => found(request.params.id, await engine.setIncidentStatus(request.tenant, request.params.id, 'resolved', request.caller)));
 }

@@ -9,7 +9,7 @@ export function topologyRoutes(app: FastifyInstance, engine: Engine): void {
     config: { auth: 'tenant' },
     schema: { summary: 'Replace the service topology', body: topologyBodySchema, response: { 200: topologyPutResultSchema, '4xx': errorSchema } },
   }, async (request) => {
-    await engine.putTopology(request.tenant, request.body);
+    await engine.putTopology(request.tenant, request.body, request.caller);
     let dependencies = 0;
     for (const s of request.body.services) dependencies += s.dependsOn.length;
     return { services: request.body.services.length, dependencies };

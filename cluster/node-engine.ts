@@ -8,6 +8,7 @@ import type { IngestReceipt, TenantsMsg } from '../actors/tenant/index.ts';
 import { encodeMetricBatch, VigilError } from '../protocols/index.ts';
 import type { Alert, AnomalyEvent, Incident, LiveEvent, Page, SeriesInput, Topology } from '../protocols/index.ts';
 import type { GraphStore } from '../storage/graph/index.ts';
+import { AUDIT_ACTIONS, type AuditEntry, type AuditLog, type AuditQuery, type JsonValue } from '../storage/audit/index.ts';
 import type { TsdbStore } from '../storage/tsdb/index.ts';
 import type { Registry } from 'prom-client';
 import type { IngestLog } from './ingest-log/index.ts';
@@ -29,6 +30,7 @@ export interface NodeEngineParts {
   shards: number;
   store: TsdbStore;
   graph: GraphStore;
+  audit: AuditLog;
   incidents: OpenIncidentsCache;
   live: LiveHub;
   metrics: Registry;
@@ -111,7 +113,7 @@ export class NodeEngine implements Engine {
     return this.p.incidents.get(tenant, id) ?? this.p.store.incident(tenant, id);
   }
 
-  async setIncidentStatus(tenant: string, id: string, status: 'acknowledged' | 'resolved'): Promise<Incident | undefined> {
+  async setIncidentStatus(tenant: string, id: string, status: 'acknowledged' | 'resolved', caller: string): Promise<Incident | undefined> {
     const stored = await this.incident(tenant, id);
     if (!stored) return undefined;
     if (stored.status === 'resolved') {
@@ -123,11 +125,25 @@ export class NodeEngine implements Engine {
       DEFAULT_STATUS_TIMEOUT_MS,
     );
     await this.p.incidentsStored(); // write-through: what the caller is told is what every read sees
-    return changed ?? this.incident(tenant, id);
+    const after = changed ?? await this.incident(tenant, id);
+    await this.p.audit.append({
+      tenant, actor: caller, action: status === 'acknowledged' ? AUDIT_ACTIONS.incidentAck : AUDIT_ACTIONS.incidentResolve, target: id,
+      before: { status: stored.status }, after: { status: after?.status ?? null },
+    });
+    return after;
   }
 
-  async putTopology(tenant: string, topology: Topology): Promise<void> {
+  async putTopology(tenant: string, topology: Topology, caller: string): Promise<void> {
+    const before = await this.p.graph.topology(tenant);
     await this.p.graph.replaceTopology(tenant, topology);
+    await this.p.audit.append({
+      tenant, actor: caller, action: AUDIT_ACTIONS.topologyReplace, target: 'topology',
+      before: before as unknown as JsonValue, after: topology as unknown as JsonValue,
+    });
+  }
+
+  audit(q: AuditQuery): Promise<Page<AuditEntry>> {
+    return this.p.audit.list(q);
   }
 
   async getTopology(tenant: string): Promise<Topology> {
@@ -142,8 +158,9 @@ export class NodeEngine implements Engine {
     return this.p.system.tree();
   }
 
-  async restart(path: string): Promise<void> {
+  async restart(path: string, caller: string): Promise<void> {
     await this.p.system.restart(path);
+    await this.p.audit.append({ tenant: null, actor: caller, action: AUDIT_ACTIONS.actorRestart, target: path });
   }
 
   ready(): boolean {

@@ -4,11 +4,13 @@
 //   tsdb/       time series and events (chdb), unless CLICKHOUSE_URL names a server
 //   spill/      rows the writers could not store yet (drained when the store is back)
 //   graph/      the tenants' topology, unless MEMGRAPH_URL names a Memgraph
+//   audit/      the audit log: who changed what, when (append-only, hash-chained)
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock, Rng } from '../actors/runtime/index.ts';
 import { fnv1a } from '../protocols/index.ts';
 import { openGraphStore, type GraphStore } from '../storage/graph/index.ts';
+import { AUDIT_FILE, FileAuditLog } from '../storage/audit/index.ts';
 import { DEFAULT_DATABASE, openChdbFolder, TsdbStore } from '../storage/tsdb/index.ts';
 import { StoreWriters, type WriterEvent } from '../storage/writer/index.ts';
 import type { VigilConfig } from './config.ts';
@@ -24,6 +26,7 @@ export interface NodeStores {
   store: TsdbStore;
   writers: StoreWriters;
   graph: GraphStore;
+  audit: FileAuditLog;
   close(): Promise<void>;
 }
 
@@ -40,11 +43,13 @@ export async function openNodeStores(config: VigilConfig, clock: Clock, rng: Rng
     });
     opened.push(writers);
     const graph = await openGraphStore({ dataDir: dir, memgraphUrl: env.MEMGRAPH_URL || undefined });
+    opened.push(graph);
+    const audit = await FileAuditLog.open({ path: join(dir, 'audit', AUDIT_FILE), clock, log });
     return {
-      log: ingestLog, snapshots: new SnapshotStore(join(dir, 'snapshots')), store, writers, graph,
+      log: ingestLog, snapshots: new SnapshotStore(join(dir, 'snapshots')), store, writers, graph, audit,
       async close() {
         await writers.close();
-        await Promise.allSettled([store.close(), graph.close(), ingestLog.close()]);
+        await Promise.allSettled([store.close(), graph.close(), ingestLog.close(), audit.close()]);
       },
     };
   } catch (err) {

@@ -203,7 +203,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   }, CORRELATION_TICK_MS);
 
   const engine = new NodeEngine({
-    system, clock, tenants, log: ingestLog, shards: SHARDS, store, graph, incidents, live, backlog, limits, admitted,
+    system, clock, tenants, log: ingestLog, shards: SHARDS, store, graph, audit: stores.audit, incidents, live, backlog, limits, admitted,
     metrics: metrics.registry, tenantMetrics: metrics.tenantRegistry, isReady: () => ready,
     writerDepth: (tenant) => writers.depth(tenant),
     incidentsStored: () => writers.incidents.flush(),

@@ -25,7 +25,7 @@ const ROUTES = [
   'post /v1/metrics', 'get /v1/series', 'get /v1/anomalies', 'get /v1/alerts',
   'get /v1/incidents', 'get /v1/incidents/{id}', 'post /v1/incidents/{id}/ack', 'post /v1/incidents/{id}/resolve',
   'put /v1/topology', 'get /v1/topology', 'get /v1/stream', 'get /v1/admin/tree', 'post /v1/admin/restart',
-  'post /api/v1/write',
+  'post /api/v1/write', 'get /v1/audit',
 ];
 
 describe('api: OpenAPI document', () => {

@@ -96,7 +96,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   // The history has no fault in it; the live workload (same seed, so the same values up
   // to the fault) gets its fault time once the backfill is done, however long that took.
   const history = demoScenario({ rng: new SeededRng(seed), faultAt: Infinity }).workload;
-  await node.engine.putTopology(DEMO_TENANT, history.topology());
+  await node.engine.putTopology(DEMO_TENANT, history.topology(), 'vigil demo');
 
   say(`Vigil demo: node at ${node.url}, tenant "${DEMO_TENANT}", seed ${seed}`);
   say(`  API key (tenant demo): ${apiKey}`);
