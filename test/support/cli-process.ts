@@ -1,10 +1,18 @@
 // Runs the real `vigil` command (cli/bin/vigil.js) as a child process: to completion, or
 // as a long-running node that tests stop with a signal or kill, by pid.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const VIGIL_BIN = fileURLToPath(new URL('../../cli/bin/vigil.js', import.meta.url));
+
+/** Every vigil process a test starts gets a data folder of its own (unless it names one). */
+function freshDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+}
 
 export interface Finished {
   code: number;
@@ -15,7 +23,7 @@ export interface Finished {
 /** Runs `vigil ...args` to the end (never throws on a non-zero exit). */
 export function runVigil(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [VIGIL_BIN, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
+    execFile(process.execPath, [VIGIL_BIN, ...args], { env: { ...process.env, VIGIL_DATA: freshDataDir(), ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err ? (err as { code?: unknown }).code : 0;
       if (typeof code !== 'number') return reject(err instanceof Error ? err : new Error(String(err)));
       resolve({ code, stdout, stderr });
@@ -36,7 +44,7 @@ export interface Running {
 }
 
 export function spawnVigil(args: string[], env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, [VIGIL_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [VIGIL_BIN, ...args], { env: { ...process.env, VIGIL_DATA: freshDataDir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: Array<() => void> = [];
   let err = '';
