@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../storage/backup/index.ts';
 import { runVigil } from './support/cli-process.ts';
+import { startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
 
 const SUPPORT = fileURLToPath(new URL('./support/', import.meta.url));
 const SAMPLES_PER_SERIES = 2_000;
@@ -200,5 +201,45 @@ describe('vigil backup (real stores, real commands)', function () {
     const help = await runVigil(['backup', 'restore', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--config-out FILE/);
+  });
+
+  it('a real node: refused while it runs; after SIGTERM, a node on the restored dir serves the same series, topology and audit', async () => {
+    const KEY = 'backup-key-1';
+    const ADMIN = 'backup-admin-1';
+    const first = testConfig({ acme: KEY }, ADMIN);
+    const nodeDir = first.node.dataDir;
+    let node: TestNode | undefined = await startNodeProcess(first);
+    const auth = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+    const from = Date.now() - 3_600_000;
+    const samples = Array.from({ length: 500 }, (_, i): [number, number] => [from + i * 1000, Math.sqrt(i) * 3.7]);
+    const restoredDir = join(root, 'live-restored');
+    try {
+      const posted = await fetch(`${node.url}/v1/metrics`, { method: 'POST', headers: auth, body: JSON.stringify({ series: [{ service: 'db', metric: 'latency_ms', samples }] }) });
+      assert.equal(posted.status, 202);
+      const topo = { services: [{ name: 'frontend', dependsOn: ['db'] }, { name: 'db', dependsOn: [] }] };
+      assert.equal((await fetch(`${node.url}/v1/topology`, { method: 'PUT', headers: auth, body: JSON.stringify(topo) })).status, 200);
+      const held = await runVigil(['backup', 'create', '--data', nodeDir, join(root, 'live')]);
+      assert.equal(held.code, 2);
+      assert.match(held.stderr, new RegExp(`in use by a running process \\(pid ${node.pid}\\)`));
+      await node.stop();
+      node = undefined;
+      const made = await runVigil(['backup', 'create', '--data', nodeDir, join(root, 'live')], {}, 120_000);
+      assert.equal(made.code, 0, made.stderr);
+      const back = await runVigil(['backup', 'restore', join(root, 'live'), '--data', restoredDir], {}, 120_000);
+      assert.equal(back.code, 0, back.stderr);
+      const second = testConfig({ acme: KEY }, ADMIN);
+      await rm(second.node.dataDir, { recursive: true, force: true });
+      second.node.dataDir = restoredDir;
+      node = await startNodeProcess(second);
+      const q = new URLSearchParams({ service: 'db', metric: 'latency_ms', from: String(from), to: String(from + 600_000) });
+      const series = await (await fetch(`${node.url}/v1/series?${q}`, { headers: auth })).json() as { samples: Array<[number, number]> };
+      assert.deepEqual(series.samples, samples);
+      assert.deepEqual(await (await fetch(`${node.url}/v1/topology`, { headers: auth })).json(), topo);
+      const audit = await (await fetch(`${node.url}/v1/audit`, { headers: { authorization: `Bearer ${ADMIN}` } })).json() as { entries: Array<{ action: string }> };
+      assert.deepEqual(audit.entries.map((e) => e.action), ['admin.backup_restore', 'topology.replace']);
+    } finally {
+      await node?.stop();
+      await rm(nodeDir, { recursive: true, force: true });
+    }
   });
 });
