@@ -1,10 +1,11 @@
 // Monotone counters (requests served, bytes sent) are judged by their rate, not their value:
 // a counter's value is a new all-time high at every sample, and its reset to zero (a process
-// restart) is not an anomaly. Any tier is wrapped: the first `probe` samples go to the tier
-// as they are and are kept; if they never decreased and rose at least `minRises` times, the
-// series is a counter: a fresh tier learns the rates (per second) of the kept samples and
-// then of every new one. In rate mode a decrease is a reset: it scores 0, is not anomalous,
-// and the count restarts from it (as Prometheus' rate() reads a reset).
+// restart) is not an anomaly. Any tier is wrapped: the first `COUNTER_PROBE` samples go to the
+// tier as they are; if they never decreased and rose at least `COUNTER_MIN_RISES` times, the
+// series is a counter and a fresh tier learns its rate (per second) from then on. In rate
+// mode a decrease is a reset: it scores 0, is not anomalous, and the count restarts from it
+// (as Prometheus' rate() reads a reset). The probe keeps no samples, only counts: a million
+// series probe at once in a few dozen bytes each.
 import type { Tier } from '../../protocols/types.ts';
 import type { Detector, DetectorSnapshot } from './detector.ts';
 
@@ -16,8 +17,11 @@ type Mode = 'probe' | 'rate' | 'value';
 
 export interface CounterState {
   mode: Mode;
-  /** probe: the kept samples; rate: the last sample ([ms, value]) */
-  kept: Array<[number | null, number]>;
+  /** finite samples probed, and how many of them rose */
+  seen: number;
+  rises: number;
+  /** the last finite sample ([ms or null, value]; null before the first) */
+  last: [number | null, number] | null;
 }
 
 export class CounterAware implements Detector {
@@ -25,9 +29,12 @@ export class CounterAware implements Detector {
   private mode: Mode = 'probe';
   /** mode 'value' (most series), as a boolean for the hot path */
   private plain = false;
-  private kept: Array<[number, number]> = [];
+  private seen = 0;
+  private rises = 0;
+  private lastTime = NaN;
+  private lastValue = NaN;
   /** rate mode: the last sample's own figures (a reset, or the expectation in counts) */
-  private own = { anomalous: false, expected: NaN, rawScore: 0 };
+  private own: { anomalous: boolean; expected: number; rawScore: number } | undefined;
 
   constructor(
     private inner: Detector,
@@ -48,80 +55,83 @@ export class CounterAware implements Detector {
 
   // a plain series reads the tier's own figures: nothing is copied on the hot path
   get anomalous(): boolean {
-    return this.mode === 'rate' ? this.own.anomalous : this.inner.anomalous;
+    return this.own !== undefined ? this.own.anomalous : this.inner.anomalous;
   }
 
   get expected(): number {
-    return this.mode === 'rate' ? this.own.expected : this.inner.expected;
+    return this.own !== undefined ? this.own.expected : this.inner.expected;
   }
 
   get rawScore(): number {
-    return this.mode === 'rate' ? this.own.rawScore : this.inner.rawScore;
+    return this.own !== undefined ? this.own.rawScore : this.inner.rawScore;
   }
 
   update(timestamp: number, value: number): number {
     if (this.plain) return this.inner.update(timestamp, value);
     if (this.mode === 'rate') return this.rate(timestamp, value);
     const score = this.inner.update(timestamp, value);
-    if (Number.isFinite(value)) {
-      this.kept.push([timestamp, value]);
-      if (this.kept.length >= COUNTER_PROBE) this.decide();
-    }
+    if (Number.isFinite(value)) this.probe(timestamp, value);
     return score;
   }
 
-  private decide(): void {
-    const kept = this.kept;
-    let rises = 0;
-    let monotone = true;
-    for (let i = 1; i < kept.length; i++) {
-      const step = (kept[i] as [number, number])[1] - (kept[i - 1] as [number, number])[1];
-      if (step < 0) monotone = false;
-      if (step > 0) rises++;
+  private probe(timestamp: number, value: number): void {
+    const n = ++this.seen;
+    if (n > 1) {
+      if (value < this.lastValue) {
+        this.settle('value');
+        return;
+      }
+      if (value > this.lastValue) this.rises++;
     }
-    if (!monotone || rises < COUNTER_MIN_RISES) {
-      this.mode = 'value';
-      this.plain = true;
-      this.kept = [];
-      return;
-    }
-    this.mode = 'rate';
+    this.lastTime = timestamp;
+    this.lastValue = value;
+    if (n >= COUNTER_PROBE) this.settle(this.rises >= COUNTER_MIN_RISES ? 'rate' : 'value');
+  }
+
+  private settle(mode: 'rate' | 'value'): void {
+    this.mode = mode;
+    this.plain = mode === 'value';
+    if (mode === 'value') return;
     this.inner = this.fresh();
-    for (let i = 1; i < kept.length; i++) this.inner.update((kept[i] as [number, number])[0], perSecond(kept[i - 1] as [number, number], kept[i] as [number, number]));
-    this.kept = [kept[kept.length - 1] as [number, number]];
+    this.own = { anomalous: false, expected: this.lastValue, rawScore: 0 };
   }
 
   private rate(timestamp: number, value: number): number {
-    const last = this.kept[0] as [number, number];
-    const own = this.own;
+    const own = this.own as NonNullable<typeof this.own>;
     const d = this.inner;
     if (!Number.isFinite(value)) {
       const score = d.update(timestamp, NaN);
       own.anomalous = d.anomalous;
       own.rawScore = d.rawScore;
-      own.expected = last[1];
+      own.expected = this.lastValue;
       return score;
     }
-    if (value < last[1]) {
+    const last = this.lastValue;
+    const seconds = secondsSince(this.lastTime, timestamp);
+    this.lastTime = timestamp;
+    this.lastValue = value;
+    if (value < last) {
       // a reset: the rate over it is unknown; the count restarts here
-      this.kept = [[timestamp, value]];
       own.anomalous = false;
       own.rawScore = 0;
       own.expected = value;
       return 0;
     }
-    const seconds = secondsBetween(last, timestamp);
-    const score = d.update(timestamp, perSecond(last, [timestamp, value]));
+    const score = d.update(timestamp, (value - last) / seconds);
     own.anomalous = d.anomalous;
     own.rawScore = d.rawScore;
     // the expectation in the counter's own terms: where the expected rate would have taken it
-    own.expected = last[1] + d.expected * seconds;
-    this.kept = [[timestamp, value]];
+    own.expected = last + d.expected * seconds;
     return score;
   }
 
   snapshot(): DetectorSnapshot {
-    const state: CounterState = { mode: this.mode, kept: this.kept.map(([t, v]) => [Number.isFinite(t) ? t : null, v]) };
+    const state: CounterState = {
+      mode: this.mode,
+      seen: this.seen,
+      rises: this.rises,
+      last: this.seen === 0 ? null : [Number.isFinite(this.lastTime) ? this.lastTime : null, this.lastValue],
+    };
     return { ...this.inner.snapshot(), counter: state };
   }
 
@@ -138,19 +148,19 @@ export class CounterAware implements Detector {
     if (s.mode !== 'probe' && s.mode !== 'rate' && s.mode !== 'value') throw new RangeError(`detector snapshot: unknown counter mode ${String(s.mode)}`);
     d.mode = s.mode;
     d.plain = s.mode === 'value';
-    d.kept = s.kept.map(([t, v]) => [t === null ? NaN : t, v]);
+    d.seen = s.seen;
+    d.rises = s.rises;
+    d.lastTime = s.last?.[0] ?? NaN;
+    d.lastValue = s.last?.[1] ?? NaN;
+    if (s.mode === 'rate') d.own = { anomalous: false, expected: d.lastValue, rawScore: 0 };
     return d;
   }
 }
 
-/** Seconds between a kept sample and a timestamp; one step of one second when time is unreadable. */
-function secondsBetween(from: [number, number], timestamp: number): number {
-  const s = (timestamp - from[0]) / 1000;
+/** Seconds from `from` to `timestamp`; one second when time is unreadable or not ahead. */
+function secondsSince(from: number, timestamp: number): number {
+  const s = (timestamp - from) / 1000;
   return s > 0 && Number.isFinite(s) ? s : 1;
-}
-
-function perSecond(from: [number, number], to: [number, number]): number {
-  return (to[1] - from[1]) / secondsBetween(from, to[0]);
 }
 
 /** The tier behind a detector (itself when it is not wrapped): for tier-specific fields. */
