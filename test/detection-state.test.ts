@@ -104,6 +104,53 @@ describe('detection state and odd input', () => {
     });
   }
 
+  it('restores the versions before time-aware scoring (Basic 1, Agile 2, Robust 3): they continue as plain series', () => {
+    const { timestamps, values } = seasonalSeries('spike', 8);
+    const cut = 1500;
+    for (const tier of ['basic', 'agile', 'robust'] as const) {
+      const a = createDetector(tier);
+      feed(a, timestamps, values, 0, cut);
+      const now = viaJson(a.snapshot()) as DetectorSnapshot & { surprise?: number[]; level?: number[]; kernel?: DetectorSnapshot & { surprise: number[] }; refractoryUntil?: number };
+      // the older layouts: no counter, a counted refractory (8 numbers of surprise), Basic's
+      // level without its shift run, Robust without refractoryUntil
+      const { counter: _counter, ...old } = now;
+      const older: DetectorSnapshot = tier === 'basic'
+        ? { ...old, version: 1, surprise: (now.surprise as number[]).slice(0, 8), level: (now.level as number[]).slice(0, 3) }
+        : tier === 'agile'
+          ? { ...old, version: 2, surprise: (now.surprise as number[]).slice(0, 8) }
+          : { ...old, version: 3, kernel: { ...(now.kernel as DetectorSnapshot & { surprise: number[] }), version: 2, surprise: (now.kernel as { surprise: number[] }).surprise.slice(0, 8) }, refractoryUntil: undefined };
+      const b = restoreDetector(older);
+      assert.equal(b.tier, tier);
+      const scores = feed(b, timestamps, values, cut, LENGTH);
+      assert.ok(scores.every((x) => x >= 0 && x <= 1), `${tier}: scores in [0, 1]`);
+      // the spike of the series is still found after the restore
+      assert.ok(Math.max(...scores) >= 0.7, `${tier}: the spike scored ${Math.max(...scores)}`);
+      assert.ok('counter' in b.snapshot(), `${tier}: the new snapshot carries its counter state`);
+    }
+  });
+
+  it('a counter in rate mode snapshots and restores to identical scores', () => {
+    const ts: number[] = [];
+    const vs: number[] = [];
+    let total = 0;
+    for (let i = 0; i < 2000; i++) {
+      if (i === 1200) total = 0; // a reset
+      total += 1000 + (i % 7) * 10 + (i === 1500 ? 9000 : 0);
+      ts.push(1_400_000_000_000 + i * 60_000);
+      vs.push(total);
+    }
+    const a = createDetector('agile');
+    feed(a, ts, vs, 0, 800);
+    const snap = viaJson(a.snapshot()) as DetectorSnapshot & { counter: { mode: string } };
+    assert.equal(snap.counter.mode, 'rate');
+    const b = restoreDetector(snap);
+    for (let i = 800; i < ts.length; i++) {
+      assert.equal(b.update(ts[i] as number, vs[i] as number), a.update(ts[i] as number, vs[i] as number), `row ${i}`);
+      assert.equal(b.anomalous, a.anomalous, `row ${i}`);
+      assert.equal(b.expected, a.expected, `row ${i}`);
+    }
+  });
+
   it('refuses a snapshot of another version', () => {
     const s = createDetector('basic').snapshot();
     assert.throws(() => restoreDetector({ ...s, version: 99 }), RangeError);
