@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createRobust, createRobustDetector, restoreRobustDetector, ROBUST, TrainingQueue, type ModelRuntime, type RobustDetector } from '../actors/detection/robust/index.ts';
 import { createDetector, innerDetector } from '../actors/detection/index.ts';
+import { SURPRISE_PARAMS } from '../actors/detection/surprise.ts';
 import { mulberry32, type AutoencoderTrainer, type AutoencoderWeights } from '../actors/detection/ml/index.ts';
 
 const STEP = 300_000;
@@ -94,7 +95,7 @@ describe('Robust detector: synthetic faults', () => {
 
   it('one incident gives one alarm, not a burst (refractory); the decision marks the episode until it is absorbed', () => {
     const { scores, flagged } = run(createRobust(), series('shift', 4));
-    const span = 200; // the shared refractory span (surprise.ts)
+    const span = SURPRISE_PARAMS.refractory.spanMs / STEP; // the shared refractory span (surprise.ts), in samples
     const alarms = scores.map((s, i) => [s, i] as const).filter(([s, i]) => s >= ROBUST.threshold && i >= ONSET && i < ONSET + span);
     assert.ok(alarms.length >= 1 && alarms.length <= 2, `alarms in the episode: ${alarms.map(([, i]) => i).join(',')}`);
     const during = flagged.filter((i) => i >= ONSET);
