@@ -8,6 +8,7 @@ import type { IngestReceipt, TenantsMsg } from '../actors/tenant/index.ts';
 import { encodeMetricBatch, VigilError } from '../protocols/index.ts';
 import type { Alert, AnomalyEvent, Incident, LiveEvent, Page, SeriesInput, Topology } from '../protocols/index.ts';
 import type { GraphStore } from '../storage/graph/index.ts';
+import { cacheGroups, cacheKeys, type TwoLevelCache } from '../storage/cache/index.ts';
 import { AUDIT_ACTIONS, type AuditEntry, type AuditLog, type AuditQuery, type JsonValue } from '../storage/audit/index.ts';
 import type { TsdbStore } from '../storage/tsdb/index.ts';
 import type { Registry } from 'prom-client';
@@ -31,6 +32,7 @@ export interface NodeEngineParts {
   store: TsdbStore;
   graph: GraphStore;
   audit: AuditLog;
+  cache: TwoLevelCache;
   incidents: OpenIncidentsCache;
   live: LiveHub;
   metrics: Registry;
@@ -109,8 +111,9 @@ export class NodeEngine implements Engine {
     return this.p.store.incidents(tenant, q);
   }
 
+  /** Open incidents from memory; others (resolved) through the cache, then the store. */
   async incident(tenant: string, id: string): Promise<Incident | undefined> {
-    return this.p.incidents.get(tenant, id) ?? this.p.store.incident(tenant, id);
+    return this.p.incidents.get(tenant, id) ?? this.p.cache.get(cacheKeys.incident(tenant, id), () => this.p.store.incident(tenant, id));
   }
 
   async setIncidentStatus(tenant: string, id: string, status: 'acknowledged' | 'resolved', caller: string): Promise<Incident | undefined> {
@@ -125,6 +128,7 @@ export class NodeEngine implements Engine {
       DEFAULT_STATUS_TIMEOUT_MS,
     );
     await this.p.incidentsStored(); // write-through: what the caller is told is what every read sees
+    await this.p.cache.invalidate(cacheKeys.incident(tenant, id));
     const after = changed ?? await this.incident(tenant, id);
     await this.p.audit.append({
       tenant, actor: caller, action: status === 'acknowledged' ? AUDIT_ACTIONS.incidentAck : AUDIT_ACTIONS.incidentResolve, target: id,
@@ -136,6 +140,7 @@ export class NodeEngine implements Engine {
   async putTopology(tenant: string, topology: Topology, caller: string): Promise<void> {
     const before = await this.p.graph.topology(tenant);
     await this.p.graph.replaceTopology(tenant, topology);
+    await this.p.cache.invalidateGroup(cacheGroups.topology(tenant));
     await this.p.audit.append({
       tenant, actor: caller, action: AUDIT_ACTIONS.topologyReplace, target: 'topology',
       before: before as unknown as JsonValue, after: topology as unknown as JsonValue,
@@ -147,7 +152,8 @@ export class NodeEngine implements Engine {
   }
 
   async getTopology(tenant: string): Promise<Topology> {
-    return this.p.graph.topology(tenant);
+    // the whole topology of a tenant is one entry (service '*'); a change drops the tenant's group
+    return (await this.p.cache.get(cacheKeys.topology(tenant, '*'), () => this.p.graph.topology(tenant)))!;
   }
 
   subscribe(tenant: string, listener: (event: LiveEvent) => void): () => void {

@@ -5,12 +5,15 @@
 //   spill/      rows the writers could not store yet (drained when the store is back)
 //   graph/      the tenants' topology, unless MEMGRAPH_URL names a Memgraph
 //   audit/      the audit log: who changed what, when (append-only, hash-chained)
+// Hot reads (incidents, topology) go through a two-level cache: in process, and Redis when
+// VIGIL_REDIS_URL names one (a Redis outage only shows in the logs and /metrics).
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock, Rng } from '../actors/runtime/index.ts';
 import { fnv1a } from '../protocols/index.ts';
 import { openGraphStore, type GraphStore } from '../storage/graph/index.ts';
 import { AUDIT_FILE, FileAuditLog } from '../storage/audit/index.ts';
+import { TwoLevelCache } from '../storage/cache/index.ts';
 import { DEFAULT_DATABASE, openChdbFolder, TsdbStore } from '../storage/tsdb/index.ts';
 import { StoreWriters, type WriterEvent } from '../storage/writer/index.ts';
 import type { VigilConfig } from './config.ts';
@@ -27,8 +30,12 @@ export interface NodeStores {
   writers: StoreWriters;
   graph: GraphStore;
   audit: FileAuditLog;
+  cache: TwoLevelCache;
   close(): Promise<void>;
 }
+
+/** Before every Redis key of this deployment. */
+export const CACHE_PREFIX = 'vigil:';
 
 export async function openNodeStores(config: VigilConfig, clock: Clock, rng: Rng, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<NodeStores> {
   const dir = resolve(config.node.dataDir);
@@ -45,11 +52,13 @@ export async function openNodeStores(config: VigilConfig, clock: Clock, rng: Rng
     const graph = await openGraphStore({ dataDir: dir, memgraphUrl: env.MEMGRAPH_URL || undefined });
     opened.push(graph);
     const audit = await FileAuditLog.open({ path: join(dir, 'audit', AUDIT_FILE), clock, log });
+    opened.push(audit);
+    const cache = new TwoLevelCache({ redisUrl: env.VIGIL_REDIS_URL || undefined, prefix: CACHE_PREFIX, log, clock });
     return {
-      log: ingestLog, snapshots: new SnapshotStore(join(dir, 'snapshots')), store, writers, graph, audit,
+      log: ingestLog, snapshots: new SnapshotStore(join(dir, 'snapshots')), store, writers, graph, audit, cache,
       async close() {
         await writers.close();
-        await Promise.allSettled([store.close(), graph.close(), ingestLog.close(), audit.close()]);
+        await Promise.allSettled([store.close(), graph.close(), ingestLog.close(), audit.close(), cache.close()]);
       },
     };
   } catch (err) {

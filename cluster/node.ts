@@ -19,6 +19,7 @@ import { startRobustModel, tierDetectors } from './detectors.ts';
 import { NodeEngine } from './node-engine.ts';
 import { Checkpoints, DEFAULT_CHECKPOINT_INTERVAL_MS, restoredState } from './checkpoint.ts';
 import { openNodeStores } from './node-stores.ts';
+import { cacheKeys, registerCacheMetrics } from '../storage/cache/index.ts';
 import { OpenIncidentsCache } from './open-incidents.ts';
 import { ShardHosts } from './shard-host.ts';
 import { DEFAULT_SHARD_COUNT } from './shard.ts';
@@ -113,6 +114,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   }));
   const live = new LiveHub();
   const metrics = createNodeMetrics(() => system.stats(), () => backlog.size);
+  registerCacheMetrics(metrics.registry, stores.cache);
   const incidents = new OpenIncidentsCache();
   for (const t of config.tenants) incidents.load(await store.unresolvedIncidents(t.id));
 
@@ -140,6 +142,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     incident(inc) {
       if (incidents.put(inc)) metrics.incident(inc.tenant);
       writers.putIncident(inc).catch(logFailure('an incident'));
+      stores.cache.invalidate(cacheKeys.incident(inc.tenant, inc.id)).catch(() => undefined); // the cache logs its own outages
       live.publish(inc.tenant, { type: 'incident', data: inc });
     },
   };
@@ -203,7 +206,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   }, CORRELATION_TICK_MS);
 
   const engine = new NodeEngine({
-    system, clock, tenants, log: ingestLog, shards: SHARDS, store, graph, audit: stores.audit, incidents, live, backlog, limits, admitted,
+    system, clock, tenants, log: ingestLog, shards: SHARDS, store, graph, audit: stores.audit, cache: stores.cache, incidents, live, backlog, limits, admitted,
     metrics: metrics.registry, tenantMetrics: metrics.tenantRegistry, isReady: () => ready,
     writerDepth: (tenant) => writers.depth(tenant),
     incidentsStored: () => writers.incidents.flush(),

@@ -107,7 +107,7 @@ describe('an append to the ingest log that fails', () => {
     const admitted = new Map<string, IngestReceipt>();
     const engine = new NodeEngine({
       system, clock: system.clock, tenants, log, shards: 4, backlog, admitted,
-      store: undefined as never, graph: undefined as never, audit: undefined as never, // never reached: the append fails first
+      store: undefined as never, graph: undefined as never, audit: undefined as never, cache: undefined as never, // never reached: the append fails first
       incidents: new OpenIncidentsCache(), live: new LiveHub(), metrics: new Registry(), tenantMetrics: new Registry(), isReady: () => true,
       limits: new SeriesLimits(() => ({ maxSeries: 10, maxServices: 10 })), writerDepth: () => 0, incidentsStored: async () => undefined,
     });
