@@ -29,7 +29,7 @@ import { topologyRoutes } from './topology.ts';
 
 export const API_VERSION = '1.0.0';
 
-export type GatewayConfig = Pick<VigilConfig, 'http' | 'auth' | 'tenants' | 'ingest'>;
+export type GatewayConfig = Pick<VigilConfig, 'http' | 'auth' | 'tenants' | 'ingest' | 'remoteWrite'>;
 
 export interface GatewayOptions {
   stream?: Partial<StreamOptions>;

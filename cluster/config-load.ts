@@ -162,6 +162,8 @@ const ENV_KEYS: ReadonlyArray<[string, string, string]> = [
   ['VIGIL_PORT', 'http', 'port'],
   ['VIGIL_LOG_LEVEL', 'log', 'level'],
   ['VIGIL_TIER', 'detection', 'tier'],
+  ['VIGIL_REMOTE_WRITE_SERVICE_LABELS', 'remoteWrite', 'serviceLabels'],
+  ['VIGIL_REMOTE_WRITE_DROP_LABELS', 'remoteWrite', 'dropLabels'],
 ];
 
 function applyEnv(config: VigilConfig, env: NodeJS.ProcessEnv): void {
@@ -246,7 +248,10 @@ type Rule =
   | { kind: 'string' }
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'sha256' }
-  | { kind: 'id' };
+  | { kind: 'id' }
+  | { kind: 'label' }
+  // label names: a list, or one comma-separated string (how env and flags carry a list)
+  | { kind: 'names'; min: number };
 type Schema = Record<string, Rule>;
 
 const MAX_MS = 365 * 24 * 3600_000;
@@ -273,8 +278,28 @@ const CONFIG_SCHEMA: Record<string, Schema> = {
     restartIntensity: { kind: 'int', min: 0, max: 1000 },
     restartPeriodMs: { kind: 'duration', min: 1 },
   },
+  remoteWrite: {
+    serviceLabels: { kind: 'names', min: 1 },
+    metricLabel: { kind: 'label' },
+    dropLabels: { kind: 'names', min: 0 },
+    outOfOrder: { kind: 'enum', values: ['reject', 'drop'] },
+    maxKnownSeries: LIMIT_RULE,
+    maxDecodedBytes: { kind: 'int', min: 1024, max: 1024 * 1024 * 1024 },
+  },
   log: { level: { kind: 'enum', values: LOG_LEVELS } },
 };
+
+// Prometheus' label name rule (`__name__` fits it too).
+const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LABEL_RULE_TEXT = 'a Prometheus label name ([A-Za-z_][A-Za-z0-9_]*)';
+
+/** The names of a list or comma-separated string (deduplicated), or the first entry that is not one. */
+function labelNames(v: unknown): { names: string[] } | { bad: unknown } {
+  const list: unknown = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v;
+  if (!Array.isArray(list)) return { bad: undefined };
+  const bad = list.find((n) => typeof n !== 'string' || !LABEL_NAME.test(n));
+  return bad === undefined ? { names: [...new Set(list as string[])] } : { bad };
+}
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
 
@@ -307,5 +332,14 @@ function checkValue(rule: Rule, v: unknown): Checked {
     case 'id':
       return typeof v === 'string' && /^[a-z0-9][a-z0-9_-]{0,62}$/.test(v)
         ? ok(v) : no('an id of lowercase letters, digits, "-" or "_" (1..63, starting with a letter or digit)');
+    case 'label':
+      return typeof v === 'string' && LABEL_NAME.test(v) ? ok(v) : no(LABEL_RULE_TEXT);
+    case 'names': {
+      const r = labelNames(v);
+      if ('names' in r && r.names.length >= rule.min) return ok(r.names);
+      const least = rule.min > 0 ? ` (at least ${rule.min})` : '';
+      const which = 'bad' in r && r.bad !== undefined ? `; ${JSON.stringify(r.bad)} is not one` : '';
+      return no(`a list of label names${least} or one comma-separated string, each ${LABEL_RULE_TEXT}${which}`);
+    }
   }
 }

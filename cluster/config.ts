@@ -2,6 +2,8 @@
 // Loading (YAML file → schema check → VIGIL_* environment → flags) lives in config-load.ts.
 import type { Tier } from '../protocols/types.ts';
 import { DEFAULT_MAX_SERIES_PER_TENANT, DEFAULT_MAX_SERVICES_PER_TENANT } from './series-limits.ts';
+import { DEFAULT_METRIC_LABEL, DEFAULT_OUT_OF_ORDER, DEFAULT_SERVICE_LABELS } from '../protocols/remote-write.ts';
+import { DEFAULT_MAX_KNOWN_SERIES } from '../api/remote-write.ts';
 
 export interface TenantConfig {
   id: string;
@@ -66,6 +68,15 @@ export interface VigilConfig {
     restartIntensity: number; // restarts within restartPeriodMs before escalation (default 3)
     restartPeriodMs: number;  // default 5000
   };
+  /** How Prometheus remote write (POST /api/v1/write) maps label sets onto Vigil series. */
+  remoteWrite: {
+    serviceLabels: string[];   // labels naming the service, first present wins (default ['service', 'job'])
+    metricLabel: string;       // the label naming the metric (default '__name__')
+    dropLabels: string[];      // labels left out of the series labels, e.g. ['instance'] (default none)
+    outOfOrder: 'reject' | 'drop'; // an out-of-order sample refuses the request (400) or is dropped and counted (default 'reject')
+    maxKnownSeries: number;    // Prometheus label sets remembered per tenant (default 100,000)
+    maxDecodedBytes?: number;  // largest uncompressed WriteRequest (default http.bodyLimitBytes)
+  };
   log: {
     level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'; // default 'info'
   };
@@ -85,6 +96,13 @@ export function defaultConfig(): VigilConfig {
     detection: { tier: 'basic', minAlertScore: 0.9, warmupMs: 0 },
     correlation: { windowMs: 5 * 60_000, autoResolveMs: 30 * 60_000 },
     actors: { serviceIdleMs: 10 * 60_000, restartIntensity: 3, restartPeriodMs: 5000 },
+    remoteWrite: {
+      serviceLabels: [...DEFAULT_SERVICE_LABELS],
+      metricLabel: DEFAULT_METRIC_LABEL,
+      dropLabels: [],
+      outOfOrder: DEFAULT_OUT_OF_ORDER,
+      maxKnownSeries: DEFAULT_MAX_KNOWN_SERIES,
+    },
     log: { level: 'info' },
   };
 }

@@ -144,3 +144,49 @@ describe('config: invalid input is refused with a clear message', () => {
     assert.deepEqual(parseConfigYaml('http:\n', 'a.yaml'), defaultConfig());
   });
 });
+
+describe('config: remoteWrite (Prometheus remote-write mapping)', () => {
+  it('defaults to the protocol constants, and the example file states them', () => {
+    const d = defaultConfig().remoteWrite;
+    assert.deepEqual(d, { serviceLabels: ['service', 'job'], metricLabel: '__name__', dropLabels: [], outOfOrder: 'reject', maxKnownSeries: 100_000 });
+    assert.deepEqual(loadConfig({ file: 'config/vigil.example.yaml', env: {} }).remoteWrite, d);
+  });
+
+  it('takes lists or comma-separated strings of label names, from the file and the environment', () => {
+    const c = parseConfigYaml([
+      'remoteWrite:',
+      '  serviceLabels: [app, job]',
+      '  metricLabel: metric_name',
+      '  dropLabels: "instance, pod"',
+      '  outOfOrder: drop',
+      '  maxKnownSeries: 500',
+      '  maxDecodedBytes: 1048576',
+      '',
+    ].join('\n'), 'a.yaml');
+    assert.deepEqual(c.remoteWrite, {
+      serviceLabels: ['app', 'job'], metricLabel: 'metric_name', dropLabels: ['instance', 'pod'],
+      outOfOrder: 'drop', maxKnownSeries: 500, maxDecodedBytes: 1_048_576,
+    });
+    const file = yamlFile('rw.yaml', 'remoteWrite:\n  serviceLabels: [app]\n');
+    const env = loadConfig({ file, env: { VIGIL_REMOTE_WRITE_SERVICE_LABELS: 'k8s_app,app', VIGIL_REMOTE_WRITE_DROP_LABELS: 'instance' } });
+    assert.deepEqual(env.remoteWrite.serviceLabels, ['k8s_app', 'app'], 'the environment overrides the file');
+    assert.deepEqual(env.remoteWrite.dropLabels, ['instance']);
+    assert.deepEqual(parseConfigYaml('remoteWrite:\n  serviceLabels: [job, job]\n', 'a.yaml').remoteWrite.serviceLabels, ['job'], 'a name given twice counts once');
+  });
+
+  it('refuses bad names, an empty service list, a bad mode and unknown keys with one line naming the key', () => {
+    assert.equal(refused(() => parseConfigYaml('remoteWrite:\n  serviceLabels: []\n', 'a.yaml')),
+      'config error: remoteWrite.serviceLabels must be a list of label names (at least 1) or one comma-separated string, each a Prometheus label name ([A-Za-z_][A-Za-z0-9_]*) (got a list) in a.yaml');
+    assert.match(refused(() => parseConfigYaml('remoteWrite:\n  dropLabels: [instance, bad-name]\n', 'a.yaml')),
+      /^config error: remoteWrite\.dropLabels must be a list of label names .*; "bad-name" is not one \(got a list\) in a\.yaml$/);
+    assert.match(refused(() => parseConfigYaml('remoteWrite:\n  dropLabels: [1]\n', 'a.yaml')), /remoteWrite\.dropLabels must be a list of label names.*; 1 is not one/);
+    assert.match(refused(() => parseConfigYaml('remoteWrite:\n  metricLabel: "my metric"\n', 'a.yaml')),
+      /^config error: remoteWrite\.metricLabel must be a Prometheus label name \(\[A-Za-z_\]\[A-Za-z0-9_\]\*\) \(got "my metric"\) in a\.yaml$/);
+    assert.match(refused(() => parseConfigYaml('remoteWrite:\n  outOfOrder: ignore\n', 'a.yaml')), /remoteWrite\.outOfOrder must be one of reject, drop \(got "ignore"\)/);
+    assert.match(refused(() => parseConfigYaml('remoteWrite:\n  maxKnownSeries: 0\n', 'a.yaml')), /remoteWrite\.maxKnownSeries must be an integer 1\.\.100000000 \(got 0\)/);
+    assert.match(refused(() => parseConfigYaml('remoteWrite:\n  serviceLabel: app\n', 'a.yaml')),
+      /unknown key remoteWrite\.serviceLabel \(known: serviceLabels, metricLabel, dropLabels, outOfOrder, maxKnownSeries, maxDecodedBytes\)/);
+    assert.match(refused(() => loadConfig({ env: { VIGIL_REMOTE_WRITE_SERVICE_LABELS: 'app,bad label' } })),
+      /^config error: VIGIL_REMOTE_WRITE_SERVICE_LABELS must be a list of label names .*; "bad label" is not one \(got "app,bad label"\)$/);
+  });
+});
