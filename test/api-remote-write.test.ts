@@ -4,7 +4,8 @@
 // and the error shape.
 import assert from 'node:assert/strict';
 import { compress } from 'snappyjs';
-import type { NodeHandle } from '../cluster/index.ts';
+import pino from 'pino';
+import { startNode, type NodeHandle } from '../cluster/index.ts';
 import { VigilError } from '../protocols/index.ts';
 import {
   DEFAULT_REMOTE_WRITE_MAPPING, readRemoteWrite, RecentSeries, remoteWire, snappyLength, toSeriesInputs, unsnappy,
@@ -12,7 +13,8 @@ import {
 } from '../protocols/remote-write.ts';
 import { SAMPLES_WRITTEN_HEADER } from '../api/remote-write.ts';
 import { ApiClient, eventually, type ErrorReply } from './support/api-client.ts';
-import { KEYS, SMALL_BODY_LIMIT, startTestNode } from './support/api-node.ts';
+import { KEYS, SMALL_BODY_LIMIT, startTestNode, testConfig } from './support/api-node.ts';
+import { thresholdDetectors } from './support/api-detector.ts';
 
 type Pairs = Record<string, string>;
 interface Entry { labels: Pairs; samples: Array<[number, number]> }
@@ -291,5 +293,42 @@ describe('api: POST /api/v1/write', () => {
       assert.equal((await api.get('/healthz')).status, 200);
       assert.equal((await post(good())).status, 204);
     });
+  });
+});
+
+describe('api: POST /api/v1/write with a configured mapping (remoteWrite section)', () => {
+  let node: NodeHandle;
+  let api: ApiClient;
+  const headers = { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' };
+
+  before(async () => {
+    const config = testConfig();
+    config.remoteWrite = { ...config.remoteWrite, serviceLabels: ['app'], dropLabels: ['instance'], outOfOrder: 'drop' };
+    node = await startNode(config, { logger: pino({ level: 'silent' }), detectors: thresholdDetectors });
+    api = new ApiClient(node.url, KEYS.acme);
+  });
+  after(async () => node.stop());
+
+  it('takes the service from `app` only, drops `instance`, and drops (not refuses) an out-of-order sample', async () => {
+    const t0 = Date.now() - 5 * 60_000;
+    const r = await api.request<ErrorReply | string>('POST', '/api/v1/write', snappy(writeRequest([
+      { labels: { __name__: 'cpu', app: 'cart', job: 'kube', instance: 'p1' }, samples: [[t0, 1], [t0 + 10_000, 2]] },
+      // without instance, p2 is p1's series: its older sample is out of order (dropped in this mode)
+      { labels: { __name__: 'cpu', app: 'cart', job: 'kube', instance: 'p2' }, samples: [[t0 + 5_000, 7]] },
+      // no `app` label: unmapped here, though the default mapping takes job
+      { labels: { __name__: 'cpu', job: 'billing' }, samples: [[t0, 3]] },
+    ])), headers);
+    assert.equal(r.status, 204, JSON.stringify(r.body));
+    assert.equal(r.headers.get(SAMPLES_WRITTEN_HEADER), '2');
+    const samples = await eventually(async () => {
+      const s = await api.samples('cart', 'cpu');
+      return s.length === 2 ? s : undefined;
+    }, 'samples of service cart');
+    assert.deepEqual(samples, [[t0, 1], [t0 + 10_000, 2]]);
+    assert.deepEqual(await api.samples('kube', 'cpu'), [], 'job does not name the service under this mapping');
+    assert.deepEqual(await api.samples('billing', 'cpu'), []);
+    const metrics = await api.withKey(KEYS.admin).get<string>('/metrics');
+    assert.match(metrics.body, /^vigil_remote_write_dropped_samples_total\{reason="out_of_order"\} 1$/m);
+    assert.match(metrics.body, /^vigil_remote_write_dropped_samples_total\{reason="unmapped"\} 1$/m);
   });
 });
