@@ -11,6 +11,7 @@ import { indexRecord, recoverSegment, SEGMENT_NAME, segmentName, type Segment } 
 import { DEFAULT_READER_BUFFER_BYTES, ShardReaders } from './shard-readers.ts';
 import { lockFolder } from './lock.ts';
 import type { Appended, IngestLog, LogRecord, ReadOptions } from './types.ts';
+import { syncDir } from '../../storage/index.ts';
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_GROUP_BYTES = 8 * 1024 * 1024;
@@ -423,13 +424,4 @@ function checkShard(shard: number): IngestLogError | undefined {
 
 function firstFrameBytes(buf: Buffer): number {
   return 12 + buf.readUInt32LE(0);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { VigilError } from '../../protocols/errors.ts';
 import { decodeSnapshot, encodeSnapshot } from './codec.ts';
 import type { ShardSnapshot } from './types.ts';
+import { syncDir } from '../../storage/index.ts';
 
 /** the newest and one fallback: a damaged newest costs one snapshot period of replay */
 export const DEFAULT_KEEP_SNAPSHOTS = 2;
@@ -150,13 +151,4 @@ export class SnapshotStore {
 
 function positionOf(name: string): number {
   return Number(FILE.exec(name)![2]);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

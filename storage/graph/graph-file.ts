@@ -7,6 +7,7 @@ import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VigilError } from '../../protocols/index.ts';
 import type { StoredService } from './tenant-graph.ts';
+import { syncDir } from '../durable.ts';
 
 export const GRAPH_FILE_VERSION = 1;
 export const GRAPH_FILE_SUFFIX = '.topology.json';
@@ -101,13 +102,4 @@ function isStoredService(v: unknown): v is StoredService {
   const s = v as Record<string, unknown>;
   return typeof s.name === 'string' && Array.isArray(s.dependsOn) && s.dependsOn.every((d) => typeof d === 'string')
     && (s.implied === undefined || s.implied === true);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
