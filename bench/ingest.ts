@@ -22,17 +22,23 @@
 // latency is then mostly queueing). With --rate the requests follow a fixed schedule and
 // latency is measured from each request's scheduled time, so a stalled node shows up in
 // the percentiles instead of silently lowering the offered load.
-// The last stdout line is JSON: samples_per_s, p50_ms, p95_ms, p99_ms and the run's shape.
+// Accepted is not stored: with a child node the bench stops it (SIGTERM: writers flushed),
+// opens its chdb folder and counts the samples there (stored_samples, next to
+// accepted_all_samples; stop_s is how long the stop took, flush included).
+// The last stdout line is JSON: samples_per_s, p50_ms, p95_ms, p99_ms, stored_samples and
+// the run's shape.
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchMaker } from './ingest/batches.ts';
-import { BENCH_KEY, spawnNode, type ChildNode } from './ingest/child-node.ts';
+import { BENCH_KEY, BENCH_TENANT, spawnNode, type ChildNode } from './ingest/child-node.ts';
 import { mainThreadProfile, summarizeProfile, type ProfileSummary } from './ingest/profile.ts';
 import { RemoteWriteMaker } from './ingest/remote-write.ts';
 import { percentile, post, round, scrapeIngested } from './ingest/client.ts';
+import { countStored, type StoredCount } from './ingest/stored.ts';
+import { cpuTimes } from './ingest/proc-cpu.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -148,10 +154,13 @@ async function run(): Promise<void> {
 
   const tally: Tally = { latencies: [], statuses: new Map(), accepted: 0 };
   let result: Record<string, unknown>;
+  let stored: { stored_samples: number | null; stored_series: number | null; stop_s: number } | undefined;
   try {
     // Warm-up: JIT, first ServiceActors spawned, sockets open; not counted.
     if (warmup > 0) await drive(warmup, { latencies: [], statuses: new Map(), accepted: 0 });
+    const cpuBefore = node ? await cpuTimes(node.pid) : undefined;
     const elapsed = await drive(seconds, tally);
+    const cpuAfter = node ? await cpuTimes(node.pid) : undefined;
     const { latencies, statuses, accepted } = tally;
     // How far the node's actors got: samples taken in during the run and after it (drain).
     const drainStart = performance.now();
@@ -183,22 +192,33 @@ async function run(): Promise<void> {
       taken_in_samples: ingested !== undefined && ingestedBefore !== undefined ? ingested - ingestedBefore : null,
       accepted_all_samples: acceptedAll,
       drain_s: round(drainS),
+      // the node's own CPU during the measured seconds (a loaded machine moves wall rates more than these)
+      node_cpu_s: cpuBefore && cpuAfter ? round(cpuAfter.process - cpuBefore.process) : null,
+      node_main_thread_cpu_s: cpuBefore && cpuAfter ? round(cpuAfter.main - cpuBefore.main) : null,
+      samples_per_main_cpu_s: cpuBefore && cpuAfter && cpuAfter.main > cpuBefore.main ? Math.round(accepted / (cpuAfter.main - cpuBefore.main)) : null,
+      load_avg_1m: round(loadavg()[0]!),
       target: args.url ? base : 'child node',
     };
-    result = figures;
+    agent.destroy();
+    // Accepted is not stored: stop the node (its writers flush), then count what its chdb holds.
+    if (node) stored = await storedBy(node);
+    result = { ...figures, ...stored };
     if (!args.json) {
       const shape = remoteWrite ? `${seriesTotal} series, ${seriesPerBatch} samples per request` : `${seriesPerBatch}×${samplesPerSeries} per batch`;
       process.stdout.write(
         `accepted ${figures.samples_per_s.toLocaleString('en')} samples/s over ${figures.seconds}s ` +
         `(${figures.requests} requests, concurrency ${concurrency}, ${shape})\n` +
         `latency ms: p50 ${figures.p50_ms}  p95 ${figures.p95_ms}  p99 ${figures.p99_ms}  max ${figures.max_ms}\n` +
+        `node CPU in the run: ${figures.node_cpu_s}s (main thread ${figures.node_main_thread_cpu_s}s: ` +
+        `${figures.samples_per_main_cpu_s?.toLocaleString('en')} samples per main-thread CPU second); load average ${figures.load_avg_1m}\n` +
         `statuses ${JSON.stringify(figures.statuses)}; actors took in ${figures.taken_in_samples} of ${acceptedAll} accepted samples ` +
-        `(warm-up included; drain ${figures.drain_s}s after the run)\n`,
+        `(warm-up included; drain ${figures.drain_s}s after the run)\n` +
+        (stored ? `stored in chdb after a clean stop (${stored.stop_s}s): ${stored.stored_samples} samples of ${stored.stored_series} series\n` : ''),
       );
     }
   } finally {
     agent.destroy();
-    await node?.stop();
+    await node?.remove();
   }
   if (profileDir) {
     // the node wrote its profile on exit
@@ -207,13 +227,28 @@ async function run(): Promise<void> {
     if (summary && !args.json) {
       process.stdout.write(`node CPU profile (${summary.busy_ms} ms busy, whole run incl. start and drain), self time by part:\n`);
       for (const [part, pct] of Object.entries(summary.parts)) process.stdout.write(`  ${String(pct).padStart(5)}%  ${part}\n`);
+      process.stdout.write('self time by stage of the ingest path (innermost stage on the stack):\n');
+      for (const [stage, pct] of Object.entries(summary.stages)) process.stdout.write(`  ${String(pct).padStart(5)}%  ${stage}\n`);
       process.stdout.write('costliest functions (self time):\n');
       for (const f of summary.top) process.stdout.write(`  ${String(f.pct).padStart(5)}%  ${f.fn}  ${f.where}\n`);
     }
-    result.profile = summary ? { busy_ms: summary.busy_ms, parts: summary.parts, top: summary.top.slice(0, 5) } : null;
-    await rm(profileDir, { recursive: true, force: true });
+    result.profile = summary ? { busy_ms: summary.busy_ms, parts: summary.parts, stages: summary.stages, top: summary.top.slice(0, 5) } : null;
+    if (process.env.VIGIL_BENCH_KEEP_PROFILE && file) process.stderr.write(`bench:ingest: profile kept at ${file}\n`);
+    else await rm(profileDir, { recursive: true, force: true });
   }
   process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** Stops the child node (SIGTERM: it flushes its writers) and counts the samples its chdb holds. */
+async function storedBy(node: ChildNode): Promise<{ stored_samples: number | null; stored_series: number | null; stop_s: number }> {
+  const stopS = await node.stop();
+  let count: StoredCount | undefined;
+  try {
+    count = await countStored(node.dataDir, BENCH_TENANT);
+  } catch (err) {
+    process.stderr.write(`bench:ingest: could not count the stored samples: ${(err as Error).message}\n`);
+  }
+  return { stored_samples: count?.samples ?? null, stored_series: count?.series ?? null, stop_s: round(stopS) };
 }
 
 await run();

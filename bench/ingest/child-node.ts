@@ -14,7 +14,13 @@ export const BENCH_TENANT = 'bench';
 
 export interface ChildNode {
   url: string;
-  stop(): Promise<void>;
+  pid: number;
+  /** the node's data folder (a fresh temporary one; `remove` deletes it) */
+  dataDir: string;
+  /** SIGTERM and wait for the exit (the node flushes its writers and checkpoints); seconds taken */
+  stop(): Promise<number>;
+  /** deletes the temporary folder (config and data); after `stop` */
+  remove(): Promise<void>;
 }
 
 /**
@@ -24,8 +30,9 @@ export interface ChildNode {
 export async function spawnNode(options: { cpuProfileDir?: string } = {}): Promise<ChildNode> {
   const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-'));
   const file = join(dir, 'vigil.yaml');
+  const dataDir = join(dir, 'data');
   await writeFile(file, [
-    `node: { id: bench, dataDir: ${JSON.stringify(join(dir, 'data'))} }`,
+    `node: { id: bench, dataDir: ${JSON.stringify(dataDir)} }`,
     'http: { host: 127.0.0.1, port: 0 }',
     'tenants:',
     `  - { id: ${BENCH_TENANT}, keyHashes: [${hashKey(BENCH_KEY)}] }`,
@@ -52,14 +59,23 @@ export async function spawnNode(options: { cpuProfileDir?: string } = {}): Promi
     });
     child.once('exit', (code) => reject(new Error(`bench node exited early (${code})`)));
   });
-  return { url, stop: () => stop(child, dir) };
+  return {
+    url, dataDir, pid: child.pid!,
+    stop: () => stop(child),
+    async remove() {
+      await stop(child);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
-async function stop(child: ChildProcess, dir: string): Promise<void> {
+async function stop(child: ChildProcess): Promise<number> {
+  const started = performance.now();
   if (child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, 'exit');
     child.kill('SIGTERM');
-    await once(child, 'exit');
+    await exited;
   }
-  await rm(dir, { recursive: true, force: true });
+  return (performance.now() - started) / 1000;
 }
 

@@ -44,15 +44,26 @@ export function percentile(sorted: number[], p: number): number {
 
 export const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
+/**
+ * The node's count of samples its ServiceActors took in: `vigil_samples_ingested_total N` on
+ * the public /metrics (unlabelled; older nodes labelled it, so labelled lines are summed).
+ * Undefined when the node cannot be reached or shows no such line.
+ */
 export async function scrapeIngested(base: string): Promise<number | undefined> {
   try {
-    const text = await (await fetch(new URL('/metrics', base))).text();
-    let sum = 0;
-    // node-wide, with or without labels
-    for (const line of text.split('\n')) if (/^vigil_samples_ingested_total[ {]/.test(line)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    return sum;
+    return ingestedOf(await (await fetch(new URL('/metrics', base))).text());
   } catch {
     return undefined;
   }
+}
+
+export function ingestedOf(exposition: string): number | undefined {
+  let sum: number | undefined;
+  for (const line of exposition.split('\n')) {
+    if (!/^vigil_samples_ingested_total[ {]/.test(line)) continue;
+    const n = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(n)) sum = (sum ?? 0) + n;
+  }
+  return sum;
 }
 
