@@ -55,7 +55,8 @@ export class RobustLevel {
     const b = Math.max(p.spreadAlpha, 1 / (n - 1));
     const dev = n < 8 ? Math.abs(d) : Math.min(Math.abs(d), 2 * limit);
     this.spread += b * (dev - this.spread);
-    if (n >= 8) this.followShift(d, s);
+    // most samples lie within the bound with no run going: nothing to follow
+    if (n >= 8 && (this.run !== 0 || d > p.shiftBound * s || d < -p.shiftBound * s)) this.followShift(d, s);
   }
 
   private followShift(e: number, s: number): void {

@@ -21,20 +21,22 @@ export class TimeStep {
   /** Steps between the previous readable sample and `timestamp` (1 while the step is
    * unknown, for unreadable, repeated or backward time); learns the timestamp. */
   advance(timestamp: number): number {
-    if (!Number.isFinite(timestamp)) return 1;
     const last = this.last;
-    if (!(timestamp > last)) {
-      if (Number.isNaN(last)) this.last = timestamp;
-      if (Number.isNaN(this.step)) this.learn(timestamp);
-      return 1;
-    }
-    this.last = timestamp;
-    if (Number.isNaN(this.step)) {
+    // the common case first: time moves on and the step is known (NaN compares false)
+    if (timestamp > last && timestamp < Infinity) {
+      this.last = timestamp;
+      const step = this.step;
+      if (step === step) {
+        const steps = (timestamp - last) / step;
+        return steps > 1 ? steps : 1;
+      }
       this.learn(timestamp);
       return 1;
     }
-    const steps = (timestamp - last) / this.step;
-    return steps > 1 ? steps : 1;
+    if (!Number.isFinite(timestamp)) return 1;
+    if (Number.isNaN(last)) this.last = timestamp;
+    if (Number.isNaN(this.step)) this.learn(timestamp);
+    return 1;
   }
 
   private learn(timestamp: number): void {
