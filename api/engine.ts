@@ -2,6 +2,7 @@
 // implements it; the gateway never reaches past this face.
 import type { Registry } from 'prom-client';
 import type { AuditEntry, AuditQuery } from '../storage/audit/index.ts';
+import type { SeriesAnswer } from '../storage/tsdb/index.ts';
 import type {
   Alert, AnomalyEvent, Incident, IncidentStatus, LiveEvent, Page, SeriesInput, TimeRange, Topology,
 } from '../protocols/index.ts';
@@ -23,8 +24,14 @@ export interface IncidentQuery extends TimeRange {
 export interface SeriesQuery extends TimeRange {
   service: string;
   metric: string;
+  /** raw: the newest `limit` samples; stepped: the newest `limit` buckets */
   limit?: number;
+  /** bucket width in ms; absent: raw samples. The store picks raw or a rollup by it. */
+  step?: number;
 }
+
+/** A series answer: raw samples, or step buckets (their averages as points) with statistics. */
+export type { SeriesAnswer, SeriesBucket, Resolution } from '../storage/tsdb/index.ts';
 
 export interface IngestResult {
   /** samples accepted (now durable in the node's log / store) */
@@ -48,7 +55,7 @@ export interface Engine {
   /** True while ingest would refuse any sample of this tenant (its backlog is full): the
    * gateway then answers 503 before reading a body it would only throw away. */
   overloaded(tenant: string): boolean;
-  series(tenant: string, q: SeriesQuery): Promise<Array<[number, number]>>;
+  series(tenant: string, q: SeriesQuery): Promise<SeriesAnswer>;
   anomalies(tenant: string, q: EventQuery): Promise<Page<AnomalyEvent>>;
   alerts(tenant: string, q: EventQuery): Promise<Page<Alert>>;
   incidents(tenant: string, q: IncidentQuery): Promise<Page<Incident>>;

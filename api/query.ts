@@ -1,6 +1,7 @@
 // Query strings arrive as text; the schemas allow digit strings only where a number is
 // meant, and these turn them into the engine's query shapes.
 import { VigilError } from '../protocols/index.ts';
+import { MAX_SERIES_STEP_MS } from '../protocols/schemas.ts';
 import type { IncidentStatus } from '../protocols/index.ts';
 import type { EventQuery, IncidentQuery, SeriesQuery } from './engine.ts';
 
@@ -14,6 +15,7 @@ export interface RawQuery {
   to?: string;
   limit?: string;
   cursor?: string;
+  step?: string;
 }
 
 function int(raw: string | undefined): number | undefined {
@@ -45,5 +47,11 @@ export function incidentQuery(q: RawQuery, max: number): IncidentQuery {
 }
 
 export function seriesQuery(q: RawQuery & { service: string; metric: string }, max: number): SeriesQuery {
-  return { ...range(q), service: q.service, metric: q.metric, limit: limit(q.limit, max, max) };
+  const query: SeriesQuery = { ...range(q), service: q.service, metric: q.metric, limit: limit(q.limit, max, max) };
+  const step = int(q.step);
+  if (step !== undefined) {
+    if (step < 1 || step > MAX_SERIES_STEP_MS) throw new VigilError('BAD_REQUEST', `querystring.step: must be a bucket width in ms between 1 and ${MAX_SERIES_STEP_MS}`);
+    query.step = step;
+  }
+  return query;
 }

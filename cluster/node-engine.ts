@@ -95,8 +95,8 @@ export class NodeEngine implements Engine {
     return this.p.backlog.full(tenant) || this.p.writerDepth(tenant) > DEFAULT_MAX_WRITER_DEPTH;
   }
 
-  async series(tenant: string, q: SeriesQuery): Promise<Array<[number, number]>> {
-    return this.p.store.query(tenant, q.service, q.metric, q);
+  async series(tenant: string, q: SeriesQuery): ReturnType<Engine['series']> {
+    return this.p.store.series(tenant, q); // a step picks raw samples or a rollup
   }
 
   async anomalies(tenant: string, q: EventQuery): Promise<Page<AnomalyEvent>> {

@@ -101,11 +101,17 @@ export const incidentQuerySchema = {
   },
 } as const;
 
+/** Widest step bucket a series query takes (a year; the 1-hour rollup is the coarsest table). */
+export const MAX_SERIES_STEP_MS = 365 * 24 * 3600_000;
+
 export const seriesQuerySchema = {
   type: 'object',
   additionalProperties: false,
   required: ['service', 'metric'],
-  properties: { service: name, metric: name, from: msParam, to: msParam, limit: limitParam(MAX_SERIES_LIMIT) },
+  properties: {
+    service: name, metric: name, from: msParam, to: msParam, limit: limitParam(MAX_SERIES_LIMIT),
+    step: { type: 'string', pattern: '^[0-9]{1,12}$', description: `bucket width in ms, 1..${MAX_SERIES_STEP_MS}: buckets instead of raw samples (raw below 1 min, the 1-minute rollup below 1 h, the 1-hour rollup from there)` },
+  },
 } as const;
 
 export const idParamsSchema = {
@@ -186,10 +192,26 @@ export const acceptedSchema = {
   type: 'object', required: ['accepted'], properties: { accepted: { type: 'integer' } },
 } as const;
 
+const seriesBucketSchema = {
+  type: 'object',
+  required: ['t', 'count', 'avg', 'min', 'max', 'p50', 'p95', 'p99'],
+  properties: {
+    t: { type: 'integer', description: 'bucket start, Unix ms' }, count: { type: 'integer' },
+    avg: { type: 'number' }, min: { type: 'number' }, max: { type: 'number' },
+    p50: { type: 'number' }, p95: { type: 'number' }, p99: { type: 'number' },
+  },
+} as const;
+
+/** Without a step: only `samples` (raw). With one: `samples` are the bucket averages, and the rest. */
 export const seriesSamplesSchema = {
   type: 'object',
   required: ['samples'],
-  properties: { samples: { type: 'array', items: { type: 'array', items: { type: 'number' } } } },
+  properties: {
+    samples: { type: 'array', items: { type: 'array', items: { type: 'number' } } },
+    resolution: { type: 'string', enum: ['raw', '1m', '1h'], description: 'the table that answered: raw samples or a rollup' },
+    step: { type: 'integer' },
+    buckets: { type: 'array', items: seriesBucketSchema },
+  },
 } as const;
 
 export const topologySchema = topologyBodySchema;
