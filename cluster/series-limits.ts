@@ -4,10 +4,12 @@
 // would pass a limit is refused whole (429, naming the limit); batches of series the
 // tenant already has keep flowing, and other tenants are not touched.
 //
-// Defaults, from the measured cost (cluster/README.md): a series is ~2-5 KB of detector
-// state plus up to 138 KB of raw samples at the in-memory store's full retention (8,640
-// samples); a service adds an actor (~1.4 KB) and its map. 10,000 series is about 1.4 GB
-// at full retention, which one tenant of a 24 GiB node may hold without starving the rest.
+// Defaults, from the measured cost of a series in memory: about 7 KB (a node that took
+// 100,000 new services went from 155 to 858 MB RSS: detector state of 0.6-4.4 KB by tier,
+// Robust's model history up to 7 KB, the ServiceActor's share, the maps that name it; raw
+// samples live in the store, not in memory). 10,000 series is ~70 MB for one tenant, so a
+// hundred tenants at their limit fit a 24 GiB node with room for everything else; 1,000
+// services bounds the actors a tenant can make a node spawn.
 import { seriesName, VigilError, type SeriesInput } from '../protocols/index.ts';
 
 export const DEFAULT_MAX_SERIES_PER_TENANT = 10_000;
