@@ -5,7 +5,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { VigilError } from '../protocols/index.ts';
 import { bearerKey, hashKey, type Caller, type KeyRing } from './keys.ts';
 
-export type Access = 'public' | 'tenant' | 'admin';
+/** 'any': a tenant key or the admin key (GET /v1/status). */
+export type Access = 'public' | 'tenant' | 'admin' | 'any';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

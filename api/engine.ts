@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import type { AuditEntry, AuditQuery } from '../storage/audit/index.ts';
 import type { SeriesAnswer } from '../storage/tsdb/index.ts';
 import type {
-  Alert, AnomalyEvent, Incident, IncidentStatus, LiveEvent, Page, SeriesInput, TimeRange, Topology,
+  Alert, AnomalyEvent, Incident, IncidentStatus, LevelStatus, LiveEvent, Page, SeriesInput, TimeRange, Topology,
 } from '../protocols/index.ts';
 
 export interface EventQuery extends TimeRange {
@@ -48,6 +48,19 @@ export interface TreeNode {
   children: TreeNode[];
 }
 
+/** What the admin key sees at GET /v1/status: the level, plus dependencies, override and faults. */
+export interface NodeStatusView extends LevelStatus {
+  override?: { level: number; until: number };
+  dependencies: Record<string, 'up' | 'down'>;
+  faults: Array<{ dependency: string; mode: string; until: number }>;
+}
+
+export interface FaultRequest {
+  dependency: string;
+  mode: string;
+  durationMs: number;
+}
+
 export interface Engine {
   /** The clock the node runs on (the gateway checks timestamps against it). */
   now(): number;
@@ -74,6 +87,16 @@ export interface Engine {
   /** The audit log, newest first (admin). */
   audit(q: AuditQuery): Promise<Page<AuditEntry>>;
   ready(): boolean;
+  /** The degradation level, breakers and dependencies of this node. */
+  status(): NodeStatusView;
+  /** Injects a fault (admin); BAD_REQUEST for an unknown dependency or mode. */
+  injectFault(fault: FaultRequest, caller: string): Promise<NodeStatusView>;
+  /** Ends every injected fault (admin); how many there were. */
+  clearFaults(caller: string): Promise<number>;
+  /** Operator override: hold the level at least at `level` for `forMs` (0 clears it). */
+  degrade(level: number, forMs: number, caller: string): Promise<NodeStatusView>;
+  /** Operator: open (forced), close or disable a node breaker; NOT_FOUND for an unknown name. */
+  commandBreaker(name: string, command: string, caller: string): Promise<string>;
   /** prom-client registry with the node's metrics (public at /metrics). */
   readonly metrics: Registry;
   /** metrics labelled by tenant (shown at /metrics to the admin key only). */

@@ -14,6 +14,7 @@ import { installAuth } from './auth.ts';
 import { sendError } from './errors.ts';
 import { clientError, frameworkError, MAX_PARAM_LENGTH, RouteMethods, unmatched } from './framework-errors.ts';
 import { eventRoutes } from './events.ts';
+import { faultRoutes } from './faults.ts';
 import { healthRoutes } from './health.ts';
 import { incidentRoutes } from './incidents.ts';
 import { ingestRoutes } from './ingest.ts';
@@ -24,6 +25,7 @@ import { KeyRing } from './keys.ts';
 import { OpenApiDoc } from './openapi.ts';
 import { addProtobufParser } from './protobuf.ts';
 import { seriesRoutes } from './series.ts';
+import { statusRoutes } from './status.ts';
 import { DEFAULT_STREAM_OPTIONS, LiveStream, STREAM_PATH, type StreamOptions } from './stream.ts';
 import { topologyRoutes } from './topology.ts';
 
@@ -95,6 +97,8 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
   incidentRoutes(app, engine);
   topologyRoutes(app, engine);
   adminRoutes(app, engine);
+  statusRoutes(app, engine);
+  faultRoutes(app, engine);
   dashboardRoutes(app);
   // A plain GET on the stream path (no upgrade) documents it and says what to do.
   app.get(STREAM_PATH, {

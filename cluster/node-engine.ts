@@ -2,7 +2,7 @@
 // answers once it is durable; the shard hosts take it from there. Reads come from the
 // store; incident changes go through the tenant's correlator (one writer).
 import { createHash } from 'node:crypto';
-import type { Engine, EventQuery, IncidentQuery, IngestResult, SeriesQuery, TreeNode } from '../api/engine.ts';
+import type { Engine, EventQuery, FaultRequest, IncidentQuery, IngestResult, NodeStatusView, SeriesQuery, TreeNode } from '../api/engine.ts';
 import type { ActorRef, ActorSystem, Clock } from '../actors/runtime/index.ts';
 import type { IngestReceipt, TenantsMsg } from '../actors/tenant/index.ts';
 import { encodeMetricBatch, VigilError } from '../protocols/index.ts';
@@ -18,6 +18,7 @@ import type { OpenIncidentsCache } from './open-incidents.ts';
 import { shardOf } from './shard.ts';
 import type { IngestBacklog } from './backlog.ts';
 import type { SeriesLimits } from './series-limits.ts';
+import { NodeHealth } from './health.ts';
 
 export const DEFAULT_STATUS_TIMEOUT_MS = 5_000;
 /** Rows of a tenant waiting in the writers (memory and spill) past which its ingest gets 503. */
@@ -46,6 +47,8 @@ export interface NodeEngineParts {
   writerDepth: (tenant: string) => number;
   /** resolves once every incident state handed to the writers so far is stored */
   incidentsStored: () => Promise<void>;
+  /** the degradation level, breakers and injected faults (default: one on `clock`, never started) */
+  health?: NodeHealth;
 }
 
 /** A batch's id, derived from what it is: a client's retry of the same body is the same batch. */
@@ -54,7 +57,11 @@ export function batchId(tenant: string, bytes: Uint8Array): string {
 }
 
 export class NodeEngine implements Engine {
-  constructor(private readonly p: NodeEngineParts) {}
+  private readonly health: NodeHealth;
+
+  constructor(private readonly p: NodeEngineParts) {
+    this.health = p.health ?? new NodeHealth({ clock: p.clock });
+  }
 
   get metrics(): Registry {
     return this.p.metrics;
@@ -171,5 +178,33 @@ export class NodeEngine implements Engine {
 
   ready(): boolean {
     return this.p.isReady();
+  }
+
+  status(): NodeStatusView {
+    return this.health.status();
+  }
+
+  async injectFault(f: FaultRequest, caller: string): Promise<NodeStatusView> {
+    const fault = this.health.inject(f.dependency, f.mode, f.durationMs);
+    await this.p.audit.append({ tenant: null, actor: caller, action: 'admin.fault_inject', target: f.dependency, after: { ...fault } });
+    return this.health.status();
+  }
+
+  async clearFaults(caller: string): Promise<number> {
+    const n = this.health.clearFaults();
+    await this.p.audit.append({ tenant: null, actor: caller, action: 'admin.faults_clear', target: 'faults', after: { cleared: n } });
+    return n;
+  }
+
+  async degrade(level: number, forMs: number, caller: string): Promise<NodeStatusView> {
+    const s = this.health.degrade(level, forMs);
+    await this.p.audit.append({ tenant: null, actor: caller, action: 'admin.degrade', target: `L${level}`, after: { level, forMs } });
+    return s;
+  }
+
+  async commandBreaker(name: string, command: string, caller: string): Promise<string> {
+    const state = this.health.breaker(name, command);
+    await this.p.audit.append({ tenant: null, actor: caller, action: 'admin.breaker', target: name, after: { command, state } });
+    return state;
   }
 }

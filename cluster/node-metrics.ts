@@ -17,7 +17,7 @@ export interface NodeMetrics {
   incident(tenant: string): void;
 }
 
-export function createNodeMetrics(stats: () => RuntimeCounters, backlog: () => number): NodeMetrics {
+export function createNodeMetrics(stats: () => RuntimeCounters, backlog: () => number, level: () => number = () => 0): NodeMetrics {
   const registry = new Registry();
   const tenantRegistry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'vigil_process_' });
@@ -33,6 +33,7 @@ export function createNodeMetrics(stats: () => RuntimeCounters, backlog: () => n
   const tIncidents = new Counter({ name: 'vigil_tenant_incidents_opened_total', help: 'Incidents opened, by tenant', labelNames: ['tenant'], registers: byTenant });
   new Gauge({ name: 'vigil_actors_alive', help: 'Actors alive on this node', registers: node, collect() { this.set(stats().actorsAlive); } });
   new Gauge({ name: 'vigil_mailbox_depth', help: 'Messages waiting in all mailboxes', registers: node, collect() { this.set(stats().mailboxDepth); } });
+  new Gauge({ name: 'vigil_degradation_level', help: 'Degradation level of this node: 0 full, 1 reduced ML, 2 no ML, 3 storage degraded, 4 emergency', registers: node, collect() { this.set(level()); } });
   new Gauge({ name: 'vigil_ingest_backlog_samples', help: 'Samples accepted and not yet taken in by a ServiceActor', registers: node, collect() { this.set(backlog()); } });
   const runtimeCounter = (name: string, help: string, read: (s: RuntimeCounters) => number): void => {
     let seen = 0;

@@ -14,11 +14,12 @@ import { fnv1a } from '../protocols/index.ts';
 import { openGraphStore, type GraphStore } from '../storage/graph/index.ts';
 import { AUDIT_FILE, FileAuditLog } from '../storage/audit/index.ts';
 import { TwoLevelCache } from '../storage/cache/index.ts';
-import { DEFAULT_DATABASE, openChdbFolder, TsdbStore } from '../storage/tsdb/index.ts';
+import { DEFAULT_DATABASE, openChdbFolder, TsdbStore, type EngineConnection } from '../storage/tsdb/index.ts';
 import { StoreWriters, type WriterEvent } from '../storage/writer/index.ts';
 import type { VigilConfig } from './config.ts';
 import { DiskIngestLog } from './ingest-log/index.ts';
 import { SnapshotStore } from './snapshots/index.ts';
+import type { NodeHealth } from './health.ts';
 
 /** A sample waits at most this long in its writer before it is stored (reads follow soon). */
 export const SAMPLE_FLUSH_INTERVAL_MS = 250;
@@ -37,23 +38,40 @@ export interface NodeStores {
 /** Before every Redis key of this deployment. */
 export const CACHE_PREFIX = 'vigil:';
 
-export async function openNodeStores(config: VigilConfig, clock: Clock, rng: Rng, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<NodeStores> {
+/**
+ * With `health`, the stores report to it and injected faults reach them: the ingest log's
+ * appends (bus), the tsdb's connection (tsdb, embedded chdb only), every GraphStore call (graph,
+ * through the graph_db breaker) and the cache's reads (cache: they go to the origin, as when
+ * Redis is gone; the in-process level is skipped too, which the cache does not let us separate).
+ */
+export async function openNodeStores(config: VigilConfig, clock: Clock, rng: Rng, log: Logger, env: NodeJS.ProcessEnv = process.env, health?: NodeHealth): Promise<NodeStores> {
   const dir = resolve(config.node.dataDir);
   const opened: Array<{ close(): Promise<void> }> = [];
   try {
-    const ingestLog = await DiskIngestLog.open(join(dir, 'log'), { logger: log });
+    let ingestLog = await DiskIngestLog.open(join(dir, 'log'), { logger: log });
     opened.push(ingestLog);
-    const store = await openTsdb(dir, clock, env);
+    const store = await openTsdb(dir, clock, env, health);
     opened.push(store);
     const writers = new StoreWriters(store, {
-      clock, rng, spillDir: join(dir, 'spill'), flushIntervalMs: SAMPLE_FLUSH_INTERVAL_MS, onEvent: (e) => logWriterEvent(log, e),
+      clock, rng, spillDir: join(dir, 'spill'), flushIntervalMs: SAMPLE_FLUSH_INTERVAL_MS,
+      onEvent: (e) => {
+        logWriterEvent(log, e);
+        health?.writerEvent(e);
+      },
     });
     opened.push(writers);
-    const graph = await openGraphStore({ dataDir: dir, memgraphUrl: env.MEMGRAPH_URL || undefined });
+    let graph = await openGraphStore({ dataDir: dir, memgraphUrl: env.MEMGRAPH_URL || undefined });
     opened.push(graph);
     const audit = await FileAuditLog.open({ path: join(dir, 'audit', AUDIT_FILE), clock, log });
     opened.push(audit);
-    const cache = new TwoLevelCache({ redisUrl: env.VIGIL_REDIS_URL || undefined, prefix: CACHE_PREFIX, log, clock });
+    let cache = new TwoLevelCache({ redisUrl: env.VIGIL_REDIS_URL || undefined, prefix: CACHE_PREFIX, log, clock });
+    if (health) {
+      ingestLog = guardedLog(ingestLog, health);
+      graph = guardedGraph(graph, health);
+      cache = guardedCache(cache, health);
+      if (cache.stats().l2Configured) health.watchCache(() => cache.stats().l2Up);
+      health.watchGraph(() => graph.tenants());
+    }
     return {
       log: ingestLog, snapshots: new SnapshotStore(join(dir, 'snapshots')), store, writers, graph, audit, cache,
       async close() {
@@ -71,12 +89,81 @@ export async function openNodeStores(config: VigilConfig, clock: Clock, rng: Rng
  * chdb holds one folder per process: a second node started in the same process (tests)
  * shares the open folder, in a database of its own.
  */
-async function openTsdb(dir: string, clock: Clock, env: NodeJS.ProcessEnv): Promise<TsdbStore> {
+async function openTsdb(dir: string, clock: Clock, env: NodeJS.ProcessEnv, health?: NodeHealth): Promise<TsdbStore> {
   if (env.CLICKHOUSE_URL) return TsdbStore.open({ url: env.CLICKHOUSE_URL, clock });
   const own = join(dir, 'tsdb');
   const open = openChdbFolder();
-  if (open === undefined || open === own) return TsdbStore.open({ chdbPath: own, clock });
-  return TsdbStore.open({ chdbPath: open, clock, database: `${DEFAULT_DATABASE}_${fnv1a(dir).toString(16)}` });
+  // every query and insert meets the tsdb's injected fault first, as a dead server would fail it
+  const wrap = health ? { wrapConnection: (inner: EngineConnection) => faulty(inner, () => health.gate('tsdb'), ['close']) } : {};
+  if (open === undefined || open === own) return TsdbStore.open({ chdbPath: own, clock, ...wrap });
+  return TsdbStore.open({ chdbPath: open, clock, database: `${DEFAULT_DATABASE}_${fnv1a(dir).toString(16)}`, ...wrap });
+}
+
+/** `target` with every method but `spared` waiting for `gate` first (a switchable fault). */
+function faulty<T extends object>(target: T, gate: () => Promise<void>, spared: string[]): T {
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      const v: unknown = Reflect.get(t, prop, receiver);
+      if (typeof v !== 'function' || typeof prop !== 'string' || spared.includes(prop)) return typeof v === 'function' ? v.bind(t) : v;
+      const fn = v as (...args: unknown[]) => unknown;
+      return async (...args: unknown[]) => {
+        await gate();
+        return fn.apply(t, args);
+      };
+    },
+  });
+}
+
+/** Appends meet the bus fault; their failures tell the health whether the log is up. */
+function guardedLog(inner: DiskIngestLog, health: NodeHealth): DiskIngestLog {
+  const append = inner.append.bind(inner);
+  return new Proxy(inner, {
+    get(t, prop, receiver) {
+      if (prop === 'append') {
+        return async (...args: Parameters<DiskIngestLog['append']>) => {
+          await health.gate('bus');
+          try {
+            const at = await append(...args);
+            health.logAppend();
+            return at;
+          } catch (err) {
+            health.logAppend(err);
+            throw err;
+          }
+        };
+      }
+      const v: unknown = Reflect.get(t, prop, receiver);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+}
+
+/** Every GraphStore call goes through the graph_db breaker (and the graph fault). */
+function guardedGraph(inner: GraphStore, health: NodeHealth): GraphStore {
+  return new Proxy(inner, {
+    get(t, prop, receiver) {
+      const v: unknown = Reflect.get(t, prop, receiver);
+      if (typeof v !== 'function') return v;
+      const fn = (v as (...a: unknown[]) => Promise<unknown>).bind(t);
+      return prop === 'close' ? fn : (...args: unknown[]) => health.guardGraph(() => fn(...args));
+    },
+  });
+}
+
+/** While the cache has a fault, reads go straight to the origin. */
+function guardedCache(inner: TwoLevelCache, health: NodeHealth): TwoLevelCache {
+  const get = inner.get.bind(inner);
+  const stats = inner.stats.bind(inner);
+  return new Proxy(inner, {
+    get(t, prop, receiver) {
+      if (prop === 'get') {
+        return (ref: Parameters<TwoLevelCache['get']>[0], load: () => Promise<unknown>) => (health.activeFault('cache') ? load() : get(ref, load));
+      }
+      if (prop === 'stats') return () => (health.activeFault('cache') ? { ...stats(), l2Up: false } : stats());
+      const v: unknown = Reflect.get(t, prop, receiver);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
 }
 
 function logWriterEvent(log: Logger, e: WriterEvent): void {

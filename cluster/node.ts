@@ -25,6 +25,7 @@ import { ShardHosts } from './shard-host.ts';
 import { DEFAULT_SHARD_COUNT } from './shard.ts';
 import { IngestBacklog } from './backlog.ts';
 import { SeriesLimits } from './series-limits.ts';
+import { NodeHealth } from './health.ts';
 
 /** How often correlators check for incidents to auto-resolve. */
 export const CORRELATION_TICK_MS = 10_000;
@@ -47,6 +48,9 @@ export interface NodeOptions {
   detectors?: DetectorFactory;
   /** Called when the root supervisor gives up; the default stops the node and exits the process. */
   onFatal?: (err: Error) => void;
+  /** How long a better degradation level must hold before it applies (default
+   * VIGIL_DEGRADATION_DWELL_MS, else the controller's 30 s; tests use ~1 s). */
+  degradationDwellMs?: number;
 }
 
 export interface NodeHandle {
@@ -103,7 +107,9 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     else if (ev.type === 'restarted') log.info({ ...at, delayMs: ev.delayMs }, 'actor restarted');
   });
 
-  const stores = await openNodeStores(config, clock, rng, log);
+  const dwell = options.degradationDwellMs ?? (process.env.VIGIL_DEGRADATION_DWELL_MS ? Number(process.env.VIGIL_DEGRADATION_DWELL_MS) : undefined);
+  const health = new NodeHealth({ clock, log, ...(dwell === undefined ? {} : { dwellMs: dwell }) });
+  const stores = await openNodeStores(config, clock, rng, log, process.env, health);
   const { store, writers, graph, snapshots } = stores;
   const ingestLog = stores.log;
   const backlog = new IngestBacklog();
@@ -113,7 +119,12 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     maxServices: tenantConfigs.get(tenant)?.maxServices ?? config.limits.maxServicesPerTenant,
   }));
   const live = new LiveHub();
-  const metrics = createNodeMetrics(() => system.stats(), () => backlog.size);
+  const metrics = createNodeMetrics(() => system.stats(), () => backlog.size, () => health.level);
+  // every tenant's stream hears the level change (the level is the node's, not a tenant's secret)
+  health.onChange((s) => {
+    const data = { level: s.level, levelName: s.levelName, since: s.since, breakers: s.breakers };
+    for (const t of config.tenants) live.publish(t.id, { type: 'status', data: { ...data, tenant: t.id } });
+  });
   registerCacheMetrics(metrics.registry, stores.cache);
   const incidents = new OpenIncidentsCache();
   for (const t of config.tenants) incidents.load(await store.unresolvedIncidents(t.id));
@@ -210,7 +221,9 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     metrics: metrics.registry, tenantMetrics: metrics.tenantRegistry, isReady: () => ready,
     writerDepth: (tenant) => writers.depth(tenant),
     incidentsStored: () => writers.incidents.flush(),
+    health,
   });
+  health.start();
   let stopModel = (): void => undefined;
   let gateway: Gateway;
   try {
@@ -219,6 +232,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   } catch (err) {
     // Nothing may keep the process alive after a failed start (a taken port, say).
     clock.clearTimeout(tick);
+    health.stop();
     stopModel();
     await checkpoints.stop().catch(() => undefined);
     await hosts.stop();
@@ -240,6 +254,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       await settle(system, STOP_SETTLE_MS);
       await checkpoints.stop().catch((err: unknown) => log.warn({ err }, 'last checkpoint failed: the next start replays more of the log'));
       await system.stop();
+      health.stop(); // after the writers' last flush: an outage at the end still shows in the logs
       await stores.close();
     })();
     return stopping;

@@ -220,3 +220,62 @@ export const topologyPutResultSchema = {
   type: 'object', required: ['services', 'dependencies'],
   properties: { services: { type: 'integer' }, dependencies: { type: 'integer' } },
 } as const;
+
+// --- resilience: status, injected faults, operator overrides ---------------------------
+
+/** 24 h: the longest fault or override one request may set (a forgotten one must still end). */
+const MAX_HOLD_MS = 86_400_000;
+
+export const faultBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['dependency', 'mode', 'durationMs'],
+  properties: {
+    dependency: { type: 'string', enum: ['tsdb', 'graph', 'cache', 'model', 'bus', 'webhook'] },
+    mode: { type: 'string', enum: ['fail', 'slow', 'hang'], description: 'fail: calls fail at once; slow: calls wait 2.5 s first; hang: calls wait until the fault ends, then fail' },
+    durationMs: { type: 'integer', minimum: 1, maximum: MAX_HOLD_MS, description: 'the fault ends by itself after this long (node clock)' },
+  },
+} as const;
+
+export const degradeBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['level', 'durationMs'],
+  properties: {
+    level: { type: 'integer', minimum: 0, maximum: 4, description: 'hold the level at least here; 0 drops the override' },
+    durationMs: { type: 'integer', minimum: 1, maximum: MAX_HOLD_MS },
+  },
+} as const;
+
+export const breakerCommandBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['command'],
+  properties: { command: { type: 'string', enum: ['open', 'close', 'disable'], description: 'open: forced open; close: reset to closed; disable: let everything through' } },
+} as const;
+
+export const breakerNameParamsSchema = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_./:-]+$' } },
+} as const;
+
+const breakersSchema = { type: 'object', additionalProperties: { type: 'string', enum: ['closed', 'open', 'halfOpen', 'forcedOpen', 'disabled'] } } as const;
+
+/** GET /v1/status: a tenant key sees level and breakers; the admin key also dependencies, override and faults. */
+export const statusSchema = {
+  type: 'object',
+  required: ['level', 'levelName', 'since', 'breakers'],
+  properties: {
+    level: { type: 'integer', minimum: 0, maximum: 4 },
+    levelName: { type: 'string' },
+    since: { type: 'integer', description: 'Unix ms of the last level change' },
+    breakers: breakersSchema,
+    override: { type: 'object', properties: { level: { type: 'integer' }, until: { type: 'integer' } } },
+    dependencies: { type: 'object', additionalProperties: { type: 'string', enum: ['up', 'down'] } },
+    faults: {
+      type: 'array',
+      items: { type: 'object', properties: { dependency: { type: 'string' }, mode: { type: 'string' }, until: { type: 'integer' } } },
+    },
+  },
+} as const;

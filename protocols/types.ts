@@ -69,7 +69,22 @@ export interface Topology {
 export type LiveEvent =
   | { type: 'anomaly'; data: AnomalyEvent }
   | { type: 'alert'; data: Alert }
-  | { type: 'incident'; data: Incident };
+  | { type: 'incident'; data: Incident }
+  | { type: 'status'; data: LevelStatus & { tenant: string } };
+
+/**
+ * The node's degradation level as every tenant sees it (GET /v1/status; the stream's 'status'
+ * event carries it with the receiving tenant's id, as every event on a stream names its tenant).
+ */
+export interface LevelStatus {
+  /** 0 full .. 4 emergency (DESIGN.md §1) */
+  level: number;
+  levelName: string;
+  /** when the level last changed, ms */
+  since: number;
+  /** the node's shared breakers: closed, open, halfOpen, forcedOpen or disabled */
+  breakers: Record<string, string>;
+}
 
 /** Paging: `limit` items after the opaque `cursor`; `next` is absent on the last page. */
 export interface Page<T> {

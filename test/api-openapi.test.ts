@@ -26,6 +26,7 @@ const ROUTES = [
   'get /v1/incidents', 'get /v1/incidents/{id}', 'post /v1/incidents/{id}/ack', 'post /v1/incidents/{id}/resolve',
   'put /v1/topology', 'get /v1/topology', 'get /v1/stream', 'get /v1/admin/tree', 'post /v1/admin/restart',
   'post /api/v1/write', 'get /v1/audit',
+  'get /v1/status', 'post /v1/admin/faults', 'delete /v1/admin/faults', 'post /v1/admin/degrade', 'post /v1/admin/breakers/{name}',
 ];
 
 describe('api: OpenAPI document', () => {
