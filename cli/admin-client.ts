@@ -19,7 +19,8 @@ export async function restartActor(t: AdminTarget, path: string): Promise<void> 
   await call(t, 'POST', '/v1/admin/restart', { path });
 }
 
-async function call(t: AdminTarget, method: string, route: string, body?: unknown): Promise<unknown> {
+/** One admin request; the node's JSON answer, or a VigilError whose code sets the exit status. */
+export async function call(t: AdminTarget, method: string, route: string, body?: unknown): Promise<unknown> {
   const url = `${t.url.replace(/\/+$/, '')}${route}`;
   let res: Response;
   try {

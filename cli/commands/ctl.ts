@@ -1,6 +1,7 @@
 // `vigil ctl`: operate a running node through its admin API.
-import { fetchTree, restartActor, type AdminTarget } from '../admin-client.ts';
-import { parse, showHelp, usageError } from '../args.ts';
+import { call, fetchTree, restartActor, type AdminTarget } from '../admin-client.ts';
+import { duration, int, parse, showHelp, usageError } from '../args.ts';
+import type { NodeStatusView } from '../../api/engine.ts';
 import { renderTree } from '../tree-table.ts';
 import { VigilError } from '../../protocols/errors.ts';
 
@@ -14,6 +15,14 @@ Commands:
   tree [--json]          the supervision tree: path, kind, status, restarts, mailbox depth
   restart <actor-path>   restarts one actor and its subtree with fresh state
                          (e.g. /root/tenants/demo/db; paths as tree shows them)
+  status [--json]        the degradation level (L0 full .. L4 emergency), the node's
+                         breakers, the dependencies that are down, override and faults
+  degrade --level N --for DURATION
+                         holds the level at least at N (0..4 or L0..L4) for DURATION
+                         (e.g. 10m); --level 0 drops the override
+  breaker <name> open|close|disable
+                         forces a node breaker open, closes it, or disables it
+                         (names as status shows them: graph_db, ml_inference)
 
 Options:
   --url URL          the node (default ${DEFAULT_URL})
@@ -25,6 +34,8 @@ wrong key); 1 the node failed to carry out the request.
 `;
 
 const COMMON = { url: { type: 'string' }, 'admin-key': { type: 'string' } } as const;
+const COMMANDS = 'tree, restart, status, degrade, breaker';
+const BREAKER_COMMANDS = ['open', 'close', 'disable'];
 
 export async function ctlCommand(argv: string[]): Promise<number> {
   // The subcommand is the first argument that is not a flag or a flag's value.
@@ -34,12 +45,15 @@ export async function ctlCommand(argv: string[]): Promise<number> {
   switch (sub) {
     case 'tree': return tree(rest);
     case 'restart': return restart(rest);
+    case 'status': return status(rest);
+    case 'degrade': return degrade(rest);
+    case 'breaker': return breaker(rest);
     case undefined: {
       const p = parse('vigil ctl', rest, COMMON);
       if (p.values.help) return showHelp(CTL_HELP);
-      throw usageError('vigil ctl', 'missing command: tree or restart');
+      throw usageError('vigil ctl', `missing command: ${COMMANDS}`);
     }
-    default: throw usageError('vigil ctl', `unknown command "${sub}" (known: tree, restart)`);
+    default: throw usageError('vigil ctl', `unknown command "${sub}" (known: ${COMMANDS})`);
   }
 }
 
@@ -59,6 +73,61 @@ async function restart(argv: string[]): Promise<number> {
   await named('vigil ctl restart', restartActor(target('vigil ctl restart', p.values), path));
   process.stdout.write(`restarted ${path}\n`);
   return 0;
+}
+
+async function status(argv: string[]): Promise<number> {
+  const p = parse('vigil ctl status', argv, { ...COMMON, json: { type: 'boolean' } });
+  if (p.values.help) return showHelp(CTL_HELP);
+  const s = await named('vigil ctl status', call(target('vigil ctl status', p.values), 'GET', '/v1/status')) as NodeStatusView;
+  process.stdout.write(p.values.json ? `${JSON.stringify(s, null, 2)}\n` : renderStatus(s));
+  return 0;
+}
+
+async function degrade(argv: string[]): Promise<number> {
+  const cmd = 'vigil ctl degrade';
+  const p = parse(cmd, argv, { ...COMMON, level: { type: 'string' }, for: { type: 'string' } });
+  if (p.values.help) return showHelp(CTL_HELP);
+  if (typeof p.values.level === 'string') p.values.level = p.values.level.replace(/^L/i, '');
+  const level = int(cmd, p, 'level', 0, 4);
+  if (level === undefined) throw usageError(cmd, 'missing --level N (0..4)');
+  const forMs = duration(cmd, p, 'for') ?? (level === 0 ? 1 : undefined);
+  if (forMs === undefined) throw usageError(cmd, 'missing --for DURATION (e.g. 10m)');
+  if (forMs < 1 || forMs > 86_400_000) throw usageError(cmd, '--for must be between 1ms and 24h');
+  const s = await named(cmd, call(target(cmd, p.values), 'POST', '/v1/admin/degrade', { level, durationMs: forMs })) as NodeStatusView;
+  process.stdout.write(level === 0 ? `override dropped: level L${s.level} (${s.levelName})\n`
+    : `level held at least at L${level} until ${iso(s.override?.until)}: now L${s.level} (${s.levelName})\n`);
+  return 0;
+}
+
+async function breaker(argv: string[]): Promise<number> {
+  const cmd = 'vigil ctl breaker';
+  const p = parse(cmd, argv, COMMON, 2);
+  if (p.values.help) return showHelp(CTL_HELP);
+  const [name, command] = p.positionals;
+  if (!name) throw usageError(cmd, 'missing the breaker name (e.g. graph_db)');
+  if (!command || !BREAKER_COMMANDS.includes(command)) throw usageError(cmd, `the command must be one of ${BREAKER_COMMANDS.join(', ')} (got "${command ?? ''}")`);
+  const r = await named(cmd, call(target(cmd, p.values), 'POST', `/v1/admin/breakers/${encodeURIComponent(name)}`, { command })) as { state: string };
+  process.stdout.write(`breaker ${name}: ${r.state}\n`);
+  return 0;
+}
+
+function iso(ms: number | undefined): string {
+  return ms === undefined ? '?' : new Date(ms).toISOString();
+}
+
+/** The human view of GET /v1/status. */
+export function renderStatus(s: NodeStatusView): string {
+  const lines = [`level     L${s.level} ${s.levelName} (since ${iso(s.since)})`];
+  if (s.override) lines.push(`override  at least L${s.override.level} until ${iso(s.override.until)}`);
+  const down = Object.entries(s.dependencies ?? {}).filter(([, v]) => v === 'down').map(([k]) => k);
+  lines.push(`down      ${down.length > 0 ? down.join(', ') : 'none'}`);
+  const names = Object.keys(s.breakers);
+  const width = Math.max(0, ...names.map((n) => n.length));
+  lines.push('breakers');
+  for (const n of names) lines.push(`  ${n.padEnd(width)}  ${s.breakers[n]}`);
+  const faults = s.faults ?? [];
+  lines.push(`faults    ${faults.length > 0 ? faults.map((f) => `${f.dependency} ${f.mode} until ${iso(f.until)}`).join('; ') : 'none'}`);
+  return `${lines.join('\n')}\n`;
 }
 
 function target(command: string, values: Record<string, string | boolean | undefined>): AdminTarget {
