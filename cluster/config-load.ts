@@ -9,6 +9,7 @@ import { VigilError } from '../protocols/errors.ts';
 import { TIERS } from '../protocols/types.ts';
 import { hashKey } from '../protocols/keys.ts';
 import { defaultConfig, type MetricSensitivity, type VigilConfig } from './config.ts';
+import { MAX_RETENTION_DAYS } from '../storage/tsdb/index.ts';
 
 /** Flags `vigil start` accepts that override the configuration. */
 export interface ConfigFlags {
@@ -126,11 +127,13 @@ function checkTenants(value: unknown, where: string): VigilConfig['tenants'] {
     if (t.metricSensitivity !== undefined) tenant.metricSensitivity = checkSensitivity(`${at}.metricSensitivity`, t.metricSensitivity, where);
     if (t.maxSeries !== undefined) tenant.maxSeries = check(`${at}.maxSeries`, LIMIT_RULE, t.maxSeries, where) as number;
     if (t.maxServices !== undefined) tenant.maxServices = check(`${at}.maxServices`, LIMIT_RULE, t.maxServices, where) as number;
+    if (t.rawRetentionDays !== undefined) tenant.rawRetentionDays = check(`${at}.rawRetentionDays`, RETENTION_RULE, t.rawRetentionDays, where) as number;
     return tenant;
   });
 }
 
-const TENANT_KEYS = ['id', 'keyHashes', 'tier', 'metricTiers', 'metricSensitivity', 'maxSeries', 'maxServices'];
+const TENANT_KEYS = ['id', 'keyHashes', 'tier', 'metricTiers', 'metricSensitivity', 'maxSeries', 'maxServices', 'rawRetentionDays'];
+const RETENTION_RULE: Rule = { kind: 'int', min: 1, max: MAX_RETENTION_DAYS };
 const LIMIT_RULE: Rule = { kind: 'int', min: 1, max: 100_000_000 };
 const SENSITIVITY_SCHEMA: Schema = {
   direction: { kind: 'enum', values: ['up', 'down', 'both'] },

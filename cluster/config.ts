@@ -19,6 +19,8 @@ export interface TenantConfig {
   maxSeries?: number;
   /** most services this tenant may hold on a node (default limits.maxServicesPerTenant) */
   maxServices?: number;
+  /** days this tenant's raw samples are kept (default 7; rollups keep their own) */
+  rawRetentionDays?: number;
 }
 
 /** When a sample of a metric counts as an anomaly (see actors/detection/detector.ts). */

@@ -50,7 +50,8 @@ export async function openNodeStores(config: VigilConfig, clock: Clock, rng: Rng
   try {
     let ingestLog = await DiskIngestLog.open(join(dir, 'log'), { logger: log });
     opened.push(ingestLog);
-    const store = await openTsdb(dir, clock, env, health);
+    const retention = { tenantRetentionDays: new Map(config.tenants.flatMap((t) => (t.rawRetentionDays === undefined ? [] : [[t.id, t.rawRetentionDays] as [string, number]]))) };
+    const store = await openTsdb(dir, clock, env, retention, health);
     opened.push(store);
     const writers = new StoreWriters(store, {
       clock, rng, spillDir: join(dir, 'spill'), flushIntervalMs: SAMPLE_FLUSH_INTERVAL_MS,
@@ -89,14 +90,14 @@ export async function openNodeStores(config: VigilConfig, clock: Clock, rng: Rng
  * chdb holds one folder per process: a second node started in the same process (tests)
  * shares the open folder, in a database of its own.
  */
-async function openTsdb(dir: string, clock: Clock, env: NodeJS.ProcessEnv, health?: NodeHealth): Promise<TsdbStore> {
-  if (env.CLICKHOUSE_URL) return TsdbStore.open({ url: env.CLICKHOUSE_URL, clock });
+async function openTsdb(dir: string, clock: Clock, env: NodeJS.ProcessEnv, retention: { tenantRetentionDays: Map<string, number> }, health?: NodeHealth): Promise<TsdbStore> {
+  if (env.CLICKHOUSE_URL) return TsdbStore.open({ url: env.CLICKHOUSE_URL, clock, ...retention });
   const own = join(dir, 'tsdb');
   const open = openChdbFolder();
   // every query and insert meets the tsdb's injected fault first, as a dead server would fail it
   const wrap = health ? { wrapConnection: (inner: EngineConnection) => faulty(inner, () => health.gate('tsdb'), ['close']) } : {};
-  if (open === undefined || open === own) return TsdbStore.open({ chdbPath: own, clock, ...wrap });
-  return TsdbStore.open({ chdbPath: open, clock, database: `${DEFAULT_DATABASE}_${fnv1a(dir).toString(16)}`, ...wrap });
+  if (open === undefined || open === own) return TsdbStore.open({ chdbPath: own, clock, ...retention, ...wrap });
+  return TsdbStore.open({ chdbPath: open, clock, database: `${DEFAULT_DATABASE}_${fnv1a(dir).toString(16)}`, ...retention, ...wrap });
 }
 
 /** `target` with every method but `spared` waiting for `gate` first (a switchable fault). */

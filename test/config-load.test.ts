@@ -126,6 +126,8 @@ describe('config: invalid input is refused with a clear message', () => {
     assert.equal(c.tenants[0]!.maxSeries, 7);
     assert.equal(c.tenants[0]!.maxServices, 2);
     assert.match(refused(() => parseConfigYaml('tenants:\n  - id: a\n    maxSeries: 0\n', 'a.yaml')), /tenants\[0\]\.maxSeries must be an integer 1\.\.100000000 \(got 0\)/);
+    assert.equal(parseConfigYaml('tenants:\n  - id: a\n    rawRetentionDays: 30\n', 'a.yaml').tenants[0]!.rawRetentionDays, 30);
+    assert.match(refused(() => parseConfigYaml('tenants:\n  - id: a\n    rawRetentionDays: 0\n', 'a.yaml')), /tenants\[0\]\.rawRetentionDays must be an integer 1\.\.3650 \(got 0\)/);
     assert.match(refused(() => parseConfigYaml('limits:\n  maxSeries: 3\n', 'a.yaml')), /unknown key limits\.maxSeries \(known: maxSeriesPerTenant, maxServicesPerTenant\)/);
   });
 
