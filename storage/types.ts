@@ -1,8 +1,6 @@
 // What the stores share: the filters and pages of event queries. Each store's own face is
 // in its folder: tsdb/ (series and events), graph/, cache/, audit/; writer/ feeds tsdb.
-import type {
-  Alert, AnomalyEvent, Incident, IncidentStatus, Page, SeriesKey, TimeRange, Topology,
-} from '../protocols/index.ts';
+import type { IncidentStatus, TimeRange } from '../protocols/index.ts';
 
 export interface PageQuery extends TimeRange {
   limit?: number;
