@@ -1,6 +1,6 @@
 // TabSeparated text for the bulk tables (samples, scores): written as bytes into one reused
 // buffer, integers digit by digit, so a batch costs no string per sample (building a rope of
-// small strings per row and joining them took about 1.5x the CPU, measured in bench/README.md).
+// small strings per row and joining them took 1.5x to 3x the CPU, measured in bench/README.md).
 import { labelsName } from '../../protocols/index.ts';
 import type { SampleRun, ScoreRun } from './types.ts';
 
