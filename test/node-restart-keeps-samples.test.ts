@@ -39,7 +39,7 @@ describe('a TenantActor restarted with batches queued at its services (real node
     node = await startNodeProcess(testConfig({ acme: KEY }, ADMIN, (c: VigilConfig) => {
       c.http.bodyLimitBytes = 16 << 20;
       c.tenants[0]!.tier = 'agile';
-    }));
+    }), { VIGIL_TEST_SLOW_US: '20' }); // ~10 ms a service batch: the senders outrun the services
   });
   after(async () => node?.stop());
 

@@ -1,6 +1,7 @@
 // A real Vigil node in its own process, for tests that need one they can kill.
 // argv[2]: the node config as JSON. With VIGIL_TEST_POISON=<number>, every detector
-// throws on that exact value (a poisoned sample), to exercise supervision end to end.
+// throws on that exact value (a poisoned sample), to exercise supervision end to end; with
+// VIGIL_TEST_SLOW_US=<n>, every sample costs n µs more (a busy node whose mailboxes fill).
 import pino from 'pino';
 import { startNode, tierDetectors } from '../../cluster/index.ts';
 import type { VigilConfig } from '../../cluster/index.ts';
@@ -22,11 +23,32 @@ function poisoned(factory: DetectorFactory, poison: number): DetectorFactory {
   return { create: (tier, s) => wrap(factory.create(tier, s)), restore: (s) => wrap(factory.restore(s)) };
 }
 
+/** Every sample costs the detector `us` microseconds more: a busy node, so mailboxes fill. */
+function slowed(factory: DetectorFactory, us: number): DetectorFactory {
+  const wrap = (d: Detector): Detector => ({
+    get tier() { return d.tier; },
+    get anomalous() { return d.anomalous; },
+    get expected() { return d.expected; },
+    get rawScore() { return d.rawScore; },
+    update(ts, value) {
+      const until = performance.now() + us / 1000;
+      while (performance.now() < until) { /* busy: the actor holds the thread, as real work would */ }
+      return d.update(ts, value);
+    },
+    snapshot: () => d.snapshot(),
+  });
+  return { create: (tier, s) => wrap(factory.create(tier, s)), restore: (s) => wrap(factory.restore(s)) };
+}
+
 const config = JSON.parse(process.argv[2] ?? '{}') as VigilConfig;
 const poison = process.env.VIGIL_TEST_POISON;
+const slowUs = process.env.VIGIL_TEST_SLOW_US;
+let detectors: DetectorFactory | undefined;
+if (poison !== undefined) detectors = poisoned(tierDetectors(), Number(poison));
+else if (slowUs !== undefined) detectors = slowed(tierDetectors(), Number(slowUs));
 const node = await startNode(config, {
   logger: pino({ level: process.env.VIGIL_TEST_LOG ?? 'warn' }, pino.destination(2)),
-  ...(poison === undefined ? {} : { detectors: poisoned(tierDetectors(), Number(poison)) }),
+  ...(detectors ? { detectors } : {}),
 });
 process.stdout.write(`${JSON.stringify({ url: node.url, port: node.port, pid: process.pid })}\n`);
 const stop = (): void => { void node.stop().then(() => process.exit(0)); };
