@@ -4,6 +4,7 @@ import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFil
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DiskIngestLog, IngestLogError, type LogRecord } from '../cluster/ingest-log/index.ts';
+import { skipWithout } from './support/peer.ts';
 
 const LOG_FACE = resolve('cluster/ingest-log/index.ts');
 const isRoot = process.getuid?.() === 0;
@@ -267,8 +268,7 @@ describe('ingest log (embedded, on disk)', function () {
 
   it('a full disk gives UNAVAILABLE (disk-full) and loses nothing already acknowledged', async function () {
     if (!isRoot) {
-      console.log('      (skipped: mounting a 1 MB tmpfs needs root)');
-      this.skip();
+      skipWithout(this, 'mounting a 1 MB tmpfs needs root');
     }
     const mnt = join(root, 'tmpfs');
     mkdirSync(mnt);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SeriesInput } from '../protocols/index.ts';
 import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
+import { skipWithout } from './support/peer.ts';
 
 const KEY = 'full-key-1';
 
@@ -24,8 +25,7 @@ describe('the ingest log\'s disk full (real node, tmpfs)', function () {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', logDir], { stdio: 'pipe' });
       mounted = true;
     } catch (err) {
-      console.log(`      - SKIPPED: cannot mount a tmpfs here (needs root): ${String(err).split('\n')[0]}`);
-      this.skip();
+      skipWithout(this, `cannot mount a tmpfs here (needs root): ${String(err).split('\n')[0]}`);
     }
   });
   after(async () => {

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
+import { skipWithout } from './support/peer.ts';
 
 const KEY = 'prom-tenant-key';
 const ADMIN = 'prom-admin-key';
@@ -56,8 +57,7 @@ describe('Prometheus remote_write into Vigil', function () {
 
   before(async function () {
     if (!binary) {
-      console.log('      (skipped: `prometheus` is not installed; apt install prometheus to run this test)');
-      this.skip();
+      skipWithout(this, '`prometheus` is not installed; apt install prometheus to run this test');
     }
     dir = await mkdtemp(join(tmpdir(), 'vigil-prom-'));
     // The exporter: Prometheus text format, two gauges, one with a label.

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEngine, schemaStatements, type Engine } from '../storage/tsdb/index.ts';
+import { skipWithout } from './support/peer.ts';
 
 const BINARIES = ['/usr/bin/clickhouse-server', '/usr/sbin/clickhouse-server', '/usr/bin/clickhouse'];
 const binary = BINARIES.find((b) => existsSync(b));
@@ -59,8 +60,7 @@ describe('storage/tsdb against a ClickHouse server over HTTP (Debian 18.16 smoke
 
   before(async function () {
     if (!binary) {
-      console.log(`    SKIPPED: no clickhouse-server binary (looked for ${BINARIES.join(', ')})`);
-      this.skip();
+      skipWithout(this, `no clickhouse-server binary (looked for ${BINARIES.join(', ')}); apt install clickhouse-server`);
     }
     dir = mkdtempSync(join(tmpdir(), 'vigil-clickhouse-'));
     const [httpPort, tcpPort] = [await freePort(), await freePort()];
