@@ -6,15 +6,7 @@ import pino from 'pino';
 import { startNode, type NodeHandle } from '../cluster/index.ts';
 import { KEYS, testConfig } from './support/api-node.ts';
 import { thresholdDetectors } from './support/api-detector.ts';
-import { runVigil } from './support/cli-process.ts';
-
-function oneLineError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {
-  assert.equal(r.code, 2, `exit 2, got ${r.code}: ${r.stderr}`);
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
-  assert.match(lines[0]!, pattern);
-  assert.equal(r.stdout, '');
-}
+import { runVigil, oneLineError } from './support/cli-process.ts';
 
 describe('cli: vigil ctl status, degrade and breaker', function () {
   this.timeout(120_000);

@@ -6,20 +6,13 @@
 import { strict as assert } from 'node:assert';
 import { SeededRng } from '../actors/runtime/index.ts';
 import type { LiveEvent } from '../protocols/index.ts';
-import { freePort, runVigil, spawnVigil, type Running } from './support/cli-process.ts';
+import { runVigil, spawnVigil, type Running, oneLineError } from './support/cli-process.ts';
 import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
+import { freePort } from './support/local-servers.ts';
 
 const KEYS = { acme: 'acme-tail-key-0123456789', globex: 'globex-tail-key-0123456789' };
 const ADMIN = 'admin-tail-key-0123456789';
 const STEP = 10_000;
-
-function oneLineError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {
-  assert.equal(r.code, 2, `exit 2, got ${r.code}: ${r.stderr}`);
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
-  assert.match(lines[0]!, pattern);
-  assert.equal(r.stdout, '');
-}
 
 /** Starts `vigil tail` and waits until it says it is connected. */
 async function tail(url: string, key: string, ...flags: string[]): Promise<Running> {

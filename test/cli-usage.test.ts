@@ -4,15 +4,8 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, runVigil } from './support/cli-process.ts';
-
-function oneLineError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {
-  assert.equal(r.code, 2, `exit 2, got ${r.code}: ${r.stderr}`);
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
-  assert.match(lines[0]!, pattern);
-  assert.equal(r.stdout, '');
-}
+import { runVigil, oneLineError } from './support/cli-process.ts';
+import { freePort } from './support/local-servers.ts';
 
 describe('cli: help, version and usage errors', function () {
   this.timeout(60_000);

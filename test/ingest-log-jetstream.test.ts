@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { IngestLogError, JetStreamIngestLog, type LogRecord } from '../cluster/ingest-log/index.ts';
+import { freePort } from './support/local-servers.ts';
 
 // Real NATS at 127.0.0.1:4222; every run has its own stream and subjects and deletes them.
 const NATS = '127.0.0.1:4222';
@@ -22,14 +22,6 @@ async function take(log: JetStreamIngestLog, shard: number, after: number, n: nu
   }
   assert.equal(out.length, n, `shard ${shard}: ${out.length} of ${n} records came`);
   return out;
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((res) => srv.close(() => res()));
-  return port;
 }
 
 describe('ingest log on JetStream (real NATS)', function () {

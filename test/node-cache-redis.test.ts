@@ -2,24 +2,12 @@
 // no client an error (L1 and the stores carry on), shows in /metrics, and L2 is used again
 // once Redis is back.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
+import { freePort, startRedis } from './support/local-servers.ts';
 
 const KEY = 'cache-key-1';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-function startRedis(port: number): ChildProcess {
-  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-}
 
 async function gauge(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -38,7 +26,7 @@ describe('the node\'s cache when its Redis dies and comes back (real processes)'
 
   it('serves every read through the outage and uses Redis again afterwards', async () => {
     const port = await freePort();
-    redis = startRedis(port);
+    redis = await startRedis(port);
     node = await startNodeProcess(testConfig({ acme: KEY }, 'cache-admin-1'), { VIGIL_REDIS_URL: `redis://127.0.0.1:${port}` });
     const topology = { services: [{ name: 'api', dependsOn: ['db'] }, { name: 'db', dependsOn: [] }] };
     const put = await fetch(`${node.url}/v1/topology`, { method: 'PUT', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(topology) });
@@ -56,7 +44,7 @@ describe('the node\'s cache when its Redis dies and comes back (real processes)'
     for (let i = 0; i < 50; i++) await read(); // no error reaches a client
     await eventually(async () => ((await gauge(node!.url, 'vigil_cache_l2_up')) === 0 ? true : undefined), 20_000);
 
-    redis = startRedis(port);
+    redis = await startRedis(port);
     await eventually(async () => {
       await read();
       return (await gauge(node!.url, 'vigil_cache_l2_up')) === 1 ? true : undefined;

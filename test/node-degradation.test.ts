@@ -3,11 +3,11 @@
 // Redis killed under the node shows as cache down and leaves it at L0; a time-series store
 // failure spills the writers (L3) and no acknowledged sample is lost after it.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import type { SeriesInput } from '../protocols/index.ts';
 import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
+import { freePort, startRedis } from './support/local-servers.ts';
 
 const KEY = 'degrade-key-1';
 const ADMIN = 'degrade-admin-1';
@@ -20,27 +20,6 @@ interface Status {
   breakers: Record<string, string>;
   dependencies?: Record<string, string>;
   faults?: unknown[];
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
-  });
-  return child;
 }
 
 async function stopRedis(child: ChildProcess | undefined): Promise<void> {

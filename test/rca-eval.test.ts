@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runVigil } from './support/cli-process.ts';
+import { runVigil, oneLineError } from './support/cli-process.ts';
 
 const COPY = fileURLToPath(new URL('./data/petshop/low_traffic', import.meta.url));
 
@@ -15,13 +15,6 @@ interface Summary extends Recall {
   level: string;
   by_metric: Record<string, Recall>;
   by_split: Record<string, Recall & { by_metric: Record<string, Recall> }>;
-}
-
-function oneLineError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {
-  assert.equal(r.code, 2, `exit 2, got ${r.code}: ${r.stderr}`);
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
-  assert.match(lines[0]!, pattern);
 }
 
 describe('cli: vigil rca-eval on a PetShop copy', function () {

@@ -6,25 +6,14 @@
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEngine, schemaStatements, type Engine } from '../storage/tsdb/index.ts';
 import { skipWithout } from './support/peer.ts';
+import { freePort } from './support/local-servers.ts';
 
 const BINARIES = ['/usr/bin/clickhouse-server', '/usr/sbin/clickhouse-server', '/usr/bin/clickhouse'];
 const binary = BINARIES.find((b) => existsSync(b));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function config(dir: string, httpPort: number, tcpPort: number): string {
   return `<?xml version="1.0"?>

@@ -1,5 +1,6 @@
 // Runs the real `vigil` command (cli/bin/vigil.js) as a child process: to completion, or
 // as a long-running node that tests stop with a signal or kill, by pid.
+import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,11 +90,12 @@ export function spawnVigil(args: string[], env: Record<string, string> = {}): Ru
 }
 
 /** A port the OS just handed out and released: nothing listens there (for "unreachable" cases). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+
+/** A refusal: exit 2, one line on stderr matching `pattern`, nothing on stdout. */
+export function oneLineError(r: Finished, pattern: RegExp): void {
+  assert.equal(r.code, 2, `exit 2, got ${r.code}: ${r.stderr}`);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
+  assert.match(lines[0]!, pattern);
+  assert.equal(r.stdout, '');
 }
