@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import type { Engine, EventQuery, FaultRequest, IncidentQuery, IngestResult, NodeStatusView, SeriesQuery, TreeNode } from '../api/engine.ts';
 import type { ActorRef, ActorSystem, Clock } from '../actors/runtime/index.ts';
-import type { IngestReceipt, TenantsMsg } from '../actors/tenant/index.ts';
+import type { TenantsMsg } from '../actors/tenant/index.ts';
+import type { AdmittedBatch } from './shard-host.ts';
 import { encodeMetricBatch, VigilError } from '../protocols/index.ts';
 import type { Alert, AnomalyEvent, Incident, LiveEvent, Page, SeriesInput, Topology } from '../protocols/index.ts';
 import type { GraphStore } from '../storage/graph/index.ts';
@@ -41,8 +42,8 @@ export interface NodeEngineParts {
   isReady: () => boolean;
   backlog: IngestBacklog;
   limits: SeriesLimits;
-  /** receipts of batches appended by this process and not yet read by their shard host, by batch id */
-  admitted: Map<string, IngestReceipt>;
+  /** batches appended by this process and not yet read by their shard host, by batch id */
+  admitted: Map<string, AdmittedBatch>;
   /** rows of a tenant not yet stored by the writers */
   writerDepth: (tenant: string) => number;
   /** resolves once every incident state handed to the writers so far is stored */
@@ -85,7 +86,7 @@ export class NodeEngine implements Engine {
     const bytes = encodeMetricBatch(tenant, series);
     const id = batchId(tenant, bytes);
     const first = !this.p.admitted.has(id);
-    if (first) this.p.admitted.set(id, receipt);
+    if (first) this.p.admitted.set(id, { receipt, batch: { tenant, series } });
     try {
       this.p.limits.admit(tenant, series);
       const at = await this.p.log.append(shardOf(tenant, this.p.shards), bytes, id);

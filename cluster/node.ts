@@ -21,7 +21,7 @@ import { Checkpoints, DEFAULT_CHECKPOINT_INTERVAL_MS, restoredState } from './ch
 import { openNodeStores } from './node-stores.ts';
 import { cacheKeys, registerCacheMetrics } from '../storage/cache/index.ts';
 import { OpenIncidentsCache } from './open-incidents.ts';
-import { ShardHosts } from './shard-host.ts';
+import { ShardHosts, type AdmittedBatch } from './shard-host.ts';
 import { DEFAULT_SHARD_COUNT } from './shard.ts';
 import { IngestBacklog } from './backlog.ts';
 import { SeriesLimits } from './series-limits.ts';
@@ -183,15 +183,18 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
 
   // Shard hosts: every shard is local on a single node. A batch appended by this process
   // carries the receipt its request was admitted with; one read again after a restart is a replay.
-  const admitted = new Map<string, IngestReceipt>();
+  const admitted = new Map<string, AdmittedBatch>();
   const hosts = new ShardHosts({
     log: ingestLog,
-    deliver(batch, record) {
+    take(record) {
       const mine = admitted.get(record.id);
       admitted.delete(record.id);
+      return mine;
+    },
+    deliver(batch, record, mine) {
       let n = 0;
       for (const s of batch.series) n += s.samples.length;
-      const receipt = mine ?? new IngestReceipt(n, () => undefined);
+      const receipt = mine?.receipt ?? new IngestReceipt(n, () => undefined);
       tenants.tell({ type: 'to-tenant', tenant: batch.tenant, msg: { type: 'ingest', series: batch.series, receipt, position: record.position, replay: mine === undefined } });
       return receipt;
     },

@@ -7,10 +7,18 @@ import { decodeMetricBatch, type DecodedBatch } from '../protocols/index.ts';
 import type { IngestReceipt } from '../actors/tenant/index.ts';
 import type { IngestLog, LogRecord } from './ingest-log/index.ts';
 
+/** A batch this process appended, still held decoded, with the receipt its request was admitted with. */
+export interface AdmittedBatch {
+  batch: DecodedBatch;
+  receipt: IngestReceipt;
+}
+
 export interface ShardHostParts {
   log: IngestLog;
-  /** hands a decoded batch to the actors and returns its receipt */
-  deliver(batch: DecodedBatch, record: LogRecord): IngestReceipt;
+  /** the batch behind `record` if this process appended it (taken: asked once per record) */
+  take(record: LogRecord): AdmittedBatch | undefined;
+  /** hands a batch to the actors and returns its receipt; `admitted` is absent for a replay */
+  deliver(batch: DecodedBatch, record: LogRecord, admitted: AdmittedBatch | undefined): IngestReceipt;
   /** a record that cannot be decoded (it was validated before append: a bug, or disk damage) */
   onBadRecord(record: LogRecord, err: unknown): void;
 }
@@ -67,9 +75,11 @@ export class ShardHosts {
     const p = this.progress.get(shard)!;
     try {
       for await (const record of this.parts.log.read(shard, from, { signal: this.abort.signal })) {
+        // a batch this process appended is still in memory: no need to decode what was just encoded
+        const mine = this.parts.take(record);
         let batch: DecodedBatch;
         try {
-          batch = decodeMetricBatch(record.bytes);
+          batch = mine?.batch ?? decodeMetricBatch(record.bytes);
         } catch (err) {
           this.parts.onBadRecord(record, err);
           continue;
@@ -77,7 +87,7 @@ export class ShardHosts {
         p.tenants.add(batch.tenant);
         const entry = { position: record.position, stored: false };
         p.pending.push(entry);
-        const receipt = this.parts.deliver(batch, record);
+        const receipt = this.parts.deliver(batch, record, mine);
         // a failed write leaves the watermark where it is: the batch stays in the log for a replay
         receipt.stored.then(() => {
           entry.stored = true;

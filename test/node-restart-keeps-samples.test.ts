@@ -7,7 +7,7 @@ import { IngestBacklog, SeriesLimits, type VigilConfig } from '../cluster/index.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IngestReceipt } from '../actors/tenant/index.ts';
+import type { AdmittedBatch } from '../cluster/shard-host.ts';
 import { DiskIngestLog } from '../cluster/ingest-log/index.ts';
 import { LiveHub } from '../cluster/live.ts';
 import { NodeEngine } from '../cluster/node-engine.ts';
@@ -104,7 +104,7 @@ describe('an append to the ingest log that fails', () => {
     const system = createActorSystem({ name: 'append-fails' });
     const backlog = new IngestBacklog(1000);
     const tenants = system.spawn('tenants', { kind: 'tenant-supervisor', init: () => null, receive: (s) => s });
-    const admitted = new Map<string, IngestReceipt>();
+    const admitted = new Map<string, AdmittedBatch>();
     const engine = new NodeEngine({
       system, clock: system.clock, tenants, log, shards: 4, backlog, admitted,
       store: undefined as never, graph: undefined as never, audit: undefined as never, cache: undefined as never, // never reached: the append fails first
