@@ -103,9 +103,29 @@ class TsvBytes {
 
 const bytes = new TsvBytes();
 
-/** tenant, service, metric, labels and a tab: the part of a row its run decides. */
-function runHead(run: SampleRun | ScoreRun): string {
-  return `${tsvText(run.tenant)}\t${tsvText(run.service)}\t${tsvText(run.metric)}\t${tsvText(labelsName(run.labels))}\t`;
+/**
+ * tenant, service, metric, labels and a tab: the part of a row its run decides. Written in
+ * full for the run's first row, then copied from there for the others.
+ */
+class RunHead {
+  readonly text: string;
+  private at = -1;
+  private length = 0;
+
+  constructor(run: SampleRun | ScoreRun) {
+    this.text = `${tsvText(run.tenant)}\t${tsvText(run.service)}\t${tsvText(run.metric)}\t${tsvText(labelsName(run.labels))}\t`;
+  }
+
+  /** After `bytes.reserve` (room for the whole row). */
+  write(): void {
+    if (this.at < 0) {
+      this.at = bytes.pos;
+      bytes.utf8(this.text);
+      this.length = bytes.pos - this.at;
+    } else {
+      bytes.repeat(this.at, this.length);
+    }
+  }
 }
 
 /** Rows of `samples`; `keep` (checked writes) says which samples to write. */
@@ -117,22 +137,14 @@ export function samplesTsv(
   bytes.start();
   let rows = 0;
   for (const run of runs) {
-    const head = runHead(run);
+    const head = new RunHead(run);
     const tail = `\t${retainDays(run.tenant)}\n`;
-    let headAt = -1;
-    let headBytes = 0;
     const s = run.samples;
     for (let i = 0; i < s.length; i++) {
       if (keep && !keep(run, i)) continue;
       const p = s[i]!;
-      bytes.reserve(head.length * 3 + 2 * NUMBER_ROOM + tail.length);
-      if (headAt < 0) {
-        headAt = bytes.pos;
-        bytes.utf8(head);
-        headBytes = bytes.pos - headAt;
-      } else {
-        bytes.repeat(headAt, headBytes);
-      }
+      bytes.reserve(head.text.length * 3 + 2 * NUMBER_ROOM + tail.length);
+      head.write();
       bytes.int(Math.trunc(p[0]));
       bytes.tab();
       bytes.float(p[1]);
@@ -147,19 +159,11 @@ export function scoresTsv(runs: readonly ScoreRun[], retainDays: (tenant: string
   bytes.start();
   let rows = 0;
   for (const run of runs) {
-    const head = runHead(run);
+    const head = new RunHead(run);
     const tail = `\t${retainDays(run.tenant)}\n`;
-    let headAt = -1;
-    let headBytes = 0;
     for (const p of run.scores) {
-      bytes.reserve(head.length * 3 + 3 * NUMBER_ROOM + tail.length);
-      if (headAt < 0) {
-        headAt = bytes.pos;
-        bytes.utf8(head);
-        headBytes = bytes.pos - headAt;
-      } else {
-        bytes.repeat(headAt, headBytes);
-      }
+      bytes.reserve(head.text.length * 3 + 3 * NUMBER_ROOM + tail.length);
+      head.write();
       bytes.int(Math.trunc(p[0]));
       bytes.tab();
       bytes.float(p[1]);
