@@ -4,6 +4,7 @@
 // shift that persists (`shiftRun` samples in a row beyond `shiftBound` spreads on one side)
 // moves the level at once by their mean, as Agile's model does: the episode ends when the
 // new level is learnt, not after hundreds of clipped steps. O(1) time, five numbers of state.
+import { followShift } from './level-shift.ts';
 
 export interface RobustLevelParams {
   /** weight of a new sample in the level */
@@ -56,25 +57,9 @@ export class RobustLevel {
     const dev = n < 8 ? Math.abs(d) : Math.min(Math.abs(d), 2 * limit);
     this.spread += b * (dev - this.spread);
     // most samples lie within the bound with no run going: nothing to follow
-    if (n >= 8 && (this.run !== 0 || d > p.shiftBound * s || d < -p.shiftBound * s)) this.followShift(d, s);
+    if (n >= 8 && (this.run !== 0 || d > p.shiftBound * s || d < -p.shiftBound * s)) this.level += followShift(this, d, s, this.params);
   }
 
-  private followShift(e: number, s: number): void {
-    const p = this.params;
-    const side = e > p.shiftBound * s ? 1 : e < -p.shiftBound * s ? -1 : 0;
-    if (side === 0 || side !== Math.sign(this.run)) {
-      this.run = side;
-      this.runSum = side === 0 ? 0 : e;
-      return;
-    }
-    this.run += side;
-    this.runSum += e;
-    if (Math.abs(this.run) >= p.shiftRun) {
-      this.level += this.runSum / Math.abs(this.run);
-      this.run = 0;
-      this.runSum = 0;
-    }
-  }
 
   state(): number[] {
     return [this.level, this.spread, this.count, this.run, this.runSum];

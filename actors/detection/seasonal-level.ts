@@ -9,6 +9,7 @@
 // interpolation) and shares each update between them: on a coarse phase grid
 // (phase-grid.ts) a finely sampled series then sees a smooth profile, not a staircase.
 // frac 0 (the default) is the plain one-phase-per-sample model, arithmetic unchanged.
+import { followShift } from './level-shift.ts';
 
 export interface SeasonalLevelParams {
   levelAlpha: number;
@@ -80,25 +81,9 @@ export class SeasonalLevel {
     const b = Math.max(p.spreadAlpha, 1 / (n - 1));
     const dev = n < 8 ? Math.abs(e) : Math.min(Math.abs(e), 2 * limit);
     this.spread += b * (dev - this.spread);
-    this.followShift(e, s);
+    this.level += followShift(this, e, s, this.params);
   }
 
-  private followShift(e: number, s: number): void {
-    const p = this.params;
-    const side = e > p.shiftBound * s ? 1 : e < -p.shiftBound * s ? -1 : 0;
-    if (side === 0 || side !== Math.sign(this.run)) {
-      this.run = side;
-      this.runSum = side === 0 ? 0 : e;
-      return;
-    }
-    this.run += side;
-    this.runSum += e;
-    if (Math.abs(this.run) >= p.shiftRun) {
-      this.level += this.runSum / Math.abs(this.run);
-      this.run = 0;
-      this.runSum = 0;
-    }
-  }
 
   state(): { scalars: number[]; season: number[] } {
     return { scalars: [this.level, this.spread, this.count, this.run, this.runSum], season: Array.from(this.season) };
