@@ -10,7 +10,7 @@ import { VigilError } from '../../protocols/index.ts';
 import type { Page } from '../../protocols/index.ts';
 import type { Clock } from '../../actors/runtime/types.ts';
 import { SystemClock } from '../../actors/runtime/index.ts';
-import { decodeCursor, encodeCursor } from '../memory/page.ts';
+import { decodeCursor, encodeCursor } from '../page.ts';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../types.ts';
 import { readLine, sealLine } from './chain.ts';
 import { checkRecord, GENESIS_HASH } from './types.ts';

@@ -1,8 +1,8 @@
 // Keyset cursors for newest-first pages: the (time, id) of the last item handed out, so a
 // page never repeats or skips an item while new ones arrive at the head. The time part is
-// storage/memory/page.ts's cursor codec; the id rides after it (ids are unique per time).
+// storage/page.ts's cursor codec; the id rides after it (ids are unique per time).
 import { VigilError } from '../../protocols/index.ts';
-import { decodeCursor, encodeCursor } from '../memory/page.ts';
+import { decodeCursor, encodeCursor } from '../page.ts';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../types.ts';
 
 export interface Keyset {
