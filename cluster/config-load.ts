@@ -165,6 +165,7 @@ const ENV_KEYS: ReadonlyArray<[string, string, string]> = [
   ['VIGIL_PORT', 'http', 'port'],
   ['VIGIL_LOG_LEVEL', 'log', 'level'],
   ['VIGIL_TIER', 'detection', 'tier'],
+  ['VIGIL_DEGRADATION_DWELL_MS', 'degradation', 'dwellMs'],
   ['VIGIL_REMOTE_WRITE_SERVICE_LABELS', 'remoteWrite', 'serviceLabels'],
   ['VIGIL_REMOTE_WRITE_DROP_LABELS', 'remoteWrite', 'dropLabels'],
 ];
@@ -269,6 +270,7 @@ const CONFIG_SCHEMA: Record<string, Schema> = {
   auth: { adminKeyHash: { kind: 'sha256' } },
   ingest: { maxFutureSkewMs: { kind: 'duration', min: 0 }, maxPastAgeMs: { kind: 'duration', min: 1000 } },
   limits: { maxSeriesPerTenant: LIMIT_RULE, maxServicesPerTenant: LIMIT_RULE },
+  degradation: { dwellMs: { kind: 'duration', min: 0 } },
   detection: {
     tier: { kind: 'enum', values: TIERS },
     threshold: { kind: 'number', min: 0, max: 1 },

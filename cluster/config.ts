@@ -2,6 +2,7 @@
 // Loading (YAML file → schema check → VIGIL_* environment → flags) lives in config-load.ts.
 import type { Tier } from '../protocols/types.ts';
 import { DEFAULT_MAX_SERIES_PER_TENANT, DEFAULT_MAX_SERVICES_PER_TENANT } from './series-limits.ts';
+import { DEFAULT_RECOVERY_DWELL_MS } from '../supervisors/index.ts';
 import { DEFAULT_METRIC_LABEL, DEFAULT_OUT_OF_ORDER, DEFAULT_SERVICE_LABELS } from '../protocols/remote-write.ts';
 import { DEFAULT_MAX_KNOWN_SERIES } from '../api/remote-write.ts';
 
@@ -51,6 +52,9 @@ export interface VigilConfig {
     maxFutureSkewMs: number; // samples further ahead than this are refused (default 10 min)
     maxPastAgeMs: number;    // samples older than this are refused (default 7 days)
   };
+  degradation: {
+    dwellMs: number;         // a better level applies only after holding this long (default 30 s)
+  };
   limits: {
     maxSeriesPerTenant: number;   // series a tenant may hold on a node unless it sets maxSeries (default 10,000)
     maxServicesPerTenant: number; // services likewise, unless it sets maxServices (default 1,000)
@@ -94,6 +98,7 @@ export function defaultConfig(): VigilConfig {
     auth: {},
     tenants: [],
     ingest: { maxFutureSkewMs: 10 * 60_000, maxPastAgeMs: 7 * 24 * 3600_000 },
+    degradation: { dwellMs: DEFAULT_RECOVERY_DWELL_MS },
     limits: { maxSeriesPerTenant: DEFAULT_MAX_SERIES_PER_TENANT, maxServicesPerTenant: DEFAULT_MAX_SERVICES_PER_TENANT },
     detection: { tier: 'basic', minAlertScore: 0.9, warmupMs: 0 },
     correlation: { windowMs: 5 * 60_000, autoResolveMs: 30 * 60_000 },

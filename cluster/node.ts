@@ -48,9 +48,6 @@ export interface NodeOptions {
   detectors?: DetectorFactory;
   /** Called when the root supervisor gives up; the default stops the node and exits the process. */
   onFatal?: (err: Error) => void;
-  /** How long a better degradation level must hold before it applies (default
-   * VIGIL_DEGRADATION_DWELL_MS, else the controller's 30 s; tests use ~1 s). */
-  degradationDwellMs?: number;
 }
 
 export interface NodeHandle {
@@ -107,8 +104,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     else if (ev.type === 'restarted') log.info({ ...at, delayMs: ev.delayMs }, 'actor restarted');
   });
 
-  const dwell = options.degradationDwellMs ?? (process.env.VIGIL_DEGRADATION_DWELL_MS ? Number(process.env.VIGIL_DEGRADATION_DWELL_MS) : undefined);
-  const health = new NodeHealth({ clock, log, ...(dwell === undefined ? {} : { dwellMs: dwell }) });
+  const health = new NodeHealth({ clock, log, dwellMs: config.degradation.dwellMs });
   const stores = await openNodeStores(config, clock, rng, log, process.env, health);
   const { store, writers, graph, snapshots } = stores;
   const ingestLog = stores.log;

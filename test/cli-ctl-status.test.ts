@@ -14,7 +14,9 @@ describe('cli: vigil ctl status, degrade and breaker', function () {
   const ctl = (args: string[]) => runVigil(['ctl', ...args, '--url', node.url, '--admin-key', KEYS.admin]);
 
   before(async () => {
-    node = await startNode(testConfig(), { logger: pino({ level: 'silent' }), detectors: thresholdDetectors, degradationDwellMs: 500 });
+    const config = testConfig();
+    config.degradation.dwellMs = 500;
+    node = await startNode(config, { logger: pino({ level: 'silent' }), detectors: thresholdDetectors });
   });
   after(async () => {
     await node.stop();

@@ -23,7 +23,9 @@ describe('degradation level on the WebSocket stream', function () {
   let node: NodeHandle;
 
   before(async () => {
-    node = await startNode(testConfig(), { logger: pino({ level: 'silent' }), detectors: thresholdDetectors, degradationDwellMs: 300 });
+    const config = testConfig();
+    config.degradation.dwellMs = 300;
+    node = await startNode(config, { logger: pino({ level: 'silent' }), detectors: thresholdDetectors });
   });
   after(async () => {
     await node.stop();

@@ -83,8 +83,8 @@ describe('degradation of a node process (injected and real faults)', function ()
   before(async () => {
     redisPort = await freePort();
     redis = await startRedis(redisPort);
-    node = await startNodeProcess(testConfig({ acme: KEY }, ADMIN), {
-      VIGIL_DEGRADATION_DWELL_MS: '1000', VIGIL_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    node = await startNodeProcess(testConfig({ acme: KEY }, ADMIN, (c) => { c.degradation.dwellMs = 1000; }), {
+      VIGIL_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
     });
   });
 
