@@ -5,6 +5,7 @@ import type { Behavior } from '../runtime/index.ts';
 import type { AnomalyEvent, SeriesInput } from '../../protocols/index.ts';
 import type { EventSink } from '../sink.ts';
 import type { IngestReceipt } from '../ingest-receipt.ts';
+import type { LevelSource } from '../../supervisors/index.ts';
 import { ServiceDetection, type DetectorFactory, type MetricDetection, type SeriesSnapshot } from './service-state.ts';
 
 /**
@@ -27,6 +28,8 @@ export interface ServiceDeps {
   idleAfterMs: number;
   /** detector state kept by the parent across passivation: taken at init, left at stop */
   stash: Map<string, SeriesSnapshot[]>;
+  /** the node's degradation level, read once per batch (absent: L0); see TenantDeps.level */
+  level?: LevelSource;
 }
 
 export function serviceBehavior(deps: ServiceDeps): Behavior<ServiceMsg, ServiceDetection> {

@@ -9,6 +9,7 @@ import { correlatorBehavior, type CorrelatorMsg, type CorrelationSettings, type 
 import { serviceBehavior, type DetectorFactory, type MetricDetection, type SeriesSnapshot, type ServiceMsg } from '../service/index.ts';
 import type { Sensitivity } from '../detection/index.ts';
 import type { IngestReceipt } from '../ingest-receipt.ts';
+import type { LevelSource } from '../../supervisors/index.ts';
 
 export const CORRELATOR = '#correlator';
 
@@ -47,6 +48,13 @@ export interface TenantDeps {
   serviceIdleMs: number;
   /** detector state restored from a snapshot at start, by service (taken over by the stash) */
   restored?: ReadonlyMap<string, SeriesSnapshot[]>;
+  /**
+   * The node's degradation level (L0-L4), the one way every stage of this tenant reads it:
+   * call it when deciding, do not keep the value (supervisors/degradation LevelSource; the
+   * node passes NodeHealth's level). Absent: L0. Services, the correlator, RCA and runbooks
+   * all read this same function.
+   */
+  level?: LevelSource;
 }
 
 export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
@@ -79,6 +87,7 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
       onAnomalies: (events) => corr.tell({ type: 'anomalies', events }),
       idleAfterMs: deps.serviceIdleMs,
       stash,
+      ...(deps.level ? { level: deps.level } : {}),
     }));
   };
 

@@ -6,6 +6,17 @@ import { VigilError } from '../../protocols/index.ts';
 export type Level = 0 | 1 | 2 | 3 | 4;
 export const LEVELS: readonly Level[] = [0, 1, 2, 3, 4];
 
+/**
+ * The one way a stage reads the node's level: a function it calls when it decides (once per
+ * batch, per alert, per RCA run), never a copy it keeps, so a change applies at the next
+ * decision without a message to every actor. The node passes NodeHealth's `() => health.level`;
+ * tests and the sim pass a constant or a variable of their own. Read with `capabilities(level())`.
+ */
+export type LevelSource = () => Level;
+
+/** L0 for hosts that watch no dependencies (tests, `vigil detect`, the sim's default). */
+export const FULL_SERVICE: LevelSource = () => 0;
+
 export const LEVEL_NAMES: Readonly<Record<Level, string>> = Object.freeze({
   0: 'full', 1: 'reduced_ml', 2: 'no_ml', 3: 'storage_degraded', 4: 'emergency',
 });
