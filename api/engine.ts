@@ -1,4 +1,4 @@
-// What the HTTP/WebSocket gateway needs from a Vigil node. The node (cluster/node.ts)
+// What the HTTP/WebSocket gateway needs from a Vigil node. The node (node/engine.ts)
 // implements it; the gateway never reaches past this face.
 import type { Registry } from 'prom-client';
 import type { AuditEntry, AuditQuery } from '../storage/audit/index.ts';

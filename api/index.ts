@@ -4,5 +4,5 @@ export type { Gateway, GatewayConfig, GatewayOptions } from './gateway.ts';
 export { hashKey } from './keys.ts';
 export { CLOSE_SLOW_CONSUMER, STREAM_PATH } from './stream.ts';
 export type { StreamOptions } from './stream.ts';
-export type { Engine, EventQuery, IncidentQuery, IngestResult, SeriesQuery, TreeNode } from './engine.ts';
+export type { Engine, EventQuery, FaultRequest, IncidentQuery, IngestResult, NodeStatusView, SeriesQuery, TreeNode } from './engine.ts';
 export type { ErrorBody } from './errors.ts';

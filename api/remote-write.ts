@@ -4,7 +4,7 @@
 // so what a retry can cure is 503/429 and bad data is 400/413/415.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
-import type { VigilConfig } from '../cluster/index.ts';
+import { DEFAULT_MAX_KNOWN_SERIES, type VigilConfig } from '../cluster/index.ts';
 import {
   DEFAULT_REMOTE_WRITE_MAPPING, readRemoteWrite, RecentSeries, VigilError, type DroppedCounts, type RemoteWriteMapping,
 } from '../protocols/index.ts';
@@ -14,8 +14,6 @@ import { checkSamples } from './samples-check.ts';
 
 export const REMOTE_WRITE_PATH = '/api/v1/write';
 export const REMOTE_WRITE_TYPE = 'application/x-protobuf';
-/** Prometheus series remembered per tenant (their mapping and last sample). */
-export const DEFAULT_MAX_KNOWN_SERIES = 100_000;
 /** Remote-write 2.0's count of written samples; 1.0 senders ignore it, tests and benches read it. */
 export const SAMPLES_WRITTEN_HEADER = 'x-prometheus-remote-write-samples-written';
 

@@ -4,7 +4,9 @@ import type { Tier } from '../protocols/types.ts';
 import { DEFAULT_MAX_SERIES_PER_TENANT, DEFAULT_MAX_SERVICES_PER_TENANT } from './series-limits.ts';
 import { DEFAULT_RECOVERY_DWELL_MS } from '../supervisors/index.ts';
 import { DEFAULT_METRIC_LABEL, DEFAULT_OUT_OF_ORDER, DEFAULT_SERVICE_LABELS } from '../protocols/remote-write.ts';
-import { DEFAULT_MAX_KNOWN_SERIES } from '../api/remote-write.ts';
+
+/** Prometheus series remembered per tenant (their mapping and last sample); the gateway's remote-write reads it. */
+export const DEFAULT_MAX_KNOWN_SERIES = 100_000;
 
 export interface TenantConfig {
   id: string;

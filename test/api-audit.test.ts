@@ -2,7 +2,7 @@
 // are recorded with who did it (never the key itself), before and after; only the admin
 // key reads it, filtered by tenant and paged.
 import assert from 'node:assert/strict';
-import type { NodeHandle } from '../cluster/index.ts';
+import type { NodeHandle } from '../node/index.ts';
 import type { Incident } from '../protocols/index.ts';
 import { hashKey } from '../protocols/index.ts';
 import { ApiClient, eventually, type ErrorReply } from './support/api-client.ts';

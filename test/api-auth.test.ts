@@ -1,7 +1,7 @@
 // Authentication and admin routes on a real node: every protected route answers 401
 // without a key, admin routes 403 to a tenant key, and every reply has a request id.
 import assert from 'node:assert/strict';
-import type { NodeHandle } from '../cluster/index.ts';
+import type { NodeHandle } from '../node/index.ts';
 import type { TreeNode } from '../api/index.ts';
 import { Writable } from 'node:stream';
 import pino from 'pino';

@@ -2,7 +2,7 @@
 // included: 413 (body too large), 414 (a path segment too long), 404 (no such route),
 // 405 (a route without that method, with Allow), 431 (request line too long).
 import assert from 'node:assert/strict';
-import type { NodeHandle } from '../cluster/index.ts';
+import type { NodeHandle } from '../node/index.ts';
 import { KEYS, SMALL_BODY_LIMIT, startTestNode } from './support/api-node.ts';
 
 interface Shaped {

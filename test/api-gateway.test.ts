@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { startGateway } from '../api/index.ts';
-import type { NodeHandle } from '../cluster/index.ts';
+import type { NodeHandle } from '../node/index.ts';
 import { VigilError } from '../protocols/index.ts';
 import { startTestNode, testConfig } from './support/api-node.ts';
 

@@ -2,7 +2,7 @@
 // every kind of bad input gets a 4xx with a reason, is refused whole, and loses nothing
 // accepted before it.
 import assert from 'node:assert/strict';
-import type { NodeHandle } from '../cluster/index.ts';
+import type { NodeHandle } from '../node/index.ts';
 import { encodeMetricBatch, wire } from '../protocols/index.ts';
 import { ApiClient, eventually, type ErrorReply, type Reply } from './support/api-client.ts';
 import { KEYS, SMALL_BODY_LIMIT, startTestNode } from './support/api-node.ts';

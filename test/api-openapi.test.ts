@@ -1,7 +1,7 @@
 // /docs/openapi.json: a parseable OpenAPI 3.1 document listing every route, built from
 // the schemas the gateway validates with.
 import assert from 'node:assert/strict';
-import type { NodeHandle } from '../cluster/index.ts';
+import type { NodeHandle } from '../node/index.ts';
 import { metricsBodySchema, topologyBodySchema } from '../protocols/schemas.ts';
 import { ApiClient } from './support/api-client.ts';
 import { startTestNode } from './support/api-node.ts';

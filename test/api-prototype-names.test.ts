@@ -2,11 +2,12 @@
 // are ordinary names: as services, metrics, label keys and label values they are stored
 // and detected like any other, no actor crashes, and their siblings keep their baselines.
 import assert from 'node:assert/strict';
-import type { NodeHandle } from '../cluster/index.ts';
+import type { NodeHandle } from '../node/index.ts';
 import type { AnomalyEvent, SeriesInput } from '../protocols/index.ts';
 import { flattenTree } from '../supervisors/index.ts';
 import { ApiClient, eventually } from './support/api-client.ts';
-import { startNode, tierDetectors } from '../cluster/index.ts';
+import { tierDetectors } from '../cluster/index.ts';
+import { startNode } from '../node/index.ts';
 import pino from 'pino';
 import { KEYS, testConfig } from './support/api-node.ts';
 

@@ -1,7 +1,7 @@
 // Reads over a real node: anomalies, alerts and incidents with filters and paging, the
 // incident status changes, topology, and tenant isolation of all of them.
 import assert from 'node:assert/strict';
-import type { NodeHandle } from '../cluster/index.ts';
+import type { NodeHandle } from '../node/index.ts';
 import type { Alert, AnomalyEvent, Incident } from '../protocols/index.ts';
 import { ApiClient, eventually, type ErrorReply } from './support/api-client.ts';
 import { SPIKE } from './support/api-detector.ts';

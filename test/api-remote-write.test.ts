@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { compress } from 'snappyjs';
 import pino from 'pino';
-import { startNode, type NodeHandle } from '../cluster/index.ts';
+import { startNode, type NodeHandle } from '../node/index.ts';
 import { VigilError } from '../protocols/index.ts';
 import {
   DEFAULT_REMOTE_WRITE_MAPPING, readRemoteWrite, RecentSeries, remoteWire, snappyLength, toSeriesInputs, unsnappy,

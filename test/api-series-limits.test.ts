@@ -2,7 +2,7 @@
 // with 429 naming the limit, the tenant's existing series keep flowing, others are untouched.
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { startNode, type NodeHandle } from '../cluster/index.ts';
+import { startNode, type NodeHandle } from '../node/index.ts';
 import type { SeriesInput } from '../protocols/index.ts';
 import { ApiClient, eventually } from './support/api-client.ts';
 import { thresholdDetectors } from './support/api-detector.ts';

@@ -3,7 +3,7 @@
 // buckets (the rollups); counts, averages, minima and maxima checked against what was
 // posted. Without a step the answer keeps its raw shape; a bad step is a 400.
 import assert from 'node:assert/strict';
-import type { NodeHandle } from '../cluster/index.ts';
+import type { NodeHandle } from '../node/index.ts';
 import type { SeriesInput } from '../protocols/index.ts';
 import { ApiClient, eventually, type ErrorReply } from './support/api-client.ts';
 import { KEYS, startTestNode } from './support/api-node.ts';

@@ -7,7 +7,7 @@ import net from 'node:net';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { startGateway, type Gateway } from '../api/index.ts';
-import type { NodeHandle } from '../cluster/index.ts';
+import type { NodeHandle } from '../node/index.ts';
 import type { LiveEvent } from '../protocols/index.ts';
 import { ApiClient, eventually } from './support/api-client.ts';
 import { SPIKE } from './support/api-detector.ts';

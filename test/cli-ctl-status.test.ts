@@ -3,7 +3,7 @@
 // and one line with exit 2 for every usage mistake.
 import { strict as assert } from 'node:assert';
 import pino from 'pino';
-import { startNode, type NodeHandle } from '../cluster/index.ts';
+import { startNode, type NodeHandle } from '../node/index.ts';
 import { KEYS, testConfig } from './support/api-node.ts';
 import { thresholdDetectors } from './support/api-detector.ts';
 import { runVigil, oneLineError } from './support/cli-process.ts';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import pino from 'pino';
 import WebSocket from 'ws';
-import { startNode, type NodeHandle } from '../cluster/index.ts';
+import { startNode, type NodeHandle } from '../node/index.ts';
 import type { LiveEvent } from '../protocols/index.ts';
 import { ApiClient, eventually } from './support/api-client.ts';
 import { thresholdDetectors } from './support/api-detector.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { AdmittedBatch } from '../cluster/shard-host.ts';
 import { DiskIngestLog } from '../cluster/ingest-log/index.ts';
 import { LiveHub } from '../cluster/live.ts';
-import { NodeEngine } from '../cluster/node-engine.ts';
+import { NodeEngine } from '../node/index.ts';
 import { OpenIncidentsCache } from '../cluster/open-incidents.ts';
 import { encodeMetricBatch, VigilError, type SeriesInput } from '../protocols/index.ts';
 import { runVigil } from './support/cli-process.ts';

@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import pino from 'pino';
-import { startNode } from '../cluster/index.ts';
+import { startNode } from '../node/index.ts';
 import { testConfig } from './support/node-process.ts';
 
 describe('node: start-up failure', function () {
@@ -17,7 +17,7 @@ describe('node: start-up failure', function () {
         (e: Error & { code?: string }) => e.code === 'UNAVAILABLE' && /EADDRINUSE/.test(e.message),
       );
       // The same in a process of its own: it must end by itself once the start has failed.
-      const script = `import pino from 'pino'; import { startNode } from './cluster/index.ts'; import { testConfig } from './test/support/node-process.ts';
+      const script = `import pino from 'pino'; import { startNode } from './node/index.ts'; import { testConfig } from './test/support/node-process.ts';
         startNode(testConfig({}, 'admin-key-0123456789', (c) => { c.http.port = ${first.port}; }), { logger: pino({ level: 'silent' }) })
           .catch((e) => { console.log('failed:', e.code); });`;
       const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });

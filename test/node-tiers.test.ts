@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import pino from 'pino';
 import { SeededRng } from '../actors/runtime/index.ts';
-import { startNode, type NodeHandle } from '../cluster/index.ts';
+import { startNode, type NodeHandle } from '../node/index.ts';
 import type { AnomalyEvent } from '../protocols/index.ts';
 import { eventually, sha256, testConfig } from './support/node-process.ts';
 

@@ -90,7 +90,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const at = (): string => `[+${((clock.now() - started) / 1000).toFixed(1)}s]`;
 
   const logger = createLogger({ level: config.log.level, fd: 2, node: config.node.id });
-  const { startNode } = await import('../../cluster/index.ts'); // after --help and flag checks: loading the node takes a while
+  const { startNode } = await import('../../node/index.ts'); // after --help and flag checks: loading the node takes a while
   const node = await startNode(config, { logger, clock });
   const liveFrom = Math.ceil(clock.now() / stepMs) * stepMs;
   // The history has no fault in it; the live workload (same seed, so the same values up

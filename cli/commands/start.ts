@@ -37,7 +37,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   });
   const logger = createLogger({ level: config.log.level, node: config.node.id });
   if (config.tenants.length === 0) logger.warn('no tenants configured: set VIGIL_DEMO_API_KEY or add tenants to the config file');
-  const { startNode } = await import('../../cluster/index.ts'); // after --help and config checks: loading the node takes a while
+  const { startNode } = await import('../../node/index.ts'); // after --help and config checks: loading the node takes a while
   const node = await startNode(config, { logger });
   const signal = await untilSignal();
   logger.info({ signal }, 'stopping');

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { defaultConfig, startNode, type NodeHandle, type VigilConfig } from '../../cluster/index.ts';
+import { defaultConfig, type VigilConfig } from '../../cluster/index.ts';
+import { startNode, type NodeHandle } from '../../node/index.ts';
 import { hashKey } from '../../api/index.ts';
 import { thresholdDetectors } from './api-detector.ts';
 

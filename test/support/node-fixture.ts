@@ -3,7 +3,8 @@
 // throws on that exact value (a poisoned sample), to exercise supervision end to end; with
 // VIGIL_TEST_SLOW_US=<n>, every sample costs n µs more (a busy node whose mailboxes fill).
 import pino from 'pino';
-import { startNode, tierDetectors } from '../../cluster/index.ts';
+import { tierDetectors } from '../../cluster/index.ts';
+import { startNode } from '../../node/index.ts';
 import type { VigilConfig } from '../../cluster/index.ts';
 import type { DetectorFactory } from '../../actors/service/index.ts';
 import type { Detector } from '../../actors/detection/index.ts';

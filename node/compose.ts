@@ -1,31 +1,23 @@
-// A Vigil node: the actor tree, the stores, the ingest log and the HTTP/WebSocket gateway,
-// wired together along DESIGN.md §2.1: 202 once the batch is in the log; shard hosts read
-// the log into the actors; effects go to batch writers; checkpoints snapshot the detector
+// The composition root (DESIGN.md §3): a Vigil node's actor tree, stores, ingest log,
+// cluster layer and HTTP/WebSocket gateway, wired together along DESIGN.md §2.1: 202 once
+// the batch is in the log; shard hosts read the log into the actors; effects go to batch writers; checkpoints snapshot the detector
 // state and acknowledge the log; a start restores the snapshots and replays the rest.
-// `startNode` is what `vigil start` and the tests run.
+// `startNode` is what `vigil start` and the tests run; nothing in the product imports this folder.
 import pino, { type Logger } from 'pino';
 import { createActorSystem, SystemClock, SeededRng, type ActorSystem, type Clock, type Rng } from '../actors/runtime/index.ts';
 import { IngestReceipt, settleDropped, tenantOfPath, tenantsBehavior, type TenantSettings, type TenantsMsg } from '../actors/tenant/index.ts';
 import type { DetectorFactory } from '../actors/service/index.ts';
 import { DEFAULT_CRITICAL_SCORE } from '../actors/correlation/index.ts';
 import type { EventSink } from '../actors/sink.ts';
-import { startGateway, type Gateway } from '../api/index.ts';
-import type { Engine } from '../api/engine.ts';
-import type { VigilConfig } from './config.ts';
+import { startGateway, type Gateway, type Engine } from '../api/index.ts';
 import type { Sensitivity } from '../actors/detection/index.ts';
-import { LiveHub } from './live.ts';
-import { createNodeMetrics } from './node-metrics.ts';
-import { startRobustModel, tierDetectors } from './detectors.ts';
-import { NodeEngine } from './node-engine.ts';
-import { Checkpoints, DEFAULT_CHECKPOINT_INTERVAL_MS, restoredState } from './checkpoint.ts';
-import { openNodeStores } from './node-stores.ts';
 import { cacheKeys, registerCacheMetrics } from '../storage/cache/index.ts';
-import { OpenIncidentsCache } from './open-incidents.ts';
-import { ShardHosts, type AdmittedBatch } from './shard-host.ts';
-import { DEFAULT_SHARD_COUNT } from './shard.ts';
-import { IngestBacklog } from './backlog.ts';
-import { SeriesLimits } from './series-limits.ts';
-import { NodeHealth } from './health.ts';
+import {
+  Checkpoints, createNodeMetrics, DEFAULT_CHECKPOINT_INTERVAL_MS, DEFAULT_SHARD_COUNT, IngestBacklog, LiveHub, NodeHealth,
+  OpenIncidentsCache, openNodeStores, restoredState, SeriesLimits, ShardHosts, startRobustModel, tierDetectors,
+  type AdmittedBatch, type VigilConfig,
+} from '../cluster/index.ts';
+import { NodeEngine } from './engine.ts';
 
 /** How often correlators check for incidents to auto-resolve. */
 export const CORRELATION_TICK_MS = 10_000;

@@ -2,10 +2,9 @@
 // answers once it is durable; the shard hosts take it from there. Reads come from the
 // store; incident changes go through the tenant's correlator (one writer).
 import { createHash } from 'node:crypto';
-import type { Engine, EventQuery, FaultRequest, IncidentQuery, IngestResult, NodeStatusView, SeriesQuery, TreeNode } from '../api/engine.ts';
+import type { Engine, EventQuery, FaultRequest, IncidentQuery, IngestResult, NodeStatusView, SeriesQuery, TreeNode } from '../api/index.ts';
 import type { ActorRef, ActorSystem, Clock } from '../actors/runtime/index.ts';
 import type { TenantsMsg } from '../actors/tenant/index.ts';
-import type { AdmittedBatch } from './shard-host.ts';
 import { encodeMetricBatch, VigilError } from '../protocols/index.ts';
 import type { Alert, AnomalyEvent, Incident, LiveEvent, Page, SeriesInput, Topology } from '../protocols/index.ts';
 import type { GraphStore } from '../storage/graph/index.ts';
@@ -13,13 +12,9 @@ import { cacheGroups, cacheKeys, type TwoLevelCache } from '../storage/cache/ind
 import { AUDIT_ACTIONS, type AuditEntry, type AuditLog, type AuditQuery, type JsonValue } from '../storage/audit/index.ts';
 import type { TsdbStore } from '../storage/tsdb/index.ts';
 import type { Registry } from 'prom-client';
-import type { IngestLog } from './ingest-log/index.ts';
-import type { LiveHub } from './live.ts';
-import type { OpenIncidentsCache } from './open-incidents.ts';
-import { shardOf } from './shard.ts';
-import type { IngestBacklog } from './backlog.ts';
-import type { SeriesLimits } from './series-limits.ts';
-import { NodeHealth } from './health.ts';
+import {
+  NodeHealth, shardOf, type AdmittedBatch, type IngestBacklog, type IngestLog, type LiveHub, type OpenIncidentsCache, type SeriesLimits,
+} from '../cluster/index.ts';
 
 export const DEFAULT_STATUS_TIMEOUT_MS = 5_000;
 /** Rows of a tenant waiting in the writers (memory and spill) past which its ingest gets 503. */

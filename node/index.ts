@@ -1,0 +1,6 @@
+// node/: the composition root (DESIGN.md §3). It wires the gateway (api/), the cluster layer,
+// the actors and the stores into one node. Only entrypoints import it: cli/, test/, bench/, sim/.
+export { startNode, CORRELATION_TICK_MS, DEFAULT_SEED } from './compose.ts';
+export type { NodeHandle, NodeOptions } from './compose.ts';
+export { NodeEngine, batchId, DEFAULT_MAX_WRITER_DEPTH, DEFAULT_STATUS_TIMEOUT_MS } from './engine.ts';
+export type { NodeEngineParts } from './engine.ts';
