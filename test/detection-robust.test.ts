@@ -231,7 +231,7 @@ describe('Robust detector: guarded model (L0 / L1)', () => {
     assert.equal(d.degradation, 'L1');
   });
 
-  it('a model slower than its time budget is benched (L1)', () => {
+  it('a model slower than its time budget opens the ml_inference breaker after 5 slow blocks (L1), and probes close it', () => {
     let now = 0;
     const clock = (): number => now;
     const runtime: ModelRuntime = {
@@ -244,8 +244,23 @@ describe('Robust detector: guarded model (L0 / L1)', () => {
       }),
     };
     const d = createRobust({}, { runtime, clock });
-    run(d, series('none', 13), 0, ROBUST.modelFirstTrain + ROBUST.modelTimingEvery + 10);
-    assert.equal(d.modelHealth.overruns, 1);
+    const values = series('none', 13);
+    // the first model call is at sample 512; one guarded call per block of 256 model calls
+    const fifth = ROBUST.modelFirstTrain - 1 + 5 * ROBUST.modelTimingEvery;
+    run(d, values, 0, fifth - 1);
+    assert.equal(d.modelHealth.overruns, 4);
+    assert.equal(d.modelHealth.breaker, 'closed', 'four slow blocks are not enough (DESIGN.md: 5)');
+    assert.equal(d.degradation, 'L0');
+    run(d, values, fifth - 1, fifth);
+    assert.equal(d.modelHealth.overruns, 5);
+    assert.equal(d.modelHealth.breaker, 'open');
+    assert.equal(d.degradation, 'L1');
+    // 30 s of data later (the next 5-minute sample) it probes: two short blocks, judged on answers
+    run(d, values, fifth, fifth + 2 * ROBUST.modelProbeCalls);
+    assert.equal(d.modelHealth.breaker, 'closed');
+    assert.equal(d.degradation, 'L0');
+    run(d, values, fifth + 2 * ROBUST.modelProbeCalls, fifth + 2 * ROBUST.modelProbeCalls + 5 * ROBUST.modelTimingEvery);
+    assert.equal(d.modelHealth.overruns, 10, 'still slow: five more slow blocks');
     assert.equal(d.degradation, 'L1');
   });
 

@@ -20,5 +20,5 @@ export { configureRobust, robustRuntime } from './runtime.ts';
 export { enableRobustModel } from './enable-model.ts';
 export { TrainingQueue, type TrainingJob } from './training-queue.ts';
 export { autoencoderModel, type ModelRuntime, type ResidualModel } from './residual-model.ts';
-export type { Degradation } from './inference-guard.ts';
+export type { Degradation, GuardOptions, InferenceGuardState } from './inference-guard.ts';
 export { ROBUST } from './params.ts';

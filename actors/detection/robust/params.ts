@@ -32,9 +32,12 @@ export const ROBUST = {
   /** factor on the statistical score of a familiar shape (0.9: an alarm at 0.78 falls under
    * the 0.7 threshold, a clear one at 0.9+ still passes) */
   familiarDamping: 0.9,
-  /** after a model failure or overrun, samples scored statistically (L1) before retrying */
-  modelCooldown: 1024,
-  /** model calls per timing check, and the time budget per call (µs) */
+  /** model calls per guarded call (one breaker outcome per block, none per sample) and per
+   * timing check, and the time budget per call (µs). A failing model is benched by the
+   * ml_inference breaker (inference-guard.ts), not by a count of samples here. */
   modelTimingEvery: 256,
   modelBudgetMicros: 50,
+  /** model calls in a half-open probe: enough answers to trust it again, few enough that a
+   * series sampled once a minute probes within a quarter of an hour */
+  modelProbeCalls: 16,
 } as const;

@@ -4,7 +4,7 @@
 // tail. Inference goes through the guard; training failures keep the previous model.
 import { reconstructionError, type AutoencoderWeights } from '../ml/index.ts';
 import { ExceedanceTail } from './exceedance-tail.ts';
-import { InferenceGuard, type Degradation } from './inference-guard.ts';
+import { InferenceGuard, type Degradation, type GuardOptions, type InferenceGuardState } from './inference-guard.ts';
 import { ROBUST } from './params.ts';
 import { autoencoderModel, type ModelRuntime, type ResidualModel } from './residual-model.ts';
 
@@ -25,7 +25,8 @@ export interface ModelChannelState {
   tail: number[];
   trainings: number;
   trainFailures: number;
-  guard: number[];
+  /** the guard's counts and own breaker (version 1 snapshots hold a number array) */
+  guard: InferenceGuardState | number[];
 }
 
 export class ModelChannel {
@@ -43,13 +44,13 @@ export class ModelChannel {
 
   constructor(
     private readonly runtime: ModelRuntime,
-    clock?: () => number,
+    guard: GuardOptions = {},
   ) {
-    this.guard = new InferenceGuard(clock);
+    this.guard = new InferenceGuard(guard);
   }
 
-  /** Records residual `z` of sample `n` and returns the model's surprise (undefined: L1). */
-  surprise(z: number, n: number): number | undefined {
+  /** Records residual `z` of sample `n` (at data time `t`) and returns the model's surprise (undefined: L1). */
+  surprise(z: number, n: number, t: number): number | undefined {
     const c = z > CLIP ? 1 : z < -CLIP ? -1 : z / CLIP;
     this.history[this.next] = c;
     this.next = (this.next + 1) % this.history.length;
@@ -58,7 +59,7 @@ export class ModelChannel {
     if (this.model === undefined || this.filled < this.window.length) return undefined;
     const len = this.history.length;
     for (let i = 0; i < this.window.length; i++) this.window[i] = this.history[(this.next - this.window.length + i + len) % len] as number;
-    const err = this.guard.run(this.model, this.window, n);
+    const err = this.guard.run(this.model, this.window, t);
     if (err === undefined) return undefined;
     // error in units of its own running mean (clipped feed, so a burst cannot blow it up)
     if (this.errorScale === 0) this.errorScale = err > 0 ? err : 1e-12;
@@ -69,8 +70,8 @@ export class ModelChannel {
     return s * ROBUST.modelWeight;
   }
 
-  degradation(n: number): Degradation {
-    return this.guard.level(this.model, n);
+  degradation(): Degradation {
+    return this.guard.level(this.model);
   }
 
   private train(): void {

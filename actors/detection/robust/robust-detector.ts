@@ -11,6 +11,7 @@ import { AGILE_PARAMS, AgileDetector, type AgileParams } from '../agile.ts';
 import type { Detector, DetectorSnapshot, Sensitivity } from '../detector.ts';
 import { Refractory } from '../refractory.ts';
 import { resolveSensitivity, sided, type ResolvedSensitivity } from '../sensitivity.ts';
+import type { Breaker } from '../../../supervisors/index.ts';
 import type { Degradation } from './inference-guard.ts';
 import { ROBUST } from './params.ts';
 import { ModelChannel, type ModelChannelState } from './residual-model-channel.ts';
@@ -22,6 +23,11 @@ export interface RobustOptions {
   runtime?: ModelRuntime;
   /** the host's clock (ms) for the inference time budget; without one the budget is not enforced */
   clock?: () => number;
+  /** the host's ml_inference breaker (a node's, shared by its Robust detectors); absent: the
+   * detector's own, on data time (inference-guard.ts) */
+  modelBreaker?: Breaker;
+  /** whether the host's degradation level lets the model run (read per model call); absent: always */
+  modelAllowed?: () => boolean;
   /** the statistical kernel's parameters (default AGILE_PARAMS; benches sweep them) */
   kernel?: AgileParams;
 }
@@ -61,18 +67,22 @@ export class RobustDetector implements Detector {
     const kernel = options.kernel ?? AGILE_PARAMS;
     this.kernel = new AgileDetector(sensitivity, kernel);
     this.refractory = new Refractory(kernel.surprise.refractory);
-    this.model = new ModelChannel(options.runtime ?? robustRuntime(), options.clock);
+    this.model = new ModelChannel(options.runtime ?? robustRuntime(), {
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.modelBreaker ? { breaker: options.modelBreaker } : {}),
+      ...(options.modelAllowed ? { allowed: options.modelAllowed } : {}),
+    });
   }
 
   /** L0 while the learnt model scores, L1 while the tier runs on statistics alone. */
   get degradation(): Degradation {
-    return this.model.degradation(this.n);
+    return this.model.degradation();
   }
 
   /** Model health counters (for metrics and tests). */
-  get modelHealth(): { trainings: number; trainFailures: number; inferenceFailures: number; overruns: number } {
+  get modelHealth(): { trainings: number; trainFailures: number; inferenceFailures: number; overruns: number; breaker: string } {
     const g = this.model.guard;
-    return { trainings: this.model.trainings, trainFailures: this.model.trainFailures, inferenceFailures: g.failures, overruns: g.overruns };
+    return { trainings: this.model.trainings, trainFailures: this.model.trainFailures, inferenceFailures: g.failures, overruns: g.overruns, breaker: g.breakerState };
   }
 
   update(timestamp: number, value: number): number {
@@ -89,7 +99,7 @@ export class RobustDetector implements Detector {
     const n = ++this.n;
     const z = kernel.deviation;
     let raw = kernel.rawScore;
-    const learnt = this.model.surprise(z, n);
+    const learnt = this.model.surprise(z, n, timestamp);
     // the learnt channel as evidence of familiarity: when the window of errors around an
     // alarm is a shape the model reconstructs well (its own surprise below ROBUST.familiar,
     // p > 1e-3 under its error history), the pattern has happened before and is less news,
