@@ -1,0 +1,49 @@
+// Membership (pure): what a node announces in its heartbeat and who counts as alive. The
+// heartbeats live in a NATS KV bucket whose entries lapse after `deadAfterMs` (the bucket's
+// TTL, nats-membership.ts); this also checks the heartbeat's own time, so an entry the server
+// has not yet expired is not mistaken for a live node.
+import type { PlacedNode } from './placement.ts';
+
+/** A node is dead when its heartbeat is older than this (the issue's bound: ≤ 3 s). */
+export const DEFAULT_DEAD_AFTER_MS = 3_000;
+/** Three heartbeats per lapse: one lost heartbeat never kills a node. */
+export const DEFAULT_HEARTBEAT_MS = 1_000;
+
+export interface Heartbeat extends PlacedNode {
+  /** where its gateway listens (`vigil ctl` prints it) */
+  address: string;
+  capacity: number;
+  zone: string;
+  pinnedTenants: string[];
+  /** the sender's clock when it sent this heartbeat */
+  at: number;
+  /** draining: it holds shards only until they are handed off, and takes none */
+  draining?: boolean;
+}
+
+/** The live nodes among `beats` (key: node id), by id. */
+export function liveNodes(beats: Iterable<Heartbeat>, now: number, deadAfterMs = DEFAULT_DEAD_AFTER_MS): Heartbeat[] {
+  return [...beats].filter((b) => now - b.at < deadAfterMs).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The nodes that may take shards: alive and not draining. */
+export function placeable(live: readonly Heartbeat[]): Heartbeat[] {
+  return live.filter((b) => !b.draining);
+}
+
+/** Reads a heartbeat back (a malformed entry is not a member). */
+export function parseHeartbeat(json: string): Heartbeat | undefined {
+  try {
+    const b = JSON.parse(json) as Partial<Heartbeat>;
+    if (typeof b.id !== 'string' || typeof b.at !== 'number' || typeof b.address !== 'string') return undefined;
+    return {
+      id: b.id, address: b.address, at: b.at,
+      capacity: typeof b.capacity === 'number' && b.capacity > 0 ? b.capacity : 1,
+      zone: typeof b.zone === 'string' ? b.zone : '',
+      pinnedTenants: Array.isArray(b.pinnedTenants) ? b.pinnedTenants.filter((t): t is string => typeof t === 'string') : [],
+      ...(b.draining === true ? { draining: true } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
