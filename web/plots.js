@@ -1,0 +1,131 @@
+// One uPlot chart per involved series: its values around the incident, the normal band,
+// the anomalies the detectors reported (with the value they expected there), and a line
+// at the incident's opening. uPlot comes from this node (/vendor/uplot/), never a CDN.
+//
+// The band is the series' own normal range in the 45 minutes before the incident: median
+// ± 3 robust sigma (1.4826 x MAD, at least 1% of the level). The API does not expose the
+// detector's expected value for every sample (only at anomalies), so the page draws those
+// as points and says which band it draws.
+/* global ResizeObserver */
+import { api, qs } from './api.js';
+import { esc, failure } from './dom.js';
+
+const BEFORE_MS = 45 * 60_000;
+const AFTER_MS = 10 * 60_000;
+const LEAD_MS = 60_000; // the minute before opening may already be off: not part of "normal"
+const HEIGHT = 190;
+const AXIS = { stroke: '#8a96a3', grid: { stroke: '#2d3640', width: 1 }, ticks: { stroke: '#2d3640', width: 1 } };
+
+let uPlotModule;
+const loadUPlot = () => (uPlotModule ??= import('/vendor/uplot/uPlot.esm.js').then((m) => m.default));
+
+export function plotWindow(incident, now) {
+  const from = incident.openedAt - BEFORE_MS;
+  const to = Math.min(now, (incident.resolvedAt ?? now) + AFTER_MS);
+  const span = Math.max(to - from, 1);
+  // a long window reads from the rollups: about 720 points whatever its length
+  const step = span > 3 * 3600_000 ? Math.ceil(span / 720 / 60_000) * 60_000 : undefined;
+  return { from, to, step };
+}
+
+const median = (sorted) => (sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2);
+
+/** The normal band from the samples before `until`; undefined with fewer than 12. */
+export function normalBand(samples, until) {
+  const v = samples.filter(([t]) => t < until).map(([, x]) => x).sort((a, b) => a - b);
+  if (v.length < 12) return undefined;
+  const mid = median(v);
+  const mad = median(v.map((x) => Math.abs(x - mid)).sort((a, b) => a - b));
+  const sigma = Math.max(1.4826 * mad, 0.01 * Math.abs(mid), 1e-9);
+  return { lo: mid - 3 * sigma, hi: mid + 3 * sigma };
+}
+
+function options(metric, width, band, openedAt) {
+  const series = [{}, { label: metric, stroke: '#539bf5', width: 1.5, spanGaps: true }];
+  if (band) {
+    series.push({ label: 'normal high', stroke: 'rgba(87,171,90,.7)', dash: [4, 4], width: 1 });
+    series.push({ label: 'normal low', stroke: 'rgba(87,171,90,.7)', dash: [4, 4], width: 1 });
+  }
+  series.push({ label: 'anomaly', stroke: '#e5534b', paths: () => null, points: { show: true, size: 9, fill: '#e5534b', stroke: '#e5534b' } });
+  series.push({ label: 'expected', stroke: '#d29922', paths: () => null, points: { show: true, size: 7, fill: '#0f1419', stroke: '#d29922' } });
+  const markOpening = (u) => {
+    const x = u.valToPos(openedAt / 1000, 'x', true);
+    if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+    const c = u.ctx;
+    c.save();
+    c.strokeStyle = '#e5534b';
+    c.setLineDash([3, 3]);
+    c.beginPath();
+    c.moveTo(x, u.bbox.top);
+    c.lineTo(x, u.bbox.top + u.bbox.height);
+    c.stroke();
+    c.restore();
+  };
+  return {
+    width, height: HEIGHT, series, scales: { x: { time: true } },
+    bands: band ? [{ series: [2, 3], fill: 'rgba(87,171,90,.14)' }] : [],
+    axes: [AXIS, { ...AXIS, size: 52 }],
+    hooks: { draw: [markOpening] },
+  };
+}
+
+function columns(samples, anomalies, band) {
+  const byTime = new Map(samples);
+  const anomalyAt = new Map(anomalies.map((a) => [a.timestamp, a]));
+  const xs = [...new Set([...byTime.keys(), ...anomalyAt.keys()])].sort((a, b) => a - b);
+  const cols = [xs.map((t) => t / 1000), xs.map((t) => byTime.get(t) ?? anomalyAt.get(t)?.value ?? null)];
+  if (band) cols.push(xs.map(() => band.hi), xs.map(() => band.lo));
+  cols.push(xs.map((t) => anomalyAt.get(t)?.value ?? null), xs.map((t) => anomalyAt.get(t)?.expected ?? null));
+  return cols;
+}
+
+async function one(uPlot, box, s, incident, win) {
+  const chart = box.querySelector('.chart');
+  const range = { service: s.service, metric: s.metric, from: win.from, to: win.to };
+  const [series, events] = await Promise.all([
+    api(`/v1/series${qs({ ...range, limit: 10000, step: win.step })}`),
+    api(`/v1/anomalies${qs({ ...range, limit: 1000 })}`),
+  ]);
+  const samples = series.samples;
+  if (samples.length === 0) {
+    box.dataset.state = 'empty';
+    chart.innerHTML = '<p class="na">No samples in this window.</p>';
+    return undefined;
+  }
+  const band = normalBand(samples, incident.openedAt - LEAD_MS);
+  chart.innerHTML = '';
+  const u = new uPlot(options(s.metric, chart.clientWidth || 300, band, incident.openedAt), columns(samples, events.anomalies, band), chart);
+  box.dataset.state = 'ready';
+  box.dataset.band = band ? 'yes' : 'no';
+  box.dataset.anomalies = String(events.anomalies.length);
+  box.querySelector('.note').textContent = band
+    ? `band: normal range of the 45 min before (median ± 3σ) · ${events.anomalies.length} anomalies`
+    : `no band: fewer than 12 samples before the incident · ${events.anomalies.length} anomalies`;
+  return u;
+}
+
+/** Draws the plots into `el`; resolves with a handle whose destroy() releases them. */
+export async function renderPlots(el, incident, involved, now) {
+  const win = plotWindow(incident, now);
+  el.innerHTML = involved.map((s) => `<div class="plot" data-service="${esc(s.service)}" data-metric="${esc(s.metric)}" data-state="loading">
+      <h3>${esc(s.service)} · ${esc(s.metric)}${s.why ? ` <span class="dim">(${esc(s.why)})</span>` : ''}</h3>
+      <div class="chart dim">loading…</div><div class="legend note"></div></div>`).join('')
+    || '<p class="na" data-state="empty">No series involved yet.</p>';
+  let uPlot;
+  try {
+    uPlot = await loadUPlot();
+  } catch (e) {
+    el.innerHTML = `<p class="na" data-state="not-available">Plots: not available (the charting library did not load: ${esc(e.message)}).</p>`;
+    return { destroy() {} };
+  }
+  const boxes = [...el.querySelectorAll('.plot')];
+  const charts = await Promise.all(boxes.map((box, i) => one(uPlot, box, involved[i], incident, win).catch((e) => {
+    box.dataset.state = 'error';
+    box.querySelector('.chart').innerHTML = failure('series', e);
+    return undefined;
+  })));
+  const live = charts.filter(Boolean);
+  const resize = new ResizeObserver(() => { for (const u of live) u.setSize({ width: u.root.parentElement.clientWidth, height: HEIGHT }); });
+  for (const u of live) resize.observe(u.root.parentElement);
+  return { destroy() { resize.disconnect(); for (const u of live) u.destroy(); } };
+}
