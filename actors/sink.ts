@@ -2,7 +2,7 @@
 // into the store, the live stream, and the counters behind /metrics. Effects go one way,
 // from the actors through this face; nothing comes back up. Keeping this one face lets the
 // simulator and tests run the same actors against their own sink.
-import type { Alert, AnomalyEvent, Incident, SeriesInput } from '../protocols/index.ts';
+import type { Alert, AnomalyEvent, Incident, IncidentRca, SeriesInput } from '../protocols/index.ts';
 
 export interface EventSink {
   /**
@@ -13,4 +13,6 @@ export interface EventSink {
   anomaly(event: AnomalyEvent): void;
   alert(alert: Alert): void;
   incident(incident: Incident): void;
+  /** An incident's ranked root causes (actors/rca), each time they are computed. */
+  rca?(result: IncidentRca): void;
 }

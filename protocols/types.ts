@@ -61,6 +61,55 @@ export interface Incident {
   peakScore: number;
 }
 
+/** One metric's part in a suspected root cause's case: which metric, when, how far. */
+export interface RcaEvidence {
+  metric: string;
+  direction: Direction;
+  /** when the series first went past its bound (Unix ms); absent if it never did */
+  onset?: number;
+  peakAt: number;
+  /** size of the departure: robust z when judged from raw samples, relative excess from detector events */
+  deviation: number;
+  /** anomaly evidence in [0, 1] */
+  score: number;
+}
+
+/** A candidate root cause of an incident: a service the incident's alerts depend on (themselves included). */
+export interface RcaCause {
+  service: string;
+  /** 1 = most likely */
+  rank: number;
+  /** in [0, 1], decreasing with rank; comparable within one result only */
+  score: number;
+  /** the service is anomalous and reached from the alerts through anomalous services */
+  onAnomalousPath: boolean;
+  /** its anomalous series, strongest first */
+  evidence: RcaEvidence[];
+}
+
+/** RCA method by degradation level: L0 causal, L1 correlation-based, L2 rule-based. */
+export type RcaMethod = 'causal' | 'correlation' | 'rule';
+
+/** An incident's ranked root causes, as last computed (recomputed as alerts join). */
+export interface IncidentRca {
+  tenant: string;
+  incidentId: string;
+  /** the level it ran at ('L0' | 'L1' | 'L2') and what that means */
+  level: 'L0' | 'L1' | 'L2';
+  method: RcaMethod;
+  /** when it was computed (node clock, Unix ms) */
+  computedAt: number;
+  /** the incident state it explains: its alerting services and its updatedAt */
+  alerts: string[];
+  incidentUpdatedAt: number;
+  /** how many services the alerts depend on (themselves included) */
+  candidates: number;
+  /** the most likely first (at most RCA's limit, default 10) */
+  causes: RcaCause[];
+  /** where the evidence came from: series judged from raw samples, series known only from detector events */
+  evidence: { rawSeries: number; eventSeries: number };
+}
+
 export interface Topology {
   services: Array<{ name: string; dependsOn: string[] }>;
 }
@@ -70,6 +119,7 @@ export type LiveEvent =
   | { type: 'anomaly'; data: AnomalyEvent }
   | { type: 'alert'; data: Alert }
   | { type: 'incident'; data: Incident }
+  | { type: 'rca'; data: IncidentRca }
   | { type: 'status'; data: LevelStatus & { tenant: string } };
 
 /**

@@ -1,6 +1,6 @@
 // The RCA core's vocabulary: what goes in (the tenant's call graph, the incident's
 // symptoms, per-series evidence) and what comes out (services ranked with evidence).
-import type { Topology } from '../../protocols/index.ts';
+import type { RcaCause, RcaEvidence, Topology } from '../../protocols/index.ts';
 
 /** Degradation level the ranking runs at (DESIGN.md): causal, correlation-based, rule-based. */
 export type RcaLevel = 'L0' | 'L1' | 'L2';
@@ -49,27 +49,11 @@ export interface RcaOptions {
   limit?: number;
 }
 
-/** One metric's part in a cause's case: which metric, when, how far. */
-export interface CauseEvidence {
-  metric: string;
-  direction: 'up' | 'down';
-  onset?: number;
-  peakAt: number;
-  deviation: number;
-  score: number;
-}
+/** One metric's part in a cause's case (protocols' RcaEvidence: the API and stream carry it). */
+export type CauseEvidence = RcaEvidence;
 
-export interface RankedCause {
-  service: string;
-  /** 1 = most likely */
-  rank: number;
-  /** in [0, 1], decreasing with rank; comparable within one result only */
-  score: number;
-  /** the service itself is anomalous and reached from the alerts through anomalous services */
-  onAnomalousPath: boolean;
-  /** its anomalous series, strongest first */
-  evidence: CauseEvidence[];
-}
+/** A ranked candidate (protocols' RcaCause). */
+export type RankedCause = RcaCause;
 
 export interface RcaResult {
   level: RcaLevel;

@@ -1,6 +1,6 @@
 // TenantActor: one per tenant. It splits incoming batches by service, spawning a
 // ServiceActor on a service's first sample, and hosts the tenant's correlator.
-// Children: `#correlator` and one per service, named by the service's URI-encoded name
+// Children: `#correlator`, `#rca` (with TenantDeps.rca) and one per service, named by the service's URI-encoded name
 // (so `/` cannot split a path and no service can be called `#correlator`).
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.ts';
 import type { Incident, SeriesInput, Tier } from '../../protocols/index.ts';
@@ -10,8 +10,11 @@ import { serviceBehavior, type DetectorFactory, type MetricDetection, type Serie
 import type { Sensitivity } from '../detection/index.ts';
 import type { IngestReceipt } from '../ingest-receipt.ts';
 import type { LevelSource } from '../../supervisors/index.ts';
+import { rcaBehavior, type RcaMsg, type RcaSettings, type RcaSource } from '../rca/index.ts';
 
 export const CORRELATOR = '#correlator';
+/** The tenant's RCA actor (actors/rca), beside the correlator, when TenantDeps.rca is given. */
+export const RCA = '#rca';
 
 export const serviceActorName = (service: string): string => encodeURIComponent(service);
 
@@ -55,6 +58,8 @@ export interface TenantDeps {
    * all read this same function.
    */
   level?: LevelSource;
+  /** root-cause ranking: where it reads topology and series (absent: no RCA actor) */
+  rca?: { source: RcaSource; settings?: Partial<RcaSettings> };
 }
 
 export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
@@ -71,7 +76,21 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
 
   const correlator = (ctx: ActorContext<TenantMsg>): ActorRef<CorrelatorMsg> =>
     ctx.child<CorrelatorMsg>(CORRELATOR)
-    ?? ctx.spawn(CORRELATOR, correlatorBehavior({ tenant: settings.id, settings: deps.correlation, incidents: deps.incidents, sink: deps.sink }));
+    ?? ctx.spawn(CORRELATOR, correlatorBehavior({ tenant: settings.id, settings: deps.correlation, incidents: deps.incidents, sink: rcaHears(ctx, deps.sink) }));
+
+  const rca = (ctx: ActorContext<TenantMsg>): ActorRef<RcaMsg> | undefined => deps.rca && (ctx.child<RcaMsg>(RCA)
+    ?? ctx.spawn(RCA, rcaBehavior({ tenant: settings.id, source: deps.rca.source, sink: deps.sink, ...(deps.rca.settings ? { settings: deps.rca.settings } : {}), ...(deps.level ? { level: deps.level } : {}) })));
+
+  /** The correlator's sink, its incident changes also told to the RCA actor (the correlator knows nothing of RCA). */
+  const rcaHears = (ctx: ActorContext<TenantMsg>, sink: EventSink): EventSink => (!deps.rca ? sink : {
+    samples: (tenant, service, series, replay) => sink.samples(tenant, service, series, replay),
+    anomaly: (ev) => sink.anomaly(ev),
+    alert: (a) => sink.alert(a),
+    incident: (inc) => {
+      sink.incident(inc);
+      ctx.child<RcaMsg>(RCA)?.tell({ type: 'incident', incident: inc });
+    },
+  });
 
   const service = (ctx: ActorContext<TenantMsg>, name: string): ActorRef<ServiceMsg> => {
     const actorName = serviceActorName(name);
@@ -84,7 +103,10 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
       detectionOf,
       detectors: deps.detectors,
       sink: deps.sink,
-      onAnomalies: (events) => corr.tell({ type: 'anomalies', events }),
+      onAnomalies: (events) => {
+        corr.tell({ type: 'anomalies', events });
+        if (deps.rca) ctx.child<RcaMsg>(RCA)?.tell({ type: 'anomalies', events });
+      },
       idleAfterMs: deps.serviceIdleMs,
       stash,
       ...(deps.level ? { level: deps.level } : {}),
@@ -93,7 +115,7 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
 
   /** Every series' state: live services asked (in mailbox order), passivated ones from the stash. */
   const snapshotOf = async (ctx: ActorContext<TenantMsg>, reply: (series: SeriesSnapshot[]) => void): Promise<void> => {
-    const live = ctx.children().filter((c) => c !== CORRELATOR);
+    const live = ctx.children().filter((c) => c !== CORRELATOR && c !== RCA);
     const parts = await Promise.all(live.map((c) => ctx.child<ServiceMsg>(c)!.ask<SeriesSnapshot[]>((r) => ({ type: 'snapshot', reply: r }))));
     await correlator(ctx).ask<true>((r) => ({ type: 'sync', reply: r }));
     const out = parts.flat();
@@ -106,6 +128,7 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
     supervision: { strategy: 'one_for_one' },
     init(ctx) {
       correlator(ctx);
+      rca(ctx);
       return null;
     },
     // After this tenant restarts: what its services and correlator had queued goes to
@@ -114,6 +137,9 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
       if (child === CORRELATOR) {
         const corr = correlator(ctx);
         for (const m of messages) corr.tell(m as CorrelatorMsg);
+      } else if (child === RCA) {
+        const ref = rca(ctx);
+        for (const m of messages) ref?.tell(m as RcaMsg);
       } else {
         const ref = service(ctx, decodeURIComponent(child));
         for (const m of messages) ref.tell(m as ServiceMsg);
