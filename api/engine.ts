@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import type { AuditEntry, AuditQuery } from '../storage/audit/index.ts';
 import type { SeriesAnswer } from '../storage/tsdb/index.ts';
 import type {
-  Alert, AnomalyEvent, Incident, IncidentStatus, LevelStatus, LiveEvent, Page, SeriesInput, TimeRange, Topology,
+  Alert, AnomalyEvent, Incident, IncidentRca, IncidentStatus, LevelStatus, LiveEvent, Page, SeriesInput, TimeRange, Topology,
 } from '../protocols/index.ts';
 
 export interface EventQuery extends TimeRange {
@@ -74,6 +74,8 @@ export interface Engine {
   incidents(tenant: string, q: IncidentQuery): Promise<Page<Incident>>;
   /** undefined when the incident does not exist in this tenant */
   incident(tenant: string, id: string): Promise<Incident | undefined>;
+  /** An incident and its newest root-cause ranking (absent until one is computed); undefined when the incident does not exist in this tenant. */
+  incidentRca(tenant: string, id: string): Promise<{ incident: Incident; rca?: IncidentRca } | undefined>;
   /** Changes an incident's status; undefined when it does not exist in this tenant. `caller` goes to the audit log. */
   setIncidentStatus(tenant: string, id: string, status: 'acknowledged' | 'resolved', caller: string): Promise<Incident | undefined>;
   putTopology(tenant: string, topology: Topology, caller: string): Promise<void>;

@@ -17,6 +17,7 @@ import { eventRoutes } from './events.ts';
 import { faultRoutes } from './faults.ts';
 import { healthRoutes } from './health.ts';
 import { incidentRoutes } from './incidents.ts';
+import { rcaRoutes } from './rca.ts';
 import { ingestRoutes } from './ingest.ts';
 import { remoteWriteRoutes } from './remote-write.ts';
 import { createHttpMetrics } from './http-metrics.ts';
@@ -95,6 +96,7 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
   seriesRoutes(app, engine);
   eventRoutes(app, engine);
   incidentRoutes(app, engine);
+  rcaRoutes(app, engine);
   topologyRoutes(app, engine);
   adminRoutes(app, engine);
   statusRoutes(app, engine);

@@ -6,3 +6,4 @@ export { CLOSE_SLOW_CONSUMER, STREAM_PATH } from './stream.ts';
 export type { StreamOptions } from './stream.ts';
 export type { Engine, EventQuery, FaultRequest, IncidentQuery, IngestResult, NodeStatusView, SeriesQuery, TreeNode } from './engine.ts';
 export type { ErrorBody } from './errors.ts';
+export type { IncidentRcaView } from './rca.ts';

@@ -18,6 +18,7 @@ import {
   type AdmittedBatch, type VigilConfig,
 } from '../cluster/index.ts';
 import { NodeEngine } from './engine.ts';
+import { rcaSource, RecentRcaResults } from './rca.ts';
 
 /** How often correlators check for incidents to auto-resolve. */
 export const CORRELATION_TICK_MS = 10_000;
@@ -115,6 +116,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   });
   registerCacheMetrics(metrics.registry, stores.cache);
   const incidents = new OpenIncidentsCache();
+  const rcaResults = new RecentRcaResults();
   for (const t of config.tenants) incidents.load(await store.unresolvedIncidents(t.id));
 
   // Effects go one way: to the writers (and the live stream); nothing comes back up.
@@ -144,6 +146,11 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       stores.cache.invalidate(cacheKeys.incident(inc.tenant, inc.id)).catch(() => undefined); // the cache logs its own outages
       live.publish(inc.tenant, { type: 'incident', data: inc });
     },
+    rca(r) {
+      rcaResults.put(r);
+      writers.putRca(r).catch(logFailure('an RCA ranking'));
+      live.publish(r.tenant, { type: 'rca', data: r });
+    },
   };
 
   // Detector state from the shards' snapshots; each shard resumes its log after it.
@@ -167,6 +174,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     sink,
     serviceIdleMs: config.actors.serviceIdleMs,
     restored,
+    rca: { source: rcaSource(store, graph, stores.cache) },
   }));
 
   // Shard hosts: every shard is local on a single node. A batch appended by this process
@@ -212,6 +220,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     metrics: metrics.registry, tenantMetrics: metrics.tenantRegistry, isReady: () => ready,
     writerDepth: (tenant) => writers.depth(tenant),
     incidentsStored: () => writers.incidents.flush(),
+    rcaResults,
     health,
   });
   health.start();

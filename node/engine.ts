@@ -6,7 +6,7 @@ import type { Engine, EventQuery, FaultRequest, IncidentQuery, IngestResult, Nod
 import type { ActorRef, ActorSystem, Clock } from '../actors/runtime/index.ts';
 import type { TenantsMsg } from '../actors/tenant/index.ts';
 import { encodeMetricBatch, VigilError } from '../protocols/index.ts';
-import type { Alert, AnomalyEvent, Incident, LiveEvent, Page, SeriesInput, Topology } from '../protocols/index.ts';
+import type { Alert, AnomalyEvent, Incident, IncidentRca, LiveEvent, Page, SeriesInput, Topology } from '../protocols/index.ts';
 import type { GraphStore } from '../storage/graph/index.ts';
 import { cacheGroups, cacheKeys, type TwoLevelCache } from '../storage/cache/index.ts';
 import { AUDIT_ACTIONS, type AuditEntry, type AuditLog, type AuditQuery, type JsonValue } from '../storage/audit/index.ts';
@@ -43,6 +43,8 @@ export interface NodeEngineParts {
   writerDepth: (tenant: string) => number;
   /** resolves once every incident state handed to the writers so far is stored */
   incidentsStored: () => Promise<void>;
+  /** the newest root-cause rankings in memory (node/rca.ts); the store answers for the rest */
+  rcaResults?: { get(tenant: string, id: string): IncidentRca | undefined };
   /** the degradation level, breakers and injected faults (default: one on `clock`, never started) */
   health?: NodeHealth;
 }
@@ -117,6 +119,13 @@ export class NodeEngine implements Engine {
   /** Open incidents from memory; others (resolved) through the cache, then the store. */
   async incident(tenant: string, id: string): Promise<Incident | undefined> {
     return this.p.incidents.get(tenant, id) ?? this.p.cache.get(cacheKeys.incident(tenant, id), () => this.p.store.incident(tenant, id));
+  }
+
+  async incidentRca(tenant: string, id: string): Promise<{ incident: Incident; rca?: IncidentRca } | undefined> {
+    const incident = await this.incident(tenant, id);
+    if (!incident) return undefined;
+    const rca = this.p.rcaResults?.get(tenant, id) ?? await this.p.store.incidentRca(tenant, id);
+    return rca ? { incident, rca } : { incident };
   }
 
   async setIncidentStatus(tenant: string, id: string, status: 'acknowledged' | 'resolved', caller: string): Promise<Incident | undefined> {

@@ -23,7 +23,7 @@ interface Doc {
 const ROUTES = [
   'get /healthz', 'get /readyz', 'get /metrics', 'get /docs/openapi.json',
   'post /v1/metrics', 'get /v1/series', 'get /v1/anomalies', 'get /v1/alerts',
-  'get /v1/incidents', 'get /v1/incidents/{id}', 'post /v1/incidents/{id}/ack', 'post /v1/incidents/{id}/resolve',
+  'get /v1/incidents', 'get /v1/incidents/{id}', 'get /v1/incidents/{id}/rca', 'post /v1/incidents/{id}/ack', 'post /v1/incidents/{id}/resolve',
   'put /v1/topology', 'get /v1/topology', 'get /v1/stream', 'get /v1/admin/tree', 'post /v1/admin/restart',
   'post /api/v1/write', 'get /v1/audit',
   'get /v1/status', 'post /v1/admin/faults', 'delete /v1/admin/faults', 'post /v1/admin/degrade', 'post /v1/admin/breakers/{name}',

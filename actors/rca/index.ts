@@ -17,7 +17,7 @@ export { pearson } from './correlated.ts';
 export { parseGraph, parseMetrics, parseTarget, baselines, issueEvidence, rankIssue } from './petshop.ts';
 export type { MetricsTable, IssueTarget, IssueOutcome } from './petshop.ts';
 // The tenant's RCA: a pure core (debounce, which series to read, ranking an incident) and its actor.
-export { TenantRca, DEFAULT_RCA_SETTINGS, DEFAULT_RCA_LIMIT, DEFAULT_MAX_SERIES_READS, DEFAULT_FOLLOW_MS, METHOD_OF } from './tenant-rca.ts';
+export { TenantRca, DEFAULT_RCA_SETTINGS, DEFAULT_RCA_LIMIT, DEFAULT_MAX_SERIES_READS, DEFAULT_FOLLOW_MS, DEFAULT_LOOKBACK_MS, METHOD_OF } from './tenant-rca.ts';
 export type { RcaSettings, SeriesRead, ReadSeries } from './tenant-rca.ts';
 export { RcaSchedule, DEFAULT_RCA_QUIET_MS, DEFAULT_RCA_MAX_WAIT_MS } from './schedule.ts';
 export type { ScheduleSettings } from './schedule.ts';

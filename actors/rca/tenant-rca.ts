@@ -24,6 +24,12 @@ export interface RcaSettings {
   baselineMs: number;
   /** the window opens this long before the first alert */
   leadMs: number;
+  /**
+   * An incident opens on the first alert its correlator heard, which need not be the
+   * earliest (services are detected by different actors): events on its services up to this
+   * long before it count as its beginning (the correlation window's default).
+   */
+  lookbackMs: number;
   /** and closes this long after the last one (the peak may come later) */
   followMs: number;
 }
@@ -31,6 +37,7 @@ export interface RcaSettings {
 export const DEFAULT_RCA_LIMIT = 10;
 export const DEFAULT_MAX_SERIES_READS = 200;
 export const DEFAULT_FOLLOW_MS = 10 * 60_000;
+export const DEFAULT_LOOKBACK_MS = 5 * 60_000;
 
 export const DEFAULT_RCA_SETTINGS: Readonly<RcaSettings> = Object.freeze({
   quietMs: DEFAULT_RCA_QUIET_MS,
@@ -41,6 +48,7 @@ export const DEFAULT_RCA_SETTINGS: Readonly<RcaSettings> = Object.freeze({
   maxSeriesReads: DEFAULT_MAX_SERIES_READS,
   baselineMs: DEFAULT_BASELINE_MS,
   leadMs: DEFAULT_LEAD_MS,
+  lookbackMs: DEFAULT_LOOKBACK_MS,
   followMs: DEFAULT_FOLLOW_MS,
 });
 
@@ -153,13 +161,13 @@ export class TenantRca {
    * and, for series not read, the detectors' events.
    */
   explain(inc: Incident, topology: Topology, level: RcaLevel, read: readonly ReadSeries[], now: number): IncidentRca {
-    const { from, events } = this.caseOf(inc, topology);
+    const { start, from, events } = this.caseOf(inc, topology);
     const judged: SeriesAnomaly[] = [];
     const windows: SeriesWindow[] = [];
     for (const { read: r, samples } of read) {
       const a = judgeAroundIncident(
         { service: r.service, metric: r.metric, direction: r.direction, samples },
-        { start: inc.openedAt, baselineMs: this.settings.baselineMs, leadMs: this.settings.leadMs },
+        { start, baselineMs: this.settings.baselineMs, leadMs: this.settings.leadMs },
       );
       if (!a) continue;
       judged.push(a);
@@ -178,11 +186,14 @@ export class TenantRca {
     };
   }
 
-  private caseOf(inc: Incident, topology: Topology): { candidates: string[]; from: number; to: number; events: AnomalyEvent[] } {
+  /** The incident's candidates, its beginning (`start`), its window [from, to] and the events in it. */
+  private caseOf(inc: Incident, topology: Topology): { candidates: string[]; start: number; from: number; to: number; events: AnomalyEvent[] } {
     const g = CallGraph.of(topology, inc.services);
     const candidates = g.closure(inc.services.map((s) => g.index.get(s)!)).map((i) => g.names[i]!);
-    const from = inc.openedAt - this.settings.leadMs;
-    const to = inc.updatedAt + this.settings.followMs;
-    return { candidates, from, to, events: this.events.within(new Set(candidates), from, to) };
+    let start = inc.openedAt;
+    for (const e of this.events.within(new Set(inc.services), inc.openedAt - this.settings.lookbackMs, inc.openedAt)) start = Math.min(start, e.timestamp);
+    const from = start - this.settings.leadMs;
+    const to = Math.max(inc.updatedAt, start) + this.settings.followMs;
+    return { candidates, start, from, to, events: this.events.within(new Set(candidates), from, to) };
   }
 }

@@ -111,5 +111,11 @@ export function schemaStatements(database: string): string[] {
       peak_score Float64
     ) ENGINE = ReplacingMergeTree(version)
     ORDER BY (tenant, id, updated_at, status)`,
+    // Each incident's root-cause rankings (actors/rca); the highest version is the current one.
+    `CREATE TABLE IF NOT EXISTS ${db}.incident_rca (
+      tenant LowCardinality(String), incident_id String, version UInt64,
+      computed_at Int64, level LowCardinality(String), result String
+    ) ENGINE = ReplacingMergeTree(version)
+    ORDER BY (tenant, incident_id)`,
   ];
 }

@@ -1,17 +1,18 @@
 // The ClickHouse store: the async series and event faces over one engine (chdb or a server).
 import type { Clock } from '../../actors/runtime/types.ts';
 import { VigilError } from '../../protocols/index.ts';
-import type { Alert, AnomalyEvent, Incident, Page, SeriesKey, TimeRange } from '../../protocols/index.ts';
+import type { Alert, AnomalyEvent, Incident, IncidentRca, Page, SeriesKey, TimeRange } from '../../protocols/index.ts';
 import type { EventFilter, IncidentFilter } from '../types.ts';
 import { openEngine, type Engine, type EngineOptions } from './engine.ts';
 import { EventTables } from './events.ts';
+import { RcaTable } from './rca.ts';
 import {
   DEFAULT_DATABASE, DEFAULT_RAW_RETENTION_DAYS, MAX_RETENTION_DAYS, checkDatabase, schemaStatements,
 } from './schema.ts';
 import { SeriesTables } from './series.ts';
 import { Sql } from './sql.ts';
 import type {
-  AsyncEventStore, AsyncSeriesStore, IncidentVersion, SampleRun, ScoreRun, SeriesAnswer, SeriesQuery, WriteMode,
+  AsyncEventStore, AsyncSeriesStore, IncidentVersion, RcaVersion, SampleRun, ScoreRun, SeriesAnswer, SeriesQuery, WriteMode,
 } from './types.ts';
 
 export interface TsdbOptions extends EngineOptions {
@@ -32,6 +33,7 @@ export class TsdbStore implements AsyncSeriesStore, AsyncEventStore {
   private readonly defaultRetention: number;
   private readonly seriesTables: SeriesTables;
   private readonly events: EventTables;
+  private readonly rca: RcaTable;
   private lastVersion = 0;
 
   private constructor(
@@ -44,6 +46,7 @@ export class TsdbStore implements AsyncSeriesStore, AsyncEventStore {
     this.retention = new Map([...(opts.tenantRetentionDays ?? new Map<string, number>())].map(([t, d]) => [t, checkRetention(d)]));
     this.seriesTables = new SeriesTables(sql, (tenant) => this.rawRetentionDays(tenant));
     this.events = new EventTables(sql);
+    this.rca = new RcaTable(sql);
   }
 
   /** Opens the engine, creates the tables if missing and learns the newest incident version. */
@@ -181,6 +184,14 @@ export class TsdbStore implements AsyncSeriesStore, AsyncEventStore {
 
   unresolvedIncidents(tenant: string): Promise<Incident[]> {
     return this.events.unresolved(tenant);
+  }
+
+  writeRca(versions: readonly RcaVersion[], mode?: WriteMode): Promise<void> {
+    return this.rca.write(versions, mode);
+  }
+
+  incidentRca(tenant: string, incidentId: string): Promise<IncidentRca | undefined> {
+    return this.rca.latest(tenant, incidentId);
   }
 }
 

@@ -2,7 +2,7 @@
 // SeriesStore and EventStore (same tenants, same newest-first pages), made async so a real
 // database fits behind them. The integrator moves these into storage/types.ts.
 import type {
-  Alert, AnomalyEvent, Incident, Labels, Page, SeriesKey, TimeRange,
+  Alert, AnomalyEvent, Incident, IncidentRca, Labels, Page, SeriesKey, TimeRange,
 } from '../../protocols/index.ts';
 import type { EventFilter, IncidentFilter } from '../types.ts';
 
@@ -60,6 +60,12 @@ export interface IncidentVersion {
   version: number;
 }
 
+/** An incident's root-cause ranking as written: the highest version per incident is current. */
+export interface RcaVersion {
+  rca: IncidentRca;
+  version: number;
+}
+
 /**
  * How a write treats rows that may already be stored. `checked` writes (a retry after an
  * unknown outcome, a spill drain, a log replay) skip rows whose key is already there, so the
@@ -106,4 +112,8 @@ export interface AsyncEventStore {
   /** Every stored state of one incident, oldest first (its timeline). */
   incidentTimeline(tenant: string, id: string): Promise<Incident[]>;
   unresolvedIncidents(tenant: string): Promise<Incident[]>;
+  /** Root-cause rankings (actors/rca), idempotent: a replayed version collapses. */
+  writeRca(versions: readonly RcaVersion[], mode?: WriteMode): Promise<void>;
+  /** The newest ranking of one incident, if any. */
+  incidentRca(tenant: string, incidentId: string): Promise<IncidentRca | undefined>;
 }

@@ -1,9 +1,9 @@
 // One batch writer per table of the tsdb store, with one back-pressure figure per tenant.
 import { join } from 'node:path';
-import type { Alert, AnomalyEvent, Incident } from '../../protocols/index.ts';
-import type { AsyncEventStore, AsyncSeriesStore, IncidentVersion, SampleRun, ScoreRun } from '../tsdb/index.ts';
+import type { Alert, AnomalyEvent, Incident, IncidentRca } from '../../protocols/index.ts';
+import type { AsyncEventStore, AsyncSeriesStore, IncidentVersion, RcaVersion, SampleRun, ScoreRun } from '../tsdb/index.ts';
 import { BatchWriter, type BatchWriterOptions } from './batch-writer.ts';
-import { alertsTable, anomaliesTable, incidentsTable, samplesTable, scoresTable } from './tables.ts';
+import { alertsTable, anomaliesTable, incidentsTable, rcaTable, samplesTable, scoresTable } from './tables.ts';
 import type { WriterStats } from './types.ts';
 
 export interface StoreWritersOptions extends Omit<BatchWriterOptions, 'spillDir'> {
@@ -23,6 +23,7 @@ export class StoreWriters {
   readonly anomalies: BatchWriter<AnomalyEvent>;
   readonly alerts: BatchWriter<Alert>;
   readonly incidents: BatchWriter<IncidentVersion>;
+  readonly rca: BatchWriter<RcaVersion>;
 
   constructor(private readonly store: AsyncSeriesStore & AsyncEventStore, opts: StoreWritersOptions) {
     const { spillDir, eventBatchRows, eventFlushIntervalMs, ...common } = opts;
@@ -36,6 +37,7 @@ export class StoreWriters {
     this.anomalies = new BatchWriter(anomaliesTable(store), { ...events, spillDir: join(spillDir, 'anomalies') });
     this.alerts = new BatchWriter(alertsTable(store), { ...events, spillDir: join(spillDir, 'alerts') });
     this.incidents = new BatchWriter(incidentsTable(store), { ...events, spillDir: join(spillDir, 'incidents') });
+    this.rca = new BatchWriter(rcaTable(store), { ...events, spillDir: join(spillDir, 'rca') });
   }
 
   /** An incident state, versioned now (so a later state wins even if it is stored first). */
@@ -43,8 +45,13 @@ export class StoreWriters {
     return this.incidents.write([{ incident: structuredClone(incident), version: this.store.nextIncidentVersion() }]);
   }
 
+  /** An incident's root-cause ranking, versioned now (the newest ranking wins). */
+  putRca(rca: IncidentRca): Promise<void> {
+    return this.rca.write([{ rca: structuredClone(rca), version: this.store.nextIncidentVersion() }]);
+  }
+
   private all(): Array<BatchWriter<never>> {
-    return [this.samples, this.scores, this.anomalies, this.alerts, this.incidents] as unknown as Array<BatchWriter<never>>;
+    return [this.samples, this.scores, this.anomalies, this.alerts, this.incidents, this.rca] as unknown as Array<BatchWriter<never>>;
   }
 
   /** Rows of a tenant not yet stored, over every table: the back-pressure signal. */

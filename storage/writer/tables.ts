@@ -1,6 +1,6 @@
 // The store's tables as batch-writer tables: how each item counts, is written and spilled.
 import type { Alert, AnomalyEvent } from '../../protocols/index.ts';
-import type { AsyncEventStore, AsyncSeriesStore, IncidentVersion, SampleRun, ScoreRun } from '../tsdb/index.ts';
+import type { AsyncEventStore, AsyncSeriesStore, IncidentVersion, RcaVersion, SampleRun, ScoreRun } from '../tsdb/index.ts';
 import type { WriterTable } from './types.ts';
 
 const json = <T>(line: string): T => JSON.parse(line) as T;
@@ -48,5 +48,13 @@ export function incidentsTable(store: Pick<AsyncEventStore, 'writeIncidents'>): 
     name: 'incidents', rows: () => 1, tenant: (v) => v.incident.tenant,
     write: (items, mode) => store.writeIncidents(items, mode),
     encode: (v) => JSON.stringify(v), decode: json<IncidentVersion>,
+  };
+}
+
+export function rcaTable(store: Pick<AsyncEventStore, 'writeRca'>): WriterTable<RcaVersion> {
+  return {
+    name: 'rca', rows: () => 1, tenant: (v) => v.rca.tenant,
+    write: (items, mode) => store.writeRca(items, mode),
+    encode: (v) => JSON.stringify(v), decode: json<RcaVersion>,
   };
 }
