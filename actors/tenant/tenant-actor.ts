@@ -81,16 +81,19 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
   const rca = (ctx: ActorContext<TenantMsg>): ActorRef<RcaMsg> | undefined => deps.rca && (ctx.child<RcaMsg>(RCA)
     ?? ctx.spawn(RCA, rcaBehavior({ tenant: settings.id, source: deps.rca.source, sink: deps.sink, ...(deps.rca.settings ? { settings: deps.rca.settings } : {}), ...(deps.level ? { level: deps.level } : {}) })));
 
-  /** The correlator's sink, its incident changes also told to the RCA actor (the correlator knows nothing of RCA). */
-  const rcaHears = (ctx: ActorContext<TenantMsg>, sink: EventSink): EventSink => (!deps.rca ? sink : {
-    samples: (tenant, service, series, replay) => sink.samples(tenant, service, series, replay),
-    anomaly: (ev) => sink.anomaly(ev),
-    alert: (a) => sink.alert(a),
-    incident: (inc) => {
+  /**
+   * The correlator's sink, its incident changes also told to the RCA actor (the correlator
+   * knows nothing of RCA). Every other effect, present or added later, passes through as it is.
+   */
+  const rcaHears = (ctx: ActorContext<TenantMsg>, sink: EventSink): EventSink => {
+    if (!deps.rca) return sink;
+    const heard = Object.create(sink) as EventSink;
+    heard.incident = (inc) => {
       sink.incident(inc);
       ctx.child<RcaMsg>(RCA)?.tell({ type: 'incident', incident: inc });
-    },
-  });
+    };
+    return heard;
+  };
 
   const service = (ctx: ActorContext<TenantMsg>, name: string): ActorRef<ServiceMsg> => {
     const actorName = serviceActorName(name);
