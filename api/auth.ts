@@ -24,8 +24,9 @@ declare module 'fastify' {
 export function authorize(keys: KeyRing, key: string | undefined, access: Access): Caller | undefined {
   if (access === 'public') return undefined;
   if (key === undefined) throw new VigilError('UNAUTHORIZED', 'missing API key (Authorization: Bearer <key>)');
-  const caller = keys.resolve(key);
+  const caller = keys.lookup(key);
   if (!caller) throw new VigilError('UNAUTHORIZED', 'unknown API key');
+  if ('expiredAt' in caller) throw new VigilError('UNAUTHORIZED', `this API key expired at ${new Date(caller.expiredAt).toISOString()}; use its replacement`);
   if (access === 'admin' && caller.kind !== 'admin') throw new VigilError('FORBIDDEN', 'this route needs the admin key');
   if (access === 'tenant' && caller.kind !== 'tenant') throw new VigilError('FORBIDDEN', 'the admin key has no tenant; use a tenant key');
   return caller;

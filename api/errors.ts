@@ -74,6 +74,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: unk
   if (status >= 500 && !(VigilError.is(err) && err.code !== 'INTERNAL')) request.log.error({ err }, 'request failed');
   else request.log.debug({ status, code: body.error.code, reason: body.error.message }, 'request refused');
   // Overload and quota refusals are temporary: tell the client when to come back.
-  if (status === 503 || status === 429) reply.header('retry-after', '1');
+  // A quota refusal knows when its bucket will hold enough (api/tenancy): it says so.
+  const retryAfter = (err as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+  if (status === 503 || status === 429) reply.header('retry-after', typeof retryAfter === 'number' ? String(retryAfter) : '1');
   return reply.code(status).type('application/json').send(body);
 }

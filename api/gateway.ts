@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { VigilConfig } from '../cluster/index.ts';
+import { DEFAULT_MAX_SERIES_PER_TENANT, DEFAULT_MAX_SERVICES_PER_TENANT, type VigilConfig } from '../cluster/index.ts';
 import { VigilError } from '../protocols/index.ts';
 import { errorSchema } from '../protocols/schemas.ts';
 import type { Engine } from './engine.ts';
@@ -22,20 +22,23 @@ import { ingestRoutes } from './ingest.ts';
 import { remoteWriteRoutes } from './remote-write.ts';
 import { createHttpMetrics } from './http-metrics.ts';
 import { addJsonParser } from './json.ts';
-import { KeyRing } from './keys.ts';
+import type { KeyRing } from './keys.ts';
 import { OpenApiDoc } from './openapi.ts';
 import { addProtobufParser } from './protobuf.ts';
 import { seriesRoutes } from './series.ts';
 import { statusRoutes } from './status.ts';
 import { DEFAULT_STREAM_OPTIONS, LiveStream, STREAM_PATH, type StreamOptions } from './stream.ts';
 import { topologyRoutes } from './topology.ts';
+import { Tenancy, tenancyRoutes, type GatewayTenancy } from './tenancy/index.ts';
 
 export const API_VERSION = '1.0.0';
 
-export type GatewayConfig = Pick<VigilConfig, 'http' | 'auth' | 'tenants' | 'ingest' | 'remoteWrite'>;
+export type GatewayConfig = Pick<VigilConfig, 'http' | 'auth' | 'tenants' | 'ingest' | 'remoteWrite'> & Partial<Pick<VigilConfig, 'limits'>>;
 
 export interface GatewayOptions {
   stream?: Partial<StreamOptions>;
+  /** tenant configuration and quotas (api/tenancy); absent: the config's tenants, no file, no quotas */
+  tenancy?: GatewayTenancy;
 }
 
 export interface Gateway {
@@ -48,7 +51,8 @@ export interface Gateway {
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export async function startGateway(engine: Engine, config: GatewayConfig, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
-  const keys = new KeyRing(config);
+  const tenancy = options.tenancy ?? await defaultTenancy(engine, config, logger);
+  const keys: KeyRing = tenancy.tenancy.registry.keys;
   const idPrefix = randomBytes(3).toString('hex');
   let seq = 0;
 
@@ -91,8 +95,9 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
   app.setNotFoundHandler((request, reply) => sendError(request, reply, unmatched(routeMethods, request, reply)));
 
   healthRoutes(app, engine, keys);
-  ingestRoutes(app, engine, config.ingest);
-  remoteWriteRoutes(app, engine, config);
+  ingestRoutes(app, engine, config.ingest, tenancy.quotas);
+  remoteWriteRoutes(app, engine, config, tenancy.quotas);
+  tenancyRoutes(app, tenancy);
   seriesRoutes(app, engine);
   eventRoutes(app, engine);
   incidentRoutes(app, engine);
@@ -137,6 +142,13 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
       httpMetrics.release();
     })()),
   };
+}
+
+/** Without a composition root's tenancy: the config's tenants on the engine's clock, no file, no quotas. */
+async function defaultTenancy(engine: Engine, config: GatewayConfig, log: Logger): Promise<GatewayTenancy> {
+  const clock = { now: () => engine.now(), setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: object) => clearTimeout(h as NodeJS.Timeout) };
+  const tenancy = await Tenancy.open({ nodeConfig: config, clock, log, watch: false });
+  return { tenancy, limits: config.limits ?? { maxSeriesPerTenant: DEFAULT_MAX_SERIES_PER_TENANT, maxServicesPerTenant: DEFAULT_MAX_SERVICES_PER_TENANT } };
 }
 
 /** The address a client on this machine dials for a listen host. */

@@ -6,8 +6,9 @@ import { VigilError, type SeriesInput } from '../protocols/index.ts';
 import type { VigilConfig } from '../cluster/index.ts';
 import type { Engine } from './engine.ts';
 import { checkSamples } from './samples-check.ts';
+import type { QuotaGate } from './tenancy/index.ts';
 
-export function ingestRoutes(app: FastifyInstance, engine: Engine, ingest: VigilConfig['ingest']): void {
+export function ingestRoutes(app: FastifyInstance, engine: Engine, ingest: VigilConfig['ingest'], quotas?: QuotaGate): void {
   app.post<{ Body: { series: SeriesInput[] } }>('/v1/metrics', {
     config: { auth: 'tenant' },
     schema: {
@@ -18,11 +19,19 @@ export function ingestRoutes(app: FastifyInstance, engine: Engine, ingest: Vigil
     // after authentication (global onRequest hooks run first), before the body is read
     onRequest: async (request) => {
       if (engine.overloaded(request.tenant)) throw new VigilError('UNAVAILABLE', `tenant ${request.tenant} has too many samples waiting; retry later`);
+      quotas?.precheck(request.tenant); // a tenant whose bucket is empty is refused before its body is read
     },
   }, async (request, reply) => {
     const series = request.body.series;
     checkSamples(series, { now: engine.now(), maxFutureSkewMs: ingest.maxFutureSkewMs, maxPastAgeMs: ingest.maxPastAgeMs });
-    const { accepted } = await engine.ingest(request.tenant, series);
+    const ingestNow = () => engine.ingest(request.tenant, series);
+    const { accepted } = quotas ? await quotas.admit(request.tenant, sampleCount(series), ingestNow) : await ingestNow();
     return reply.code(202).send({ accepted });
   });
+}
+
+export function sampleCount(series: readonly SeriesInput[]): number {
+  let n = 0;
+  for (const s of series) n += s.samples.length;
+  return n;
 }

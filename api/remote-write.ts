@@ -11,6 +11,7 @@ import {
 import { errorSchema } from '../protocols/schemas.ts';
 import type { Engine } from './engine.ts';
 import { checkSamples } from './samples-check.ts';
+import type { QuotaGate } from './tenancy/index.ts';
 
 export const REMOTE_WRITE_PATH = '/api/v1/write';
 export const REMOTE_WRITE_TYPE = 'application/x-protobuf';
@@ -35,7 +36,7 @@ const DROP_REASONS: Array<[keyof DroppedCounts, string]> = [
   ['nonFinite', 'non_finite'], ['duplicate', 'duplicate'], ['outOfOrder', 'out_of_order'], ['unmapped', 'unmapped'],
 ];
 
-export function remoteWriteRoutes(app: FastifyInstance, engine: Engine, config: RemoteWriteConfig): void {
+export function remoteWriteRoutes(app: FastifyInstance, engine: Engine, config: RemoteWriteConfig, quotas?: QuotaGate): void {
   const options: RemoteWriteOptions = { ...DEFAULT_REMOTE_WRITE_OPTIONS, ...config.remoteWrite };
   const maxDecoded = options.maxDecodedBytes ?? config.http.bodyLimitBytes;
   // per tenant, so one tenant's series never push another's out
@@ -62,6 +63,7 @@ export function remoteWriteRoutes(app: FastifyInstance, engine: Engine, config: 
       // after authentication, before the body is read (as POST /v1/metrics)
       onRequest: async (request) => {
         if (engine.overloaded(request.tenant)) throw new VigilError('UNAVAILABLE', `tenant ${request.tenant} has too many samples waiting; retry later`);
+        quotas?.precheck(request.tenant); // 429: Prometheus retries it
       },
     }, async (request, reply) => {
       checkHeaders(request);
@@ -69,7 +71,8 @@ export function remoteWriteRoutes(app: FastifyInstance, engine: Engine, config: 
       const batch = readRemoteWrite(body, maxDecoded, options, memoryOf(request.tenant));
       if (batch.samples > 0) {
         checkSamples(batch.series, { now: engine.now(), maxFutureSkewMs: config.ingest.maxFutureSkewMs, maxPastAgeMs: config.ingest.maxPastAgeMs });
-        await engine.ingest(request.tenant, batch.series);
+        const ingestNow = () => engine.ingest(request.tenant, batch.series);
+        await (quotas ? quotas.admit(request.tenant, batch.samples, ingestNow) : ingestNow());
         batch.commit();
       }
       metrics.accepted.inc(batch.samples);

@@ -168,6 +168,8 @@ const ENV_KEYS: ReadonlyArray<[string, string, string]> = [
   ['VIGIL_DEGRADATION_DWELL_MS', 'degradation', 'dwellMs'],
   ['VIGIL_REMOTE_WRITE_SERVICE_LABELS', 'remoteWrite', 'serviceLabels'],
   ['VIGIL_REMOTE_WRITE_DROP_LABELS', 'remoteWrite', 'dropLabels'],
+  ['VIGIL_TENANTS_FILE', 'tenancy', 'file'],
+  ['VIGIL_QUOTA_PREFIX', 'tenancy', 'quotaPrefix'],
 ];
 
 function applyEnv(config: VigilConfig, env: NodeJS.ProcessEnv): void {
@@ -292,6 +294,12 @@ const CONFIG_SCHEMA: Record<string, Schema> = {
     maxDecodedBytes: { kind: 'int', min: 1024, max: 1024 * 1024 * 1024 },
   },
   log: { level: { kind: 'enum', values: LOG_LEVELS } },
+  tenancy: {
+    file: { kind: 'string' },
+    reloadDebounceMs: { kind: 'duration', min: 0 },
+    quotaPrefix: { kind: 'string' },
+    fallbackShare: { kind: 'number', min: 0.0001, max: 1 },
+  },
 };
 
 // Prometheus' label name rule (`__name__` fits it too).

@@ -88,6 +88,13 @@ export interface VigilConfig {
   log: {
     level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'; // default 'info'
   };
+  /** Tenant configuration at run time and ingestion quotas (api/tenancy/README.md). */
+  tenancy: {
+    file?: string;             // the tenants file (config/tenants.yaml documents it), watched and hot-reloaded; default none
+    reloadDebounceMs: number;  // quiet time after the file changes before it is read (default 250 ms)
+    quotaPrefix: string;       // before every Redis key of the quota buckets (default 'vigil:quota:')
+    fallbackShare?: number;    // share of a quota each node allows while Redis is away (default 1 / nodes seen)
+  };
 }
 
 export const DEFAULT_PORT = 7400;
@@ -113,5 +120,6 @@ export function defaultConfig(): VigilConfig {
       maxKnownSeries: DEFAULT_MAX_KNOWN_SERIES,
     },
     log: { level: 'info' },
+    tenancy: { reloadDebounceMs: 250, quotaPrefix: 'vigil:quota:' },
   };
 }

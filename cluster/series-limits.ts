@@ -15,6 +15,13 @@ import { seriesName, VigilError, type SeriesInput } from '../protocols/index.ts'
 export const DEFAULT_MAX_SERIES_PER_TENANT = 10_000;
 export const DEFAULT_MAX_SERVICES_PER_TENANT = 1_000;
 
+/** A refusal by a limit; `limit` names it, so the gateway can count refusals by reason. */
+export class SeriesLimitError extends VigilError {
+  constructor(readonly limit: keyof TenantLimits, message: string) {
+    super('QUOTA_EXCEEDED', message);
+  }
+}
+
 export interface TenantLimits {
   maxSeries: number;
   maxServices: number;
@@ -56,11 +63,11 @@ export class SeriesLimits {
     const series = held?.series ?? 0;
     const services = held?.services.size ?? 0;
     if (services + newServices > limits.maxServices) {
-      throw new VigilError('QUOTA_EXCEEDED', `tenant ${tenant}: limit maxServices (${limits.maxServices}) reached: `
+      throw new SeriesLimitError('maxServices', `tenant ${tenant}: limit maxServices (${limits.maxServices}) reached: `
         + `${services} services held, this batch adds ${newServices}; batches for existing services are still accepted`);
     }
     if (series + newSeries > limits.maxSeries) {
-      throw new VigilError('QUOTA_EXCEEDED', `tenant ${tenant}: limit maxSeries (${limits.maxSeries}) reached: `
+      throw new SeriesLimitError('maxSeries', `tenant ${tenant}: limit maxSeries (${limits.maxSeries}) reached: `
         + `${series} series held, this batch adds ${newSeries}; batches for existing series are still accepted`);
     }
     if (!held) this.tenants.set(tenant, (held = { services: new Map(), series: 0 }));

@@ -5,7 +5,7 @@
 // `startNode` is what `vigil start` and the tests run; nothing in the product imports this folder.
 import pino, { type Logger } from 'pino';
 import { createActorSystem, SystemClock, SeededRng, type ActorSystem, type Clock, type Rng } from '../actors/runtime/index.ts';
-import { IngestReceipt, settleDropped, tenantOfPath, tenantsBehavior, type TenantSettings, type TenantsMsg } from '../actors/tenant/index.ts';
+import { IngestReceipt, settleDropped, tenantOfPath, tenantsBehavior, type TenantsMsg } from '../actors/tenant/index.ts';
 import type { DetectorFactory } from '../actors/service/index.ts';
 import { DEFAULT_CRITICAL_SCORE } from '../actors/correlation/index.ts';
 import type { EventSink } from '../actors/sink.ts';
@@ -18,6 +18,7 @@ import {
   type AdmittedBatch, type VigilConfig,
 } from '../cluster/index.ts';
 import { NodeEngine } from './engine.ts';
+import { openNodeTenancy } from './tenancy.ts';
 import { rcaSource, RecentRcaResults } from './rca.ts';
 
 /** How often correlators check for incidents to auto-resolve. */
@@ -102,22 +103,26 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   const { store, writers, graph, snapshots } = stores;
   const ingestLog = stores.log;
   const backlog = new IngestBacklog();
-  const tenantConfigs = new Map(config.tenants.map((t) => [t.id, t]));
-  const limits = new SeriesLimits((tenant) => ({
-    maxSeries: tenantConfigs.get(tenant)?.maxSeries ?? config.limits.maxSeriesPerTenant,
-    maxServices: tenantConfigs.get(tenant)?.maxServices ?? config.limits.maxServicesPerTenant,
-  }));
   const live = new LiveHub();
   const metrics = createNodeMetrics(() => system.stats(), () => backlog.size, () => health.level);
+  // tenants: node config + tenants file (hot-reloaded, admin API), and their quotas (api/tenancy)
+  const tenancy = await openNodeTenancy(config, {
+    clock, log, audit: stores.audit, store, metrics: { node: metrics.registry, tenant: metrics.tenantRegistry }, env: process.env,
+  }).catch(async (err: unknown) => {
+    await system.stop();
+    await stores.close();
+    throw err;
+  });
+  const limits = new SeriesLimits((tenant) => tenancy.limitsOf(tenant));
   // every tenant's stream hears the level change (the level is the node's, not a tenant's secret)
   health.onChange((s) => {
     const data = { level: s.level, levelName: s.levelName, since: s.since, breakers: s.breakers };
-    for (const t of config.tenants) live.publish(t.id, { type: 'status', data: { ...data, tenant: t.id } });
+    for (const id of tenancy.ids()) live.publish(id, { type: 'status', data: { ...data, tenant: id } });
   });
   registerCacheMetrics(metrics.registry, stores.cache);
   const incidents = new OpenIncidentsCache();
   const rcaResults = new RecentRcaResults();
-  for (const t of config.tenants) incidents.load(await store.unresolvedIncidents(t.id));
+  for (const id of tenancy.ids()) incidents.load(await store.unresolvedIncidents(id));
 
   // Effects go one way: to the writers (and the live stream); nothing comes back up.
   const logFailure = (what: string) => (err: unknown): void => log.error({ err }, `${what} could not be stored`);
@@ -155,13 +160,8 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
 
   // Detector state from the shards' snapshots; each shard resumes its log after it.
   const { state: restored, resume } = restoredState(await snapshots.loadAll());
-  const tenantSettings = new Map<string, TenantSettings>(config.tenants.map((t) => [t.id, {
-    id: t.id, tier: t.tier ?? config.detection.tier, metricTiers: new Map(Object.entries(t.metricTiers ?? {})),
-    warmupMs: config.detection.warmupMs,
-    ...(t.metricSensitivity ? { metricSensitivity: new Map(Object.entries(t.metricSensitivity)) } : {}),
-  }]));
   const tenants = system.spawn<TenantsMsg>(TENANTS, tenantsBehavior({
-    tenantSettings: (id) => tenantSettings.get(id),
+    tenantSettings: (id) => tenancy.settingsOf(id),
     supervision,
     correlation: {
       windowMs: config.correlation.windowMs,
@@ -228,12 +228,13 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   let gateway: Gateway;
   try {
     stopModel = await startRobustModel(config, clock, log);
-    gateway = await startGateway(engine, config, log);
+    gateway = await startGateway(engine, config, log, { tenancy: tenancy.gateway(limits) });
   } catch (err) {
     // Nothing may keep the process alive after a failed start (a taken port, say).
     clock.clearTimeout(tick);
     health.stop();
     stopModel();
+    await tenancy.close();
     await checkpoints.stop().catch(() => undefined);
     await hosts.stop();
     await system.stop();
@@ -249,6 +250,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       clock.clearTimeout(tick);
       stopModel();
       await gateway.close();
+      await tenancy.close();
       await hosts.stop();
       // what the actors hold is handled, stored and covered by a last snapshot
       await settle(system, STOP_SETTLE_MS);

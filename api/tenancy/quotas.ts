@@ -1,0 +1,276 @@
+// Per-tenant ingestion quotas on a node: the shared Redis bucket while Redis answers, a
+// local bucket while it does not, and the counts that /metrics and GET /v1/usage show.
+//
+// The local bucket errs on the strict side: it allows the tenant's rate and burst times a
+// share, by default 1 / (the nodes seen in Redis in the last 15 s before it went away),
+// so the nodes together never admit more than the quota (they may admit less, when load is
+// uneven across nodes). A fixed `fallbackShare` overrides it: for a node that never reached
+// Redis (it knows no peers) or a deployment that knows its size better. The count is
+// Redis' because it is the one thing all nodes see; membership, when the cluster layer
+// has it, can be passed as `knownNodes`.
+//
+// A refusal remembers until when the tenant's bucket is empty: requests before then are
+// refused before their body is read (no parsing, no Redis call), so a tenant sending 10x
+// its quota costs the node little more than the 429s.
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Clock } from '../../actors/runtime/index.ts';
+import { VigilError } from '../../protocols/index.ts';
+import { LocalBuckets, type BucketParams, type TakeResult } from './bucket.ts';
+import { RedisBuckets } from './redis-bucket.ts';
+
+export const DEFAULT_QUOTA_PREFIX = 'vigil:quota:';
+/** how often a node notes itself in Redis (and learns how many share the quotas) */
+export const NODE_SEEN_INTERVAL_MS = 5_000;
+/** the window GET /v1/usage's rate is measured over */
+export const USAGE_WINDOW_MS = 10_000;
+/** how long the shared buckets are left alone after a failed command */
+export const REDIS_RETRY_MS = 1_000;
+
+export type RejectReason = 'rate' | 'maxSeries' | 'maxServices';
+const REASONS: readonly RejectReason[] = ['rate', 'maxSeries', 'maxServices'];
+
+/** 429 with the Retry-After the bucket computed (api/errors.ts sends it). */
+export class QuotaError extends VigilError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super('QUOTA_EXCEEDED', message);
+  }
+}
+
+export interface QuotaOptions {
+  /** Redis for the shared buckets (VIGIL_REDIS_URL); absent: local buckets only, at fallbackShare */
+  redisUrl?: string;
+  prefix?: string;
+  nodeId: string;
+  clock: Clock;
+  log: Logger;
+  /** a tenant's bucket; undefined: not rate limited */
+  bucketOf: (tenant: string) => BucketParams | undefined;
+  /** fixed share of the rate the local bucket allows (0..1]; default 1 / nodes seen */
+  fallbackShare?: number;
+  /** how many nodes share the quotas, when the cluster layer knows */
+  knownNodes?: () => number;
+  commandTimeoutMs?: number;
+  /** public registry: node-level counts; tenant registry: vigil_tenant_* (admin key) */
+  metrics?: { node: Registry; tenant: Registry };
+}
+
+export interface TenantUsage {
+  /** samples per second admitted, over the last USAGE_WINDOW_MS on this node */
+  rate: number;
+  accepted: number;
+  rejections: Record<RejectReason, number>;
+  rejectedSamples: number;
+}
+
+interface Tally {
+  accepted: number;
+  rejectedSamples: number;
+  rejections: Record<RejectReason, number>;
+  /** admitted samples per second slot, for the window */
+  slots: Map<number, number>;
+  /** refuse before reading the body until then (ms) */
+  blockedUntil: number;
+}
+
+export class QuotaGate {
+  private readonly local: LocalBuckets;
+  private readonly redis: RedisBuckets | undefined;
+  private redisUp = false;
+  /** after a failed command, Redis is left alone until then, so a hung Redis costs one timeout a second, not one a request */
+  private redisRetryAt = 0;
+  private nodesSeen = 1;
+  private readonly tallies = new Map<string, Tally>();
+  private timer: ReturnType<Clock['setTimeout']> | undefined;
+  private readonly m: ReturnType<typeof quotaMetrics> | undefined;
+
+  constructor(private readonly o: QuotaOptions) {
+    this.local = new LocalBuckets(() => o.clock.now());
+    if (o.redisUrl) {
+      this.redis = new RedisBuckets({
+        url: o.redisUrl, prefix: o.prefix ?? DEFAULT_QUOTA_PREFIX,
+        ...(o.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: o.commandTimeoutMs }),
+        onReady: () => void this.heartbeat(),
+        onError: (err) => this.down(err),
+      });
+      this.timer = o.clock.setTimeout(this.beat, NODE_SEEN_INTERVAL_MS);
+    }
+    this.m = o.metrics ? quotaMetrics(o.metrics.node, o.metrics.tenant, this) : undefined;
+  }
+
+  /** 'redis' while the shared buckets answer; 'local' otherwise. */
+  get mode(): 'redis' | 'local' {
+    return this.redisUp ? 'redis' : 'local';
+  }
+
+  /** The share of a tenant's quota the local bucket allows. */
+  get share(): number {
+    if (this.o.fallbackShare !== undefined) return this.o.fallbackShare;
+    const nodes = Math.max(1, this.o.knownNodes?.() ?? 0, this.nodesSeen);
+    return 1 / nodes;
+  }
+
+  /** Before the body is read: refuses a tenant whose bucket is known to be empty. */
+  precheck(tenant: string): void {
+    const t = this.tallies.get(tenant);
+    const now = this.o.clock.now();
+    if (t && t.blockedUntil > now) {
+      this.refused(tenant, 'rate', 0);
+      throw this.rateError(tenant, t.blockedUntil - now, 'its bucket is empty');
+    }
+  }
+
+  /** Takes `samples` from the tenant's bucket or throws QuotaError (429) with Retry-After. */
+  async take(tenant: string, samples: number): Promise<void> {
+    const p = this.o.bucketOf(tenant);
+    if (!p || samples === 0) return;
+    const r = await this.takeFrom(tenant, p, samples);
+    if (r.ok) return;
+    this.tally(tenant).blockedUntil = this.o.clock.now() + r.retryAfterMs;
+    this.refused(tenant, 'rate', samples);
+    throw this.rateError(tenant, r.retryAfterMs, `this batch of ${samples} samples needs ${Math.min(samples, p.burst)} tokens`, p);
+  }
+
+  /**
+   * Takes from the bucket, runs `ingest`, and counts what happened: admitted samples, or the
+   * reason of a refusal (the rate here, a series or service limit from the engine).
+   */
+  async admit<T>(tenant: string, samples: number, ingest: () => Promise<T>): Promise<T> {
+    await this.take(tenant, samples);
+    try {
+      const out = await ingest();
+      this.admitted(tenant, samples);
+      return out;
+    } catch (err) {
+      const limit = (err as { limit?: unknown }).limit;
+      if (VigilError.is(err, 'QUOTA_EXCEEDED') && (limit === 'maxSeries' || limit === 'maxServices')) this.refused(tenant, limit, samples);
+      throw err;
+    }
+  }
+
+  usage(tenant: string): TenantUsage {
+    const t = this.tallies.get(tenant);
+    const now = this.o.clock.now();
+    let inWindow = 0;
+    for (const [slot, n] of t?.slots ?? []) if (slot * 1000 > now - USAGE_WINDOW_MS) inWindow += n;
+    return {
+      rate: inWindow / (USAGE_WINDOW_MS / 1000),
+      accepted: t?.accepted ?? 0,
+      rejections: { ...(t?.rejections ?? { rate: 0, maxSeries: 0, maxServices: 0 }) },
+      rejectedSamples: t?.rejectedSamples ?? 0,
+    };
+  }
+
+  tenantsSeen(): string[] {
+    return [...this.tallies.keys()];
+  }
+
+  async close(): Promise<void> {
+    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.redis?.close();
+  }
+
+  private async takeFrom(tenant: string, p: BucketParams, cost: number): Promise<TakeResult> {
+    if (this.redis && this.redis.ready && this.o.clock.now() >= this.redisRetryAt) {
+      try {
+        const r = await this.redis.take(tenant, p, cost);
+        if (!this.redisUp) this.up();
+        return r;
+      } catch (err) {
+        this.down(err as Error);
+      }
+    }
+    const share = this.share;
+    return this.local.take(tenant, { rate: p.rate * share, burst: Math.max(1, p.burst * share) }, cost);
+  }
+
+  private readonly beat = (): void => {
+    void this.heartbeat().finally(() => {
+      if (this.timer !== undefined) this.timer = this.o.clock.setTimeout(this.beat, NODE_SEEN_INTERVAL_MS);
+    });
+  };
+
+  private async heartbeat(): Promise<void> {
+    if (!this.redis?.ready) return;
+    try {
+      this.nodesSeen = Math.max(1, await this.redis.seen(this.o.nodeId));
+      if (!this.redisUp) this.up();
+    } catch (err) {
+      this.down(err as Error);
+    }
+  }
+
+  private up(): void {
+    this.redisUp = true;
+    this.redisRetryAt = 0;
+    this.local.clear(); // Redis holds the truth again
+    this.o.log.info({ nodes: this.nodesSeen }, 'quota buckets: Redis answers again; shared buckets in use');
+  }
+
+  private down(err: Error): void {
+    this.redisRetryAt = this.o.clock.now() + REDIS_RETRY_MS;
+    if (!this.redisUp) return;
+    this.redisUp = false;
+    this.o.log.warn({ err: err.message, share: this.share }, 'quota buckets: Redis does not answer; local buckets at a share of each quota');
+  }
+
+  private admitted(tenant: string, samples: number): void {
+    const t = this.tally(tenant);
+    t.accepted += samples;
+    const slot = Math.floor(this.o.clock.now() / 1000);
+    t.slots.set(slot, (t.slots.get(slot) ?? 0) + samples);
+    const oldest = slot - USAGE_WINDOW_MS / 1000;
+    for (const s of t.slots.keys()) if (s <= oldest) t.slots.delete(s);
+    this.m?.accepted.inc({ tenant }, samples);
+  }
+
+  private refused(tenant: string, reason: RejectReason, samples: number): void {
+    const t = this.tally(tenant);
+    t.rejections[reason]++;
+    t.rejectedSamples += samples;
+    this.m?.rejected.inc({ reason });
+    this.m?.tenantRejected.inc({ tenant, reason });
+  }
+
+  private tally(tenant: string): Tally {
+    let t = this.tallies.get(tenant);
+    if (!t) this.tallies.set(tenant, (t = { accepted: 0, rejectedSamples: 0, rejections: { rate: 0, maxSeries: 0, maxServices: 0 }, slots: new Map(), blockedUntil: 0 }));
+    return t;
+  }
+
+  private rateError(tenant: string, retryAfterMs: number, why: string, p = this.o.bucketOf(tenant)): QuotaError {
+    const quota = p ? ` (rate ${p.rate}/s, burst ${p.burst}${this.redisUp || !this.redis ? '' : `, this node's share while Redis is away: ${this.share.toFixed(3)}`})` : '';
+    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    return new QuotaError(`tenant ${tenant}: ingestion rate quota exceeded${quota}: ${why}; retry after ${seconds} s`, seconds);
+  }
+}
+
+function quotaMetrics(node: Registry, byTenant: Registry, gate: QuotaGate) {
+  // a second gateway over the same registries (tests) reuses the metrics
+  const reuse = <T>(registry: Registry, name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+  reuse(node, 'vigil_quota_redis_up', () => new Gauge({
+    name: 'vigil_quota_redis_up', help: 'Whether the shared (Redis) quota buckets answer (0: local buckets at a share of each quota)', registers: [node],
+    collect() { this.set(gate.mode === 'redis' ? 1 : 0); },
+  }));
+  reuse(node, 'vigil_quota_fallback_share', () => new Gauge({
+    name: 'vigil_quota_fallback_share', help: 'Share of each tenant\'s quota this node allows while Redis is away', registers: [node],
+    collect() { this.set(gate.share); },
+  }));
+  return {
+    rejected: reuse(node, 'vigil_quota_rejected_requests_total', () => new Counter({
+      name: 'vigil_quota_rejected_requests_total', help: 'Ingest requests refused with 429 by reason (rate, maxSeries, maxServices)',
+      labelNames: ['reason'], registers: [node],
+    })),
+    tenantRejected: reuse(byTenant, 'vigil_tenant_quota_rejected_requests_total', () => new Counter({
+      name: 'vigil_tenant_quota_rejected_requests_total', help: 'Ingest requests refused with 429, by tenant and reason (rate, maxSeries, maxServices)',
+      labelNames: ['tenant', 'reason'], registers: [byTenant],
+    })),
+    accepted: reuse(byTenant, 'vigil_tenant_quota_admitted_samples_total', () => new Counter({
+      name: 'vigil_tenant_quota_admitted_samples_total', help: 'Samples admitted by the tenant\'s quota and taken by the engine, by tenant',
+      labelNames: ['tenant'], registers: [byTenant],
+    })),
+  };
+}
+
+export { REASONS as REJECT_REASONS };

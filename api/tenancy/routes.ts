@@ -1,0 +1,128 @@
+// The tenant admin API (admin key) and GET /v1/usage (a tenant's own figures, tenant key).
+// Bodies are checked by the tenants schema (schema.ts), so a refusal names the exact place,
+// as it does for the file: `body: tenants[0].keys[1].expiresAt must be a time ...`.
+import type { FastifyInstance } from 'fastify';
+import { errorSchema } from '../../protocols/schemas.ts';
+import { VigilError } from '../../protocols/index.ts';
+import type { QuotaGate } from './quotas.ts';
+import { checkTenantBody, checkTenantsDocument } from './schema.ts';
+import { bucketOf, toDocument, type TenantSpec } from './spec.ts';
+import { DEFAULT_ROTATION_OVERLAP_MS, type Tenancy } from './tenancy.ts';
+
+export interface TenancyRouteDeps {
+  tenancy: Tenancy;
+  quotas?: QuotaGate;
+  /** series and services a tenant holds on this node */
+  held?: (tenant: string) => { series: number; services: number };
+  /** the node's default limits (limits section) */
+  limits: { maxSeriesPerTenant: number; maxServicesPerTenant: number };
+}
+
+const idParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'tenant id' } },
+} as const;
+const anyObject = { type: 'object', description: 'checked by the tenants schema (config/tenants.yaml documents every key)' } as const;
+const rotateBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    overlapMs: { type: 'integer', minimum: 0, maximum: 365 * 24 * 3600_000, description: 'how long the old keys keep working (default 24 h)' },
+    keyId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' },
+  },
+} as const;
+
+export function tenancyRoutes(app: FastifyInstance, deps: TenancyRouteDeps): void {
+  const { tenancy } = deps;
+  const registry = tenancy.registry;
+  const one = (spec: TenantSpec) => ({ tenant: toDocument(spec), source: registry.view(spec.id)?.source ?? 'tenants-file' });
+
+  app.get('/v1/admin/tenants', {
+    config: { auth: 'admin' },
+    schema: { summary: 'Every tenant as configured (tenants file over node config), the file, the last reload error (admin key)', response: { '4xx': errorSchema } },
+  }, async () => {
+    const views = registry.list();
+    return {
+      file: tenancy.file ?? null,
+      version: registry.version,
+      lastReloadError: tenancy.lastReloadError ?? null,
+      quotaMode: deps.quotas?.mode ?? 'off',
+      tenants: views.map((v) => toDocument(v.spec)),
+      sources: Object.fromEntries(views.map((v) => [v.spec.id, v.source])),
+    };
+  });
+
+  app.put<{ Body: unknown }>('/v1/admin/tenants', {
+    config: { auth: 'admin' },
+    schema: { summary: 'Replace the tenants file\'s entries: {"tenants": [...]} (admin key)', body: anyObject, response: { '4xx': errorSchema } },
+  }, async (request) => {
+    const specs = checkTenantsDocument(request.body, 'body');
+    const change = await tenancy.replaceAll(specs, request.caller);
+    return {
+      version: registry.version,
+      added: change.added.map((s) => s.id), changed: change.changed.map((c) => c.after.id), removed: change.removed.map((s) => s.id),
+    };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/admin/tenants/:id', {
+    config: { auth: 'admin' },
+    schema: { summary: 'One tenant as configured (admin key)', params: idParams, response: { '4xx': errorSchema } },
+  }, async (request) => {
+    const spec = registry.get(request.params.id);
+    if (!spec) throw new VigilError('NOT_FOUND', `no tenant ${request.params.id}`);
+    return one(spec);
+  });
+
+  app.put<{ Params: { id: string }; Body: unknown }>('/v1/admin/tenants/:id', {
+    config: { auth: 'admin' },
+    schema: { summary: 'Create or replace one tenant (admin key); 201 when new', params: idParams, body: anyObject, response: { '4xx': errorSchema } },
+  }, async (request, reply) => {
+    const spec = checkTenantBody(request.body, request.params.id);
+    const { created } = await tenancy.put(spec, request.caller);
+    return reply.code(created ? 201 : 200).send(one(spec));
+  });
+
+  app.delete<{ Params: { id: string } }>('/v1/admin/tenants/:id', {
+    config: { auth: 'admin' },
+    schema: { summary: 'Remove a tenant from the tenants file (admin key); 409 for a node-config tenant', params: idParams, response: { '4xx': errorSchema } },
+  }, async (request) => {
+    await tenancy.remove(request.params.id, request.caller);
+    return { deleted: request.params.id, version: registry.version };
+  });
+
+  app.post<{ Params: { id: string }; Body: { overlapMs?: number; keyId?: string } | undefined }>('/v1/admin/tenants/:id/keys', {
+    config: { auth: 'admin' },
+    schema: {
+      summary: 'Rotate: add a new key (returned once, in the clear) and end the other keys after overlapMs (admin key)',
+      params: idParams, body: rotateBody, response: { '4xx': errorSchema },
+    },
+  }, async (request, reply) => {
+    const body = request.body ?? {};
+    const r = await tenancy.rotateKey(request.params.id, body.overlapMs ?? DEFAULT_ROTATION_OVERLAP_MS, request.caller, body.keyId);
+    return reply.code(201).send({ ...r, oldKeysExpireAt: new Date(r.oldKeysExpireAt).toISOString() });
+  });
+
+  app.get('/v1/usage', {
+    config: { auth: 'tenant' },
+    schema: { summary: 'This tenant\'s quota and use on this node: rate, bucket, series, services, rejections', response: { '4xx': errorSchema } },
+  }, async (request) => {
+    const tenant = request.tenant;
+    const spec = registry.get(tenant);
+    const bucket = spec ? bucketOf(spec) : undefined;
+    const held = deps.held?.(tenant) ?? { series: 0, services: 0 };
+    const usage = deps.quotas?.usage(tenant);
+    return {
+      tenant,
+      tier: spec?.tier ?? 'small',
+      quota: bucket ? { rate: bucket.rate, burst: bucket.burst, mode: deps.quotas?.mode ?? 'off' } : null,
+      rate: usage?.rate ?? 0,
+      accepted: usage?.accepted ?? 0,
+      rejections: usage?.rejections ?? { rate: 0, maxSeries: 0, maxServices: 0 },
+      rejectedSamples: usage?.rejectedSamples ?? 0,
+      series: { held: held.series, max: spec?.maxSeries ?? deps.limits.maxSeriesPerTenant },
+      services: { held: held.services, max: spec?.maxServices ?? deps.limits.maxServicesPerTenant },
+    };
+  });
+}

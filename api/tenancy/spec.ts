@@ -1,0 +1,102 @@
+// What a tenant is allowed, as the gateway and the node read it: one TenantSpec per tenant,
+// from config/tenants.yaml, the admin API, or the node config's `tenants:` list.
+import type { MetricSensitivity } from '../../cluster/index.ts';
+import type { Tier } from '../../protocols/index.ts';
+
+/** DESIGN.md §1: small < 10K metrics/s (shared), medium 10K-100K/s (own actor pools), large > 100K/s (own nodes). */
+export const SIZE_TIERS = ['small', 'medium', 'large'] as const;
+export type SizeTier = (typeof SIZE_TIERS)[number];
+
+/** A tenant's rate when tenants.yaml gives none: the top of its tier's band (large: 1M/s, a default, not a ceiling). */
+export const DEFAULT_RATE: Readonly<Record<SizeTier, number>> = Object.freeze({ small: 10_000, medium: 100_000, large: 1_000_000 });
+
+export interface TenantKey {
+  /** a name for the key, shown in the audit log and GET /v1/admin/tenants (never the key) */
+  id: string;
+  /** sha256 hex of the key */
+  sha256: string;
+  /** ms since the epoch after which the key is refused; absent: no end */
+  expiresAt?: number;
+}
+
+export interface TenantSpec {
+  id: string;
+  tier: SizeTier;
+  /** samples per second over all nodes; absent: not rate limited (a node-config tenant) */
+  rate?: number;
+  /** the bucket's size in samples (default: one second of `rate`) */
+  burst?: number;
+  /** most active series / services (default: the node's limits section) */
+  maxSeries?: number;
+  maxServices?: number;
+  /** the detection tiers this tenant may use */
+  detectionTiers: Tier[];
+  /** the tier of its metrics unless metricTiers names another (default: detection.tier if allowed, else the first allowed) */
+  detectionTier?: Tier;
+  metricTiers?: Record<string, Tier>;
+  metricSensitivity?: Record<string, MetricSensitivity>;
+  /** days raw samples are kept (default: the store's 7) */
+  rawRetentionDays?: number;
+  keys: TenantKey[];
+  /** URL prefixes this tenant's webhooks may call (scheme, host and port must match exactly) */
+  webhooks: string[];
+}
+
+/** Where a tenant's entry comes from: the tenants file (or the admin API that writes it) or the node config. */
+export type TenantSource = 'tenants-file' | 'node-config';
+
+/** The bucket a tenant's ingestion draws from; undefined when it has no rate limit. */
+export function bucketOf(spec: TenantSpec): { rate: number; burst: number } | undefined {
+  if (spec.rate === undefined) return undefined;
+  return { rate: spec.rate, burst: spec.burst ?? spec.rate };
+}
+
+/** The tier a tenant's metrics run on when no metric override applies. */
+export function defaultDetectionTier(spec: TenantSpec, nodeDefault: Tier): Tier {
+  if (spec.detectionTier !== undefined) return spec.detectionTier;
+  return spec.detectionTiers.includes(nodeDefault) ? nodeDefault : spec.detectionTiers[0] ?? nodeDefault;
+}
+
+/**
+ * May this tenant's webhook call `url`? Only a URL under one of its allowed prefixes, with
+ * the same scheme, host and port (so `https://hooks.example` never admits
+ * `https://hooks.example.evil.net`), and no credentials in the URL.
+ */
+export function webhookAllowed(spec: TenantSpec, url: string): boolean {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return false;
+  }
+  if (target.username !== '' || target.password !== '') return false;
+  return spec.webhooks.some((allowed) => {
+    const a = new URL(allowed);
+    if (a.protocol !== target.protocol || a.host !== target.host) return false;
+    const prefix = a.pathname.endsWith('/') ? a.pathname : `${a.pathname}/`;
+    return target.pathname === a.pathname || target.pathname.startsWith(prefix);
+  });
+}
+
+/** A spec as the tenants file and the admin API write it (times as ISO text); the schema reads it back unchanged. */
+export function toDocument(spec: TenantSpec): Record<string, unknown> {
+  return {
+    ...spec,
+    rate: spec.rate ?? 'unlimited',
+    keys: spec.keys.map((k) => ({ id: k.id, sha256: k.sha256, ...(k.expiresAt === undefined ? {} : { expiresAt: new Date(k.expiresAt).toISOString() }) })),
+  };
+}
+
+/** Whether two specs say the same (key order aside). */
+export function sameSpec(a: TenantSpec, b: TenantSpec): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v).filter(([, x]) => x !== undefined).sort(([x], [y]) => (x < y ? -1 : 1));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}

@@ -1,0 +1,235 @@
+// Tenant configuration at run time: the registry, the tenants file behind it, and the
+// audit log in front of every change. Changes come from the admin API or from the file
+// (hot reload); they are applied one at a time. A change is checked whole first; an invalid
+// one changes nothing and says why (the API answers 400; a reload keeps the old set and
+// shows the reason as `lastReloadError`). No change is applied unless the audit log took it.
+import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
+import type { Logger } from 'pino';
+import type { Clock } from '../../actors/runtime/index.ts';
+import type { TenantConfig } from '../../cluster/index.ts';
+import { hashKey, VigilError } from '../../protocols/index.ts';
+import { AUDIT_ACTIONS, type AuditRecord, type JsonValue } from '../../storage/audit/index.ts';
+import { diffTenants, TenantRegistry, type TenantsChange } from './registry.ts';
+import { parseTenantsYaml } from './schema.ts';
+import { sameSpec, type TenantSpec } from './spec.ts';
+import { DEFAULT_RELOAD_DEBOUNCE_MS, readTenantsFile, tenantsYaml, watchTenantsFile, writeTenantsFile } from './tenants-file.ts';
+
+export interface TenancyOptions {
+  /** the node config's tenants and admin key */
+  nodeConfig: { tenants: TenantConfig[]; auth: { adminKeyHash?: string } };
+  /** config/tenants.yaml or wherever it is; absent: admin API changes live in memory only */
+  file?: string;
+  clock: Clock;
+  log: Logger;
+  /** where every change is recorded (the node's audit log) */
+  audit?: { append(record: AuditRecord): Promise<unknown> };
+  /** quiet time after a file event before it is read (default 250 ms) */
+  debounceMs?: number;
+  /** watch the file (default true when there is one) */
+  watch?: boolean;
+}
+
+export interface ReloadError {
+  /** ms since the epoch */
+  at: number;
+  message: string;
+}
+
+export interface RotatedKey {
+  tenant: string;
+  keyId: string;
+  /** the new key in the clear: shown once, never stored */
+  key: string;
+  /** when the keys it replaces stop working */
+  oldKeysExpireAt: number;
+}
+
+/** A default overlap of a rotation: long enough to redeploy every client once. */
+export const DEFAULT_ROTATION_OVERLAP_MS = 24 * 3600_000;
+
+export class Tenancy {
+  readonly registry: TenantRegistry;
+  lastReloadError: ReloadError | undefined;
+  private lastText: string | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private stopWatch: () => void = () => undefined;
+
+  private constructor(private readonly o: TenancyOptions) {
+    this.registry = new TenantRegistry(o.nodeConfig, () => o.clock.now());
+  }
+
+  /** Opens the tenants file; an invalid file at start is a CONFIG_INVALID (the node does not start). */
+  static async open(o: TenancyOptions): Promise<Tenancy> {
+    const t = new Tenancy(o);
+    if (o.file === undefined) return t;
+    const text = await readTenantsFile(o.file).catch((err: unknown) => {
+      throw new VigilError('CONFIG_INVALID', `config error: cannot read ${o.file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    });
+    if (text === undefined) {
+      o.log.warn({ file: o.file }, 'tenants file absent: starting with the node config\'s tenants; the admin API creates it');
+    } else {
+      try {
+        t.registry.setFileTenants(parseTenantsYaml(text, o.file), o.file);
+      } catch (err) {
+        throw new VigilError('CONFIG_INVALID', `config error: ${(err as Error).message}`, { cause: err });
+      }
+      t.lastText = text;
+    }
+    if (o.watch ?? true) t.stopWatch = watchTenantsFile(o.file, o.clock, o.debounceMs ?? DEFAULT_RELOAD_DEBOUNCE_MS, () => void t.reload());
+    return t;
+  }
+
+  get file(): string | undefined {
+    return this.o.file;
+  }
+
+  close(): void {
+    this.stopWatch();
+  }
+
+  /** Reads the file again; resolves true when a new set was applied. Never throws. */
+  reload(): Promise<boolean> {
+    return this.serial(async () => {
+      const file = this.o.file;
+      if (file === undefined) return false;
+      try {
+        const text = await readTenantsFile(file);
+        if (text === undefined) throw new VigilError('CONFIG_INVALID', `${file}: the file is gone; keeping the tenants it had`);
+        if (text === this.lastText) return false; // our own write, or a touch
+        const specs = parseTenantsYaml(text, file);
+        this.registry.check(specs, file);
+        await this.record(this.preview(specs), `file:${basename(file)}`);
+        this.registry.setFileTenants(specs, file);
+        this.lastText = text;
+        this.lastReloadError = undefined;
+        this.o.log.info({ file, version: this.registry.version }, 'tenants reloaded');
+        return true;
+      } catch (err) {
+        const message = (err as Error).message;
+        this.lastReloadError = { at: this.o.clock.now(), message };
+        this.o.log.error({ file, reason: message }, 'tenants file refused: keeping the previous tenants');
+        return false;
+      }
+    });
+  }
+
+  /** PUT /v1/admin/tenants: the tenants file's entries, all of them. */
+  replaceAll(specs: TenantSpec[], actor: string): Promise<TenantsChange> {
+    return this.serial(() => this.apply(specs, actor));
+  }
+
+  /** PUT /v1/admin/tenants/:id: whether the tenant is new. */
+  put(spec: TenantSpec, actor: string): Promise<{ created: boolean }> {
+    return this.serial(async () => {
+      const created = this.registry.get(spec.id) === undefined;
+      const specs = this.registry.fromFile().filter((s) => s.id !== spec.id);
+      await this.apply([...specs, spec], actor);
+      return { created };
+    });
+  }
+
+  /** DELETE /v1/admin/tenants/:id. A node-config tenant cannot be deleted here (CONFLICT). */
+  remove(id: string, actor: string): Promise<void> {
+    return this.serial(async () => {
+      const specs = this.registry.fromFile();
+      const inFile = specs.some((s) => s.id === id);
+      if (this.registry.fromNodeConfig(id)) {
+        throw new VigilError('CONFLICT', `tenant ${id} is defined in the node config (vigil.yaml tenants or VIGIL_DEMO_API_KEY); remove it there`
+          + (inFile ? ' (its tenants-file entry overrides it; PUT the tenant to change it)' : ''));
+      }
+      if (!inFile) throw new VigilError('NOT_FOUND', `no tenant ${id}`);
+      await this.apply(specs.filter((s) => s.id !== id), actor);
+    });
+  }
+
+  /**
+   * Adds a new key to a tenant and gives its other keys an end `overlapMs` from now (keys
+   * already ending sooner keep their end; keys already expired are dropped). Both work
+   * until then, so clients move to the new key without a failed request.
+   */
+  rotateKey(id: string, overlapMs: number, actor: string, keyId?: string): Promise<RotatedKey> {
+    return this.serial(async () => {
+      const now = this.o.clock.now();
+      const spec = this.registry.get(id);
+      if (!spec) throw new VigilError('NOT_FOUND', `no tenant ${id}`);
+      // A key must be unguessable: crypto randomness, never the node's seeded Rng.
+      const key = `vk_${randomBytes(32).toString('base64url')}`;
+      const name = keyId ?? `key-${new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')}`;
+      if (spec.keys.some((k) => k.id === name)) throw new VigilError('CONFLICT', `tenant ${id} already has a key named ${name}`);
+      const oldKeysExpireAt = now + overlapMs;
+      const next: TenantSpec = structuredClone(spec);
+      next.keys = spec.keys
+        .filter((k) => k.expiresAt === undefined || k.expiresAt > now)
+        .map((k) => ({ ...k, expiresAt: Math.min(k.expiresAt ?? Infinity, oldKeysExpireAt) }));
+      next.keys.push({ id: name, sha256: hashKey(key) });
+      const specs = this.registry.fromFile().filter((s) => s.id !== id);
+      await this.apply([...specs, next], actor);
+      return { tenant: id, keyId: name, key, oldKeysExpireAt };
+    });
+  }
+
+  private async apply(specs: TenantSpec[], actor: string): Promise<TenantsChange> {
+    this.registry.check(specs, 'body'); // throws BAD_REQUEST naming the place
+    const change = this.preview(specs);
+    const file = this.o.file;
+    const before = this.lastText;
+    let text: string | undefined;
+    if (file !== undefined) {
+      text = tenantsYaml(specs, `Written by the Vigil admin API (${actor}) at ${new Date(this.o.clock.now()).toISOString()}.`);
+      await writeTenantsFile(file, text).catch((err: unknown) => {
+        throw new VigilError('UNAVAILABLE', `cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); nothing changed`);
+      });
+      this.lastText = text; // the watcher will see our own write and skip it
+    }
+    try {
+      await this.record(change, actor);
+    } catch (err) {
+      if (file !== undefined) {
+        this.lastText = before;
+        if (before !== undefined) await writeTenantsFile(file, before).catch(() => undefined);
+      }
+      throw new VigilError('UNAVAILABLE', `the audit log did not take the change (${(err as Error).message}); nothing changed`, { cause: err });
+    }
+    return this.registry.setFileTenants(specs, file ?? 'admin API');
+  }
+
+  /** What applying these entries would change (nothing is applied). */
+  private preview(specs: TenantSpec[]): TenantsChange {
+    const before = new Map(this.registry.list().map((v) => [v.spec.id, v]));
+    return diffTenants(before, this.registry.check(specs, 'preview'));
+  }
+
+  /** One audit entry per tenant changed; resolves when all are on disk. */
+  private async record(change: TenantsChange, actor: string): Promise<void> {
+    const audit = this.o.audit;
+    if (!audit) return;
+    const entries: AuditRecord[] = [
+      ...change.added.map((s) => entry(s.id, actor, null, s)),
+      ...change.changed.map((c) => entry(c.after.id, actor, c.before, c.after)),
+      ...change.removed.map((s) => entry(s.id, actor, s, null)),
+    ];
+    await Promise.all(entries.map((e) => audit.append(e)));
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function entry(tenant: string, actor: string, before: TenantSpec | null, after: TenantSpec | null): AuditRecord {
+  const keysOnly = before !== null && after !== null && sameSpec({ ...before, keys: [] }, { ...after, keys: [] });
+  return {
+    tenant, actor, target: `tenant/${tenant}`,
+    action: keysOnly ? AUDIT_ACTIONS.tenantKeyChange : AUDIT_ACTIONS.configChange,
+    before: before && auditView(before), after: after && auditView(after),
+  };
+}
+
+/** A spec as the audit log keeps it: key hashes cut to the prefix that names them. */
+function auditView(spec: TenantSpec): JsonValue {
+  const keys = spec.keys.map((k) => ({ id: k.id, sha256: k.sha256.slice(0, 12), ...(k.expiresAt === undefined ? {} : { expiresAt: k.expiresAt }) }));
+  return JSON.parse(JSON.stringify({ ...spec, keys })) as JsonValue;
+}

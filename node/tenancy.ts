@@ -1,0 +1,84 @@
+// The node's side of tenant configuration (api/tenancy): the registry's answers reach the
+// series limits, the tenant actors' detection settings and the store's retention, and keep
+// reaching them when the tenants file or the admin API changes a tenant.
+// A running TenantActor keeps the detection settings it was spawned with (a changed tier
+// applies from its next start: a restart, or after passivation); limits, retention, keys and
+// quotas apply to the next request.
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../actors/runtime/index.ts';
+import type { TenantSettings } from '../actors/tenant/index.ts';
+import { defaultDetectionTier, openTenancy, type GatewayTenancy, type QuotaGate, type Tenancy, type TenantSpec } from '../api/index.ts';
+import type { SeriesLimits, TenantLimits, VigilConfig } from '../cluster/index.ts';
+import type { AuditLog } from '../storage/audit/index.ts';
+import { DEFAULT_RAW_RETENTION_DAYS } from '../storage/tsdb/index.ts';
+
+export interface NodeTenancy {
+  tenancy: Tenancy;
+  quotas: QuotaGate;
+  /** every tenant's id, node config and tenants file alike */
+  ids(): string[];
+  limitsOf(tenant: string): TenantLimits;
+  /** detection settings of a known tenant (undefined: unknown, its messages are dropped) */
+  settingsOf(tenant: string): TenantSettings | undefined;
+  gateway(limits: SeriesLimits): GatewayTenancy;
+  close(): Promise<void>;
+}
+
+export interface NodeTenancyDeps {
+  clock: Clock;
+  log: Logger;
+  audit: Pick<AuditLog, 'append'>;
+  store: { setRawRetention(tenant: string, days: number): Promise<void> };
+  metrics: { node: Registry; tenant: Registry };
+  env: NodeJS.ProcessEnv;
+}
+
+export async function openNodeTenancy(config: VigilConfig, deps: NodeTenancyDeps): Promise<NodeTenancy> {
+  const { tenancy, quotas } = await openTenancy(config, {
+    clock: deps.clock, log: deps.log, audit: deps.audit, metrics: deps.metrics,
+    ...(deps.env.VIGIL_REDIS_URL ? { redisUrl: deps.env.VIGIL_REDIS_URL } : {}),
+  });
+  const registry = tenancy.registry;
+  const settings = new Map<string, TenantSettings>();
+  const retain = (spec: TenantSpec): void => {
+    deps.store.setRawRetention(spec.id, spec.rawRetentionDays ?? DEFAULT_RAW_RETENTION_DAYS)
+      .catch((err: unknown) => deps.log.warn({ err, tenant: spec.id }, 'tenant retention not applied'));
+  };
+  for (const v of registry.list()) if (v.spec.rawRetentionDays !== undefined) retain(v.spec);
+  registry.onChange((change) => {
+    settings.clear();
+    for (const spec of [...change.added, ...change.changed.map((c) => c.after)]) retain(spec);
+  });
+
+  return {
+    tenancy,
+    quotas,
+    ids: () => registry.list().map((v) => v.spec.id),
+    limitsOf: (tenant) => {
+      const spec = registry.get(tenant);
+      return {
+        maxSeries: spec?.maxSeries ?? config.limits.maxSeriesPerTenant,
+        maxServices: spec?.maxServices ?? config.limits.maxServicesPerTenant,
+      };
+    },
+    settingsOf: (tenant) => {
+      let s = settings.get(tenant);
+      const spec = registry.get(tenant);
+      if (s || !spec) return s;
+      s = {
+        id: spec.id, tier: defaultDetectionTier(spec, config.detection.tier),
+        metricTiers: new Map(Object.entries(spec.metricTiers ?? {})),
+        warmupMs: config.detection.warmupMs,
+        ...(spec.metricSensitivity ? { metricSensitivity: new Map(Object.entries(spec.metricSensitivity)) } : {}),
+      };
+      settings.set(tenant, s);
+      return s;
+    },
+    gateway: (limits) => ({ tenancy, quotas, held: (tenant) => limits.held(tenant), limits: config.limits }),
+    close: async () => {
+      tenancy.close();
+      await quotas.close();
+    },
+  };
+}
