@@ -52,11 +52,12 @@ export function wireActions(root, incident, changed) {
     ev.preventDefault();
     const f = new FormData(form);
     const forMs = DURATIONS.find(([label]) => label === f.get('for'))[1];
-    const matchers = [{ name: 'service', value: f.get('service'), isRegex: false }];
-    if (f.get('metric')) matchers.push({ name: 'metric', value: f.get('metric'), isRegex: false });
+    // an alert's labels: its series' labels plus service, alertname (the metric) and severity
+    const matchers = [{ name: 'service', value: f.get('service'), isRegex: false, isEqual: true }];
+    if (f.get('metric')) matchers.push({ name: 'alertname', value: f.get('metric'), isRegex: false, isEqual: true });
     const startsAt = Date.now();
     try {
-      const s = await post('/v1/silences', { matchers, startsAt, endsAt: startsAt + forMs, comment: f.get('comment') || `from incident ${incident.id}` });
+      const s = await post('/v1/silences', { matchers, startsAt, endsAt: startsAt + forMs, createdBy: 'dashboard', comment: f.get('comment') || `from incident ${incident.id}` });
       msg.innerHTML = `<span data-state="silenced">silenced ${esc(f.get('service'))}${f.get('metric') ? ` ${esc(f.get('metric'))}` : ''} until ${time(s.endsAt ?? startsAt + forMs)}${s.id ? ` (${esc(s.id)})` : ''}</span>`;
       form.classList.add('hidden');
     } catch (e) {

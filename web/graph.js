@@ -86,7 +86,8 @@ export function graphSvg(topology, { focus, role, tag, esc }) {
       <text x="${W / 2}" y="${tag(n) ? 13 : H / 2}">${esc(label)}</text>
       ${tag(n) ? `<text class="tag" x="${W / 2}" y="28">${esc(tag(n))}</text>` : ''}</g>`;
   };
-  return `<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="service topology around the incident">
+  // never drawn larger than 1.25x: a small graph stays readable text, not posters
+  return `<svg viewBox="0 0 ${width} ${height}" style="max-width:${Math.round(width * 1.25)}px;margin:0 auto" role="img" aria-label="service topology around the incident">
     <defs><marker id="arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L8,4 L0,8 z" fill="#5b6773"/></marker></defs>
     ${edges.map(edge).join('')}${nodes.map(node).join('')}</svg>`;
 }

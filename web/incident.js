@@ -6,13 +6,14 @@
 import { api, qs } from './api.js';
 import { $, clock, esc, failure, num, span, time } from './dom.js';
 import { actionsHtml, syncActions, wireActions } from './actions.js';
-import { rcaHtml, rootCause } from './rca.js';
+import { ranked, rcaHtml, rootCause } from './rca.js';
 import { graphSvg } from './graph.js';
 import { renderPlots } from './plots.js';
 
 const MAX_ALERT_PAGES = 10;
 const MAX_PLOTS = 12;
 const RELOAD_MS = 10_000;
+const RCA_POLL_MS = 5_000;
 
 /** The incident's alerts, oldest first: /v1/alerts over its time span, kept by incident id. */
 async function incidentAlerts(incident) {
@@ -44,7 +45,7 @@ const labelsText = (labels) => Object.entries(labels ?? {}).map(([k, v]) => `${k
 
 function alertsHtml(alerts) {
   if (alerts.length === 0) return '<li class="na" data-state="empty">No alerts found for this incident.</li>';
-  return alerts.map((a) => `<li data-alert="${esc(a.id)}" data-service="${esc(a.service)}">
+  return alerts.map((a) => `<li data-alert="${esc(a.id)}" data-service="${esc(a.service)}" data-ts="${a.timestamp}">
     <span>${clock(a.timestamp)}</span>
     <span><b>${esc(a.service)}</b> ${esc(a.metric)} <span class="dim">${esc(labelsText(a.labels))}</span></span>
     <span class="${esc(a.severity)}">${esc(a.severity)} ${num(a.score, 3)}</span></li>`).join('');
@@ -59,6 +60,7 @@ export function incidentView(root, id) {
   let topologyError;
   let plots;
   let timer;
+  let rcaTimer;
   let lastDeep = 0;
   let disposed = false;
 
@@ -111,7 +113,7 @@ export function incidentView(root, id) {
     });
     el.classList.remove('dim');
     el.innerHTML = (svg || '<p class="na" data-state="empty">None of the incident\'s services is in the topology.</p>')
-      + (rca ? '' : '<p class="na">No root cause marked: the ranking is not available.</p>');
+      + (ranked(rca) ? '' : `<p class="na">No root cause marked: ${rca ? 'not ranked yet' : 'the ranking is not available'}.</p>`);
   }
 
   async function deep() {
@@ -127,10 +129,29 @@ export function incidentView(root, id) {
     renderRca();
     renderGraph();
     renderSummary(); // the silence form offers the root cause first
+    if (rca && !ranked(rca)) pollRca();
     const next = await renderPlots($('#plots', root), incident, involvedSeries(alerts, rca), Date.now());
     plots?.destroy();
     plots = next;
     if (disposed) plots.destroy();
+  }
+
+  // the 'rca' live event brings the ranking; asking again covers one sent before this page listened
+  function pollRca() {
+    clearTimeout(rcaTimer);
+    rcaTimer = setTimeout(async () => {
+      if (disposed || ranked(rca)) return;
+      try {
+        const r = await api(`/v1/incidents/${encodeURIComponent(id)}/rca`);
+        if (disposed || ranked(rca)) return;
+        rca = r;
+      } catch {
+        return;
+      }
+      renderRca();
+      renderGraph();
+      if (ranked(rca)) schedule(); else pollRca();
+    }, RCA_POLL_MS);
   }
 
   function schedule() {
@@ -156,11 +177,13 @@ export function incidentView(root, id) {
       } else if (ev.type === 'alert' && ev.data.incidentId === id) {
         schedule();
       } else if (ev.type === 'rca' && ev.data.incidentId === id) {
+        const first = !ranked(rca);
         rca = ev.data;
         renderRca();
         renderGraph();
+        if (first) schedule(); // the root cause's series join the plots
       }
     },
-    dispose() { disposed = true; clearTimeout(timer); plots?.destroy(); },
+    dispose() { disposed = true; clearTimeout(timer); clearTimeout(rcaTimer); plots?.destroy(); },
   };
 }

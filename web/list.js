@@ -8,6 +8,12 @@ import { $, esc, failure, num, time } from './dom.js';
 const STATUSES = ['open', 'acknowledged', 'resolved'];
 const PAGE_SIZES = [10, 20, 50];
 
+/** 10, 20 or 50 from the form; any 1..100 from a hand-written URL (`#/?limit=5`). */
+function pageSize(raw) {
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 1 && n <= 100 ? n : 20;
+}
+
 /** datetime-local text (the browser's local time) <-> Unix ms */
 const toMs = (local) => (local ? new Date(local).getTime() : undefined);
 
@@ -16,12 +22,13 @@ export function listView(root, params) {
     status: STATUSES.includes(params.get('status')) ? params.get('status') : '',
     from: params.get('from') ?? '',
     to: params.get('to') ?? '',
-    limit: PAGE_SIZES.includes(Number(params.get('limit'))) ? Number(params.get('limit')) : 20,
+    limit: pageSize(params.get('limit')),
   };
   const cursors = [undefined]; // cursors[i] opens page i
   let page = 0;
   let next;
   let pending;
+  let disposed = false;
 
   const options = (values, current, label = (v) => v) => values.map((v) => `<option value="${esc(v)}"${String(v) === String(current) ? ' selected' : ''}>${esc(label(v))}</option>`).join('');
   root.innerHTML = `
@@ -31,10 +38,10 @@ export function listView(root, params) {
         <label>status <select name="status">${options(['', ...STATUSES], filter.status, (v) => v || 'any')}</select></label>
         <label>opened from <input type="datetime-local" name="from" value="${esc(filter.from)}"></label>
         <label>opened until <input type="datetime-local" name="to" value="${esc(filter.to)}"></label>
-        <label>per page <select name="limit">${options(PAGE_SIZES, filter.limit)}</select></label>
+        <label>per page <select name="limit">${options([...new Set([...PAGE_SIZES, filter.limit])].sort((a, b) => a - b), filter.limit)}</select></label>
         <button type="button" id="clear">clear</button>
       </form>
-      <ul class="incidents" id="incidents"><li class="dim">loading…</li></ul>
+      <ul class="incidents" id="incidents"><li class="dim" data-state="loading">loading…</li></ul>
       <div class="pager"><button type="button" id="prev">‹ newer</button><span id="page" class="dim"></span><button type="button" id="next">older ›</button></div>
     </section>
     <section class="panel" id="anomalies-panel">
@@ -69,9 +76,10 @@ export function listView(root, params) {
       if (filter.from && filter.to && toMs(filter.from) > toMs(filter.to)) throw new Error('"opened from" is after "opened until"');
       body = await api(`/v1/incidents${qs({ status: filter.status, from: toMs(filter.from), to: toMs(filter.to), limit: filter.limit, cursor: cursors[page] })}`);
     } catch (e) {
-      list.innerHTML = `<li>${failure('incidents', e)}</li>`;
+      if (!disposed) list.innerHTML = `<li>${failure('incidents', e)}</li>`;
       return;
     }
+    if (disposed) return;
     next = body.next;
     list.innerHTML = body.incidents.length === 0
       ? '<li class="dim" data-state="empty">No incidents match.</li>'
@@ -85,11 +93,12 @@ export function listView(root, params) {
     const tbody = $('#anomalies', root);
     try {
       const { anomalies } = await api('/v1/anomalies?limit=20');
+      if (disposed) return;
       tbody.innerHTML = anomalies.map((a) => `<tr><td>${time(a.timestamp)}</td><td>${esc(a.service)} ${esc(a.metric)}</td>
         <td>${num(a.value)} / ${num(a.expected)}</td><td>${num(a.score, 3)}</td></tr>`).join('')
         || '<tr><td colspan="4" class="dim">none yet</td></tr>';
     } catch (e) {
-      tbody.innerHTML = `<tr><td colspan="4">${failure('anomalies', e)}</td></tr>`;
+      if (!disposed) tbody.innerHTML = `<tr><td colspan="4">${failure('anomalies', e)}</td></tr>`;
     }
   }
 
@@ -102,7 +111,7 @@ export function listView(root, params) {
       clearTimeout(pending);
       pending = setTimeout(() => { load(); loadAnomalies(); }, 500);
     },
-    dispose() { clearTimeout(pending); },
+    dispose() { disposed = true; clearTimeout(pending); },
   };
 }
 

@@ -12,6 +12,7 @@ import { esc, failure } from './dom.js';
 
 const BEFORE_MS = 45 * 60_000;
 const AFTER_MS = 10 * 60_000;
+const SHOW_BEFORE_MS = 5 * 60_000;
 const LEAD_MS = 60_000; // the minute before opening may already be off: not part of "normal"
 const HEIGHT = 190;
 const AXIS = { stroke: '#8a96a3', grid: { stroke: '#2d3640', width: 1 }, ticks: { stroke: '#2d3640', width: 1 } };
@@ -19,13 +20,19 @@ const AXIS = { stroke: '#8a96a3', grid: { stroke: '#2d3640', width: 1 }, ticks: 
 let uPlotModule;
 const loadUPlot = () => (uPlotModule ??= import('/vendor/uplot/uPlot.esm.js').then((m) => m.default));
 
+/**
+ * What to read (from 45 min before: the band's baseline) and what to show first: the
+ * incident with as much time before it as it lasted (at least 5 min), so a young incident
+ * is not a sliver at the right edge. Double-click a plot for the whole window.
+ */
 export function plotWindow(incident, now) {
   const from = incident.openedAt - BEFORE_MS;
   const to = Math.min(now, (incident.resolvedAt ?? now) + AFTER_MS);
   const span = Math.max(to - from, 1);
   // a long window reads from the rollups: about 720 points whatever its length
   const step = span > 3 * 3600_000 ? Math.ceil(span / 720 / 60_000) * 60_000 : undefined;
-  return { from, to, step };
+  const lead = Math.min(BEFORE_MS, Math.max(SHOW_BEFORE_MS, to - incident.openedAt));
+  return { from, to, step, showFrom: incident.openedAt - lead };
 }
 
 const median = (sorted) => (sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2);
@@ -40,11 +47,11 @@ export function normalBand(samples, until) {
   return { lo: mid - 3 * sigma, hi: mid + 3 * sigma };
 }
 
-function options(metric, width, band, openedAt) {
-  const series = [{}, { label: metric, stroke: '#539bf5', width: 1.5, spanGaps: true }];
+function options(metric, width, band, openedAt, win) {
+  const series = [{}, { label: metric, stroke: '#539bf5', width: 1.5, spanGaps: true, points: { show: false } }];
   if (band) {
-    series.push({ label: 'normal high', stroke: 'rgba(87,171,90,.7)', dash: [4, 4], width: 1 });
-    series.push({ label: 'normal low', stroke: 'rgba(87,171,90,.7)', dash: [4, 4], width: 1 });
+    series.push({ label: 'normal high', stroke: 'rgba(87,171,90,.7)', dash: [4, 4], width: 1, points: { show: false } });
+    series.push({ label: 'normal low', stroke: 'rgba(87,171,90,.7)', dash: [4, 4], width: 1, points: { show: false } });
   }
   series.push({ label: 'anomaly', stroke: '#e5534b', paths: () => null, points: { show: true, size: 9, fill: '#e5534b', stroke: '#e5534b' } });
   series.push({ label: 'expected', stroke: '#d29922', paths: () => null, points: { show: true, size: 7, fill: '#0f1419', stroke: '#d29922' } });
@@ -65,7 +72,9 @@ function options(metric, width, band, openedAt) {
     width, height: HEIGHT, series, scales: { x: { time: true } },
     bands: band ? [{ series: [2, 3], fill: 'rgba(87,171,90,.14)' }] : [],
     axes: [AXIS, { ...AXIS, size: 52 }],
-    hooks: { draw: [markOpening] },
+    // narrow: labels only (values need a hover anyway); wide: values under the cursor
+    legend: { live: width >= 600 },
+    hooks: { draw: [markOpening], ready: [(u) => u.setScale('x', { min: win.showFrom / 1000, max: win.to / 1000 })] },
   };
 }
 
@@ -94,7 +103,7 @@ async function one(uPlot, box, s, incident, win) {
   }
   const band = normalBand(samples, incident.openedAt - LEAD_MS);
   chart.innerHTML = '';
-  const u = new uPlot(options(s.metric, chart.clientWidth || 300, band, incident.openedAt), columns(samples, events.anomalies, band), chart);
+  const u = new uPlot(options(s.metric, chart.clientWidth || 300, band, incident.openedAt, win), columns(samples, events.anomalies, band), chart);
   box.dataset.state = 'ready';
   box.dataset.band = band ? 'yes' : 'no';
   box.dataset.anomalies = String(events.anomalies.length);

@@ -9,7 +9,11 @@ function evidenceLine(e) {
   return `<li data-metric="${esc(e.metric)}">${esc(e.metric)} ${e.direction === 'down' ? '↓' : '↑'} ${when}peak ${clock(e.peakAt)} · deviation ${num(e.deviation, 1)} · score ${num(e.score, 2)}</li>`;
 }
 
+/** Ranked (status "ready") rather than "pending". */
+export const ranked = (rca) => rca !== undefined && rca.status !== 'pending';
+
 export function rcaHtml(rca) {
+  if (!ranked(rca)) return `<p class="na" data-state="pending">Not ranked yet: ${esc(rca.reason ?? 'no ranking computed')}</p>`;
   const causes = rca.causes ?? [];
   const head = `<p class="dim">level ${esc(rca.level)}${rca.method ? ` (${esc(METHOD[rca.method] ?? rca.method)})` : ''}
     ${rca.computedAt ? ` · computed ${time(rca.computedAt)}` : ''}${rca.candidates !== undefined ? ` · ${rca.candidates} candidates` : ''}
@@ -26,4 +30,4 @@ export function rcaHtml(rca) {
 }
 
 /** The rank-1 service, if any. */
-export const rootCause = (rca) => rca?.causes?.find((c) => c.rank === 1)?.service;
+export const rootCause = (rca) => (ranked(rca) ? rca.causes : [])?.find((c) => c.rank === 1)?.service;
