@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { errorSchema, statusSchema } from '../protocols/schemas.ts';
 import type { Engine } from './engine.ts';
+import { statusPageRoutes } from './status-page.ts';
 
 export function statusRoutes(app: FastifyInstance, engine: Engine): void {
   app.get('/v1/status', {
@@ -17,4 +18,5 @@ export function statusRoutes(app: FastifyInstance, engine: Engine): void {
     if (request.caller === 'admin') return s;
     return { level: s.level, levelName: s.levelName, since: s.since, breakers: s.breakers };
   });
+  statusPageRoutes(app, engine); // the public face of the same level
 }

@@ -8,7 +8,7 @@ import { parseDocument } from 'yaml';
 import { VigilError } from '../protocols/errors.ts';
 import { TIERS } from '../protocols/types.ts';
 import { hashKey } from '../protocols/keys.ts';
-import { defaultConfig, type MetricSensitivity, type VigilConfig } from './config.ts';
+import { defaultConfig, type MetricLimit, type MetricSensitivity, type VigilConfig } from './config.ts';
 import { MAX_RETENTION_DAYS } from '../storage/tsdb/index.ts';
 
 /** Flags `vigil start` accepts that override the configuration. */
@@ -128,11 +128,12 @@ function checkTenants(value: unknown, where: string): VigilConfig['tenants'] {
     if (t.maxSeries !== undefined) tenant.maxSeries = check(`${at}.maxSeries`, LIMIT_RULE, t.maxSeries, where) as number;
     if (t.maxServices !== undefined) tenant.maxServices = check(`${at}.maxServices`, LIMIT_RULE, t.maxServices, where) as number;
     if (t.rawRetentionDays !== undefined) tenant.rawRetentionDays = check(`${at}.rawRetentionDays`, RETENTION_RULE, t.rawRetentionDays, where) as number;
+    if (t.metricLimits !== undefined) tenant.metricLimits = checkLimits(`${at}.metricLimits`, t.metricLimits, where);
     return tenant;
   });
 }
 
-const TENANT_KEYS = ['id', 'keyHashes', 'tier', 'metricTiers', 'metricSensitivity', 'maxSeries', 'maxServices', 'rawRetentionDays'];
+const TENANT_KEYS = ['id', 'keyHashes', 'tier', 'metricTiers', 'metricSensitivity', 'maxSeries', 'maxServices', 'rawRetentionDays', 'metricLimits'];
 const RETENTION_RULE: Rule = { kind: 'int', min: 1, max: MAX_RETENTION_DAYS };
 const LIMIT_RULE: Rule = { kind: 'int', min: 1, max: 100_000_000 };
 const SENSITIVITY_SCHEMA: Schema = {
@@ -140,6 +141,26 @@ const SENSITIVITY_SCHEMA: Schema = {
   deviations: { kind: 'number', min: 0, max: 1000 },
   threshold: { kind: 'number', min: 0, max: 1 },
 };
+
+const LIMIT_VALUE: Rule = { kind: 'number', min: -Number.MAX_VALUE, max: Number.MAX_VALUE };
+
+function checkLimits(at: string, value: unknown, where: string): Record<string, MetricLimit> {
+  if (!isObject(value)) throw invalid(`${at} must map metric names to {above, below} (got ${describe(value)})${where}`);
+  const out: Array<[string, MetricLimit]> = [];
+  for (const [metric, l] of Object.entries(value)) {
+    if (!isObject(l)) throw invalid(`${at}.${metric} must be a mapping of above, below (got ${describe(l)})${where}`);
+    const limit: MetricLimit = {};
+    for (const [k, v] of Object.entries(l)) {
+      if (k !== 'above' && k !== 'below') throw invalid(`unknown key ${at}.${metric}.${k} (known: above, below)${where}`);
+      limit[k] = check(`${at}.${metric}.${k}`, LIMIT_VALUE, v, where) as number;
+    }
+    if (limit.above !== undefined && limit.below !== undefined && limit.below >= limit.above) {
+      throw invalid(`${at}.${metric}: below (${limit.below}) must be under above (${limit.above})${where}`);
+    }
+    out.push([metric, limit]);
+  }
+  return Object.fromEntries(out);
+}
 
 function checkSensitivity(at: string, value: unknown, where: string): Record<string, MetricSensitivity> {
   if (!isObject(value)) throw invalid(`${at} must map metric names to {direction, deviations, threshold} (got ${describe(value)})${where}`);
@@ -168,6 +189,8 @@ const ENV_KEYS: ReadonlyArray<[string, string, string]> = [
   ['VIGIL_DEGRADATION_DWELL_MS', 'degradation', 'dwellMs'],
   ['VIGIL_REMOTE_WRITE_SERVICE_LABELS', 'remoteWrite', 'serviceLabels'],
   ['VIGIL_REMOTE_WRITE_DROP_LABELS', 'remoteWrite', 'dropLabels'],
+  ['VIGIL_NOTIFY_ON_CALL', 'notify', 'onCall'],
+  ['VIGIL_NOTIFY_SRE', 'notify', 'sre'],
   ['VIGIL_TENANTS_FILE', 'tenancy', 'file'],
   ['VIGIL_QUOTA_PREFIX', 'tenancy', 'quotaPrefix'],
 ];
@@ -256,6 +279,7 @@ type Rule =
   | { kind: 'sha256' }
   | { kind: 'id' }
   | { kind: 'label' }
+  | { kind: 'url' }
   // label names: a list, or one comma-separated string (how env and flags carry a list)
   | { kind: 'names'; min: number };
 type Schema = Record<string, Rule>;
@@ -294,6 +318,7 @@ const CONFIG_SCHEMA: Record<string, Schema> = {
     maxDecodedBytes: { kind: 'int', min: 1024, max: 1024 * 1024 * 1024 },
   },
   log: { level: { kind: 'enum', values: LOG_LEVELS } },
+  notify: { onCall: { kind: 'url' }, sre: { kind: 'url' } },
   tenancy: {
     file: { kind: 'string' },
     reloadDebounceMs: { kind: 'duration', min: 0 },
@@ -347,6 +372,9 @@ function checkValue(rule: Rule, v: unknown): Checked {
         ? ok(v) : no('an id of lowercase letters, digits, "-" or "_" (1..63, starting with a letter or digit)');
     case 'label':
       return typeof v === 'string' && LABEL_NAME.test(v) ? ok(v) : no(LABEL_RULE_TEXT);
+    case 'url':
+      return typeof v === 'string' && /^https?:\/\/[^\s/]+/.test(v.trim()) && URL.canParse(v.trim())
+        ? ok(v.trim()) : no('an http:// or https:// URL');
     case 'names': {
       const r = labelNames(v);
       if ('names' in r && r.names.length >= rule.min) return ok(r.names);

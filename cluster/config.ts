@@ -24,6 +24,14 @@ export interface TenantConfig {
   maxServices?: number;
   /** days this tenant's raw samples are kept (default 7; rollups keep their own) */
   rawRetentionDays?: number;
+  /** per-metric static limits: metric name → {above, below}; judged by rule-based detection at L2-L4 */
+  metricLimits?: Record<string, MetricLimit>;
+}
+
+/** An operator's static line for a metric (actors/service/rules.ts): above or below it is anomalous. */
+export interface MetricLimit {
+  above?: number;
+  below?: number;
 }
 
 /** When a sample of a metric counts as an anomaly (see actors/detection/detector.ts). */
@@ -88,6 +96,11 @@ export interface VigilConfig {
   log: {
     level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'; // default 'info'
   };
+  /** Who a degraded node tells directly: webhooks that receive a POST of JSON (actors/notify). */
+  notify: {
+    onCall?: string;         // L3/L4: alerts pass straight through to the on-call's webhook (no correlation); default none
+    sre?: string;            // L4: the SRE team's webhook (L4 alerts, the node entering and leaving L4); default none
+  };
   /** Tenant configuration at run time and ingestion quotas (api/tenancy/README.md). */
   tenancy: {
     file?: string;             // the tenants file (config/tenants.yaml documents it), watched and hot-reloaded; default none
@@ -120,6 +133,7 @@ export function defaultConfig(): VigilConfig {
       maxKnownSeries: DEFAULT_MAX_KNOWN_SERIES,
     },
     log: { level: 'info' },
+    notify: {},
     tenancy: { reloadDebounceMs: 250, quotaPrefix: 'vigil:quota:' },
   };
 }

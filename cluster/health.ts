@@ -4,8 +4,8 @@
 //   cache  the cache's L2 state (Redis), polled each check round (cache alone stays L0)
 //   bus    an ingest-log append failing with an IngestLogError (up again at the next append)
 //   graph  the graph_db breaker every GraphStore call goes through
-//   model  nothing observable yet (the Robust model guard is not wired to a breaker): only an
-//          injected fault or the operator forcing the ml_inference breaker takes it down
+//   model  the ml_inference breaker every Robust detector's model guard shares (5 failed
+//          blocks of model calls open it; an injected fault makes model calls throw: modelFault)
 // An injected fault marks its dependency down while it lasts and makes the wrapped calls of
 // that dependency fail, slow down or hang (see gate()), so the real reactions follow too.
 import type { Logger } from 'pino';
@@ -174,6 +174,12 @@ export class NodeHealth {
     for (const dep of [...this.faults.keys()]) this.endFault(dep, false);
     if (n > 0) this.check();
     return n;
+  }
+
+  /** What a model call meets: the error to throw while the model has an injected 'fail' or 'hang' fault (a model call is synchronous: 'slow' only marks it down). */
+  modelFault(): Error | undefined {
+    const f = this.activeFault('model');
+    return f && f.mode !== 'slow' ? new InjectedFaultError('model', f.mode) : undefined;
   }
 
   activeFault(dep: Dependency): Fault | undefined {

@@ -18,6 +18,7 @@ import {
   type AdmittedBatch, type VigilConfig,
 } from '../cluster/index.ts';
 import { NodeEngine } from './engine.ts';
+import { startNotifier } from './notify.ts';
 import { openNodeTenancy } from './tenancy.ts';
 import { rcaSource, RecentRcaResults } from './rca.ts';
 
@@ -158,6 +159,10 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     },
   };
 
+  // Who a degraded node tells directly: at L3/L4 services pass alerts to the on-call, at L4 the SRE team hears
+  let publicUrl = '';
+  const notifier = startNotifier(config, health, clock, rng, log, () => `${publicUrl}/status`);
+
   // Detector state from the shards' snapshots; each shard resumes its log after it.
   const { state: restored, resume } = restoredState(await snapshots.loadAll());
   const tenants = system.spawn<TenantsMsg>(TENANTS, tenantsBehavior({
@@ -169,10 +174,12 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       minAlertScore: config.detection.minAlertScore,
       criticalScore: DEFAULT_CRITICAL_SCORE,
     },
-    detectors: options.detectors ?? tierDetectors({ clock, sensitivity: sensitivityOf(config) }),
+    detectors: options.detectors ?? tierDetectors({ clock, sensitivity: sensitivityOf(config), modelBreaker: health.breakers.require('ml_inference'), level: () => health.level }),
     incidents,
     sink,
     serviceIdleMs: config.actors.serviceIdleMs,
+    level: () => health.level, // the one way every stage reads the node's level
+    ...(notifier ? { notify: notifier } : {}),
     restored,
     rca: { source: rcaSource(store, graph, stores.cache) },
   }));
@@ -227,11 +234,12 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   let stopModel = (): void => undefined;
   let gateway: Gateway;
   try {
-    stopModel = await startRobustModel(config, clock, log);
+    stopModel = await startRobustModel(config, clock, log, () => health.modelFault());
     gateway = await startGateway(engine, config, log, { tenancy: tenancy.gateway(limits) });
   } catch (err) {
     // Nothing may keep the process alive after a failed start (a taken port, say).
     clock.clearTimeout(tick);
+    notifier?.close();
     health.stop();
     stopModel();
     await tenancy.close();
@@ -242,6 +250,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     throw err;
   }
   ready = true;
+  publicUrl = gateway.url;
   log.info({ url: gateway.url, node: config.node.id, dataDir: config.node.dataDir }, 'vigil node ready');
 
   function stop(): Promise<void> {
@@ -256,6 +265,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       await settle(system, STOP_SETTLE_MS);
       await checkpoints.stop().catch((err: unknown) => log.warn({ err }, 'last checkpoint failed: the next start replays more of the log'));
       await system.stop();
+      notifier?.close();
       health.stop(); // after the writers' last flush: an outage at the end still shows in the logs
       await stores.close();
     })();

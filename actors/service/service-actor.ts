@@ -5,7 +5,7 @@ import type { Behavior } from '../runtime/index.ts';
 import type { AnomalyEvent, SeriesInput } from '../../protocols/index.ts';
 import type { EventSink } from '../sink.ts';
 import type { IngestReceipt } from '../ingest-receipt.ts';
-import type { LevelSource } from '../../supervisors/index.ts';
+import { CAPABILITIES, type Level, type LevelSource } from '../../supervisors/index.ts';
 import { ServiceDetection, type DetectorFactory, type MetricDetection, type SeriesSnapshot } from './service-state.ts';
 
 /**
@@ -30,6 +30,9 @@ export interface ServiceDeps {
   stash: Map<string, SeriesSnapshot[]>;
   /** the node's degradation level, read once per batch (absent: L0); see TenantDeps.level */
   level?: LevelSource;
+  /** where anomalies go instead of onAnomalies when the level's alerting is pass-through
+   * (L3, L4: straight to the on-call, no correlation); absent: onAnomalies at every level */
+  passThrough?: (events: AnomalyEvent[], level: Level) => void;
 }
 
 export function serviceBehavior(deps: ServiceDeps): Behavior<ServiceMsg, ServiceDetection> {
@@ -54,10 +57,12 @@ export function serviceBehavior(deps: ServiceDeps): Behavior<ServiceMsg, Service
         // taken in (or never will be, if the sink threw): either way out of the backlog, once
         msg.receipt?.settle();
       }
-      for (const s of msg.series) state.detect(s, found, msg.position ?? 0);
+      const level = deps.level?.() ?? 0;
+      for (const s of msg.series) state.detect(s, found, msg.position ?? 0, level);
       if (found.length > 0) {
         for (const ev of found) deps.sink.anomaly(ev);
-        deps.onAnomalies(found);
+        if (deps.passThrough && CAPABILITIES[level].alerting !== 'incidents') deps.passThrough(found, level);
+        else deps.onAnomalies(found);
       }
       return state;
     },

@@ -1,8 +1,14 @@
 // The pure part of a ServiceActor: per-series detectors over a batch of samples.
-// Returns the anomalies found; writes nothing itself.
+// Returns the anomalies found; writes nothing itself. The node's level decides whose verdict
+// reports (CAPABILITIES[level].detection): the tier's at L0 (ml) and L1 (statistical: the
+// host holds Robust's model off), the rules' at L2 and L3, the static limits' alone at L4
+// (rules.ts). Detectors learn every sample at every level: their state is what snapshots
+// and replays cover, and a service that comes back to L0 is warm, not blind.
 import { seriesName, stableId } from '../../protocols/index.ts';
 import type { AnomalyEvent, Labels, SeriesInput, Tier } from '../../protocols/index.ts';
 import type { Detector, DetectorSnapshot, Sensitivity } from '../detection/index.ts';
+import { CAPABILITIES, type Level } from '../../supervisors/index.ts';
+import { RuleWindow, type StaticLimit } from './rules.ts';
 
 export interface DetectorFactory {
   create(tier: Tier, sensitivity?: Sensitivity): Detector;
@@ -15,6 +21,8 @@ export interface MetricDetection {
   sensitivity?: Sensitivity;
   /** a new series only learns for this long (data time) before it may report anomalies */
   warmupMs?: number;
+  /** the operator's static line for the metric: judged at L2-L4 (rules.ts) */
+  limit?: StaticLimit;
 }
 
 export interface SeriesState {
@@ -29,6 +37,10 @@ export interface SeriesState {
   position: number;
   /** batches at or below this position are in the restored state already (a replay skips them) */
   covered: number;
+  /** the last raw values for the rules (not in snapshots: it refills in RULES.window samples) */
+  rules: RuleWindow;
+  limit: StaticLimit | undefined;
+  direction: 'up' | 'down' | 'both';
 }
 
 export interface SeriesSnapshot {
@@ -53,16 +65,20 @@ export class ServiceDetection {
     snapshots: SeriesSnapshot[] = [],
   ) {
     for (const s of snapshots) {
-      this.series.set(seriesName(s.metric, s.labels), { ...s, detector: factory.restore(s.detector), position: s.position ?? 0, covered: s.position ?? 0 });
+      const how = detectionOf(s.metric);
+      this.series.set(seriesName(s.metric, s.labels), {
+        ...s, detector: factory.restore(s.detector), position: s.position ?? 0, covered: s.position ?? 0,
+        rules: new RuleWindow(), limit: how.limit, direction: how.sensitivity?.direction ?? 'both',
+      });
     }
   }
 
   /**
    * Runs every sample of `input` through its series' detector, in order. A batch at a log
    * `position` the series' state already covers (a replay after a restore) is skipped, so
-   * no detector learns a sample twice.
+   * no detector learns a sample twice. `level`: the node's, read once per batch by the host.
    */
-  detect(input: SeriesInput, out: AnomalyEvent[], position = 0): void {
+  detect(input: SeriesInput, out: AnomalyEvent[], position = 0, level: Level = 0): void {
     const labels = input.labels ?? {};
     const id = seriesName(input.metric, labels);
     let st = this.series.get(id);
@@ -72,6 +88,7 @@ export class ServiceDetection {
       st = {
         service: this.service, metric: input.metric, labels, detector: this.factory.create(how.tier, how.sensitivity),
         since, quietUntil: since + (how.warmupMs ?? 0), position: 0, covered: 0,
+        rules: new RuleWindow(), limit: how.limit, direction: how.sensitivity?.direction ?? 'both',
       };
       this.series.set(id, st);
     }
@@ -80,9 +97,16 @@ export class ServiceDetection {
       if (position > st.position) st.position = position;
     }
     const det = st.detector;
+    const mode = CAPABILITIES[level].detection;
+    if (mode === 'rule' || mode === 'static') {
+      this.judge(st, id, input, out, mode === 'rule');
+      return;
+    }
     const quietUntil = st.quietUntil;
+    const rules = st.rules;
     for (const [ts, value] of input.samples) {
       det.update(ts, value);
+      rules.learn(value);
       // During its warm-up a series learns but reports nothing (NAB's probation, in time).
       if (det.anomalous && ts >= quietUntil) {
         out.push({
@@ -101,6 +125,21 @@ export class ServiceDetection {
           direction: value >= det.expected ? 'up' : 'down',
         });
       }
+    }
+  }
+
+  /** L2-L4: the detector still learns; the rules decide (`z`: the window rule too, else limits only). */
+  private judge(st: SeriesState, id: string, input: SeriesInput, out: AnomalyEvent[], z: boolean): void {
+    const det = st.detector;
+    for (const [ts, value] of input.samples) {
+      det.update(ts, value);
+      const hit = st.rules.judge(value, st.limit, z, st.direction);
+      if (!hit) continue;
+      out.push({
+        id: stableId('an', `${this.tenant}:${this.service}:${id}:${ts}`),
+        tenant: this.tenant, service: this.service, metric: input.metric, labels: st.labels,
+        timestamp: ts, value, expected: hit.expected, score: hit.score, tier: det.tier, direction: hit.direction,
+      });
     }
   }
 

@@ -10,6 +10,8 @@ import { serviceBehavior, type DetectorFactory, type MetricDetection, type Serie
 import type { Sensitivity } from '../detection/index.ts';
 import type { IngestReceipt } from '../ingest-receipt.ts';
 import type { LevelSource } from '../../supervisors/index.ts';
+import type { AlertNotifier } from '../notify/index.ts';
+import type { StaticLimit } from '../service/index.ts';
 import { rcaBehavior, type RcaMsg, type RcaSettings, type RcaSource } from '../rca/index.ts';
 
 export const CORRELATOR = '#correlator';
@@ -39,6 +41,8 @@ export interface TenantSettings {
   metricSensitivity?: ReadonlyMap<string, Sensitivity>;
   /** how long a new series learns before it may report (data time) */
   warmupMs?: number;
+  /** per-metric static limits, judged by rule-based detection at L2-L4 (actors/service/rules.ts) */
+  metricLimits?: ReadonlyMap<string, StaticLimit>;
 }
 
 export interface TenantDeps {
@@ -60,6 +64,9 @@ export interface TenantDeps {
   level?: LevelSource;
   /** root-cause ranking: where it reads topology and series (absent: no RCA actor) */
   rca?: { source: RcaSource; settings?: Partial<RcaSettings> };
+  /** where a service sends its anomalies at L3/L4 (pass-through to the on-call, no correlation);
+   * absent: they go to the correlator at every level */
+  notify?: AlertNotifier;
 }
 
 export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
@@ -68,7 +75,8 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
     const sensitivity = settings.metricSensitivity?.get(metric);
     const tier = settings.metricTiers.get(metric) ?? settings.tier;
     const warmupMs = settings.warmupMs ?? 0;
-    return sensitivity ? { tier, sensitivity, warmupMs } : { tier, warmupMs };
+    const limit = settings.metricLimits?.get(metric);
+    return { tier, warmupMs, ...(sensitivity ? { sensitivity } : {}), ...(limit ? { limit } : {}) };
   };
   // Lives as long as this TenantActor's spawn, across its restarts: passivated services'
   // detector state waits here until the service speaks again.
@@ -113,6 +121,7 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
       idleAfterMs: deps.serviceIdleMs,
       stash,
       ...(deps.level ? { level: deps.level } : {}),
+      ...(deps.notify ? { passThrough: deps.notify.passThrough.bind(deps.notify) } : {}),
     }));
   };
 

@@ -5,6 +5,7 @@
 import { createAutoencoderTrainer, loadTf, type TfBackend, type TfLog, type TrainOptions } from '../ml/index.ts';
 import { configureRobust } from './runtime.ts';
 import { TrainingQueue } from './training-queue.ts';
+import { autoencoderModel, type ResidualModel } from './residual-model.ts';
 
 export interface EnableOptions {
   log?: TfLog;
@@ -13,18 +14,22 @@ export interface EnableOptions {
    * 'queued': submit to the returned queue, which the host drains off the hot path (a node
    * with thousands of series) */
   schedule?: 'inline' | 'queued';
+  /** wraps every model built from trained weights (a node's fault gate: an injected model fault throws) */
+  wrap?: (model: ResidualModel) => ResidualModel;
 }
 
 export async function enableRobustModel(options: EnableOptions = {}): Promise<{ backend: TfBackend; queue?: TrainingQueue } | undefined> {
   try {
     const { tf, backend } = await loadTf(options.log ? { log: options.log } : {});
     const trainer = createAutoencoderTrainer(tf, options.train);
+    const { wrap } = options;
+    const build = wrap ? { build: (w: Parameters<typeof autoencoderModel>[0]) => wrap(autoencoderModel(w)) } : {};
     if (options.schedule === 'queued') {
       const queue = new TrainingQueue(trainer);
-      configureRobust({ trainer, queue });
+      configureRobust({ trainer, queue, ...build });
       return { backend, queue };
     }
-    configureRobust({ trainer });
+    configureRobust({ trainer, ...build });
     return { backend };
   } catch (err) {
     options.log?.warn({ reason: (err as Error).message }, 'robust: tfjs unavailable, statistical scoring only (L1)');
