@@ -51,6 +51,9 @@ export class AgileDetector implements Detector {
   /** After update(): the signed error in spreads, before siding (0 for a non-finite value).
    * Read by tiers built on this kernel (Robust feeds it to its learnt residual model). */
   deviation = 0;
+  /** After update(): the score came from the series going quiet (its noise fell), which is
+   * anomalous without a deviation beyond the bound (surprise.ts). */
+  fromNoise = false;
   private model: SeasonalLevel;
   private surprise: Surprise;
   /** warm-up: the first samples until the step is known, then values on the step grid
@@ -116,16 +119,18 @@ export class AgileDetector implements Detector {
     this.expected = model.count > 0 ? model.predict(phase, frac) : value;
     if (!Number.isFinite(value)) {
       this.anomalous = false;
+      this.fromNoise = false;
       this.deviation = 0;
       this.rawScore = 0;
       return 0;
     }
     this.deviation = model.deviation(value, phase, frac);
     const d = sided(this.deviation, this.sensitivity.direction);
-    const score = this.surprise.score(d, this.coarse ? this.smooth(value) : value, this.sensitivity.direction, timestamp);
+    const score = this.surprise.score(d, this.coarse ? this.smooth(value) : value, this.sensitivity.direction, timestamp, value);
     model.learn(value, phase, frac);
     this.rawScore = this.surprise.raw;
-    this.anomalous = this.rawScore >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
+    this.fromNoise = this.surprise.fromNoise;
+    this.anomalous = this.rawScore >= this.sensitivity.threshold && (d >= this.sensitivity.deviations || this.fromNoise);
     if (this.anomalous) this.surprise.noteAnomaly(timestamp);
     if (this.early !== undefined) this.bufferEarly(timestamp, value);
     else if (this.grid !== undefined) this.bufferOnGrid(timestamp, value, this.slot);
@@ -219,7 +224,7 @@ export class AgileDetector implements Detector {
       return;
     }
     this.unit = gridUnit(step);
-    if (this.coarse) this.surprise = new Surprise(this.surpriseParams()).restore(this.surprise.state());
+    if (this.coarse) this.surprise = new Surprise(this.surpriseParams()).restore(this.surprise.state()).restoreNoise(this.surprise.noiseState());
     // the grid starts at the first readable timestamp; the last readable one places us on it
     const readable = stamps.filter((t) => Number.isFinite(t));
     this.origin = readable[0] as number;
@@ -304,6 +309,7 @@ export class AgileDetector implements Detector {
       clock: [this.step, this.origin, this.slot, this.needed, this.unit, this.pos, this.earlyCheck, this.recent].map(orNull),
       model: this.model.state(),
       surprise: this.surprise.state(),
+      noise: this.surprise.noiseState(),
       ...(this.early ? { early: { stamps: this.early.stamps.map(orNull), values: this.early.values } } : {}),
       ...(this.grid ? { grid: Array.from(this.grid, orNull) } : {}),
       ...(this.buckets ? { buckets: this.buckets.state() } : {}),
@@ -320,7 +326,7 @@ export class AgileDetector implements Detector {
     const model = s.model as { scalars: number[]; season: number[] };
     const period = model.season.length;
     d.model = new SeasonalLevel(period > 0 ? d.modelParams() : d.params.model, period).restore(model);
-    d.surprise = new Surprise(d.surpriseParams()).restore(s.surprise as number[]);
+    d.surprise = new Surprise(d.surpriseParams()).restore(s.surprise as number[]).restoreNoise(s.noise as Array<number | null> | undefined);
     const early = s.early as { stamps: Array<number | null>; values: number[] } | undefined;
     d.early = early ? { stamps: early.stamps.map(orNaN), values: early.values.slice() } : undefined;
     const grid = s.grid as Array<number | null> | undefined;

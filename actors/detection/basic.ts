@@ -26,6 +26,9 @@ export class BasicDetector implements Detector {
   anomalous = false;
   expected = 0;
   rawScore = 0;
+  /** After update(): the score came from the series going quiet (its noise fell), which is
+   * anomalous without a deviation beyond the bound (surprise.ts). */
+  fromNoise = false;
   private readonly level: RobustLevel;
   private readonly surprise: Surprise;
 
@@ -42,6 +45,7 @@ export class BasicDetector implements Detector {
     this.expected = level.count > 0 ? level.level : value;
     if (!Number.isFinite(value)) {
       this.anomalous = false;
+      this.fromNoise = false;
       this.rawScore = 0;
       return 0;
     }
@@ -49,20 +53,21 @@ export class BasicDetector implements Detector {
     const score = this.surprise.score(d, value, this.sensitivity.direction, timestamp);
     level.learn(value);
     this.rawScore = this.surprise.raw;
-    this.anomalous = this.rawScore >= this.sensitivity.threshold && d >= this.sensitivity.deviations;
+    this.fromNoise = this.surprise.fromNoise;
+    this.anomalous = this.rawScore >= this.sensitivity.threshold && (d >= this.sensitivity.deviations || this.fromNoise);
     if (this.anomalous) this.surprise.noteAnomaly(timestamp);
     return score;
   }
 
   snapshot(): DetectorSnapshot {
-    return { tier: 'basic', version: VERSION, sensitivity: this.sensitivity, level: this.level.state(), surprise: this.surprise.state() };
+    return { tier: 'basic', version: VERSION, sensitivity: this.sensitivity, level: this.level.state(), surprise: this.surprise.state(), noise: this.surprise.noiseState() };
   }
 
   static restore(s: DetectorSnapshot): BasicDetector {
     if (s.version !== VERSION && s.version !== 1) throw new RangeError(`basic snapshot version ${String(s.version)} is not ${VERSION} (or 1)`);
     const d = new BasicDetector(resolveSensitivity(s.sensitivity as Sensitivity, BASIC_DEVIATIONS));
     d.level.restore(s.level as number[]);
-    d.surprise.restore(s.surprise as number[]);
+    d.surprise.restore(s.surprise as number[]).restoreNoise(s.noise as Array<number | null> | undefined);
     return d;
   }
 }

@@ -10,6 +10,7 @@ import { RangeNovelty } from './range-novelty.ts';
 import { Refractory, type RefractoryParams } from './refractory.ts';
 import type { Side } from './sensitivity.ts';
 import { TimeStep } from './time-step.ts';
+import { VarianceChange, type VarianceParams } from './variance-change.ts';
 
 export interface SurpriseParams {
   likelihood: LikelihoodParams;
@@ -22,6 +23,8 @@ export interface SurpriseParams {
    * least deviation from the model's expectation, in spreads: a new extreme the model
    * expects (it has caught up with a new level) is not news */
   novelty: { tolerance: number; decades: number; warmup: number; minDeviation: number };
+  /** a drop of the series' noise (variance-change.ts); null: not scored */
+  noise: VarianceParams | null;
 }
 
 export const HOUR_MS = 3_600_000;
@@ -32,6 +35,10 @@ export const SURPRISE_PARAMS: SurpriseParams = {
   // 16 h: what 200 five-minute samples span, the span tuned before spans were time
   refractory: { level: 0.7, spanMs: 16 * HOUR_MS, spanSamples: 200, damping: 0.5 },
   novelty: { tolerance: 0.01, decades: 10, warmup: 1000, minDeviation: 1 },
+  // the noise of the last hour (an operator's "has it gone flat?"; at least 12 differences),
+  // against the likelihood's long memory (5-minute samples at its weight 0.0003: ~11.6
+  // days), trusted after a day of data (a daily cycle's quiet hours are then known)
+  noise: { spanMs: HOUR_MS, minSamples: 12, longSpanMs: 300_000 / 0.0003, warmupMs: 24 * HOUR_MS, sdFloor: 0.05, maxSteps: 2.5 },
 };
 
 export class Surprise {
@@ -39,21 +46,28 @@ export class Surprise {
   private readonly novelty: RangeNovelty;
   private readonly refractory: Refractory;
   private readonly time = new TimeStep();
+  /** null when the tier scores no noise drops (`params.noise` null) */
+  private readonly noise: VarianceChange | null;
   /** data time until which new extremes are not news (an anomalous episode's span) */
   private quietUntil = -Infinity;
   /** the last score before refractory damping: the decision uses it, so every anomalous
    * sample of an episode is marked even though only the first one scores high */
   raw = 0;
+  /** the last score came from the series going quiet (its noise fell), not from a deviation:
+   * such a sample is anomalous without passing the deviation bound */
+  fromNoise = false;
 
   constructor(readonly params: SurpriseParams = SURPRISE_PARAMS) {
+    this.noise = params.noise === null ? null : new VarianceChange(params.noise);
     this.likelihood = new Likelihood(params.likelihood);
     this.novelty = new RangeNovelty(params.novelty.tolerance, params.novelty.warmup);
     this.refractory = new Refractory(params.refractory);
   }
 
   /** Scores one finite sample: `deviation` >= 0 from the tier's model (already sided),
-   * `value` the sample, `side` the direction that counts, `timestamp` its data time. */
-  score(deviation: number, value: number, side: Side, timestamp: number): number {
+   * `value` the value range novelty judges, `side` the direction that counts, `timestamp`
+   * its data time, `sample` the sample itself (whose noise is judged; default `value`). */
+  score(deviation: number, value: number, side: Side, timestamp: number, sample = value): number {
     const d = deviation < this.params.cap ? deviation : this.params.cap;
     const steps = this.time.advance(timestamp);
     // per unit of time, not per sample: a series sampled every 10 s makes 30 tests in the
@@ -70,6 +84,15 @@ export class Surprise {
       const novel = this.params.novelty.decades * (1 + beyond);
       if (novel > decades) decades = novel;
     }
+    // a series gone quiet has no side: it counts when both sides do
+    this.fromNoise = false;
+    if (this.noise !== null && side === 'both') {
+      const q = decadesOfLogTail(this.noise.update(sample, timestamp, steps, this.time.step)) - this.time.lookElsewhere;
+      if (q > decades) {
+        decades = q;
+        this.fromNoise = true;
+      }
+    }
     const raw = scoreFromDecades(decades);
     this.raw = raw;
     return this.refractory.apply(raw, timestamp);
@@ -84,6 +107,17 @@ export class Surprise {
   /** The refractory alone, for tiers that combine this raw score with their own channel. */
   damp(raw: number, timestamp: number): number {
     return this.refractory.apply(raw, timestamp);
+  }
+
+  /** The noise channel's state (null: none), kept apart from state() whose layout older
+   * snapshots share: a snapshot without it starts the channel afresh. */
+  noiseState(): Array<number | null> | null {
+    return this.noise === null ? null : this.noise.state();
+  }
+
+  restoreNoise(s: ReadonlyArray<number | null> | null | undefined): this {
+    if (this.noise !== null && Array.isArray(s)) this.noise.restore(s);
+    return this;
   }
 
   /** [likelihood (4), range (3), refractory left, until, quiet until (0: none), time step

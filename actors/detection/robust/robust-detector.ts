@@ -74,6 +74,11 @@ export class RobustDetector implements Detector {
     });
   }
 
+  /** After update(): the kernel's score came from the series going quiet (agile.ts). */
+  get fromNoise(): boolean {
+    return this.kernel.fromNoise;
+  }
+
   /** L0 while the learnt model scores, L1 while the tier runs on statistics alone. */
   get degradation(): Degradation {
     return this.model.degradation();
@@ -109,7 +114,7 @@ export class RobustDetector implements Detector {
     if (learnt !== undefined && learnt < ROBUST.familiar) raw *= ROBUST.familiarDamping;
     const s = this.sensitivity;
     this.rawScore = raw;
-    this.anomalous = raw >= s.threshold && sided(z, s.direction) >= s.deviations;
+    this.anomalous = raw >= s.threshold && (sided(z, s.direction) >= s.deviations || kernel.fromNoise);
     return this.refractory.apply(raw, timestamp);
   }
 
