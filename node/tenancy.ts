@@ -71,6 +71,7 @@ export async function openNodeTenancy(config: VigilConfig, deps: NodeTenancyDeps
         metricTiers: new Map(Object.entries(spec.metricTiers ?? {})),
         warmupMs: config.detection.warmupMs,
         ...(spec.metricSensitivity ? { metricSensitivity: new Map(Object.entries(spec.metricSensitivity)) } : {}),
+        ...(spec.metricLimits ? { metricLimits: new Map(Object.entries(spec.metricLimits)) } : {}),
       };
       settings.set(tenant, s);
       return s;

@@ -32,6 +32,7 @@ export function fromNodeConfig(t: TenantConfig): TenantSpec {
   if (t.tier !== undefined) spec.detectionTier = t.tier;
   if (t.metricTiers !== undefined) spec.metricTiers = t.metricTiers;
   if (t.metricSensitivity !== undefined) spec.metricSensitivity = t.metricSensitivity;
+  if (t.metricLimits !== undefined) spec.metricLimits = t.metricLimits;
   if (t.maxSeries !== undefined) spec.maxSeries = t.maxSeries;
   if (t.maxServices !== undefined) spec.maxServices = t.maxServices;
   if (t.rawRetentionDays !== undefined) spec.rawRetentionDays = t.rawRetentionDays;

@@ -35,6 +35,8 @@ export interface TenantSpec {
   detectionTier?: Tier;
   metricTiers?: Record<string, Tier>;
   metricSensitivity?: Record<string, MetricSensitivity>;
+  /** per-metric static limits for rule-based detection at L2-L4 (node config tenants[].metricLimits) */
+  metricLimits?: Record<string, { above?: number; below?: number }>;
   /** days raw samples are kept (default: the store's 7) */
   rawRetentionDays?: number;
   keys: TenantKey[];
