@@ -8,6 +8,8 @@ export const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.char
 
 export const time = (ms) => (ms === undefined || ms === null ? '–' : new Date(ms).toLocaleString());
 export const clock = (ms) => new Date(ms).toLocaleTimeString();
+/** The time alone when it is today, else date and time: short enough for a table at 420 px. */
+export const when = (ms) => (new Date(ms).toDateString() === new Date().toDateString() ? clock(ms) : time(ms));
 
 export function num(v, digits = 2) {
   if (typeof v !== 'number' || !Number.isFinite(v)) return '–';

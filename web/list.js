@@ -3,7 +3,7 @@
 // in place. Beside it, the tenant's newest anomalies.
 /* global location, setTimeout, clearTimeout, FormData */
 import { api, post, qs } from './api.js';
-import { $, esc, failure, num, time } from './dom.js';
+import { $, esc, failure, num, time, when } from './dom.js';
 
 const STATUSES = ['open', 'acknowledged', 'resolved'];
 const PAGE_SIZES = [10, 20, 50];
@@ -94,7 +94,7 @@ export function listView(root, params) {
     try {
       const { anomalies } = await api('/v1/anomalies?limit=20');
       if (disposed) return;
-      tbody.innerHTML = anomalies.map((a) => `<tr><td>${time(a.timestamp)}</td><td>${esc(a.service)} ${esc(a.metric)}</td>
+      tbody.innerHTML = anomalies.map((a) => `<tr><td>${when(a.timestamp)}</td><td>${esc(a.service)} ${esc(a.metric)}</td>
         <td>${num(a.value)} / ${num(a.expected)}</td><td>${num(a.score, 3)}</td></tr>`).join('')
         || '<tr><td colspan="4" class="dim">none yet</td></tr>';
     } catch (e) {
