@@ -51,6 +51,8 @@ export interface QuotaOptions {
   /** how many nodes share the quotas, when the cluster layer knows */
   knownNodes?: () => number;
   commandTimeoutMs?: number;
+  /** how often the node notes itself in Redis (default NODE_SEEN_INTERVAL_MS) */
+  heartbeatMs?: number;
   /** public registry: node-level counts; tenant registry: vigil_tenant_* (admin key) */
   metrics?: { node: Registry; tenant: Registry };
 }
@@ -93,7 +95,7 @@ export class QuotaGate {
         onReady: () => void this.heartbeat(),
         onError: (err) => this.down(err),
       });
-      this.timer = o.clock.setTimeout(this.beat, NODE_SEEN_INTERVAL_MS);
+      this.timer = o.clock.setTimeout(this.beat, o.heartbeatMs ?? NODE_SEEN_INTERVAL_MS);
     }
     this.m = o.metrics ? quotaMetrics(o.metrics.node, o.metrics.tenant, this) : undefined;
   }
@@ -187,7 +189,7 @@ export class QuotaGate {
 
   private readonly beat = (): void => {
     void this.heartbeat().finally(() => {
-      if (this.timer !== undefined) this.timer = this.o.clock.setTimeout(this.beat, NODE_SEEN_INTERVAL_MS);
+      if (this.timer !== undefined) this.timer = this.o.clock.setTimeout(this.beat, this.o.heartbeatMs ?? NODE_SEEN_INTERVAL_MS);
     });
   };
 
