@@ -2,7 +2,7 @@
 // into the store, the live stream, and the counters behind /metrics. Effects go one way,
 // from the actors through this face; nothing comes back up. Keeping this one face lets the
 // simulator and tests run the same actors against their own sink.
-import type { Alert, AnomalyEvent, Incident, IncidentRca, SeriesInput } from '../protocols/index.ts';
+import type { Alert, AnomalyEvent, Incident, IncidentNotification, IncidentRca, SeriesInput } from '../protocols/index.ts';
 
 export interface EventSink {
   /**
@@ -15,4 +15,9 @@ export interface EventSink {
   incident(incident: Incident): void;
   /** An incident's ranked root causes (actors/rca), each time they are computed. */
   rca?(result: IncidentRca): void;
+  /**
+   * An incident's notification (actors/correlation: paced by group_wait, group_interval and
+   * repeat_interval): what the on-call, runbooks and other receivers hear. Absent: dropped.
+   */
+  notify?(notification: IncidentNotification): void;
 }

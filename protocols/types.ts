@@ -110,6 +110,52 @@ export interface IncidentRca {
   evidence: { rawSeries: number; eventSeries: number };
 }
 
+/** Where an alert came from: Vigil's own anomalies, or the Alertmanager-compatible intake. */
+export type AlertSource = 'anomaly' | 'alertmanager';
+
+/** A live alert as a tenant's correlator holds it (GET /api/v2/alerts, notifications). */
+export interface AlertView {
+  id: string;
+  /** its identity: a hash of its labels (for anomalies, of the series) */
+  fingerprint: string;
+  source: AlertSource;
+  service: string;
+  /** the metric (anomalies) or the alertname */
+  name: string;
+  labels: Labels;
+  annotations: Labels;
+  startsAt: number;
+  /** when it clears unless delivered again (Unix ms) */
+  endsAt: number;
+  updatedAt: number;
+  generatorURL?: string;
+  severity: Severity;
+  score: number;
+  /** suppressed: silenced or inhibited, so in no incident and no notification */
+  state: 'active' | 'suppressed';
+  silencedBy: string[];
+  /** fingerprints of the firing alerts that inhibit it */
+  inhibitedBy: string[];
+  /** the incident it belongs to (none while suppressed) */
+  incidentId?: string;
+}
+
+/** Why an incident is notified (actors/correlation/notices.ts: group_wait, group_interval, repeat_interval). */
+export type NotifyReason = 'opened' | 'reopened' | 'updated' | 'repeat' | 'resolved';
+
+/** An incident's notification: what the on-call, runbooks and other receivers hear. */
+export interface IncidentNotification {
+  tenant: string;
+  reason: NotifyReason;
+  /** node clock, Unix ms */
+  at: number;
+  incident: Incident;
+  /** its firing alerts that are not silenced or inhibited, newest first (at most 100) */
+  alerts: AlertView[];
+  /** how many of its alerts fire (not silenced or inhibited) */
+  firing: number;
+}
+
 export interface Topology {
   services: Array<{ name: string; dependsOn: string[] }>;
 }

@@ -1,6 +1,20 @@
-// actors/correlation/: alerts → incidents. Pure logic here; the actor that hosts it
-// is correlator-actor.ts.
-export { TenantCorrelation, DEFAULT_CRITICAL_SCORE, DEDUP_MEMORY } from './correlation.ts';
-export type { CorrelationEffect, CorrelationSettings } from './correlation.ts';
+// actors/correlation/: alerts → incidents. Pure logic here (correlation.ts and its parts);
+// the actor that hosts it is correlator-actor.ts.
+export { TenantCorrelation, DEDUP_MEMORY, NOTIFY_ALERTS } from './correlation.ts';
+export type { CorrelationEffect, CorrelationOptions, CorrelationStats, IntakeResult } from './correlation.ts';
+export type { IncidentNotification } from '../../protocols/index.ts';
+export * from './settings.ts';
+export { alertmanagerInput, anomalyInput, fingerprintOf, labelsFingerprint, UNKNOWN_SERVICE } from './alerts.ts';
+export type { AlertInput, AlertSource, AlertView, ExternalAlert } from './alerts.ts';
+export { compileMatcher, compileMatchers, matcherText, matchesAll, parseMatcher, parseMatchers, MAX_MATCHERS, MAX_MATCHER_VALUE } from './matchers.ts';
+export type { CompiledMatcher, Matcher } from './matchers.ts';
+export { SilenceBook, silenceState, SILENCE_RETENTION_MS } from './silences.ts';
+export type { Silence, SilenceDraft, SilenceState, SilenceView } from './silences.ts';
+export { Inhibitor } from './inhibition.ts';
+export type { InhibitRule } from './inhibition.ts';
+export { TopologyIndex, NO_TOPOLOGY } from './topology.ts';
+export type { TopologyView } from './topology.ts';
+export type { NotifyReason, Timing } from './notices.ts';
 export { correlatorBehavior } from './correlator-actor.ts';
-export type { CorrelatorMsg, CorrelatorDeps, OpenIncidents } from './correlator-actor.ts';
+export type { CorrelatorMsg, CorrelatorDeps, OpenIncidents, SilenceReply, SilenceStore } from './correlator-actor.ts';
+export { DEFAULT_CORRELATOR_TICK_MS, TOPOLOGY_REFRESH_MS } from './correlator-actor.ts';
