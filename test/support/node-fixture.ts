@@ -1,13 +1,17 @@
 // A real Vigil node in its own process, for tests that need one they can kill.
 // argv[2]: the node config as JSON. With VIGIL_TEST_POISON=<number>, every detector
 // throws on that exact value (a poisoned sample), to exercise supervision end to end; with
-// VIGIL_TEST_SLOW_US=<n>, every sample costs n µs more (a busy node whose mailboxes fill).
+// VIGIL_TEST_SLOW_US=<n>, every sample costs n µs more (a busy node whose mailboxes fill); with
+// VIGIL_TEST_MODEL_FAULT=<file>, Robust's learnt model throws on every call while that file
+// exists (a model runtime gone bad, toggled by the test; checked every 100 ms).
+import { existsSync } from 'node:fs';
 import pino from 'pino';
 import { tierDetectors } from '../../cluster/index.ts';
 import { startNode } from '../../node/index.ts';
 import type { VigilConfig } from '../../cluster/index.ts';
 import type { DetectorFactory } from '../../actors/service/index.ts';
 import type { Detector } from '../../actors/detection/index.ts';
+import { autoencoderModel, configureRobust, robustRuntime } from '../../actors/detection/robust/index.ts';
 
 function poisoned(factory: DetectorFactory, poison: number): DetectorFactory {
   const wrap = (d: Detector): Detector => ({
@@ -51,6 +55,26 @@ const node = await startNode(config, {
   logger: pino({ level: process.env.VIGIL_TEST_LOG ?? 'warn' }, pino.destination(2)),
   ...(detectors ? { detectors } : {}),
 });
+const modelFault = process.env.VIGIL_TEST_MODEL_FAULT;
+if (modelFault !== undefined) {
+  // every Robust detector is created after this (a fresh node has restored none): all get it
+  let broken = existsSync(modelFault);
+  setInterval(() => { broken = existsSync(modelFault); }, 100).unref();
+  const runtime = robustRuntime();
+  const inner = runtime.build ?? autoencoderModel;
+  configureRobust({
+    ...runtime,
+    build: (weights) => {
+      const model = inner(weights);
+      return {
+        error: (window) => {
+          if (broken) throw new Error('model runtime fault (VIGIL_TEST_MODEL_FAULT)');
+          return model.error(window);
+        },
+      };
+    },
+  });
+}
 process.stdout.write(`${JSON.stringify({ url: node.url, port: node.port, pid: process.pid })}\n`);
 const stop = (): void => { void node.stop().then(() => process.exit(0)); };
 process.on('SIGTERM', stop);
