@@ -13,6 +13,16 @@ import { eventually } from './support/node-process.ts';
 
 const KEY = 'demo-key-for-the-browser-test';
 
+// What functions that run in the page use of the browser (this project's TypeScript has no
+// DOM library; strings would need eval, which the dashboard's CSP refuses).
+declare const document: {
+  querySelector(s: string): { getAttribute(n: string): string | null } | null;
+  querySelectorAll(s: string): { length: number };
+  documentElement: { scrollWidth: number };
+};
+declare const location: { hash: string };
+const go = (page: Page, hash: string): Promise<void> => page.evaluate((h) => { location.hash = h; }, hash);
+
 describe('web: the dashboard in Chromium against a node running the demo workload', function () {
   this.timeout(240_000);
   let browser: Browser;
@@ -32,7 +42,7 @@ describe('web: the dashboard in Chromium against a node running the demo workloa
     pages.push(opened.page);
     await opened.page.goto(`${url}/#key=${KEY}`);
     await opened.page.waitForSelector('#incidents li');
-    if (hash !== '#/') await opened.page.evaluate((h) => { location.hash = h; }, hash);
+    if (hash !== '#/') await go(opened.page, hash);
     return opened;
   }
 
@@ -77,7 +87,7 @@ describe('web: the dashboard in Chromium against a node running the demo workloa
     await page.waitForSelector(`#incidents li[data-id="${id}"]`);
 
     // one incident a page: "older" opens the next page when the API has one, "newer" comes back
-    await page.evaluate(() => { location.hash = '#/?limit=1'; });
+    await go(page, '#/?limit=1');
     await page.waitForFunction(() => document.querySelectorAll('#incidents li[data-id]').length === 1);
     const first = await page.locator('#incidents li[data-id]').getAttribute('data-id');
     const more = (await get<{ next?: string }>('/v1/incidents?limit=1')).body.next !== undefined;
@@ -169,7 +179,7 @@ describe('web: the dashboard in Chromium against a node running the demo workloa
     await page.route('**/v1/silences', (r) => r.fulfill(missing('POST /v1/silences')));
     await page.goto(`${url}/#key=${KEY}`);
     await page.waitForSelector('#incidents li');
-    await page.evaluate((h) => { location.hash = h; }, `#/incident/${id}`);
+    await go(page, `#/incident/${id}`);
     await page.waitForSelector('#rca [data-state=not-available]');
     assert.match((await page.locator('#rca').textContent())!, /not available on this node/);
     await page.waitForSelector('#graph svg g.node');
