@@ -1,8 +1,9 @@
 // What `vigil demo` reports as it happens: it polls the API the way a user would (the
-// tenant's key, GET /v1/anomalies and /v1/incidents) and prints the first anomaly, each
-// incident that opens, and the services it grows to span.
+// tenant's key, GET /v1/anomalies, /v1/incidents and /v1/incidents/:id/rca) and prints the
+// first anomaly, each incident that opens, the services it grows to span, and its ranked
+// root causes each time the ranking changes.
 import type { Clock, TimerHandle } from '../actors/runtime/index.ts';
-import type { AnomalyEvent, Incident } from '../protocols/index.ts';
+import type { AnomalyEvent, Incident, IncidentRca } from '../protocols/index.ts';
 
 export interface WatchOptions {
   url: string;
@@ -17,6 +18,8 @@ export interface WatchOptions {
 export interface Watch {
   /** resolves with the first incident seen */
   firstIncident: Promise<Incident>;
+  /** resolves with the first root-cause ranking printed */
+  firstRanking: Promise<IncidentRca>;
   stop(): void;
 }
 
@@ -25,8 +28,12 @@ export function watchEvents(o: WatchOptions): Watch {
   let stopped = false;
   let sawAnomaly = false;
   const spans = new Map<string, number>();
+  /** per incident, what its last printed ranking said (so a ranking is printed when it changes) */
+  const printed = new Map<string, string>();
   let found: (inc: Incident) => void = () => {};
   const firstIncident = new Promise<Incident>((resolve) => { found = resolve; });
+  let ranked: (r: IncidentRca) => void = () => {};
+  const firstRanking = new Promise<IncidentRca>((resolve) => { ranked = resolve; });
 
   const get = async <T>(path: string): Promise<T | undefined> => {
     try {
@@ -58,6 +65,13 @@ export function watchEvents(o: WatchOptions): Watch {
         o.say(`incident ${inc.id} now spans: ${inc.services.join(', ')}`);
       }
       spans.set(inc.id, inc.services.length);
+      const rca = await get<{ status: string } & IncidentRca>(`/v1/incidents/${encodeURIComponent(inc.id)}/rca`);
+      if (rca?.status !== 'ready') continue;
+      const said = `${rca.level} ${rca.alerts.join(',')} ${rca.causes.slice(0, 3).map((c) => c.service).join(',')}`;
+      if (printed.get(inc.id) === said) continue;
+      printed.set(inc.id, said);
+      for (const line of rankingLines(rca)) o.say(line);
+      ranked(rca);
     }
     if (!stopped) timer = o.clock.setTimeout(() => void poll(), o.everyMs ?? 1000);
   };
@@ -65,6 +79,7 @@ export function watchEvents(o: WatchOptions): Watch {
 
   return {
     firstIncident,
+    firstRanking,
     stop() {
       stopped = true;
       if (timer !== undefined) o.clock.clearTimeout(timer);
@@ -74,4 +89,19 @@ export function watchEvents(o: WatchOptions): Watch {
 
 function round(v: number): string {
   return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);
+}
+
+const METHODS: Record<string, string> = { causal: 'causal', correlation: 'correlation-based', rule: 'rule-based' };
+
+/** An incident's ranked root causes: a head line, then the top three with their first evidence. */
+export function rankingLines(r: IncidentRca, top = 3): string[] {
+  const head = `root causes of ${r.incidentId} (${r.level} ${METHODS[r.method] ?? r.method}; alerts on ${r.alerts.join(', ')}; ${r.candidates} ${r.candidates === 1 ? 'candidate' : 'candidates'}):`;
+  const width = Math.max(...r.causes.slice(0, top).map((c) => c.service.length), 1);
+  return [head, ...r.causes.slice(0, top).map((c) => {
+    const e = c.evidence[0];
+    const why = e
+      ? `${e.metric} ${e.direction}${e.onset !== undefined ? ` from ${new Date(e.onset).toISOString().slice(11, 19)} UTC` : ''}, deviation ${e.deviation.toFixed(1)}`
+      : 'no anomalous series';
+    return `  ${c.rank}. ${c.service.padEnd(width)}  ${c.score.toFixed(3)}  ${why}`;
+  })];
 }

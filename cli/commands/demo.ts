@@ -20,7 +20,8 @@ export const DEMO_HELP = `Usage: vigil demo [options]
 Starts a node on embedded defaults and feeds it a simulated web shop (frontend, catalog,
 checkout, payments, inventory, db) with one injected fault: the database slows down, and
 the slowness reaches its callers a hop at a time. Anomalies and an incident appear within
-a minute; the demo prints where to look, and a line when they do.
+a minute; the demo prints where to look, a line when they do, and the incident's ranked
+root causes (GET /v1/incidents/:id/rca) each time the ranking changes.
 
 Options:
   --port N            HTTP port, 0 for any free one (default 7400; VIGIL_PORT)
@@ -33,6 +34,7 @@ Options:
   --fault-after DUR   when the fault starts, after live streaming begins (default 20s)
   --fault-for DUR     how long it lasts (default 5m)
   --exit-on-incident  stop once the incident has appeared (for scripts and tests)
+  --exit-on-rca       stop once the incident's first ranked root causes are printed
   --tier T            detection tier of the demo tenant: basic, agile or robust (default agile:
                       the shop's metrics follow a daily cycle, which Agile models and Basic does not)
   --data DIR          the node's data folder (VIGIL_DATA); default: a fresh temporary
@@ -48,7 +50,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const cmd = 'vigil demo';
   const p = parse(cmd, argv, {
     port: { type: 'string' }, seed: { type: 'string' }, history: { type: 'string' }, step: { type: 'string' },
-    'fault-after': { type: 'string' }, 'fault-for': { type: 'string' }, 'exit-on-incident': { type: 'boolean' },
+    'fault-after': { type: 'string' }, 'fault-for': { type: 'string' }, 'exit-on-incident': { type: 'boolean' }, 'exit-on-rca': { type: 'boolean' },
     'log-level': { type: 'string' }, tier: { type: 'string' }, data: { type: 'string' },
   });
   if (p.values.help) return showHelp(DEMO_HELP);
@@ -116,6 +118,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   say('');
   say('Where to look:');
   say(`  curl -s ${auth} '${node.url}/v1/incidents?status=open'`);
+  say(`  root causes: curl -s ${auth} '${node.url}/v1/incidents/<id>/rca'`);
   say(`  curl -s ${auth} '${node.url}/v1/anomalies?from=${liveFrom}'`);
   say(`  curl -s ${auth} '${node.url}/v1/series?service=frontend&metric=latency_ms&from=${liveFrom}'`);
   say(`  live events: npx vigil tail --url ${node.url} --api-key ${apiKey}`);
@@ -126,7 +129,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
   say('');
 
   const incident = watchEvents({ url: node.url, apiKey, since: liveFrom, clock, say: (l) => say(`${at()} ${l}`) });
-  if (p.values['exit-on-incident']) {
+  if (p.values['exit-on-rca']) {
+    await Promise.race([incident.firstRanking, untilSignal()]);
+  } else if (p.values['exit-on-incident']) {
     await Promise.race([incident.firstIncident, untilSignal()]);
   } else {
     await untilSignal();
