@@ -15,7 +15,7 @@ export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5_000;
 
 export interface CheckpointParts {
   hosts: ShardHosts;
-  snapshots: SnapshotStore;
+  snapshots: Pick<SnapshotStore, 'save'>;
   log: IngestLog;
   clock: Clock;
   node: string;
@@ -24,6 +24,8 @@ export interface CheckpointParts {
   /** resolves once every effect handed to the writers so far is stored */
   flush(): Promise<void>;
   onError(err: unknown): void;
+  /** cluster mode: the shard's fencing token, and whether this node still holds its lease (checked before a save and an ack) */
+  fence?: { token(shard: number): number; holds(shard: number): boolean };
 }
 
 export class Checkpoints {
@@ -49,6 +51,11 @@ export class Checkpoints {
     this.taken.set(shard, position);
   }
 
+  /** A shard handed off: its next owner's snapshots are not ours to count. */
+  forget(shard: number): void {
+    this.taken.delete(shard);
+  }
+
   /** One checkpoint of every shard that moved (calls made meanwhile share it). */
   take(): Promise<void> {
     this.running ??= this.once().finally(() => { this.running = undefined; });
@@ -65,7 +72,7 @@ export class Checkpoints {
   private async once(): Promise<void> {
     const due = this.p.hosts.shards()
       .map((shard) => ({ shard, position: this.p.hosts.watermark(shard) }))
-      .filter((s) => s.position > (this.taken.get(s.shard) ?? 0));
+      .filter((s) => s.position > (this.taken.get(s.shard) ?? 0) && (this.p.fence?.holds(s.shard) ?? true));
     if (due.length === 0) return;
     const tenants = due.flatMap((s) => this.p.hosts.tenants(s.shard));
     const state = await this.p.stateOf(tenants);
@@ -75,11 +82,12 @@ export class Checkpoints {
       for (const tenant of this.p.hosts.tenants(shard)) {
         for (const s of state.get(tenant) ?? []) entries.push({ ...s, tenant, seriesKey: seriesName(s.metric, s.labels) });
       }
+      if (this.p.fence && !this.p.fence.holds(shard)) continue; // the lease lapsed meanwhile: the next owner replays
       const saved = await this.p.snapshots.save({
-        version: SNAPSHOT_VERSION, shard, logPosition: position, takenAt: this.p.clock.now(), node: this.p.node, fencingToken: 0, entries,
+        version: SNAPSHOT_VERSION, shard, logPosition: position, takenAt: this.p.clock.now(), node: this.p.node, fencingToken: this.p.fence?.token(shard) ?? 0, entries,
       });
       this.taken.set(shard, position);
-      if (saved.ackable > 0) await this.p.log.ack(shard, saved.ackable);
+      if (saved.ackable > 0 && (this.p.fence?.holds(shard) ?? true)) await this.p.log.ack(shard, saved.ackable);
     }
   }
 }

@@ -193,6 +193,10 @@ const ENV_KEYS: ReadonlyArray<[string, string, string]> = [
   ['VIGIL_NOTIFY_SRE', 'notify', 'sre'],
   ['VIGIL_TENANTS_FILE', 'tenancy', 'file'],
   ['VIGIL_QUOTA_PREFIX', 'tenancy', 'quotaPrefix'],
+  ['VIGIL_CLUSTER', 'cluster', 'enabled'],
+  ['VIGIL_NATS_URL', 'cluster', 'natsUrl'],
+  ['VIGIL_CLUSTER_NAME', 'cluster', 'name'],
+  ['VIGIL_CLUSTER_ZONE', 'cluster', 'zone'],
 ];
 
 function applyEnv(config: VigilConfig, env: NodeJS.ProcessEnv): void {
@@ -280,6 +284,9 @@ type Rule =
   | { kind: 'id' }
   | { kind: 'label' }
   | { kind: 'url' }
+  | { kind: 'bool' }
+  // ids (tenants): a list, or one comma-separated string
+  | { kind: 'ids' }
   // label names: a list, or one comma-separated string (how env and flags carry a list)
   | { kind: 'names'; min: number };
 type Schema = Record<string, Rule>;
@@ -324,6 +331,20 @@ const CONFIG_SCHEMA: Record<string, Schema> = {
     reloadDebounceMs: { kind: 'duration', min: 0 },
     quotaPrefix: { kind: 'string' },
     fallbackShare: { kind: 'number', min: 0.0001, max: 1 },
+  },
+  cluster: {
+    enabled: { kind: 'bool' },
+    natsUrl: { kind: 'string' },
+    name: { kind: 'id' },
+    shards: { kind: 'int', min: 1, max: 65536 },
+    replicas: { kind: 'int', min: 1, max: 5 },
+    heartbeatMs: { kind: 'duration', min: 100 },
+    deadAfterMs: { kind: 'duration', min: 500 },
+    moveFraction: { kind: 'number', min: 0.001, max: 1 },
+    zone: { kind: 'string' },
+    capacity: { kind: 'number', min: 0.01, max: 1000 },
+    pinnedTenants: { kind: 'ids' },
+    ownershipLog: { kind: 'string' },
   },
 };
 
@@ -375,6 +396,14 @@ function checkValue(rule: Rule, v: unknown): Checked {
     case 'url':
       return typeof v === 'string' && /^https?:\/\/[^\s/]+/.test(v.trim()) && URL.canParse(v.trim())
         ? ok(v.trim()) : no('an http:// or https:// URL');
+    case 'bool':
+      if (typeof v === 'boolean') return ok(v);
+      return v === 'true' || v === '1' ? ok(true) : v === 'false' || v === '0' ? ok(false) : no('true or false');
+    case 'ids': {
+      const list: unknown = typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter((x) => x !== '') : v;
+      const good = Array.isArray(list) && list.every((x) => typeof x === 'string' && /^[a-z0-9][a-z0-9_-]{0,62}$/.test(x));
+      return good ? ok([...new Set(list as string[])]) : no('a list of ids, or one comma-separated string');
+    }
     case 'names': {
       const r = labelNames(v);
       if ('names' in r && r.names.length >= rule.min) return ok(r.names);

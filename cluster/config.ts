@@ -108,6 +108,32 @@ export interface VigilConfig {
     quotaPrefix: string;       // before every Redis key of the quota buckets (default 'vigil:quota:')
     fallbackShare?: number;    // share of a quota each node allows while Redis is away (default 1 / nodes seen)
   };
+  /** Cluster mode (cluster/README.md): shards placed across nodes over NATS JetStream. Off: one embedded node. */
+  cluster: ClusterConfig;
+}
+
+export interface ClusterConfig {
+  enabled: boolean;          // default false: the embedded single node (disk log, local snapshots)
+  natsUrl: string;           // default 'nats://127.0.0.1:4222' (comma-separated for several servers)
+  name: string;              // names the stream, subjects and KV buckets: two clusters on one NATS never meet (default 'vigil')
+  shards: number;            // shards of the ingest stream (default 256); every node of a cluster must agree
+  replicas: number;          // replicas of the stream and buckets when this node creates them (default 1; production 3)
+  heartbeatMs: number;       // how often the node announces itself and renews its leases (default 500 ms)
+  deadAfterMs: number;       // a node whose heartbeat is older is dead; also the lease TTL (default 3 s)
+  moveFraction: number;      // at most this fraction of the shards moves per round on a join or drain (default 0.1)
+  zone: string;              // placement spreads shards over zones first (default '': one zone)
+  capacity: number;          // relative weight in placement (default 1)
+  pinnedTenants: string[];   // tenants this node hosts exclusively (a dedicated node takes no other shard)
+  ownershipLog?: string;     // a JSON-lines file where this node records every shard it takes and gives up (tests, audits)
+}
+
+export const DEFAULT_CLUSTER_SHARDS = 256;
+
+export function defaultClusterConfig(): ClusterConfig {
+  return {
+    enabled: false, natsUrl: 'nats://127.0.0.1:4222', name: 'vigil', shards: DEFAULT_CLUSTER_SHARDS, replicas: 1,
+    heartbeatMs: 500, deadAfterMs: 3_000, moveFraction: 0.1, zone: '', capacity: 1, pinnedTenants: [],
+  };
 }
 
 export const DEFAULT_PORT = 7400;
@@ -135,5 +161,6 @@ export function defaultConfig(): VigilConfig {
     log: { level: 'info' },
     notify: {},
     tenancy: { reloadDebounceMs: 250, quotaPrefix: 'vigil:quota:' },
+    cluster: defaultClusterConfig(),
   };
 }

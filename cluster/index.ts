@@ -26,3 +26,13 @@ export { liveNodes, placeable, parseHeartbeat, DEFAULT_DEAD_AFTER_MS, DEFAULT_HE
 export type { Heartbeat } from './membership.ts';
 export { isValid, validUntil, fencingAccepts, parseLeaseValue, DEFAULT_LEASE_TTL_MS, DEFAULT_LEASE_MARGIN_MS } from './lease.ts';
 export type { Lease, LeaseValue } from './lease.ts';
+export { ClusterLink } from './nats-link.ts';
+export type { LinkOptions, OwnerEntry } from './nats-link.ts';
+export { ShardCoordinator } from './coordinator.ts';
+export type { CoordinatorParts } from './coordinator.ts';
+export { shardsBehavior } from './shard-supervisor.ts';
+export type { ShardsMsg, ShardsDeps } from './shard-supervisor.ts';
+export { JetStreamIngestLog } from './ingest-log/index.ts';
+export { KvSnapshotStore } from './snapshots/index.ts';
+export { defaultClusterConfig, DEFAULT_CLUSTER_SHARDS } from './config.ts';
+export type { ClusterConfig } from './config.ts';

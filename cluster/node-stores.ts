@@ -17,7 +17,7 @@ import { TwoLevelCache } from '../storage/cache/index.ts';
 import { DEFAULT_DATABASE, openChdbFolder, TsdbStore, type EngineConnection } from '../storage/tsdb/index.ts';
 import { StoreWriters, type WriterEvent } from '../storage/writer/index.ts';
 import type { VigilConfig } from './config.ts';
-import { DiskIngestLog } from './ingest-log/index.ts';
+import { DiskIngestLog, type IngestLog } from './ingest-log/index.ts';
 import { SnapshotStore } from './snapshots/index.ts';
 import type { NodeHealth } from './health.ts';
 
@@ -25,7 +25,7 @@ import type { NodeHealth } from './health.ts';
 export const SAMPLE_FLUSH_INTERVAL_MS = 250;
 
 export interface NodeStores {
-  log: DiskIngestLog;
+  log: IngestLog;
   snapshots: SnapshotStore;
   store: TsdbStore;
   writers: StoreWriters;
@@ -44,11 +44,12 @@ export const CACHE_PREFIX = 'vigil:';
  * through the graph_db breaker) and the cache's reads (cache: they go to the origin, as when
  * Redis is gone; the in-process level is skipped too, which the cache does not let us separate).
  */
-export async function openNodeStores(config: VigilConfig, clock: Clock, rng: Rng, log: Logger, env: NodeJS.ProcessEnv = process.env, health?: NodeHealth): Promise<NodeStores> {
+export async function openNodeStores(config: VigilConfig, clock: Clock, rng: Rng, log: Logger, env: NodeJS.ProcessEnv = process.env, health?: NodeHealth, sharedLog?: IngestLog): Promise<NodeStores> {
   const dir = resolve(config.node.dataDir);
   const opened: Array<{ close(): Promise<void> }> = [];
   try {
-    let ingestLog = await DiskIngestLog.open(join(dir, 'log'), { logger: log });
+    // cluster mode brings the JetStream log; the embedded node keeps its log on disk
+    let ingestLog: IngestLog = sharedLog ?? await DiskIngestLog.open(join(dir, 'log'), { logger: log });
     opened.push(ingestLog);
     const retention = { tenantRetentionDays: new Map(config.tenants.flatMap((t) => (t.rawRetentionDays === undefined ? [] : [[t.id, t.rawRetentionDays] as [string, number]]))) };
     const store = await openTsdb(dir, clock, env, retention, health);
@@ -116,12 +117,12 @@ function faulty<T extends object>(target: T, gate: () => Promise<void>, spared: 
 }
 
 /** Appends meet the bus fault; their failures tell the health whether the log is up. */
-function guardedLog(inner: DiskIngestLog, health: NodeHealth): DiskIngestLog {
+function guardedLog(inner: IngestLog, health: NodeHealth): IngestLog {
   const append = inner.append.bind(inner);
   return new Proxy(inner, {
     get(t, prop, receiver) {
       if (prop === 'append') {
-        return async (...args: Parameters<DiskIngestLog['append']>) => {
+        return async (...args: Parameters<IngestLog['append']>) => {
           await health.gate('bus');
           try {
             const at = await append(...args);

@@ -30,6 +30,9 @@ interface ShardProgress {
   watermark: number;
   /** tenants whose batches this shard carried (their state goes in its snapshot) */
   tenants: Set<string>;
+  /** stops this shard's reader alone (a hand-off), or with all of them */
+  abort: AbortController;
+  loop?: Promise<void>;
 }
 
 export class ShardHosts {
@@ -43,8 +46,30 @@ export class ShardHosts {
 
   /** Starts reading `shard` after `from` (the position its snapshot covers); `tenants` it already holds. */
   start(shard: number, from: number, tenants: Iterable<string> = []): void {
-    this.progress.set(shard, { pending: [], watermark: from, tenants: new Set(tenants) });
-    this.loops.push(this.run(shard, from));
+    const abort = new AbortController();
+    this.abort.signal.addEventListener('abort', () => abort.abort(), { once: true });
+    const p: ShardProgress = { pending: [], watermark: from, tenants: new Set(tenants), abort };
+    this.progress.set(shard, p);
+    p.loop = this.run(shard, from);
+    this.loops.push(p.loop);
+  }
+
+  /** Stops reading `shard` (a hand-off); its progress stays until drop(), for a last checkpoint. */
+  async stopShard(shard: number): Promise<void> {
+    const p = this.progress.get(shard);
+    if (!p) return;
+    p.abort.abort();
+    await p.loop?.catch(() => undefined);
+  }
+
+  /** Forgets a stopped shard. */
+  drop(shard: number): void {
+    this.progress.delete(shard);
+  }
+
+  /** Batches of `shard` delivered and not yet stored. */
+  pending(shard: number): number {
+    return this.progress.get(shard)?.pending.length ?? 0;
   }
 
   watermark(shard: number): number {
@@ -74,7 +99,8 @@ export class ShardHosts {
   private async run(shard: number, from: number): Promise<void> {
     const p = this.progress.get(shard)!;
     try {
-      for await (const record of this.parts.log.read(shard, from, { signal: this.abort.signal })) {
+      for await (const record of this.parts.log.read(shard, from, { signal: p.abort.signal })) {
+        if (p.abort.signal.aborted) break;
         // a batch this process appended is still in memory: no need to decode what was just encoded
         const mine = this.parts.take(record);
         let batch: DecodedBatch;
@@ -95,7 +121,7 @@ export class ShardHosts {
         }, () => undefined);
       }
     } catch (err) {
-      if (!this.abort.signal.aborted) throw err;
+      if (!p.abort.signal.aborted) throw err;
     }
   }
 }

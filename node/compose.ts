@@ -18,6 +18,7 @@ import {
   type AdmittedBatch, type VigilConfig,
 } from '../cluster/index.ts';
 import { NodeEngine } from './engine.ts';
+import { openClusterMode } from './cluster-mode.ts';
 import { startNotifier } from './notify.ts';
 import { openNodeTenancy } from './tenancy.ts';
 import { rcaSource, RecentRcaResults } from './rca.ts';
@@ -100,7 +101,10 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   });
 
   const health = new NodeHealth({ clock, log, dwellMs: config.degradation.dwellMs });
-  const stores = await openNodeStores(config, clock, rng, log, process.env, health);
+  // cluster mode (cluster.enabled): the JetStream log, KV snapshots and shard leases (cluster-mode.ts)
+  const clustered = config.cluster.enabled ? await openClusterMode(config, clock, log) : undefined;
+  const shardCount = clustered ? config.cluster.shards : SHARDS;
+  const stores = await openNodeStores(config, clock, rng, log, process.env, health, clustered?.log);
   const { store, writers, graph, snapshots } = stores;
   const ingestLog = stores.log;
   const backlog = new IngestBacklog();
@@ -129,6 +133,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   const logFailure = (what: string) => (err: unknown): void => log.error({ err }, `${what} could not be stored`);
   const sink: EventSink = {
     samples(tenant, service, series, replay) {
+      if (clustered && !clustered.holdsTenant(tenant)) return Promise.resolve(); // fenced: the shard's owner writes it
       const runs = series.map((s) => ({ tenant, service, metric: s.metric, labels: s.labels ?? {}, samples: s.samples }));
       let n = 0;
       for (const r of runs) n += r.samples.length;
@@ -164,8 +169,8 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   const notifier = startNotifier(config, health, clock, rng, log, () => `${publicUrl}/status`);
 
   // Detector state from the shards' snapshots; each shard resumes its log after it.
-  const { state: restored, resume } = restoredState(await snapshots.loadAll());
-  const tenants = system.spawn<TenantsMsg>(TENANTS, tenantsBehavior({
+  const { state: restored, resume } = restoredState(clustered ? new Map() : await snapshots.loadAll());
+  const tenants = system.spawn<TenantsMsg>(clustered ? 'shards' : TENANTS, (clustered?.tenantsBehavior ?? tenantsBehavior)({
     tenantSettings: (id) => tenancy.settingsOf(id),
     supervision,
     correlation: {
@@ -198,18 +203,19 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       let n = 0;
       for (const s of batch.series) n += s.samples.length;
       const receipt = mine?.receipt ?? new IngestReceipt(n, () => undefined);
-      tenants.tell({ type: 'to-tenant', tenant: batch.tenant, msg: { type: 'ingest', series: batch.series, receipt, position: record.position, replay: mine === undefined } });
+      tenants.tell({ type: 'to-tenant', tenant: batch.tenant, msg: { type: 'ingest', series: batch.series, receipt, position: record.position, replay: mine === undefined && (clustered?.isReplay(record) ?? true) } });
       return receipt;
     },
     onBadRecord: (record, err) => log.error({ err, shard: record.shard, position: record.position }, 'ingest log record cannot be decoded: skipped'),
   });
   const checkpoints = new Checkpoints({
-    hosts, snapshots, log: ingestLog, clock, node: config.node.id,
+    hosts, snapshots: clustered?.snapshots ?? snapshots, log: ingestLog, clock, node: config.node.id,
+    ...(clustered ? { fence: clustered.fence } : {}),
     stateOf: (names) => tenants.ask((reply) => ({ type: 'snapshot', tenants: names, reply }), CHECKPOINT_TIMEOUT_MS),
     flush: () => writers.flush(),
     onError: (err) => log.warn({ err }, 'checkpoint failed; the next one retries'),
   });
-  for (let shard = 0; shard < SHARDS; shard++) {
+  for (let shard = 0; shard < (clustered ? 0 : SHARDS); shard++) { // cluster mode: shards come with their leases
     const at = resume.get(shard);
     const from = Math.max(at?.position ?? 0, ingestLog.acked(shard));
     if (at) checkpoints.restored(shard, at.position);
@@ -223,7 +229,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   }, CORRELATION_TICK_MS);
 
   const engine = new NodeEngine({
-    system, clock, tenants, log: ingestLog, shards: SHARDS, store, graph, audit: stores.audit, cache: stores.cache, incidents, live, backlog, limits, admitted,
+    system, clock, tenants, log: ingestLog, shards: shardCount, admitLocally: !clustered, store, graph, audit: stores.audit, cache: stores.cache, incidents, live, backlog, limits, admitted,
     metrics: metrics.registry, tenantMetrics: metrics.tenantRegistry, isReady: () => ready,
     writerDepth: (tenant) => writers.depth(tenant),
     incidentsStored: () => writers.incidents.flush(),
@@ -244,13 +250,16 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     stopModel();
     await tenancy.close();
     await checkpoints.stop().catch(() => undefined);
+    await clustered?.stop(false);
     await hosts.stop();
     await system.stop();
     await stores.close();
+    await clustered?.close();
     throw err;
   }
   ready = true;
   publicUrl = gateway.url;
+  clustered?.start({ shardsRef: tenants, hosts, checkpoints, address: gateway.url });
   log.info({ url: gateway.url, node: config.node.id, dataDir: config.node.dataDir }, 'vigil node ready');
 
   function stop(): Promise<void> {
@@ -259,6 +268,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       clock.clearTimeout(tick);
       stopModel();
       await gateway.close();
+      await clustered?.stop(true); // a clean stop hands every shard off (drain) before the hosts stop
       await tenancy.close();
       await hosts.stop();
       // what the actors hold is handled, stored and covered by a last snapshot
@@ -268,6 +278,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       notifier?.close();
       health.stop(); // after the writers' last flush: an outage at the end still shows in the logs
       await stores.close();
+      await clustered?.close();
     })();
     return stopping;
   }

@@ -39,6 +39,8 @@ export interface NodeEngineParts {
   limits: SeriesLimits;
   /** batches appended by this process and not yet read by their shard host, by batch id */
   admitted: Map<string, AdmittedBatch>;
+  /** false in cluster mode: the shard may be read on another node, so a batch is settled once it is in the log */
+  admitLocally?: boolean;
   /** rows of a tenant not yet stored by the writers */
   writerDepth: (tenant: string) => number;
   /** resolves once every incident state handed to the writers so far is stored */
@@ -82,12 +84,13 @@ export class NodeEngine implements Engine {
     const receipt = this.p.backlog.admit(tenant, accepted);
     const bytes = encodeMetricBatch(tenant, series);
     const id = batchId(tenant, bytes);
+    const local = this.p.admitLocally ?? true;
     const first = !this.p.admitted.has(id);
-    if (first) this.p.admitted.set(id, { receipt, batch: { tenant, series } });
+    if (first && local) this.p.admitted.set(id, { receipt, batch: { tenant, series } });
     try {
       this.p.limits.admit(tenant, series);
       const at = await this.p.log.append(shardOf(tenant, this.p.shards), bytes, id);
-      if (at.duplicate || !first) receipt.settle(); // the first copy carries the samples
+      if (at.duplicate || !first || !local) receipt.settle(); // the first copy carries the samples
     } catch (err) {
       if (first) this.p.admitted.delete(id);
       receipt.settle(); // not accepted after all: the client is told why

@@ -7,3 +7,4 @@ export { encodeValue, decodeValue } from './value-codec.ts';
 export type { Value } from './value-codec.ts';
 export { SNAPSHOT_VERSION } from './types.ts';
 export type { ShardSnapshot, SnapshotEntry } from './types.ts';
+export { KvSnapshotStore } from './kv-store.ts';

@@ -1,0 +1,206 @@
+// The shard coordinator of one node (cluster mode). Every round (one heartbeat):
+//   1. announce this node (heartbeat) and renew every lease it holds; a lease that cannot be
+//      renewed, or whose validity ran out (lease.ts), is lost: its shard stops at once;
+//   2. read who is alive and who holds what, place the shards (placement.ts) and take this
+//      node's part of the round's moves: acquire an orphan shard it should own (the create
+//      fails until the old lease has lapsed), hand off a shard another node should own.
+// Every node computes the same placement from the same buckets, so no leader is needed.
+import { appendFileSync } from 'node:fs';
+import type { Clock, TimerHandle } from '../actors/runtime/index.ts';
+import { isValid, validUntil, type Lease } from './lease.ts';
+import { liveNodes, placeable, type Heartbeat } from './membership.ts';
+import { countByNode, placeShards, planMoves } from './placement.ts';
+import type { ClusterLink } from './nats-link.ts';
+
+export interface CoordinatorParts {
+  link: ClusterLink;
+  clock: Clock;
+  /** this node's heartbeat, without `at` */
+  self: Omit<Heartbeat, 'at' | 'draining'>;
+  shards: number;
+  shardOf(tenant: string): number;
+  heartbeatMs: number;
+  deadAfterMs: number;
+  leaseTtlMs: number;
+  moveFraction: number;
+  /** a shard was acquired: restore it and start reading (the lease is held meanwhile) */
+  acquired(shard: number, lease: Lease): Promise<void>;
+  /** hand a shard off gracefully: stop reading, last snapshot (the lease is released after) */
+  handOff(shard: number): Promise<void>;
+  /** the lease is gone (lapsed or taken): stop the shard now, write nothing more for it */
+  lost(shard: number): Promise<void>;
+  ownershipLog?: string;
+  onError(err: unknown, what: string): void;
+}
+
+/** Acquires or hand-offs run this many at a time (a failover of 100 shards takes a few rounds of requests, not 100 at once). */
+const PARALLEL = 16;
+
+export class ShardCoordinator {
+  private readonly leases = new Map<number, Lease>();
+  private readonly busy = new Set<number>();
+  /** acquires and hand-offs under way: they run beside the rounds, so renewals never wait on them */
+  private readonly moving = new Set<Promise<void>>();
+  private timer: TimerHandle | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  draining = false;
+  /** live nodes other than this one that take shards (as of the last round) */
+  private peers = 0;
+
+  constructor(private readonly p: CoordinatorParts) {}
+
+  start(): void {
+    const again = (): void => {
+      if (this.stopped) return;
+      this.timer = this.p.clock.setTimeout(() => { void this.round().finally(again); }, this.p.heartbeatMs);
+    };
+    void this.round().finally(again);
+  }
+
+  /** Shards this node holds now (valid lease). */
+  held(): number[] {
+    const now = this.p.clock.now();
+    return [...this.leases.values()].filter((l) => isValid(l, now, this.p.leaseTtlMs)).map((l) => l.shard).sort((a, b) => a - b);
+  }
+
+  holds(shard: number): boolean {
+    return isValid(this.leases.get(shard), this.p.clock.now(), this.p.leaseTtlMs);
+  }
+
+  token(shard: number): number {
+    return this.leases.get(shard)?.token ?? 0;
+  }
+
+  /** One round now (ctl rebalance asks for it); calls meanwhile share it. */
+  round(): Promise<void> {
+    this.running ??= this.once().catch((err: unknown) => this.p.onError(err, 'cluster round')).finally(() => { this.running = undefined; });
+    return this.running;
+  }
+
+  /** Drain: take no shard, hand every one off; resolves when none is left (or `timeoutMs`). */
+  async drain(timeoutMs = 60_000): Promise<number> {
+    this.draining = true;
+    const until = this.p.clock.now() + timeoutMs;
+    while (this.leases.size > 0 && this.p.clock.now() < until) {
+      await this.round();
+      await this.settled();
+      if (this.peers === 0) break; // nobody to hand off to: the shards stay (their leases lapse on stop)
+      if (this.leases.size > 0) await new Promise((r) => setTimeout(r, Math.min(200, this.p.heartbeatMs)));
+    }
+    return this.leases.size;
+  }
+
+  /** Stops the rounds; hands off every shard if `handOff` (a clean stop), else just lets the leases lapse. */
+  async stop(handOff: boolean): Promise<void> {
+    if (handOff) await this.drain(30_000).catch(() => undefined);
+    this.stopped = true;
+    if (this.timer !== undefined) this.p.clock.clearTimeout(this.timer);
+    await this.running;
+    await this.settled();
+    for (const lease of this.leases.values()) await this.p.link.release(lease);
+    await this.p.link.forget(this.p.self.id);
+  }
+
+  private async once(): Promise<void> {
+    if (this.stopped) return;
+    const sentAt = this.p.clock.now();
+    await this.p.link.heartbeat({ ...this.p.self, at: sentAt, ...(this.draining ? { draining: true } : {}) });
+    await this.renewAll();
+    const [beats, owners] = await Promise.all([this.p.link.heartbeats(), this.p.link.owners()]);
+    const live = liveNodes(beats, this.p.clock.now(), this.p.deadAfterMs);
+    const liveIds = new Set(live.map((b) => b.id));
+    this.peers = placeable(live).filter((b) => b.id !== this.p.self.id).length;
+    const desired = placeShards(this.p.shards, placeable(live), this.p.shardOf);
+    const current = new Map([...owners].map(([s, o]) => [s, o.node]));
+    for (const [s] of this.leases) current.set(s, this.p.self.id);
+    const moves = planMoves(this.p.shards, current, desired, liveIds, this.p.moveFraction);
+    const me = this.p.self.id;
+    const take = moves.filter((m) => m.to === me && !this.leases.has(m.shard) && !this.busy.has(m.shard) && !owners.has(m.shard));
+    const give = moves.filter((m) => m.from === me && this.leases.has(m.shard) && !this.busy.has(m.shard));
+    for (const m of [...take, ...give]) this.busy.add(m.shard);
+    const work = parallel(take, (m) => this.acquire(m.shard)).then(() => parallel(give, (m) => this.handOff(m.shard)));
+    this.moving.add(work);
+    void work.finally(() => this.moving.delete(work));
+  }
+
+  /** Resolves when the moves started so far are done. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.moving]);
+  }
+
+  private async renewAll(): Promise<void> {
+    await parallel([...this.leases.values()], async (lease) => {
+      const sentAt = this.p.clock.now();
+      const valid = isValid(lease, sentAt, this.p.leaseTtlMs);
+      const renewed = valid ? await this.p.link.renew(lease, sentAt) : undefined;
+      if (!renewed) this.p.onError(new Error(valid ? 'renewal refused' : `lease ran out ${sentAt - lease.renewedAt} ms after its last renewal`), `keeping shard ${lease.shard}`);
+      if (this.leases.get(lease.shard) !== lease) return; // handed off meanwhile
+      if (renewed) this.leases.set(lease.shard, renewed);
+      else if (this.busy.has(lease.shard)) this.leases.delete(lease.shard); // its hand-off's checkpoint is refused (holds() is false)
+      else await this.lose(lease.shard);
+    });
+  }
+
+  private async acquire(shard: number): Promise<void> {
+    const lease = await this.p.link.acquire(shard, this.p.self.id, this.p.clock.now());
+    if (!lease) {
+      this.busy.delete(shard);
+      return;
+    }
+    this.leases.set(shard, lease);
+    this.record('acquired', shard, lease.token);
+    try {
+      await this.p.acquired(shard, lease);
+    } catch (err) {
+      this.p.onError(err, `taking shard ${shard}`);
+      await this.p.lost(shard).catch(() => undefined);
+      this.leases.delete(shard);
+      await this.p.link.release(lease);
+      this.record('released', shard, lease.token);
+    } finally {
+      this.busy.delete(shard);
+    }
+  }
+
+  private async handOff(shard: number): Promise<void> {
+    try {
+      await this.p.handOff(shard);
+    } catch (err) {
+      this.p.onError(err, `handing off shard ${shard}`);
+    } finally {
+      const lease = this.leases.get(shard);
+      this.leases.delete(shard);
+      this.busy.delete(shard);
+      this.record('released', shard, lease?.token ?? 0);
+      if (lease) await this.p.link.release(lease);
+    }
+  }
+
+  private async lose(shard: number): Promise<void> {
+    const lease = this.leases.get(shard);
+    this.leases.delete(shard);
+    // it could act on the shard only until its validity ran out, however late this is noticed
+    this.record('lost', shard, lease?.token ?? 0, lease ? validUntil(lease, this.p.leaseTtlMs) : undefined);
+    await this.p.lost(shard).catch((err: unknown) => this.p.onError(err, `stopping lost shard ${shard}`));
+  }
+
+  private record(event: 'acquired' | 'released' | 'lost', shard: number, token: number, until?: number): void {
+    if (!this.p.ownershipLog) return;
+    const at = Date.now();
+    appendFileSync(this.p.ownershipLog, `${JSON.stringify({ at, node: this.p.self.id, event, shard, token, until: until === undefined ? at : Math.min(at, until) })}\n`);
+  }
+
+  /** Shards per node as this node sees the buckets (for ctl). */
+  static counts(owners: ReadonlyMap<number, { node: string }>, nodes: Iterable<string>): Map<string, number> {
+    return countByNode(new Map([...owners].map(([s, o]) => [s, o.node])), nodes);
+  }
+}
+
+async function parallel<T>(items: readonly T[], work: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(PARALLEL, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(runners);
+}

@@ -1,0 +1,76 @@
+// Shard hosts' level of the actor tree (cluster mode): one supervisor per owned shard
+// (`/root/shards/<shard>`), each a tenants supervisor for the tenants of that shard, started
+// with the detector state of the shard's snapshot and stopped when the shard is handed off.
+// It takes the same messages as the single node's `tenants` actor, so the engine and the
+// checkpoints talk to either alike; a message for a shard this node does not hold is dropped
+// (an ingest's receipt settled: the batch stays in the log for the owner).
+import type { ActorContext, Behavior } from '../actors/runtime/index.ts';
+import { tenantsBehavior, type TenantMsg, type TenantsDeps, type TenantsMsg, type TenantSnapshots } from '../actors/tenant/index.ts';
+import type { SeriesSnapshot } from '../actors/service/index.ts';
+
+export type ShardsMsg =
+  | TenantsMsg
+  | { type: 'open-shard'; shard: number; restored: TenantSnapshots; reply: (ok: true) => void }
+  | { type: 'close-shard'; shard: number; reply: (ok: true) => void };
+
+export interface ShardsDeps extends Omit<TenantsDeps, 'restored'> {
+  shardOf(tenant: string): number;
+}
+
+const childName = (shard: number): string => String(shard);
+
+export function shardsBehavior(deps: ShardsDeps): Behavior<ShardsMsg, null> {
+  const tenantsOf = (ctx: ActorContext<ShardsMsg>, tenant: string) => ctx.child<TenantsMsg>(childName(deps.shardOf(tenant)));
+
+  const snapshot = async (ctx: ActorContext<ShardsMsg>, tenants: readonly string[]): Promise<Map<string, SeriesSnapshot[]>> => {
+    const byShard = new Map<number, string[]>();
+    for (const t of tenants) {
+      const s = deps.shardOf(t);
+      byShard.set(s, [...(byShard.get(s) ?? []), t]);
+    }
+    const out = new Map<string, SeriesSnapshot[]>();
+    await Promise.all([...byShard].map(async ([shard, names]) => {
+      const ref = ctx.child<TenantsMsg>(childName(shard));
+      if (!ref) return;
+      const got = await ref.ask<Map<string, SeriesSnapshot[]>>((reply) => ({ type: 'snapshot', tenants: names, reply }));
+      for (const [t, s] of got) out.set(t, s);
+    }));
+    return out;
+  };
+
+  return {
+    kind: 'shard-supervisor',
+    supervision: deps.supervision,
+    init: () => null,
+    receive(state, msg, ctx) {
+      switch (msg.type) {
+        case 'open-shard':
+          if (!ctx.child(childName(msg.shard))) ctx.spawn(childName(msg.shard), tenantsBehavior({ ...deps, restored: msg.restored }));
+          msg.reply(true);
+          return state;
+        case 'close-shard':
+          ctx.stopChild(childName(msg.shard));
+          msg.reply(true);
+          return state;
+        case 'snapshot':
+          return snapshot(ctx, msg.tenants).then((s) => { msg.reply(s); return state; });
+        case 'broadcast':
+          for (const name of ctx.children()) ctx.child<TenantsMsg>(name)?.tell(msg);
+          return state;
+        case 'to-tenant': {
+          const ref = tenantsOf(ctx, msg.tenant);
+          if (ref) ref.tell(msg);
+          else dropped(msg.msg);
+          return state;
+        }
+      }
+    },
+  };
+}
+
+/** A message for a shard held elsewhere: nothing waits on it forever. */
+function dropped(msg: TenantMsg): void {
+  if (msg.type === 'ingest') msg.receipt?.settle();
+  else if (msg.type === 'set-status') msg.reply(undefined);
+  else if (msg.type === 'snapshot') msg.reply([]);
+}
