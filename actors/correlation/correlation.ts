@@ -35,6 +35,8 @@ import { NO_TOPOLOGY, type TopologyView } from './topology.ts';
 export const DEDUP_MEMORY = 10_000;
 /** Alerts a notification lists (the rest are counted): a storm must not make one huge message (IncidentNotification in protocols). */
 export const NOTIFY_ALERTS = 100;
+/** An incident with at most this many alerts is written out on every change (its state is small). */
+export const SMALL_INCIDENT = 100;
 
 export type CorrelationEffect =
   | { type: 'alert'; alert: Alert }
@@ -88,9 +90,12 @@ export class TenantCorrelation {
   private refusedTotal = 0;
   /** groups whose notification may be due (others are looked at by tick) */
   private readonly noticeQueue = new Set<Group>();
-  // effects of the call in progress: incidents are emitted once per call, however many alerts touched them
+  // effects of the call in progress
   private out: CorrelationEffect[] = [];
+  /** incidents whose alerts changed: out at once while small, then at most once per incidentUpdateMs (a storm writes a few states, not thousands) */
   private readonly touched = new Set<Group>();
+  /** incidents whose status changed (opened, resolved, reopened): out at once */
+  private readonly urgent = new Set<Group>();
 
   constructor(
     readonly tenant: string,
@@ -149,7 +154,9 @@ export class TenantCorrelation {
     if (g.incident.status !== status) {
       if (status === 'acknowledged') acknowledge(g, now);
       else this.resolveGroup(g, now);
-      this.touched.delete(g);
+      this.touched.delete(g); // the caller publishes this state
+      this.urgent.delete(g);
+      g.emittedAt = now;
     }
     return incidentCopy(g);
   }
@@ -223,7 +230,7 @@ export class TenantCorrelation {
 
   /** True while time can change something here (alerts to end, incidents to resolve or notify, silences to start or end). */
   busy(): boolean {
-    return this.alerts.size > 0 || this.active.size > 0 || this.recent.size > 0 || this.noticeQueue.size > 0 || this.nextSilenceChange < Infinity;
+    return this.alerts.size > 0 || this.active.size > 0 || this.recent.size > 0 || this.noticeQueue.size > 0 || this.touched.size > 0 || this.nextSilenceChange < Infinity;
   }
 
   activeCount(): number {
@@ -269,7 +276,7 @@ export class TenantCorrelation {
       id: stableId('al', inp.deliveryId ?? `${inp.fingerprint}:${inp.startsAt}`),
       fingerprint: inp.fingerprint, source: inp.source, service: inp.service, name: inp.name,
       labels: inp.labels, annotations: inp.annotations, startsAt: inp.startsAt, endsAt, updatedAt: now,
-      severity: inp.severity, score: inp.score, lastSeen: anomaly ? inp.startsAt : Math.max(inp.startsAt, now), closed: false,
+      severity: inp.severity, score: inp.score, lastSeen: inp.startsAt, closed: false,
     };
     if (inp.generatorURL !== undefined) al.generatorURL = inp.generatorURL;
     if (inp.deliveryId !== undefined) al.deliveryId = inp.deliveryId;
@@ -294,8 +301,9 @@ export class TenantCorrelation {
       cur.endsAt = Math.max(cur.endsAt, cur.lastSeen + this.s.autoResolveMs);
     } else {
       const endsAt = inp.endsAt ?? now + this.s.resolveTimeoutMs;
+      // A redelivery says the alert still fires (its end moves), not that something new
+      // happened: its incident's activity, and so grouping, stay as they were.
       cur.endsAt = endsAt <= now ? endsAt : Math.max(cur.endsAt, endsAt);
-      cur.lastSeen = Math.max(cur.lastSeen, now);
       cur.annotations = inp.annotations;
       if (inp.generatorURL !== undefined) cur.generatorURL = inp.generatorURL;
     }
@@ -330,12 +338,14 @@ export class TenantCorrelation {
       for (const fp of g.fingerprints) if (this.reopenBy.get(fp) === g.incident.id) this.reopenBy.delete(fp);
       reopen(g, now);
       this.active.set(g.incident.id, g);
+      this.urgent.add(g);
     } else {
       g = this.choose(al, mode);
     }
     if (!g) {
       g = openGroup(this.tenant, al, this.groupKey(al), now);
       this.active.set(g.incident.id, g);
+      this.urgent.add(g);
       this.attach(g, al, true, true);
     } else {
       this.attach(g, al, true);
@@ -416,7 +426,7 @@ export class TenantCorrelation {
       if (al) al.closed = true;
     }
     g.live.clear();
-    this.touched.add(g);
+    this.urgent.add(g);
     this.noticeQueue.add(g);
   }
 
@@ -437,8 +447,15 @@ export class TenantCorrelation {
     }
     this.suppressionDirty = false;
     this.nextSilenceChange = this.silences.nextChange(now);
-    for (const g of this.touched) this.out.push({ type: 'incident', incident: incidentCopy(g) });
-    this.touched.clear();
+    for (const g of this.urgent) this.touched.add(g);
+    for (const g of this.touched) {
+      const small = g.incident.alertIds.length <= SMALL_INCIDENT;
+      if (!this.urgent.has(g) && !small && now - g.emittedAt < this.s.incidentUpdateMs) continue;
+      this.touched.delete(g);
+      g.emittedAt = now;
+      this.out.push({ type: 'incident', incident: incidentCopy(g) });
+    }
+    this.urgent.clear();
     this.notify(now);
     const effects = this.out;
     this.out = [];

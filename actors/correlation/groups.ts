@@ -21,7 +21,7 @@ export interface LiveAlert {
   generatorURL?: string;
   severity: AlertInput['severity'];
   score: number;
-  /** data time of its newest delivery (anomaly time; for Alertmanager alerts, arrival) */
+  /** data time of its newest evidence: the latest anomaly of its series; an Alertmanager alert's start */
   lastSeen: number;
   /** the first delivery's id (an anomaly's), which names the alert and a new incident */
   deliveryId?: string;
@@ -50,6 +50,8 @@ export interface Group {
   /** the alert the title names: the earliest (then the strongest) so far */
   lead: { timestamp: number; score: number };
   notice: Notice;
+  /** when its state last left the correlator (node clock) */
+  emittedAt: number;
 }
 
 export function titleOf(al: LiveAlert): string {
@@ -72,7 +74,7 @@ export function openGroup(tenant: string, al: LiveAlert, groupKey: string, now: 
   };
   return {
     incident, groupKey, services: new Set(), unknown: 0, live: new Set(), fingerprints: new Set(), ids: new Set(),
-    lastActivity: al.lastSeen, lead: { timestamp: al.startsAt, score: al.score }, notice: freshNotice(now, 'opened'),
+    lastActivity: al.lastSeen, lead: { timestamp: al.startsAt, score: al.score }, notice: freshNotice(now, 'opened'), emittedAt: -Infinity,
   };
 }
 
@@ -82,7 +84,7 @@ export function restoredGroup(inc: Incident, now: number): Group {
   notice.notifiedAt = now; // it was live before the restart: do not announce it again as new
   return {
     incident: structuredClone(inc), groupKey: '', services: new Set(inc.services), unknown: 0, live: new Set(), fingerprints: new Set(), ids: new Set(inc.alertIds),
-    lastActivity: inc.updatedAt, lead: { timestamp: inc.openedAt, score: inc.peakScore }, notice,
+    lastActivity: inc.updatedAt, lead: { timestamp: inc.openedAt, score: inc.peakScore }, notice, emittedAt: -Infinity,
   };
 }
 

@@ -28,6 +28,8 @@ export interface CorrelationSettings {
   reopenMs?: number;
   /** root alerts that mute their symptoms */
   inhibitRules?: InhibitRule[];
+  /** an incident of more than 100 alerts whose alerts change is written out at most this often (status changes, and small incidents, at once) */
+  incidentUpdateMs?: number;
   /** live alerts a tenant may hold; new ones beyond are refused */
   maxAlerts?: number;
   /** silences a tenant may hold (expired ones count until their retention ends) */
@@ -44,6 +46,8 @@ export const DEFAULT_GROUP_INTERVAL_MS = 5 * 60_000;
 export const DEFAULT_REPEAT_INTERVAL_MS = 4 * 3600_000;
 export const DEFAULT_RESOLVE_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_REOPEN_MS = 3600_000;
+/** Incident states a storm writes: one a second per incident rather than one per alert. */
+export const DEFAULT_INCIDENT_UPDATE_MS = 1_000;
 /** Enough for a storm of 10,000 alerts with room to spare; a few KB each. */
 export const DEFAULT_MAX_ALERTS = 50_000;
 export const DEFAULT_MAX_SILENCES = 1_000;
@@ -62,6 +66,7 @@ export function fullSettings(s: CorrelationSettings): FullSettings {
     resolveTimeoutMs: s.resolveTimeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS,
     reopenMs: s.reopenMs ?? DEFAULT_REOPEN_MS,
     inhibitRules: s.inhibitRules ?? [],
+    incidentUpdateMs: s.incidentUpdateMs ?? DEFAULT_INCIDENT_UPDATE_MS,
     maxAlerts: s.maxAlerts ?? DEFAULT_MAX_ALERTS,
     maxSilences: s.maxSilences ?? DEFAULT_MAX_SILENCES,
   };
