@@ -53,8 +53,14 @@ export class LocalBuckets {
     return result;
   }
 
-  /** Forgets every bucket (Redis is back: it holds the truth again). */
-  clear(): void {
-    this.states.clear();
+  /**
+   * Takes `cost` whatever the bucket holds (the shared bucket admitted it), down to at most
+   * one burst of debt: the local bucket shadows what this node takes while Redis decides,
+   * so a switch to it gives no fresh burst (a flapping Redis would otherwise hand out one
+   * per flap).
+   */
+  charge(tenant: string, p: BucketParams, cost: number): void {
+    const { state } = take(this.states.get(tenant), p, 0, this.now());
+    this.states.set(tenant, { tokens: Math.max(-p.burst, state.tokens - cost), at: state.at });
   }
 }

@@ -83,6 +83,8 @@ export class QuotaGate {
   private redisRetryAt = 0;
   private nodesSeen = 1;
   private readonly tallies = new Map<string, Tally>();
+  /** samples admitted by the local bucket since Redis last answered, by tenant */
+  private readonly owed = new Map<string, number>();
   private timer: ReturnType<Clock['setTimeout']> | undefined;
   private readonly m: ReturnType<typeof quotaMetrics> | undefined;
 
@@ -176,15 +178,26 @@ export class QuotaGate {
   private async takeFrom(tenant: string, p: BucketParams, cost: number): Promise<TakeResult> {
     if (this.redis && this.redis.ready && this.o.clock.now() >= this.redisRetryAt) {
       try {
-        const r = await this.redis.take(tenant, p, cost);
+        const debt = this.owed.get(tenant) ?? 0;
+        const r = await this.redis.take(tenant, p, cost, debt);
+        this.owed.delete(tenant);
         if (!this.redisUp) this.up();
+        if (r.ok) this.local.charge(tenant, this.localParams(p), cost);
         return r;
       } catch (err) {
         this.down(err as Error);
       }
     }
+    const r = this.local.take(tenant, this.localParams(p), cost);
+    // what this node admits alone is charged to the shared bucket when Redis answers again
+    if (r.ok && this.redis) this.owed.set(tenant, Math.min(p.burst, (this.owed.get(tenant) ?? 0) + cost));
+    return r;
+  }
+
+  /** The local bucket: this node's share of the tenant's rate and burst. */
+  private localParams(p: BucketParams): BucketParams {
     const share = this.share;
-    return this.local.take(tenant, { rate: p.rate * share, burst: Math.max(1, p.burst * share) }, cost);
+    return { rate: p.rate * share, burst: Math.max(1, p.burst * share) };
   }
 
   private readonly beat = (): void => {
@@ -206,7 +219,6 @@ export class QuotaGate {
   private up(): void {
     this.redisUp = true;
     this.redisRetryAt = 0;
-    this.local.clear(); // Redis holds the truth again
     this.o.log.info({ nodes: this.nodesSeen }, 'quota buckets: Redis answers again; shared buckets in use');
   }
 

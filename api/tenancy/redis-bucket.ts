@@ -7,17 +7,21 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { BucketParams, TakeResult } from './bucket.ts';
 
-export const DEFAULT_QUOTA_COMMAND_TIMEOUT_MS = 100;
+// Long enough that a busy event loop (the reply waits for it) is not taken for a dead Redis;
+// a hung Redis costs this once a second (quotas.ts leaves it alone after a failure).
+export const DEFAULT_QUOTA_COMMAND_TIMEOUT_MS = 250;
 /** A node not heard from for this long no longer counts as sharing a tenant's quota. */
 export const NODE_SEEN_TTL_MS = 15_000;
 
-// KEYS[1]: the tenant's bucket; ARGV: rate per s, burst, cost. Same rule as bucket.ts take().
+// KEYS[1]: the tenant's bucket; ARGV: rate per s, burst, cost, debt. Same rule as bucket.ts take();
+// `debt` is what this node admitted on its own while Redis was away, charged first (down to one burst of debt).
 const TAKE_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
+local debt = tonumber(ARGV[4])
 local s = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(s[1])
 local at = tonumber(s[2])
@@ -27,6 +31,7 @@ if now > at then
   at = now
 end
 tokens = math.min(tokens, burst)
+if debt > 0 then tokens = math.max(-burst, tokens - debt) end
 local need = math.min(cost, burst)
 local ttl = math.ceil(burst * 1000 / rate) + 60000
 if tokens >= need then
@@ -51,7 +56,7 @@ return redis.call('ZCARD', KEYS[1])
 `;
 
 interface ScriptedRedis {
-  vigilTake(key: string, rate: number, burst: number, cost: number): Promise<[number, number, string]>;
+  vigilTake(key: string, rate: number, burst: number, cost: number, debt: number): Promise<[number, number, string]>;
   vigilSeen(key: string, node: string, ttlMs: number): Promise<number>;
 }
 
@@ -88,10 +93,13 @@ export class RedisBuckets {
     return this.redis.status === 'ready';
   }
 
-  /** Takes from the tenant's shared bucket; rejects when Redis does not answer in time. */
-  async take(tenant: string, p: BucketParams, cost: number): Promise<TakeResult> {
+  /**
+   * Takes from the tenant's shared bucket, after charging `debt` (samples admitted locally
+   * while Redis was away); rejects when Redis does not answer in time.
+   */
+  async take(tenant: string, p: BucketParams, cost: number, debt = 0): Promise<TakeResult> {
     const [ok, retryAfterMs, tokens] = await (this.redis as unknown as ScriptedRedis).vigilTake(
-      `${this.o.prefix}bucket:{${tenant}}`, p.rate, p.burst, cost);
+      `${this.o.prefix}bucket:{${tenant}}`, p.rate, p.burst, cost, debt);
     return { ok: ok === 1, retryAfterMs: Number(retryAfterMs), tokens: Number(tokens) };
   }
 

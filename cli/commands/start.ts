@@ -36,7 +36,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     flags: { port: str(p, 'port'), host: str(p, 'host'), data: str(p, 'data'), nodeId: str(p, 'node-id'), logLevel: str(p, 'log-level') },
   });
   const logger = createLogger({ level: config.log.level, node: config.node.id });
-  if (config.tenants.length === 0) logger.warn('no tenants configured: set VIGIL_DEMO_API_KEY or add tenants to the config file');
+  if (config.tenants.length === 0 && config.tenancy.file === undefined) logger.warn('no tenants configured: set VIGIL_DEMO_API_KEY, add tenants to the config file or name a tenants file (tenancy.file)');
   const { startNode } = await import('../../node/index.ts'); // after --help and config checks: loading the node takes a while
   const node = await startNode(config, { logger });
   const signal = await untilSignal();

@@ -1,0 +1,273 @@
+// bench:tenancy — the noisy neighbour. Tenant A sends 10x its quota while tenant B sends
+// within its own; B must lose nothing and its ingest latency must barely move, and A's
+// accepted rate must stay at its quota.
+//
+//   npm run bench:tenancy -- [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--json]
+//
+// Starts `vigil start` in a child process with a tenants file (A: --quota-a samples/s,
+// default 5,000; B: 10,000/s) and, unless --redis none, VIGIL_REDIS_URL (default
+// redis://127.0.0.1:6379) with a key prefix of its own, so the quota is the cluster-wide
+// Redis bucket. Then it runs R rounds (default 3), each of a phase with B alone and a phase
+// with A flooding beside it (N seconds each, default 6), so a machine whose load drifts
+// affects both alike. Requests follow a fixed schedule and latency counts from the
+// scheduled time (no coordinated omission): B sends --rate-b samples/s (default 2,500, a
+// quarter of its quota) as 50-sample batches; A sends 10x its quota as 500-sample batches.
+// A client that gets 429 does not retry (A's excess is meant to be refused); B retries
+// nothing either, so any B request not answered 202 is a lost batch.
+// The last stdout line is JSON: b_p99_ratio (B's p99 with A flooding / B's p99 alone),
+// b_lost (B samples not accepted), a_accepted_over_quota (A's accepted rate / its quota),
+// and the figures behind them.
+import http from 'node:http';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { hashKey } from '../api/index.ts';
+import { BatchMaker } from './ingest/batches.ts';
+import { percentile, round, type Outcome } from './ingest/client.ts';
+import { cpuTimes } from './ingest/proc-cpu.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '6' },
+    rounds: { type: 'string', default: '3' },
+    'quota-a': { type: 'string', default: '5000' },
+    'rate-b': { type: 'string', default: '2500' },
+    redis: { type: 'string', default: process.env.VIGIL_REDIS_URL || 'redis://127.0.0.1:6379' },
+    json: { type: 'boolean', default: false },
+  },
+  allowPositionals: false,
+});
+
+const SECONDS = Number(args.seconds);
+const ROUNDS = Number(args.rounds);
+const QUOTA_A = Number(args['quota-a']);
+const QUOTA_B = 10_000;
+const RATE_B = Number(args['rate-b']);
+const B_BATCH = 50;
+const A_BATCH = 500;
+const A_MAX_IN_FLIGHT = 64;
+const KEYS = { a: 'bench-tenant-a', b: 'bench-tenant-b', admin: 'bench-admin' };
+const PROTOBUF = { 'content-type': 'application/x-protobuf' };
+const log = (line: string) => { if (!args.json) process.stdout.write(`${line}\n`); };
+
+interface Node {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function startNode(): Promise<Node> {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-tenancy-'));
+  const tenants = join(dir, 'tenants.yaml');
+  await writeFile(tenants, [
+    'tenants:',
+    `  - { id: a, rate: ${QUOTA_A}, burst: ${QUOTA_A}, keys: [{ id: a1, sha256: ${hashKey(KEYS.a)} }] }`,
+    `  - { id: b, rate: ${QUOTA_B}, burst: ${QUOTA_B}, keys: [{ id: b1, sha256: ${hashKey(KEYS.b)} }] }`,
+    '',
+  ].join('\n'));
+  const config = join(dir, 'vigil.yaml');
+  await writeFile(config, [
+    `node: { id: bench-tenancy, dataDir: ${JSON.stringify(join(dir, 'data'))} }`,
+    'http: { host: 127.0.0.1, port: 0 }',
+    `auth: { adminKeyHash: ${hashKey(KEYS.admin)} }`,
+    `tenancy: { file: ${JSON.stringify(tenants)}, quotaPrefix: "vigil:bench:${process.pid}:${Date.now()}:" }`,
+    'log: { level: info }',
+    '',
+  ].join('\n'));
+  const redis = args.redis === 'none' ? '' : args.redis!;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'start', '--config', config], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { ...process.env, VIGIL_DEMO_API_KEY: '', VIGIL_ADMIN_API_KEY: '', VIGIL_CONFIG: '', VIGIL_REDIS_URL: redis },
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; url?: string; level?: number };
+        if (entry.msg === 'vigil node ready' && entry.url) resolve(entry.url);
+        else if ((entry.level ?? 0) >= 40) process.stderr.write(`node: ${line}\n`);
+      } catch {
+        // not a log line
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`bench node exited early (${code})`)));
+  });
+  return {
+    url,
+    pid: child.pid!,
+    async stop() {
+      await stopChild(child);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
+}
+
+interface Stream {
+  sent: number;
+  samplesSent: number;
+  outcomes: Outcome[];
+  skipped: number;
+  retryAfter: number;
+}
+
+/** Sends `perSecond` requests on a fixed schedule for `seconds`; latency from the scheduled time. */
+async function schedule(base: string, key: string, maker: BatchMaker, batchSamples: number, perSecond: number, seconds: number, maxInFlight: number): Promise<Stream> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight });
+  const url = new URL('/v1/metrics', base);
+  const s: Stream = { sent: 0, samplesSent: 0, outcomes: [], skipped: 0, retryAfter: 0 };
+  const interval = 1000 / perSecond;
+  const start = performance.now();
+  const total = Math.floor(perSecond * seconds);
+  const pending = new Set<Promise<void>>();
+  for (let i = 0; i < total; i++) {
+    const at = start + i * interval;
+    const wait = at - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (pending.size >= maxInFlight) {
+      s.skipped++;
+      continue;
+    }
+    const body = maker.body();
+    s.sent++;
+    s.samplesSent += batchSamples;
+    const p = postWithHeaders(agent, url, key, body, at).then((o) => {
+      s.outcomes.push(o);
+      if (o.retryAfter) s.retryAfter++;
+    }, () => { s.outcomes.push({ status: 0, ms: performance.now() - at, accepted: 0 }); });
+    const tracked = p.finally(() => pending.delete(tracked));
+    pending.add(tracked);
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  return s;
+}
+
+/** One POST; a 429 notes whether it said when to come back (Retry-After). */
+function postWithHeaders(agent: http.Agent, url: URL, key: string, body: Uint8Array, since: number): Promise<Outcome & { retryAfter?: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: 'POST', agent, headers: { ...PROTOBUF, 'content-length': body.byteLength, authorization: `Bearer ${key}` },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const ms = performance.now() - since;
+        const status = res.statusCode ?? 0;
+        const accepted = status === 202 ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { accepted: number }).accepted : 0;
+        resolve({ status, ms, accepted, ...(status === 429 ? { retryAfter: Number(res.headers['retry-after']) >= 1 } : {}) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function usage(base: string, key: string): Promise<{ quota: { mode: string } | null; rejections: Record<string, number> }> {
+  const res = await fetch(new URL('/v1/usage', base), { headers: { authorization: `Bearer ${key}` } });
+  return await res.json() as { quota: { mode: string } | null; rejections: Record<string, number> };
+}
+
+async function retryAfterOf429(base: string): Promise<string | null> {
+  // one small extra request of A's, after the flood: its Retry-After shows what A's clients are told
+  const res = await fetch(new URL('/v1/metrics', base), {
+    method: 'POST', headers: { authorization: `Bearer ${KEYS.a}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ series: [{ service: 'probe', metric: 'm', samples: Array.from({ length: QUOTA_A * 3 }, (_, i) => [Date.now() - 60_000 + i, 1]) }] }),
+  });
+  return res.status === 429 ? res.headers.get('retry-after') : `status ${res.status}`;
+}
+
+function latencies(s: Stream): number[] {
+  return s.outcomes.filter((o) => o.status === 202).map((o) => o.ms).sort((x, y) => x - y);
+}
+
+async function main(): Promise<void> {
+  const node = await startNode();
+  try {
+    const start = Date.now() - 3600_000;
+    const makerA = new BatchMaker(A_BATCH / 5, 5, start, false);
+    const makerB = new BatchMaker(B_BATCH, 1, start, false);
+    const bPerSecond = RATE_B / B_BATCH;
+    const aPerSecond = (QUOTA_A * 10) / A_BATCH;
+    log(`node ${node.url}; A quota ${QUOTA_A}/s, offered ${QUOTA_A * 10}/s; B quota ${QUOTA_B}/s, offered ${RATE_B}/s; ${ROUNDS} rounds of ${SECONDS} s alone + ${SECONDS} s noisy; load ${loadavg()[0]!.toFixed(1)}`);
+    // warm-up: the node's first requests compile code paths and spawn the actors
+    await schedule(node.url, KEYS.b, makerB, B_BATCH, bPerSecond, 2, 64);
+    const alone: Stream[] = [];
+    const noisy: Stream[] = [];
+    const floods: Array<{ stream: Stream; seconds: number }> = [];
+    // the node's main-thread CPU per phase: on a shared machine latency swings with the
+    // neighbours; what A's flood costs the node itself shows here
+    const cpu = { alone: 0, noisy: 0, aloneS: 0, noisyS: 0 };
+    const measure = async <T>(phase: 'alone' | 'noisy', run: () => Promise<T>): Promise<T> => {
+      const [c0, t0] = [await cpuTimes(node.pid), performance.now()];
+      const out = await run();
+      const c1 = await cpuTimes(node.pid);
+      if (c0 && c1) cpu[phase] += c1.main - c0.main;
+      cpu[`${phase}S`] += (performance.now() - t0) / 1000;
+      return out;
+    };
+    for (let r = 0; r < ROUNDS; r++) {
+      alone.push(await measure('alone', () => schedule(node.url, KEYS.b, makerB, B_BATCH, bPerSecond, SECONDS, 256)));
+      // A's bucket refills while B is alone: let the flood's first burst pass before measuring A's rate
+      const started = performance.now();
+      const [b, a] = await measure('noisy', () => Promise.all([
+        schedule(node.url, KEYS.b, makerB, B_BATCH, bPerSecond, SECONDS, 256),
+        schedule(node.url, KEYS.a, makerA, A_BATCH, aPerSecond, SECONDS, A_MAX_IN_FLIGHT),
+      ]));
+      noisy.push(b);
+      floods.push({ stream: a, seconds: (performance.now() - started) / 1000 });
+      log(`round ${r + 1}: B alone p99 ${round(percentile(latencies(alone[r]!), 99))} ms, with A p99 ${round(percentile(latencies(b), 99))} ms; `
+        + `A accepted ${a.outcomes.reduce((n, o) => n + o.accepted, 0)} of ${a.samplesSent} samples offered`);
+    }
+    const pool = (xs: Stream[]) => xs.flatMap(latencies).sort((x, y) => x - y);
+    const bAlone = pool(alone);
+    const bNoisy = pool(noisy);
+    const bSent = [...alone, ...noisy].reduce((n, s) => n + s.samplesSent, 0);
+    const bAccepted = [...alone, ...noisy].reduce((n, s) => n + s.outcomes.reduce((m, o) => m + o.accepted, 0), 0);
+    const bSkipped = [...alone, ...noisy].reduce((n, s) => n + s.skipped, 0);
+    const aAccepted = floods.reduce((n, f) => n + f.stream.outcomes.reduce((m, o) => m + o.accepted, 0), 0);
+    const aSeconds = floods.reduce((n, f) => n + f.seconds, 0);
+    // each flood starts on a bucket refilled to its burst while B was alone: that burst is part of the quota
+    const aAllowed = QUOTA_A * aSeconds + QUOTA_A * floods.length;
+    const a429 = floods.reduce((n, f) => n + f.stream.outcomes.filter((o) => o.status === 429).length, 0);
+    const aOther = floods.reduce((n, f) => n + f.stream.outcomes.filter((o) => o.status !== 429 && o.status !== 202).length, 0);
+    const retryAfter = await retryAfterOf429(node.url);
+    const ua = await usage(node.url, KEYS.a);
+    const ub = await usage(node.url, KEYS.b);
+    const result = {
+      b_p99_ratio: round(percentile(bNoisy, 99) / percentile(bAlone, 99), 3),
+      b_lost: bSent - bAccepted + bSkipped * B_BATCH,
+      a_accepted_over_quota: round((aAccepted / aSeconds) / QUOTA_A, 3),
+      a_accepted_over_allowed: round(aAccepted / aAllowed, 3),
+      b_p50_alone_ms: round(percentile(bAlone, 50)), b_p99_alone_ms: round(percentile(bAlone, 99)),
+      b_p50_noisy_ms: round(percentile(bNoisy, 50)), b_p99_noisy_ms: round(percentile(bNoisy, 99)),
+      b_requests: bAlone.length + bNoisy.length, b_samples_sent: bSent, b_rejections: ub.rejections,
+      a_quota: QUOTA_A, a_offered_per_s: QUOTA_A * 10, a_accepted_per_s: round(aAccepted / aSeconds, 1),
+      a_429: a429, a_other_failures: aOther, a_skipped: floods.reduce((n, f) => n + f.stream.skipped, 0), a_rejections: ua.rejections,
+      node_cpu_alone: round(cpu.alone / cpu.aloneS, 3), node_cpu_noisy: round(cpu.noisy / cpu.noisyS, 3),
+      a_429_with_retry_after: floods.reduce((n, f) => n + f.stream.retryAfter, 0), a_retry_after: retryAfter, quota_mode: ua.quota?.mode ?? 'off',
+      seconds: SECONDS, rounds: ROUNDS, load: round(loadavg()[0]!, 1),
+    };
+    log(`B: p99 alone ${result.b_p99_alone_ms} ms, with A flooding ${result.b_p99_noisy_ms} ms (ratio ${result.b_p99_ratio}); lost ${result.b_lost} of ${bSent} samples`);
+    log(`node main thread busy: ${Math.round(result.node_cpu_alone * 100)}% with B alone, ${Math.round(result.node_cpu_noisy * 100)}% with A flooding (of one core)`);
+    log(`A: accepted ${result.a_accepted_per_s}/s against a quota of ${QUOTA_A}/s (${result.a_accepted_over_quota}x; ${result.a_accepted_over_allowed}x of quota x time + burst); ${a429} answered 429, Retry-After ${retryAfter}; quota buckets: ${result.quota_mode}`);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await node.stop();
+  }
+}
+
+await main();
