@@ -40,35 +40,53 @@ export class VarianceChange {
   /** differences seen, and the data time of the first sample (NaN: none yet) */
   count = 0;
   start = NaN;
+  /** the weights for the step they were computed for (derived, not state) */
+  private rateStep = NaN;
+  private alpha = 0;
+  private longAlpha = 0;
 
   constructor(readonly params: VarianceParams) {}
 
   /** log P(noise this low) (<= 0) for finite sample `x` at `timestamp`, `steps` sampling
-   * steps of `stepMs` after the previous one. */
+   * steps of `stepMs` after the previous one. Tails under 3 sds (p > 1e-3, a score under
+   * 0.3) are not computed: they never decide anything, and this runs on every sample. */
   update(x: number, timestamp: number, steps: number, stepMs: number): number {
     const prev = this.prev;
     this.prev = x;
     if (this.start !== this.start && timestamp === timestamp) this.start = timestamp;
     if (prev !== prev || steps > this.params.maxSteps) return 0;
-    const p = this.params;
-    const step = stepMs > 0 && stepMs < Infinity ? stepMs : DEFAULT_STEP_MS;
+    if (stepMs !== this.rateStep) this.rates(stepMs);
     const r = x >= prev ? x - prev : prev - x;
     const n = ++this.count;
-    const a = Math.max(Math.min(step / p.spanMs, 1 / p.minSamples), 1 / n);
+    // count-weighted means until 1/n falls below the weights (no division after that)
+    const a = n * this.alpha > 1 ? this.alpha : 1 / n;
+    const b = n * this.longAlpha > 1 ? this.longAlpha : 1 / n;
     this.noise += a * (r - this.noise);
-    const b = Math.max(step / p.longSpanMs, 1 / n);
     this.scale += b * (r - this.scale);
     const f = Math.log(this.noise + 1e-3 * this.scale + 1e-12);
+    const mean = this.mean;
     let logTail = 0;
-    if (timestamp - this.start >= p.warmupMs) {
-      const sd = Math.sqrt(Math.max(this.meanSq - this.mean * this.mean, p.sdFloor * p.sdFloor));
-      const k = (this.mean - f) / sd;
-      if (k > 0) logTail = logUpperTail(k);
+    const below = mean - f;
+    if (below > 0) {
+      const floor = this.params.sdFloor;
+      const v = this.meanSq - mean * mean;
+      const variance = v > floor * floor ? v : floor * floor;
+      // more than 3 sds below, compared squared: the root only for the rare sample that is
+      if (below * below > 9 * variance && timestamp - this.start >= this.params.warmupMs) logTail = logUpperTail(below / Math.sqrt(variance));
     }
     // the long-term statistics take the newest value only after it was judged (causal)
-    this.mean += b * (f - this.mean);
+    this.mean += b * (f - mean);
     this.meanSq += b * (f * f - this.meanSq);
     return logTail;
+  }
+
+  /** The weights for a sampling step (an unknown or unusable step counts as 5 minutes). */
+  private rates(stepMs: number): void {
+    const p = this.params;
+    const step = stepMs > 0 && stepMs < Infinity ? stepMs : DEFAULT_STEP_MS;
+    this.rateStep = stepMs;
+    this.alpha = Math.min(step / p.spanMs, 1 / p.minSamples);
+    this.longAlpha = step / p.longSpanMs;
   }
 
   /** [prev, noise, scale, mean, meanSq, count, start]; NaN travels as null. */
