@@ -4,6 +4,10 @@ import type { Tier } from '../protocols/types.ts';
 import { DEFAULT_MAX_SERIES_PER_TENANT, DEFAULT_MAX_SERVICES_PER_TENANT } from './series-limits.ts';
 import { DEFAULT_RECOVERY_DWELL_MS } from '../supervisors/index.ts';
 import { DEFAULT_METRIC_LABEL, DEFAULT_OUT_OF_ORDER, DEFAULT_SERVICE_LABELS } from '../protocols/remote-write.ts';
+import {
+  DEFAULT_GROUP_INTERVAL_MS, DEFAULT_GROUP_WAIT_MS, DEFAULT_HOPS, DEFAULT_MAX_ALERTS, DEFAULT_MAX_SILENCES, DEFAULT_REOPEN_MS,
+  DEFAULT_REPEAT_INTERVAL_MS, DEFAULT_RESOLVE_TIMEOUT_MS, type InhibitRule,
+} from '../actors/correlation/index.ts';
 
 /** Prometheus series remembered per tenant (their mapping and last sample); the gateway's remote-write reads it. */
 export const DEFAULT_MAX_KNOWN_SERIES = 100_000;
@@ -75,9 +79,20 @@ export interface VigilConfig {
     minAlertScore: number;   // anomalies at or above this score raise an alert (default 0.9)
     warmupMs: number;        // a new series learns this long (in data time) before it may report anomalies (default 0)
   };
+  /** actors/correlation: alerts → incidents, and what Alertmanager's settings of the same names do */
   correlation: {
-    windowMs: number;        // anomalies of one tenant closer than this join one incident (default 5 min)
-    autoResolveMs: number;   // an incident with no new alert for this long resolves itself (default 30 min)
+    windowMs: number;        // alerts of one tenant closer than this (and related: topology, labels) join one incident (default 5 min)
+    autoResolveMs: number;   // an alert raised from anomalies clears after this long without one; an incident resolves when all its alerts have (default 30 min)
+    hops: number;            // topology grouping: services within this many hops of an incident's services join it (default 2)
+    groupBy: string[];       // label grouping: alerts with equal values of these labels join one incident (default none)
+    groupWaitMs: number;     // a new incident's first notification waits this long (default 30 s)
+    groupIntervalMs: number; // a change is notified no sooner than this after the incident's last notification (default 5 min)
+    repeatIntervalMs: number; // an open, unacknowledged incident is notified again after this long (default 4 h)
+    resolveTimeoutMs: number; // an Alertmanager alert sent without endsAt clears after this long unless sent again (default 5 min)
+    reopenMs: number;        // a resolved incident reopens when one of its alerts fires again within this long (default 1 h)
+    inhibitRules: InhibitRule[]; // root alerts that mute their symptoms (default none)
+    maxAlerts: number;       // live alerts a tenant may hold (default 50,000)
+    maxSilences: number;     // silences a tenant may hold (default 1,000)
   };
   actors: {
     serviceIdleMs: number;   // a ServiceActor idle this long is passivated (default 10 min)
@@ -149,7 +164,11 @@ export function defaultConfig(): VigilConfig {
     degradation: { dwellMs: DEFAULT_RECOVERY_DWELL_MS },
     limits: { maxSeriesPerTenant: DEFAULT_MAX_SERIES_PER_TENANT, maxServicesPerTenant: DEFAULT_MAX_SERVICES_PER_TENANT },
     detection: { tier: 'basic', minAlertScore: 0.9, warmupMs: 0 },
-    correlation: { windowMs: 5 * 60_000, autoResolveMs: 30 * 60_000 },
+    correlation: {
+      windowMs: 5 * 60_000, autoResolveMs: 30 * 60_000, hops: DEFAULT_HOPS, groupBy: [],
+      groupWaitMs: DEFAULT_GROUP_WAIT_MS, groupIntervalMs: DEFAULT_GROUP_INTERVAL_MS, repeatIntervalMs: DEFAULT_REPEAT_INTERVAL_MS,
+      resolveTimeoutMs: DEFAULT_RESOLVE_TIMEOUT_MS, reopenMs: DEFAULT_REOPEN_MS, inhibitRules: [], maxAlerts: DEFAULT_MAX_ALERTS, maxSilences: DEFAULT_MAX_SILENCES,
+    },
     actors: { serviceIdleMs: 10 * 60_000, restartIntensity: 3, restartPeriodMs: 5000 },
     remoteWrite: {
       serviceLabels: [...DEFAULT_SERVICE_LABELS],
