@@ -158,7 +158,8 @@ describe('web: the dashboard in Chromium against a node running the demo workloa
     await screenshot(page, 'list-420');
     await page.click(`#incidents li[data-id="${id}"] a.title`);
     await page.waitForSelector('#graph svg g.node');
-    await page.waitForFunction(() => document.querySelectorAll('.plot[data-state=ready] canvas').length > 0, null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.plot[data-state=ready] canvas').length > 0
+      && document.querySelectorAll('.plot[data-state=loading]').length === 0, null, { timeout: 30_000 });
     assert.ok(await wide() <= 420, `incident page: nothing wider than the screen (${await wide()} px)`);
     const plotWidth = await page.locator('.plot[data-state=ready] .uplot').first().evaluate((e) => e.getBoundingClientRect().width);
     assert.ok(plotWidth > 200 && plotWidth <= 420, `a plot uses the width it has (${plotWidth} px)`);

@@ -69,12 +69,13 @@ function options(metric, width, band, openedAt, win) {
     c.restore();
   };
   return {
-    width, height: HEIGHT, series, scales: { x: { time: true } },
+    // the span shown first; a double-click re-ranges to all the data
+    width, height: HEIGHT, series, scales: { x: { time: true, min: win.showFrom / 1000, max: win.to / 1000 } },
     bands: band ? [{ series: [2, 3], fill: 'rgba(87,171,90,.14)' }] : [],
     axes: [AXIS, { ...AXIS, size: 52 }],
     // narrow: labels only (values need a hover anyway); wide: values under the cursor
     legend: { live: width >= 600 },
-    hooks: { draw: [markOpening], ready: [(u) => u.setScale('x', { min: win.showFrom / 1000, max: win.to / 1000 })] },
+    hooks: { draw: [markOpening] },
   };
 }
 
@@ -134,7 +135,16 @@ export async function renderPlots(el, incident, involved, now) {
     return undefined;
   })));
   const live = charts.filter(Boolean);
-  const resize = new ResizeObserver(() => { for (const u of live) u.setSize({ width: u.root.parentElement.clientWidth, height: HEIGHT }); });
+  // a new size re-ranges x to all the data: keep the span the user was looking at
+  const resize = new ResizeObserver(() => {
+    for (const u of live) {
+      const width = u.root.parentElement.clientWidth;
+      if (width === u.width) continue;
+      const { min, max } = u.scales.x;
+      u.setSize({ width, height: HEIGHT });
+      u.setScale('x', { min, max });
+    }
+  });
   for (const u of live) resize.observe(u.root.parentElement);
   return { destroy() { resize.disconnect(); for (const u of live) u.destroy(); } };
 }
