@@ -1,6 +1,5 @@
-// The public API as the page uses it: one fetch wrapper with the tenant's key, and typed
-// failures. A 404 whose message is "no route ..." means this node does not have the route
-// (a feature not built or not enabled): views show "not available" for it.
+// The public API as the page uses it: one fetch wrapper with the tenant's key, and failures
+// that keep the API's status and code (a 404 shows as "not available": dom.js failure).
 /* global fetch, localStorage, URLSearchParams */
 
 const KEY = 'vigil.key';
@@ -19,8 +18,6 @@ export class ApiError extends Error {
     this.status = status;
     this.code = code;
   }
-  /** the route does not exist on this node (as opposed to an id it does not know) */
-  get missingRoute() { return this.status === 404 && /^no route /.test(this.message); }
 }
 
 export async function api(path, init = {}) {

@@ -16,13 +16,13 @@ export function rcaHtml(rca) {
   if (!ranked(rca)) return `<p class="na" data-state="pending">Not ranked yet: ${esc(rca.reason ?? 'no ranking computed')}</p>`;
   const causes = rca.causes ?? [];
   const head = `<p class="dim">level ${esc(rca.level)}${rca.method ? ` (${esc(METHOD[rca.method] ?? rca.method)})` : ''}
-    ${rca.computedAt ? ` · computed ${time(rca.computedAt)}` : ''}${rca.candidates !== undefined ? ` · ${rca.candidates} candidates` : ''}
-    ${rca.evidence ? ` · evidence from ${rca.evidence.rawSeries} raw series, ${rca.evidence.eventSeries} from detector events` : ''}</p>`;
+    ${rca.computedAt ? ` · computed ${time(rca.computedAt)}` : ''}${rca.candidates !== undefined ? ` · ${esc(rca.candidates)} candidates` : ''}
+    ${rca.evidence ? ` · evidence from ${esc(rca.evidence.rawSeries)} raw series, ${esc(rca.evidence.eventSeries)} from detector events` : ''}</p>`;
   if (causes.length === 0) return `${head}<p class="na" data-state="empty">No candidate root cause yet.</p>`;
   const top = Math.max(...causes.map((c) => c.score), 1e-9);
   return `${head}<ol class="causes">${causes.map((c) => `
-    <li class="${c.rank === 1 ? 'top' : ''}" data-service="${esc(c.service)}" data-rank="${c.rank}">
-      <div class="head"><span class="rank">#${c.rank}</span><b>${esc(c.service)}</b>
+    <li class="${c.rank === 1 ? 'top' : ''}" data-service="${esc(c.service)}" data-rank="${esc(c.rank)}">
+      <div class="head"><span class="rank">#${esc(c.rank)}</span><b>${esc(c.service)}</b>
         <span class="bar" title="score ${num(c.score, 3)}"><i style="width:${Math.round((100 * c.score) / top)}%"></i></span>
         <span>${num(c.score, 3)}</span></div>
       <ul class="evidence">${(c.evidence ?? []).map(evidenceLine).join('') || `<li>${c.onAnomalousPath ? '' : 'not on the anomalous path; '}no anomalous series</li>`}</ul>
