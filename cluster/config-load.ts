@@ -10,6 +10,8 @@ import { TIERS } from '../protocols/types.ts';
 import { hashKey } from '../protocols/keys.ts';
 import { defaultConfig, type MetricLimit, type MetricSensitivity, type VigilConfig } from './config.ts';
 import { MAX_RETENTION_DAYS } from '../storage/tsdb/index.ts';
+import { compileMatchers, parseMatcher, type InhibitRule, type Matcher } from '../actors/correlation/index.ts';
+import { MAX_HOPS } from '../storage/graph/index.ts';
 
 /** Flags `vigil start` accepts that override the configuration. */
 export interface ConfigFlags {
@@ -288,7 +290,9 @@ type Rule =
   // ids (tenants): a list, or one comma-separated string
   | { kind: 'ids' }
   // label names: a list, or one comma-separated string (how env and flags carry a list)
-  | { kind: 'names'; min: number };
+  | { kind: 'names'; min: number }
+  // Alertmanager-style inhibition rules: [{sourceMatchers: ['name="v"', ...], targetMatchers: [...], equal: [labels]}]
+  | { kind: 'inhibitRules' };
 type Schema = Record<string, Rule>;
 
 const MAX_MS = 365 * 24 * 3600_000;
@@ -310,7 +314,20 @@ const CONFIG_SCHEMA: Record<string, Schema> = {
     minAlertScore: { kind: 'number', min: 0, max: 1 },
     warmupMs: { kind: 'duration', min: 0 },
   },
-  correlation: { windowMs: { kind: 'duration', min: 1 }, autoResolveMs: { kind: 'duration', min: 1 } },
+  correlation: {
+    windowMs: { kind: 'duration', min: 1 },
+    autoResolveMs: { kind: 'duration', min: 1 },
+    hops: { kind: 'int', min: 0, max: MAX_HOPS },
+    groupBy: { kind: 'names', min: 0 },
+    groupWaitMs: { kind: 'duration', min: 0 },
+    groupIntervalMs: { kind: 'duration', min: 0 },
+    repeatIntervalMs: { kind: 'duration', min: 1 },
+    resolveTimeoutMs: { kind: 'duration', min: 1 },
+    reopenMs: { kind: 'duration', min: 0 },
+    inhibitRules: { kind: 'inhibitRules' },
+    maxAlerts: LIMIT_RULE,
+    maxSilences: LIMIT_RULE,
+  },
   actors: {
     serviceIdleMs: { kind: 'duration', min: 1000 },
     restartIntensity: { kind: 'int', min: 0, max: 1000 },
@@ -404,6 +421,8 @@ function checkValue(rule: Rule, v: unknown): Checked {
       const good = Array.isArray(list) && list.every((x) => typeof x === 'string' && /^[a-z0-9][a-z0-9_-]{0,62}$/.test(x));
       return good ? ok([...new Set(list as string[])]) : no('a list of ids, or one comma-separated string');
     }
+    case 'inhibitRules':
+      return inhibitRules(v);
     case 'names': {
       const r = labelNames(v);
       if ('names' in r && r.names.length >= rule.min) return ok(r.names);
@@ -412,4 +431,33 @@ function checkValue(rule: Rule, v: unknown): Checked {
       return no(`a list of label names${least} or one comma-separated string, each ${LABEL_RULE_TEXT}${which}`);
     }
   }
+}
+
+const INHIBIT_RULE_TEXT = 'a list of {sourceMatchers, targetMatchers, equal}, the matchers as text like alertname="DatabaseDown" (=, !=, =~, !~), equal a list of label names';
+
+/** Inhibition rules as the correlator takes them; each matcher parsed and its regex compiled here, so a bad one stops the start. */
+function inhibitRules(v: unknown): Checked {
+  if (!Array.isArray(v)) return { ok: false, expected: INHIBIT_RULE_TEXT };
+  const out: InhibitRule[] = [];
+  for (const [i, r] of v.entries()) {
+    if (!isObject(r) || Object.keys(r).some((k) => !['sourceMatchers', 'targetMatchers', 'equal'].includes(k))) return { ok: false, expected: `${INHIBIT_RULE_TEXT} (rule ${i} is not)` };
+    const side = (list: unknown, name: string): Matcher[] | string => {
+      if (!Array.isArray(list) || list.length === 0) return `rule ${i}: ${name} must be a non-empty list`;
+      try {
+        const ms = list.map((t) => (typeof t === 'string' ? parseMatcher(t) : (() => { throw new Error(`${JSON.stringify(t)} is not a matcher's text`); })()));
+        compileMatchers(ms, `rule ${i} ${name}`);
+        return ms;
+      } catch (err) {
+        return `rule ${i}: ${(err as Error).message}`;
+      }
+    };
+    const source = side(r.sourceMatchers, 'sourceMatchers');
+    if (typeof source === 'string') return { ok: false, expected: `${INHIBIT_RULE_TEXT}; ${source}` };
+    const target = side(r.targetMatchers, 'targetMatchers');
+    if (typeof target === 'string') return { ok: false, expected: `${INHIBIT_RULE_TEXT}; ${target}` };
+    const equal = labelNames(r.equal ?? []);
+    if (!('names' in equal)) return { ok: false, expected: `${INHIBIT_RULE_TEXT}; rule ${i}: equal must be a list of label names` };
+    out.push({ sourceMatchers: source, targetMatchers: target, equal: equal.names });
+  }
+  return { ok: true, value: out };
 }

@@ -5,7 +5,7 @@
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.ts';
 import type { Incident, SeriesInput, Tier } from '../../protocols/index.ts';
 import type { EventSink } from '../sink.ts';
-import { correlatorBehavior, type CorrelatorMsg, type CorrelationSettings, type OpenIncidents } from '../correlation/index.ts';
+import { correlatorBehavior, type CorrelatorDeps, type CorrelatorMsg, type CorrelationSettings, type OpenIncidents } from '../correlation/index.ts';
 import { serviceBehavior, type DetectorFactory, type MetricDetection, type SeriesSnapshot, type ServiceMsg } from '../service/index.ts';
 import type { Sensitivity } from '../detection/index.ts';
 import type { IngestReceipt } from '../ingest-receipt.ts';
@@ -30,7 +30,9 @@ export type TenantMsg =
   | { type: 'ingest'; series: SeriesInput[]; receipt?: IngestReceipt; position?: number; replay?: boolean }
   | { type: 'snapshot'; reply: (series: SeriesSnapshot[]) => void }
   | { type: 'set-status'; id: string; status: 'acknowledged' | 'resolved'; reply: (incident: Incident | undefined) => void }
-  | { type: 'tick'; now: number };
+  | { type: 'tick'; now: number }
+  /** for the tenant's correlator: alerts from the Alertmanager intake, silences, the live alert list, a topology change */
+  | { type: 'correlator'; msg: CorrelatorMsg };
 
 export interface TenantSettings {
   id: string;
@@ -67,6 +69,8 @@ export interface TenantDeps {
   /** where a service sends its anomalies at L3/L4 (pass-through to the on-call, no correlation);
    * absent: they go to the correlator at every level */
   notify?: AlertNotifier;
+  /** the correlator's topology (for grouping), silence store and tick (absent: time grouping, silences in memory) */
+  correlator?: Pick<CorrelatorDeps, 'topology' | 'silences' | 'tickMs'>;
 }
 
 export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
@@ -84,7 +88,10 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
 
   const correlator = (ctx: ActorContext<TenantMsg>): ActorRef<CorrelatorMsg> =>
     ctx.child<CorrelatorMsg>(CORRELATOR)
-    ?? ctx.spawn(CORRELATOR, correlatorBehavior({ tenant: settings.id, settings: deps.correlation, incidents: deps.incidents, sink: rcaHears(ctx, deps.sink) }));
+    ?? ctx.spawn(CORRELATOR, correlatorBehavior({
+      tenant: settings.id, settings: deps.correlation, incidents: deps.incidents, sink: rcaHears(ctx, deps.sink),
+      ...deps.correlator, ...(deps.level ? { level: deps.level } : {}),
+    }));
 
   const rca = (ctx: ActorContext<TenantMsg>): ActorRef<RcaMsg> | undefined => deps.rca && (ctx.child<RcaMsg>(RCA)
     ?? ctx.spawn(RCA, rcaBehavior({ tenant: settings.id, source: deps.rca.source, sink: deps.sink, ...(deps.rca.settings ? { settings: deps.rca.settings } : {}), ...(deps.level ? { level: deps.level } : {}) })));
@@ -181,6 +188,9 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
           }
           break;
         }
+        case 'correlator':
+          correlator(ctx).tell(msg.msg);
+          break;
         case 'set-status':
         case 'tick':
           correlator(ctx).tell(msg);
