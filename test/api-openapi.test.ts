@@ -27,6 +27,8 @@ const ROUTES = [
   'put /v1/topology', 'get /v1/topology', 'get /v1/stream', 'get /v1/admin/tree', 'post /v1/admin/restart',
   'post /api/v1/write', 'get /v1/audit',
   'get /v1/status', 'post /v1/admin/faults', 'delete /v1/admin/faults', 'post /v1/admin/degrade', 'post /v1/admin/breakers/{name}',
+  'get /v1/usage', 'get /v1/admin/tenants', 'put /v1/admin/tenants', 'get /v1/admin/tenants/{id}', 'put /v1/admin/tenants/{id}',
+  'delete /v1/admin/tenants/{id}', 'post /v1/admin/tenants/{id}/keys',
 ];
 
 describe('api: OpenAPI document', () => {

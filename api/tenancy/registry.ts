@@ -49,7 +49,8 @@ export class TenantRegistry {
 
   constructor(private readonly config: { tenants: TenantConfig[]; auth: { adminKeyHash?: string } }, now: () => number = Date.now) {
     this.nodeTenants = new Map(config.tenants.map((t) => [t.id, fromNodeConfig(t)]));
-    this.keys = new KeyRing({ auth: config.auth, tenants: [] }, now);
+    // the node config's keys are checked as the gateway always has (CONFIG_INVALID, the node does not start)
+    this.keys = new KeyRing({ auth: config.auth, tenants: config.tenants }, now);
     this.setFileTenants([], 'startup');
   }
 
