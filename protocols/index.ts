@@ -1,5 +1,6 @@
 // protocols/: the wire format and shared types. Nothing here imports the rest of Vigil.
 export * from './types.ts';
+export type * from './runbooks.ts';
 export { decodeMetricBatch, encodeMetricBatch, wire } from './codec.ts';
 export type { DecodedBatch } from './codec.ts';
 export { VigilError, HTTP_STATUS } from './errors.ts';

@@ -1,5 +1,6 @@
 // Vigil's domain types as they cross module boundaries (and the HTTP JSON API).
 // The .proto in protocols/proto mirrors them on the wire. Timestamps are Unix ms.
+import type { RunbookRun } from './runbooks.ts';
 
 export type Tier = 'basic' | 'agile' | 'robust';
 export const TIERS: readonly Tier[] = ['basic', 'agile', 'robust'];
@@ -166,6 +167,8 @@ export type LiveEvent =
   | { type: 'alert'; data: Alert }
   | { type: 'incident'; data: Incident }
   | { type: 'rca'; data: IncidentRca }
+  /** a runbook run started, moved on or ended (protocols/runbooks.ts) */
+  | { type: 'runbook_run'; data: RunbookRun }
   | { type: 'status'; data: LevelStatus & { tenant: string } };
 
 /**

@@ -14,3 +14,16 @@ export { RUNBOOK_ID, RUNBOOK_LIMITS, RunbookInvalid, parseRunbookYaml, parseRunb
 export type { RunbookOrigin } from './schema.ts';
 export { AUTOMATION_ACTOR, RUNBOOK_AUDIT, advance, contextOf, createRun, isEnded, resumeEffects, view } from './run.ts';
 export type { NewRun, OutgoingRequest, RunEffect, RunEvent, RunTime, Transition } from './run.ts';
+// the hosts: the HTTP client, the deliveries (retry, breakers, queue), the stores, the actors
+export { DestinationRefused, HttpStatusError, MAX_ANSWER_BYTES, USER_AGENT, sendHttp } from './http-client.ts';
+export type { SendRequest, WebhookAnswer } from './http-client.ts';
+export { DESTINATION_BREAKER, Deliveries } from './deliveries.ts';
+export type { DeliveriesOptions, DeliveryOutcome } from './deliveries.ts';
+export { DEFAULT_KEPT_RUNS, FileRunbooks, MemoryRunbooks, RunStore } from './stores.ts';
+export type { RunQuery, RunbookStore } from './stores.ts';
+export { runBehavior } from './run-actor.ts';
+export type { RunDeps, RunHost, RunMsg } from './run-actor.ts';
+export { automationBehavior, tenantAutomationBehavior } from './tenant-automation.ts';
+export type { AutomationMsg, TenantAutomationHost, TenantAutomationMsg } from './tenant-automation.ts';
+export { AUTOMATION, DEFAULT_APPROVAL_WINDOW_MS, RunbookAutomation } from './automation.ts';
+export type { AuditNote, AutomationOptions, AutomationStatus, RunbookSummary } from './automation.ts';
