@@ -62,5 +62,6 @@ export async function openTenancy(config: Pick<VigilConfig, 'tenants' | 'auth' |
     ...(deps.knownNodes ? { knownNodes: deps.knownNodes } : {}),
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
+  registry.onChange(() => quotas.unblock());
   return { tenancy, quotas };
 }

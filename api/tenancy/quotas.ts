@@ -152,6 +152,11 @@ export class QuotaGate {
     }
   }
 
+  /** Forgets when buckets were last found empty (a tenant's quota changed: the next request asks the bucket). */
+  unblock(): void {
+    for (const t of this.tallies.values()) t.blockedUntil = 0;
+  }
+
   usage(tenant: string): TenantUsage {
     const t = this.tallies.get(tenant);
     const now = this.o.clock.now();

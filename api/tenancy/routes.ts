@@ -25,14 +25,24 @@ const idParams = {
   properties: { id: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'tenant id' } },
 } as const;
 const anyObject = { type: 'object', description: 'checked by the tenants schema (config/tenants.yaml documents every key)' } as const;
-const rotateBody = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    overlapMs: { type: 'integer', minimum: 0, maximum: 365 * 24 * 3600_000, description: 'how long the old keys keep working (default 24 h)' },
-    keyId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' },
-  },
-} as const;
+const MAX_OVERLAP_MS = 365 * 24 * 3600_000;
+const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+/** The rotation's body, which may be left out: `{"overlapMs"?, "keyId"?}`. */
+function rotation(body: unknown): { overlapMs: number; keyId?: string } {
+  if (body === undefined || body === null) return { overlapMs: DEFAULT_ROTATION_OVERLAP_MS };
+  if (typeof body !== 'object' || Array.isArray(body)) throw new VigilError('BAD_REQUEST', 'body: must be an object {"overlapMs"?, "keyId"?} or empty');
+  const { overlapMs, keyId, ...rest } = body as Record<string, unknown>;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw new VigilError('BAD_REQUEST', `body: unknown field '${unknown}' (known: overlapMs, keyId)`);
+  if (overlapMs !== undefined && !(Number.isInteger(overlapMs) && (overlapMs as number) >= 0 && (overlapMs as number) <= MAX_OVERLAP_MS)) {
+    throw new VigilError('BAD_REQUEST', `body.overlapMs: must be an integer 0..${MAX_OVERLAP_MS} (ms the old keys keep working)`);
+  }
+  if (keyId !== undefined && !(typeof keyId === 'string' && KEY_NAME.test(keyId))) {
+    throw new VigilError('BAD_REQUEST', 'body.keyId: must be a key name of letters, digits, ".", "_", ":" or "-" (1..64)');
+  }
+  return { overlapMs: (overlapMs as number | undefined) ?? DEFAULT_ROTATION_OVERLAP_MS, ...(keyId === undefined ? {} : { keyId: keyId as string }) };
+}
 
 export function tenancyRoutes(app: FastifyInstance, deps: TenancyRouteDeps): void {
   const { tenancy } = deps;
@@ -92,15 +102,16 @@ export function tenancyRoutes(app: FastifyInstance, deps: TenancyRouteDeps): voi
     return { deleted: request.params.id, version: registry.version };
   });
 
-  app.post<{ Params: { id: string }; Body: { overlapMs?: number; keyId?: string } | undefined }>('/v1/admin/tenants/:id/keys', {
+  app.post<{ Params: { id: string }; Body: unknown }>('/v1/admin/tenants/:id/keys', {
     config: { auth: 'admin' },
     schema: {
       summary: 'Rotate: add a new key (returned once, in the clear) and end the other keys after overlapMs (admin key)',
-      params: idParams, body: rotateBody, response: { '4xx': errorSchema },
+      description: 'Body (optional): {"overlapMs": ms the old keys keep working (default 24 h), "keyId": a name for the new key}',
+      params: idParams, response: { '4xx': errorSchema },
     },
   }, async (request, reply) => {
-    const body = request.body ?? {};
-    const r = await tenancy.rotateKey(request.params.id, body.overlapMs ?? DEFAULT_ROTATION_OVERLAP_MS, request.caller, body.keyId);
+    const { overlapMs, keyId } = rotation(request.body);
+    const r = await tenancy.rotateKey(request.params.id, overlapMs, request.caller, keyId);
     return reply.code(201).send({ ...r, oldKeysExpireAt: new Date(r.oldKeysExpireAt).toISOString() });
   });
 

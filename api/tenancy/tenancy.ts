@@ -11,7 +11,7 @@ import type { TenantConfig } from '../../cluster/index.ts';
 import { hashKey, VigilError } from '../../protocols/index.ts';
 import { AUDIT_ACTIONS, type AuditRecord, type JsonValue } from '../../storage/audit/index.ts';
 import { diffTenants, TenantRegistry, type TenantsChange } from './registry.ts';
-import { parseTenantsYaml } from './schema.ts';
+import { MAX_KEYS_PER_TENANT, parseTenantsYaml } from './schema.ts';
 import { sameSpec, type TenantSpec } from './spec.ts';
 import { DEFAULT_RELOAD_DEBOUNCE_MS, readTenantsFile, tenantsYaml, watchTenantsFile, writeTenantsFile } from './tenants-file.ts';
 
@@ -163,6 +163,9 @@ export class Tenancy {
         .filter((k) => k.expiresAt === undefined || k.expiresAt > now)
         .map((k) => ({ ...k, expiresAt: Math.min(k.expiresAt ?? Infinity, oldKeysExpireAt) }));
       next.keys.push({ id: name, sha256: hashKey(key) });
+      if (next.keys.length > MAX_KEYS_PER_TENANT) {
+        throw new VigilError('CONFLICT', `tenant ${id} would have ${next.keys.length} keys (at most ${MAX_KEYS_PER_TENANT}); wait for the old ones to expire or remove some`);
+      }
       const specs = this.registry.fromFile().filter((s) => s.id !== id);
       await this.apply([...specs, next], actor);
       return { tenant: id, keyId: name, key, oldKeysExpireAt };
