@@ -69,10 +69,12 @@ export async function openNodeStores(config: VigilConfig, clock: Clock, rng: Rng
     let cache = new TwoLevelCache({ redisUrl: env.VIGIL_REDIS_URL || undefined, prefix: CACHE_PREFIX, log, clock });
     if (health) {
       ingestLog = guardedLog(ingestLog, health);
+      const unguarded = graph;
       graph = guardedGraph(graph, health);
       cache = guardedCache(cache, health);
       if (cache.stats().l2Configured) health.watchCache(() => cache.stats().l2Up);
-      health.watchGraph(() => graph.tenants());
+      // the probe runs through the breaker once: a guarded store here would ask for a second probe and be refused
+      health.watchGraph(() => unguarded.tenants());
     }
     return {
       log: ingestLog, snapshots: new SnapshotStore(join(dir, 'snapshots')), store, writers, graph, audit, cache,
