@@ -1,7 +1,7 @@
 // Where the ranking's evidence comes from: raw windows judged against a baseline (robust z,
 // abnormal and new), and the detectors' anomaly events.
 import { strict as assert } from 'node:assert';
-import { anomaliesFromEvents, baselineOf, judgeAroundIncident, judgeWindow, DEFAULT_MIN_BASELINE } from '../actors/rca/index.ts';
+import { anomaliesFromEvents, baselineOf, judgeAroundIncident, judgeProportion, judgeWindow, DEFAULT_MIN_BASELINE } from '../actors/rca/index.ts';
 import type { AnomalyEvent } from '../protocols/index.ts';
 
 const T0 = 1_700_000_000_000;
@@ -46,6 +46,24 @@ describe('rca: evidence from windows and events', () => {
     assert.equal(a.onset, T0);
     assert.ok(a.deviation > 20, `deviation ${a.deviation}`);
     assert.equal(judgeAroundIncident({ service: 'db', metric: 'latency', direction: 'up', samples: samples.slice(-10) }, { start: T0 }), undefined);
+  });
+
+  it('judges a percentage of requests by its count: few requests are weak evidence, many are strong', () => {
+    const full = { median: 100, scale: 1, count: 500 }; // availability at 100% all along
+    const judge = (points: Array<[number, number]>, counts: Array<[number, number]>) => judgeProportion(
+      { service: 's', metric: 'availability', direction: 'down', samples: points }, new Map(counts), full)!;
+    // 4 failures of 37 requests (89.2%) against 22 of 882 (97.5%): the smaller drop is the stronger evidence
+    const few = judge([[T0, 100], [T0 + STEP, 89.19]], [[T0, 30], [T0 + STEP, 37]]);
+    const many = judge([[T0, 100], [T0 + STEP, 97.51]], [[T0, 774], [T0 + STEP, 882]]);
+    assert.ok(few.deviation > 3.5 && few.deviation < 5, `few: ${few.deviation}`);
+    assert.ok(many.deviation > 9 && many.deviation < 10, `many: ${many.deviation}`);
+    assert.equal(many.onset, T0 + STEP);
+    assert.equal(few.onset, undefined, 'below the bound of 5');
+    assert.equal(Math.round(many.excess![1]![1] * 100) / 100, 2.49, 'the excess stays in percentage points');
+    // one request that failed is all a single request can say: 2 * asin(1) = pi
+    assert.ok(Math.abs(judge([[T0, 100], [T0 + STEP, 0]], [[T0 + STEP, 1]]).deviation - Math.PI) < 1e-9);
+    // no count, no evidence
+    assert.equal(judge([[T0, 100], [T0 + STEP, 50]], []).deviation, 0);
   });
 
   it('turns detector events into one evidence per series: first onset, strongest relative excess', () => {

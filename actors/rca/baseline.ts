@@ -63,6 +63,46 @@ export function judgeWindow(s: WindowSeries, base: Baseline, bound = DEFAULT_DEV
   };
 }
 
+/**
+ * A series that is a percentage of events (availability: the share of requests that
+ * succeeded), judged with the events' count at each sample. Its noise is binomial: a drop
+ * from 100% to 89% over 37 requests (4 failures) is weaker evidence than one to 97.5% over
+ * 882 (22 failures), which a noise scale taken from the level alone cannot tell apart. The
+ * arcsine square-root transform makes a proportion's variance 1/(4n) whatever its level, so
+ * a sample's deviation is 2 sqrt(n) (asin sqrt(p0) - asin sqrt(p)), with p0 the baseline's
+ * median. A sample without a count says nothing. The excess stays in the metric's unit (for
+ * the counterfactual share); the reference rule is judgeWindow's.
+ */
+export function judgeProportion(s: WindowSeries, counts: ReadonlyMap<number, number>, base: Baseline, bound = DEFAULT_DEVIATION_BOUND): SeriesAnomaly | undefined {
+  const sign = s.direction === 'up' ? 1 : -1;
+  const angle = (percent: number): number => Math.asin(Math.sqrt(Math.min(1, Math.max(0, percent / 100))));
+  const level = angle(base.median);
+  const z: Array<[number, number]> = [];
+  const excess: Array<[number, number]> = [];
+  for (const [ts, v] of s.samples) {
+    if (v === undefined || !Number.isFinite(v)) continue;
+    excess.push([ts, sign * (v - base.median)]);
+    const n = counts.get(ts);
+    z.push([ts, n !== undefined && n > 0 ? sign * 2 * Math.sqrt(n) * (angle(v) - level) : 0]);
+  }
+  if (s.samples.length < 2 || z.length === 0) return undefined;
+  const first = s.samples[0]![0];
+  const ref = z[0]![0] === first ? z[0]![1] : undefined;
+  let deviation = 0;
+  let peakAt = s.samples[1]![0];
+  let onset: number | undefined;
+  for (const [ts, zt] of z) {
+    if (ts === first) continue;
+    const d = ref === undefined ? zt : Math.min(zt, zt - ref);
+    if (d > deviation) { deviation = d; peakAt = ts; }
+    if (d > bound && onset === undefined) onset = ts;
+  }
+  return {
+    service: s.service, metric: s.metric, score: squash(deviation, bound), deviation, direction: s.direction,
+    ...(onset !== undefined ? { onset } : {}), peakAt, excess,
+  };
+}
+
 function medianOf(v: readonly number[]): number {
   const s = [...v].sort((a, b) => a - b);
   const m = s.length >> 1;

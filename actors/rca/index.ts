@@ -10,7 +10,7 @@ export {
 } from './constants.ts';
 export { squash } from './evidence.ts';
 export { anomaliesFromEvents } from './events.ts';
-export { judgeAroundIncident, judgeWindow, baselineOf, DEFAULT_BASELINE_MS, DEFAULT_LEAD_MS, DEFAULT_MIN_BASELINE, DEFAULT_SCALE_FLOOR } from './baseline.ts';
+export { judgeAroundIncident, judgeWindow, judgeProportion, baselineOf, DEFAULT_BASELINE_MS, DEFAULT_LEAD_MS, DEFAULT_MIN_BASELINE, DEFAULT_SCALE_FLOOR } from './baseline.ts';
 export type { Baseline, WindowSeries, AroundIncident } from './baseline.ts';
 export { pearson } from './correlated.ts';
 // The PetShop benchmark's files (text in, no I/O) and one issue's ranking, for rca-eval.

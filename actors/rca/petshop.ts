@@ -4,7 +4,7 @@
 // metric, statistic, unix_timestamp) and then one row per 5-minute timestamp.
 import { VigilError } from '../../protocols/index.ts';
 import type { Topology } from '../../protocols/index.ts';
-import { baselineOf, judgeWindow, type Baseline } from './baseline.ts';
+import { baselineOf, judgeProportion, judgeWindow, type Baseline } from './baseline.ts';
 import { rankRootCauses } from './rank.ts';
 import type { RcaLevel, RcaResult, SeriesAnomaly } from './types.ts';
 
@@ -93,16 +93,27 @@ export function baselines(normal: MetricsTable): Map<string, Baseline> {
 /**
  * The issue's evidence: every latency and availability series of the statistic the
  * target names (the alert's own statistic: like is compared with like), judged against
- * its baseline.
+ * its baseline. Availability is the percentage of a service's requests that succeeded, so
+ * it is judged as a proportion of the service's request count (requests, Sum) at each
+ * timestamp (judgeProportion) when the table has that count.
  */
 export function issueEvidence(issue: MetricsTable, base: Map<string, Baseline>, statistic: string): SeriesAnomaly[] {
+  const requests = new Map<string, Map<number, number>>();
+  for (const c of issue.columns) {
+    if (c.metric !== 'requests' || c.statistic !== 'Sum') continue;
+    const counts = new Map<number, number>();
+    issue.timestamps.forEach((ts, i) => { if (c.values[i] !== undefined) counts.set(ts, c.values[i]!); });
+    requests.set(c.service, counts);
+  }
   const out: SeriesAnomaly[] = [];
   for (const c of issue.columns) {
     const direction = HARMFUL[c.metric];
     const b = base.get(key(c.service, c.metric, c.statistic));
     if (!direction || c.statistic !== statistic || !b) continue;
     const samples = issue.timestamps.map((ts, i): [number, number | undefined] => [ts, c.values[i]]);
-    const a = judgeWindow({ service: c.service, metric: c.metric, direction, samples }, b);
+    const series = { service: c.service, metric: c.metric, direction, samples };
+    const counts = c.metric === 'availability' ? requests.get(c.service) : undefined;
+    const a = counts ? judgeProportion(series, counts, b) : judgeWindow(series, b);
     if (a) out.push(a);
   }
   return out;
