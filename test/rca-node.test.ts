@@ -129,3 +129,49 @@ describe('rca: on a node (actor, store, API, stream)', function () {
     assert.deepEqual(again, ranked, 'the same ranking, field for field');
   });
 });
+
+describe('rca: on a node at degradation level L3', function () {
+  this.timeout(60_000);
+  const config: VigilConfig = testConfig();
+  config.degradation.dwellMs = 200; // recovery after the override is dropped, quickly
+  let node: NodeHandle;
+
+  before(async () => {
+    node = await startNode(config, { logger: pino({ level: 'silent' }), detectors: thresholdDetectors });
+  });
+  after(async () => node.stop());
+
+  it('ranks nothing at L3 and says why, then ranks the incident once the level allows', async () => {
+    const acme = new ApiClient(node.url, KEYS.acme);
+    const admin = new ApiClient(node.url, KEYS.admin);
+    const stream = await connect(node.url, KEYS.acme);
+    try {
+      await acme.request('PUT', '/v1/topology', { services: [{ name: 'catalog', dependsOn: ['db'] }, { name: 'db', dependsOn: [] }] });
+      const t = Math.floor(Date.now() / STEP) * STEP - 2 * MIN;
+      assert.equal((await acme.postMetrics([
+        { service: 'db', metric: 'latency_ms', samples: [[t, SPIKE]] },
+        { service: 'catalog', metric: 'latency_ms', samples: [[t + STEP, SPIKE]] },
+      ])).status, 202);
+      const first = await eventually(async () => stream.events.find((e): e is Extract<LiveEvent, { type: 'incident' }> => e.type === 'incident'), 'an incident', 20_000);
+      // the level drops before the quiet period ends: the ranking that was due does not run
+      const degraded = await admin.request<{ level: number }>('POST', '/v1/admin/degrade', { level: 3, durationMs: 10 * MIN });
+      assert.equal(degraded.status, 200, JSON.stringify(degraded.body));
+      assert.equal(degraded.body.level, 3);
+      await new Promise((r) => setTimeout(r, 5_000));
+      const held = await acme.get<RcaView>(`/v1/incidents/${first.data.id}/rca`);
+      assert.equal(held.body.status, 'pending', JSON.stringify(held.body));
+      assert.match((held.body as { reason: string }).reason, /RCA is off at degradation level L3 \(storage_degraded\)/);
+      assert.ok(!stream.events.some((e) => e.type === 'rca'), 'no ranking at L3');
+
+      assert.equal((await admin.request('POST', '/v1/admin/degrade', { level: 0, durationMs: 1 })).status, 200);
+      const ready = await eventually(async () => {
+        const r = await acme.get<RcaView>(`/v1/incidents/${first.data.id}/rca`);
+        return r.body.status === 'ready' ? r.body : undefined;
+      }, 'a ranking once the level is back', 20_000);
+      assert.equal(ready.level, 'L0');
+      assert.equal(ready.causes[0]!.service, 'db');
+    } finally {
+      stream.ws.terminate();
+    }
+  });
+});
