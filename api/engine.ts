@@ -3,6 +3,7 @@
 import type { Registry } from 'prom-client';
 import type { AuditEntry, AuditQuery } from '../storage/audit/index.ts';
 import type { SeriesAnswer } from '../storage/tsdb/index.ts';
+import type { AutomationDesk } from '../actors/automation/index.ts';
 import type {
   Alert, AnomalyEvent, Incident, IncidentRca, IncidentStatus, LevelStatus, LiveEvent, Page, SeriesInput, TimeRange, Topology,
 } from '../protocols/index.ts';
@@ -103,4 +104,6 @@ export interface Engine {
   readonly metrics: Registry;
   /** metrics labelled by tenant (shown at /metrics to the admin key only). */
   readonly tenantMetrics: Registry;
+  /** Runbook automation (actors/automation): runbooks, runs, approvals; absent: its routes answer 503. */
+  readonly automation?: AutomationDesk;
 }

@@ -18,6 +18,7 @@ import { faultRoutes } from './faults.ts';
 import { healthRoutes } from './health.ts';
 import { incidentRoutes } from './incidents.ts';
 import { rcaRoutes } from './rca.ts';
+import { runbookRoutes } from './runbooks.ts';
 import { ingestRoutes } from './ingest.ts';
 import { remoteWriteRoutes } from './remote-write.ts';
 import { createHttpMetrics } from './http-metrics.ts';
@@ -102,6 +103,7 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
   eventRoutes(app, engine);
   incidentRoutes(app, engine);
   rcaRoutes(app, engine);
+  runbookRoutes(app, engine);
   topologyRoutes(app, engine);
   adminRoutes(app, engine);
   statusRoutes(app, engine);

@@ -10,14 +10,15 @@
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock, Rng } from '../actors/runtime/index.ts';
-import { fnv1a } from '../protocols/index.ts';
+import { fnv1a, VigilError } from '../protocols/index.ts';
 import { openGraphStore, type GraphStore } from '../storage/graph/index.ts';
 import { AUDIT_FILE, FileAuditLog } from '../storage/audit/index.ts';
 import { TwoLevelCache } from '../storage/cache/index.ts';
 import { DEFAULT_DATABASE, openChdbFolder, TsdbStore, type EngineConnection } from '../storage/tsdb/index.ts';
 import { StoreWriters, type WriterEvent } from '../storage/writer/index.ts';
 import type { VigilConfig } from './config.ts';
-import { DiskIngestLog, type IngestLog } from './ingest-log/index.ts';
+import { DiskIngestLog, IngestLogError, type IngestLog } from './ingest-log/index.ts';
+import { RETRY_POLICIES, isRetryable, retry } from '../supervisors/index.ts';
 import { SnapshotStore } from './snapshots/index.ts';
 import type { NodeHealth } from './health.ts';
 
@@ -68,7 +69,7 @@ export async function openNodeStores(config: VigilConfig, clock: Clock, rng: Rng
     opened.push(audit);
     let cache = new TwoLevelCache({ redisUrl: env.VIGIL_REDIS_URL || undefined, prefix: CACHE_PREFIX, log, clock });
     if (health) {
-      ingestLog = guardedLog(ingestLog, health);
+      ingestLog = guardedLog(ingestLog, health, clock, rng);
       const unguarded = graph;
       graph = guardedGraph(graph, health);
       cache = guardedCache(cache, health);
@@ -118,9 +119,28 @@ function faulty<T extends object>(target: T, gate: () => Promise<void>, spared: 
   });
 }
 
-/** Appends meet the bus fault; their failures tell the health whether the log is up. */
-function guardedLog(inner: IngestLog, health: NodeHealth): IngestLog {
-  const append = inner.append.bind(inner);
+/**
+ * An append is retried (bus_publish: from 100 ms, doubling) only for this long: the client's
+ * request waits for it, and past it the client's own retry (answered 503 + Retry-After, the same
+ * batch id, deduplicated by the log) takes over. Five seconds ride out a JetStream leader election.
+ */
+export const APPEND_RETRY_DEADLINE_MS = 5_000;
+
+/** JetStream not answering is worth another try; a full disk, a closed log or bad input are not (not soon). */
+function transientAppend(err: unknown): boolean {
+  return err instanceof IngestLogError ? err.reason === 'jetstream' && isRetryable(err) : isRetryable(err);
+}
+
+/** Appends meet the bus fault, are retried while the bus blips; their failures tell the health whether the log is up. */
+function guardedLog(inner: IngestLog, health: NodeHealth, clock: Clock, rng: Rng): IngestLog {
+  const raw = inner.append.bind(inner);
+  const append = (...args: Parameters<IngestLog['append']>): ReturnType<IngestLog['append']> =>
+    retry(RETRY_POLICIES.bus_publish, () => raw(...args), { clock, rng, deadlineMs: APPEND_RETRY_DEADLINE_MS, retryable: transientAppend })
+      .catch((err: unknown) => {
+        if (err instanceof IngestLogError || (err instanceof Error && !VigilError.is(err, 'TIMEOUT') && !VigilError.is(err, 'UNAVAILABLE'))) throw err;
+        // retries spent or the deadline passed: the bus is down, as the client must hear (503)
+        throw new IngestLogError('UNAVAILABLE', 'jetstream', `ingest log: ${(err as Error).message}`, { cause: err });
+      });
   return new Proxy(inner, {
     get(t, prop, receiver) {
       if (prop === 'append') {

@@ -20,6 +20,7 @@ import {
 import { NodeEngine } from './engine.ts';
 import { openClusterMode } from './cluster-mode.ts';
 import { startNotifier } from './notify.ts';
+import { RETRY_POLICIES, retry } from '../supervisors/index.ts';
 import { openNodeTenancy } from './tenancy.ts';
 import { rcaSource, RecentRcaResults } from './rca.ts';
 
@@ -139,7 +140,8 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       for (const r of runs) n += r.samples.length;
       metrics.samples(tenant, n);
       // a replayed batch may be stored already: a checked write sends only what is missing
-      return replay ? store.writeSamples(runs, { checked: true }) : writers.samples.write(runs);
+      // (the replay's checked write skips the writers, so it takes their database_write policy itself)
+      return replay ? retry(RETRY_POLICIES.database_write, () => store.writeSamples(runs, { checked: true }), { clock, rng }) : writers.samples.write(runs);
     },
     anomaly(ev) {
       writers.anomalies.write([ev]).catch(logFailure('an anomaly'));

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Engine, EventQuery, FaultRequest, IncidentQuery, IngestResult, NodeStatusView, SeriesQuery, TreeNode } from '../api/index.ts';
 import type { ActorRef, ActorSystem, Clock } from '../actors/runtime/index.ts';
 import type { TenantsMsg } from '../actors/tenant/index.ts';
+import type { AutomationDesk } from '../actors/automation/index.ts';
 import { encodeMetricBatch, VigilError } from '../protocols/index.ts';
 import type { Alert, AnomalyEvent, Incident, IncidentRca, LiveEvent, Page, SeriesInput, Topology } from '../protocols/index.ts';
 import type { GraphStore } from '../storage/graph/index.ts';
@@ -47,6 +48,8 @@ export interface NodeEngineParts {
   incidentsStored: () => Promise<void>;
   /** the newest root-cause rankings in memory (node/rca.ts); the store answers for the rest */
   rcaResults?: { get(tenant: string, id: string): IncidentRca | undefined };
+  /** runbook automation (node/automation.ts; absent: its routes answer 503) */
+  automation?: AutomationDesk;
   /** the degradation level, breakers and injected faults (default: one on `clock`, never started) */
   health?: NodeHealth;
 }
@@ -69,6 +72,10 @@ export class NodeEngine implements Engine {
 
   get tenantMetrics(): Registry {
     return this.p.tenantMetrics;
+  }
+
+  get automation(): AutomationDesk | undefined {
+    return this.p.automation;
   }
 
   now(): number {

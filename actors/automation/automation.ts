@@ -85,6 +85,10 @@ export interface RunbookSummary {
   trigger: JsonValue;
 }
 
+/** What the API asks of the automation (api/runbooks.ts). */
+export type AutomationDesk = Pick<RunbookAutomation,
+  'listRunbooks' | 'getRunbook' | 'putRunbook' | 'replaceRunbooks' | 'deleteRunbook' | 'runs' | 'run' | 'approve' | 'cancel' | 'start' | 'status'>;
+
 export class RunbookAutomation {
   readonly deliveries: Deliveries;
   private readonly views = new Map<string, IncidentViews>();

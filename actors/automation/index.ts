@@ -26,4 +26,4 @@ export type { RunDeps, RunHost, RunMsg } from './run-actor.ts';
 export { automationBehavior, tenantAutomationBehavior } from './tenant-automation.ts';
 export type { AutomationMsg, TenantAutomationHost, TenantAutomationMsg } from './tenant-automation.ts';
 export { AUTOMATION, DEFAULT_APPROVAL_WINDOW_MS, RunbookAutomation } from './automation.ts';
-export type { AuditNote, AutomationOptions, AutomationStatus, RunbookSummary } from './automation.ts';
+export type { AuditNote, AutomationDesk, AutomationOptions, AutomationStatus, RunbookSummary } from './automation.ts';
