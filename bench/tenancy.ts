@@ -7,16 +7,18 @@
 // Starts `vigil start` in a child process with a tenants file (A: --quota-a samples/s,
 // default 5,000; B: 10,000/s) and, unless --redis none, VIGIL_REDIS_URL (default
 // redis://127.0.0.1:6379) with a key prefix of its own, so the quota is the cluster-wide
-// Redis bucket. Then it runs R rounds (default 3), each of a phase with B alone and a phase
-// with A flooding beside it (N seconds each, default 6), so a machine whose load drifts
-// affects both alike. Requests follow a fixed schedule and latency counts from the
+// Redis bucket. Then it runs R rounds (default 3) of three phases (N seconds each, default
+// 6): B alone, B with A at exactly its quota, B with A at 10x its quota; interleaved, so a
+// machine whose load drifts affects all alike. The middle phase separates what A's admitted
+// samples cost B (fair) from what A's excess costs B (what the quota must hold at nothing). Requests follow a fixed schedule and latency counts from the
 // scheduled time (no coordinated omission): B sends --rate-b samples/s (default 2,500, a
 // quarter of its quota) as 50-sample batches; A sends 10x its quota as 500-sample batches.
 // A client that gets 429 does not retry (A's excess is meant to be refused); B retries
 // nothing either, so any B request not answered 202 is a lost batch.
 // The last stdout line is JSON: b_p99_ratio (B's p99 with A flooding / B's p99 alone),
-// b_lost (B samples not accepted), a_accepted_over_quota (A's accepted rate / its quota),
-// and the figures behind them.
+// b_lost (B samples not accepted), a_accepted_over_quota (A's accepted rate during the floods,
+// after each one's first second, which its refilled burst serves / its quota),
+// b_p99_ratio_flood_vs_at_quota, the node's main-thread CPU per phase and the figures behind them.
 import http from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -115,10 +117,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+type Timed = Outcome & { retryAfter?: boolean; /** scheduled send, s after the phase began */ t: number };
+
 interface Stream {
   sent: number;
   samplesSent: number;
-  outcomes: Outcome[];
+  outcomes: Timed[];
   skipped: number;
   retryAfter: number;
 }
@@ -143,10 +147,11 @@ async function schedule(base: string, key: string, maker: BatchMaker, batchSampl
     const body = maker.body();
     s.sent++;
     s.samplesSent += batchSamples;
+    const t = (at - start) / 1000;
     const p = postWithHeaders(agent, url, key, body, at).then((o) => {
-      s.outcomes.push(o);
+      s.outcomes.push({ ...o, t });
       if (o.retryAfter) s.retryAfter++;
-    }, () => { s.outcomes.push({ status: 0, ms: performance.now() - at, accepted: 0 }); });
+    }, () => { s.outcomes.push({ status: 0, ms: performance.now() - at, accepted: 0, t }); });
     const tracked = p.finally(() => pending.delete(tracked));
     pending.add(tracked);
   }
@@ -190,6 +195,11 @@ async function retryAfterOf429(base: string): Promise<string | null> {
   return res.status === 429 ? res.headers.get('retry-after') : `status ${res.status}`;
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length === 0 ? 0 : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
 function latencies(s: Stream): number[] {
   return s.outcomes.filter((o) => o.status === 202).map((o) => o.ms).sort((x, y) => x - y);
 }
@@ -201,69 +211,79 @@ async function main(): Promise<void> {
     const makerA = new BatchMaker(A_BATCH / 5, 5, start, false);
     const makerB = new BatchMaker(B_BATCH, 1, start, false);
     const bPerSecond = RATE_B / B_BATCH;
-    const aPerSecond = (QUOTA_A * 10) / A_BATCH;
-    log(`node ${node.url}; A quota ${QUOTA_A}/s, offered ${QUOTA_A * 10}/s; B quota ${QUOTA_B}/s, offered ${RATE_B}/s; ${ROUNDS} rounds of ${SECONDS} s alone + ${SECONDS} s noisy; load ${loadavg()[0]!.toFixed(1)}`);
+    const bPhase = () => schedule(node.url, KEYS.b, makerB, B_BATCH, bPerSecond, SECONDS, 256);
+    const aPhase = (times: number) => schedule(node.url, KEYS.a, makerA, A_BATCH, (QUOTA_A * times) / A_BATCH, SECONDS, A_MAX_IN_FLIGHT);
+    log(`node ${node.url}; A quota ${QUOTA_A}/s, flooding at ${QUOTA_A * 10}/s; B quota ${QUOTA_B}/s, sending ${RATE_B}/s; `
+      + `${ROUNDS} rounds of ${SECONDS} s each: B alone, B with A at its quota, B with A at 10x; load ${loadavg()[0]!.toFixed(1)}`);
     // warm-up: the node's first requests compile code paths and spawn the actors
     await schedule(node.url, KEYS.b, makerB, B_BATCH, bPerSecond, 2, 64);
-    const alone: Stream[] = [];
-    const noisy: Stream[] = [];
-    const floods: Array<{ stream: Stream; seconds: number }> = [];
+    await aPhase(1);
+    type Phase = 'alone' | 'atQuota' | 'noisy';
+    const b: Record<Phase, Stream[]> = { alone: [], atQuota: [], noisy: [] };
+    const floods: Stream[] = [];
     // the node's main-thread CPU per phase: on a shared machine latency swings with the
     // neighbours; what A's flood costs the node itself shows here
-    const cpu = { alone: 0, noisy: 0, aloneS: 0, noisyS: 0 };
-    const measure = async <T>(phase: 'alone' | 'noisy', run: () => Promise<T>): Promise<T> => {
+    const cpu: Record<Phase, { s: number; wall: number }> = { alone: { s: 0, wall: 0 }, atQuota: { s: 0, wall: 0 }, noisy: { s: 0, wall: 0 } };
+    const measure = async <T>(phase: Phase, run: () => Promise<T>): Promise<T> => {
       const [c0, t0] = [await cpuTimes(node.pid), performance.now()];
       const out = await run();
       const c1 = await cpuTimes(node.pid);
-      if (c0 && c1) cpu[phase] += c1.main - c0.main;
-      cpu[`${phase}S`] += (performance.now() - t0) / 1000;
+      if (c0 && c1) cpu[phase].s += c1.main - c0.main;
+      cpu[phase].wall += (performance.now() - t0) / 1000;
       return out;
     };
     for (let r = 0; r < ROUNDS; r++) {
-      alone.push(await measure('alone', () => schedule(node.url, KEYS.b, makerB, B_BATCH, bPerSecond, SECONDS, 256)));
-      // A's bucket refills while B is alone: let the flood's first burst pass before measuring A's rate
-      const started = performance.now();
-      const [b, a] = await measure('noisy', () => Promise.all([
-        schedule(node.url, KEYS.b, makerB, B_BATCH, bPerSecond, SECONDS, 256),
-        schedule(node.url, KEYS.a, makerA, A_BATCH, aPerSecond, SECONDS, A_MAX_IN_FLIGHT),
-      ]));
-      noisy.push(b);
-      floods.push({ stream: a, seconds: (performance.now() - started) / 1000 });
-      log(`round ${r + 1}: B alone p99 ${round(percentile(latencies(alone[r]!), 99))} ms, with A p99 ${round(percentile(latencies(b), 99))} ms; `
-        + `A accepted ${a.outcomes.reduce((n, o) => n + o.accepted, 0)} of ${a.samplesSent} samples offered`);
+      b.alone.push(await measure('alone', bPhase));
+      const [withA] = await measure('atQuota', () => Promise.all([bPhase(), aPhase(1)]));
+      b.atQuota.push(withA);
+      const [withFlood, flood] = await measure('noisy', () => Promise.all([bPhase(), aPhase(10)]));
+      b.noisy.push(withFlood);
+      floods.push(flood);
+      const p99 = (x: Stream) => round(percentile(latencies(x), 99));
+      log(`round ${r + 1}: B p99 alone ${p99(b.alone[r]!)} ms, with A at its quota ${p99(withA)} ms, with A at 10x ${p99(withFlood)} ms; `
+        + `A accepted ${flood.outcomes.reduce((n, o) => n + o.accepted, 0)} of ${flood.samplesSent} samples offered`);
     }
     const pool = (xs: Stream[]) => xs.flatMap(latencies).sort((x, y) => x - y);
-    const bAlone = pool(alone);
-    const bNoisy = pool(noisy);
-    const bSent = [...alone, ...noisy].reduce((n, s) => n + s.samplesSent, 0);
-    const bAccepted = [...alone, ...noisy].reduce((n, s) => n + s.outcomes.reduce((m, o) => m + o.accepted, 0), 0);
-    const bSkipped = [...alone, ...noisy].reduce((n, s) => n + s.skipped, 0);
-    const aAccepted = floods.reduce((n, f) => n + f.stream.outcomes.reduce((m, o) => m + o.accepted, 0), 0);
-    const aSeconds = floods.reduce((n, f) => n + f.seconds, 0);
-    // each flood starts on a bucket refilled to its burst while B was alone: that burst is part of the quota
-    const aAllowed = QUOTA_A * aSeconds + QUOTA_A * floods.length;
-    const a429 = floods.reduce((n, f) => n + f.stream.outcomes.filter((o) => o.status === 429).length, 0);
-    const aOther = floods.reduce((n, f) => n + f.stream.outcomes.filter((o) => o.status !== 429 && o.status !== 202).length, 0);
+    const all = [...b.alone, ...b.atQuota, ...b.noisy];
+    const bSent = all.reduce((n, s) => n + s.samplesSent, 0);
+    const bAccepted = all.reduce((n, s) => n + s.outcomes.reduce((m, o) => m + o.accepted, 0), 0);
+    const bSkipped = all.reduce((n, s) => n + s.skipped, 0);
+    // A's rate over each flood after its first second: a flood starts on a bucket refilled to
+    // its burst while B was alone, which the quota allows once, not per second
+    const steady = floods.flatMap((f) => f.outcomes.filter((o) => o.t >= 1));
+    const aSteadyRate = steady.reduce((n, o) => n + o.accepted, 0) / (floods.length * (SECONDS - 1));
+    const aAll = floods.reduce((n, f) => n + f.outcomes.reduce((m, o) => m + o.accepted, 0), 0);
+    const a429 = floods.reduce((n, f) => n + f.outcomes.filter((o) => o.status === 429).length, 0);
+    const aOther = floods.reduce((n, f) => n + f.outcomes.filter((o) => o.status !== 429 && o.status !== 202).length, 0);
     const retryAfter = await retryAfterOf429(node.url);
     const ua = await usage(node.url, KEYS.a);
     const ub = await usage(node.url, KEYS.b);
+    const p = (phase: Phase, q: number) => round(percentile(pool(b[phase]), q));
+    const busy = (phase: Phase) => round(cpu[phase].s / cpu[phase].wall, 3);
     const result = {
-      b_p99_ratio: round(percentile(bNoisy, 99) / percentile(bAlone, 99), 3),
+      b_p99_ratio: round(p('noisy', 99) / p('alone', 99), 3),
       b_lost: bSent - bAccepted + bSkipped * B_BATCH,
-      a_accepted_over_quota: round((aAccepted / aSeconds) / QUOTA_A, 3),
-      a_accepted_over_allowed: round(aAccepted / aAllowed, 3),
-      b_p50_alone_ms: round(percentile(bAlone, 50)), b_p99_alone_ms: round(percentile(bAlone, 99)),
-      b_p50_noisy_ms: round(percentile(bNoisy, 50)), b_p99_noisy_ms: round(percentile(bNoisy, 99)),
-      b_requests: bAlone.length + bNoisy.length, b_samples_sent: bSent, b_rejections: ub.rejections,
-      a_quota: QUOTA_A, a_offered_per_s: QUOTA_A * 10, a_accepted_per_s: round(aAccepted / aSeconds, 1),
-      a_429: a429, a_other_failures: aOther, a_skipped: floods.reduce((n, f) => n + f.stream.skipped, 0), a_rejections: ua.rejections,
-      node_cpu_alone: round(cpu.alone / cpu.aloneS, 3), node_cpu_noisy: round(cpu.noisy / cpu.noisyS, 3),
-      a_429_with_retry_after: floods.reduce((n, f) => n + f.stream.retryAfter, 0), a_retry_after: retryAfter, quota_mode: ua.quota?.mode ?? 'off',
-      seconds: SECONDS, rounds: ROUNDS, load: round(loadavg()[0]!, 1),
+      a_accepted_over_quota: round(aSteadyRate / QUOTA_A, 3),
+      b_p99_ratio_flood_vs_at_quota: round(p('noisy', 99) / p('atQuota', 99), 3),
+      // per round, then the median: one phase hit by a neighbour's burst weighs less than in the pooled p99
+      b_p99_ratio_median_of_rounds: round(median(b.noisy.map((x, r) => percentile(latencies(x), 99) / percentile(latencies(b.alone[r]!), 99))), 3),
+      b_p50_alone_ms: p('alone', 50), b_p99_alone_ms: p('alone', 99),
+      b_p50_a_at_quota_ms: p('atQuota', 50), b_p99_a_at_quota_ms: p('atQuota', 99),
+      b_p50_noisy_ms: p('noisy', 50), b_p99_noisy_ms: p('noisy', 99),
+      b_requests: pool(all).length, b_samples_sent: bSent, b_rejections: ub.rejections,
+      a_quota: QUOTA_A, a_offered_per_s: QUOTA_A * 10, a_accepted_per_s_steady: round(aSteadyRate, 1),
+      a_accepted_per_s_with_burst: round(aAll / (floods.length * SECONDS), 1),
+      a_429: a429, a_429_with_retry_after: floods.reduce((n, f) => n + f.retryAfter, 0), a_retry_after: retryAfter,
+      a_other_failures: aOther, a_skipped: floods.reduce((n, f) => n + f.skipped, 0), a_rejections: ua.rejections,
+      node_cpu_alone: busy('alone'), node_cpu_a_at_quota: busy('atQuota'), node_cpu_noisy: busy('noisy'),
+      quota_mode: ua.quota?.mode ?? 'off', seconds: SECONDS, rounds: ROUNDS, load: round(loadavg()[0]!, 1),
     };
-    log(`B: p99 alone ${result.b_p99_alone_ms} ms, with A flooding ${result.b_p99_noisy_ms} ms (ratio ${result.b_p99_ratio}); lost ${result.b_lost} of ${bSent} samples`);
-    log(`node main thread busy: ${Math.round(result.node_cpu_alone * 100)}% with B alone, ${Math.round(result.node_cpu_noisy * 100)}% with A flooding (of one core)`);
-    log(`A: accepted ${result.a_accepted_per_s}/s against a quota of ${QUOTA_A}/s (${result.a_accepted_over_quota}x; ${result.a_accepted_over_allowed}x of quota x time + burst); ${a429} answered 429, Retry-After ${retryAfter}; quota buckets: ${result.quota_mode}`);
+    log(`B: p99 alone ${result.b_p99_alone_ms} ms, with A at its quota ${result.b_p99_a_at_quota_ms} ms, with A at 10x ${result.b_p99_noisy_ms} ms `
+      + `(ratio ${result.b_p99_ratio}, median of rounds ${result.b_p99_ratio_median_of_rounds}; flood vs A at its quota ${result.b_p99_ratio_flood_vs_at_quota}); lost ${result.b_lost} of ${bSent} samples`);
+    log(`node main thread busy (of one core): ${Math.round(result.node_cpu_alone * 100)}% B alone, ${Math.round(result.node_cpu_a_at_quota * 100)}% with A at its quota, `
+      + `${Math.round(result.node_cpu_noisy * 100)}% with A at 10x`);
+    log(`A: accepted ${result.a_accepted_per_s_steady}/s after each flood's first second against a quota of ${QUOTA_A}/s (${result.a_accepted_over_quota}x; `
+      + `${result.a_accepted_per_s_with_burst}/s with the burst); ${a429} answered 429 (${result.a_429_with_retry_after} with Retry-After; a probe got ${retryAfter}); quota buckets: ${result.quota_mode}`);
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await node.stop();

@@ -181,22 +181,32 @@ export class QuotaGate {
   }
 
   private async takeFrom(tenant: string, p: BucketParams, cost: number): Promise<TakeResult> {
+    // A call that timed out may still have run in Redis (a busy event loop reads the reply
+    // late): its batch and the debt it carried count as taken there, so a late answer never
+    // charges a tenant twice. Only what Redis was not asked is owed to it.
+    let asked = false;
     if (this.redis && this.redis.ready && this.o.clock.now() >= this.redisRetryAt) {
+      const debt = this.owed.get(tenant) ?? 0;
+      this.owed.delete(tenant);
       try {
-        const debt = this.owed.get(tenant) ?? 0;
         const r = await this.redis.take(tenant, p, cost, debt);
-        this.owed.delete(tenant);
         if (!this.redisUp) this.up();
         if (r.ok) this.local.charge(tenant, this.localParams(p), cost);
         return r;
       } catch (err) {
+        asked = (err as Error).message.includes('timed out');
+        if (!asked && debt > 0) this.owe(tenant, p, debt);
         this.down(err as Error);
       }
     }
     const r = this.local.take(tenant, this.localParams(p), cost);
     // what this node admits alone is charged to the shared bucket when Redis answers again
-    if (r.ok && this.redis) this.owed.set(tenant, Math.min(p.burst, (this.owed.get(tenant) ?? 0) + cost));
+    if (r.ok && this.redis && !asked) this.owe(tenant, p, cost);
     return r;
+  }
+
+  private owe(tenant: string, p: BucketParams, samples: number): void {
+    this.owed.set(tenant, Math.min(p.burst, (this.owed.get(tenant) ?? 0) + samples));
   }
 
   /** The local bucket: this node's share of the tenant's rate and burst. */

@@ -9,7 +9,7 @@ import type { BucketParams, TakeResult } from './bucket.ts';
 
 // Long enough that a busy event loop (the reply waits for it) is not taken for a dead Redis;
 // a hung Redis costs this once a second (quotas.ts leaves it alone after a failure).
-export const DEFAULT_QUOTA_COMMAND_TIMEOUT_MS = 250;
+export const DEFAULT_QUOTA_COMMAND_TIMEOUT_MS = 500;
 /** A node not heard from for this long no longer counts as sharing a tenant's quota. */
 export const NODE_SEEN_TTL_MS = 15_000;
 
