@@ -22,6 +22,7 @@ import { openClusterMode } from './cluster-mode.ts';
 import { startNotifier } from './notify.ts';
 import { RETRY_POLICIES, retry } from '../supervisors/index.ts';
 import { openNodeTenancy } from './tenancy.ts';
+import { startAutomation } from './automation.ts';
 import { rcaSource, RecentRcaResults } from './rca.ts';
 
 /** How often correlators check for incidents to auto-resolve. */
@@ -129,6 +130,12 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   const incidents = new OpenIncidentsCache();
   const rcaResults = new RecentRcaResults();
   for (const id of tenancy.ids()) incidents.load(await store.unresolvedIncidents(id));
+  // runbooks (actors/automation): fed incidents, alerts and RCA rankings; resumes unfinished runs
+  const automation = await startAutomation({
+    dataDir: config.node.dataDir, system, clock, rng, log, audit: stores.audit, level: () => health.level,
+    publish: (tenant, event) => live.publish(tenant, event), webhooks: (tenant) => tenancy.tenancy.registry.get(tenant)?.webhooks,
+  });
+  for (const id of tenancy.ids()) for (const inc of incidents.unresolved(id)) automation.incident(inc);
 
   // Effects go one way: to the writers (and the live stream); nothing comes back up.
   const logFailure = (what: string) => (err: unknown): void => log.error({ err }, `${what} could not be stored`);
@@ -152,17 +159,20 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       writers.alerts.write([a]).catch(logFailure('an alert'));
       metrics.alert(a.tenant, a.severity);
       live.publish(a.tenant, { type: 'alert', data: a });
+      automation.alert(a);
     },
     incident(inc) {
       if (incidents.put(inc)) metrics.incident(inc.tenant);
       writers.putIncident(inc).catch(logFailure('an incident'));
       stores.cache.invalidate(cacheKeys.incident(inc.tenant, inc.id)).catch(() => undefined); // the cache logs its own outages
       live.publish(inc.tenant, { type: 'incident', data: inc });
+      automation.incident(inc);
     },
     rca(r) {
       rcaResults.put(r);
       writers.putRca(r).catch(logFailure('an RCA ranking'));
       live.publish(r.tenant, { type: 'rca', data: r });
+      automation.rca(r);
     },
   };
 
@@ -235,6 +245,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     metrics: metrics.registry, tenantMetrics: metrics.tenantRegistry, isReady: () => ready,
     writerDepth: (tenant) => writers.depth(tenant),
     incidentsStored: () => writers.incidents.flush(),
+    automation,
     rcaResults,
     health,
   });
@@ -278,6 +289,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       await checkpoints.stop().catch((err: unknown) => log.warn({ err }, 'last checkpoint failed: the next start replays more of the log'));
       await system.stop();
       notifier?.close();
+      await automation.stop();
       health.stop(); // after the writers' last flush: an outage at the end still shows in the logs
       await stores.close();
       await clustered?.close();
