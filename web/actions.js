@@ -55,10 +55,11 @@ export function wireActions(root, incident, changed) {
     // an alert's labels: its series' labels plus service, alertname (the metric) and severity
     const matchers = [{ name: 'service', value: f.get('service'), isRegex: false, isEqual: true }];
     if (f.get('metric')) matchers.push({ name: 'alertname', value: f.get('metric'), isRegex: false, isEqual: true });
-    const startsAt = Date.now();
+    // starts now on the node's clock; createdBy left to the node (the caller's key, as in the audit log)
+    const endsAt = Date.now() + forMs;
     try {
-      const s = await post('/v1/silences', { matchers, startsAt, endsAt: startsAt + forMs, createdBy: 'dashboard', comment: f.get('comment') || `from incident ${incident.id}` });
-      msg.innerHTML = `<span data-state="silenced">silenced ${esc(f.get('service'))}${f.get('metric') ? ` ${esc(f.get('metric'))}` : ''} until ${time(s.endsAt ?? startsAt + forMs)}${s.id ? ` (${esc(s.id)})` : ''}</span>`;
+      const s = await post('/v1/silences', { matchers, endsAt, comment: f.get('comment') || `from incident ${incident.id}` });
+      msg.innerHTML = `<span data-state="silenced">silenced ${esc(f.get('service'))}${f.get('metric') ? ` ${esc(f.get('metric'))}` : ''} until ${time(s.endsAt ?? endsAt)}${s.id ? ` (${esc(s.id)})` : ''}</span>`;
       form.classList.add('hidden');
     } catch (e) {
       msg.innerHTML = failure('silence', e);
