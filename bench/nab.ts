@@ -97,7 +97,7 @@ for (const tier of tiers) {
   results[tier] = { score, loco, foldMean, atDefault: atDefault.normalised, pa };
   const s = score.standard;
   console.log(`${tier}: ${sets.length} parameter set(s) in ${seconds.toFixed(2)} s; standard threshold ${s.threshold.toFixed(4)}: ${s.tp} windows detected, ${s.fn} missed, ${s.fp} false-positive rows`);
-  for (const f of loco.folds) console.log(`  loco ${f.fold.padEnd(18)} params ${f.params.padEnd(14)} threshold ${f.threshold.toFixed(4)}  train ${f.train.toFixed(2)}  held out ${f.test.toFixed(2)}`);
+  for (const f of loco.folds) console.log(`  loco ${f.fold.padEnd(18)} params ${f.params.padEnd(14)} threshold ${f.threshold.toFixed(4)}  train ${f.train.toFixed(2)}  held out ${f.test.toFixed(2)} (its own best threshold: ${f.ownBest.toFixed(2)})`);
   console.log(`  loco mean ${loco.mean.toFixed(2)} (in-sample mean of the same folds ${foldMean.toFixed(2)}); at the default threshold ${DEFAULT_THRESHOLD}: ${atDefault.normalised.toFixed(2)} (${atDefault.tp} detected, ${atDefault.fp} FP rows); point-adjusted F1 ${pa.f1.toFixed(3)} (P ${pa.precision.toFixed(3)} R ${pa.recall.toFixed(3)} at ${pa.threshold.toFixed(4)})`);
   if (detail) {
     for (const f of files) {
@@ -125,7 +125,7 @@ if (json) {
       ...Object.fromEntries(PROFILE_NAMES.map((p) => [p, round(r.score[p].normalised)])),
       loco_standard: round(r.loco.mean),
       in_sample_fold_mean: round(r.foldMean),
-      loco_folds: Object.fromEntries(r.loco.folds.map((f) => [f.fold, { params: f.params, threshold: round(f.threshold, 4), train: round(f.train), test: round(f.test) }])),
+      loco_folds: Object.fromEntries(r.loco.folds.map((f) => [f.fold, { params: f.params, threshold: round(f.threshold, 4), train: round(f.train), test: round(f.test), own_best: round(f.ownBest) }])),
       default_threshold_standard: round(r.atDefault),
       pa_f1: round(r.pa.f1, 3),
     };

@@ -172,6 +172,8 @@ describe('NAB scoring', () => {
     const art = alone.folds.find((f) => f.fold === 'artificial') as { test: number; threshold: number };
     assert.equal(art.threshold, Infinity);
     assert.equal(art.test, 0);
+    // the diagnosis says so: at the fold's own best threshold the same scores would be perfect
+    assert.ok(Math.abs((alone.folds.find((f) => f.fold === 'artificial') as { ownBest: number }).ownBest - 100) < 1e-9);
     const artOnly = corpus.files.map((f) => f.name.startsWith('artificial'));
     const own = sweepThreshold(sortCorpus(noisy.filter((_, i) => artOnly[i]), corpus.files.filter((_, i) => artOnly[i]).reduce((n, f) => n + f.windows.length, 0)), PROFILES.standard);
     assert.ok(Math.abs(own.normalised - 100) < 1e-9);
