@@ -132,6 +132,7 @@ describe('Robust tier with the tfjs trainer', () => {
     assert.equal(healthy.modelHealth.trainings, 1);
     assert.equal(healthy.degradation, 'L0');
     assert.equal(faulty.degradation, 'L1');
-    assert.equal(broken, 1);
+    // 5 failed calls open its ml_inference breaker; then one probe per ~31 samples (30 samples open)
+    assert.ok(broken >= 5 && broken <= 5 + Math.ceil(600 / 31), `${broken} model calls`);
   });
 });

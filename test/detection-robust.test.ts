@@ -255,11 +255,15 @@ describe('Robust detector: guarded model (L0 / L1)', () => {
     assert.equal(d.modelHealth.overruns, 5);
     assert.equal(d.modelHealth.breaker, 'open');
     assert.equal(d.degradation, 'L1');
-    // 30 s of data later (the next 5-minute sample) it probes: two short blocks, judged on answers
-    run(d, values, fifth, fifth + 2 * ROBUST.modelProbeCalls);
+    // alone, the breaker's time is the sample count (one sample a second): open for 30 samples
+    run(d, values, fifth, fifth + 25);
+    assert.equal(d.modelHealth.breaker, 'open');
+    // then two short probe blocks, judged on answers, close it
+    const probed = fifth + 31 + 2 * ROBUST.modelProbeCalls;
+    run(d, values, fifth + 25, probed);
     assert.equal(d.modelHealth.breaker, 'closed');
     assert.equal(d.degradation, 'L0');
-    run(d, values, fifth + 2 * ROBUST.modelProbeCalls, fifth + 2 * ROBUST.modelProbeCalls + 5 * ROBUST.modelTimingEvery);
+    run(d, values, probed, probed + 5 * ROBUST.modelTimingEvery);
     assert.equal(d.modelHealth.overruns, 10, 'still slow: five more slow blocks');
     assert.equal(d.degradation, 'L1');
   });

@@ -15,13 +15,18 @@
 // Whose breaker: in a node, the node's `ml_inference` (registered with its NodeHealth, so a
 // failing model takes the node to L1 and operators can force it), shared by every Robust
 // detector there (the model runtime is one per node). Alone (`vigil detect`, benches, tests),
-// the guard owns a LeanBreaker on data time (the samples' timestamps: 30 s means 30 s of
-// data, and a replay is exact) and carries it in its snapshot.
+// the guard owns a LeanBreaker whose time is the detector's sample count, one sample a second
+// (so the design's 30 s open is 30 samples): exact on replay like everything in a kernel, and a
+// model that stays broken costs one failed call per ~31 samples whatever the data's rate
+// (on the samples' timestamps, 5-minute data would probe at every sample). Carried in its snapshot.
 import { BREAKERS, LeanBreaker, REJECTED, type Breaker, type BreakerSnapshot } from '../../../supervisors/index.ts';
 import { ROBUST } from './params.ts';
 import type { ResidualModel } from './residual-model.ts';
 
 export type Degradation = 'L0' | 'L1';
+
+/** The own breaker's clock: one sample is one second of its time. */
+const SAMPLE_MS = 1_000;
 
 export interface GuardOptions {
   /** the host's clock (ms) for the time budget; without one the budget is not enforced */
@@ -49,8 +54,8 @@ export class InferenceGuard {
   private readonly own: LeanBreaker | undefined;
   private readonly clock: (() => number) | undefined;
   private readonly allowed: (() => boolean) | undefined;
-  /** data time of the latest call (the own breaker's time) */
-  private t = 0;
+  /** the detector's sample count at the latest call (the own breaker's time, in seconds) */
+  private n = 0;
   /** calls made in the current block (0: no block), the block's length, spell and start */
   private calls = 0;
   private length = 0;
@@ -61,13 +66,13 @@ export class InferenceGuard {
     this.clock = options.clock;
     this.allowed = options.allowed;
     if (options.breaker) this.breaker = options.breaker;
-    else this.breaker = this.own = new LeanBreaker('ml_inference', BREAKERS.ml_inference, { now: () => this.t });
+    else this.breaker = this.own = new LeanBreaker('ml_inference', BREAKERS.ml_inference, { now: () => this.n * SAMPLE_MS });
   }
 
-  /** The model's error for `window` at data time `t`, or undefined: no model, circuit open, level says no, or it failed. */
-  run(model: ResidualModel | undefined, window: Float64Array, t: number): number | undefined {
+  /** The model's error for `window` at sample `n`, or undefined: no model, circuit open, level says no, or it failed. */
+  run(model: ResidualModel | undefined, window: Float64Array, n: number): number | undefined {
     if (model === undefined) return undefined;
-    this.t = t;
+    this.n = n;
     if (this.allowed !== undefined && !this.allowed()) {
       this.calls = 0; // drop the block: nobody waits for a closed circuit's block
       return undefined;

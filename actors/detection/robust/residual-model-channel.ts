@@ -49,8 +49,8 @@ export class ModelChannel {
     this.guard = new InferenceGuard(guard);
   }
 
-  /** Records residual `z` of sample `n` (at data time `t`) and returns the model's surprise (undefined: L1). */
-  surprise(z: number, n: number, t: number): number | undefined {
+  /** Records residual `z` of sample `n` and returns the model's surprise (undefined: L1). */
+  surprise(z: number, n: number): number | undefined {
     const c = z > CLIP ? 1 : z < -CLIP ? -1 : z / CLIP;
     this.history[this.next] = c;
     this.next = (this.next + 1) % this.history.length;
@@ -59,7 +59,7 @@ export class ModelChannel {
     if (this.model === undefined || this.filled < this.window.length) return undefined;
     const len = this.history.length;
     for (let i = 0; i < this.window.length; i++) this.window[i] = this.history[(this.next - this.window.length + i + len) % len] as number;
-    const err = this.guard.run(this.model, this.window, t);
+    const err = this.guard.run(this.model, this.window, n);
     if (err === undefined) return undefined;
     // error in units of its own running mean (clipped feed, so a burst cannot blow it up)
     if (this.errorScale === 0) this.errorScale = err > 0 ? err : 1e-12;

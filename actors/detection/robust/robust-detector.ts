@@ -104,7 +104,7 @@ export class RobustDetector implements Detector {
     const n = ++this.n;
     const z = kernel.deviation;
     let raw = kernel.rawScore;
-    const learnt = this.model.surprise(z, n, timestamp);
+    const learnt = this.model.surprise(z, n);
     // the learnt channel as evidence of familiarity: when the window of errors around an
     // alarm is a shape the model reconstructs well (its own surprise below ROBUST.familiar,
     // p > 1e-3 under its error history), the pattern has happened before and is less news,
