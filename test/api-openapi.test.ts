@@ -29,6 +29,13 @@ const ROUTES = [
   'get /v1/status', 'post /v1/admin/faults', 'delete /v1/admin/faults', 'post /v1/admin/degrade', 'post /v1/admin/breakers/{name}',
   'get /v1/usage', 'get /v1/admin/tenants', 'put /v1/admin/tenants', 'get /v1/admin/tenants/{id}', 'put /v1/admin/tenants/{id}',
   'delete /v1/admin/tenants/{id}', 'post /v1/admin/tenants/{id}/keys',
+  'get /v1/admin/tenants/{id}/runbooks', 'put /v1/admin/tenants/{id}/runbooks', 'get /v1/admin/tenants/{id}/runbooks/{runbook}',
+  'put /v1/admin/tenants/{id}/runbooks/{runbook}', 'delete /v1/admin/tenants/{id}/runbooks/{runbook}',
+  'get /v1/runbooks', 'get /v1/automation', 'get /v1/runbook-runs', 'post /v1/runbook-runs', 'get /v1/runbook-runs/{id}',
+  'post /v1/runbook-runs/{id}/approve', 'post /v1/runbook-runs/{id}/cancel',
+  'get /v1/silences', 'post /v1/silences', 'get /v1/silences/{id}', 'put /v1/silences/{id}', 'delete /v1/silences/{id}',
+  'post /api/v2/alerts', 'get /api/v2/alerts', 'get /api/v2/silences', 'post /api/v2/silences', 'get /api/v2/silence/{id}',
+  'delete /api/v2/silence/{id}', 'get /api/v2/receivers', 'get /api/v2/status',
 ];
 
 describe('api: OpenAPI document', () => {
