@@ -4,8 +4,9 @@ import type { Registry } from 'prom-client';
 import type { AuditEntry, AuditQuery } from '../storage/audit/index.ts';
 import type { SeriesAnswer } from '../storage/tsdb/index.ts';
 import type { AutomationDesk } from '../actors/automation/index.ts';
+import type { ExternalAlert, SilenceDraft, SilenceView } from '../actors/correlation/index.ts';
 import type {
-  Alert, AnomalyEvent, Incident, IncidentRca, IncidentStatus, LevelStatus, LiveEvent, Page, SeriesInput, TimeRange, Topology,
+  Alert, AlertView, AnomalyEvent, Incident, IncidentRca, IncidentStatus, LevelStatus, LiveEvent, Page, SeriesInput, TimeRange, Topology,
 } from '../protocols/index.ts';
 
 export interface EventQuery extends TimeRange {
@@ -106,4 +107,20 @@ export interface Engine {
   readonly tenantMetrics: Registry;
   /** Runbook automation (actors/automation): runbooks, runs, approvals; absent: its routes answer 503. */
   readonly automation?: AutomationDesk;
+  /** A tenant's correlator: the Alertmanager-compatible intake, its live alerts, its silences. */
+  readonly correlation: CorrelationDesk;
+}
+
+/** What the gateway asks of a tenant's correlator (node/correlation.ts). Changes go to the audit log as `caller`. */
+export interface CorrelationDesk {
+  /** Alerts as Alertmanager's API v2 takes them; how many joined, and how many the tenant's limit refused. */
+  receiveAlerts(tenant: string, alerts: ExternalAlert[]): Promise<{ accepted: number; refused: number }>;
+  /** The tenant's live alerts (both sources), newest first. */
+  liveAlerts(tenant: string): Promise<AlertView[]>;
+  silences(tenant: string): Promise<SilenceView[]>;
+  silence(tenant: string, id: string): Promise<SilenceView | undefined>;
+  /** Creates (no id) or replaces a silence; BAD_REQUEST, NOT_FOUND, CONFLICT or QUOTA_EXCEEDED with the reason. */
+  putSilence(tenant: string, draft: SilenceDraft, caller: string): Promise<SilenceView>;
+  /** Ends a silence now; NOT_FOUND when the tenant has none with this id. */
+  expireSilence(tenant: string, id: string, caller: string): Promise<SilenceView>;
 }

@@ -17,6 +17,8 @@ import { eventRoutes } from './events.ts';
 import { faultRoutes } from './faults.ts';
 import { healthRoutes } from './health.ts';
 import { incidentRoutes } from './incidents.ts';
+import { silenceRoutes } from './silences.ts';
+import { alertmanagerRoutes } from './alertmanager.ts';
 import { rcaRoutes } from './rca.ts';
 import { runbookRoutes } from './runbooks.ts';
 import { ingestRoutes } from './ingest.ts';
@@ -102,6 +104,8 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
   seriesRoutes(app, engine);
   eventRoutes(app, engine);
   incidentRoutes(app, engine);
+  silenceRoutes(app, engine);
+  alertmanagerRoutes(app, engine);
   rcaRoutes(app, engine);
   runbookRoutes(app, engine);
   topologyRoutes(app, engine);

@@ -6,6 +6,6 @@ export { openTenancy, defaultDetectionTier, QuotaGate, Tenancy } from './tenancy
 export type { GatewayTenancy, TenantSpec, TenantsChange } from './tenancy/index.ts';
 export { CLOSE_SLOW_CONSUMER, STREAM_PATH } from './stream.ts';
 export type { StreamOptions } from './stream.ts';
-export type { Engine, EventQuery, FaultRequest, IncidentQuery, IngestResult, NodeStatusView, SeriesQuery, TreeNode } from './engine.ts';
+export type { CorrelationDesk, Engine, EventQuery, FaultRequest, IncidentQuery, IngestResult, NodeStatusView, SeriesQuery, TreeNode } from './engine.ts';
 export type { ErrorBody } from './errors.ts';
 export type { IncidentRcaView } from './rca.ts';

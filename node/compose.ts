@@ -18,6 +18,8 @@ import {
   type AdmittedBatch, type VigilConfig,
 } from '../cluster/index.ts';
 import { NodeEngine } from './engine.ts';
+import { NodeCorrelation } from './correlation.ts';
+import { FileSilenceStore } from './silences.ts';
 import { openClusterMode } from './cluster-mode.ts';
 import { startNotifier } from './notify.ts';
 import { RETRY_POLICIES, retry } from '../supervisors/index.ts';
@@ -128,6 +130,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   });
   registerCacheMetrics(metrics.registry, stores.cache);
   const incidents = new OpenIncidentsCache();
+  const silences = new FileSilenceStore(config.node.dataDir);
   const rcaResults = new RecentRcaResults();
   for (const id of tenancy.ids()) incidents.load(await store.unresolvedIncidents(id));
   // runbooks (actors/automation): fed incidents, alerts and RCA rankings; resumes unfinished runs
@@ -163,10 +166,15 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     },
     incident(inc) {
       if (incidents.put(inc)) metrics.incident(inc.tenant);
-      writers.putIncident(inc).catch(logFailure('an incident'));
-      stores.cache.invalidate(cacheKeys.incident(inc.tenant, inc.id)).catch(() => undefined); // the cache logs its own outages
+      const key = cacheKeys.incident(inc.tenant, inc.id);
+      // once stored, again: a read between this change and its write may have cached the state before it
+      writers.putIncident(inc).then(() => stores.cache.invalidate(key).catch(() => undefined), logFailure('an incident'));
+      stores.cache.invalidate(key).catch(() => undefined); // the cache logs its own outages
       live.publish(inc.tenant, { type: 'incident', data: inc });
       automation.incident(inc);
+    },
+    notify(n) {
+      live.publish(n.tenant, { type: 'notification', data: n });
     },
     rca(r) {
       rcaResults.put(r);
@@ -185,12 +193,9 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   const tenants = system.spawn<TenantsMsg>(clustered ? 'shards' : TENANTS, (clustered?.tenantsBehavior ?? tenantsBehavior)({
     tenantSettings: (id) => tenancy.settingsOf(id),
     supervision,
-    correlation: {
-      windowMs: config.correlation.windowMs,
-      autoResolveMs: config.correlation.autoResolveMs,
-      minAlertScore: config.detection.minAlertScore,
-      criticalScore: DEFAULT_CRITICAL_SCORE,
-    },
+    correlation: { ...config.correlation, minAlertScore: config.detection.minAlertScore, criticalScore: DEFAULT_CRITICAL_SCORE },
+    // grouping reads the tenant's topology through the cache (a change reloads it: NodeEngine.putTopology); silences outlive restarts
+    correlator: { topology: (id) => stores.cache.get(cacheKeys.topology(id, '*'), () => graph.topology(id)).then((t) => t ?? { services: [] }), silences },
     detectors: options.detectors ?? tierDetectors({ clock, sensitivity: sensitivityOf(config), modelBreaker: health.breakers.require('ml_inference'), level: () => health.level }),
     incidents,
     sink,
@@ -248,6 +253,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     automation,
     rcaResults,
     health,
+    correlation: new NodeCorrelation({ tenants, clock, audit: stores.audit, serviceLabels: () => config.remoteWrite.serviceLabels }),
   });
   health.start();
   let stopModel = (): void => undefined;

@@ -2,7 +2,7 @@
 // answers once it is durable; the shard hosts take it from there. Reads come from the
 // store; incident changes go through the tenant's correlator (one writer).
 import { createHash } from 'node:crypto';
-import type { Engine, EventQuery, FaultRequest, IncidentQuery, IngestResult, NodeStatusView, SeriesQuery, TreeNode } from '../api/index.ts';
+import type { CorrelationDesk, Engine, EventQuery, FaultRequest, IncidentQuery, IngestResult, NodeStatusView, SeriesQuery, TreeNode } from '../api/index.ts';
 import type { ActorRef, ActorSystem, Clock } from '../actors/runtime/index.ts';
 import type { TenantsMsg } from '../actors/tenant/index.ts';
 import type { AutomationDesk } from '../actors/automation/index.ts';
@@ -18,6 +18,13 @@ import {
 } from '../cluster/index.ts';
 
 export const DEFAULT_STATUS_TIMEOUT_MS = 5_000;
+
+const noCorrelation = (): never => {
+  throw new VigilError('UNAVAILABLE', 'this node serves no correlation routes');
+};
+const NO_CORRELATION: CorrelationDesk = {
+  receiveAlerts: noCorrelation, liveAlerts: noCorrelation, silences: noCorrelation, silence: noCorrelation, putSilence: noCorrelation, expireSilence: noCorrelation,
+};
 /** Rows of a tenant waiting in the writers (memory and spill) past which its ingest gets 503. */
 export const DEFAULT_MAX_WRITER_DEPTH = 5_000_000;
 
@@ -52,6 +59,8 @@ export interface NodeEngineParts {
   automation?: AutomationDesk;
   /** the degradation level, breakers and injected faults (default: one on `clock`, never started) */
   health?: NodeHealth;
+  /** the tenants' correlators for the gateway (node/correlation.ts; absent: those routes answer 503) */
+  correlation?: CorrelationDesk;
 }
 
 /** A batch's id, derived from what it is: a client's retry of the same body is the same batch. */
@@ -76,6 +85,10 @@ export class NodeEngine implements Engine {
 
   get automation(): AutomationDesk | undefined {
     return this.p.automation;
+  }
+
+  get correlation(): CorrelationDesk {
+    return this.p.correlation ?? NO_CORRELATION;
   }
 
   now(): number {
@@ -163,6 +176,8 @@ export class NodeEngine implements Engine {
     const before = await this.p.graph.topology(tenant);
     await this.p.graph.replaceTopology(tenant, topology);
     await this.p.cache.invalidateGroup(cacheGroups.topology(tenant));
+    // the correlator groups by the topology: it takes the new one before anything sent after this answer
+    this.p.tenants.tell({ type: 'to-tenant', tenant, msg: { type: 'correlator', msg: { type: 'topology', topology } } });
     await this.p.audit.append({
       tenant, actor: caller, action: AUDIT_ACTIONS.topologyReplace, target: 'topology',
       before: before as unknown as JsonValue, after: topology as unknown as JsonValue,

@@ -169,6 +169,8 @@ export type LiveEvent =
   | { type: 'rca'; data: IncidentRca }
   /** a runbook run started, moved on or ended (protocols/runbooks.ts) */
   | { type: 'runbook_run'; data: RunbookRun }
+  /** an incident's notification, paced by group_wait / group_interval / repeat_interval (actors/correlation) */
+  | { type: 'notification'; data: IncidentNotification }
   | { type: 'status'; data: LevelStatus & { tenant: string } };
 
 /**

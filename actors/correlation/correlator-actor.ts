@@ -118,12 +118,22 @@ export function correlatorBehavior(deps: CorrelatorDeps): Behavior<CorrelatorMsg
     reply({ ok: true, silence: done.silence });
   };
 
+  const loadSilences = (ctx: ActorContext<CorrelatorMsg>): Silence[] => {
+    try {
+      return deps.silences?.load(deps.tenant) ?? [];
+    } catch (err) {
+      // an unreadable file must not keep the tenant's correlation down: start without, loudly
+      ctx.log.error({ err }, 'saved silences could not be read; starting without them');
+      return [];
+    }
+  };
+
   return {
     kind: 'correlator',
     init(ctx) {
       const core = new TenantCorrelation(deps.tenant, deps.settings, deps.incidents.unresolved(deps.tenant), {
         ...(deps.level ? { level: deps.level } : {}),
-        silences: deps.silences?.load(deps.tenant) ?? [],
+        silences: loadSilences(ctx),
       });
       const state: CorrelatorState = { core, generation: ++generations, timer: false, topologyAt: 0 };
       loadTopology(state, ctx);
