@@ -297,6 +297,36 @@ describe('runbook runs against a real HTTP receiver', function () {
     assert.equal(r.receiver.hits.length, 1);
   });
 
+  it('a cancel drops a request under way; its late answer changes nothing and the breaker does not count it', async () => {
+    const held: Array<() => void> = [];
+    const hanging = createServer((req, res) => {
+      req.resume();
+      held.push(() => res.writeHead(500).end());
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const port = (hanging.address() as AddressInfo).port;
+    r.allow.acme = [`http://127.0.0.1:${port}/`];
+    try {
+      await put(r, 'slow', `  - webhook: { url: "http://127.0.0.1:${port}/slow" }\n`);
+      const inc = incident();
+      r.auto.incident(inc);
+      await until('the request to arrive', () => held.length === 1);
+      const cancelled = await r.auto.cancel('acme', runOf(r, inc.id)!.id, 'key:abc123');
+      assert.equal(cancelled.status, 'cancelled');
+      assert.equal(cancelled.steps[0]!.status, 'cancelled');
+      held[0]!();
+      await r.system.settled();
+      await new Promise((res) => setTimeout(res, 50));
+      assert.equal(runOf(r, inc.id)!.status, 'cancelled');
+      const [row] = r.auto.deliveries.breakers.metrics();
+      assert.equal(row!.failed, 0, 'a cancelled call is not a failure of the destination');
+      assert.equal(r.clock.dueTimes().length, 0, 'no retry is waiting');
+    } finally {
+      hanging.closeAllConnections();
+      hanging.close();
+    }
+  });
+
   it('a dry run records what it would send and sends nothing; one can be started by hand', async () => {
     await put(r, 'scale', `  - scale: { url: "${r.receiver.url('/hooks/scale')}", service: checkout, replicas: 6 }\n  - wait: 5m\n`, 'dryRun: true\n');
     const inc = incident();

@@ -73,9 +73,15 @@ export class Deliveries {
     try {
       const answer = await retry(this.policy, (_n, attemptSignal) => {
         if (signal?.aborted) throw new VigilError('BAD_REQUEST', 'cancelled');
-        return breaker.call(() => {
+        return breaker.call(async () => {
           attempts++;
-          return this.o.send(req, signal ? AbortSignal.any([attemptSignal, signal]) : attemptSignal);
+          try {
+            return await this.o.send(req, signal ? AbortSignal.any([attemptSignal, signal]) : attemptSignal);
+          } catch (err) {
+            // the run was cancelled: says nothing about the destination (not a breaker failure, not retried)
+            if (signal?.aborted) throw new VigilError('BAD_REQUEST', 'cancelled', { cause: err });
+            throw err;
+          }
         }, { countsAsFailure });
       }, {
         clock: this.o.clock,
