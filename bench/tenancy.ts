@@ -187,11 +187,15 @@ async function usage(base: string, key: string): Promise<{ quota: { mode: string
 }
 
 async function retryAfterOf429(base: string): Promise<string | null> {
-  // one small extra request of A's, after the flood: its Retry-After shows what A's clients are told
-  const res = await fetch(new URL('/v1/metrics', base), {
+  // two extra requests of A's after the flood, each over its burst: the first passes from the
+  // refilled bucket (leaving a debt), the second shows what A's clients are told
+  const send = () => fetch(new URL('/v1/metrics', base), {
     method: 'POST', headers: { authorization: `Bearer ${KEYS.a}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ series: [{ service: 'probe', metric: 'm', samples: Array.from({ length: QUOTA_A * 3 }, (_, i) => [Date.now() - 60_000 + i, 1]) }] }),
+    body: JSON.stringify({ series: [{ service: 'probe', metric: 'm', samples: Array.from({ length: QUOTA_A * 2 }, (_, i) => [Date.now() - 60_000 + i, 1]) }] }),
   });
+  await (await send()).arrayBuffer();
+  const res = await send();
+  await res.arrayBuffer();
   return res.status === 429 ? res.headers.get('retry-after') : `status ${res.status}`;
 }
 
