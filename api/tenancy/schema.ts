@@ -10,7 +10,7 @@ import { DEFAULT_RATE, SIZE_TIERS, type SizeTier, type TenantKey, type TenantSpe
 /** Keys of a tenant entry, in the order the example file documents them. */
 export const TENANT_FIELDS = [
   'id', 'tier', 'rate', 'burst', 'maxSeries', 'maxServices', 'detectionTiers', 'detectionTier', 'metricTiers',
-  'metricSensitivity', 'rawRetentionDays', 'keys', 'webhooks',
+  'metricSensitivity', 'metricLimits', 'rawRetentionDays', 'keys', 'webhooks',
 ] as const;
 const KEY_FIELDS = ['id', 'sha256', 'expiresAt'];
 const SENSITIVITY_FIELDS = ['direction', 'deviations', 'threshold'];
@@ -158,6 +158,8 @@ function checkTenant(raw: unknown, c: Ctx, at: Path): TenantSpec {
   if (metricTiers !== undefined) spec.metricTiers = metricTiers;
   const sensitivity = field('metricSensitivity', (v, p) => metricMap(c, p, v, (s, q) => checkSensitivity(c, q, s)));
   if (sensitivity !== undefined) spec.metricSensitivity = sensitivity;
+  const limits = field('metricLimits', (v, p) => metricMap(c, p, v, (x, q) => checkLimit(c, q, x)));
+  if (limits !== undefined) spec.metricLimits = limits;
   const retention = field('rawRetentionDays', (v, p) => int(c, p, v, 1, MAX_RETENTION_DAYS));
   if (retention !== undefined) spec.rawRetentionDays = retention;
   spec.keys = field('keys', (v, p) => list(c, p, v, MAX_KEYS_PER_TENANT, (k, q) => checkKey(c, q, k))) ?? [];
@@ -212,6 +214,20 @@ function checkSensitivity(c: Ctx, p: Path, v: unknown): MetricSensitivity {
       out[k as 'deviations' | 'threshold'] = x;
     }
   }
+  return out;
+}
+
+/** A static line for rule-based detection (L2-L4): above and/or below, finite numbers. */
+function checkLimit(c: Ctx, p: Path, v: unknown): { above?: number; below?: number } {
+  if (!isObject(v)) fail(c, p, `must be a mapping of above and/or below (got ${describe(v)})`);
+  const out: { above?: number; below?: number } = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (k !== 'above' && k !== 'below') fail(c, [...p, k], 'is not a known key (known: above, below)');
+    if (typeof x !== 'number' || !Number.isFinite(x)) fail(c, [...p, k], `must be a finite number (got ${describe(x)})`);
+    out[k] = x;
+  }
+  if (out.above === undefined && out.below === undefined) fail(c, p, 'must set above, below or both');
+  if (out.above !== undefined && out.below !== undefined && out.below >= out.above) fail(c, [...p, 'below'], `must be less than above (${out.above})`);
   return out;
 }
 
