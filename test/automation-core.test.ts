@@ -2,9 +2,10 @@
 // templates, conditions, the allow-list, and a run's transitions with time passed in.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import type { Alert, Incident } from '../protocols/index.ts';
 import {
-  IncidentViews, RUNBOOK_AUDIT, addressAllowed, advance, allowedBy, createRun, dueRunbooks, isInternalAddress, parseRunbookYaml,
+  IncidentViews, RUNBOOK_AUDIT, addressAllowed, advance, allowedBy, checkRunbookJson, createRun, dueRunbooks, isInternalAddress, parseRunbookYaml,
   parseRunbooksYaml, triggerMatches, triggeredRunId, RunbookInvalid,
   type IncidentView, type Runbook, type RunEffect, type RunTime,
 } from '../actors/automation/index.ts';
@@ -313,5 +314,40 @@ describe('a runbook run (pure transitions)', () => {
     r = advance(r.run, two, { type: 'woke', step: 0 }, time(1001, { automatic: false }));
     assert.equal(r.run.status, 'awaiting_approval');
     assert.match(r.run.reason!, /degradation level/);
+  });
+});
+
+describe('runbook schema against hostile input (property)', () => {
+  const refusedCleanly = (run: () => unknown): void => {
+    try {
+      run();
+    } catch (err) {
+      assert.ok(err instanceof RunbookInvalid, `not a RunbookInvalid: ${String(err)}`);
+      assert.ok(err.message.length > 0 && err.message.length < 2000);
+    }
+  };
+
+  it('any text is a runbook or a RunbookInvalid naming why, never another error', () => {
+    const pieces = fc.constantFrom('id: x\n', 'trigger: {}\n', 'steps:\n', '  - ', 'webhook: ', '{ url: "http://127.0.0.1/{{incident.id}}" }', 'wait: 1s',
+      'notify: "{{steps.a.body.x}}"', 'condition: { field: incident.status, equals: open }', '&a [1]\n', '*a', '---\n', '{{', '}}', ': ', '\n', '"', "'", '[', ']',
+      '__proto__: 1\n', 'constructor: x\n', '\u0000', 'id: 😀\n', '    ', '- ');
+    fc.assert(fc.property(fc.array(pieces, { maxLength: 40 }), fc.string({ maxLength: 50 }), (parts, noise) => {
+      const text = parts.join('') + noise;
+      refusedCleanly(() => parseRunbookYaml(text, ORIGIN));
+      refusedCleanly(() => parseRunbooksYaml(text, ORIGIN));
+    }), { numRuns: 3000, seed: 11 });
+  });
+
+  it('any JSON value is a runbook or a RunbookInvalid', () => {
+    fc.assert(fc.property(fc.jsonValue({ maxDepth: 5 }), fc.jsonValue({ maxDepth: 4 }), (a, b) => {
+      refusedCleanly(() => checkRunbookJson(a, ORIGIN, ''));
+      refusedCleanly(() => checkRunbookJson({ id: 'x', trigger: a, steps: [b] }, ORIGIN, ''));
+      refusedCleanly(() => checkRunbookJson({ id: 'x', trigger: {}, steps: [{ condition: a }, { webhook: b }] }, ORIGIN, ''));
+    }), { numRuns: 3000, seed: 12 });
+  });
+
+  it('an alias bomb is refused, not expanded', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${'bcdefghi'[i]}: &${'bcdefghi'[i]} [*${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}]`)].join('\n');
+    assert.throws(() => parseRunbookYaml(bomb, ORIGIN), RunbookInvalid);
   });
 });

@@ -84,7 +84,7 @@ export function parseRunbookYaml(text: string, origin: RunbookOrigin): Runbook {
     throw new RunbookInvalid('', `is larger than ${RUNBOOK_LIMITS.maxBytes} bytes`, origin.source);
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines, logLevel: 'error' });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     throw new RunbookInvalid('', `is not valid YAML: ${e.message.split('\n')[0]}`, origin.source, lines.linePos(e.pos[0]).line);
@@ -410,7 +410,7 @@ export function parseRunbooksYaml(text: string, origin: Omit<RunbookOrigin, 'id'
     throw new RunbookInvalid('', `is larger than ${RUNBOOK_LIMITS.maxBytes * RUNBOOK_LIMITS.maxSteps} bytes`, origin.source);
   }
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
+  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines, logLevel: 'error' });
   if (!Array.isArray(docs)) return []; // an empty stream: no runbooks
   const out: Runbook[] = [];
   docs.forEach((doc, i) => {
@@ -419,7 +419,12 @@ export function parseRunbooksYaml(text: string, origin: Omit<RunbookOrigin, 'id'
       const e = doc.errors[0]!;
       throw new RunbookInvalid('', `is not valid YAML: ${e.message.split('\n')[0]}`, source, lines.linePos(e.pos[0]).line);
     }
-    const raw: unknown = doc.toJS();
+    let raw: unknown;
+    try {
+      raw = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      throw new RunbookInvalid('', `cannot be read: ${(err as Error).message}`, source);
+    }
     if (raw === null || raw === undefined) return; // an empty document (a trailing ---)
     // the document's own text, without the --- that opened it
     const docText = text.slice(doc.range[0], doc.range[2]).replace(/^---[^\n]*\n/, '');
