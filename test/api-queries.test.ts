@@ -40,10 +40,15 @@ describe('api: queries, incidents, topology', () => {
     node = await startTestNode();
     acme = new ApiClient(node.url, KEYS.acme);
     globex = new ApiClient(node.url, KEYS.globex);
-    const latency: Array<[number, number]> = [];
-    for (let m = 0; m < 24; m++) latency.push([base + m * MIN, spikes.includes(base + m * MIN) ? SPIKE + m : 10]);
+    // One series per spike: one series spiking again while its alert still fires is the same
+    // alert (deduplicated by fingerprint), so four incidents need four series.
+    const latency = (spike: number): Array<[number, number]> => {
+      const out: Array<[number, number]> = [];
+      for (let m = 0; m < 24; m++) out.push([base + m * MIN, base + m * MIN === spike ? SPIKE + m : 10]);
+      return out;
+    };
     const r = await acme.postMetrics([
-      { service: 'checkout', metric: 'latency_ms', labels: { region: 'eu' }, samples: latency },
+      ...spikes.map((t, i) => ({ service: 'checkout', metric: 'latency_ms', labels: { region: `eu-${i}` }, samples: latency(t) })),
       { service: 'payments', metric: 'errors', samples: [[spikes[2]! + 1000, SPIKE]] },
     ]);
     assert.equal(r.status, 202);
