@@ -417,6 +417,7 @@ export class TenantCorrelation {
 
   private resolveGroup(g: Group, now: number): void {
     resolve(g, now);
+    if (this.known.size > 0) for (const id of g.incident.alertIds) if (this.known.get(id) === g.incident.id) this.known.delete(id);
     this.active.delete(g.incident.id);
     this.recent.set(g.incident.id, g);
     for (const fp of g.fingerprints) this.reopenBy.set(fp, g.incident.id);
