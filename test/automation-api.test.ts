@@ -128,6 +128,8 @@ describe('api: runbooks and runbook runs on a real node', function () {
     assert.equal((await yaml(acme, 'PUT', '/v1/admin/tenants/acme/runbooks/diag', text)).status, 403, 'a tenant key cannot change runbooks');
     assert.equal((await yaml(new ApiClient(node.url), 'PUT', '/v1/admin/tenants/acme/runbooks/diag', text)).status, 401);
     assert.equal((await yaml(admin, 'PUT', '/v1/admin/tenants/globex/runbooks/diag', text)).status, 400, 'acme\'s destination is not globex\'s');
+    assert.equal((await yaml(admin, 'PUT', '/v1/admin/tenants/initech/runbooks/diag', 'trigger: {}\nsteps: [{ wait: 1s }]\n')).status, 404, 'no such tenant');
+    assert.equal((await admin.get('/v1/admin/tenants/initech/runbooks')).status, 404);
 
     const mine = await acme.get<{ runbooks: Array<{ id: string }> }>('/v1/runbooks');
     assert.deepEqual(mine.body.runbooks.map((x) => x.id), ['diag']);

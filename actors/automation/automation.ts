@@ -124,7 +124,9 @@ export class RunbookAutomation {
 
   // ---- runbooks (admin) --------------------------------------------------------------
 
+  /** A tenant's runbooks; NOT_FOUND for a tenant the node does not serve. */
   listRunbooks(tenant: string): RunbookSummary[] {
+    this.known(tenant);
     return this.o.runbooks.list(tenant).map(summary);
   }
 
@@ -134,6 +136,7 @@ export class RunbookAutomation {
 
   /** Creates or replaces one runbook from YAML text or a JSON value; CONFLICT-free (PUT). */
   async putRunbook(tenant: string, id: string, input: { yaml: string } | { json: unknown }, caller: string): Promise<{ runbook: Runbook; created: boolean }> {
+    this.known(tenant);
     const before = this.o.runbooks.get(tenant, id);
     const origin = {
       tenant, id, source: `runbook ${id}`, now: this.o.clock.now(), version: (before?.version ?? 0) + 1, allowed: this.allowedFor(tenant),
@@ -146,6 +149,7 @@ export class RunbookAutomation {
 
   /** Replaces a tenant's whole set from one YAML text of several documents: all or nothing. */
   async replaceRunbooks(tenant: string, yaml: string, caller: string): Promise<Runbook[]> {
+    this.known(tenant);
     const now = this.o.clock.now();
     const parsed = parseRunbooksYaml(yaml, { tenant, source: 'runbooks', now, allowed: this.allowedFor(tenant) });
     const old = new Map(this.o.runbooks.list(tenant).map((r) => [r.id, r]));
@@ -207,6 +211,10 @@ export class RunbookAutomation {
   }
 
   // ---- inside ------------------------------------------------------------------------
+
+  private known(tenant: string): void {
+    if (this.o.knownTenant && !this.o.knownTenant(tenant)) throw new VigilError('NOT_FOUND', `unknown tenant ${tenant}`);
+  }
 
   private viewsOf(tenant: string): IncidentViews {
     let v = this.views.get(tenant);
