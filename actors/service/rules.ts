@@ -49,9 +49,12 @@ export interface RuleHit {
   score: number;
 }
 
+/** Scratch for the median and MAD: one for all series (judging is synchronous). */
+const SCRATCH = new Float64Array(RULES.window);
+
+/** Per series: 32 values (256 B) and a few counters; kept at every level. */
 export class RuleWindow {
   private readonly values = new Float64Array(RULES.window);
-  private readonly sorted = new Float64Array(RULES.window);
   private filled = 0;
   private next = 0;
   private quietUp = 0;
@@ -87,7 +90,7 @@ export class RuleWindow {
 
   private robustZ(value: number): RuleHit | undefined {
     const n = this.filled;
-    const s = this.sorted.subarray(0, n);
+    const s = SCRATCH.subarray(0, n);
     s.set(this.values.subarray(0, n));
     s.sort();
     const median = mid(s);
