@@ -2,7 +2,14 @@
 // into the store, the live stream, and the counters behind /metrics. Effects go one way,
 // from the actors through this face; nothing comes back up. Keeping this one face lets the
 // simulator and tests run the same actors against their own sink.
-import type { Alert, AnomalyEvent, Incident, IncidentNotification, IncidentRca, SeriesInput } from '../protocols/index.ts';
+import type { Alert, AnomalyEvent, Incident, IncidentNotification, IncidentRca, Labels, SeriesInput } from '../protocols/index.ts';
+
+/** One series' detector verdicts for a batch: [timestampMs, score, expected] per sample, in order. */
+export interface SeriesScores {
+  metric: string;
+  labels: Labels;
+  scores: Array<[number, number, number]>;
+}
 
 export interface EventSink {
   /**
@@ -11,6 +18,11 @@ export interface EventSink {
    */
   samples(tenant: string, service: string, series: readonly SeriesInput[], replay: boolean): Promise<void>;
   anomaly(event: AnomalyEvent): void;
+  /**
+   * The detector's score and expected value for every sample a ServiceActor judged (the
+   * store's `scores` table; what GET /v1/series/band reads). Absent: not kept.
+   */
+  scores?(tenant: string, service: string, series: readonly SeriesScores[]): void;
   alert(alert: Alert): void;
   incident(incident: Incident): void;
   /** An incident's ranked root causes (actors/rca), each time they are computed. */

@@ -12,6 +12,8 @@ import type {
 export interface EventQuery extends TimeRange {
   service?: string;
   metric?: string;
+  /** alerts only: those that joined this incident */
+  incident?: string;
   limit?: number;   // default 100, max 1000
   cursor?: string;  // opaque, from Page.next
 }
@@ -71,6 +73,9 @@ export interface Engine {
    * gateway then answers 503 before reading a body it would only throw away. */
   overloaded(tenant: string): boolean;
   series(tenant: string, q: SeriesQuery): Promise<SeriesAnswer>;
+  /** Raw samples that have a detector verdict, newest `limit`, in time order: [t, value, score, expected]
+   * (GET /v1/series/band). Absent: the node keeps no scores and that route answers 404. */
+  scoredSamples?(tenant: string, q: SeriesQuery): Promise<Array<[number, number, number, number]>>;
   anomalies(tenant: string, q: EventQuery): Promise<Page<AnomalyEvent>>;
   alerts(tenant: string, q: EventQuery): Promise<Page<Alert>>;
   incidents(tenant: string, q: IncidentQuery): Promise<Page<Incident>>;

@@ -4,6 +4,12 @@ import { alertsPageSchema, anomaliesPageSchema, errorSchema, eventQuerySchema, M
 import type { Engine } from './engine.ts';
 import { eventQuery, type RawQuery } from './query.ts';
 
+/** Alerts filter by incident too (the id an alert joined). */
+const alertQuerySchema = {
+  ...eventQuerySchema,
+  properties: { ...eventQuerySchema.properties, incident: { type: 'string', minLength: 1, maxLength: 200, description: 'only the alerts that joined this incident' } },
+} as const;
+
 export function eventRoutes(app: FastifyInstance, engine: Engine): void {
   app.get<{ Querystring: RawQuery }>('/v1/anomalies', {
     config: { auth: 'tenant' },
@@ -15,7 +21,7 @@ export function eventRoutes(app: FastifyInstance, engine: Engine): void {
 
   app.get<{ Querystring: RawQuery }>('/v1/alerts', {
     config: { auth: 'tenant' },
-    schema: { summary: 'Alerts of the caller\'s tenant', querystring: eventQuerySchema, response: { 200: alertsPageSchema, '4xx': errorSchema } },
+    schema: { summary: 'Alerts of the caller\'s tenant (`incident`: those of one incident)', querystring: alertQuerySchema, response: { 200: alertsPageSchema, '4xx': errorSchema } },
   }, async (request) => {
     const page = await engine.alerts(request.tenant, eventQuery(request.query, MAX_PAGE_LIMIT));
     return { alerts: page.items, next: page.next };

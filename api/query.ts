@@ -16,6 +16,7 @@ export interface RawQuery {
   limit?: string;
   cursor?: string;
   step?: string;
+  incident?: string;
 }
 
 function int(raw: string | undefined): number | undefined {
@@ -36,7 +37,9 @@ function range(q: RawQuery): { from?: number; to?: number } {
 }
 
 export function eventQuery(q: RawQuery, max: number): EventQuery {
-  return { ...range(q), service: q.service, metric: q.metric, limit: limit(q.limit, max, DEFAULT_LIMIT), cursor: q.cursor };
+  const query: EventQuery = { ...range(q), service: q.service, metric: q.metric, limit: limit(q.limit, max, DEFAULT_LIMIT), cursor: q.cursor };
+  if (q.incident !== undefined) query.incident = q.incident;
+  return query;
 }
 
 export function incidentQuery(q: RawQuery, max: number): IncidentQuery {

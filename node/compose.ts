@@ -153,6 +153,11 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       // (the replay's checked write skips the writers, so it takes their database_write policy itself)
       return replay ? retry(RETRY_POLICIES.database_write, () => store.writeSamples(runs, { checked: true }), { clock, rng }) : writers.samples.write(runs);
     },
+    scores(tenant, service, series) {
+      if (clustered && !clustered.holdsTenant(tenant)) return; // fenced, as samples are
+      // the table's key collapses a replayed batch's rows, so no checked write is needed
+      writers.scores.write(series.map((s) => ({ tenant, service, metric: s.metric, labels: s.labels, scores: s.scores }))).catch(logFailure('scores'));
+    },
     anomaly(ev) {
       writers.anomalies.write([ev]).catch(logFailure('an anomaly'));
       metrics.anomaly(ev.tenant, ev.tier);

@@ -127,6 +127,10 @@ export class NodeEngine implements Engine {
     return this.p.store.series(tenant, q); // a step picks raw samples or a rollup
   }
 
+  async scoredSamples(tenant: string, q: SeriesQuery): Promise<Array<[number, number, number, number]>> {
+    return this.p.store.scoredSamples(tenant, q); // the detectors' scores table, joined to the samples
+  }
+
   async anomalies(tenant: string, q: EventQuery): Promise<Page<AnomalyEvent>> {
     return this.p.store.anomalies(tenant, q);
   }

@@ -10,6 +10,8 @@ export interface PageQuery extends TimeRange {
 export interface EventFilter extends PageQuery {
   service?: string;
   metric?: string;
+  /** alerts only: those that joined this incident */
+  incident?: string;
 }
 
 export interface IncidentFilter extends PageQuery {

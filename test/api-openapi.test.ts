@@ -22,7 +22,7 @@ interface Doc {
 
 const ROUTES = [
   'get /healthz', 'get /readyz', 'get /metrics', 'get /docs/openapi.json',
-  'post /v1/metrics', 'get /v1/series', 'get /v1/anomalies', 'get /v1/alerts',
+  'post /v1/metrics', 'get /v1/series', 'get /v1/series/band', 'get /v1/anomalies', 'get /v1/alerts',
   'get /v1/incidents', 'get /v1/incidents/{id}', 'get /v1/incidents/{id}/rca', 'post /v1/incidents/{id}/ack', 'post /v1/incidents/{id}/resolve',
   'put /v1/topology', 'get /v1/topology', 'get /v1/stream', 'get /v1/admin/tree', 'post /v1/admin/restart',
   'post /api/v1/write', 'get /v1/audit',
@@ -89,5 +89,8 @@ describe('api: OpenAPI document', () => {
     assert.ok(doc.paths['/v1/stream']!.get!.responses['101'], 'the stream documents its upgrade');
     const series = doc.paths['/v1/series']!.get!.parameters.filter((p) => p.required).map((p) => p.name).sort();
     assert.deepEqual(series, ['metric', 'service']);
+    const band = doc.paths['/v1/series/band']!.get!.parameters.map((p) => p.name).sort();
+    assert.deepEqual(band, ['from', 'limit', 'metric', 'service', 'to'], 'the band takes no step');
+    assert.ok(doc.paths['/v1/alerts']!.get!.parameters.some((p) => p.name === 'incident'), 'alerts filter by incident');
   });
 });

@@ -3,7 +3,7 @@
 // A throw from a detector crashes it; its parent restarts it with fresh state.
 import type { Behavior } from '../runtime/index.ts';
 import type { AnomalyEvent, SeriesInput } from '../../protocols/index.ts';
-import type { EventSink } from '../sink.ts';
+import type { EventSink, SeriesScores } from '../sink.ts';
 import type { IngestReceipt } from '../ingest-receipt.ts';
 import { CAPABILITIES, type Level, type LevelSource } from '../../supervisors/index.ts';
 import { ServiceDetection, type DetectorFactory, type MetricDetection, type SeriesSnapshot } from './service-state.ts';
@@ -58,7 +58,14 @@ export function serviceBehavior(deps: ServiceDeps): Behavior<ServiceMsg, Service
         msg.receipt?.settle();
       }
       const level = deps.level?.() ?? 0;
-      for (const s of msg.series) state.detect(s, found, msg.position ?? 0, level);
+      // the detector's verdict on every sample goes to the store too, when the sink keeps it
+      const scored: SeriesScores[] = [];
+      for (const s of msg.series) {
+        const scores: Array<[number, number, number]> | undefined = deps.sink.scores ? [] : undefined;
+        state.detect(s, found, msg.position ?? 0, level, scores);
+        if (scores && scores.length > 0) scored.push({ metric: s.metric, labels: s.labels ?? {}, scores });
+      }
+      if (scored.length > 0) deps.sink.scores?.(deps.tenant, deps.service, scored);
       if (found.length > 0) {
         for (const ev of found) deps.sink.anomaly(ev);
         if (deps.passThrough && CAPABILITIES[level].alerting !== 'incidents') deps.passThrough(found, level);

@@ -77,8 +77,9 @@ export class ServiceDetection {
    * Runs every sample of `input` through its series' detector, in order. A batch at a log
    * `position` the series' state already covers (a replay after a restore) is skipped, so
    * no detector learns a sample twice. `level`: the node's, read once per batch by the host.
+   * `scored`, if given, gets [ts, rawScore, expected] of every sample the detector learned.
    */
-  detect(input: SeriesInput, out: AnomalyEvent[], position = 0, level: Level = 0): void {
+  detect(input: SeriesInput, out: AnomalyEvent[], position = 0, level: Level = 0, scored?: Array<[number, number, number]>): void {
     const labels = input.labels ?? {};
     const id = seriesName(input.metric, labels);
     let st = this.series.get(id);
@@ -99,13 +100,14 @@ export class ServiceDetection {
     const det = st.detector;
     const mode = CAPABILITIES[level].detection;
     if (mode === 'rule' || mode === 'static') {
-      this.judge(st, id, input, out, mode === 'rule');
+      this.judge(st, id, input, out, mode === 'rule', scored);
       return;
     }
     const quietUntil = st.quietUntil;
     const rules = st.rules;
     for (const [ts, value] of input.samples) {
       det.update(ts, value);
+      scored?.push([ts, det.rawScore, det.expected]);
       rules.learn(value);
       // During its warm-up a series learns but reports nothing (NAB's probation, in time).
       if (det.anomalous && ts >= quietUntil) {
@@ -129,10 +131,11 @@ export class ServiceDetection {
   }
 
   /** L2-L4: the detector still learns; the rules decide (`z`: the window rule too, else limits only). */
-  private judge(st: SeriesState, id: string, input: SeriesInput, out: AnomalyEvent[], z: boolean): void {
+  private judge(st: SeriesState, id: string, input: SeriesInput, out: AnomalyEvent[], z: boolean, scored?: Array<[number, number, number]>): void {
     const det = st.detector;
     for (const [ts, value] of input.samples) {
       det.update(ts, value);
+      scored?.push([ts, det.rawScore, det.expected]);
       const hit = st.rules.judge(value, st.limit, z, st.direction);
       if (!hit) continue;
       out.push({

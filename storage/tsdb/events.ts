@@ -95,6 +95,7 @@ export class EventTables {
     const where = ['tenant = {tenant:String}'];
     if (q.service !== undefined) { where.push('service = {service:String}'); params.service = q.service; }
     if (q.metric !== undefined) { where.push('metric = {metric:String}'); params.metric = q.metric; }
+    if (q.incident !== undefined && table === 'alerts') { where.push('incident_id = {incident:String}'); params.incident = q.incident; }
     if (q.from !== undefined) { where.push('ts >= {from:Int64}'); params.from = Math.trunc(q.from); }
     if (q.to !== undefined) { where.push('ts <= {to:Int64}'); params.to = Math.trunc(q.to); }
     keysetFilter(q.cursor, 'ts', where, params);

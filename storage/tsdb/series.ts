@@ -124,6 +124,28 @@ export class SeriesTables {
     return out.reverse();
   }
 
+  /**
+   * Each sample with its detector's score and expected value (joined on the full series key
+   * and time, so label sets never mix), newest `limit`, in time order: [t, value, score, expected].
+   */
+  async scoredSamples(tenant: string, q: SeriesQuery): Promise<Array<[number, number, number, number]>> {
+    const params: Params = { tenant, service: q.service, metric: q.metric, limit: pointLimit(q.limit) };
+    const where = seriesWhere(q, params).join(' AND ');
+    const text = await this.sql.text(
+      `SELECT v.ts, v.value, c.score, c.expected
+       FROM (SELECT labels, ts, value FROM ${this.sql.db}.samples FINAL WHERE ${where}) AS v
+       INNER JOIN (SELECT labels, ts, score, expected FROM ${this.sql.db}.scores FINAL WHERE ${where}) AS c
+       ON v.labels = c.labels AND v.ts = c.ts
+       ORDER BY v.ts DESC, v.labels DESC LIMIT {limit:UInt32}`, params);
+    const out: Array<[number, number, number, number]> = [];
+    for (const line of text.split('\n')) {
+      if (line.length === 0) continue;
+      const [t, v, s, e] = line.split('\t');
+      out.push([Number(t), tsvNumber(v!), tsvNumber(s!), tsvNumber(e!)]);
+    }
+    return out.reverse();
+  }
+
   async size(): Promise<number> {
     const rows = await this.sql.rows<{ n: string | number }>(`SELECT count() AS n FROM ${this.sql.db}.samples`);
     return num(rows[0]?.n ?? 0);

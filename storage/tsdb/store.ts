@@ -120,6 +120,11 @@ export class TsdbStore implements AsyncSeriesStore, AsyncEventStore {
     return this.seriesTables.scores(tenant, q);
   }
 
+  /** Samples that have a detector score, newest `limit`, in time order: [t, value, score, expected]. */
+  scoredSamples(tenant: string, q: SeriesQuery): Promise<Array<[number, number, number, number]>> {
+    return this.seriesTables.scoredSamples(tenant, q);
+  }
+
   size(): Promise<number> {
     return this.seriesTables.size();
   }
