@@ -21,7 +21,7 @@ interface Doc {
 }
 
 const ROUTES = [
-  'get /healthz', 'get /readyz', 'get /metrics', 'get /docs/openapi.json',
+  'get /healthz', 'get /readyz', 'get /metrics', 'get /docs/openapi.json', 'get /status',
   'post /v1/metrics', 'get /v1/series', 'get /v1/series/band', 'get /v1/anomalies', 'get /v1/alerts',
   'get /v1/incidents', 'get /v1/incidents/{id}', 'get /v1/incidents/{id}/rca', 'post /v1/incidents/{id}/ack', 'post /v1/incidents/{id}/resolve',
   'put /v1/topology', 'get /v1/topology', 'get /v1/stream', 'get /v1/admin/tree', 'post /v1/admin/restart',
@@ -72,7 +72,7 @@ describe('api: OpenAPI document', () => {
         for (const name of [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1])) {
           assert.ok(op.parameters.some((p) => p.in === 'path' && p.name === name && p.required), `${where} declares {${name}}`);
         }
-        const isPublic = ['/healthz', '/readyz', '/metrics', '/docs/openapi.json'].includes(path);
+        const isPublic = ['/healthz', '/readyz', '/metrics', '/docs/openapi.json', '/status'].includes(path);
         assert.deepEqual(op.security, isPublic ? [] : [{ apiKey: [] }], `${where} security`);
       }
     }
