@@ -123,11 +123,13 @@ describe('web: the dashboard in Chromium against a node running the demo workloa
     const plots = await page.locator('.plot').evaluateAll((els) => els.map((e) => ({
       service: e.getAttribute('data-service'), metric: e.getAttribute('data-metric'), state: e.getAttribute('data-state'),
       band: e.getAttribute('data-band'), anomalies: Number(e.getAttribute('data-anomalies')), canvases: e.querySelectorAll('canvas').length,
+      note: e.querySelector('.note')?.textContent ?? '',
     })));
     const db = plots.find((p) => p.service === 'db' && p.metric === 'latency_ms');
     assert.ok(db, `db latency is plotted: ${JSON.stringify(plots)}`);
     assert.equal(db.state, 'ready');
-    assert.equal(db.band, 'yes', 'the normal band is drawn');
+    assert.equal(db.band, 'detector', `the detector's band is drawn (GET /v1/series/band): ${db.note}`);
+    assert.match(db.note, /^band: the detector's expected value ± 3σ of its errors/, 'the chart says it uses the detector\'s band');
     assert.ok(db.anomalies >= 1, 'the anomalies are marked');
     for (const p of plots.filter((x) => x.state === 'ready')) assert.ok(p.canvases >= 1, `${p.service} ${p.metric} has a chart`);
     await screenshot(page, 'incident-1400');
@@ -178,6 +180,7 @@ describe('web: the dashboard in Chromium against a node running the demo workloa
     const missing = (path: string) => ({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'NOT_FOUND', message: `no route ${path}` } }) });
     await page.route('**/v1/incidents/*/rca', (r) => r.fulfill(missing(`GET /v1/incidents/${id}/rca`)));
     await page.route('**/v1/silences', (r) => r.fulfill(missing('POST /v1/silences')));
+    await page.route('**/v1/series/band?*', (r) => r.fulfill(missing('GET /v1/series/band')));
     await page.goto(`${url}/#key=${KEY}`);
     await page.waitForSelector('#incidents li');
     await go(page, `#/incident/${id}`);
@@ -188,6 +191,11 @@ describe('web: the dashboard in Chromium against a node running the demo workloa
     await page.click('#silence-toggle');
     await page.click('#silence button[type=submit]');
     await page.waitForSelector('#action-msg [data-state=not-available]');
+    // without the band route the plots draw the series' own range, and say so and why
+    await page.waitForSelector('.plot[data-service="db"][data-metric="latency_ms"][data-state=ready]', { timeout: 30_000 });
+    const db = page.locator('.plot[data-service="db"][data-metric="latency_ms"]');
+    assert.equal(await db.getAttribute('data-band'), 'own');
+    assert.match((await db.locator('.note').textContent())!, /own normal range of the 45 min before .*the detector's band is not available \(no route GET \/v1\/series\/band\)/);
   });
 
   it('silences the suspected root cause from the page', async () => {

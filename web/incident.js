@@ -15,17 +15,29 @@ const MAX_PLOTS = 12;
 const RELOAD_MS = 10_000;
 const RCA_POLL_MS = 5_000;
 
-/** The incident's alerts, oldest first: /v1/alerts over its time span, kept by incident id. */
+/** Pages of /v1/alerts with `params`, each alert that `keep` accepts into `found`, until `done`. */
+async function collectAlerts(params, keep, found, done) {
+  let cursor;
+  for (let i = 0; i < MAX_ALERT_PAGES; i++) {
+    const page = await api(`/v1/alerts${qs({ ...params, limit: 1000, cursor })}`);
+    for (const a of page.alerts) if (keep(a)) found.set(a.id, a);
+    cursor = page.next;
+    if (!cursor || done()) break;
+  }
+}
+
+/**
+ * The incident's alerts, oldest first: /v1/alerts?incident=<id>; then, if the incident lists
+ * alerts stored under another id (or the node has no such filter), its time span, kept by id.
+ */
 async function incidentAlerts(incident) {
   const want = new Set(incident.alertIds);
   const found = new Map();
-  let cursor;
-  for (let i = 0; i < MAX_ALERT_PAGES; i++) {
+  const done = () => [...want].every((id) => found.has(id));
+  await collectAlerts({ incident: incident.id }, () => true, found, () => false).catch(() => undefined);
+  if (!done()) {
     const to = incident.resolvedAt ? incident.resolvedAt + 60_000 : undefined;
-    const page = await api(`/v1/alerts${qs({ from: incident.openedAt - 60_000, to, limit: 1000, cursor })}`);
-    for (const a of page.alerts) if (a.incidentId === incident.id || want.has(a.id)) found.set(a.id, a);
-    cursor = page.next;
-    if (!cursor || found.size >= want.size) break;
+    await collectAlerts({ from: incident.openedAt - 60_000, to }, (a) => a.incidentId === incident.id || want.has(a.id), found, done);
   }
   return [...found.values()].sort((a, b) => a.timestamp - b.timestamp || a.service.localeCompare(b.service));
 }

@@ -2,10 +2,10 @@
 // the anomalies the detectors reported (with the value they expected there), and a line
 // at the incident's opening. uPlot comes from this node (/vendor/uplot/), never a CDN.
 //
-// The band is the series' own normal range in the 45 minutes before the incident: median
-// ± 3 robust sigma (1.4826 x MAD, at least 1% of the level). The API does not expose the
-// detector's expected value for every sample (only at anomalies), so the page draws those
-// as points and says which band it draws.
+// The band is the detector's (GET /v1/series/band: its expected value per sample ± 3 robust
+// sigma of its residuals) when that route answers for the window; otherwise the series' own
+// normal range in the 45 minutes before the incident: median ± 3 robust sigma (1.4826 x MAD,
+// at least 1% of the level). The note under each chart says which band it draws.
 /* global ResizeObserver */
 import { api, qs } from './api.js';
 import { esc, failure } from './dom.js';
@@ -35,6 +35,7 @@ export function plotWindow(incident, now) {
   return { from, to, step, showFrom: incident.openedAt - lead };
 }
 
+const fmt = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
 const median = (sorted) => (sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2);
 
 /** The normal band from the samples before `until`; undefined with fewer than 12. */
@@ -47,11 +48,32 @@ export function normalBand(samples, until) {
   return { lo: mid - 3 * sigma, hi: mid + 3 * sigma };
 }
 
+/** Fewer detector points than this in the window: the page draws its own band instead. */
+const MIN_BAND_POINTS = 12;
+
+/**
+ * The detector's band keyed by the chart's x: each sample's time, or with a step the bucket
+ * it falls in (the bounds averaged over the bucket, as the values are).
+ */
+export function detectorBandAt(points, step) {
+  const acc = new Map();
+  for (const p of points) {
+    const t = step ? Math.floor(p.t / step) * step : p.t;
+    const a = acc.get(t) ?? { n: 0, lo: 0, hi: 0 };
+    a.n++;
+    a.lo += p.lower;
+    a.hi += p.upper;
+    acc.set(t, a);
+  }
+  return new Map([...acc].map(([t, a]) => [t, { lo: a.lo / a.n, hi: a.hi / a.n }]));
+}
+
 function options(metric, width, band, openedAt, win) {
   const series = [{}, { label: metric, stroke: '#539bf5', width: 1.5, spanGaps: true, points: { show: false } }];
   if (band) {
-    series.push({ label: 'normal high', stroke: 'rgba(87,171,90,.7)', dash: [4, 4], width: 1, points: { show: false } });
-    series.push({ label: 'normal low', stroke: 'rgba(87,171,90,.7)', dash: [4, 4], width: 1, points: { show: false } });
+    const name = band.detector ? 'band' : 'normal';
+    series.push({ label: `${name} high`, stroke: 'rgba(87,171,90,.7)', dash: [4, 4], width: 1, spanGaps: true, points: { show: false } });
+    series.push({ label: `${name} low`, stroke: 'rgba(87,171,90,.7)', dash: [4, 4], width: 1, spanGaps: true, points: { show: false } });
   }
   series.push({ label: 'anomaly', stroke: '#e5534b', paths: () => null, points: { show: true, size: 9, fill: '#e5534b', stroke: '#e5534b' } });
   series.push({ label: 'expected', stroke: '#d29922', paths: () => null, points: { show: true, size: 7, fill: '#0f1419', stroke: '#d29922' } });
@@ -84,7 +106,8 @@ function columns(samples, anomalies, band) {
   const anomalyAt = new Map(anomalies.map((a) => [a.timestamp, a]));
   const xs = [...new Set([...byTime.keys(), ...anomalyAt.keys()])].sort((a, b) => a - b);
   const cols = [xs.map((t) => t / 1000), xs.map((t) => byTime.get(t) ?? anomalyAt.get(t)?.value ?? null)];
-  if (band) cols.push(xs.map(() => band.hi), xs.map(() => band.lo));
+  if (band?.detector) cols.push(xs.map((t) => band.at.get(t)?.hi ?? null), xs.map((t) => band.at.get(t)?.lo ?? null));
+  else if (band) cols.push(xs.map(() => band.hi), xs.map(() => band.lo));
   cols.push(xs.map((t) => anomalyAt.get(t)?.value ?? null), xs.map((t) => anomalyAt.get(t)?.expected ?? null));
   return cols;
 }
@@ -92,9 +115,11 @@ function columns(samples, anomalies, band) {
 async function one(uPlot, box, s, incident, win) {
   const chart = box.querySelector('.chart');
   const range = { service: s.service, metric: s.metric, from: win.from, to: win.to };
-  const [series, events] = await Promise.all([
+  const [series, events, detector] = await Promise.all([
     api(`/v1/series${qs({ ...range, limit: 10000, step: win.step })}`),
     api(`/v1/anomalies${qs({ ...range, limit: 1000 })}`),
+    // the detector's band; a node without the route (or an error) leaves the page its own
+    api(`/v1/series/band${qs({ ...range, limit: 10000 })}`).catch((e) => ({ error: e })),
   ]);
   const samples = series.samples;
   if (samples.length === 0) {
@@ -102,15 +127,22 @@ async function one(uPlot, box, s, incident, win) {
     chart.innerHTML = '<p class="na">No samples in this window.</p>';
     return undefined;
   }
-  const band = normalBand(samples, incident.openedAt - LEAD_MS);
+  const usable = Array.isArray(detector.points) && detector.points.length >= MIN_BAND_POINTS;
+  const own = usable ? undefined : normalBand(samples, incident.openedAt - LEAD_MS);
+  const band = usable ? { detector: true, at: detectorBandAt(detector.points, win.step) } : own;
   chart.innerHTML = '';
   const u = new uPlot(options(s.metric, chart.clientWidth || 300, band, incident.openedAt, win), columns(samples, events.anomalies, band), chart);
   box.dataset.state = 'ready';
-  box.dataset.band = band ? 'yes' : 'no';
+  box.dataset.band = usable ? 'detector' : own ? 'own' : 'no';
   box.dataset.anomalies = String(events.anomalies.length);
-  box.querySelector('.note').textContent = band
-    ? `band: normal range of the 45 min before (median ± 3σ) · ${events.anomalies.length} anomalies`
-    : `no band: fewer than 12 samples before the incident · ${events.anomalies.length} anomalies`;
+  const why = detector.error
+    ? `the detector's band is not available (${detector.error.message})`
+    : `the detector scored ${detector.points?.length ?? 0} samples here`;
+  box.querySelector('.note').textContent = usable
+    ? `band: the detector's expected value ± ${detector.deviations}σ of its errors (σ ${fmt(detector.sigma)}) · ${events.anomalies.length} anomalies`
+    : own
+      ? `band: the series' own normal range of the 45 min before (median ± 3σ); ${why} · ${events.anomalies.length} anomalies`
+      : `no band: fewer than 12 samples before the incident; ${why} · ${events.anomalies.length} anomalies`;
   return u;
 }
 
