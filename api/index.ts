@@ -2,7 +2,7 @@
 export { startGateway, API_VERSION } from './gateway.ts';
 export type { Gateway, GatewayConfig, GatewayOptions } from './gateway.ts';
 export { hashKey } from './keys.ts';
-export { openTenancy, defaultDetectionTier, QuotaGate, Tenancy } from './tenancy/index.ts';
+export { openTenancy, defaultDetectionTier, pinnedOn, QuotaGate, Tenancy } from './tenancy/index.ts';
 export type { GatewayTenancy, TenantSpec, TenantsChange } from './tenancy/index.ts';
 export { CLOSE_SLOW_CONSUMER, STREAM_PATH } from './stream.ts';
 export type { StreamOptions } from './stream.ts';

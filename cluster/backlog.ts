@@ -12,7 +12,13 @@ export class IngestBacklog {
   private readonly waiting = new Map<string, number>();
   private total = 0;
 
-  constructor(readonly maxPerTenant = DEFAULT_MAX_BACKLOG_SAMPLES) {}
+  /** `boundOf`: a tenant's own bound when it has one (a medium tenant's budget), else maxPerTenant */
+  constructor(readonly maxPerTenant = DEFAULT_MAX_BACKLOG_SAMPLES, private readonly boundOf?: (tenant: string) => number | undefined) {}
+
+  /** The bound of `tenant`'s backlog. */
+  maxOf(tenant: string): number {
+    return this.boundOf?.(tenant) ?? this.maxPerTenant;
+  }
 
   /**
    * Counts `n` samples of `tenant` in, or throws UNAVAILABLE when the tenant's backlog is
@@ -20,7 +26,7 @@ export class IngestBacklog {
    */
   admit(tenant: string, n: number): IngestReceipt {
     const now = this.waiting.get(tenant) ?? 0;
-    if (now > 0 && now + n > this.maxPerTenant) {
+    if (now > 0 && now + n > this.maxOf(tenant)) {
       throw new VigilError('UNAVAILABLE', `tenant ${tenant} has ${now} samples waiting to be taken in; retry later`);
     }
     this.add(tenant, n);
@@ -29,7 +35,7 @@ export class IngestBacklog {
 
   /** Nothing more of this tenant fits: its request can be refused before the body is read. */
   full(tenant: string): boolean {
-    return (this.waiting.get(tenant) ?? 0) >= this.maxPerTenant;
+    return (this.waiting.get(tenant) ?? 0) >= this.maxOf(tenant);
   }
 
   /** Over all tenants (the node's gauge). */

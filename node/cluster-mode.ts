@@ -27,6 +27,8 @@ export interface ClusterMode {
   /** Closes the NATS connection (after the stores, which read the log through it). */
   close(): Promise<void>;
   coordinator(): ShardCoordinator | undefined;
+  /** Where the node's pinned tenants come from, read at every heartbeat (default: cluster.pinnedTenants); set before start. */
+  pinWith(pinned: () => string[]): void;
 }
 
 const PENDING_WAIT_MS = 10_000;
@@ -41,6 +43,8 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
   const shardOfTenant = (t: string): number => shardOf(t, c.shards);
   const replayUntil = new Map<number, number>();
   let coordinator: ShardCoordinator | undefined;
+  // tenants this node hosts exclusively: cluster.pinnedTenants and the large tenants naming it (node/tenancy.ts)
+  let pinned = (): string[] => c.pinnedTenants;
   const subs: Array<{ unsubscribe(): void }> = [];
 
   return {
@@ -50,6 +54,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
     fence: { token: (s) => coordinator?.token(s) ?? 0, holds: (s) => coordinator?.holds(s) ?? false },
     isReplay: (record) => record.position <= (replayUntil.get(record.shard) ?? 0),
     coordinator: () => coordinator,
+    pinWith: (source) => { pinned = source; },
     start({ shardsRef, hosts, checkpoints, address }) {
       const close = async (shard: number): Promise<void> => {
         await shardsRef.ask((reply) => ({ type: 'close-shard', shard, reply }), 30_000);
@@ -59,7 +64,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
       };
       coordinator = new ShardCoordinator({
         link, clock, shards: c.shards, shardOf: shardOfTenant,
-        self: { id: config.node.id, address, capacity: c.capacity, zone: c.zone, pinnedTenants: c.pinnedTenants },
+        self: { id: config.node.id, address, capacity: c.capacity, zone: c.zone, get pinnedTenants() { return pinned(); } },
         heartbeatMs: c.heartbeatMs, deadAfterMs: c.deadAfterMs, leaseTtlMs: c.deadAfterMs, moveFraction: c.moveFraction,
         ...(c.ownershipLog ? { ownershipLog: c.ownershipLog } : {}),
         async acquired(shard) {

@@ -6,6 +6,7 @@
 import pino, { type Logger } from 'pino';
 import { createActorSystem, SystemClock, SeededRng, type ActorSystem, type Clock, type Rng } from '../actors/runtime/index.ts';
 import { IngestReceipt, settleDropped, tenantOfPath, tenantsBehavior, type TenantsMsg } from '../actors/tenant/index.ts';
+import { BudgetGates, MEDIUM_BUDGET, type BudgetLimits } from '../actors/tenant/index.ts';
 import type { DetectorFactory } from '../actors/service/index.ts';
 import { DEFAULT_CRITICAL_SCORE } from '../actors/correlation/index.ts';
 import type { EventSink } from '../actors/sink.ts';
@@ -48,6 +49,8 @@ export interface NodeOptions {
   detectors?: DetectorFactory;
   /** Called when the root supervisor gives up; the default stops the node and exits the process. */
   onFatal?: (err: Error) => void;
+  /** A medium tenant's mailbox and processing budget (default MEDIUM_BUDGET; tests set a smaller one). */
+  mediumBudget?: BudgetLimits;
 }
 
 export interface NodeHandle {
@@ -111,7 +114,9 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   const stores = await openNodeStores(config, clock, rng, log, process.env, health, clustered?.log);
   const { store, writers, graph, snapshots } = stores;
   const ingestLog = stores.log;
-  const backlog = new IngestBacklog();
+  // medium tenants: a budget of their own (actors/tenant/budget.ts), its backlog bound included
+  let budgetOf = (_tenant: string): BudgetLimits | undefined => undefined;
+  const backlog = new IngestBacklog(undefined, (tenant) => budgetOf(tenant)?.backlogSamples);
   const live = new LiveHub();
   const metrics = createNodeMetrics(() => system.stats(), () => backlog.size, () => health.level);
   // tenants: node config + tenants file (hot-reloaded, admin API), and their quotas (api/tenancy)
@@ -123,6 +128,11 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     throw err;
   });
   const limits = new SeriesLimits((tenant) => tenancy.limitsOf(tenant));
+  budgetOf = (tenant) => (tenancy.sizeOf(tenant) === 'medium' ? options.mediumBudget ?? MEDIUM_BUDGET : undefined);
+  // the door from the shard hosts to the actors: a medium tenant's batches pass as its budget allows
+  const gates = new BudgetGates({ clock, limitsOf: (tenant) => budgetOf(tenant), tell: (tenant, msg) => tenants.tell({ type: 'to-tenant', tenant, msg }) });
+  // cluster placement: this node's pinned tenants are cluster.pinnedTenants and the large tenants naming it in `nodes`
+  clustered?.pinWith(() => tenancy.pinnedOn(config.node.id, config.cluster.pinnedTenants));
   // every tenant's stream hears the level change (the level is the node's, not a tenant's secret)
   health.onChange((s) => {
     const data = { level: s.level, levelName: s.levelName, since: s.since, breakers: s.breakers };
@@ -197,6 +207,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   const { state: restored, resume } = restoredState(clustered ? new Map() : await snapshots.loadAll());
   const tenants = system.spawn<TenantsMsg>(clustered ? 'shards' : TENANTS, (clustered?.tenantsBehavior ?? tenantsBehavior)({
     tenantSettings: (id) => tenancy.settingsOf(id),
+    detectorsOf: (id, detectors) => gates.detectorsOf(id, detectors),
     supervision,
     correlation: { ...config.correlation, minAlertScore: config.detection.minAlertScore, criticalScore: DEFAULT_CRITICAL_SCORE },
     // grouping reads the tenant's topology through the cache (a change reloads it: NodeEngine.putTopology); silences outlive restarts
@@ -225,7 +236,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       let n = 0;
       for (const s of batch.series) n += s.samples.length;
       const receipt = mine?.receipt ?? new IngestReceipt(n, () => undefined);
-      tenants.tell({ type: 'to-tenant', tenant: batch.tenant, msg: { type: 'ingest', series: batch.series, receipt, position: record.position, replay: mine === undefined && (clustered?.isReplay(record) ?? true) } });
+      gates.deliver(batch.tenant, { type: 'ingest', series: batch.series, receipt, position: record.position, replay: mine === undefined && (clustered?.isReplay(record) ?? true) });
       return receipt;
     },
     onBadRecord: (record, err) => log.error({ err, shard: record.shard, position: record.position }, 'ingest log record cannot be decoded: skipped'),
@@ -276,6 +287,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     await checkpoints.stop().catch(() => undefined);
     await clustered?.stop(false);
     await hosts.stop();
+    gates.stop();
     await system.stop();
     await stores.close();
     await clustered?.close();
@@ -295,6 +307,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       await clustered?.stop(true); // a clean stop hands every shard off (drain) before the hosts stop
       await tenancy.close();
       await hosts.stop();
+      gates.stop(); // what a budget still holds is read from the log again at the next start
       // what the actors hold is handled, stored and covered by a last snapshot
       await settle(system, STOP_SETTLE_MS);
       await checkpoints.stop().catch((err: unknown) => log.warn({ err }, 'last checkpoint failed: the next start replays more of the log'));

@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../actors/runtime/index.ts';
 import type { TenantSettings } from '../actors/tenant/index.ts';
-import { defaultDetectionTier, openTenancy, type GatewayTenancy, type QuotaGate, type Tenancy, type TenantSpec } from '../api/index.ts';
+import { defaultDetectionTier, openTenancy, pinnedOn, type GatewayTenancy, type QuotaGate, type Tenancy, type TenantSpec } from '../api/index.ts';
+type SizeTier = TenantSpec['tier'];
 import type { SeriesLimits, TenantLimits, VigilConfig } from '../cluster/index.ts';
 import type { AuditLog } from '../storage/audit/index.ts';
 import { DEFAULT_RAW_RETENTION_DAYS } from '../storage/tsdb/index.ts';
@@ -21,6 +22,10 @@ export interface NodeTenancy {
   limitsOf(tenant: string): TenantLimits;
   /** detection settings of a known tenant (undefined: unknown, its messages are dropped) */
   settingsOf(tenant: string): TenantSettings | undefined;
+  /** the tenant's size tier (small, medium, large); undefined for an unknown tenant */
+  sizeOf(tenant: string): SizeTier | undefined;
+  /** the tenants `node` hosts exclusively: `configured` (cluster.pinnedTenants) and the large tenants naming it in `nodes` */
+  pinnedOn(node: string, configured: readonly string[]): string[];
   gateway(limits: SeriesLimits): GatewayTenancy;
   close(): Promise<void>;
 }
@@ -76,6 +81,8 @@ export async function openNodeTenancy(config: VigilConfig, deps: NodeTenancyDeps
       settings.set(tenant, s);
       return s;
     },
+    sizeOf: (tenant) => registry.get(tenant)?.tier,
+    pinnedOn: (node, configured) => pinnedOn(node, registry.list().map((v) => v.spec), configured),
     gateway: (limits) => ({ tenancy, quotas, held: (tenant) => limits.held(tenant), limits: config.limits }),
     close: async () => {
       tenancy.close();

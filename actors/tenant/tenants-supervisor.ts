@@ -20,6 +20,8 @@ export interface TenantsDeps extends Omit<TenantDeps, 'settings' | 'restored'> {
   supervision: SupervisionOptions;
   /** state restored from snapshots at start: a tenant takes its part when it is first spawned */
   restored?: TenantSnapshots;
+  /** the detectors a tenant's actors use, given the node's (budget-gates.ts meters a budgeted tenant's); default the node's */
+  detectorsOf?: (tenant: string, detectors: TenantDeps['detectors']) => TenantDeps['detectors'];
 }
 
 export function tenantsBehavior(deps: TenantsDeps): Behavior<TenantsMsg, null> {
@@ -67,7 +69,8 @@ export function tenantsBehavior(deps: TenantsDeps): Behavior<TenantsMsg, null> {
       }
       const saved = restored.get(tenant);
       restored.delete(tenant);
-      ref = ctx.spawn(tenant, tenantBehavior({ ...deps, settings, restored: saved ?? new Map<string, SeriesSnapshot[]>() }));
+      const detectors = deps.detectorsOf?.(tenant, deps.detectors) ?? deps.detectors;
+      ref = ctx.spawn(tenant, tenantBehavior({ ...deps, detectors, settings, restored: saved ?? new Map<string, SeriesSnapshot[]>() }));
     }
     ref.tell(msg);
   }

@@ -10,7 +10,7 @@ import { DEFAULT_RATE, SIZE_TIERS, type SizeTier, type TenantKey, type TenantSpe
 /** Keys of a tenant entry, in the order the example file documents them. */
 export const TENANT_FIELDS = [
   'id', 'tier', 'rate', 'burst', 'maxSeries', 'maxServices', 'detectionTiers', 'detectionTier', 'metricTiers',
-  'metricSensitivity', 'metricLimits', 'rawRetentionDays', 'keys', 'webhooks',
+  'metricSensitivity', 'metricLimits', 'rawRetentionDays', 'keys', 'webhooks', 'nodes',
 ] as const;
 const KEY_FIELDS = ['id', 'sha256', 'expiresAt'];
 const SENSITIVITY_FIELDS = ['direction', 'deviations', 'threshold'];
@@ -22,6 +22,8 @@ export const MAX_QUOTA = 1_000_000_000;
 export const MAX_KEYS_PER_TENANT = 16;
 export const MAX_WEBHOOKS_PER_TENANT = 32;
 export const MAX_TENANTS = 10_000;
+/** nodes a large tenant may be pinned to */
+export const MAX_NODES_PER_TENANT = 64;
 
 type Path = Array<string | number>;
 
@@ -168,6 +170,12 @@ function checkTenant(raw: unknown, c: Ctx, at: Path): TenantSpec {
     if (first !== j) fail(c, [...at, 'keys', j, 'id'], `"${k.id}" is already the id of keys[${first}]`);
   });
   spec.webhooks = field('webhooks', (v, p) => list(c, p, v, MAX_WEBHOOKS_PER_TENANT, (w, q) => checkWebhook(c, q, w))) ?? [];
+  const nodes = field('nodes', (v, p) => list(c, p, v, MAX_NODES_PER_TENANT, (n, q) => (typeof n === 'string' && ID.test(n) ? n : fail(c, q, `must be a node id (got ${describe(n)})`))));
+  if (nodes !== undefined) {
+    if (tier !== 'large') fail(c, [...at, 'nodes'], `pins a tenant to its own nodes, which only tier large has (this tenant is ${tier})`);
+    if (nodes.length === 0) fail(c, [...at, 'nodes'], 'must name at least one node');
+    spec.nodes = [...new Set(nodes)];
+  }
   return spec;
 }
 

@@ -42,6 +42,8 @@ export interface TenantSpec {
   keys: TenantKey[];
   /** URL prefixes this tenant's webhooks may call (scheme, host and port must match exactly) */
   webhooks: string[];
+  /** tier large: the ids of the nodes that host this tenant exclusively (cluster placement pins it there) */
+  nodes?: string[];
 }
 
 /** Where a tenant's entry comes from: the tenants file (or the admin API that writes it) or the node config. */
@@ -51,6 +53,17 @@ export type TenantSource = 'tenants-file' | 'node-config';
 export function bucketOf(spec: TenantSpec): { rate: number; burst: number } | undefined {
   if (spec.rate === undefined) return undefined;
   return { rate: spec.rate, burst: spec.burst ?? spec.rate };
+}
+
+/**
+ * The tenants `node` hosts exclusively in cluster placement: the large tenants that name it
+ * in `nodes`, beside the node's own `cluster.pinnedTenants`. A large tenant without `nodes`
+ * is placed as any other (nothing chooses its nodes for it yet).
+ */
+export function pinnedOn(node: string, specs: Iterable<TenantSpec>, configured: readonly string[] = []): string[] {
+  const out = new Set(configured);
+  for (const s of specs) if (s.tier === 'large' && s.nodes?.includes(node)) out.add(s.id);
+  return [...out].sort();
 }
 
 /** The tier a tenant's metrics run on when no metric override applies. */
