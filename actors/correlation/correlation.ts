@@ -49,6 +49,8 @@ export interface CorrelationOptions {
   topology?: TopologyView;
   /** silences kept from before (the host persists them) */
   silences?: readonly Silence[];
+  /** the node's clock at start: incidents taken over from the store wait autoResolveMs from here for news (default: their updatedAt) */
+  now?: number;
 }
 
 export interface IntakeResult {
@@ -111,7 +113,7 @@ export class TenantCorrelation {
     // A restarted correlator picks up where the store says it was.
     for (const inc of unresolved) {
       if (inc.tenant !== tenant || inc.status === 'resolved') continue;
-      const g = restoredGroup(inc, inc.updatedAt);
+      const g = restoredGroup(inc, options.now ?? inc.updatedAt);
       this.countUnknown(g);
       this.active.set(inc.id, g);
       for (const id of inc.alertIds) this.known.set(id, inc.id);
@@ -202,7 +204,8 @@ export class TenantCorrelation {
 
   /**
    * Alerts past their end clear; an incident whose alerts have all cleared resolves (one
-   * taken over from the store, whose alerts are unknown, after autoResolveMs without news);
+   * taken over from the store, whose alerts are unknown, after autoResolveMs without news
+   * since it was taken over);
    * suppressed alerts are looked at again; due notifications go out.
    */
   tick(now: number): CorrelationEffect[] {
@@ -211,7 +214,7 @@ export class TenantCorrelation {
     for (const al of ended) this.endAlert(al, now);
     const timing = this.timing();
     for (const g of [...this.active.values()]) {
-      if (g.live.size === 0 && now - g.lastActivity >= this.s.autoResolveMs) {
+      if (g.live.size === 0 && now - g.heardAt >= this.s.autoResolveMs) {
         this.resolveGroup(g, now);
         continue;
       }
@@ -264,7 +267,10 @@ export class TenantCorrelation {
       this.endAlert(cur, now); // it had ended; this is a new firing of the same alert
     }
     const anomaly = inp.source === 'anomaly';
-    const endsAt = anomaly ? inp.startsAt + this.s.autoResolveMs : inp.endsAt ?? now + this.s.resolveTimeoutMs;
+    // An anomaly's alert ends autoResolveMs after the last anomaly of its series arrived (the
+    // node's clock: for live data the same as data time; a backfill's alerts do not end the
+    // moment they are raised). Grouping, by contrast, goes by data time (startsAt, lastSeen).
+    const endsAt = anomaly ? now + this.s.autoResolveMs : inp.endsAt ?? now + this.s.resolveTimeoutMs;
     // An Alertmanager alert already resolved when first seen changes nothing. (Anomalies are
     // in data time: a backfilled one still raises its alert, which clears at the next tick.)
     if (!anomaly && endsAt <= now) return true;
@@ -298,7 +304,7 @@ export class TenantCorrelation {
   private refresh(cur: LiveAlert, inp: AlertInput, now: number): void {
     if (inp.source === 'anomaly') {
       cur.lastSeen = Math.max(cur.lastSeen, inp.startsAt);
-      cur.endsAt = Math.max(cur.endsAt, cur.lastSeen + this.s.autoResolveMs);
+      cur.endsAt = Math.max(cur.endsAt, now + this.s.autoResolveMs);
     } else {
       const endsAt = inp.endsAt ?? now + this.s.resolveTimeoutMs;
       // A redelivery says the alert still fires (its end moves), not that something new

@@ -134,6 +134,7 @@ export function correlatorBehavior(deps: CorrelatorDeps): Behavior<CorrelatorMsg
       const core = new TenantCorrelation(deps.tenant, deps.settings, deps.incidents.unresolved(deps.tenant), {
         ...(deps.level ? { level: deps.level } : {}),
         silences: loadSilences(ctx),
+        now: ctx.clock.now(),
       });
       const state: CorrelatorState = { core, generation: ++generations, timer: false, topologyAt: 0 };
       loadTopology(state, ctx);

@@ -52,6 +52,8 @@ export interface Group {
   notice: Notice;
   /** when its state last left the correlator (node clock) */
   emittedAt: number;
+  /** when it was opened or taken over from the store (node clock): one with no known alert resolves autoResolveMs after */
+  heardAt: number;
 }
 
 export function titleOf(al: LiveAlert): string {
@@ -74,7 +76,7 @@ export function openGroup(tenant: string, al: LiveAlert, groupKey: string, now: 
   };
   return {
     incident, groupKey, services: new Set(), unknown: 0, live: new Set(), fingerprints: new Set(), ids: new Set(),
-    lastActivity: al.lastSeen, lead: { timestamp: al.startsAt, score: al.score }, notice: freshNotice(now, 'opened'), emittedAt: -Infinity,
+    lastActivity: al.lastSeen, lead: { timestamp: al.startsAt, score: al.score }, notice: freshNotice(now, 'opened'), emittedAt: -Infinity, heardAt: now,
   };
 }
 
@@ -84,7 +86,7 @@ export function restoredGroup(inc: Incident, now: number): Group {
   notice.notifiedAt = now; // it was live before the restart: do not announce it again as new
   return {
     incident: structuredClone(inc), groupKey: '', services: new Set(inc.services), unknown: 0, live: new Set(), fingerprints: new Set(), ids: new Set(inc.alertIds),
-    lastActivity: inc.updatedAt, lead: { timestamp: inc.openedAt, score: inc.peakScore }, notice, emittedAt: -Infinity,
+    lastActivity: inc.updatedAt, lead: { timestamp: inc.openedAt, score: inc.peakScore }, notice, emittedAt: -Infinity, heardAt: now,
   };
 }
 
