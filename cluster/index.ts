@@ -36,3 +36,5 @@ export { JetStreamIngestLog } from './ingest-log/index.ts';
 export { KvSnapshotStore } from './snapshots/index.ts';
 export { defaultClusterConfig, DEFAULT_CLUSTER_SHARDS } from './config.ts';
 export type { ClusterConfig } from './config.ts';
+export { shardPositions, ingestStreamName } from './shard-positions.ts';
+export type { ShardPosition } from './shard-positions.ts';

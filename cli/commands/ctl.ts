@@ -4,12 +4,13 @@ import { duration, int, parse, showHelp, usageError } from '../args.ts';
 import type { NodeStatusView } from '../../api/engine.ts';
 import { renderTree } from '../tree-table.ts';
 import { VigilError } from '../../protocols/errors.ts';
+import { CLUSTER_CTL_HELP, CLUSTER_FLAGS_WITH_VALUE, drainCommand, nodesCommand, rebalanceCommand, shardsCommand, undrainCommand } from './ctl-cluster.ts';
 
 export const DEFAULT_URL = 'http://127.0.0.1:7400';
 
-export const CTL_HELP = `Usage: vigil ctl [--url URL] [--admin-key KEY] <command>
+export const CTL_HELP = `Usage: vigil ctl <command> [options]
 
-Operates a running node through its admin API.
+Operates a running node through its admin API, or a cluster over NATS.
 
 Commands:
   tree [--json]          the supervision tree: path, kind, status, restarts, mailbox depth
@@ -24,22 +25,24 @@ Commands:
                          forces a node breaker open, closes it, or disables it
                          (names as status shows them: graph_db, ml_inference)
 
-Options:
+${CLUSTER_CTL_HELP}
+Node options:
   --url URL          the node (default ${DEFAULT_URL})
   --admin-key KEY    the admin key (default: VIGIL_ADMIN_API_KEY)
   -h, --help         this help
 
-Exit status: 0 done; 2 bad usage, node unreachable or request refused (unknown path,
-wrong key); 1 the node failed to carry out the request.
+Exit status: 0 done; 2 bad usage, node (or NATS, or the cluster) unreachable or request
+refused (unknown path, wrong key, no such node); 1 the node failed to carry out the
+request (a drain that left shards behind).
 `;
 
 const COMMON = { url: { type: 'string' }, 'admin-key': { type: 'string' } } as const;
-const COMMANDS = 'tree, restart, status, degrade, breaker';
+const COMMANDS = 'tree, restart, status, degrade, breaker, nodes, shards, drain, undrain, rebalance';
 const BREAKER_COMMANDS = ['open', 'close', 'disable'];
 
 export async function ctlCommand(argv: string[]): Promise<number> {
   // The subcommand is the first argument that is not a flag or a flag's value.
-  const i = argv.findIndex((a, j) => !a.startsWith('-') && !['--url', '--admin-key'].includes(argv[j - 1] ?? ''));
+  const i = argv.findIndex((a, j) => !a.startsWith('-') && !['--url', '--admin-key', ...CLUSTER_FLAGS_WITH_VALUE].includes(argv[j - 1] ?? ''));
   const sub = i < 0 ? undefined : argv[i];
   const rest = i < 0 ? argv : [...argv.slice(0, i), ...argv.slice(i + 1)];
   switch (sub) {
@@ -48,8 +51,13 @@ export async function ctlCommand(argv: string[]): Promise<number> {
     case 'status': return status(rest);
     case 'degrade': return degrade(rest);
     case 'breaker': return breaker(rest);
+    case 'nodes': return nodesCommand(rest, CTL_HELP);
+    case 'shards': return shardsCommand(rest, CTL_HELP);
+    case 'drain': return drainCommand(rest, CTL_HELP);
+    case 'undrain': return undrainCommand(rest, CTL_HELP);
+    case 'rebalance': return rebalanceCommand(rest, CTL_HELP);
     case undefined: {
-      const p = parse('vigil ctl', rest, COMMON);
+      const p = parse('vigil ctl', rest, { ...COMMON, nats: { type: 'string' }, cluster: { type: 'string' }, json: { type: 'boolean' } });
       if (p.values.help) return showHelp(CTL_HELP);
       throw usageError('vigil ctl', `missing command: ${COMMANDS}`);
     }
