@@ -86,8 +86,8 @@ const recording: DetectorFactory = { create: (tier) => new RecordingDetector(tie
 
 const NOISY_KEY = 'noisy-key-1';
 const QUIET_KEY = 'quiet-key-1';
-const CLIENTS = 6;
-const BATCHES_PER_CLIENT = 25;
+const CLIENTS = 10;
+const BATCHES_PER_CLIENT = 15;
 const BATCH = 100;
 const QUIET_BATCHES = 30;
 const BUDGET: BudgetLimits = { ...MEDIUM_BUDGET, backlogSamples: 30 * BATCH };
@@ -167,7 +167,7 @@ async function flood(noisyTier: 'medium' | 'small'): Promise<Run> {
     };
     // noisy starts first so its queue is there when quiet begins
     const floods = Array.from({ length: CLIENTS }, (_, i) => noisy(i));
-    await new Promise((res) => setTimeout(res, 100));
+    await new Promise((res) => setTimeout(res, 300));
     await Promise.all([...floods, quiet()]);
     // nothing acknowledged is lost: every acked sample reaches its detector, once
     const deadline = Date.now() + 120_000;
