@@ -10,7 +10,7 @@ import { errorSchema } from '../protocols/schemas.ts';
 import type { Engine } from './engine.ts';
 import { adminRoutes } from './admin.ts';
 import { dashboardRoutes } from './dashboard.ts';
-import { installAuth } from './auth.ts';
+import { installAuth, type Access } from './auth.ts';
 import { sendError } from './errors.ts';
 import { clientError, frameworkError, MAX_PARAM_LENGTH, RouteMethods, unmatched } from './framework-errors.ts';
 import { eventRoutes } from './events.ts';
@@ -48,6 +48,17 @@ export interface Gateway {
   url: string;
   port: number;
   close(): Promise<void>;
+  /** Every route the router holds (method, url, access) as registered: the isolation matrix test reads it. */
+  routes(): readonly RegisteredRoute[];
+  /** fastify's in-process request (no socket): the fuzz suite's fast way in. */
+  inject: FastifyInstance['inject'];
+}
+
+export interface RegisteredRoute {
+  readonly method: string;
+  readonly url: string;
+  /** the route's declared access (auth.ts); undeclared means 'tenant' */
+  readonly access: Access | undefined;
 }
 
 // A client may bring its own request id (for tracing across systems) if it is tame.
@@ -80,6 +91,10 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
   docs.collect(app);
   const routeMethods = new RouteMethods();
   app.addHook('onRoute', (route) => routeMethods.add(route));
+  const registered: RegisteredRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registered.push(Object.freeze({ method, url: route.url, access: route.config?.auth }));
+  });
   app.removeContentTypeParser('text/plain');
   addJsonParser(app);
   addProtobufParser(app, config.http.bodyLimitBytes);
@@ -142,6 +157,8 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
   return {
     url,
     port,
+    routes: () => [...registered],
+    inject: app.inject.bind(app) as FastifyInstance['inject'],
     close: () => (closing ??= (async () => {
       await stream.close();
       await app.close();
