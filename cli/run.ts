@@ -21,6 +21,9 @@ Commands:
   config check       load the configuration as start would and print it (or the error)
   rca-eval           rank root causes on a PetShop folder, print top-1/top-3 recall
   backup             back up, list or restore a stopped node's data (vigil backup --help)
+  cluster up         a local cluster: nats-server + N nodes (vigil cluster up --help)
+  ctl nodes|shards|drain|rebalance
+                     operate a cluster over NATS (vigil ctl --help)
 
 Options:
   -h, --help         help (also after any command)
@@ -42,6 +45,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   config: async () => (await import('./commands/config.ts')).configCommand,
   'rca-eval': async () => (await import('./commands/rca-eval.ts')).rcaEvalCommand,
   backup: async () => (await import('./commands/backup.ts')).backupCommand,
+  cluster: async () => (await import('./commands/cluster.ts')).clusterCommand,
 };
 
 export async function runCli(argv: string[]): Promise<number> {

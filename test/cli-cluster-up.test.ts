@@ -1,0 +1,114 @@
+// `vigil cluster up --nodes 2` as a real process: it starts a nats-server and two nodes in
+// cluster mode, prints where each listens (and its pid), the nodes answer and hold every
+// shard between them; SIGINT stops everything: every child process is gone afterwards.
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CLUSTER_SHARDS } from '../cluster/index.ts';
+import { freePort } from './support/local-servers.ts';
+import { eventually } from './support/node-process.ts';
+import { oneLineError, runVigil, spawnVigil, type Running } from './support/cli-process.ts';
+
+const NAME = 'upt';
+
+function listenable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** A port P such that P and P+1 are free now. */
+async function twoFreePorts(): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    if (p < 65535 && await listenable(p + 1)) return p;
+  }
+}
+
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+describe('cli: vigil cluster up (nats-server + nodes as real processes)', function () {
+  this.timeout(300_000);
+  let up: Running | undefined;
+  const pids: number[] = [];
+
+  after(async () => {
+    await up?.stop('SIGKILL');
+    for (const pid of pids) if (!gone(pid)) process.kill(pid, 'SIGKILL'); // only if the test failed half-way
+  });
+
+  it('starts NATS and 2 nodes, they answer and hold all shards between them; SIGINT leaves no child process', async () => {
+    const base = await twoFreePorts();
+    const natsPort = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-up-'));
+    up = spawnVigil(['cluster', 'up', '--nodes', '2', '--base-port', String(base), '--nats-port', String(natsPort), '--dir', dir, '--cluster', NAME]);
+    await up.waitFor((l) => l.startsWith(`cluster "${NAME}" up: 2 node(s)`), 240_000);
+
+    const natsLine = up.lines.find((l) => l.startsWith('nats '));
+    assert.ok(natsLine, up.lines.join('\n'));
+    assert.match(natsLine, new RegExp(`^nats +nats://127\\.0\\.0\\.1:${natsPort} +pid \\d+ +JetStream store ${dir}/nats +log ${dir}/nats\\.log$`));
+    pids.push(Number(/pid (\d+)/.exec(natsLine)![1]));
+    const urls: string[] = [];
+    for (const [i, id] of ['node-1', 'node-2'].entries()) {
+      const line = up.lines.find((l) => l.startsWith(`${id} `));
+      assert.ok(line, up.lines.join('\n'));
+      assert.match(line, new RegExp(`^${id} +http://127\\.0\\.0\\.1:${base + i} +pid \\d+ +data ${dir}/${id} +log ${dir}/${id}\\.log$`));
+      pids.push(Number(/pid (\d+)/.exec(line)![1]));
+      urls.push(`http://127.0.0.1:${base + i}`);
+    }
+    assert.equal(new Set(pids).size, 3);
+    for (const pid of pids) assert.ok(!gone(pid), `pid ${pid} runs`);
+
+    for (const url of urls) {
+      const r = await fetch(`${url}/status`);
+      assert.equal(r.status, 200, `${url}/status`);
+    }
+    const ctl = ['--nats', `nats://127.0.0.1:${natsPort}`, '--cluster', NAME, '--json'];
+    const held = await eventually(async () => {
+      const r = await runVigil(['ctl', 'shards', ...ctl]);
+      if (r.code !== 0) return undefined;
+      const shards = (JSON.parse(r.stdout) as { shards: Array<{ shard: number; node: string }> }).shards;
+      const nodes = new Set(shards.map((s) => s.node));
+      return shards.length === DEFAULT_CLUSTER_SHARDS && nodes.has('node-1') && nodes.has('node-2') ? shards : undefined;
+    }, 120_000, 1_000);
+    assert.deepEqual(held.map((s) => s.shard), Array.from({ length: DEFAULT_CLUSTER_SHARDS }, (_, i) => i));
+    assert.ok(held.every((s) => s.node === 'node-1' || s.node === 'node-2'));
+    const nodes = await runVigil(['ctl', 'nodes', ...ctl]);
+    assert.deepEqual((JSON.parse(nodes.stdout) as { nodes: Array<{ id: string; address: string }> }).nodes.map((n) => [n.id, n.address.replace(/\/$/, '')]),
+      [['node-1', urls[0]], ['node-2', urls[1]]]);
+
+    const code = await up.stop('SIGINT');
+    assert.equal(code, 0, up.stderr());
+    assert.ok(up.lines.includes('stopped'), up.lines.join('\n'));
+    for (const pid of pids) assert.ok(gone(pid), `pid ${pid} is gone`);
+    assert.deepEqual(readdirSync(dir).sort(), ['nats', 'nats.log', 'node-1', 'node-1.log', 'node-2', 'node-2.log']);
+  });
+
+  it('refuses bad arguments and a taken port in one line, exit 2', async () => {
+    oneLineError(await runVigil(['cluster']), /^vigil cluster: missing command: up/);
+    oneLineError(await runVigil(['cluster', 'down']), /^vigil cluster: unknown command "down" \(known: up\)/);
+    oneLineError(await runVigil(['cluster', 'up', '--nodes', '0']), /^vigil cluster up: --nodes must be an integer 1\.\.9 \(got "0"\)/);
+    oneLineError(await runVigil(['cluster', 'up', '--base-port', 'x']), /^vigil cluster up: --base-port must be an integer/);
+    oneLineError(await runVigil(['cluster', 'up', '--base-port', '9000', '--nats-port', '9001']), /^vigil cluster up: --nats-port 9001 is one of the nodes' ports/);
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      oneLineError(await runVigil(['cluster', 'up', '--nodes', '1', '--base-port', String(port), '--dir', mkdtempSync(join(tmpdir(), 'vigil-up-'))]),
+        new RegExp(`^vigil cluster up: port ${port} is in use`));
+    } finally {
+      taken.close();
+    }
+  });
+});
