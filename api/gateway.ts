@@ -28,6 +28,7 @@ import { addJsonParser } from './json.ts';
 import type { KeyRing } from './keys.ts';
 import { OpenApiDoc } from './openapi.ts';
 import { addProtobufParser } from './protobuf.ts';
+import { redactingLogger } from './redaction.ts';
 import { seriesRoutes } from './series.ts';
 import { statusRoutes } from './status.ts';
 import { DEFAULT_STREAM_OPTIONS, LiveStream, STREAM_PATH, type StreamOptions } from './stream.ts';
@@ -42,7 +43,21 @@ export interface GatewayOptions {
   stream?: Partial<StreamOptions>;
   /** tenant configuration and quotas (api/tenancy); absent: the config's tenants, no file, no quotas */
   tenancy?: GatewayTenancy;
+  /** how long a client may take (tests shorten them); DEFAULT_TIMEOUTS otherwise */
+  timeouts?: Partial<Timeouts>;
 }
+
+/** Time limits on a client, so a slow or silent one cannot hold a socket for long. */
+export interface Timeouts {
+  /** the request line and headers must arrive within this (a silent connection is closed after it) */
+  headersMs: number;
+  /** the whole request, body included */
+  requestMs: number;
+  /** how often Node checks the two above (its default, 30 s, would add up to 30 s to each) */
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = { headersMs: 10_000, requestMs: 60_000, checkIntervalMs: 1_000 };
 
 export interface Gateway {
   url: string;
@@ -66,15 +81,19 @@ const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export async function startGateway(engine: Engine, config: GatewayConfig, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const tenancy = options.tenancy ?? await defaultTenancy(engine, config, logger);
+  const log = redactingLogger(logger); // no key or Authorization header in a log line
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const keys: KeyRing = tenancy.tenancy.registry.keys;
   const idPrefix = randomBytes(3).toString('hex');
   let seq = 0;
 
   const app = fastify({
-    loggerInstance: logger,
+    loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }), // per-request lines go out at debug in onResponse
     bodyLimit: config.http.bodyLimitBytes,
-    requestTimeout: 60_000,
+    requestTimeout: timeouts.requestMs,
+    // passed to http.createServer: a client that sends headers slowly (or nothing) is cut after headersMs
+    http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: timeouts.checkIntervalMs },
     return503OnClosing: true,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -102,7 +121,7 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
     reply.header('x-request-id', request.id);
   });
   installAuth(app, keys);
-  const stream = new LiveStream(app.server, engine, keys, logger, { ...DEFAULT_STREAM_OPTIONS, ...options.stream });
+  const stream = new LiveStream(app.server, engine, keys, log, { ...DEFAULT_STREAM_OPTIONS, ...options.stream });
   const httpMetrics = createHttpMetrics(engine.metrics, () => stream.connections());
   app.addHook('onResponse', async (request, reply) => {
     httpMetrics.observe(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);

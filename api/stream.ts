@@ -36,7 +36,7 @@ export class LiveStream {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096, clientTracking: true });
   private readonly alive = new WeakSet<WebSocket>();
   // One event goes to every connection of its tenant: serialize it once.
-  private readonly encoded = new WeakMap<LiveEvent, string>();
+  private readonly encoded = new WeakMap<LiveEvent, { text: string; bytes: number }>();
   private readonly pinger: NodeJS.Timeout;
   private readonly perTenant = new Map<string, number>();
   private closing = false;
@@ -83,17 +83,23 @@ export class LiveStream {
     this.perTenant.set(tenant, (this.perTenant.get(tenant) ?? 0) + 1);
     const unsubscribe = this.engine.subscribe(tenant, (event) => {
       if (ws.readyState !== WebSocket.OPEN) return;
-      if (ws.bufferedAmount > this.opts.maxBufferedBytes) {
-        this.log.warn({ tenant, buffered: ws.bufferedAmount }, 'dropping a slow stream consumer');
+      let encoded = this.encoded.get(event);
+      if (encoded === undefined) {
+        const text = JSON.stringify(event);
+        this.encoded.set(event, (encoded = { text, bytes: Buffer.byteLength(text) }));
+      }
+      // The bound holds before the send: unsent bytes never pass it (one event larger than the
+      // whole bound still goes to a consumer that has caught up, or it could never get it).
+      const buffered = ws.bufferedAmount;
+      if (buffered > 0 && buffered + encoded.bytes > this.opts.maxBufferedBytes) {
+        this.log.warn({ tenant, buffered, maxBufferedBytes: this.opts.maxBufferedBytes }, 'dropping a slow stream consumer');
         unsubscribe();
         ws.close(CLOSE_SLOW_CONSUMER, 'slow consumer: too many unsent events');
         // The close frame queues behind the unsent data; do not wait for a reader that never reads.
         setTimeout(() => ws.terminate(), 1000).unref();
         return;
       }
-      let text = this.encoded.get(event);
-      if (text === undefined) this.encoded.set(event, (text = JSON.stringify(event)));
-      ws.send(text);
+      ws.send(encoded.text);
     });
     ws.on('pong', () => this.alive.add(ws));
     ws.on('close', () => {
