@@ -6,7 +6,7 @@
 import type { Clock, TimerHandle } from '../actors/runtime/index.ts';
 import type { TenantSnapshots } from '../actors/tenant/index.ts';
 import type { SeriesSnapshot } from '../actors/service/index.ts';
-import { seriesName } from '../protocols/index.ts';
+import { seriesName, type Incident } from '../protocols/index.ts';
 import type { IngestLog } from './ingest-log/index.ts';
 import type { ShardHosts } from './shard-host.ts';
 import { SNAPSHOT_VERSION, type LoadedSnapshot, type SnapshotEntry, type SnapshotStore } from './snapshots/index.ts';
@@ -26,11 +26,15 @@ export interface CheckpointParts {
   onError(err: unknown): void;
   /** cluster mode: the shard's fencing token, and whether this node still holds its lease (checked before a save and an ack) */
   fence?: { token(shard: number): number; holds(shard: number): boolean };
+  /** cluster mode: the unresolved incidents of the shard's tenants, carried in its snapshot for the next owner */
+  openIncidents?(shard: number): Incident[];
 }
 
 export class Checkpoints {
   /** the position of each shard's newest snapshot */
   private readonly taken = new Map<number, number>();
+  /** shards to snapshot at the next checkpoint whether or not they moved */
+  private readonly forced = new Set<number>();
   private running: Promise<void> | undefined;
   private timer: TimerHandle | undefined;
 
@@ -54,12 +58,24 @@ export class Checkpoints {
   /** A shard handed off: its next owner's snapshots are not ours to count. */
   forget(shard: number): void {
     this.taken.delete(shard);
+    this.forced.delete(shard);
   }
 
   /** One checkpoint of every shard that moved (calls made meanwhile share it). */
   take(): Promise<void> {
     this.running ??= this.once().finally(() => { this.running = undefined; });
     return this.running;
+  }
+
+  /**
+   * A checkpoint that starts after this call (one under way may have read the watermarks
+   * before), snapshotting `shard` even if its watermark has not moved: a hand-off's last
+   * snapshot must carry the shard's incidents as they are now.
+   */
+  async fresh(shard?: number): Promise<void> {
+    if (shard !== undefined) this.forced.add(shard);
+    await this.running?.catch(() => undefined);
+    await this.take();
   }
 
   /** Stops the timer, then takes a last checkpoint. */
@@ -72,7 +88,8 @@ export class Checkpoints {
   private async once(): Promise<void> {
     const due = this.p.hosts.shards()
       .map((shard) => ({ shard, position: this.p.hosts.watermark(shard) }))
-      .filter((s) => s.position > (this.taken.get(s.shard) ?? 0) && (this.p.fence?.holds(s.shard) ?? true));
+      .filter((s) => (s.position > (this.taken.get(s.shard) ?? 0) || this.forced.has(s.shard)) && (this.p.fence?.holds(s.shard) ?? true));
+    for (const { shard } of due) this.forced.delete(shard);
     if (due.length === 0) return;
     const tenants = due.flatMap((s) => this.p.hosts.tenants(s.shard));
     const state = await this.p.stateOf(tenants);
@@ -83,8 +100,10 @@ export class Checkpoints {
         for (const s of state.get(tenant) ?? []) entries.push({ ...s, tenant, seriesKey: seriesName(s.metric, s.labels) });
       }
       if (this.p.fence && !this.p.fence.holds(shard)) continue; // the lease lapsed meanwhile: the next owner replays
+      const open = this.p.openIncidents?.(shard) ?? [];
       const saved = await this.p.snapshots.save({
         version: SNAPSHOT_VERSION, shard, logPosition: position, takenAt: this.p.clock.now(), node: this.p.node, fencingToken: this.p.fence?.token(shard) ?? 0, entries,
+        ...(open.length > 0 ? { openIncidents: open } : {}),
       });
       this.taken.set(shard, position);
       if (saved.ackable > 0 && (this.p.fence?.holds(shard) ?? true)) await this.p.log.ack(shard, saved.ackable);

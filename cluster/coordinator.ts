@@ -5,15 +5,21 @@
 //      node's part of the round's moves: acquire an orphan shard it should own (the create
 //      fails until the old lease has lapsed), hand off a shard another node should own.
 // Every node computes the same placement from the same buckets, so no leader is needed.
+// Members and owners are read from the node's running view of the buckets (cluster-view.ts),
+// so a round costs a write per lease it renews and nothing per shard it only looks at.
+// Renewals never wait on anything else: a lost shard is stopped, and shards are taken and
+// handed off, beside the rounds.
 import { appendFileSync } from 'node:fs';
 import type { Clock, TimerHandle } from '../actors/runtime/index.ts';
 import { isValid, validUntil, type Lease } from './lease.ts';
 import { liveNodes, placeable, type Heartbeat } from './membership.ts';
 import { countByNode, placeShards, planMoves } from './placement.ts';
-import type { ClusterLink } from './nats-link.ts';
+import type { ClusterLink, OwnerEntry } from './nats-link.ts';
 
 export interface CoordinatorParts {
   link: ClusterLink;
+  /** who is alive and who holds what, as the buckets' watches show it */
+  view: { heartbeats(): Heartbeat[]; owners(now: number): Map<number, OwnerEntry> };
   clock: Clock;
   /** this node's heartbeat, without `at` */
   self: Omit<Heartbeat, 'at' | 'draining'>;
@@ -51,11 +57,17 @@ export class ShardCoordinator {
   constructor(private readonly p: CoordinatorParts) {}
 
   start(): void {
-    const again = (): void => {
+    // one round every heartbeatMs from the start of the last (a slow round does not push the next renewal further out)
+    const again = (startedAt: number): void => {
       if (this.stopped) return;
-      this.timer = this.p.clock.setTimeout(() => { void this.round().finally(again); }, this.p.heartbeatMs);
+      const wait = Math.max(0, startedAt + this.p.heartbeatMs - this.p.clock.now());
+      this.timer = this.p.clock.setTimeout(() => {
+        const at = this.p.clock.now();
+        void this.round().finally(() => again(at));
+      }, wait);
     };
-    void this.round().finally(again);
+    const at = this.p.clock.now();
+    void this.round().finally(() => again(at));
   }
 
   /** Shards this node holds now (valid lease). */
@@ -105,10 +117,13 @@ export class ShardCoordinator {
   private async once(): Promise<void> {
     if (this.stopped) return;
     const sentAt = this.p.clock.now();
-    await this.p.link.heartbeat({ ...this.p.self, at: sentAt, ...(this.draining ? { draining: true } : {}) });
-    await this.renewAll();
-    const [beats, owners] = await Promise.all([this.p.link.heartbeats(), this.p.link.owners()]);
-    const live = liveNodes(beats, this.p.clock.now(), this.p.deadAfterMs);
+    await Promise.all([
+      this.p.link.heartbeat({ ...this.p.self, at: sentAt, ...(this.draining ? { draining: true } : {}) }, this.p.deadAfterMs).catch((err: unknown) => this.p.onError(err, 'heartbeat')),
+      this.renewAll(),
+    ]);
+    const now = this.p.clock.now();
+    const owners = this.p.view.owners(now);
+    const live = liveNodes(this.p.view.heartbeats(), now, this.p.deadAfterMs);
     const liveIds = new Set(live.map((b) => b.id));
     this.peers = placeable(live).filter((b) => b.id !== this.p.self.id).length;
     const desired = placeShards(this.p.shards, placeable(live), this.p.shardOf);
@@ -130,16 +145,17 @@ export class ShardCoordinator {
   }
 
   private async renewAll(): Promise<void> {
-    await parallel([...this.leases.values()], async (lease) => {
+    // all at once: one wave of requests, so the round's time is one round trip however many shards
+    await Promise.all([...this.leases.values()].map(async (lease) => {
       const sentAt = this.p.clock.now();
       const valid = isValid(lease, sentAt, this.p.leaseTtlMs);
-      const renewed = valid ? await this.p.link.renew(lease, sentAt) : undefined;
+      const renewed = valid ? await this.p.link.renew(lease, sentAt, Math.max(100, validUntil(lease, this.p.leaseTtlMs) - sentAt)) : undefined;
       if (!renewed) this.p.onError(new Error(valid ? 'renewal refused' : `lease ran out ${sentAt - lease.renewedAt} ms after its last renewal`), `keeping shard ${lease.shard}`);
       if (this.leases.get(lease.shard) !== lease) return; // handed off meanwhile
       if (renewed) this.leases.set(lease.shard, renewed);
       else if (this.busy.has(lease.shard)) this.leases.delete(lease.shard); // its hand-off's checkpoint is refused (holds() is false)
-      else await this.lose(lease.shard);
-    });
+      else this.lose(lease.shard);
+    }));
   }
 
   private async acquire(shard: number): Promise<void> {
@@ -177,12 +193,18 @@ export class ShardCoordinator {
     }
   }
 
-  private async lose(shard: number): Promise<void> {
+  /** The lease is gone: no longer held from now; the shard is stopped beside the rounds (busy until then, so it is not taken back meanwhile). */
+  private lose(shard: number): void {
     const lease = this.leases.get(shard);
     this.leases.delete(shard);
     // it could act on the shard only until its validity ran out, however late this is noticed
     this.record('lost', shard, lease?.token ?? 0, lease ? validUntil(lease, this.p.leaseTtlMs) : undefined);
-    await this.p.lost(shard).catch((err: unknown) => this.p.onError(err, `stopping lost shard ${shard}`));
+    this.busy.add(shard);
+    const work = this.p.lost(shard)
+      .catch((err: unknown) => this.p.onError(err, `stopping lost shard ${shard}`))
+      .finally(() => this.busy.delete(shard));
+    this.moving.add(work);
+    void work.finally(() => this.moving.delete(work));
   }
 
   private record(event: 'acquired' | 'released' | 'lost', shard: number, token: number, until?: number): void {

@@ -48,12 +48,24 @@ export class ClusterLink {
     }
   }
 
+  /**
+   * Binds to the buckets of a running cluster without creating or changing them (an
+   * operator's client); throws when they do not exist.
+   */
+  static async bind(nc: NatsConnection, name: string): Promise<ClusterLink> {
+    const kvm = new Kvm(nc);
+    const nodesKv = await kvm.open(`${name}_nodes`);
+    const leasesKv = await kvm.open(`${name}_leases`);
+    const [nodes, leases] = await Promise.all([nodesKv.status(), leasesKv.status()]); // a missing bucket throws here
+    return new ClusterLink(nc, false, nodesKv, leasesKv, { servers: '', name, deadAfterMs: nodes.ttl, leaseTtlMs: leases.ttl, replicas: nodes.replicas });
+  }
+
   subject(...parts: string[]): string {
     return [this.options.name, 'ctl', ...parts].join('.');
   }
 
-  async heartbeat(beat: Heartbeat): Promise<void> {
-    await this.nodesKv.put(beat.id, enc.encode(JSON.stringify(beat)));
+  async heartbeat(beat: Heartbeat, timeoutMs?: number): Promise<void> {
+    await this.nodesKv.put(beat.id, enc.encode(JSON.stringify(beat)), timeoutMs ? { timeout: timeoutMs } : {});
   }
 
   async forget(node: string): Promise<void> {
@@ -97,10 +109,13 @@ export class ClusterLink {
     return { shard, node, token, revision, renewedAt: sentAt };
   }
 
-  /** Renews by revision; undefined when the lease is no longer this holder's (lapsed and taken, or deleted). */
-  async renew(lease: Lease, sentAt: number): Promise<Lease | undefined> {
+  /**
+   * Renews by revision; undefined when the lease is no longer this holder's (lapsed and taken,
+   * or deleted) or no answer came within `timeoutMs` (past its validity an answer is of no use).
+   */
+  async renew(lease: Lease, sentAt: number, timeoutMs?: number): Promise<Lease | undefined> {
     try {
-      const revision = await this.leasesKv.update(leaseKey(lease.shard), enc.encode(JSON.stringify({ node: lease.node, token: lease.token })), lease.revision);
+      const revision = await this.leasesKv.update(leaseKey(lease.shard), enc.encode(JSON.stringify({ node: lease.node, token: lease.token })), lease.revision, timeoutMs);
       return { ...lease, revision, renewedAt: sentAt };
     } catch {
       return undefined;

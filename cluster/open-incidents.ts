@@ -28,4 +28,14 @@ export class OpenIncidentsCache implements OpenIncidents {
   load(incidents: readonly Incident[]): void {
     for (const i of incidents) this.put(i);
   }
+
+  /** Tenants with an unresolved incident. */
+  tenants(): string[] {
+    return [...this.byTenant].filter(([, open]) => open.size > 0).map(([t]) => t);
+  }
+
+  /** Drops a tenant's incidents (cluster mode: its shard went to another node, which goes on with them). */
+  forget(tenant: string): void {
+    this.byTenant.delete(tenant);
+  }
 }

@@ -7,9 +7,10 @@ import type { ActorRef, Behavior, Clock } from '../actors/runtime/index.ts';
 import type { TenantsDeps } from '../actors/tenant/index.ts';
 import type { Logger } from 'pino';
 import {
-  ClusterLink, JetStreamIngestLog, KvSnapshotStore, restoredState, shardOf, shardsBehavior, ShardCoordinator,
-  type Checkpoints, type IngestLog, type LogRecord, type ShardHosts, type ShardsMsg, type VigilConfig,
+  ClusterLink, ClusterView, JetStreamIngestLog, KvSnapshotStore, restoredState, shardOf, shardsBehavior, ShardCoordinator,
+  type CheckpointParts, type Checkpoints, type IngestLog, type LogRecord, type OpenIncidentsCache, type ShardHosts, type ShardsMsg, type VigilConfig,
 } from '../cluster/index.ts';
+import type { Incident } from '../protocols/index.ts';
 
 export interface ClusterMode {
   log: IngestLog;
@@ -18,10 +19,18 @@ export interface ClusterMode {
   tenantsBehavior(deps: TenantsDeps): Behavior<ShardsMsg, null>;
   /** whether this node holds the lease of the tenant's shard (writes for others are refused) */
   holdsTenant(tenant: string): boolean;
-  fence: { token(shard: number): number; holds(shard: number): boolean };
   /** a record this node reads again (it was in the log before the shard came here): a checked write */
   isReplay(record: LogRecord): boolean;
-  start(parts: { shardsRef: ActorRef<ShardsMsg>; hosts: ShardHosts; checkpoints: Checkpoints; address: string }): void;
+  /** What the checkpoints need in cluster mode: the lease fence, and the open incidents each shard's snapshot carries. */
+  checkpointParts(incidents: OpenIncidentsCache): Pick<CheckpointParts, 'fence' | 'openIncidents'>;
+  /**
+   * `incidents`: the node's open incidents; a shard taken over brings its own (from the
+   * snapshot), which are also written to this node's store by `storeIncident`.
+   */
+  start(parts: {
+    shardsRef: ActorRef<ShardsMsg>; hosts: ShardHosts; checkpoints: Checkpoints; address: string;
+    incidents: OpenIncidentsCache; storeIncident(incident: Incident): void;
+  }): void;
   /** Hands every shard off (a clean stop), then stops coordinating. */
   stop(handOff: boolean): Promise<void>;
   /** Closes the NATS connection (after the stores, which read the log through it). */
@@ -32,16 +41,34 @@ export interface ClusterMode {
 }
 
 const PENDING_WAIT_MS = 10_000;
+/** A drain request may ask for at most this long. */
+const MAX_DRAIN_MS = 10 * 60_000;
+
+/** A ctl request's JSON body ({} when empty or unreadable: every field is optional). */
+function requestBody(text: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : {};
+  } catch {
+    return {};
+  }
+}
 
 export async function openClusterMode(config: VigilConfig, clock: Clock, log: Logger): Promise<ClusterMode> {
   const c = config.cluster;
   const servers = c.natsUrl.split(',').map((s) => s.trim());
+  // two connections: the data (the log's reads and appends, snapshots) would otherwise hold up
+  // the leases' renewals and the heartbeats behind megabytes of batches in one socket
   const nc = await connect({ servers, name: `vigil-${config.node.id}`, maxReconnectAttempts: -1 });
-  const link = await ClusterLink.open({ servers: c.natsUrl, name: c.name, deadAfterMs: c.deadAfterMs, leaseTtlMs: c.deadAfterMs, replicas: c.replicas }, nc);
+  const control = await connect({ servers, name: `vigil-${config.node.id}-control`, maxReconnectAttempts: -1 });
+  const link = await ClusterLink.open({ servers: c.natsUrl, name: c.name, deadAfterMs: c.deadAfterMs, leaseTtlMs: c.deadAfterMs, replicas: c.replicas }, control);
   const ingest = await JetStreamIngestLog.open({ connection: nc, stream: `${c.name.toUpperCase().replace(/-/g, '_')}_INGEST`, subjectPrefix: `${c.name}.metrics`, shards: c.shards, replicas: c.replicas });
   const snapshots = await KvSnapshotStore.open(nc, c.name, c.replicas);
+  const view = new ClusterView(link.nodesKv, link.leasesKv, c.deadAfterMs, (err) => log.warn({ err }, 'cluster: watching the buckets failed; reopening'));
+  await view.start();
   const shardOfTenant = (t: string): number => shardOf(t, c.shards);
   const replayUntil = new Map<number, number>();
+  const tenantsOf = (incidents: OpenIncidentsCache, shard: number): string[] => incidents.tenants().filter((t) => shardOfTenant(t) === shard);
   let coordinator: ShardCoordinator | undefined;
   // tenants this node hosts exclusively: cluster.pinnedTenants and the large tenants naming it (node/tenancy.ts)
   let pinned = (): string[] => c.pinnedTenants;
@@ -51,19 +78,32 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
     log: ingest, snapshots, link,
     tenantsBehavior: (deps) => shardsBehavior({ ...deps, shardOf: shardOfTenant }),
     holdsTenant: (tenant) => coordinator?.holds(shardOfTenant(tenant)) ?? false,
-    fence: { token: (s) => coordinator?.token(s) ?? 0, holds: (s) => coordinator?.holds(s) ?? false },
     isReplay: (record) => record.position <= (replayUntil.get(record.shard) ?? 0),
     coordinator: () => coordinator,
     pinWith: (source) => { pinned = source; },
-    start({ shardsRef, hosts, checkpoints, address }) {
+    checkpointParts: (incidents) => ({
+      fence: { token: (s) => coordinator?.token(s) ?? 0, holds: (s) => coordinator?.holds(s) ?? false },
+      openIncidents: (shard) => tenantsOf(incidents, shard).flatMap((t) => incidents.unresolved(t)),
+    }),
+    start({ shardsRef, hosts, checkpoints, address, incidents, storeIncident }) {
       const close = async (shard: number): Promise<void> => {
         await shardsRef.ask((reply) => ({ type: 'close-shard', shard, reply }), 30_000);
         hosts.drop(shard);
         checkpoints.forget(shard);
         replayUntil.delete(shard);
+        for (const t of tenantsOf(incidents, shard)) incidents.forget(t); // the next owner goes on with them
+      };
+      // What this node knew of the shard's incidents is stale (an earlier stay, or its own store's view): the snapshot's are current.
+      const adopt = (shard: number, open: readonly Incident[]): void => {
+        for (const t of tenantsOf(incidents, shard)) incidents.forget(t);
+        for (const inc of open) {
+          if (shardOfTenant(inc.tenant) !== shard) continue;
+          incidents.put(inc);
+          storeIncident(inc);
+        }
       };
       coordinator = new ShardCoordinator({
-        link, clock, shards: c.shards, shardOf: shardOfTenant,
+        link, view, clock, shards: c.shards, shardOf: shardOfTenant,
         self: { id: config.node.id, address, capacity: c.capacity, zone: c.zone, get pinnedTenants() { return pinned(); } },
         heartbeatMs: c.heartbeatMs, deadAfterMs: c.deadAfterMs, leaseTtlMs: c.deadAfterMs, moveFraction: c.moveFraction,
         ...(c.ownershipLog ? { ownershipLog: c.ownershipLog } : {}),
@@ -72,6 +112,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
           const { state, resume } = restoredState(latest ? new Map([[shard, latest]]) : new Map());
           const at = resume.get(shard);
           replayUntil.set(shard, await ingest.lastPosition(shard));
+          adopt(shard, latest?.snapshot.openIncidents ?? []);
           await shardsRef.ask((reply) => ({ type: 'open-shard', shard, restored: state, reply }), 30_000);
           if (at) checkpoints.restored(shard, at.position);
           hosts.start(shard, at?.position ?? 0, at?.tenants ?? []);
@@ -80,7 +121,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
           await hosts.stopShard(shard);
           const until = clock.now() + PENDING_WAIT_MS;
           while (hosts.pending(shard) > 0 && clock.now() < until) await new Promise((r) => setTimeout(r, 20));
-          await checkpoints.take(); // the shard's last snapshot, fenced by its lease
+          await checkpoints.fresh(shard); // the shard's last snapshot (with its open incidents), fenced by its lease
           await close(shard);
         },
         async lost(shard) {
@@ -89,14 +130,17 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
         },
         onError: (err, what) => log.warn({ err }, `cluster: ${what} failed`),
       });
-      const ctl = (subject: string, answer: () => Promise<unknown>): void => {
-        subs.push(nc.subscribe(subject, {
+      const ctl = (subject: string, answer: (body: Record<string, unknown>) => Promise<unknown>): void => {
+        subs.push(control.subscribe(subject, {
           callback: (_err, msg) => {
-            answer().then((v) => msg.respond(JSON.stringify(v)), (err: unknown) => msg.respond(JSON.stringify({ error: String(err) })));
+            answer(requestBody(msg.string())).then((v) => msg.respond(JSON.stringify(v)), (err: unknown) => msg.respond(JSON.stringify({ error: String(err) })));
           },
         }));
       };
-      ctl(link.subject('drain', config.node.id), async () => ({ node: config.node.id, remaining: await coordinator!.drain() }));
+      ctl(link.subject('drain', config.node.id), async (body) => {
+        const timeoutMs = typeof body.timeoutMs === 'number' && body.timeoutMs > 0 ? Math.min(body.timeoutMs, MAX_DRAIN_MS) : undefined;
+        return { node: config.node.id, remaining: await coordinator!.drain(timeoutMs) };
+      });
       ctl(link.subject('undrain', config.node.id), async () => { coordinator!.draining = false; return { node: config.node.id, draining: false }; });
       ctl(link.subject('rebalance'), async () => {
         await coordinator!.round();
@@ -109,9 +153,11 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
     async stop(handOff) {
       for (const s of subs) s.unsubscribe();
       await coordinator?.stop(handOff);
+      view.stop();
     },
     async close() {
       await nc.drain().catch(() => undefined);
+      await control.drain().catch(() => undefined);
     },
   };
 }

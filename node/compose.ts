@@ -243,7 +243,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   });
   const checkpoints = new Checkpoints({
     hosts, snapshots: clustered?.snapshots ?? snapshots, log: ingestLog, clock, node: config.node.id,
-    ...(clustered ? { fence: clustered.fence } : {}),
+    ...(clustered ? clustered.checkpointParts(incidents) : {}),
     stateOf: (names) => tenants.ask((reply) => ({ type: 'snapshot', tenants: names, reply }), CHECKPOINT_TIMEOUT_MS),
     flush: () => writers.flush(),
     onError: (err) => log.warn({ err }, 'checkpoint failed; the next one retries'),
@@ -295,7 +295,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   }
   ready = true;
   publicUrl = gateway.url;
-  clustered?.start({ shardsRef: tenants, hosts, checkpoints, address: gateway.url });
+  clustered?.start({ shardsRef: tenants, hosts, checkpoints, address: gateway.url, incidents, storeIncident: (inc) => writers.putIncident(inc).catch(logFailure('an incident')) });
   log.info({ url: gateway.url, node: config.node.id, dataDir: config.node.dataDir }, 'vigil node ready');
 
   function stop(): Promise<void> {

@@ -6,6 +6,7 @@
 import * as zlib from 'node:zlib';
 import { wire } from '../../protocols/index.ts';
 import type { DetectorSnapshot } from '../../actors/detection/index.ts';
+import type { Incident } from '../../protocols/index.ts';
 import { decodeValue, encodeValue } from './value-codec.ts';
 import { SNAPSHOT_VERSION, type ShardSnapshot, type SnapshotEntry } from './types.ts';
 
@@ -41,7 +42,9 @@ export function encodeSnapshot(s: ShardSnapshot): Uint8Array {
       detectorVersion: e.detector.version,
       detectorEncoding: ENCODING_VALUE_V1,
       detector: encodeValue(e.detector),
+      position: e.position ?? 0,
     })),
+    openIncidents: (s.openIncidents ?? []).map((i) => JSON.stringify(i)),
   }).finish();
   const file = Buffer.allocUnsafe(HEADER_BYTES + payload.byteLength);
   file.writeUInt32LE(MAGIC, 0);
@@ -80,7 +83,21 @@ export function decodeSnapshot(file: Uint8Array): ShardSnapshot {
         since: e.since ?? 0,
         quietUntil: e.quietUntil ?? 0,
         detector: decodeValue(e.detector ?? new Uint8Array()) as unknown as DetectorSnapshot,
+        ...(e.position ? { position: Number(e.position) } : {}),
       };
     }),
+    ...(msg.openIncidents.length > 0 ? { openIncidents: msg.openIncidents.map((text, i) => incidentOf(text, i)) } : {}),
   };
+}
+
+function incidentOf(text: string, i: number): Incident {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new SnapshotFormatError(`open incident ${i} is not JSON`);
+  }
+  const inc = v as Partial<Incident> | null;
+  if (!inc || typeof inc.id !== 'string' || typeof inc.tenant !== 'string' || typeof inc.status !== 'string') throw new SnapshotFormatError(`open incident ${i} has no id, tenant or status`);
+  return inc as Incident;
 }

@@ -1,6 +1,7 @@
 // What a shard snapshot holds: the detector state of every series the shard's actors own,
 // at the log position it covers (DESIGN.md §2.1 step 5). Named fields, versioned.
 import type { SeriesSnapshot } from '../../actors/service/index.ts';
+import type { Incident } from '../../protocols/index.ts';
 
 /** The format version this code writes and reads. */
 export const SNAPSHOT_VERSION = 1;
@@ -23,4 +24,6 @@ export interface ShardSnapshot {
   /** the shard lease's revision when it was taken (0: none), for the cluster's fencing */
   fencingToken: number;
   entries: SnapshotEntry[];
+  /** the unresolved incidents of the shard's tenants (cluster mode: the next owner goes on with them); absent: none */
+  openIncidents?: Incident[];
 }

@@ -75,6 +75,16 @@ if (modelFault !== undefined) {
     },
   });
 }
+if (process.env.VIGIL_TEST_LOOP_LAG) {
+  // diagnostics: the event loop's worst delay and the heap, every second, on stderr
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const h = monitorEventLoopDelay({ resolution: 20 });
+  h.enable();
+  setInterval(() => {
+    process.stderr.write(`${JSON.stringify({ loopLagMaxMs: Math.round(h.max / 1e6), loopLagP50Ms: Math.round(h.percentile(50) / 1e6), heapMb: Math.round(process.memoryUsage().heapUsed / 1e6) })}\n`);
+    h.reset();
+  }, 1_000).unref();
+}
 process.stdout.write(`${JSON.stringify({ url: node.url, port: node.port, pid: process.pid })}\n`);
 const stop = (): void => { void node.stop().then(() => process.exit(0)); };
 process.on('SIGTERM', stop);

@@ -1,0 +1,59 @@
+// What one node's store holds, printed as one JSON line, for the cluster tests that count
+// acknowledged samples across every node's store. A child process (chdb: one folder per
+// process), run on a stopped (or killed) node's data folder:
+//   tsx test/support/store-census.ts DATA_DIR [STEP_MS]
+// Per series: rows as stored (count() without FINAL: a sample written twice shows), distinct
+// timestamps as runs of STEP_MS (default 5), and the 1-minute rollup's sample count (a sample counted
+// twice there is what a client would see in a stepped query). Anomalies and incidents by id.
+import { join } from 'node:path';
+import { TsdbStore } from '../../storage/tsdb/index.ts';
+
+export interface SeriesCensus {
+  rows: number;
+  distinct: number;
+  rollupCount: number;
+  /** distinct timestamps, as [first, last] runs of consecutive multiples of the step */
+  runs: Array<[number, number]>;
+}
+
+export interface StoreCensus {
+  series: Record<string, SeriesCensus>;
+  anomalies: Array<{ id: string; tenant: string; service: string; metric: string; ts: number; value: number; expected: number; rows: number }>;
+  incidents: Array<{ id: string; tenant: string; status: string; alerts: number; openedAt: number }>;
+}
+
+const dataDir = process.argv[2];
+if (!dataDir) throw new Error('usage: store-census.ts DATA_DIR [STEP_MS]');
+const STEP_MS = Number(process.argv[3] ?? 5);
+const tsdb = await TsdbStore.open({ chdbPath: join(dataDir, 'tsdb') });
+const db = tsdb.sql.db;
+const series: Record<string, SeriesCensus> = {};
+const rows = await tsdb.sql.rows<{ tenant: string; service: string; metric: string; rows: string; distinct: string; ts: string[] }>(
+  `SELECT tenant, service, metric, count() AS rows, uniqExact(ts) AS distinct, arraySort(groupUniqArray(ts)) AS ts
+   FROM ${db}.samples GROUP BY tenant, service, metric`);
+for (const r of rows) {
+  const runs: Array<[number, number]> = [];
+  for (const t of r.ts.map(Number)) {
+    const last = runs.at(-1);
+    if (last && t === last[1] + STEP_MS) last[1] = t;
+    else runs.push([t, t]);
+  }
+  series[`${r.tenant}/${r.service}/${r.metric}`] = { rows: Number(r.rows), distinct: Number(r.distinct), rollupCount: 0, runs };
+}
+const rolled = await tsdb.sql.rows<{ tenant: string; service: string; metric: string; n: string }>(
+  `SELECT tenant, service, metric, sum(v_count) AS n FROM ${db}.samples_1m GROUP BY tenant, service, metric`);
+for (const r of rolled) {
+  const s = series[`${r.tenant}/${r.service}/${r.metric}`];
+  if (s) s.rollupCount = Number(r.n);
+}
+const anomalies = (await tsdb.sql.rows<{ id: string; tenant: string; service: string; metric: string; ts: string; value: number; expected: number; rows: string }>(
+  `SELECT id, any(tenant) AS tenant, any(service) AS service, any(metric) AS metric, any(ts) AS ts, any(value) AS value, any(expected) AS expected, count() AS rows
+   FROM ${db}.anomalies GROUP BY id ORDER BY ts`))
+  .map((a) => ({ ...a, ts: Number(a.ts), value: Number(a.value), expected: Number(a.expected), rows: Number(a.rows) }));
+const incidents = (await tsdb.sql.rows<{ id: string; tenant: string; status: string; alerts: string; opened_at: string }>(
+  `SELECT id, any(tenant) AS tenant, argMax(status, version) AS status, max(length(alert_ids)) AS alerts, min(opened_at) AS opened_at
+   FROM ${db}.incident_events GROUP BY id`))
+  .map((i) => ({ id: i.id, tenant: i.tenant, status: i.status, alerts: Number(i.alerts), openedAt: Number(i.opened_at) }));
+await tsdb.close();
+const out: StoreCensus = { series, anomalies, incidents };
+process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -1,0 +1,240 @@
+// Vigil node processes in cluster mode for the multi-process tests: started on a NATS of the
+// test's own, stopped or killed by pid; each keeps its own data folder and ownership log. After
+// the run every node's store is read back (store-census.ts, one child process per folder, the
+// killed nodes' folders too) to count acknowledged samples against stored ones.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { JetStreamIngestLog, KvSnapshotStore, type VigilConfig } from '../../cluster/index.ts';
+import { startNodeProcess, testConfig, type TestNode } from './node-process.ts';
+import { STEP_MS, type LoadTenant } from './cluster-load.ts';
+import type { StoreCensus } from './store-census.ts';
+
+const CENSUS = fileURLToPath(new URL('./store-census.ts', import.meta.url));
+export const ADMIN_KEY = 'admin-key-0123456789';
+export const SHARDS = 256;
+
+export interface ClusterNode {
+  id: string;
+  url: string;
+  dataDir: string;
+  ownershipLog: string;
+  process: TestNode;
+  /** Date.now() when it was killed or stopped (its ownership ends there at the latest) */
+  endedAt?: number;
+}
+
+export function loadTenants(n: number): LoadTenant[] {
+  return Array.from({ length: n }, (_, i) => ({ id: `t${String(i).padStart(2, '0')}`, key: `key-t${String(i).padStart(2, '0')}-0123456789` }));
+}
+
+export class VigilCluster {
+  readonly dir = mkdtempSync(join(tmpdir(), 'vigil-cluster-'));
+  readonly nodes: ClusterNode[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly tenants: LoadTenant[],
+    private readonly patch: (c: VigilConfig) => void = () => {},
+  ) {}
+
+  live(): ClusterNode[] {
+    return this.nodes.filter((n) => n.endedAt === undefined);
+  }
+
+  node(id: string): ClusterNode {
+    const n = this.nodes.find((x) => x.id === id);
+    if (!n) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  async start(id: string, natsUrl: string, env: Record<string, string> = {}): Promise<ClusterNode> {
+    const ownershipLog = join(this.dir, `${id}.jsonl`);
+    const config = testConfig(Object.fromEntries(this.tenants.map((t) => [t.id, t.key])), ADMIN_KEY, (c) => {
+      c.node.id = id;
+      c.cluster = { ...c.cluster, enabled: true, natsUrl, name: this.name, shards: SHARDS, ownershipLog };
+      this.patch(c);
+    });
+    const proc = await startNodeProcess(config, env);
+    const node: ClusterNode = { id, url: proc.url, dataDir: config.node.dataDir, ownershipLog, process: proc };
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** kill -9; returns when it was sent. */
+  kill(id: string): number {
+    const n = this.node(id);
+    n.process.kill();
+    n.endedAt = Date.now();
+    return n.endedAt;
+  }
+
+  async stop(id: string): Promise<void> {
+    const n = this.node(id);
+    await n.process.stop();
+    n.endedAt ??= Date.now();
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.live().map((n) => this.stop(n.id)));
+  }
+
+  /** Every node's store, read back after it stopped (stop or kill them first). */
+  async census(): Promise<Map<string, StoreCensus>> {
+    const out = new Map<string, StoreCensus>();
+    for (const n of this.nodes) {
+      if (n.process.child.exitCode === null && n.process.child.signalCode === null) await new Promise((r) => n.process.child.once('exit', r));
+      out.set(n.id, await readCensus(n.dataDir));
+    }
+    return out;
+  }
+
+  /** Shards with two owners at once in the ownership logs (empty: none). */
+  doubleOwned(): string[] {
+    return doubleOwned(this.nodes.map((n) => n.ownershipLog), new Map(this.nodes.flatMap((n) => (n.endedAt === undefined ? [] : [[n.id, n.endedAt] as const]))));
+  }
+
+  /** The nodes' warnings and errors, one line each (message and error), the last `n` of each: for a failing test's output. */
+  logs(n = 20): string {
+    return this.nodes.map((node) => {
+      const lines = node.process.stderr().split('\n').filter((l) => l.trim() && !l.startsWith('{"loopLag')).map((l) => {
+        try {
+          const j = JSON.parse(l) as { msg?: string; time?: number; err?: { message?: string } };
+          return `${new Date(j.time ?? 0).toISOString().slice(11, 23)} ${j.msg ?? ''} ${j.err?.message ?? ''}`;
+        } catch {
+          return l;
+        }
+      });
+      return `--- ${node.id} (${lines.length} lines)\n${lines.slice(-n).join('\n')}`;
+    }).join('\n');
+  }
+
+  ownership(): Ownership[] {
+    return readOwnership(this.nodes.map((n) => n.ownershipLog));
+  }
+}
+
+/** Resolves once every shard's newest snapshot covers everything in its log (all processed and stored). */
+export async function caughtUp(natsUrl: string, name: string, timeoutMs = 120_000): Promise<void> {
+  const nc: NatsConnection = await connect({ servers: natsUrl.split(',') });
+  try {
+    const log = await JetStreamIngestLog.open({ connection: nc, stream: `${name.toUpperCase().replace(/-/g, '_')}_INGEST`, subjectPrefix: `${name}.metrics`, shards: SHARDS });
+    const snapshots = await KvSnapshotStore.open(nc, name);
+    const until = Date.now() + timeoutMs;
+    let behind: number[] = [];
+    while (Date.now() < until) {
+      behind = [];
+      for (let s = 0; s < SHARDS; s++) {
+        const last = await log.lastPosition(s);
+        if (last === 0) continue; // acknowledged (purged) up to its end
+        const snap = await snapshots.latest(s);
+        if ((snap?.snapshot.logPosition ?? 0) < last) behind.push(s);
+      }
+      if (behind.length === 0) return;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const detail = await Promise.all(behind.slice(0, 10).map(async (s) => `${s}: log at ${await log.lastPosition(s)}, snapshot at ${(await snapshots.latest(s))?.snapshot.logPosition ?? 'none'}`));
+    throw new Error(`shards still behind after ${timeoutMs} ms: ${detail.join('; ')}`);
+  } finally {
+    await nc.close();
+  }
+}
+
+async function readCensus(dataDir: string): Promise<StoreCensus> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CENSUS, dataDir, String(STEP_MS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`store census of ${dataDir} failed (${code}): ${err}`);
+  return JSON.parse(out.trim().split('\n').at(-1)!) as StoreCensus;
+}
+
+export interface LossReport {
+  acked: number;
+  /** distinct samples stored over every node */
+  stored: number;
+  /** acknowledged samples found in no node's store */
+  lost: number;
+  lostBySeries: Record<string, number>;
+  /** series whose samples a node's store holds more than once (rows or rollup counts) */
+  doubled: string[];
+}
+
+/** Acknowledged (a prefix of each series, from the load) against what the stores hold. */
+export function lossReport(acked: Map<string, number>, startTs: number, stores: Iterable<StoreCensus>): LossReport {
+  const list = [...stores];
+  const report: LossReport = { acked: 0, stored: 0, lost: 0, lostBySeries: {}, doubled: [] };
+  const keys = new Set<string>([...acked.keys(), ...list.flatMap((c) => Object.keys(c.series))]);
+  for (const key of keys) {
+    const n = acked.get(key) ?? 0;
+    report.acked += n;
+    const runs = mergeRuns(list.flatMap((c) => c.series[key]?.runs ?? []));
+    report.stored += runs.reduce((a, [f, t]) => a + (t - f) / STEP_MS + 1, 0);
+    if (n > 0) {
+      const last = startTs + (n - 1) * STEP_MS;
+      let covered = 0;
+      for (const [f, t] of runs) {
+        const lo = Math.max(f, startTs);
+        const hi = Math.min(t, last);
+        if (hi >= lo) covered += (hi - lo) / STEP_MS + 1;
+      }
+      if (covered < n) {
+        report.lost += n - covered;
+        report.lostBySeries[key] = n - covered;
+      }
+    }
+    for (const c of list) {
+      const s = c.series[key];
+      if (s && (s.rows > s.distinct || s.rollupCount > s.distinct)) report.doubled.push(`${key}: rows ${s.rows}, distinct ${s.distinct}, rollup ${s.rollupCount}`);
+    }
+  }
+  return report;
+}
+
+function mergeRuns(runs: Array<[number, number]>): Array<[number, number]> {
+  const sorted = [...runs].sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number]> = [];
+  for (const [f, t] of sorted) {
+    const last = out.at(-1);
+    if (last && f <= last[1] + STEP_MS) last[1] = Math.max(last[1], t);
+    else out.push([f, t]);
+  }
+  return out;
+}
+
+export interface Ownership { at: number; until: number; node: string; event: 'acquired' | 'released' | 'lost'; shard: number; token: number }
+
+export function readOwnership(logs: string[]): Ownership[] {
+  return logs.filter(existsSync)
+    .flatMap((f) => readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ownership))
+    .sort((a, b) => a.at - b.at);
+}
+
+/** Intervals of ownership per shard from every node's log; a killed node's open ones end at its kill. */
+export function doubleOwned(logs: string[], endedAt: Map<string, number>): string[] {
+  const spans = new Map<number, Array<{ node: string; from: number; to: number }>>();
+  const open = new Map<string, number>();
+  for (const e of readOwnership(logs)) {
+    const k = `${e.node}/${e.shard}`;
+    if (e.event === 'acquired') open.set(k, e.at);
+    else if (open.has(k)) {
+      spans.set(e.shard, [...(spans.get(e.shard) ?? []), { node: e.node, from: open.get(k)!, to: e.until }]);
+      open.delete(k);
+    }
+  }
+  for (const [k, from] of open) {
+    const [node, shard] = k.split('/') as [string, string];
+    spans.set(Number(shard), [...(spans.get(Number(shard)) ?? []), { node, from, to: endedAt.get(node) ?? Infinity }]);
+  }
+  const bad: string[] = [];
+  for (const [shard, list] of spans) {
+    list.sort((a, b) => a.from - b.from);
+    for (let i = 1; i < list.length; i++) if (list[i]!.from < list[i - 1]!.to) bad.push(`shard ${shard}: ${list[i - 1]!.node} until ${list[i - 1]!.to}, ${list[i]!.node} from ${list[i]!.from}`);
+  }
+  return bad;
+}
