@@ -48,7 +48,27 @@ describe('e2e: one node ingests, detects, alerts and opens one incident', functi
     assert.match(res.headers.get('content-type') ?? '', /text\/html/);
     const html = await res.text();
     assert.match(html, /<title>Vigil<\/title>/);
-    assert.match(html, /\/v1\/stream/);
+    // The page's code is ES modules under /web/ (web/app.js and what it imports): each is
+    // public too, none carries a key or a tenant's data, and one of them follows the live stream.
+    const entry = /<script type="module" src="(\/web\/[\w.-]+\.js)"><\/script>/.exec(html)?.[1];
+    assert.ok(entry, 'the page loads its code as a module from /web/');
+    const modules = new Map<string, string>();
+    for (const queue = [entry]; queue.length > 0;) {
+      const path = queue.shift()!;
+      if (modules.has(path)) continue;
+      const m = await fetch(`${node.url}${path}`);
+      assert.equal(m.status, 200, path);
+      assert.match(m.headers.get('content-type') ?? '', /text\/javascript/, path);
+      const code = await m.text();
+      modules.set(path, code);
+      for (const [, dep] of code.matchAll(/\bfrom '\.\/([\w.-]+\.js)'/g)) queue.push(`/web/${dep}`);
+    }
+    assert.ok(modules.size > 1, `the entry imports the other modules: ${[...modules.keys()].join(', ')}`);
+    for (const [path, text] of [['/', html], ...modules] as Array<[string, string]>) {
+      for (const secret of [...Object.values(KEYS), ADMIN, 'acme', 'globex']) assert.ok(!text.includes(secret), `${path} holds ${secret}`);
+    }
+    const stream = [...modules].filter(([, code]) => /new WebSocket\(/.test(code) && /\/v1\/stream/.test(code)).map(([path]) => path);
+    assert.ok(stream.length > 0, `a module opens the live stream (/v1/stream) among ${[...modules.keys()].join(', ')}`);
   });
 
   it('refuses a request without a key (401) and with a wrong key (401)', async () => {
