@@ -29,9 +29,18 @@ function limit(raw: string | undefined, max: number, dflt: number): number {
   return n;
 }
 
+/** The latest time a JavaScript Date holds; the schema's 16 digits reach past it (and past 2^53, which the store refuses with an error). */
+export const MAX_TIME_MS = 8_640_000_000_000_000;
+
+function time(raw: string | undefined, name: 'from' | 'to'): number | undefined {
+  const n = int(raw);
+  if (n !== undefined && n > MAX_TIME_MS) throw new VigilError('BAD_REQUEST', `querystring.${name}: must be a Unix ms time up to ${MAX_TIME_MS}`);
+  return n;
+}
+
 function range(q: RawQuery): { from?: number; to?: number } {
-  const from = int(q.from);
-  const to = int(q.to);
+  const from = time(q.from, 'from');
+  const to = time(q.to, 'to');
   if (from !== undefined && to !== undefined && from > to) throw new VigilError('BAD_REQUEST', 'querystring: from is after to');
   return { from, to };
 }

@@ -71,7 +71,12 @@ function parseYaml(text: string, source: string): unknown {
     const where = e.linePos?.[0] ? ` at line ${e.linePos[0].line}` : '';
     throw invalid(`${source} is not valid YAML${where}: ${e.message.split('\n')[0]}`);
   }
-  return doc.toJS() ?? {};
+  try {
+    return doc.toJS() ?? {};
+  } catch (err) {
+    // the yaml library refuses an alias bomb here (a ReferenceError), after parsing
+    throw invalid(`${source} is not valid YAML: ${(err as Error).message}`);
+  }
 }
 
 function applyFile(config: VigilConfig, raw: unknown, source: string): void {

@@ -70,7 +70,14 @@ export function parseTenantsYaml(text: string, source: string): TenantSpec[] {
     const e = doc.errors[0]!;
     throw new TenancyInvalid('', `is not valid YAML: ${e.message.split('\n')[0]}`, source, lines.linePos(e.pos[0]).line);
   }
-  return checkTenantsDocument(doc.toJS() ?? {}, { source, line: (path) => lineOf(doc, lines, path) });
+  let raw: unknown;
+  try {
+    raw = doc.toJS() ?? {};
+  } catch (err) {
+    // the yaml library refuses an alias bomb here (a ReferenceError), after parsing
+    throw new TenancyInvalid('', `is not valid YAML: ${(err as Error).message}`, source);
+  }
+  return checkTenantsDocument(raw, { source, line: (path) => lineOf(doc, lines, path) });
 }
 
 /** The line of the deepest node of `path` the document has (a missing key points at its parent). */
