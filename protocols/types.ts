@@ -35,13 +35,19 @@ export interface AnomalyEvent extends SeriesKey {
 
 export type Severity = 'warning' | 'critical';
 
+/**
+ * A stored alert. Raised from an anomaly: its series, the detector's tier and the anomaly's id.
+ * From the Alertmanager intake: its service, `metric` the alertname, `labels` the alert's
+ * whole label set, `timestamp` its startsAt, no tier and an empty anomalyId.
+ */
 export interface Alert extends SeriesKey {
   id: string;
   tenant: string;
   timestamp: number;
   score: number;
   severity: Severity;
-  tier: Tier;
+  /** the detection tier of the anomaly behind it; absent for an external (Alertmanager) alert */
+  tier?: Tier;
   anomalyId: string;
   incidentId: string;
 }

@@ -1,10 +1,11 @@
 // The Alertmanager-compatible face on an in-process node: alerts posted in Alertmanager's API
 // v2 shape join the tenant's correlator (one alert and one incident however often posted,
-// resolved when the sender says), read back in Alertmanager's shapes; silences through
-// /api/v2; the tenant is the bearer key's and sees only its own.
+// resolved when the sender says), read back in Alertmanager's shapes and stored like the
+// alerts raised from anomalies (GET /v1/alerts); silences through /api/v2; the tenant is the
+// bearer key's and sees only its own.
 import assert from 'node:assert/strict';
 import type { NodeHandle } from '../node/index.ts';
-import type { Incident } from '../protocols/index.ts';
+import type { Alert, Incident } from '../protocols/index.ts';
 import { ApiClient, eventually, type ErrorReply } from './support/api-client.ts';
 import { KEYS, startTestNode } from './support/api-node.ts';
 
@@ -39,6 +40,7 @@ describe('api: Alertmanager API v2', function () {
   after(async () => node.stop());
 
   const open = async (): Promise<Incident[]> => (await acme.get<{ incidents: Incident[] }>('/v1/incidents?status=open')).body.incidents;
+  const stored = async (client: ApiClient, query = ''): Promise<Alert[]> => (await client.get<{ alerts: Alert[] }>(`/v1/alerts${query}`)).body.alerts;
 
   it('an alert posted three times is one alert in one incident, listed in Alertmanager\'s shape', async () => {
     for (let i = 0; i < 3; i++) assert.equal((await acme.request('POST', '/api/v2/alerts', [firing])).status, 200);
@@ -58,10 +60,21 @@ describe('api: Alertmanager API v2', function () {
     assert.deepEqual(incidents[0]!.services, ['checkout'], 'the job label names the service');
     assert.equal(incidents[0]!.alertIds.length, 1);
     assert.equal(incidents[0]!.title, 'checkout: errors over 5%');
+    // stored once, as an anomaly's alert is: its service, the alertname as metric, every label, no tier, no anomaly
+    const inc = incidents[0]!;
+    const [rec] = await eventually(async () => ((await stored(acme)).length > 0 ? stored(acme) : undefined), 'the alert stored');
+    assert.deepEqual(rec, {
+      id: inc.alertIds[0], tenant: 'acme', service: 'checkout', metric: 'HighErrorRate', labels: firing.labels, timestamp: Date.parse(startsAt),
+      score: 1, severity: 'critical', anomalyId: '', incidentId: inc.id,
+    });
+    assert.deepEqual((await stored(acme, `?incident=${inc.id}`)).map((a) => a.id), inc.alertIds);
+    assert.deepEqual(await stored(acme, '?incident=inc_0000000000000000'), []);
+    assert.deepEqual((await stored(acme, '?service=checkout&metric=HighErrorRate')).map((a) => a.id), inc.alertIds);
   });
 
   it('another tenant sees none of it; no key, no entry', async () => {
     assert.deepEqual((await globex.get('/api/v2/alerts')).body, []);
+    assert.deepEqual(await stored(globex), []);
     assert.equal((await new ApiClient(node.url).get('/api/v2/alerts')).status, 401);
     assert.equal((await new ApiClient(node.url).request('POST', '/api/v2/alerts', [firing])).status, 401);
   });
@@ -113,6 +126,14 @@ describe('api: Alertmanager API v2', function () {
     // both DiskFull alerts (db) joined the same incident by time (one once its silence ended): it waits for them too
     const gone = new Date(Date.now() - 1000).toISOString();
     const rest = [{ labels: { alertname: 'DiskFull', job: 'db', severity: 'warning' }, endsAt: gone }, { labels: { alertname: 'DiskFull', job: 'db', instance: 'b' }, endsAt: gone }];
+    // every alert of the incident is stored under it, the one silenced until its silence ended included
+    const ids = (await acme.get<Incident>(`/v1/incidents/${inc.id}`)).body.alertIds;
+    const joined = await eventually(async () => {
+      const list = await stored(acme, `?incident=${inc.id}`);
+      return list.length === ids.length ? list : undefined;
+    }, 'the incident\'s alerts stored');
+    assert.deepEqual(joined.map((a) => a.id).sort(), [...ids].sort());
+    assert.deepEqual(joined.map((a) => [a.metric, a.labels.instance ?? '']).sort(), [['DiskFull', ''], ['DiskFull', 'b'], ['HighErrorRate', '']]);
     assert.equal((await acme.request('POST', '/api/v2/alerts', rest)).status, 200);
     const done = await eventually(async () => {
       const r = await acme.get<Incident>(`/v1/incidents/${inc.id}`);

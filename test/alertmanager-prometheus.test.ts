@@ -1,7 +1,8 @@
 // A real Prometheus (Debian's `prometheus`) with an alerting rule that always fires, and a
 // Vigil node as its Alertmanager (alerting.alertmanagers, API v2, the tenant's key as bearer
 // credentials): the alert arrives, joins an incident, GET /api/v2/alerts shows it, and
-// Prometheus' re-sends (every second here) stay one alert in one incident. Skipped, saying
+// Prometheus' re-sends (every second here) stay one alert in one incident, stored once (GET
+// /v1/alerts). Skipped, saying
 // so, when `prometheus` is not installed (a failure under .ci/run, VIGIL_REQUIRE_PEERS=1).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -10,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeHandle } from '../node/index.ts';
-import type { Incident } from '../protocols/index.ts';
+import type { Alert, Incident } from '../protocols/index.ts';
 import { ApiClient, eventually } from './support/api-client.ts';
 import { KEYS, startTestNode } from './support/api-node.ts';
 import { freePort } from './support/local-servers.ts';
@@ -116,6 +117,12 @@ describe('Prometheus alerting into Vigil as its Alertmanager', function () {
     assert.equal(incidents.length, 1);
     assert.equal(incidents[0]!.id, inc.id);
     assert.equal(incidents[0]!.alertIds.length, 1);
+    // stored once under its incident, however often it was re-sent
+    const stored = async (): Promise<Alert[]> => (await acme.get<{ alerts: Alert[] }>(`/v1/alerts?incident=${inc.id}`)).body.alerts;
+    const [rec, ...more] = await eventually(async () => ((await stored()).length > 0 ? stored() : undefined), 'the alert stored', 10_000);
+    assert.deepEqual(more, []);
+    assert.deepEqual([rec!.id, rec!.service, rec!.metric, rec!.labels, rec!.severity, rec!.tier], [incidents[0]!.alertIds[0], 'checkout', 'CheckoutAlwaysFiring', { alertname: 'CheckoutAlwaysFiring', severity: 'critical', service: 'checkout' }, 'critical', undefined]);
+    assert.deepEqual((await acme.get<{ alerts: Alert[] }>('/v1/alerts')).body.alerts.map((a) => a.id), [rec!.id]);
   });
 
   it('Prometheus counted no failed notification', async () => {

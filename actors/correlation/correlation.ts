@@ -286,7 +286,8 @@ export class TenantCorrelation {
     };
     if (inp.generatorURL !== undefined) al.generatorURL = inp.generatorURL;
     if (inp.deliveryId !== undefined) al.deliveryId = inp.deliveryId;
-    if (inp.anomaly) al.record = alertRecord(inp.anomaly, al);
+    // Every alert that joins an incident is stored, whichever way it came (GET /v1/alerts lists both).
+    al.record = inp.anomaly ? alertRecord(inp.anomaly, al) : externalRecord(this.tenant, al);
     this.alerts.set(al.fingerprint, al);
     if (this.inhibitor.firing(al.fingerprint, al.labels)) this.suppressionDirty = true;
     // The store already lists this alert under an incident taken over at start: back it goes.
@@ -550,5 +551,13 @@ function alertRecord(a: AnomalyEvent, al: LiveAlert): Alert {
   return {
     id: al.id, tenant: a.tenant, service: a.service, metric: a.metric, labels: a.labels, timestamp: a.timestamp,
     score: a.score, severity: al.severity, tier: a.tier, anomalyId: a.id, incidentId: '',
+  };
+}
+
+/** The stored record of an Alertmanager alert: the alertname as its metric, its whole label set, no tier, no anomaly. */
+function externalRecord(tenant: string, al: LiveAlert): Alert {
+  return {
+    id: al.id, tenant, service: al.service, metric: al.name, labels: { ...al.labels }, timestamp: al.startsAt,
+    score: al.score, severity: al.severity, anomalyId: '', incidentId: '',
   };
 }

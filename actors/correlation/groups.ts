@@ -28,7 +28,7 @@ export interface LiveAlert {
   incidentId?: string;
   /** its incident was resolved by an operator while it fired: deliveries are absorbed until it ends */
   closed: boolean;
-  /** the stored record (alerts raised from anomalies) */
+  /** the stored record (anomalies' and Alertmanager alerts' alike), out when it joins an incident */
   record?: Alert;
 }
 

@@ -42,7 +42,7 @@ export class EventTables {
   writeAlerts(alerts: readonly Alert[], mode: WriteMode = {}): Promise<void> {
     return this.sql.insertJson<AlertRow>('alerts', alerts.map((a) => ({
       tenant: a.tenant, ts: a.timestamp, id: a.id, service: a.service, metric: a.metric, labels: a.labels,
-      score: a.score, severity: a.severity, tier: a.tier, anomaly_id: a.anomalyId, incident_id: a.incidentId,
+      score: a.score, severity: a.severity, tier: a.tier ?? '', anomaly_id: a.anomalyId, incident_id: a.incidentId,
     })), mode.signal);
   }
 
@@ -82,7 +82,7 @@ export class EventTables {
   alerts(tenant: string, q: EventFilter): Promise<Page<Alert>> {
     return this.page<AlertRow, Alert>('alerts', tenant, q, (r) => ({
       id: r.id, tenant: r.tenant, service: r.service, metric: r.metric, labels: r.labels, timestamp: num(r.ts),
-      score: r.score, severity: r.severity as Severity, tier: r.tier as Tier, anomalyId: r.anomaly_id, incidentId: r.incident_id,
+      score: r.score, severity: r.severity as Severity, ...(r.tier === '' ? {} : { tier: r.tier as Tier }), anomalyId: r.anomaly_id, incidentId: r.incident_id,
     }));
   }
 
