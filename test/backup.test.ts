@@ -1,5 +1,6 @@
 // `vigil backup create|list|restore` on a data dir filled through the real stores (chdb, the
-// embedded graph, the audit log, snapshots, the ingest log), each step a real child process:
+// embedded graph, the audit log, snapshots, the ingest log, silences, runbooks and runs) and
+// the tenants file the configuration names, each step a real child process:
 // chdb binds one data folder per process, and the command is the one an operator runs.
 import { strict as assert } from 'node:assert';
 import { execFile, spawn } from 'node:child_process';
@@ -43,6 +44,7 @@ describe('vigil backup (real stores, real commands)', function () {
   let root: string;
   let dataDir: string;
   let configFile: string;
+  let tenantsFile: string;
   let backups: string;
   let backup: string;
   let source: Digest;
@@ -53,7 +55,9 @@ describe('vigil backup (real stores, real commands)', function () {
     backups = join(root, 'backups');
     backup = join(backups, 'b1');
     configFile = join(root, 'vigil.yaml');
-    await writeFile(configFile, 'node:\n  id: node-b\nhttp:\n  port: 7411\n# kept byte for byte\n');
+    tenantsFile = join(root, 'tenants.yaml');
+    await writeFile(tenantsFile, '# the admin API rewrites this file\ntenants:\n  - id: acme\n    tier: small\n    keys: []\n');
+    await writeFile(configFile, `node:\n  id: node-b\nhttp:\n  port: 7411\ntenancy:\n  file: ${tenantsFile}\n# kept byte for byte\n`);
     await script('backup-fill.ts', [dataDir, String(SAMPLES_PER_SERIES), String(SERIES)]);
   });
 
@@ -64,20 +68,29 @@ describe('vigil backup (real stores, real commands)', function () {
   it('create writes every part with a manifest whose sizes and sha256 match the files', async () => {
     const r = await runVigil(['backup', 'create', '--data', dataDir, '--config', configFile, backup], {}, 120_000);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^backup .*b1: node node-b, \d+ files, .* rows in 7 tables/);
+    // incident_rca (root-cause rankings) is the eighth table: exported like every other
+    assert.match(r.stdout, /^backup .*b1: node node-b, \d+ files, .* rows in 8 tables/);
     assert.match(r.stderr, /tsdb table samples: 12,000 rows/);
     const m = JSON.parse(await readFile(join(backup, 'manifest.json'), 'utf8')) as Manifest;
     assert.equal(m.nodeId, 'node-b');
     assert.equal(m.source.tsdb.engine, 'chdb');
     const names = m.parts.filter((p) => p.files.length > 0).map((p) => p.name).sort();
-    assert.deepEqual(names, ['audit', 'config', 'graph', 'log', 'snapshots', 'tsdb']);
+    assert.deepEqual(names, ['audit', 'automation', 'config', 'graph', 'log', 'silences', 'snapshots', 'tenants', 'tsdb']);
     const tables = Object.fromEntries(m.parts.find((p) => p.name === 'tsdb')!.tables!.map((t) => [t.name, t.rows]));
     assert.equal(tables.samples, SAMPLES_PER_SERIES * SERIES);
     assert.equal(tables.incident_events, 3);
+    assert.equal(tables.incident_rca, 2);
+    const files = (part: string): string[] => m.parts.find((p) => p.name === part)!.files.map((f) => f.path).sort();
+    assert.deepEqual(files('silences'), ['silences/acme.json']);
+    assert.deepEqual(files('automation'), ['automation/runbooks/acme.json', 'automation/runs.jsonl']);
+    assert.deepEqual(files('tenants'), ['tenants/tenants.yaml']);
+    assert.equal(m.source.tenants, tenantsFile);
     for (const f of m.parts.flatMap((p) => p.files)) assert.equal(await sha256(join(backup, f.path)), f.sha256, f.path);
     assert.equal(await readFile(join(backup, 'config', 'vigil.yaml'), 'utf8'), await readFile(configFile, 'utf8'));
+    assert.equal(await readFile(join(backup, 'tenants', 'tenants.yaml'), 'utf8'), await readFile(tenantsFile, 'utf8'));
     source = await script<Digest>('backup-digest.ts', [dataDir]);
     assert.equal(source.rows.samples, SAMPLES_PER_SERIES * SERIES);
+    assert.equal(source.rows.incident_rca, 2);
   });
 
   it('list shows the backup with its manifest summary', async () => {
@@ -89,23 +102,31 @@ describe('vigil backup (real stores, real commands)', function () {
     const b1 = list.find((b) => b.path === backup)!;
     assert.equal(b1.nodeId, 'node-b');
     assert.equal(b1.rows, source.rows.samples! + source.rows.scores! + source.rows.samples_1m! + source.rows.samples_1h!
-      + source.rows.anomalies! + source.rows.alerts! + source.rows.incident_events!);
+      + source.rows.anomalies! + source.rows.alerts! + source.rows.incident_events! + source.rows.incident_rca!);
     assert.match(list.find((b) => b.path !== backup)!.error!, /no manifest\.json/);
     const table = await runVigil(['backup', 'list', backups]);
-    assert.match(table.stdout, /node-b .* config,tsdb,graph,audit,snapshots,log/);
+    assert.match(table.stdout, /node-b .* config,tenants,tsdb,graph,audit,snapshots,log,silences,automation /);
   });
 
-  it('restore reproduces series, rollups, events, topology, snapshots, log and config exactly; the audit log gains the restore', async () => {
+  it('restore reproduces series, rollups, events, RCA, topology, snapshots, log, silences, runbooks, runs and config exactly; the audit log gains the restore', async () => {
     const target = join(root, 'restored');
     const configOut = join(root, 'restored.yaml');
-    const r = await runVigil(['backup', 'restore', backup, '--data', target, '--config-out', configOut], {}, 120_000);
+    const tenantsOut = join(root, 'restored-tenants.yaml');
+    const r = await runVigil(['backup', 'restore', backup, '--data', target, '--config-out', configOut, '--tenants-out', tenantsOut], {}, 120_000);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /verified \d+ files/);
+    assert.match(r.stdout, /tenants file in .*restored-tenants\.yaml/);
     assert.equal(await readFile(configOut, 'utf8'), await readFile(configFile, 'utf8'));
+    assert.equal(await readFile(tenantsOut, 'utf8'), await readFile(tenantsFile, 'utf8'));
     const restored = await script<Digest>('backup-digest.ts', [target]);
-    for (const part of ['series', 'rows', 'views', 'events', 'topology', 'snapshots', 'log']) {
+    for (const part of ['series', 'rows', 'views', 'events', 'topology', 'snapshots', 'log', 'config']) {
       assert.deepEqual(restored[part], source[part], `${part} differs after the restore`);
     }
+    const rca = Object.values(source.events as Record<string, { rca: Array<{ incidentId: string; method: string }> }>).flatMap((e) => e.rca);
+    assert.deepEqual(rca.map((x) => [x.incidentId, x.method]), [['inc_1', 'causal'], ['inc_2', 'correlation']]);
+    const config = source.config as { acme: { silences: Array<{ comment: string }>; runbooks: Array<{ id: string }> }; runs: Array<{ id: string }> };
+    assert.deepEqual([config.acme.silences.map((x) => x.comment), config.acme.runbooks.map((x) => x.id), config.runs.map((x) => x.id)],
+      [['db maintenance'], ['wait-a-bit'], ['run_1']]);
     assert.equal(Object.keys(restored.series).length, SERIES);
     assert.ok(Object.values(restored.series).every((s) => s.samples === SAMPLES_PER_SERIES));
     assert.deepEqual(restored.views, ['samples_1h_mv', 'samples_1m_mv']);
@@ -203,7 +224,7 @@ describe('vigil backup (real stores, real commands)', function () {
     assert.match(help.stdout, /--config-out FILE/);
   });
 
-  it('a real node: refused while it runs; after SIGTERM, a node on the restored dir serves the same series, topology and audit', async () => {
+  it('a real node: refused while it runs; after SIGTERM, a node on the restored dir serves the same series, topology, silences, runbooks and audit', async () => {
     const KEY = 'backup-key-1';
     const ADMIN = 'backup-admin-1';
     const first = testConfig({ acme: KEY }, ADMIN);
@@ -218,6 +239,11 @@ describe('vigil backup (real stores, real commands)', function () {
       assert.equal(posted.status, 202);
       const topo = { services: [{ name: 'frontend', dependsOn: ['db'] }, { name: 'db', dependsOn: [] }] };
       assert.equal((await fetch(`${node.url}/v1/topology`, { method: 'PUT', headers: auth, body: JSON.stringify(topo) })).status, 200);
+      const silence = { matchers: [{ name: 'service', value: 'db' }], endsAt: Date.now() + 86_400_000, comment: 'kept by the backup' };
+      assert.equal((await fetch(`${node.url}/v1/silences`, { method: 'POST', headers: auth, body: JSON.stringify(silence) })).status, 201);
+      const runbook = { name: 'Wait', trigger: { services: 'db' }, steps: [{ wait: '1s' }] };
+      const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+      assert.equal((await fetch(`${node.url}/v1/admin/tenants/acme/runbooks/wait-a-bit`, { method: 'PUT', headers: admin, body: JSON.stringify(runbook) })).status, 201);
       const held = await runVigil(['backup', 'create', '--data', nodeDir, join(root, 'live')]);
       assert.equal(held.code, 2);
       assert.match(held.stderr, new RegExp(`in use by a running process \\(pid ${node.pid}\\)`));
@@ -235,8 +261,12 @@ describe('vigil backup (real stores, real commands)', function () {
       const series = await (await fetch(`${node.url}/v1/series?${q}`, { headers: auth })).json() as { samples: Array<[number, number]> };
       assert.deepEqual(series.samples, samples);
       assert.deepEqual(await (await fetch(`${node.url}/v1/topology`, { headers: auth })).json(), topo);
+      const silences = await (await fetch(`${node.url}/v1/silences`, { headers: auth })).json() as { silences: Array<{ comment: string; state: string }> };
+      assert.deepEqual(silences.silences.map((x) => [x.comment, x.state]), [['kept by the backup', 'active']]);
+      const runbooks = await (await fetch(`${node.url}/v1/admin/tenants/acme/runbooks`, { headers: admin })).json() as { runbooks: Array<{ id: string }> };
+      assert.deepEqual(runbooks.runbooks.map((x) => x.id), ['wait-a-bit']);
       const audit = await (await fetch(`${node.url}/v1/audit`, { headers: { authorization: `Bearer ${ADMIN}` } })).json() as { entries: Array<{ action: string }> };
-      assert.deepEqual(audit.entries.map((e) => e.action), ['admin.backup_restore', 'topology.replace']);
+      assert.deepEqual(audit.entries.map((e) => e.action), ['admin.backup_restore', 'runbook.create', 'silence.create', 'topology.replace']);
     } finally {
       await node?.stop();
       await rm(nodeDir, { recursive: true, force: true });

@@ -9,12 +9,13 @@ import { parse, showHelp, str, usageError } from '../args.ts';
 export const BACKUP_HELP = `Usage: vigil backup <create|list|restore> [options]
 
 Backs up a STOPPED node's data dir (time series, topology, audit log, detector snapshots,
-ingest log, writer spill) and its configuration file into a new folder with a checksummed
-manifest, lists backups, and restores one into an empty data dir.
+ingest log, writer spill, silences, runbooks and their runs), its configuration file and
+the tenants file it names into a new folder with a checksummed manifest, lists backups,
+and restores one into an empty data dir.
 
   vigil backup create [--data DIR] [--config FILE] OUT
   vigil backup list DIR
-  vigil backup restore BACKUP --data DIR [--config-out FILE] [--force]
+  vigil backup restore BACKUP --data DIR [--config-out FILE] [--tenants-out FILE] [--force]
 
 See vigil backup <command> --help. Errors print one line with exit status 2.
 `;
@@ -22,8 +23,9 @@ See vigil backup <command> --help. Errors print one line with exit status 2.
 export const CREATE_HELP = `Usage: vigil backup create [--data DIR] [--config FILE] [--node-id ID] OUT
 
 Copies a stopped node's data dir into the new folder OUT: every tsdb table (exported in
-ClickHouse's Native format, gzip'd), the graph, audit, snapshots, log and spill folders,
-the configuration file, and manifest.json (sizes, sha256 of every file, rows per table).
+ClickHouse's Native format, gzip'd), the graph, audit, snapshots, log, spill, silences and
+automation folders, the configuration file and the tenants file it names (tenancy.file,
+VIGIL_TENANTS_FILE), and manifest.json (sizes, sha256 of every file, rows per table).
 A running node on DIR is refused (chdb locks its folder). OUT must not exist or be empty.
 
 Options:
@@ -47,7 +49,7 @@ Options:
   -h, --help  this help
 `;
 
-export const RESTORE_HELP = `Usage: vigil backup restore BACKUP --data DIR [--config-out FILE] [--force]
+export const RESTORE_HELP = `Usage: vigil backup restore BACKUP --data DIR [--config-out FILE] [--tenants-out FILE] [--force]
 
 Checks every file of BACKUP against its manifest first (a damaged backup is refused, the
 file named, before anything is written), then restores each part into DIR, which must be
@@ -57,9 +59,11 @@ fingerprint). The restored audit log gains one entry recording the restore.
 Options:
   --data DIR         the data dir to restore into (required)
   --config-out FILE  write the backed-up configuration file there
-  --force            DIR may be non-empty: its tsdb, graph, audit, snapshots, log and spill
-                     are removed first (other files are left); with CLICKHOUSE_URL the
-                     server's tables are emptied first
+  --tenants-out FILE write the backed-up tenants file there (name it in tenancy.file)
+  --force            DIR may be non-empty: its tsdb, graph, audit, snapshots, log, spill,
+                     silences and automation are removed first (other files are left); with
+                     CLICKHOUSE_URL the server's tables are emptied first; existing
+                     --config-out and --tenants-out files are replaced
   -h, --help         this help
 
 Environment: CLICKHOUSE_URL restores the tables into that server instead of DIR/tsdb.
@@ -93,6 +97,7 @@ async function create(argv: string[]): Promise<number> {
     dataDir: config.node.dataDir,
     out,
     configFile,
+    tenantsFile: config.tenancy.file,
     nodeId: config.node.id,
     vigilVersion: version(),
     clickhouseUrl: nonEmpty(process.env.CLICKHOUSE_URL),
@@ -126,7 +131,7 @@ async function list(argv: string[]): Promise<number> {
 
 async function restore(argv: string[]): Promise<number> {
   const cmd = 'vigil backup restore';
-  const p = parse(cmd, argv, { data: { type: 'string' }, 'config-out': { type: 'string' }, force: { type: 'boolean' } }, 1);
+  const p = parse(cmd, argv, { data: { type: 'string' }, 'config-out': { type: 'string' }, 'tenants-out': { type: 'string' }, force: { type: 'boolean' } }, 1);
   if (p.values.help) return showHelp(RESTORE_HELP);
   const backup = p.positionals[0];
   if (!backup) throw usageError(cmd, 'missing BACKUP, the backup folder to restore');
@@ -134,15 +139,18 @@ async function restore(argv: string[]): Promise<number> {
   if (!dataDir) throw usageError(cmd, 'missing --data DIR, the data dir to restore into');
   const started = Date.now();
   const r = await restoreBackup({
-    backup, dataDir, configOut: str(p, 'config-out'), force: p.values.force === true,
+    backup, dataDir, configOut: str(p, 'config-out'), tenantsOut: str(p, 'tenants-out'), force: p.values.force === true,
     clickhouseUrl: nonEmpty(process.env.CLICKHOUSE_URL), progress,
   });
   const hasConfig = (r.manifest.parts.find((x) => x.name === 'config')?.files.length ?? 0) > 0;
   if (hasConfig && !r.configWritten) progress('the backup holds a configuration file; pass --config-out FILE to write it');
   if (!hasConfig && str(p, 'config-out') !== undefined) progress('the backup holds no configuration file: nothing written to --config-out');
+  const hasTenants = (r.manifest.parts.find((x) => x.name === 'tenants')?.files.length ?? 0) > 0;
+  if (hasTenants && !r.tenantsWritten) progress('the backup holds a tenants file; pass --tenants-out FILE to write it');
+  if (!hasTenants && str(p, 'tenants-out') !== undefined) progress('the backup holds no tenants file: nothing written to --tenants-out');
   process.stdout.write(`restored ${backup} (node ${r.manifest.nodeId}, made ${r.manifest.createdAt}) into ${dataDir}: `
     + `${r.manifest.totals.files} files, ${r.manifest.totals.rows.toLocaleString('en-US')} rows`
-    + `${r.configWritten ? `, configuration in ${r.configWritten}` : ''}; audit entry ${r.audit.seq}, in ${secs(started)}\n`);
+    + `${r.configWritten ? `, configuration in ${r.configWritten}` : ''}${r.tenantsWritten ? `, tenants file in ${r.tenantsWritten}` : ''}; audit entry ${r.audit.seq}, in ${secs(started)}\n`);
   return 0;
 }
 

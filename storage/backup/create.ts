@@ -2,14 +2,14 @@
 // folder. The folder is built under a temporary name and renamed once its manifest is
 // written, so a folder by the asked name is always a whole backup.
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { VigilError } from '../../protocols/index.ts';
 import { DEFAULT_DATABASE } from '../tsdb/index.ts';
 import { copyHashed, copyTree, fsyncPath, fsyncTree, isDirectory } from './files.ts';
 import { writeManifest } from './manifest.ts';
 import { engineVersion, exportTables } from './tsdb-part.ts';
 import { openTsdb } from './tsdb-engine.ts';
-import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, CONFIG_PART, FILE_PARTS, TSDB_DIR } from './types.ts';
+import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, CONFIG_PART, FILE_PARTS, TENANTS_PART, TSDB_DIR } from './types.ts';
 import type { Manifest, PartEntry, Progress } from './types.ts';
 
 export interface CreateOptions {
@@ -18,6 +18,8 @@ export interface CreateOptions {
   out: string;
   /** the node's YAML configuration file, copied as it is */
   configFile?: string | undefined;
+  /** the tenants file the configuration names (tenancy.file), copied as it is; absent there: said so */
+  tenantsFile?: string | undefined;
   nodeId: string;
   vigilVersion: string;
   /** CLICKHOUSE_URL: the tables are read from that server instead of <dataDir>/tsdb */
@@ -56,6 +58,8 @@ export async function createBackup(opts: CreateOptions): Promise<Manifest> {
     } else {
       parts.push({ name: CONFIG_PART, kind: 'config', files: [], bytes: 0, note: 'no configuration file given (the node ran on defaults and environment)' });
     }
+    const tenants = await tenantsPart(opts.tenantsFile, work);
+    parts.push(tenants);
     let tsdbMeta: Manifest['source']['tsdb'] = { engine: opts.clickhouseUrl ? 'server' : 'chdb', database, engineVersion: 'none' };
     if (engine) {
       const started = Date.now();
@@ -82,6 +86,8 @@ export async function createBackup(opts: CreateOptions): Promise<Manifest> {
       progress(`${name}: ${files.length} file${files.length === 1 ? '' : 's'}, ${(bytes / 1e6).toFixed(1)} MB`);
     }
     const known = new Set<string>([TSDB_DIR, ...FILE_PARTS]);
+    const tenantsInData = opts.tenantsFile === undefined ? undefined : relative(dataDir, resolve(opts.tenantsFile));
+    if (tenantsInData !== undefined && !tenantsInData.startsWith('..') && !tenantsInData.includes(sep)) known.add(tenantsInData);
     for (const entry of (await readdir(dataDir)).sort()) {
       if (!known.has(entry)) progress(`skipped ${join(dataDir, entry)}: not a part of a Vigil data dir`);
     }
@@ -92,7 +98,10 @@ export async function createBackup(opts: CreateOptions): Promise<Manifest> {
       createdAt: new Date((opts.now ?? Date.now)()).toISOString(),
       nodeId: opts.nodeId,
       vigilVersion: opts.vigilVersion,
-      source: { dataDir, config: opts.configFile === undefined ? null : resolve(opts.configFile), tsdb: tsdbMeta },
+      source: {
+        dataDir, config: opts.configFile === undefined ? null : resolve(opts.configFile),
+        ...(tenants.files.length > 0 ? { tenants: resolve(opts.tenantsFile!) } : {}), tsdb: tsdbMeta,
+      },
       parts,
       totals: { files: files.length, bytes: sum(files.map((f) => f.size)), rows: sum(parts.flatMap((p) => p.tables ?? []).map((t) => t.rows)) },
     });
@@ -107,6 +116,20 @@ export async function createBackup(opts: CreateOptions): Promise<Manifest> {
   } finally {
     await engine?.close();
   }
+}
+
+/**
+ * The tenants file lives where the configuration says (often config/tenants.yaml), not in the
+ * data dir; the admin API writes it, so it is configuration a restore needs as much as vigil.yaml.
+ */
+async function tenantsPart(file: string | undefined, work: string): Promise<PartEntry> {
+  if (file === undefined) return { name: TENANTS_PART, kind: 'config', files: [], bytes: 0, note: 'the configuration names no tenants file (tenancy.file)' };
+  if (!(await isFile(file))) {
+    return { name: TENANTS_PART, kind: 'config', files: [], bytes: 0, note: `${resolve(file)} does not exist (the node ran on its configuration's tenants)` };
+  }
+  const rel = `${TENANTS_PART}/${basename(file)}`;
+  const { size, sha256 } = await copyHashed(file, join(work, rel));
+  return { name: TENANTS_PART, kind: 'config', files: [{ path: rel, size, sha256 }], bytes: size };
 }
 
 async function checkFreshTarget(out: string): Promise<void> {

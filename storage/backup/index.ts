@@ -9,6 +9,6 @@ export type { BackupSummary } from './list.ts';
 export { readManifest } from './manifest.ts';
 export { DEFAULT_GZIP_LEVEL } from './tsdb-part.ts';
 export {
-  BACKUP_FORMAT, BACKUP_FORMAT_VERSION, CONFIG_PART, FILE_PARTS, MANIFEST_FILE, TSDB_DIR,
+  BACKUP_FORMAT, BACKUP_FORMAT_VERSION, CONFIG_PART, FILE_PARTS, MANIFEST_FILE, TENANTS_PART, TSDB_DIR,
 } from './types.ts';
 export type { ColumnEntry, FileEntry, FilePart, Manifest, PartEntry, Progress, TableEntry } from './types.ts';

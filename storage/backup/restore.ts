@@ -11,7 +11,7 @@ import { copyHashed, fsyncTree, isDirectory, verifyFiles } from './files.ts';
 import { readManifest } from './manifest.ts';
 import { importTables } from './tsdb-part.ts';
 import { openTsdb } from './tsdb-engine.ts';
-import { CONFIG_PART, FILE_PARTS, TSDB_DIR } from './types.ts';
+import { CONFIG_PART, FILE_PARTS, TENANTS_PART, TSDB_DIR } from './types.ts';
 import type { FileEntry, Manifest, Progress } from './types.ts';
 
 /** What --force removes from a non-empty target: the parts a node keeps, nothing else. */
@@ -22,6 +22,8 @@ export interface RestoreOptions {
   dataDir: string;
   /** where to write the backed-up configuration file (absent: not written, said in the result) */
   configOut?: string | undefined;
+  /** where to write the backed-up tenants file (absent: not written, said in the result) */
+  tenantsOut?: string | undefined;
   /** replace a non-empty target's parts (and empty a server database) */
   force?: boolean;
   clickhouseUrl?: string | undefined;
@@ -32,6 +34,8 @@ export interface RestoreResult {
   manifest: Manifest;
   /** where the configuration file went (undefined: the backup has none, or no --config-out) */
   configWritten?: string;
+  /** where the tenants file went (undefined: the backup has none, or no --tenants-out) */
+  tenantsWritten?: string;
   /** the audit entry that records the restore */
   audit: AuditEntry;
 }
@@ -50,6 +54,10 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   if (config && opts.configOut !== undefined && !opts.force && (await exists(opts.configOut))) {
     throw new VigilError('CONFLICT', `${opts.configOut} already exists; name a new file for --config-out or pass --force`);
   }
+  const tenants = manifest.parts.find((p) => p.name === TENANTS_PART)?.files[0];
+  if (tenants && opts.tenantsOut !== undefined && !opts.force && (await exists(opts.tenantsOut))) {
+    throw new VigilError('CONFLICT', `${opts.tenantsOut} already exists; name a new file for --tenants-out or pass --force`);
+  }
   const started = Date.now();
   const all = manifest.parts.flatMap((p) => p.files);
   await verifyFiles(backup, all);
@@ -60,6 +68,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     await engine.close();
   }
   let configWritten: string | undefined;
+  let tenantsWritten: string | undefined;
   let audit: AuditEntry;
   try {
     await mkdir(dataDir, { recursive: true });
@@ -86,6 +95,11 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
       await rm(configWritten, { force: true });
       await restoreFile(backup, config, configWritten);
     }
+    if (tenants && opts.tenantsOut !== undefined) {
+      tenantsWritten = resolve(opts.tenantsOut);
+      await rm(tenantsWritten, { force: true });
+      await restoreFile(backup, tenants, tenantsWritten);
+    }
     audit = await recordRestore(dataDir, backup, manifest);
     await fsyncTree(dataDir);
   } catch (err) {
@@ -93,7 +107,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     const why = err instanceof Error ? err.message : String(err);
     throw new VigilError(code, `${why}; ${dataDir} is incomplete: restore again with --force`, { cause: err });
   }
-  return configWritten ? { manifest, configWritten, audit } : { manifest, audit };
+  return { manifest, audit, ...(configWritten ? { configWritten } : {}), ...(tenantsWritten ? { tenantsWritten } : {}) };
 }
 
 /**

@@ -9,13 +9,17 @@ export const BACKUP_FORMAT_VERSION = 1;
 /**
  * The parts of a data dir (DESIGN.md §3 layout, as the node lays it out under node.dataDir)
  * that are copied as files. `tsdb` is not among them: its tables are exported (tsdb-part.ts).
+ * `silences` (node/silences.ts) and `automation` (runbooks and runs, node/automation.ts) are
+ * configuration an operator made through the API: DESIGN.md §1 backs configuration up.
  */
-export const FILE_PARTS = ['graph', 'audit', 'snapshots', 'log', 'spill'] as const;
+export const FILE_PARTS = ['graph', 'audit', 'snapshots', 'log', 'spill', 'silences', 'automation'] as const;
 export type FilePart = (typeof FILE_PARTS)[number];
 /** The chdb folder under the data dir. */
 export const TSDB_DIR = 'tsdb';
 /** Where the configuration file goes inside a backup. */
 export const CONFIG_PART = 'config';
+/** Where the tenants file (the node config's tenancy.file, outside the data dir) goes inside a backup. */
+export const TENANTS_PART = 'tenants';
 
 export interface FileEntry {
   /** relative to the backup folder, '/'-separated */
@@ -62,6 +66,8 @@ export interface Manifest {
   source: {
     dataDir: string;
     config: string | null;
+    /** the tenants file backed up (absent: none was named or it did not exist) */
+    tenants?: string;
     tsdb: { engine: 'chdb' | 'server'; database: string; engineVersion: string };
   };
   parts: PartEntry[];

@@ -4,13 +4,17 @@
 // snapshots and the ingest log's records. A child process (chdb: one folder per process).
 //   tsx test/support/backup-digest.ts DATA_DIR
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { FileRunbooks } from '../../actors/automation/index.ts';
 import { DiskIngestLog } from '../../cluster/ingest-log/index.ts';
 import { SnapshotStore } from '../../cluster/snapshots/index.ts';
 import { AUDIT_FILE, FileAuditLog } from '../../storage/audit/index.ts';
 import type { AuditEntry } from '../../storage/audit/index.ts';
 import { openGraphStore } from '../../storage/graph/index.ts';
 import { TsdbStore } from '../../storage/tsdb/index.ts';
+import { AUTOMATION_DIR } from '../../node/automation.ts';
+import { FileSilenceStore } from '../../node/silences.ts';
 
 const dataDir = process.argv[2];
 if (!dataDir) throw new Error('usage: backup-digest.ts DATA_DIR');
@@ -38,7 +42,7 @@ for (const k of keys) {
   };
 }
 const rows: Record<string, number> = {};
-for (const t of ['samples', 'scores', 'samples_1m', 'samples_1h', 'anomalies', 'alerts', 'incident_events']) {
+for (const t of ['samples', 'scores', 'samples_1m', 'samples_1h', 'anomalies', 'alerts', 'incident_events', 'incident_rca']) {
   rows[t] = Number((await tsdb.sql.rows<{ n: string }>(`SELECT count() AS n FROM ${tsdb.sql.db}.${t}`))[0]!.n);
 }
 // The rollups' materialised views must be there, or new samples would stop reaching the rollups.
@@ -52,6 +56,7 @@ for (const t of ['acme', 'globex']) {
     alerts: (await tsdb.alerts(t, { limit: 1000 })).items,
     incidents,
     timelines: await Promise.all(incidents.map((i) => tsdb.incidentTimeline(t, i.id))),
+    rca: await Promise.all(incidents.map((i) => tsdb.incidentRca(t, i.id))),
   };
 }
 await tsdb.close();
@@ -91,4 +96,13 @@ for (const shard of [0, 3]) {
 }
 await log.close();
 
-process.stdout.write(`${JSON.stringify({ series, rows, views, events, topology, audit: auditDigest, snapshots, log: logDigest })}\n`);
+// Silences, runbooks and runs as the node reads them (runs.jsonl read as it is: RunStore.open compacts it).
+const silenceStore = new FileSilenceStore(dataDir);
+const runbookStore = await FileRunbooks.open(join(dataDir, AUTOMATION_DIR, 'runbooks'));
+const config: Record<string, unknown> = {};
+for (const t of ['acme', 'globex']) {
+  config[t] = { silences: silenceStore.load(t), runbooks: runbookStore.list(t).map((r) => ({ id: r.id, version: r.version, source: r.source })) };
+}
+config.runs = await readFile(join(dataDir, AUTOMATION_DIR, 'runs.jsonl'), 'utf8').then((text) => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown), () => []);
+
+process.stdout.write(`${JSON.stringify({ series, rows, views, events, topology, audit: auditDigest, snapshots, log: logDigest, config })}\n`);

@@ -3,12 +3,16 @@
 //   tsx test/support/backup-fill.ts DATA_DIR [SAMPLES_PER_SERIES] [SERIES]
 // Prints one JSON line: what it wrote.
 import { join } from 'node:path';
+import { FileRunbooks, RunStore, parseRunbookYaml } from '../../actors/automation/index.ts';
 import { DiskIngestLog } from '../../cluster/ingest-log/index.ts';
 import { SnapshotStore, SNAPSHOT_VERSION } from '../../cluster/snapshots/index.ts';
 import { AUDIT_FILE, FileAuditLog } from '../../storage/audit/index.ts';
 import { openGraphStore } from '../../storage/graph/index.ts';
 import { TsdbStore } from '../../storage/tsdb/index.ts';
-import type { Alert, AnomalyEvent, Incident } from '../../protocols/index.ts';
+import { AUTOMATION_DIR } from '../../node/automation.ts';
+import { FileSilenceStore } from '../../node/silences.ts';
+import type { Alert, AnomalyEvent, Incident, IncidentRca } from '../../protocols/index.ts';
+import type { RunbookRun } from '../../protocols/runbooks.ts';
 
 const [dataDir, perSeriesArg, seriesArg] = process.argv.slice(2);
 if (!dataDir) throw new Error('usage: backup-fill.ts DATA_DIR [SAMPLES_PER_SERIES] [SERIES]');
@@ -57,6 +61,12 @@ const incident: Incident = {
 await tsdb.putIncident(incident);
 await tsdb.putIncident({ ...incident, status: 'acknowledged', acknowledgedAt: base + 120_000, updatedAt: base + 120_000, services: ['db', 'checkout'] });
 await tsdb.putIncident({ ...incident, id: 'inc_2', tenant: 'globex', title: 'frontend: error_rate anomalous (up)', services: ['frontend'], alertIds: [] });
+// One root-cause ranking per incident (one row each: rankings of one incident fold onto the newest).
+const rca: IncidentRca = {
+  tenant: 'acme', incidentId: 'inc_1', level: 'L0', method: 'causal', computedAt: base + 121_000, alerts: ['db', 'checkout'], incidentUpdatedAt: base + 120_000,
+  candidates: 2, causes: [{ service: 'db', rank: 1, score: 0.9, onAnomalousPath: true, evidence: [] }], evidence: { rawSeries: 1, eventSeries: 0 },
+};
+await tsdb.writeRca([{ rca, version: 2 }, { rca: { ...rca, tenant: 'globex', incidentId: 'inc_2', level: 'L1', method: 'correlation', alerts: ['frontend'] }, version: 3 }]);
 await tsdb.close();
 const tsdbMs = Date.now() - started;
 
@@ -84,5 +94,22 @@ const log = await DiskIngestLog.open(join(dataDir, 'log'));
 for (let i = 0; i < 12; i++) await log.append(i % 2 === 0 ? 0 : 3, new TextEncoder().encode(`batch ${i}`), `id-${i}`);
 await log.ack(0, (await log.append(0, new TextEncoder().encode('last'), 'id-last')).position - 1);
 await log.close();
+
+// Configuration operators make through the API, kept in the data dir: silences, runbooks and their runs.
+const silences = new FileSilenceStore(dataDir);
+await silences.save('acme', [{
+  id: 'b2f1c3d4-0000-4000-a000-000000000001', matchers: [{ name: 'service', value: 'db', isRegex: false, isEqual: true }],
+  startsAt: base, endsAt: base + 86_400_000, createdBy: 'admin', comment: 'db maintenance', updatedAt: base,
+}]);
+const runbooks = await FileRunbooks.open(join(dataDir, AUTOMATION_DIR, 'runbooks'));
+await runbooks.put(parseRunbookYaml('name: Wait a bit\ntrigger: { services: db }\nsteps:\n  - wait: 30s\n', { tenant: 'acme', id: 'wait-a-bit', source: 'backup-fill', now: base }));
+const runs = await RunStore.open(join(dataDir, AUTOMATION_DIR));
+const run: RunbookRun = {
+  id: 'run_1', tenant: 'acme', runbookId: 'wait-a-bit', runbookVersion: 1, incidentId: 'inc_1', status: 'succeeded', dryRun: false,
+  startedBy: 'trigger', level: 0, step: 1, steps: [{ id: 'step-1', kind: 'wait', status: 'succeeded', destructive: false }],
+  createdAt: base + 60_000, updatedAt: base + 90_000, endedAt: base + 90_000,
+};
+runs.put(run);
+await runs.flush();
 
 process.stdout.write(`${JSON.stringify({ samples, series: seriesCount, base, tsdbMs })}\n`);
