@@ -83,7 +83,7 @@ const TABLE: Record<string, Row> = {
   'GET /v1/series': { access: 'tenant', probe: () => noBody(`/v1/series?service=${MARKER}-svc&metric=${MARKER}_metric`), ok: 200 },
   'GET /v1/series/band': { access: 'tenant', probe: () => noBody(`/v1/series/band?service=${MARKER}-svc&metric=${MARKER}_metric`), ok: 200 },
   'GET /v1/anomalies': { access: 'tenant', probe: () => noBody(`/v1/anomalies?service=${MARKER}-svc`), ok: 200 },
-  'GET /v1/alerts': { access: 'tenant', probe: () => noBody('/v1/alerts'), ok: 200 },
+  'GET /v1/alerts': { access: 'tenant', probe: (ids) => noBody(`/v1/alerts?incident=${ids.incident}`), ok: 200 },
   'GET /v1/incidents': { access: 'tenant', probe: () => noBody('/v1/incidents'), ok: 200 },
   'GET /v1/incidents/:id': { access: 'tenant', probe: (ids) => noBody(`/v1/incidents/${ids.incident}`), ok: 404 },
   'POST /v1/incidents/:id/ack': { access: 'tenant', probe: (ids) => json(`/v1/incidents/${ids.incident}/ack`), ok: 404 },
@@ -109,7 +109,7 @@ const TABLE: Record<string, Row> = {
   'GET /api/v2/status': { access: 'tenant', probe: () => noBody('/api/v2/status'), ok: 200 },
   'GET /v1/runbooks': { access: 'tenant', probe: () => noBody('/v1/runbooks'), ok: 200 },
   'GET /v1/automation': { access: 'tenant', probe: () => noBody('/v1/automation'), ok: 200 },
-  'GET /v1/runbook-runs': { access: 'tenant', probe: () => noBody('/v1/runbook-runs'), ok: 200 },
+  'GET /v1/runbook-runs': { access: 'tenant', probe: (ids) => noBody(`/v1/runbook-runs?incident=${ids.incident}&runbook=${ids.runbook}`), ok: 200 },
   'GET /v1/runbook-runs/:id': { access: 'tenant', probe: (ids) => noBody(`/v1/runbook-runs/${ids.run}`), ok: 404 },
   // globex's runbook for globex's incident, started with acme's key
   'POST /v1/runbook-runs': { access: 'tenant', probe: (ids) => json('/v1/runbook-runs', { runbook: ids.runbook, incident: ids.incident, dryRun: true }), ok: 404 },
