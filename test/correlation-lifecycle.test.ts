@@ -3,7 +3,8 @@
 // the redeliveries of alerts still firing.
 import { strict as assert } from 'node:assert';
 import { TenantCorrelation } from '../actors/correlation/index.ts';
-import { amAlert, incidents, SETTINGS } from './support/correlation-fixtures.ts';
+import type { Incident } from '../protocols/index.ts';
+import { amAlert, anomaly, incidents, SETTINGS } from './support/correlation-fixtures.ts';
 
 const REOPEN = 600_000;
 const S = { ...SETTINGS, reopenMs: REOPEN };
@@ -73,5 +74,31 @@ describe('correlation: incident lifecycle', () => {
     assert.equal(incidents(restarted.tick(1_000 + SETTINGS.autoResolveMs - 1)).length, 0);
     const done = incidents(restarted.tick(1_000 + SETTINGS.autoResolveMs));
     assert.deepEqual(done.map((i) => [i.id, i.status]), [[inc.id, 'resolved']]);
+  });
+
+  // test/node-durability.test.ts in pure form: data timestamped days ago (a backfill), acked,
+  // two restarts, and an anomaly of the same series sent between them. Alerts and restored
+  // incidents end by the node's clock, so nothing resolves (or reopens) it before autoResolveMs
+  // of node time has passed without news.
+  it('an acknowledged incident of backfilled data stays acknowledged across restarts and a later anomaly of its series', () => {
+    const node0 = 10 * 86_400_000;
+    const data0 = node0 - 3 * 86_400_000;
+    const states: Incident[] = [];
+    const c = new TenantCorrelation('acme', S);
+    const inc = incidents(c.onAnomalies([anomaly('db', data0)], node0).effects)[0]!;
+    let last = c.setStatus(inc.id, 'acknowledged', node0 + 1_000)!;
+    const seen = (effects: Parameters<typeof incidents>[0]): void => {
+      for (const i of incidents(effects)) if (i.id === inc.id) states.push((last = i));
+    };
+    const t1 = node0 + 5_000; // restart after kill -9: the stored state is taken over
+    const r1 = new TenantCorrelation('acme', S, [last], { now: t1 });
+    seen(r1.onAnomalies([anomaly('db', data0 + 3_600_000)], t1 + 1_000).effects);
+    for (const at of [t1 + 2_000, t1 + 60_000]) seen(r1.tick(at));
+    const t2 = t1 + 90_000; // restart after SIGTERM
+    const r2 = new TenantCorrelation('acme', S, [last], { now: t2 });
+    for (const at of [t2 + 1_000, t2 + S.autoResolveMs - 1]) seen(r2.tick(at));
+    assert.deepEqual([...new Set(states.map((i) => i.status))].filter((x) => x !== 'acknowledged'), [], 'never resolved or reopened');
+    assert.equal(last.status, 'acknowledged');
+    assert.deepEqual(incidents(r2.tick(t2 + S.autoResolveMs)).map((i) => [i.id, i.status]), [[inc.id, 'resolved']], 'then, without news, it resolves');
   });
 });

@@ -19,6 +19,7 @@ describe('durability of a node process (kill -9, SIGTERM)', function () {
   const start = Date.now() - 3 * 86_400_000;
   let next = 0; // minutes after `start` of the next sample
   const sent = new Map<string, number>();
+  let acked = ''; // the incident acknowledged in the first test
 
   const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const res = await fetch(node!.url + path, {
@@ -73,6 +74,7 @@ describe('durability of a node process (kill -9, SIGTERM)', function () {
     await post(20, 10); // a spike: an anomaly, an alert, an incident
     const incident = await eventually(async () => (await call<{ incidents: Incident[] }>('GET', '/v1/incidents')).body.incidents[0], 30_000, 200);
     assert.equal((await call<Incident>('POST', `/v1/incidents/${incident.id}/ack`)).body.status, 'acknowledged');
+    acked = incident.id;
     await post(50); // and more, the last of it answered just before the kill
     node.kill();
     await new Promise((r) => node!.child.once('exit', r));
@@ -93,7 +95,10 @@ describe('durability of a node process (kill -9, SIGTERM)', function () {
     node = await startNodeProcess(config);
     const stored = await allStored();
     assert.deepEqual([...stored], [...sent]);
-    assert.equal((await call<{ incidents: Incident[] }>('GET', '/v1/incidents?status=acknowledged')).body.incidents.length, 1);
+    // The spike sent at the end of the first test (data 3 days old) may have joined it: its
+    // alert ends by the node's clock (autoResolveMs), so the incident is still acknowledged.
+    const list = (await call<{ incidents: Incident[] }>('GET', '/v1/incidents?status=acknowledged')).body.incidents;
+    assert.deepEqual(list.map((i) => i.id), [acked]);
     await spikeFlagged();
   });
 });
