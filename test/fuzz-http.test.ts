@@ -8,6 +8,7 @@
 // node took in are exactly those of the accepted requests.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { openTenancy, startGateway, type Gateway, type Tenancy, type QuotaGate } from '../api/index.ts';
 import type { NodeHandle } from '../node/index.ts';
@@ -18,7 +19,7 @@ import {
   brokenHeaders, brokenIngestJson, brokenIngestProtobuf, brokenJson, brokenRemoteWrite, brokenText, nastyString, pathSegment, queryString, type Json,
 } from './support/fuzz-inputs.ts';
 
-type Injected = Awaited<ReturnType<Gateway['inject']>>;
+type Injected = LightMyRequestResponse;
 interface Request { method: string; url: string; headers?: Record<string, string>; payload?: string | Uint8Array }
 
 const BEARER = { acme: `Bearer ${KEYS.acme}`, admin: `Bearer ${KEYS.admin}` };
@@ -85,7 +86,7 @@ describe('fuzz: HTTP surfaces (fastify inject on a node holding data)', function
     const usage = charged(quotas);
     // inject would serialize a Uint8Array that is not a Buffer as JSON
     const payload = req.payload instanceof Uint8Array && !Buffer.isBuffer(req.payload) ? Buffer.from(req.payload.buffer, req.payload.byteOffset, req.payload.byteLength) : req.payload;
-    const res = await gw.inject({ ...req, payload } as Parameters<Gateway['inject']>[0]) as Injected;
+    const res = await gw.inject({ ...req, payload } as InjectOptions);
     const what = () => `${req.method} ${req.url.slice(0, 300)} ${JSON.stringify(req.headers ?? {}).slice(0, 200)} ${typeof req.payload === 'string' ? req.payload.slice(0, 300) : req.payload ? Buffer.from(req.payload).toString('hex').slice(0, 300) : ''}`;
     assert.ok(res.statusCode < 500, `5xx ${res.statusCode} for ${what()}: ${res.body.slice(0, 300)}`);
     if (res.statusCode >= 400) {
@@ -137,7 +138,7 @@ describe('fuzz: HTTP surfaces (fastify inject on a node holding data)', function
     await property('http: query parameters (every GET route)', arb, ([r, query, segments]) => {
       let i = 0;
       const path = r.url.replace(/:[A-Za-z0-9_]+/g, () => segments[i++]!);
-      const headers = r.access === 'admin' ? { authorization: BEARER.admin } : r.access === 'public' ? {} : { authorization: BEARER.acme };
+      const headers: Record<string, string> = r.access === 'admin' ? { authorization: BEARER.admin } : r.access === 'public' ? {} : { authorization: BEARER.acme };
       return send('http: query parameters (every GET route)', { method: 'GET', url: `${path}?${query}`, headers });
     });
   });
