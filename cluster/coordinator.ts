@@ -134,7 +134,8 @@ export class ShardCoordinator {
     const take = moves.filter((m) => m.to === me && !this.leases.has(m.shard) && !this.busy.has(m.shard) && !owners.has(m.shard));
     const give = moves.filter((m) => m.from === me && this.leases.has(m.shard) && !this.busy.has(m.shard));
     for (const m of [...take, ...give]) this.busy.add(m.shard);
-    const work = parallel(take, (m) => this.acquire(m.shard)).then(() => parallel(give, (m) => this.handOff(m.shard)));
+    const work = this.takeAll(take.map((m) => m.shard)).then(() => parallel(give, (m) => this.handOff(m.shard)))
+      .catch((err: unknown) => this.p.onError(err, 'moving shards'));
     this.moving.add(work);
     void work.finally(() => this.moving.delete(work));
   }
@@ -153,27 +154,51 @@ export class ShardCoordinator {
       if (!renewed) this.p.onError(new Error(valid ? 'renewal refused' : `lease ran out ${sentAt - lease.renewedAt} ms after its last renewal`), `keeping shard ${lease.shard}`);
       if (this.leases.get(lease.shard) !== lease) return; // handed off meanwhile
       if (renewed) this.leases.set(lease.shard, renewed);
-      else if (this.busy.has(lease.shard)) this.leases.delete(lease.shard); // its hand-off's checkpoint is refused (holds() is false)
-      else this.lose(lease.shard);
+      else if (this.busy.has(lease.shard)) {
+        // a hand-off under way: its checkpoint is refused (holds() is false); a restore under way stops the shard when it ends
+        this.leases.delete(lease.shard);
+        this.record('lost', lease.shard, lease.token, validUntil(lease, this.p.leaseTtlMs));
+      } else this.lose(lease.shard);
     }));
   }
 
-  private async acquire(shard: number): Promise<void> {
-    const lease = await this.p.link.acquire(shard, this.p.self.id, this.p.clock.now());
-    if (!lease) {
-      this.busy.delete(shard);
-      return;
-    }
-    this.leases.set(shard, lease);
-    this.record('acquired', shard, lease.token);
+  /**
+   * Takes the leases of `shards` all at once (a failover is one wave of creates, not one per
+   * shard in turn), then restores the ones it got, PARALLEL at a time (the leases are renewed meanwhile).
+   */
+  private async takeAll(shards: readonly number[]): Promise<void> {
+    const got: Lease[] = [];
+    await Promise.all(shards.map(async (shard) => {
+      const lease = await this.p.link.acquire(shard, this.p.self.id, this.p.clock.now()).catch((err: unknown) => {
+        this.p.onError(err, `taking the lease of shard ${shard}`);
+        return undefined;
+      });
+      if (!lease) {
+        this.busy.delete(shard);
+        return;
+      }
+      this.leases.set(shard, lease);
+      this.record('acquired', shard, lease.token);
+      got.push(lease);
+    }));
+    await parallel(got, (lease) => this.restore(lease));
+  }
+
+  private async restore(lease: Lease): Promise<void> {
+    const shard = lease.shard;
     try {
       await this.p.acquired(shard, lease);
+      // the lease ran out while the shard was being restored: stop it again (the loss is recorded)
+      if (!this.leases.has(shard)) await this.p.lost(shard).catch((err: unknown) => this.p.onError(err, `stopping lost shard ${shard}`));
     } catch (err) {
       this.p.onError(err, `taking shard ${shard}`);
       await this.p.lost(shard).catch(() => undefined);
+      const current = this.leases.get(shard); // renewed meanwhile: its revision is what a delete must name
       this.leases.delete(shard);
-      await this.p.link.release(lease);
-      this.record('released', shard, lease.token);
+      if (current) {
+        await this.p.link.release(current);
+        this.record('released', shard, current.token);
+      }
     } finally {
       this.busy.delete(shard);
     }

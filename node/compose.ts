@@ -23,7 +23,6 @@ import { NodeCorrelation } from './correlation.ts';
 import { FileSilenceStore } from './silences.ts';
 import { openClusterMode } from './cluster-mode.ts';
 import { startNotifier } from './notify.ts';
-import { RETRY_POLICIES, retry } from '../supervisors/index.ts';
 import { openNodeTenancy } from './tenancy.ts';
 import { startAutomation } from './automation.ts';
 import { rcaSource, RecentRcaResults } from './rca.ts';
@@ -159,9 +158,9 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       let n = 0;
       for (const r of runs) n += r.samples.length;
       metrics.samples(tenant, n);
-      // a replayed batch may be stored already: a checked write sends only what is missing
-      // (the replay's checked write skips the writers, so it takes their database_write policy itself)
-      return replay ? retry(RETRY_POLICIES.database_write, () => store.writeSamples(runs, { checked: true }), { clock, rng }) : writers.samples.write(runs);
+      // a replayed batch may be stored already: its batch goes out as a checked write, which sends only what is missing
+      // (through the writers, so a replay of many batches costs a few big writes, not a query and an insert per batch)
+      return writers.samples.write(runs, replay ? { checked: true } : {});
     },
     scores(tenant, service, series) {
       if (clustered && !clustered.holdsTenant(tenant)) return; // fenced, as samples are

@@ -37,6 +37,8 @@ interface Entry<R> {
   tenants: Map<string, number>;
   resolve: () => void;
   reject: (err: unknown) => void;
+  /** some rows may be stored already (a replay): its batch is written checked */
+  checked?: boolean;
 }
 
 /** A spilled file and the writes waiting on it (none for files an earlier run left). */
@@ -84,8 +86,11 @@ export class BatchWriter<R> {
     if (this.spilled.length > 0) this.kick();
   }
 
-  /** Queues items; resolves when every row of them is in the store. */
-  write(items: readonly R[]): Promise<void> {
+  /**
+   * Queues items; resolves when every row of them is in the store. `checked`: some may be
+   * stored already (a replayed batch), so the batch they go out in is a checked write.
+   */
+  write(items: readonly R[], opts: { checked?: boolean } = {}): Promise<void> {
     if (this.closed) return Promise.reject(new VigilError('UNAVAILABLE', `writer ${this.table.name}: closed`));
     if (items.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
@@ -97,7 +102,7 @@ export class BatchWriter<R> {
         const t = this.table.tenant(item);
         tenants.set(t, (tenants.get(t) ?? 0) + n);
       }
-      this.queue.push({ items, rows, tenants, resolve, reject });
+      this.queue.push({ items, rows, tenants, resolve, reject, ...(opts.checked ? { checked: true } : {}) });
       this.queuedRows += rows;
       this.count(tenants, +1);
       if (this.queuedRows + this.inflightRows > this.maxMemoryRows) this.spillOverflow();
@@ -178,7 +183,7 @@ export class BatchWriter<R> {
       const rows = sumRows(batch);
       this.inflightRows += rows;
       try {
-        await this.store(batch.flatMap((e) => e.items), false);
+        await this.store(batch.flatMap((e) => e.items), batch.some((e) => e.checked === true));
         this.inflightRows -= rows;
         this.stored(batch);
       } catch (err) {

@@ -28,12 +28,12 @@ const STEP_MS = Number(process.argv[3] ?? 5);
 const tsdb = await TsdbStore.open({ chdbPath: join(dataDir, 'tsdb') });
 const db = tsdb.sql.db;
 const series: Record<string, SeriesCensus> = {};
-const rows = await tsdb.sql.rows<{ tenant: string; service: string; metric: string; rows: string; distinct: string; ts: string[] }>(
-  `SELECT tenant, service, metric, count() AS rows, uniqExact(ts) AS distinct, arraySort(groupUniqArray(ts)) AS ts
+const rows = await tsdb.sql.rows<{ tenant: string; service: string; metric: string; rows: string; distinct: string; stamps: string[] }>(
+  `SELECT tenant, service, metric, count() AS rows, uniqExact(ts) AS distinct, arraySort(groupUniqArray(ts)) AS stamps
    FROM ${db}.samples GROUP BY tenant, service, metric`);
 for (const r of rows) {
   const runs: Array<[number, number]> = [];
-  for (const t of r.ts.map(Number)) {
+  for (const t of r.stamps.map(Number)) {
     const last = runs.at(-1);
     if (last && t === last[1] + STEP_MS) last[1] = t;
     else runs.push([t, t]);
