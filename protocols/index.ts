@@ -5,6 +5,8 @@ export { decodeMetricBatch, encodeMetricBatch, wire } from './codec.ts';
 export type { DecodedBatch } from './codec.ts';
 export { VigilError, HTTP_STATUS } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
+export { DocumentInvalid, describeValue, isMapping, lineOfPlace, placeText, yamlSyntaxError } from './document-place.ts';
+export type { DocPath } from './document-place.ts';
 export { fnv1a, stableId } from './ids.ts';
 export { labelsName, seriesId, seriesName } from './series-name.ts';
 export { hashKey, SHA256_HEX } from './keys.ts';

@@ -1,8 +1,11 @@
 // A runbook's YAML (or the same shape as JSON) checked into a Runbook, or refused with the
 // exact place: `runbook restart-db: steps[2].webhook.url must be ... (line 14)`. Pure: the
 // file loader, the admin API and the tests share one check. Nothing is half-accepted.
-import { LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
-import { VigilError, type Severity } from '../../protocols/index.ts';
+import { LineCounter, parseAllDocuments, parseDocument } from 'yaml';
+import {
+  DocumentInvalid, describeValue as describe, isMapping as isObject, lineOfPlace as lineOf, placeText, yamlSyntaxError,
+  type DocPath as Path, type Severity,
+} from '../../protocols/index.ts';
 import { checkTemplate, stringLeaves } from './template.ts';
 import {
   COMPARE_OPS, HTTP_METHODS, STEP_KINDS,
@@ -27,19 +30,12 @@ export const RUNBOOK_LIMITS = Object.freeze({
   maxPredicateDepth: 8,
 });
 
-type Path = Array<string | number>;
+export { placeText };
 
-/** `['steps', 2, 'webhook', 'url']` → `steps[2].webhook.url` */
-export function placeText(path: Path): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
-  return out;
-}
-
-/** The first problem in a runbook; `place` is its path in the document, `line` its line when from YAML. */
-export class RunbookInvalid extends VigilError {
-  constructor(readonly place: string, readonly reason: string, readonly source: string, readonly line?: number) {
-    super('BAD_REQUEST', `${source}: ${place === '' ? '' : `${place} `}${reason}${line === undefined ? '' : ` (line ${line})`}`);
+/** The first problem in a runbook; `place` is its path in the document (`steps[2].webhook.url`), `line` its line when from YAML. */
+export class RunbookInvalid extends DocumentInvalid {
+  constructor(place: string, reason: string, source: string, line?: number) {
+    super(place, reason, source, line);
     this.name = 'RunbookInvalid';
   }
 }
@@ -66,18 +62,6 @@ function fail(c: Ctx, path: Path, reason: string): never {
   throw new RunbookInvalid(placeText(path), reason, c.source, c.line(path));
 }
 
-function describe(v: unknown): string {
-  if (v === null || v === undefined) return 'nothing';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  const text = JSON.stringify(v);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Parses YAML text into a checked Runbook. */
 export function parseRunbookYaml(text: string, origin: RunbookOrigin): Runbook {
   if (Buffer.byteLength(text) > RUNBOOK_LIMITS.maxBytes) {
@@ -85,10 +69,8 @@ export function parseRunbookYaml(text: string, origin: RunbookOrigin): Runbook {
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines, logLevel: 'error' });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    throw new RunbookInvalid('', `is not valid YAML: ${e.message.split('\n')[0]}`, origin.source, lines.linePos(e.pos[0]).line);
-  }
+  const bad = yamlSyntaxError(doc, lines);
+  if (bad) throw new RunbookInvalid('', bad.reason, origin.source, bad.line);
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: 100 });
@@ -103,15 +85,6 @@ export function parseRunbookYaml(text: string, origin: RunbookOrigin): Runbook {
 export function checkRunbookJson(raw: unknown, origin: RunbookOrigin, sourceText: string): Runbook {
   const ctx: Ctx = { source: origin.source, line: () => undefined, ...(origin.allowed ? { allowed: origin.allowed } : {}) };
   return build(raw, sourceText, origin, ctx);
-}
-
-/** The line of the deepest node of `path` the document has (a missing key points at its parent). */
-function lineOf(doc: Document, lines: LineCounter, path: Path): number | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-    if (node?.range) return lines.linePos(node.range[0]).line;
-  }
-  return undefined;
 }
 
 const TOP_KEYS = ['id', 'name', 'description', 'enabled', 'dryRun', 'trigger', 'steps'];
@@ -415,10 +388,8 @@ export function parseRunbooksYaml(text: string, origin: Omit<RunbookOrigin, 'id'
   const out: Runbook[] = [];
   docs.forEach((doc, i) => {
     const source = docs.length === 1 ? origin.source : `${origin.source} document ${i + 1}`;
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0]!;
-      throw new RunbookInvalid('', `is not valid YAML: ${e.message.split('\n')[0]}`, source, lines.linePos(e.pos[0]).line);
-    }
+    const bad = yamlSyntaxError(doc, lines);
+    if (bad) throw new RunbookInvalid('', bad.reason, source, bad.line);
     let raw: unknown;
     try {
       raw = doc.toJS({ maxAliasCount: 100 });

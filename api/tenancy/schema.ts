@@ -1,9 +1,12 @@
 // The tenants file's schema: YAML text (config/tenants.yaml) or a JSON body (the admin API)
 // becomes TenantSpecs, or a refusal that names the exact place (`tenants[1].keys[0].expiresAt`,
 // and for a file its line). Pure: no I/O, so the file, the API and the tests share one check.
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { MetricSensitivity } from '../../cluster/index.ts';
-import { SHA256_HEX, TIERS, VigilError, type Tier } from '../../protocols/index.ts';
+import {
+  DocumentInvalid, SHA256_HEX, TIERS, describeValue as describe, isMapping as isObject, lineOfPlace as lineOf, placeText, yamlSyntaxError,
+  type DocPath as Path, type Tier,
+} from '../../protocols/index.ts';
 import { MAX_RETENTION_DAYS } from '../../storage/tsdb/index.ts';
 import { DEFAULT_RATE, SIZE_TIERS, type SizeTier, type TenantKey, type TenantSpec } from './spec.ts';
 
@@ -25,21 +28,8 @@ export const MAX_TENANTS = 10_000;
 /** nodes a large tenant may be pinned to */
 export const MAX_NODES_PER_TENANT = 64;
 
-type Path = Array<string | number>;
-
-/** `['tenants', 1, 'keys', 0]` → `tenants[1].keys[0]` */
-export function pathText(path: Path): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
-  return out;
-}
-
-/** Thrown with the first problem found; `place` is the path, `line` the file line when known. */
-export class TenancyInvalid extends VigilError {
-  constructor(readonly place: string, readonly reason: string, readonly source: string, readonly line?: number) {
-    super('BAD_REQUEST', `${source}: ${place === '' ? '' : `${place} `}${reason}${line === undefined ? '' : ` (line ${line})`}`);
-  }
-}
+/** Thrown with the first problem found; `place` is the path (`tenants[1].keys[0]`), `line` the file line when known. */
+export class TenancyInvalid extends DocumentInvalid {}
 
 interface Ctx {
   source: string;
@@ -47,29 +37,15 @@ interface Ctx {
 }
 
 function fail(ctx: Ctx, path: Path, reason: string): never {
-  throw new TenancyInvalid(pathText(path), reason, ctx.source, ctx.line(path));
-}
-
-function describe(v: unknown): string {
-  if (v === null || v === undefined) return 'nothing';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  const text = JSON.stringify(v);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  throw new TenancyInvalid(placeText(path), reason, ctx.source, ctx.line(path));
 }
 
 /** Parses the YAML text of a tenants file; `source` names it in messages. */
 export function parseTenantsYaml(text: string, source: string): TenantSpec[] {
   const lines = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    throw new TenancyInvalid('', `is not valid YAML: ${e.message.split('\n')[0]}`, source, lines.linePos(e.pos[0]).line);
-  }
+  const bad = yamlSyntaxError(doc, lines);
+  if (bad) throw new TenancyInvalid('', bad.reason, source, bad.line);
   let raw: unknown;
   try {
     raw = doc.toJS() ?? {};
@@ -78,15 +54,6 @@ export function parseTenantsYaml(text: string, source: string): TenantSpec[] {
     throw new TenancyInvalid('', `is not valid YAML: ${(err as Error).message}`, source);
   }
   return checkTenantsDocument(raw, { source, line: (path) => lineOf(doc, lines, path) });
-}
-
-/** The line of the deepest node of `path` the document has (a missing key points at its parent). */
-function lineOf(doc: Document, lines: LineCounter, path: Path): number | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-    if (node?.range) return lines.linePos(node.range[0]).line;
-  }
-  return undefined;
 }
 
 /** Checks a whole document `{tenants: [...]}` (the file, or PUT /v1/admin/tenants). */
