@@ -122,9 +122,24 @@ export class ClusterLink {
     }
   }
 
-  /** Gives the lease up (only if it is still this revision: never deletes a successor's). */
+  /**
+   * Gives the lease up, only while the entry is still this holder's (its node and token): never
+   * a successor's. A renewal in flight may have moved the revision on; then the entry is read
+   * again and deleted at its own revision.
+   */
   async release(lease: Lease): Promise<void> {
-    await this.leasesKv.delete(leaseKey(lease.shard), { previousSeq: lease.revision }).catch(() => undefined);
+    let revision = lease.revision;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.leasesKv.delete(leaseKey(lease.shard), { previousSeq: revision });
+        return;
+      } catch {
+        const e = await this.leasesKv.get(leaseKey(lease.shard)).catch(() => null);
+        const v = e && e.operation === 'PUT' && e.value.length > 0 ? parseLeaseValue(dec.decode(e.value)) : undefined;
+        if (!e || !v || v.node !== lease.node || v.token !== lease.token) return; // gone, or a successor's
+        revision = e.revision;
+      }
+    }
   }
 
   async close(): Promise<void> {
