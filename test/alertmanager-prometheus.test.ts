@@ -5,8 +5,6 @@
 // /v1/alerts). Skipped, saying
 // so, when `prometheus` is not installed (a failure under .ci/run, VIGIL_REQUIRE_PEERS=1).
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,28 +12,10 @@ import type { NodeHandle } from '../node/index.ts';
 import type { Alert, Incident } from '../protocols/index.ts';
 import { ApiClient, eventually } from './support/api-client.ts';
 import { KEYS, startTestNode } from './support/api-node.ts';
-import { freePort } from './support/local-servers.ts';
 import { skipWithout } from './support/peer.ts';
+import { prometheusBinary, TestPrometheus } from './support/prometheus.ts';
 
 interface GettableAlert { labels: Record<string, string>; annotations: Record<string, string>; generatorURL: string; fingerprint: string; status: { state: string } }
-
-function prometheusBinary(): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', 'command -v prometheus'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Stops a process by its pid and waits for it (SIGKILL after 10 s). */
-async function stopPid(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = once(child, 'exit');
-  process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => { if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL'); }, 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 describe('Prometheus alerting into Vigil as its Alertmanager', function () {
   this.timeout(120_000);
@@ -43,17 +23,13 @@ describe('Prometheus alerting into Vigil as its Alertmanager', function () {
   let dir: string;
   let node: NodeHandle;
   let acme: ApiClient;
-  let prometheus: ChildProcess | undefined;
-  let promUrl: string;
-  let promLog = '';
+  let prometheus: TestPrometheus | undefined;
 
   before(async function () {
     if (!binary) skipWithout(this, '`prometheus` is not installed; apt install prometheus to run this test');
     dir = await mkdtemp(join(tmpdir(), 'vigil-prom-am-'));
     node = await startTestNode();
     acme = new ApiClient(node.url, KEYS.acme);
-    const promPort = await freePort();
-    promUrl = `http://127.0.0.1:${promPort}`;
     await writeFile(join(dir, 'rules.yml'), [
       'groups:',
       '  - name: vigil-test',
@@ -65,8 +41,7 @@ describe('Prometheus alerting into Vigil as its Alertmanager', function () {
       '        annotations: { summary: "the rule always fires" }',
       '',
     ].join('\n'));
-    const config = join(dir, 'prometheus.yml');
-    await writeFile(config, [
+    prometheus = await TestPrometheus.start({ binary: binary!, dir, args: ['--rules.alert.resend-delay=1s'], config: [
       'global: { scrape_interval: 1s, evaluation_interval: 1s }',
       `rule_files: [${JSON.stringify(join(dir, 'rules.yml'))}]`,
       'alerting:',
@@ -75,21 +50,16 @@ describe('Prometheus alerting into Vigil as its Alertmanager', function () {
       `      static_configs: [{ targets: ["${new URL(node.url).host}"] }]`,
       `      authorization: { credentials: ${KEYS.acme} }`,
       '',
-    ].join('\n'));
-    prometheus = spawn(binary!, [
-      `--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`,
-      '--rules.alert.resend-delay=1s', '--log.level=warn',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
-    prometheus.stderr!.on('data', (d: Buffer) => { promLog += d.toString(); });
+    ] });
   });
 
   after(async () => {
-    if (prometheus) await stopPid(prometheus);
+    if (prometheus) await prometheus.stop();
     if (node) await node.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const withLog = (err: Error): never => { throw new Error(`${err.message}; prometheus log: ${promLog.slice(-2000)}`); };
+  const withLog = (err: Error): never => { throw new Error(`${err.message}; prometheus log: ${prometheus?.logTail()}`); };
 
   it('the firing alert arrives and GET /api/v2/alerts shows it', async () => {
     const alert = await eventually(async () => (await acme.get<GettableAlert[]>('/api/v2/alerts')).body.find((a) => a.labels.alertname === 'CheckoutAlwaysFiring'), 'the alert', 60_000)
@@ -105,10 +75,7 @@ describe('Prometheus alerting into Vigil as its Alertmanager', function () {
     assert.deepEqual(inc.services, ['checkout']);
     assert.equal(inc.title, 'checkout: the rule always fires');
     // Prometheus re-sends the firing alert every second: wait for a few re-sends, then count
-    const sent = async (): Promise<number> => {
-      const text = await (await fetch(`${promUrl}/metrics`)).text();
-      return [...text.matchAll(/^prometheus_notifications_sent_total\{[^}]*\} (\S+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
-    };
+    const sent = (): Promise<number> => prometheus!.metricSum('prometheus_notifications_sent_total');
     const first = await sent();
     await eventually(async () => ((await sent()) >= first + 3 ? true : undefined), 'three more re-sends', 30_000);
     const alerts = (await acme.get<GettableAlert[]>('/api/v2/alerts')).body;
@@ -126,8 +93,6 @@ describe('Prometheus alerting into Vigil as its Alertmanager', function () {
   });
 
   it('Prometheus counted no failed notification', async () => {
-    const text = await (await fetch(`${promUrl}/metrics`)).text();
-    const errors = [...text.matchAll(/^prometheus_notifications_errors_total\{[^}]*\} (\S+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
-    assert.equal(errors, 0, promLog.slice(-2000));
+    assert.equal(await prometheus!.metricSum('prometheus_notifications_errors_total'), 0, prometheus!.logTail());
   });
 });

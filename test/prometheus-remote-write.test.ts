@@ -3,47 +3,18 @@
 // appear in GET /v1/series, and Prometheus counts no failed sample. Skipped, saying so,
 // when `prometheus` is not installed.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
 import { skipWithout } from './support/peer.ts';
+import { prometheusBinary, TestPrometheus } from './support/prometheus.ts';
 
 const KEY = 'prom-tenant-key';
 const ADMIN = 'prom-admin-key';
-
-function prometheusBinary(): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', 'command -v prometheus'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A port nobody listens on right now (Prometheus needs one on its command line). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as AddressInfo;
-  s.close();
-  await once(s, 'close');
-  return port;
-}
-
-/** Stops a process by its pid and waits for it (SIGKILL after 10 s). */
-async function stopPid(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = once(child, 'exit');
-  process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => { if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL'); }, 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 describe('Prometheus remote_write into Vigil', function () {
   this.timeout(120_000);
@@ -51,9 +22,7 @@ describe('Prometheus remote_write into Vigil', function () {
   let dir: string;
   let exporter: Server;
   let node: TestNode;
-  let prometheus: ChildProcess | undefined;
-  let promUrl: string;
-  let promLog = '';
+  let prometheus: TestPrometheus | undefined;
 
   before(async function () {
     if (!binary) {
@@ -80,10 +49,7 @@ describe('Prometheus remote_write into Vigil', function () {
     const exporterPort = (exporter.address() as AddressInfo).port;
 
     node = await startNodeProcess(testConfig({ shop: KEY }, ADMIN));
-    const promPort = await freePort();
-    promUrl = `http://127.0.0.1:${promPort}`;
-    const config = join(dir, 'prometheus.yml');
-    await writeFile(config, [
+    prometheus = await TestPrometheus.start({ binary: binary!, dir, config: [
       'global: { scrape_interval: 1s, evaluation_interval: 1s }',
       'scrape_configs:',
       '  - job_name: shop',
@@ -93,15 +59,11 @@ describe('Prometheus remote_write into Vigil', function () {
       `    authorization: { credentials: ${KEY} }`,
       '    queue_config: { batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s }',
       '',
-    ].join('\n'));
-    prometheus = spawn(binary!, [
-      `--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
-    prometheus.stderr!.on('data', (d: Buffer) => { promLog += d.toString(); });
+    ] });
   });
 
   after(async () => {
-    if (prometheus) await stopPid(prometheus);
+    if (prometheus) await prometheus.stop();
     if (node) await node.stop();
     if (exporter) exporter.close();
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -118,7 +80,7 @@ describe('Prometheus remote_write into Vigil', function () {
       const s = await series('shop', 'shop_queue_depth');
       // two label sets (queue=orders, queue=refunds), merged by /v1/series; a few scrapes of each
       return s.length >= 6 ? s : undefined;
-    }, 60_000, 250).catch((err: Error) => { throw new Error(`${err.message}; prometheus log: ${promLog.slice(-2000)}`); });
+    }, 60_000, 250).catch((err: Error) => { throw new Error(`${err.message}; prometheus log: ${prometheus?.logTail()}`); });
     assert.deepEqual([...new Set(depth.map((p) => p[1]))].sort(), [1, 3]);
     const temperature = await series('shop', 'shop_temperature_celsius');
     assert.ok(temperature.length > 0 && temperature.every((p) => p[1] === 21.5), JSON.stringify(temperature));
@@ -135,9 +97,7 @@ describe('Prometheus remote_write into Vigil', function () {
     const statuses = [...vigil.matchAll(/^vigil_http_requests_total\{route="\/api\/v1\/write",method="POST",status="(\d+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]);
     assert.ok(statuses.length > 0, 'remote-write requests counted');
     assert.deepEqual(statuses.map((s) => s[0]), ['204'], JSON.stringify(statuses));
-    const prom = await (await fetch(`${promUrl}/metrics`)).text();
-    const sum = (name: string) => [...prom.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
-    assert.ok(sum('prometheus_remote_storage_samples_total') > 0, 'Prometheus sent samples');
-    assert.equal(sum('prometheus_remote_storage_samples_failed_total'), 0, 'no sample failed');
+    assert.ok(await prometheus!.metricSum('prometheus_remote_storage_samples_total') > 0, 'Prometheus sent samples');
+    assert.equal(await prometheus!.metricSum('prometheus_remote_storage_samples_failed_total'), 0, 'no sample failed');
   });
 });
