@@ -10,21 +10,12 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { SystemClock, VirtualClock } from '../actors/runtime/index.ts';
 import { createBreaker, type Breaker } from '../supervisors/index.ts';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v <= 0) {
-    console.error(`${name} needs a positive integer`);
-    process.exit(2);
-  }
-  return v;
-}
+import { positiveInt } from './args.ts';
 
 const json = process.argv.includes('--json');
-const BREAKERS_N = arg('--breakers', 100_000);
-const ACTORS_N = arg('--actors', 10_000);
-const CALLS = arg('--calls', 200_000);
+const BREAKERS_N = positiveInt('--breakers', 100_000);
+const ACTORS_N = positiveInt('--actors', 10_000);
+const CALLS = positiveInt('--calls', 200_000);
 const ROUNDS = 7;
 
 setFlagsFromString('--expose-gc');

@@ -15,21 +15,12 @@ import { createActorSystem, SystemClock } from '../actors/runtime/index.ts';
 import type { EventSink } from '../actors/sink.ts';
 import type { Level } from '../supervisors/index.ts';
 import { alertStorm, groupingScore, type Storm } from '../sim/alert-storm.ts';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v <= 0) {
-    console.error(`${name} needs a positive integer`);
-    process.exit(2);
-  }
-  return v;
-}
+import { positiveInt } from './args.ts';
 
 const json = process.argv.includes('--json');
-const seed = arg('--seed', 1);
-const rate = arg('--rate', 1_000);
-const copies = arg('--copies', 3);
+const seed = positiveInt('--seed', 1);
+const rate = positiveInt('--rate', 1_000);
+const copies = positiveInt('--copies', 3);
 const SETTINGS = { windowMs: 5 * 60_000, autoResolveMs: 30 * 60_000, minAlertScore: 0.9, criticalScore: 0.99 };
 const SERVICE_LABELS = ['service'];
 

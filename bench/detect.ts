@@ -13,14 +13,10 @@ import { runInNewContext } from 'node:vm';
 import { createDetector, enableRobustModel, innerDetector, type Detector, type RobustDetector, type TrainingQueue } from '../actors/detection/index.ts';
 import { TIERS, type Tier } from '../protocols/types.ts';
 import { loadNabCorpus } from './nab/index.ts';
+import { flagValue as arg } from './args.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const self = fileURLToPath(import.meta.url);
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -18,13 +18,9 @@ import {
   type CorpusScore, type LocoResult, type PointAdjustedF1, type ScoredFile,
 } from './nab/index.ts';
 import { parameterSets } from './nab/candidates.ts';
+import { flagValue as arg } from './args.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 const only = arg('--tier');
 if (only !== undefined && !TIERS.includes(only as Tier)) {

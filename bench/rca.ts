@@ -16,17 +16,13 @@ import { rankRootCauses, squash, TenantRca, type ReadSeries, type SeriesAnomaly 
 import { SeededRng } from '../actors/runtime/index.ts';
 import type { AnomalyEvent, Incident, Topology } from '../protocols/index.ts';
 import { evaluatePetshop, type PetshopSummary } from '../cli/commands/rca-eval.ts';
+import { flagValue as arg, positiveInt } from './args.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
 const dir = arg('--dir') ?? resolve(here, '../../shared/data/petshop/low_traffic');
-const services = Number(arg('--services') ?? 5000);
-const incidents = Number(arg('--incidents') ?? 200);
+const services = positiveInt('--services', 5000);
+const incidents = positiveInt('--incidents', 200);
 
 // --- 1. PetShop ---
 const petshop: Record<string, Omit<PetshopSummary, 'lines'>> = {};
