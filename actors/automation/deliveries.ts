@@ -10,9 +10,9 @@ import type { Logger } from 'pino';
 import type { Clock, Rng } from '../runtime/index.ts';
 import { VigilError } from '../../protocols/index.ts';
 import {
-  BreakerRegistry, CircuitOpenError, RETRY_POLICIES, isRetryable, retry, type Breaker, type BreakerState, type RetryPolicy,
+  BreakerRegistry, CircuitOpenError, HttpStatusError, RETRY_POLICIES, isRetryable, retry, type Breaker, type BreakerState, type RetryPolicy,
 } from '../../supervisors/index.ts';
-import { HttpStatusError, type SendRequest } from './http-client.ts';
+import type { SendRequest } from './http-client.ts';
 import type { OutgoingRequest } from './run.ts';
 import type { JsonValue } from './runbook.ts';
 

@@ -7,6 +7,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { VigilError } from '../../protocols/index.ts';
+import { HttpStatusError } from '../../supervisors/index.ts';
 import { addressAllowed } from './destinations.ts';
 import type { OutgoingRequest } from './run.ts';
 import type { JsonValue } from './runbook.ts';
@@ -24,14 +25,6 @@ export interface WebhookAnswer {
 
 /** Sends one request; resolves with a 2xx answer, rejects with HttpStatusError for any other status. */
 export type SendRequest = (req: OutgoingRequest, signal: AbortSignal) => Promise<WebhookAnswer>;
-
-/** A non-2xx answer. `status` is what the retry policy and the breaker read. */
-export class HttpStatusError extends Error {
-  constructor(readonly status: number, readonly body?: JsonValue) {
-    super(`HTTP ${status}`);
-    this.name = 'HttpStatusError';
-  }
-}
 
 /** A name that resolves only to internal addresses (FORBIDDEN: not retried, not the destination's fault). */
 export class DestinationRefused extends VigilError {

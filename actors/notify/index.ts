@@ -2,5 +2,5 @@
 // delivery to the on-call and SRE webhooks (retried, behind the external_integrations breaker).
 export { CRITICAL_SCORE, alertAudiences, alertsNotice, levelNotice, tellsSre } from './notice.ts';
 export type { AlertNotifier, AlertsNotice, Audience, LevelNotice, Notice, PassThroughAlert } from './notice.ts';
-export { DEFAULT_NOTIFY_QUEUE, HttpStatusError, NOTIFY_CONCURRENCY, REQUEUE_MS, WebhookNotifier, postJson } from './webhook.ts';
+export { DEFAULT_NOTIFY_QUEUE, NOTIFY_CONCURRENCY, REQUEUE_MS, WebhookNotifier, postJson } from './webhook.ts';
 export type { NotifyStats, NotifyTargets, PostJson, WebhookNotifierOptions } from './webhook.ts';

@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import type { Clock, Rng, TimerHandle } from '../runtime/index.ts';
 import type { AnomalyEvent } from '../../protocols/index.ts';
-import { CircuitOpenError, RETRY_POLICIES, isRetryable, retry, type Breaker, type Level } from '../../supervisors/index.ts';
+import { CircuitOpenError, HttpStatusError, RETRY_POLICIES, isRetryable, retry, type Breaker, type Level } from '../../supervisors/index.ts';
 import { alertAudiences, alertsNotice, levelNotice, tellsSre, type AlertNotifier, type Audience, type Notice } from './notice.ts';
 
 /** Notices waiting at most (memory bound). */
@@ -61,17 +61,10 @@ interface Delivery {
   at: number;
 }
 
-export class HttpStatusError extends Error {
-  constructor(readonly status: number, url: string) {
-    super(`webhook ${url} answered ${status}`);
-    this.name = 'HttpStatusError';
-  }
-}
-
 export const postJson: PostJson = async (url, body, headers, signal) => {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, signal });
   await res.arrayBuffer().catch(() => undefined); // free the connection
-  if (!res.ok) throw new HttpStatusError(res.status, url);
+  if (!res.ok) throw new HttpStatusError(res.status, undefined, url);
 };
 
 export class WebhookNotifier implements AlertNotifier {

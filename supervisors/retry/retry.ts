@@ -13,6 +13,17 @@ export const PERMANENT_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(
   'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'CONFIG_INVALID',
 ]);
 
+/**
+ * A non-2xx answer of an HTTP dependency (a webhook, a runbook's request): `status` is what
+ * isRetryable and the breakers read; `body` the answer's parsed body when it had one.
+ */
+export class HttpStatusError extends Error {
+  constructor(readonly status: number, readonly body?: unknown, url?: string) {
+    super(url === undefined ? `HTTP ${status}` : `webhook ${url} answered ${status}`);
+    this.name = 'HttpStatusError';
+  }
+}
+
 /** HTTP 4xx answers worth another try: request timeout, too early, too many requests. */
 const RETRIABLE_CLIENT_STATUS: ReadonlySet<number> = new Set([408, 425, 429]);
 
