@@ -20,16 +20,13 @@
 // after each one's first second, which its refilled burst serves / its quota),
 // b_p99_ratio_flood_vs_at_quota, the node's main-thread CPU per phase and the figures behind them.
 import http from 'node:http';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { hashKey } from '../api/index.ts';
 import { BatchMaker } from './ingest/batches.ts';
+import { startNodeProcess } from './ingest/child-node.ts';
 import { percentile, round, type Outcome } from './ingest/client.ts';
 import { cpuTimes } from './ingest/proc-cpu.ts';
 
@@ -81,40 +78,8 @@ async function startNode(): Promise<Node> {
     'log: { level: info }',
     '',
   ].join('\n'));
-  const redis = args.redis === 'none' ? '' : args.redis!;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'start', '--config', config], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
-    env: { ...process.env, VIGIL_DEMO_API_KEY: '', VIGIL_ADMIN_API_KEY: '', VIGIL_CONFIG: '', VIGIL_REDIS_URL: redis },
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
-    lines.on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; url?: string; level?: number };
-        if (entry.msg === 'vigil node ready' && entry.url) resolve(entry.url);
-        else if ((entry.level ?? 0) >= 40) process.stderr.write(`node: ${line}\n`);
-      } catch {
-        // not a log line
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`bench node exited early (${code})`)));
-  });
-  return {
-    url,
-    pid: child.pid!,
-    async stop() {
-      await stopChild(child);
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  await exited;
+  const node = await startNodeProcess(dir, config, join(dir, 'data'), { env: { VIGIL_REDIS_URL: args.redis === 'none' ? '' : args.redis! } });
+  return { url: node.url, pid: node.pid, stop: () => node.remove() };
 }
 
 type Timed = Outcome & { retryAfter?: boolean; /** scheduled send, s after the phase began */ t: number };

@@ -39,12 +39,23 @@ export async function spawnNode(options: { cpuProfileDir?: string } = {}): Promi
     'log: { level: info }', // the ingest path logs nothing per request at info
     '',
   ].join('\n'));
+  return startNodeProcess(dir, file, dataDir, options);
+}
+
+/**
+ * Runs `vigil start --config <file>` (cli/main.ts) in a child process; resolves with its URL from
+ * the node's "vigil node ready" log line. `dir` holds the config and data (`remove` deletes it);
+ * `env` is added to the node's environment.
+ */
+export async function startNodeProcess(
+  dir: string, file: string, dataDir: string, options: { cpuProfileDir?: string; env?: Record<string, string> } = {},
+): Promise<ChildNode> {
   // --cpu-prof writes the node's profile when it exits (bench/ingest/profile.ts reads it)
   const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'cli/main.ts', 'start', '--config', file], {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: fileURLToPath(new URL('../..', import.meta.url)), // where tsx resolves
-    env: { ...process.env, VIGIL_DEMO_API_KEY: '', VIGIL_ADMIN_API_KEY: '', VIGIL_CONFIG: '' },
+    env: { ...process.env, VIGIL_DEMO_API_KEY: '', VIGIL_ADMIN_API_KEY: '', VIGIL_CONFIG: '', ...options.env },
   });
   const lines = createInterface({ input: child.stdout! }); // keeps draining the node's log
   const url = await new Promise<string>((resolve, reject) => {
