@@ -8,20 +8,10 @@ import { once } from 'node:events';
 import type { SeriesInput } from '../protocols/index.ts';
 import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
 import { freePort, startRedis } from './support/local-servers.ts';
+import { MIN, NodeClient, type Status } from './support/resilience.ts';
 
 const KEY = 'degrade-key-1';
 const ADMIN = 'degrade-admin-1';
-const MIN = 60_000;
-
-interface Status {
-  level: number;
-  levelName: string;
-  since: number;
-  breakers: Record<string, string>;
-  dependencies?: Record<string, string>;
-  faults?: unknown[];
-}
-
 async function stopRedis(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGKILL');
@@ -37,27 +27,10 @@ describe('degradation of a node process (injected and real faults)', function ()
   let next = 0;
   let sent = 0;
 
-  const call = async <T>(method: string, path: string, body?: unknown, key: string | null = ADMIN): Promise<{ status: number; body: T }> => {
-    const res = await fetch(node!.url + path, {
-      method,
-      headers: { ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // /metrics is text
-    }
-    return { status: res.status, body: parsed as T };
-  };
-  const status = async (): Promise<Status> => (await call<Status>('GET', '/v1/status')).body;
-  const level = (want: number, timeoutMs = 15_000): Promise<Status> =>
-    eventually(async () => {
-      const s = await status();
-      return s.level === want ? s : undefined;
-    }, timeoutMs);
+  const client = new NodeClient(() => node!, KEY, ADMIN);
+  const call = client.call.bind(client);
+  const status = () => client.status();
+  const level = (want: number, timeoutMs = 15_000) => client.level(want, timeoutMs);
   const fault = async (dependency: string, durationMs = 120_000, mode = 'fail'): Promise<void> => {
     const r = await call('POST', '/v1/admin/faults', { dependency, mode, durationMs });
     assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -11,8 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
-import { skipWithout } from './support/peer.ts';
-import { FullDisk, NodeClient, WebhookReceiver } from './support/resilience.ts';
+import { FullDisk, mountOrSkip, NodeClient, WebhookReceiver } from './support/resilience.ts';
 
 const KEY = 'l2-key-0123456789';
 const ADMIN = 'l2-admin-0123456789';
@@ -37,11 +36,7 @@ describe('L2 from real faults: the learnt model throws and the graph store\'s di
       c.notify = { onCall: `${hooks.url}/on-call` };
     });
     disk = new FullDisk(join(config.node.dataDir, 'graph'), 4);
-    try {
-      disk.mount();
-    } catch (err) {
-      skipWithout(this, `cannot mount a tmpfs here (needs root): ${String(err).split('\n')[0]}`);
-    }
+    mountOrSkip(this, disk);
     node = await startNodeProcess(config, { VIGIL_TEST_MODEL_FAULT: fault });
   });
 

@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
-import { skipWithout } from './support/peer.ts';
-import { FullDisk, NodeClient, WebhookReceiver } from './support/resilience.ts';
+import { FullDisk, mountOrSkip, NodeClient, WebhookReceiver } from './support/resilience.ts';
 
 const KEY = 'l3-key-0123456789';
 const ADMIN = 'l3-admin-0123456789';
@@ -28,11 +27,7 @@ describe('L3 from a real fault: the time-series store\'s disk is full', function
       c.notify = { onCall: `${hooks.url}/on-call`, sre: `${hooks.url}/sre` };
     });
     disk = new FullDisk(join(config.node.dataDir, 'tsdb'), 256);
-    try {
-      disk.mount();
-    } catch (err) {
-      skipWithout(this, `cannot mount a tmpfs here (needs root): ${String(err).split('\n')[0]}`);
-    }
+    mountOrSkip(this, disk);
     node = await startNodeProcess(config);
   });
 

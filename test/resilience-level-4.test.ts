@@ -9,8 +9,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
-import { skipWithout } from './support/peer.ts';
-import { FullDisk, NodeClient, WebhookReceiver } from './support/resilience.ts';
+import { FullDisk, mountOrSkip, NodeClient, WebhookReceiver } from './support/resilience.ts';
 
 const KEY = 'l4-key-0123456789';
 const ADMIN = 'l4-admin-0123456789';
@@ -31,12 +30,7 @@ describe('L4 from real faults: the time-series store\'s and the ingest log\'s di
     });
     tsdb = new FullDisk(join(config.node.dataDir, 'tsdb'), 256);
     log = new FullDisk(join(config.node.dataDir, 'log'), 64);
-    try {
-      tsdb.mount();
-      log.mount();
-    } catch (err) {
-      skipWithout(this, `cannot mount a tmpfs here (needs root): ${String(err).split('\n')[0]}`);
-    }
+    mountOrSkip(this, tsdb, log);
     node = await startNodeProcess(config);
   });
 

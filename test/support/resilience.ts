@@ -9,8 +9,10 @@ import { closeSync, mkdirSync, openSync, rmSync, statfsSync, writeSync } from 'n
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Context } from 'mocha';
 import type { SeriesInput } from '../../protocols/index.ts';
 import { eventually, type TestNode } from './node-process.ts';
+import { skipWithout } from './peer.ts';
 
 export interface Status {
   level: number;
@@ -18,6 +20,8 @@ export interface Status {
   since: number;
   breakers: Record<string, string>;
   dependencies?: Record<string, string>;
+  /** injected faults (admin view) */
+  faults?: unknown[];
 }
 
 export const MIN = 60_000;
@@ -110,6 +114,15 @@ export class NodeClient {
  * (the store behind it fails with ENOSPC, as on a full disk) and empty it (the fault ends).
  * Needs root (mount); `mounted` says whether it could.
  */
+/** Mounts each disk, or skips the test saying why (mounting a tmpfs needs root; a failure under .ci/run). */
+export function mountOrSkip(ctx: Context, ...disks: FullDisk[]): void {
+  try {
+    for (const d of disks) d.mount();
+  } catch (err) {
+    skipWithout(ctx, `cannot mount a tmpfs here (needs root): ${String(err).split('\n')[0]}`);
+  }
+}
+
 export class FullDisk {
   mounted = false;
   private readonly filler: string;
