@@ -2,6 +2,9 @@
 // The .proto in protocols/proto mirrors them on the wire. Timestamps are Unix ms.
 import type { RunbookRun } from './runbooks.ts';
 
+/** Any value JSON can carry (an audit record's before/after, a runbook request's body). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
 export type Tier = 'basic' | 'agile' | 'robust';
 export const TIERS: readonly Tier[] = ['basic', 'agile', 'robust'];
 export type Direction = 'up' | 'down';

@@ -15,19 +15,13 @@ import { IncidentViews, type RootCauses } from './incidents.ts';
 import { AUTOMATION_ACTOR, RUNBOOK_AUDIT, type RunEffect } from './run.ts';
 import type { JsonValue, Runbook } from './runbook.ts';
 import { checkRunbookJson, parseRunbookYaml, parseRunbooksYaml } from './schema.ts';
+import type { AuditRecord } from '../../storage/audit/index.ts';
 import type { RunbookStore, RunQuery, RunStore } from './stores.ts';
 import { automationBehavior, type AutomationMsg, type TenantAutomationHost } from './tenant-automation.ts';
 import { stringify } from 'yaml';
 
-/** A record for the audit log (storage/audit's AuditRecord fits). */
-export interface AuditNote {
-  tenant: string | null;
-  actor: string;
-  action: string;
-  target: string;
-  before?: JsonValue;
-  after?: JsonValue;
-}
+/** A record for the audit log. */
+export type AuditNote = AuditRecord;
 
 export interface AutomationOptions {
   system: ActorSystem;

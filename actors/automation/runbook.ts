@@ -1,9 +1,9 @@
 // A runbook as Vigil holds it once its YAML is checked (schema.ts): when it fires (the
 // trigger) and what it does (steps). Labels and headers are lists of pairs, never plain
 // objects indexed by a client's string, so a label called `__proto__` is just a label.
-import type { Severity } from '../../protocols/index.ts';
+import type { JsonValue, Severity } from '../../protocols/index.ts';
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue };
 
 /** An incident matches when every field given matches (fields absent match anything). */
 export interface Trigger {

@@ -1,9 +1,9 @@
 // The audit log's face: who did what to which thing, when, with the state before and after.
 // Append and read only: there is deliberately no way to change or remove an entry.
 import { VigilError } from '../../protocols/index.ts';
-import type { Page } from '../../protocols/index.ts';
+import type { JsonValue, Page } from '../../protocols/index.ts';
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue };
 
 /** What a caller records. */
 export interface AuditRecord {
