@@ -21,7 +21,12 @@ export interface ShardHostParts {
   deliver(batch: DecodedBatch, record: LogRecord, admitted: AdmittedBatch | undefined): IngestReceipt;
   /** a record that cannot be decoded (it was validated before append: a bug, or disk damage) */
   onBadRecord(record: LogRecord, err: unknown): void;
+  /** a shard's reading failed (its log server went away, say); it resumes after the last record it handed on */
+  onReadError?(shard: number, err: unknown): void;
 }
+
+/** How long a shard whose reading failed waits before it reads again. */
+export const READ_RETRY_MS = 500;
 
 interface ShardProgress {
   /** positions delivered and not yet stored, in log order */
@@ -96,32 +101,61 @@ export class ShardHosts {
     await Promise.allSettled(this.loops);
   }
 
+  /**
+   * Reads `shard` in order until stopped. A read that fails or ends (a JetStream consumer lost
+   * with its server) is opened again after the last record handed on, so a shard never stops
+   * being read while it is held, and no record is handed on twice.
+   */
   private async run(shard: number, from: number): Promise<void> {
     const p = this.progress.get(shard)!;
-    try {
-      for await (const record of this.parts.log.read(shard, from, { signal: p.abort.signal })) {
-        if (p.abort.signal.aborted) break;
-        // a batch this process appended is still in memory: no need to decode what was just encoded
-        const mine = this.parts.take(record);
-        let batch: DecodedBatch;
-        try {
-          batch = mine?.batch ?? decodeMetricBatch(record.bytes);
-        } catch (err) {
-          this.parts.onBadRecord(record, err);
-          continue;
+    const signal = p.abort.signal;
+    let after = from;
+    while (!signal.aborted) {
+      try {
+        for await (const record of this.parts.log.read(shard, after, { signal })) {
+          if (signal.aborted) break;
+          if (record.position <= after) continue; // already handed on before the read was opened again
+          after = record.position;
+          this.handOn(p, record);
         }
-        p.tenants.add(batch.tenant);
-        const entry = { position: record.position, stored: false };
-        p.pending.push(entry);
-        const receipt = this.parts.deliver(batch, record, mine);
-        // a failed write leaves the watermark where it is: the batch stays in the log for a replay
-        receipt.stored.then(() => {
-          entry.stored = true;
-          while (p.pending.length > 0 && p.pending[0]!.stored) p.watermark = p.pending.shift()!.position;
-        }, () => undefined);
+      } catch (err) {
+        if (signal.aborted) break;
+        this.parts.onReadError?.(shard, err);
       }
-    } catch (err) {
-      if (!p.abort.signal.aborted) throw err;
+      if (!signal.aborted) await abortable(READ_RETRY_MS, signal);
     }
   }
+
+  private handOn(p: ShardProgress, record: LogRecord): void {
+    // a batch this process appended is still in memory: no need to decode what was just encoded
+    const mine = this.parts.take(record);
+    let batch: DecodedBatch;
+    try {
+      batch = mine?.batch ?? decodeMetricBatch(record.bytes);
+    } catch (err) {
+      this.parts.onBadRecord(record, err);
+      return;
+    }
+    p.tenants.add(batch.tenant);
+    const entry = { position: record.position, stored: false };
+    p.pending.push(entry);
+    const receipt = this.parts.deliver(batch, record, mine);
+    // a failed write leaves the watermark where it is: the batch stays in the log for a replay
+    receipt.stored.then(() => {
+      entry.stored = true;
+      while (p.pending.length > 0 && p.pending[0]!.stored) p.watermark = p.pending.shift()!.position;
+    }, () => undefined);
+  }
+}
+
+function abortable(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -239,6 +239,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       return receipt;
     },
     onBadRecord: (record, err) => log.error({ err, shard: record.shard, position: record.position }, 'ingest log record cannot be decoded: skipped'),
+    onReadError: (shard, err) => log.warn({ err, shard }, 'reading the ingest log failed; reading again'),
   });
   const checkpoints = new Checkpoints({
     hosts, snapshots: clustered?.snapshots ?? snapshots, log: ingestLog, clock, node: config.node.id,
