@@ -11,14 +11,6 @@ export interface DestinationPolicy {
   allowed(tenant: string): readonly string[];
 }
 
-export const NO_DESTINATIONS: DestinationPolicy = { allowed: () => [] };
-
-/** A fixed allow-list per tenant (tests, and nodes without a tenants file). */
-export function destinationsOf(table: Readonly<Record<string, readonly string[]>>): DestinationPolicy {
-  const m = new Map(Object.entries(table));
-  return { allowed: (tenant) => m.get(tenant) ?? [] };
-}
-
 /**
  * The allow-list entry `url` falls under, or undefined: same scheme, host and port, and a path
  * under the entry's path at a segment boundary (`/hooks` admits `/hooks/x`, not `/hooksx`).

@@ -8,7 +8,7 @@ export { evaluate } from './condition.ts';
 export { dueRunbooks, triggerMatches, triggeredRunId } from './trigger.ts';
 export { IncidentViews, MAX_LABEL_PAIRS } from './incidents.ts';
 export type { RootCauses } from './incidents.ts';
-export { NO_DESTINATIONS, addressAllowed, allowedBy, destinationsOf, isInternalAddress } from './destinations.ts';
+export { addressAllowed, allowedBy, isInternalAddress } from './destinations.ts';
 export type { DestinationPolicy } from './destinations.ts';
 export { RUNBOOK_ID, RUNBOOK_LIMITS, RunbookInvalid, parseRunbookYaml, parseRunbooksYaml, checkRunbookJson, placeText } from './schema.ts';
 export type { RunbookOrigin } from './schema.ts';
