@@ -14,13 +14,8 @@ import { IngestReceipt, tenantsBehavior, type TenantsMsg } from '../actors/tenan
 import { defaultConfig, tierDetectors } from '../cluster/index.ts';
 import type { Incident, IncidentRca, SeriesInput } from '../protocols/index.ts';
 import { demoScenario } from '../sim/index.ts';
+import { BACKFILL_STEP, demoRun, HISTORY_MS, HOUR, LIVE_STEP, WATCH_AFTER_FAULT } from './support/rca-demo.ts';
 
-const HOUR = 3_600_000;
-const HISTORY_MS = 48 * HOUR; // the demo's default history; the first half is warm-up
-const BACKFILL_STEP = 10_000;
-const LIVE_STEP = 5_000;
-const FAULT_AFTER = 20_000;
-const WATCH_AFTER_FAULT = 3 * 60_000;
 const TENANT = 'demo';
 
 /** What the node's sink and series store would hold: samples by series, incidents, rankings. */
@@ -55,10 +50,7 @@ class Recorder {
 interface Outcome { seed: number; injected: string; incident: Incident; ranking?: IncidentRca; rankings: number }
 
 async function runSeed(seed: number): Promise<Outcome> {
-  const liveFrom = Date.UTC(2026, 5, 1) + Math.round((seed * 137 * 60_000) / BACKFILL_STEP) * BACKFILL_STEP;
-  const faultAt = liveFrom + FAULT_AFTER;
-  const history = demoScenario({ rng: new SeededRng(seed), faultAt: Infinity }).workload;
-  const { workload, fault } = demoScenario({ rng: new SeededRng(seed), faultAt });
+  const { liveFrom, faultAt, history, workload, fault } = demoRun(seed);
   const clock = new VirtualClock(liveFrom - HISTORY_MS);
   const sys: ActorSystem = createActorSystem({ name: `demo-${seed}`, clock, rng: new SeededRng(seed), log: pino({ level: 'silent' }) });
   const rec = new Recorder();

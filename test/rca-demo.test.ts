@@ -8,17 +8,10 @@ import { strict as assert } from 'node:assert';
 import { TenantCorrelation } from '../actors/correlation/index.ts';
 import { createDetector, restoreDetector } from '../actors/detection/index.ts';
 import { anomaliesFromEvents, judgeAroundIncident, rankRootCauses, type SeriesAnomaly } from '../actors/rca/index.ts';
-import { SeededRng } from '../actors/runtime/index.ts';
 import { ServiceDetection, type MetricDetection } from '../actors/service/index.ts';
 import type { AnomalyEvent, Incident, SeriesInput } from '../protocols/index.ts';
-import { demoScenario } from '../sim/index.ts';
+import { BACKFILL_STEP, demoRun, HISTORY_MS, HOUR, LIVE_STEP, WATCH_AFTER_FAULT } from './support/rca-demo.ts';
 
-const HOUR = 3_600_000;
-const HISTORY_MS = 48 * HOUR; // the demo's default history; the first half is warm-up
-const BACKFILL_STEP = 10_000;
-const LIVE_STEP = 5_000;
-const FAULT_AFTER = 20_000;
-const WATCH_AFTER_FAULT = 3 * 60_000;
 
 // As `vigil demo` configures its tenant: Agile, rises only for latency and errors.
 function detectionOf(metric: string): MetricDetection {
@@ -29,11 +22,7 @@ function detectionOf(metric: string): MetricDetection {
 interface Outcome { seed: number; injected: string; ranked: string[]; incident: Incident }
 
 function runSeed(seed: number): Outcome {
-  // The demo starts at wall-clock time; here each seed gets a fixed start, spread over the day.
-  const liveFrom = Date.UTC(2026, 5, 1) + Math.round((seed * 137 * 60_000) / BACKFILL_STEP) * BACKFILL_STEP;
-  const faultAt = liveFrom + FAULT_AFTER;
-  const history = demoScenario({ rng: new SeededRng(seed), faultAt: Infinity }).workload;
-  const { workload, fault } = demoScenario({ rng: new SeededRng(seed), faultAt });
+  const { liveFrom, faultAt, history, workload, fault } = demoRun(seed);
   const factory = { create: createDetector, restore: restoreDetector };
   const detection = new Map(workload.services.map((s) => [s.name, new ServiceDetection('demo', s.name, detectionOf, factory)]));
   const events: AnomalyEvent[] = [];
