@@ -15,6 +15,23 @@ export interface DetectorFactory {
   restore(snapshot: DetectorSnapshot): Detector;
 }
 
+/**
+ * `factory`'s detectors with each update going through `update(inner, timestamp, value)`, which
+ * calls `inner.update` itself (no closure per sample); the rest passes through. A tenant's time
+ * budget measures updates this way; tests slow or poison them.
+ */
+export function aroundUpdates(factory: DetectorFactory, update: (inner: Detector, timestamp: number, value: number) => number): DetectorFactory {
+  const wrap = (d: Detector): Detector => ({
+    get tier() { return d.tier; },
+    get anomalous() { return d.anomalous; },
+    get expected() { return d.expected; },
+    get rawScore() { return d.rawScore; },
+    update: (timestamp, value) => update(d, timestamp, value),
+    snapshot: () => d.snapshot(),
+  });
+  return { create: (tier, s) => wrap(factory.create(tier, s)), restore: (s) => wrap(factory.restore(s)) };
+}
+
 /** How one metric of a tenant is watched. */
 export interface MetricDetection {
   tier: Tier;

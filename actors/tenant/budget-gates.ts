@@ -6,8 +6,7 @@
 // The outer receipt (the ingest backlog's) stays open while a batch is held, so the
 // tenant's backlog grows and its own ingest is refused first.
 import type { Clock, TimerHandle } from '../runtime/index.ts';
-import type { Detector } from '../detection/index.ts';
-import type { DetectorFactory } from '../service/index.ts';
+import { aroundUpdates, type DetectorFactory } from '../service/index.ts';
 import { IngestReceipt } from '../ingest-receipt.ts';
 import { TenantBudget, type BudgetLimits } from './budget.ts';
 import type { TenantMsg } from './tenant-actor.ts';
@@ -64,22 +63,14 @@ export class BudgetGates {
     if (!this.deps.limitsOf(tenant)) return detectors;
     const spent = (ms: number): void => this.gates.get(tenant)?.budget.spent(ms, this.deps.clock.now());
     const elapsed = this.elapsed;
-    const wrap = (d: Detector): Detector => ({
-      get tier() { return d.tier; },
-      get anomalous() { return d.anomalous; },
-      get expected() { return d.expected; },
-      get rawScore() { return d.rawScore; },
-      update(ts, value) {
-        const t0 = elapsed();
-        try {
-          return d.update(ts, value);
-        } finally {
-          spent(elapsed() - t0);
-        }
-      },
-      snapshot: () => d.snapshot(),
+    return aroundUpdates(detectors, (d, ts, value) => {
+      const t0 = elapsed();
+      try {
+        return d.update(ts, value);
+      } finally {
+        spent(elapsed() - t0);
+      }
     });
-    return { create: (tier, s) => wrap(detectors.create(tier, s)), restore: (s) => wrap(detectors.restore(s)) };
   }
 
   /** Each budgeted tenant's queue, inside count and time left (for /metrics and tests). */

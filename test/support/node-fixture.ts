@@ -9,40 +9,23 @@ import pino from 'pino';
 import { tierDetectors } from '../../cluster/index.ts';
 import { startNode } from '../../node/index.ts';
 import type { VigilConfig } from '../../cluster/index.ts';
-import type { DetectorFactory } from '../../actors/service/index.ts';
-import type { Detector } from '../../actors/detection/index.ts';
+import { aroundUpdates, type DetectorFactory } from '../../actors/service/index.ts';
 import { autoencoderModel, configureRobust, robustRuntime } from '../../actors/detection/robust/index.ts';
 
 function poisoned(factory: DetectorFactory, poison: number): DetectorFactory {
-  const wrap = (d: Detector): Detector => ({
-    get tier() { return d.tier; },
-    get anomalous() { return d.anomalous; },
-    get expected() { return d.expected; },
-    get rawScore() { return d.rawScore; },
-    update(ts, value) {
-      if (value === poison) throw new Error(`poisoned sample ${value} at ${ts}`);
-      return d.update(ts, value);
-    },
-    snapshot: () => d.snapshot(),
+  return aroundUpdates(factory, (d, ts, value) => {
+    if (value === poison) throw new Error(`poisoned sample ${value} at ${ts}`);
+    return d.update(ts, value);
   });
-  return { create: (tier, s) => wrap(factory.create(tier, s)), restore: (s) => wrap(factory.restore(s)) };
 }
 
 /** Every sample costs the detector `us` microseconds more: a busy node, so mailboxes fill. */
 function slowed(factory: DetectorFactory, us: number): DetectorFactory {
-  const wrap = (d: Detector): Detector => ({
-    get tier() { return d.tier; },
-    get anomalous() { return d.anomalous; },
-    get expected() { return d.expected; },
-    get rawScore() { return d.rawScore; },
-    update(ts, value) {
-      const until = performance.now() + us / 1000;
-      while (performance.now() < until) { /* busy: the actor holds the thread, as real work would */ }
-      return d.update(ts, value);
-    },
-    snapshot: () => d.snapshot(),
+  return aroundUpdates(factory, (d, ts, value) => {
+    const until = performance.now() + us / 1000;
+    while (performance.now() < until) { /* busy: the actor holds the thread, as real work would */ }
+    return d.update(ts, value);
   });
-  return { create: (tier, s) => wrap(factory.create(tier, s)), restore: (s) => wrap(factory.restore(s)) };
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as VigilConfig;
