@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Clock, Rng } from '../runtime/index.ts';
 import { VigilError } from '../../protocols/index.ts';
 import {
-  BreakerRegistry, CircuitOpenError, HttpStatusError, RETRY_POLICIES, isRetryable, retry, type Breaker, type BreakerState, type RetryPolicy,
+  BreakerRegistry, CircuitOpenError, HttpStatusError, RETRY_POLICIES, isRetryable, receiverFailed, retry, type Breaker, type BreakerState, type RetryPolicy,
 } from '../../supervisors/index.ts';
 import type { SendRequest } from './http-client.ts';
 import type { OutgoingRequest } from './run.ts';
@@ -82,7 +82,7 @@ export class Deliveries {
             if (signal?.aborted) throw new VigilError('BAD_REQUEST', 'cancelled', { cause: err });
             throw err;
           }
-        }, { countsAsFailure });
+        }, { countsAsFailure: receiverFailed });
       }, {
         clock: this.o.clock,
         ...(this.o.rng ? { rng: this.o.rng } : {}),
@@ -143,13 +143,6 @@ export class Deliveries {
     if (list.length === 0) this.queues.delete(name);
     for (const w of out) w.release();
   }
-}
-
-/** A receiver's refusal (4xx but 408/425/429, a 3xx, a refused address) says it is up: not a breaker failure. */
-function countsAsFailure(err: unknown): boolean {
-  if (err instanceof HttpStatusError) return err.status >= 500 || err.status === 408 || err.status === 429;
-  if (VigilError.is(err, 'FORBIDDEN') || VigilError.is(err, 'BAD_REQUEST')) return false;
-  return true;
 }
 
 function held(b: Breaker, attempts: number): DeliveryOutcome {

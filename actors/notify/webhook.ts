@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import type { Clock, Rng, TimerHandle } from '../runtime/index.ts';
 import type { AnomalyEvent } from '../../protocols/index.ts';
-import { CircuitOpenError, HttpStatusError, RETRY_POLICIES, isRetryable, retry, type Breaker, type Level } from '../../supervisors/index.ts';
+import { CircuitOpenError, HttpStatusError, RETRY_POLICIES, isRetryable, receiverFailed, retry, type Breaker, type Level } from '../../supervisors/index.ts';
 import { alertAudiences, alertsNotice, levelNotice, tellsSre, type AlertNotifier, type Audience, type Notice } from './notice.ts';
 
 /** Notices waiting at most (memory bound). */
@@ -154,7 +154,7 @@ export class WebhookNotifier implements AlertNotifier {
     const { breaker } = this.o;
     const once = (signal: AbortSignal): Promise<void> => this.post(d.url, body, headers, signal);
     try {
-      await retry(RETRY_POLICIES.external_webhook, (_n, signal) => (breaker ? breaker.call(() => once(signal), isRetryable) : once(signal)), {
+      await retry(RETRY_POLICIES.external_webhook, (_n, signal) => (breaker ? breaker.call(() => once(signal), receiverFailed) : once(signal)), {
         clock: this.o.clock, ...(this.o.rng ? { rng: this.o.rng } : {}),
       });
       this.counts.delivered++;

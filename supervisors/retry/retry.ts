@@ -48,6 +48,16 @@ export function isRetryable(err: unknown): boolean {
   return true;
 }
 
+/**
+ * Whether an outbound call's error speaks against the receiver, so its breaker counts it: a
+ * 5xx, 408/425/429, a timeout or a network error. A refusal (another 4xx, a 3xx) says the
+ * receiver is up, and a request's own fault (a client-side VigilError code) says nothing of it.
+ */
+export function receiverFailed(err: unknown): boolean {
+  if (err instanceof HttpStatusError) return err.status >= 500 || RETRIABLE_CLIENT_STATUS.has(err.status);
+  return isRetryable(err);
+}
+
 /** Delay before retry number `retry` (1-based). Jitter only with an rng (exponential only). */
 export function retryDelay(policy: RetryPolicy, retry: number, rng?: Rng): number {
   const n = Math.max(1, Math.floor(retry));
