@@ -1,14 +1,14 @@
 // Figures for runbook automation: checking a runbook's YAML, a run's pure transitions, and
 // runs end to end (an incident in, one actor per run, a webhook to a local HTTP server, the
-// run succeeded) on the system clock. `npx tsx actors/automation/bench.ts [--json]`; the
+// run succeeded) on the system clock. `npx tsx bench/automation.ts [--json]`; the
 // last line is JSON.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { createActorSystem, SystemClock } from '../runtime/index.ts';
-import type { Incident } from '../../protocols/index.ts';
-import { MemoryRunbooks, RunStore, RunbookAutomation, advance, createRun, parseRunbooksYaml, type IncidentView } from './index.ts';
+import { createActorSystem, SystemClock } from '../actors/runtime/index.ts';
+import type { Incident } from '../protocols/index.ts';
+import { MemoryRunbooks, RunStore, RunbookAutomation, advance, createRun, parseRunbooksYaml, type IncidentView } from '../actors/automation/index.ts';
 
 const json = process.argv.includes('--json');
 const say = (s: string): void => {
@@ -27,7 +27,7 @@ const pct = (xs: number[], p: number): number => {
 };
 
 // 1. the schema: the example file's three runbooks
-const example = readFileSync(new URL('../../config/runbooks.example.yaml', import.meta.url), 'utf8');
+const example = readFileSync(new URL('../config/runbooks.example.yaml', import.meta.url), 'utf8');
 const origin = { tenant: 'acme', source: 'bench', now: 0 };
 parseRunbooksYaml(example, origin);
 const parseUs = timeIt(300, () => parseRunbooksYaml(example, origin));
