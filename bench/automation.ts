@@ -9,6 +9,7 @@ import pino from 'pino';
 import { createActorSystem, SystemClock } from '../actors/runtime/index.ts';
 import type { Incident } from '../protocols/index.ts';
 import { MemoryRunbooks, RunStore, RunbookAutomation, advance, createRun, parseRunbooksYaml, type IncidentView } from '../actors/automation/index.ts';
+import { percentile } from './ingest/client.ts';
 
 const json = process.argv.includes('--json');
 const say = (s: string): void => {
@@ -21,10 +22,7 @@ function timeIt(n: number, fn: (i: number) => void): number {
   return Number(process.hrtime.bigint() - t0) / 1e3 / n; // µs each
 }
 
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
+const pct = (xs: number[], p: number): number => percentile([...xs].sort((a, b) => a - b), p);
 
 // 1. the schema: the example file's three runbooks
 const example = readFileSync(new URL('../config/runbooks.example.yaml', import.meta.url), 'utf8');

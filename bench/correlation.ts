@@ -16,6 +16,7 @@ import type { EventSink } from '../actors/sink.ts';
 import type { Level } from '../supervisors/index.ts';
 import { alertStorm, groupingScore, type Storm } from '../sim/alert-storm.ts';
 import { positiveInt } from './args.ts';
+import { percentile } from './ingest/client.ts';
 
 const json = process.argv.includes('--json');
 const seed = positiveInt('--seed', 1);
@@ -24,10 +25,8 @@ const copies = positiveInt('--copies', 3);
 const SETTINGS = { windowMs: 5 * 60_000, autoResolveMs: 30 * 60_000, minAlertScore: 0.9, criticalScore: 0.99 };
 const SERVICE_LABELS = ['service'];
 
-const quantile = (xs: number[], q: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-};
+/** the q-quantile (0..1) of `xs` by nearest rank (ingest/client.ts's percentile) */
+const quantile = (xs: number[], q: number): number => percentile([...xs].sort((a, b) => a - b), q * 100);
 
 function inputOf(storm: Storm, i: number, now: number): AlertInput {
   const a = storm.alerts[i]!;

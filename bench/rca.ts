@@ -17,6 +17,7 @@ import { SeededRng } from '../actors/runtime/index.ts';
 import type { AnomalyEvent, Incident, Topology } from '../protocols/index.ts';
 import { evaluatePetshop, type PetshopSummary } from '../cli/commands/rca-eval.ts';
 import { flagValue as arg, positiveInt } from './args.ts';
+import { percentile, round } from './ingest/client.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -123,7 +124,7 @@ for (let k = 0; k < incidents; k++) {
 }
 const quantiles = (xs: number[]) => {
   const v = [...xs].sort((a, b) => a - b);
-  const q = (p: number): number => Math.round(v[Math.min(v.length - 1, Math.floor(p * v.length))]! * 100) / 100;
+  const q = (p: number): number => round(percentile(v, p * 100));
   return { p50_ms: q(0.5), p95_ms: q(0.95), p99_ms: q(0.99), max_ms: q(1) };
 };
 const share = (n: number): number => Math.round((n / incidents) * 1000) / 1000;
