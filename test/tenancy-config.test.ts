@@ -7,10 +7,11 @@ import { rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { allowedBy } from '../actors/automation/index.ts';
 import { SystemClock } from '../actors/runtime/index.ts';
 import { hashKey } from '../api/index.ts';
 import {
-  checkTenantsDocument, parseTenantsYaml, Tenancy, TenancyInvalid, TenantRegistry, webhookAllowed, type TenantSpec,
+  checkTenantsDocument, parseTenantsYaml, Tenancy, TenancyInvalid, TenantRegistry, type TenantSpec,
 } from '../api/tenancy/index.ts';
 import type { NodeHandle } from '../node/index.ts';
 import { startNode } from '../node/index.ts';
@@ -82,7 +83,8 @@ describe('tenancy: the tenants schema', () => {
     assert.match(refusal(() => checkTenantsDocument({ tenants: [{ id: 'Bad Id' }] }, 'body')).message, /^body: tenants\[0\]\.id must be an id/);
   });
 
-  it('lets a webhook call only under an allowed prefix, same scheme, host and port', () => {
+  it('lets a webhook call only under an allowed prefix, same scheme, host and port (the check runbooks run)', () => {
+    const webhookAllowed = (spec: TenantSpec, url: string): boolean => allowedBy(spec.webhooks, url) !== undefined;
     const [spec] = checkTenantsDocument({ tenants: [{ id: 'a', webhooks: ['https://hooks.example.com/vigil/', 'https://pd.example.com/v2/enqueue'] }] }, 'b');
     assert.equal(webhookAllowed(spec!, 'https://hooks.example.com/vigil/incident'), true);
     assert.equal(webhookAllowed(spec!, 'https://pd.example.com/v2/enqueue'), true);

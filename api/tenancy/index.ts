@@ -18,7 +18,7 @@ export type { TenancyOptions, ReloadError, RotatedKey } from './tenancy.ts';
 export { TenantRegistry, fromNodeConfig } from './registry.ts';
 export type { TenantView, TenantsChange } from './registry.ts';
 export { parseTenantsYaml, checkTenantsDocument, checkTenantBody, TenancyInvalid, TENANT_FIELDS } from './schema.ts';
-export { SIZE_TIERS, DEFAULT_RATE, bucketOf, defaultDetectionTier, webhookAllowed, toDocument, pinnedOn } from './spec.ts';
+export { SIZE_TIERS, DEFAULT_RATE, bucketOf, defaultDetectionTier, toDocument, pinnedOn } from './spec.ts';
 export type { SizeTier, TenantKey, TenantSpec, TenantSource } from './spec.ts';
 export { QuotaGate, QuotaError, DEFAULT_QUOTA_PREFIX, USAGE_WINDOW_MS } from './quotas.ts';
 export type { QuotaOptions, TenantUsage, RejectReason } from './quotas.ts';

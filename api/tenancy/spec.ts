@@ -72,27 +72,6 @@ export function defaultDetectionTier(spec: TenantSpec, nodeDefault: Tier): Tier 
   return spec.detectionTiers.includes(nodeDefault) ? nodeDefault : spec.detectionTiers[0] ?? nodeDefault;
 }
 
-/**
- * May this tenant's webhook call `url`? Only a URL under one of its allowed prefixes, with
- * the same scheme, host and port (so `https://hooks.example` never admits
- * `https://hooks.example.evil.net`), and no credentials in the URL.
- */
-export function webhookAllowed(spec: TenantSpec, url: string): boolean {
-  let target: URL;
-  try {
-    target = new URL(url);
-  } catch {
-    return false;
-  }
-  if (target.username !== '' || target.password !== '') return false;
-  return spec.webhooks.some((allowed) => {
-    const a = new URL(allowed);
-    if (a.protocol !== target.protocol || a.host !== target.host) return false;
-    const prefix = a.pathname.endsWith('/') ? a.pathname : `${a.pathname}/`;
-    return target.pathname === a.pathname || target.pathname.startsWith(prefix);
-  });
-}
-
 /** A spec as the tenants file and the admin API write it (times as ISO text); the schema reads it back unchanged. */
 export function toDocument(spec: TenantSpec): Record<string, unknown> {
   return {
