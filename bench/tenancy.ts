@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { hashKey } from '../api/index.ts';
 import { BatchMaker } from './ingest/batches.ts';
 import { startNodeProcess } from './ingest/child-node.ts';
-import { percentile, round, type Outcome } from './ingest/client.ts';
+import { percentile, post, round, type Outcome } from './ingest/client.ts';
 import { cpuTimes } from './ingest/proc-cpu.ts';
 
 const { values: args } = parseArgs({
@@ -82,7 +82,7 @@ async function startNode(): Promise<Node> {
   return { url: node.url, pid: node.pid, stop: () => node.remove() };
 }
 
-type Timed = Outcome & { retryAfter?: boolean; /** scheduled send, s after the phase began */ t: number };
+type Timed = Outcome & { /** scheduled send, s after the phase began */ t: number };
 
 interface Stream {
   sent: number;
@@ -113,7 +113,7 @@ async function schedule(base: string, key: string, maker: BatchMaker, batchSampl
     s.sent++;
     s.samplesSent += batchSamples;
     const t = (at - start) / 1000;
-    const p = postWithHeaders(agent, url, key, body, at).then((o) => {
+    const p = post(agent, url, key, body, PROTOBUF, at).then((o) => {
       s.outcomes.push({ ...o, t });
       if (o.retryAfter) s.retryAfter++;
     }, () => { s.outcomes.push({ status: 0, ms: performance.now() - at, accepted: 0, t }); });
@@ -123,27 +123,6 @@ async function schedule(base: string, key: string, maker: BatchMaker, batchSampl
   await Promise.all(pending);
   agent.destroy();
   return s;
-}
-
-/** One POST; a 429 notes whether it said when to come back (Retry-After). */
-function postWithHeaders(agent: http.Agent, url: URL, key: string, body: Uint8Array, since: number): Promise<Outcome & { retryAfter?: boolean }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, {
-      method: 'POST', agent, headers: { ...PROTOBUF, 'content-length': body.byteLength, authorization: `Bearer ${key}` },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const ms = performance.now() - since;
-        const status = res.statusCode ?? 0;
-        const accepted = status === 202 ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { accepted: number }).accepted : 0;
-        resolve({ status, ms, accepted, ...(status === 429 ? { retryAfter: Number(res.headers['retry-after']) >= 1 } : {}) });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 async function usage(base: string, key: string): Promise<{ quota: { mode: string } | null; rejections: Record<string, number> }> {

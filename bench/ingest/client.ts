@@ -6,6 +6,8 @@ export interface Outcome {
   status: number;
   ms: number;
   accepted: number;
+  /** on a 429: whether it said when to come back (a Retry-After of at least 1 s) */
+  retryAfter?: boolean;
 }
 
 /** Remote write answers 204 with the count in this header (remote-write 2.0's name). */
@@ -14,6 +16,7 @@ export const SAMPLES_WRITTEN_HEADER = 'x-prometheus-remote-write-samples-written
 /**
  * `since`: the performance.now() the latency counts from (the scheduled send time).
  * Accepted samples come from a 202's JSON body (POST /v1/metrics) or a 204's header (remote write).
+ * A 429 notes whether it said when to come back.
  */
 export function post(agent: http.Agent, url: URL, key: string, body: Uint8Array, headers: Record<string, string>, since: number): Promise<Outcome> {
   return new Promise((resolve, reject) => {
@@ -28,7 +31,8 @@ export function post(agent: http.Agent, url: URL, key: string, body: Uint8Array,
         let accepted = 0;
         if (res.statusCode === 202) accepted = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { accepted: number }).accepted;
         else if (res.statusCode === 204) accepted = Number(res.headers[SAMPLES_WRITTEN_HEADER] ?? 0);
-        resolve({ status: res.statusCode ?? 0, ms, accepted });
+        const status = res.statusCode ?? 0;
+        resolve({ status, ms, accepted, ...(status === 429 ? { retryAfter: Number(res.headers['retry-after']) >= 1 } : {}) });
       });
       res.on('error', reject);
     });
