@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Context } from 'mocha';
 import type { SeriesInput } from '../../protocols/index.ts';
+import { ApiClient, type Reply } from './api-client.ts';
 import { eventually, type TestNode } from './node-process.ts';
 import { skipWithout } from './peer.ts';
 
@@ -35,20 +36,9 @@ export class NodeClient {
 
   constructor(private readonly node: () => TestNode, readonly key: string, readonly admin: string) {}
 
-  async call<T>(method: string, path: string, body?: unknown, key: string | null = this.admin): Promise<{ status: number; body: T; headers: Headers }> {
-    const res = await fetch(this.node().url + path, {
-      method,
-      headers: { ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // text
-    }
-    return { status: res.status, body: parsed as T, headers: res.headers };
+  /** One request with `key` (the admin key by default; null: none); a JSON answer parsed, else its text. */
+  call<T>(method: string, path: string, body?: unknown, key: string | null = this.admin): Promise<Reply<T>> {
+    return new ApiClient(this.node().url, key ?? undefined).request<T>(method, path, body);
   }
 
   async status(): Promise<Status> {
