@@ -24,7 +24,8 @@
 // Last stdout line: JSON.
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ClusterControl } from '../cluster/index.ts';
+import { connect } from '@nats-io/transport-node';
+import { ClusterLink, ClusterView, liveNodes } from '../cluster/index.ts';
 import { encodeMetricBatch, type SeriesInput } from '../protocols/index.ts';
 import { startNatsServer } from '../test/support/nats-server.ts';
 import { eventually } from '../test/support/node-process.ts';
@@ -51,7 +52,8 @@ const BATCH = SERIES * PER_SERIES;
 const STEP_MS = 5;
 /** CPU of the idle nodes is measured this long before the load (heartbeats, lease renewals, checkpoints) */
 const IDLE_MS = 5_000;
-const log = (line: string): void => { if (!args.json) process.stdout.write(`${line}\n`); };
+/** progress: stdout, or stderr with --json (stdout's last line is the JSON) */
+const log = (line: string): void => { (args.json ? process.stderr : process.stdout).write(`${line}\n`); };
 
 /** Per tenant, its batches in order (distinct bytes: distinct batch ids, nothing deduplicated). */
 function workload(tenants: string[], startTs: number): Uint8Array[][] {
@@ -92,6 +94,12 @@ async function send(urls: string[], first: number, key: string, body: Uint8Array
   }
 }
 
+/** The buckets of cluster `name` (as its nodes made them), for a view. */
+async function bound(nc: Parameters<typeof ClusterLink.bind>[0], name: string): Promise<[ClusterLink['nodesKv'], ClusterLink['leasesKv']]> {
+  const link = await ClusterLink.bind(nc, name);
+  return [link.nodesKv, link.leasesKv];
+}
+
 async function cpuOf(pids: number[]): Promise<number[]> {
   return Promise.all(pids.map(async (pid) => (await cpuTimes(pid))?.process ?? NaN));
 }
@@ -126,20 +134,27 @@ try {
       try {
         const ids = Array.from({ length: n }, (_, i) => `node-${i + 1}`);
         for (const id of ids) await cluster.start(id, nats.url);
-        const control = await ClusterControl.open({ servers: nats.url, name });
-        try { // settled: every shard owned, every node some, no move for 3 s
+        // settled: every shard owned, every node some, no move for 3 s (read from the buckets' watches)
+        const nc = await connect({ servers: nats.url });
+        const view = new ClusterView(...await bound(nc, name), 3_000, () => undefined);
+        try {
+          await view.start();
           let last = '';
           let since = Date.now();
           await eventually(async () => {
-            const rows = await control.nodes();
-            const owners = JSON.stringify(await control.shards());
-            if (owners !== last) [last, since] = [owners, Date.now()];
-            const placed = rows.filter((x) => x.alive && x.shards > 0).length === n && rows.reduce((a, x) => a + x.shards, 0) === SHARDS;
-            return placed && Date.now() - since >= 3_000 ? true : undefined;
+            const now = Date.now();
+            const owners = view.owners(now);
+            const text = JSON.stringify([...owners].map(([s, o]) => [s, o.node, o.token]).sort((a, b) => Number(a[0]) - Number(b[0])));
+            if (text !== last) [last, since] = [text, now];
+            const holders = new Set([...owners.values()].map((o) => o.node));
+            const placed = liveNodes(view.heartbeats(), now, 3_000).length === n && holders.size === n && owners.size === SHARDS;
+            return placed && now - since >= 3_000 ? true : undefined;
           }, 240_000, 500);
         } finally {
-          await control.close();
+          view.stop();
+          await nc.close();
         }
+        log(`${n} node(s) settled`);
         const urls = cluster.live().map((x) => x.url);
         const pids = cluster.live().map((x) => x.process.pid);
         const batches = workload(tenants.map((t) => t.id), Date.now() - 60_000);
@@ -155,10 +170,12 @@ try {
         const sending = Promise.all(tenants.map(async (t, i) => {
           for (const body of batches[i]!) retried += await send(urls, i % urls.length, t.key, body);
         })).then(() => { acceptedAt = performance.now(); });
-        const perNode = await eventually(async () => {
+        const taken = eventually(async () => {
           const counts = (await Promise.all(urls.map((u) => scrapeIngested(u)))).map((c) => c ?? 0);
           return counts.reduce((a, c) => a + c, 0) >= samples ? counts : undefined;
         }, 900_000, 200);
+        // a batch refused for good ends the phase at once (the count would never be reached)
+        const perNode = await Promise.race([taken, sending.then(() => taken)]);
         const processedAt = performance.now();
         const after = await cpuOf([...pids, nats.pid]);
         await sending;

@@ -21,7 +21,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ClusterLink, shardPositions, type OwnerEntry } from '../cluster/index.ts';
+import { ClusterLink, ClusterView, shardPositions, type OwnerEntry } from '../cluster/index.ts';
 import { startNatsServer } from '../test/support/nats-server.ts';
 import { eventually } from '../test/support/node-process.ts';
 import { SteadyLoad, STEP_MS } from '../test/support/cluster-load.ts';
@@ -47,7 +47,8 @@ const NAME = 'fobench';
 const CENSUS = fileURLToPath(new URL('../test/support/store-census.ts', import.meta.url));
 const IDS = ['node-1', 'node-2', 'node-3'];
 const t0 = Date.now();
-const log = (line: string): void => { if (!args.json) process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${line}\n`); };
+/** progress: stdout, or stderr with --json (stdout's last line is the JSON) */
+const log = (line: string): void => { (args.json ? process.stderr : process.stdout).write(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${line}\n`); };
 
 function heldBy(owners: Map<number, OwnerEntry>, node: string): number[] {
   return [...owners].filter(([, o]) => o.node === node).map(([s]) => s);
@@ -60,6 +61,10 @@ let incarnation = 0;
 // each incarnation of a node writes its own ownership log (the same id comes back after a kill)
 const cluster = new VigilCluster(NAME, tenants, (c) => { c.cluster.ownershipLog = join(dir, `${c.node.id}.${incarnation}.jsonl`); });
 const link = await ClusterLink.open({ servers: nats.url, name: NAME, deadAfterMs: 3_000, leaseTtlMs: 3_000, replicas: 1 });
+// owners as the lease bucket's watch pushes them (a listing of a TTL bucket can wait for entries already gone)
+const view = new ClusterView(link.nodesKv, link.leasesKv, 3_000, () => undefined);
+await view.start();
+const owners = async (): Promise<Map<number, OwnerEntry>> => view.owners(Date.now());
 const incarnations: Array<{ node: ClusterNode; tag: string }> = [];
 
 /** Nodes that exited without being killed by the bench (a crash): what they said last. */
@@ -143,7 +148,7 @@ try {
   for (const id of IDS) await start(id);
   log(`nodes started: ${cluster.live().map((n) => `${n.id} ${n.url} pid ${n.process.pid}`).join(', ')}`);
   await eventually(async () => {
-    const o = await link.owners();
+    const o = await owners();
     return o.size === SHARDS && IDS.every((id) => heldBy(o, id).length > 0) ? o : undefined;
   }, 180_000, 500);
   log('every shard owned, every node holding some; load starts');
@@ -158,19 +163,19 @@ try {
   for (let r = 0; r < ROUNDS; r++) {
     const id = IDS[r % IDS.length]!;
     const victim = cluster.live().find((n) => n.id === id)!;
-    const theirs = heldBy(await link.owners(), id);
+    const theirs = heldBy(await owners(), id);
     victim.process.kill();
     const killedAt = Date.now();
     victim.endedAt = killedAt;
     await eventually(async () => {
-      const o = await link.owners();
+      const o = await owners();
       return theirs.every((s) => o.has(s) && o.get(s)!.node !== id) ? true : undefined;
     }, 120_000, 100);
     const failoverS = (Date.now() - killedAt) / 1000;
     failovers.push(failoverS);
     const restartAt = Date.now();
     await start(id);
-    await eventually(async () => (heldBy(await link.owners(), id).length > 0 ? true : undefined), 180_000, 250);
+    await eventually(async () => (heldBy(await owners(), id).length > 0 ? true : undefined), 180_000, 250);
     rejoins.push((Date.now() - restartAt) / 1000);
     log(`round ${r + 1}: kill -9 ${id} (${theirs.length} shards): all re-owned in ${failoverS.toFixed(2)} s; restarted, holding shards again ${rejoins.at(-1)!.toFixed(1)} s later; load ${loadavg()[0]!.toFixed(1)}`);
     await new Promise((res) => setTimeout(res, STEADY_MS));
@@ -218,6 +223,7 @@ try {
 } finally {
   await load?.stop(1_000).catch(() => undefined);
   await stopLive().catch(() => undefined);
+  view.stop();
   await link.close();
   await nats.stop();
 }

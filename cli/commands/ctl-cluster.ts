@@ -49,18 +49,33 @@ function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
-/** Runs `work` on a connection to the cluster; a failure's one line names the command. */
-async function using<T>(command: string, p: Parsed, work: (c: ClusterControl) => Promise<T>): Promise<T> {
-  try {
+/** Reads of the buckets should take well under a second; this bounds a NATS that stalls. */
+const READ_LIMIT_MS = 30_000;
+
+/**
+ * Runs `work` on a connection to the cluster, at most `limitMs` (then TIMEOUT: the command
+ * exits, main.ts does not wait for what is still pending); a failure's one line names the command.
+ */
+async function using<T>(command: string, p: Parsed, work: (c: ClusterControl) => Promise<T>, limitMs = READ_LIMIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new VigilError('TIMEOUT', `no answer from the cluster within ${Math.round(limitMs / 1000)} s (NATS at ${target(command, p).servers})`)), limitMs);
+  });
+  const run = async (): Promise<T> => {
     const c = await control(command, p);
     try {
       return await work(c);
     } finally {
       await c.close();
     }
+  };
+  try {
+    return await Promise.race([run(), limit]);
   } catch (err) {
     if (VigilError.is(err) && !err.message.startsWith(command)) throw new VigilError(err.code, `${command}: ${err.message}`, { cause: err });
     throw err;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -103,7 +118,7 @@ export async function drainCommand(argv: string[], help: string): Promise<number
   const timeoutMs = duration(cmd, p, 'timeout') ?? 60_000;
   if (timeoutMs < 1_000 || timeoutMs > 600_000) throw usageError(cmd, '--timeout must be between 1s and 10m');
   const started = Date.now();
-  const r = await using(cmd, p, (c) => c.drain(node, timeoutMs));
+  const r = await using(cmd, p, (c) => c.drain(node, timeoutMs), timeoutMs + READ_LIMIT_MS);
   const tookS = (Date.now() - started) / 1000;
   print(p, { ...r, tookS }, () => (r.remaining === 0
     ? `drained ${r.node}: it holds no shard (${tookS.toFixed(1)} s); it takes none until vigil ctl undrain ${r.node}\n`
@@ -128,7 +143,7 @@ export async function rebalanceCommand(argv: string[], help: string): Promise<nu
   if (p.values.help) return showHelp(help);
   const waitMs = duration(cmd, p, 'wait') ?? 10_000;
   if (waitMs < 100 || waitMs > 600_000) throw usageError(cmd, '--wait must be between 100ms and 10m');
-  const answers = await using(cmd, p, (c) => c.rebalance(waitMs));
+  const answers = await using(cmd, p, (c) => c.rebalance(waitMs), waitMs + READ_LIMIT_MS);
   print(p, { nodes: answers }, () => `${table([['NODE', 'SHARDS HELD'], ...answers.map((a) => [a.node, String(a.held)])], [1])}\n${answers.length} node(s) ran a placement round (each round moves at most cluster.moveFraction of the shards; the rest follow)\n`);
   return 0;
 }
