@@ -35,6 +35,8 @@ export class Checkpoints {
   private readonly taken = new Map<number, number>();
   /** shards to snapshot at the next checkpoint whether or not they moved */
   private readonly forced = new Set<number>();
+  /** shards whose snapshot the last checkpoint could not save, and why */
+  private failed = new Map<number, unknown>();
   private running: Promise<void> | undefined;
   private timer: TimerHandle | undefined;
 
@@ -75,7 +77,12 @@ export class Checkpoints {
   async fresh(shard?: number): Promise<void> {
     if (shard !== undefined) this.forced.add(shard);
     await this.running?.catch(() => undefined);
-    await this.take();
+    try {
+      await this.take();
+    } catch (err) {
+      if (shard === undefined) throw err;
+    }
+    if (shard !== undefined && this.failed.has(shard)) throw this.failed.get(shard);
   }
 
   /** Stops the timer, then takes a last checkpoint. */
@@ -90,24 +97,43 @@ export class Checkpoints {
       .map((shard) => ({ shard, position: this.p.hosts.watermark(shard) }))
       .filter((s) => (s.position > (this.taken.get(s.shard) ?? 0) || this.forced.has(s.shard)) && (this.p.fence?.holds(s.shard) ?? true));
     for (const { shard } of due) this.forced.delete(shard);
+    this.failed = new Map();
     if (due.length === 0) return;
     const tenants = due.flatMap((s) => this.p.hosts.tenants(s.shard));
-    const state = await this.p.stateOf(tenants);
-    await this.p.flush();
-    for (const { shard, position } of due) {
-      const entries: SnapshotEntry[] = [];
-      for (const tenant of this.p.hosts.tenants(shard)) {
-        for (const s of state.get(tenant) ?? []) entries.push({ ...s, tenant, seriesKey: seriesName(s.metric, s.labels) });
-      }
-      if (this.p.fence && !this.p.fence.holds(shard)) continue; // the lease lapsed meanwhile: the next owner replays
-      const open = this.p.openIncidents?.(shard) ?? [];
-      const saved = await this.p.snapshots.save({
-        version: SNAPSHOT_VERSION, shard, logPosition: position, takenAt: this.p.clock.now(), node: this.p.node, fencingToken: this.p.fence?.token(shard) ?? 0, entries,
-        ...(open.length > 0 ? { openIncidents: open } : {}),
-      });
-      this.taken.set(shard, position);
-      if (saved.ackable > 0 && (this.p.fence?.holds(shard) ?? true)) await this.p.log.ack(shard, saved.ackable);
+    let state: Map<string, SeriesSnapshot[]>;
+    try {
+      state = await this.p.stateOf(tenants);
+      await this.p.flush();
+    } catch (err) {
+      for (const { shard } of due) this.failed.set(shard, err);
+      throw err;
     }
+    // one shard's failure does not hold the others back; the first is reported
+    for (const { shard, position } of due) {
+      try {
+        await this.saveShard(shard, position, state);
+      } catch (err) {
+        this.failed.set(shard, err);
+      }
+    }
+    const first = this.failed.values().next();
+    if (!first.done) throw first.value;
+  }
+
+  private async saveShard(shard: number, position: number, state: Map<string, SeriesSnapshot[]>): Promise<void> {
+    const entries: SnapshotEntry[] = [];
+    for (const tenant of this.p.hosts.tenants(shard)) {
+      for (const s of state.get(tenant) ?? []) entries.push({ ...s, tenant, seriesKey: seriesName(s.metric, s.labels) });
+    }
+    if (this.p.fence && !this.p.fence.holds(shard)) return; // the lease lapsed meanwhile: the next owner replays
+    const open = this.p.openIncidents?.(shard) ?? [];
+    const saved = await this.p.snapshots.save({
+      version: SNAPSHOT_VERSION, shard, logPosition: position, takenAt: this.p.clock.now(), node: this.p.node, fencingToken: this.p.fence?.token(shard) ?? 0, entries,
+      ...(open.length > 0 ? { openIncidents: open } : {}),
+    });
+    this.taken.set(shard, position);
+    // a failed acknowledgement only keeps more of the log (the next checkpoint or owner acknowledges it)
+    if (saved.ackable > 0 && (this.p.fence?.holds(shard) ?? true)) await this.p.log.ack(shard, saved.ackable).catch((err: unknown) => this.p.onError(err));
   }
 }
 

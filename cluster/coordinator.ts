@@ -22,7 +22,9 @@ export interface CoordinatorParts {
   view: { heartbeats(): Heartbeat[]; owners(now: number): Map<number, OwnerEntry> };
   clock: Clock;
   /** this node's heartbeat, without `at` */
-  self: Omit<Heartbeat, 'at' | 'draining'>;
+  self: Omit<Heartbeat, 'at' | 'draining' | 'level'>;
+  /** this node's degradation level, announced with each heartbeat (absent: 0) */
+  level?: () => number;
   shards: number;
   shardOf(tenant: string): number;
   heartbeatMs: number;
@@ -117,13 +119,21 @@ export class ShardCoordinator {
   private async once(): Promise<void> {
     if (this.stopped) return;
     const sentAt = this.p.clock.now();
+    const level = this.p.level?.() ?? 0;
     await Promise.all([
-      this.p.link.heartbeat({ ...this.p.self, at: sentAt, ...(this.draining ? { draining: true } : {}) }, this.p.deadAfterMs).catch((err: unknown) => this.p.onError(err, 'heartbeat')),
+      this.p.link.heartbeat({ ...this.p.self, at: sentAt, ...(this.draining ? { draining: true } : {}), ...(level > 0 ? { level } : {}) }, this.p.deadAfterMs)
+        .catch((err: unknown) => this.p.onError(err, 'heartbeat')),
       this.renewAll(),
     ]);
     const now = this.p.clock.now();
+    const beats = this.p.view.heartbeats();
+    // The view is as new as this node's own latest heartbeat in it (a watch delivers in order).
+    // Cut off from the servers (a partition), it grows old: everyone else looks dead and every
+    // lease lapsed. Acting on it would take every shard the moment the cut heals, so it waits.
+    const mine = beats.find((b) => b.id === this.p.self.id);
+    if (!mine || now - mine.at > this.p.deadAfterMs / 2) return;
     const owners = this.p.view.owners(now);
-    const live = liveNodes(this.p.view.heartbeats(), now, this.p.deadAfterMs);
+    const live = liveNodes(beats, now, this.p.deadAfterMs);
     const liveIds = new Set(live.map((b) => b.id));
     this.peers = placeable(live).filter((b) => b.id !== this.p.self.id).length;
     const desired = placeShards(this.p.shards, placeable(live), this.p.shardOf);
@@ -204,18 +214,22 @@ export class ShardCoordinator {
     }
   }
 
+  /** Hands `shard` off; one that could not take its last snapshot stays held (and read) and is tried again next round. */
   private async handOff(shard: number): Promise<void> {
     try {
       await this.p.handOff(shard);
     } catch (err) {
-      this.p.onError(err, `handing off shard ${shard}`);
-    } finally {
-      const lease = this.leases.get(shard);
-      this.leases.delete(shard);
+      this.p.onError(err, `handing off shard ${shard} (kept for now)`);
+      // its lease ran out meanwhile (recorded then): it is not ours to read on
+      if (!this.leases.has(shard)) await this.p.lost(shard).catch((e: unknown) => this.p.onError(e, `stopping lost shard ${shard}`));
       this.busy.delete(shard);
-      this.record('released', shard, lease?.token ?? 0);
-      if (lease) await this.p.link.release(lease);
+      return;
     }
+    const lease = this.leases.get(shard);
+    this.leases.delete(shard);
+    this.busy.delete(shard);
+    this.record('released', shard, lease?.token ?? 0);
+    if (lease) await this.p.link.release(lease);
   }
 
   /** The lease is gone: no longer held from now; the shard is stopped beside the rounds (busy until then, so it is not taken back meanwhile). */

@@ -17,6 +17,8 @@ export interface NodeRow {
   capacity: number;
   pinnedTenants: string[];
   draining: boolean;
+  /** its degradation level as it announced it (0-4): from 3 on it is placed no shards while a healthier node is there */
+  level: number;
   /** its heartbeat is younger than the cluster's deadAfterMs */
   alive: boolean;
   /** ms since its last heartbeat (sender's clock against ours) */
@@ -81,7 +83,7 @@ export class ClusterControl {
     return beats
       .map((b) => ({
         id: b.id, address: b.address, zone: b.zone, capacity: b.capacity, pinnedTenants: b.pinnedTenants,
-        draining: b.draining === true, alive: live.has(b.id), lastSeenMs: Math.max(0, now - b.at), shards: held.get(b.id) ?? 0,
+        draining: b.draining === true, level: b.level ?? 0, alive: live.has(b.id), lastSeenMs: Math.max(0, now - b.at), shards: held.get(b.id) ?? 0,
       }))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }

@@ -19,16 +19,26 @@ export interface Heartbeat extends PlacedNode {
   at: number;
   /** draining: it holds shards only until they are handed off, and takes none */
   draining?: boolean;
+  /** its degradation level (0-4; absent: 0): from DEGRADED_LEVEL on it takes no shards while a healthier node can */
+  level?: number;
 }
+
+/** A node at this level or worse (L3: its store or its log is down) is placed no shards while a healthier node is there. */
+export const DEGRADED_LEVEL = 3;
 
 /** The live nodes among `beats` (key: node id), by id. */
 export function liveNodes(beats: Iterable<Heartbeat>, now: number, deadAfterMs = DEFAULT_DEAD_AFTER_MS): Heartbeat[] {
   return [...beats].filter((b) => now - b.at < deadAfterMs).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-/** The nodes that may take shards: alive and not draining. */
+/**
+ * The nodes that may take shards: alive, not draining, and not degraded (L3 or worse) unless
+ * every such node is (then a degraded node is better than none).
+ */
 export function placeable(live: readonly Heartbeat[]): Heartbeat[] {
-  return live.filter((b) => !b.draining);
+  const willing = live.filter((b) => !b.draining);
+  const healthy = willing.filter((b) => (b.level ?? 0) < DEGRADED_LEVEL);
+  return healthy.length > 0 ? healthy : willing;
 }
 
 /** Reads a heartbeat back (a malformed entry is not a member). */
@@ -42,6 +52,7 @@ export function parseHeartbeat(json: string): Heartbeat | undefined {
       zone: typeof b.zone === 'string' ? b.zone : '',
       pinnedTenants: Array.isArray(b.pinnedTenants) ? b.pinnedTenants.filter((t): t is string => typeof t === 'string') : [],
       ...(b.draining === true ? { draining: true } : {}),
+      ...(typeof b.level === 'number' && b.level > 0 ? { level: b.level } : {}),
     };
   } catch {
     return undefined;

@@ -23,10 +23,17 @@ export interface ShardHostParts {
   onBadRecord(record: LogRecord, err: unknown): void;
   /** a shard's reading failed (its log server went away, say); it resumes after the last record it handed on */
   onReadError?(shard: number, err: unknown): void;
+  /** a batch's effects could not be stored: the shard's watermark stays below it (the next owner, or a restart, replays it) */
+  onStoreFailed?(record: LogRecord, err: unknown): void;
 }
 
 /** How long a shard whose reading failed waits before it reads again. */
 export const READ_RETRY_MS = 500;
+/**
+ * A read that handed nothing on for this long while the log holds more is opened again (a
+ * JetStream consumer whose server died can wait for good without failing).
+ */
+export const READ_STALL_MS = 15_000;
 
 interface ShardProgress {
   /** positions delivered and not yet stored, in log order */
@@ -35,28 +42,55 @@ interface ShardProgress {
   watermark: number;
   /** tenants whose batches this shard carried (their state goes in its snapshot) */
   tenants: Set<string>;
+  /** the last record handed on: a reader opened again goes on after it */
+  delivered: number;
   /** stops this shard's reader alone (a hand-off), or with all of them */
   abort: AbortController;
+  /** ends the read under way only (a stalled one), not the shard */
+  read?: AbortController;
+  /** when the read under way was opened or last handed a record on (ms) */
+  lastRead: number;
   loop?: Promise<void>;
 }
 
 export class ShardHosts {
   private readonly progress = new Map<number, ShardProgress>();
   private readonly abort = new AbortController();
-  private readonly loops: Array<Promise<void>> = [];
+  private readonly loops = new Set<Promise<void>>();
+  private readonly watchdog: NodeJS.Timeout;
 
   constructor(private readonly parts: ShardHostParts) {
     setMaxListeners(0, this.abort.signal); // one listener per shard's reader
+    this.watchdog = setInterval(() => void this.reopenStalled(), READ_STALL_MS / 3);
+    this.watchdog.unref();
   }
 
   /** Starts reading `shard` after `from` (the position its snapshot covers); `tenants` it already holds. */
   start(shard: number, from: number, tenants: Iterable<string> = []): void {
+    const p: ShardProgress = { pending: [], watermark: from, delivered: from, tenants: new Set(tenants), abort: this.childAbort(), lastRead: Date.now() };
+    this.progress.set(shard, p);
+    this.loop(shard, p);
+  }
+
+  /** Reads a stopped shard again after the last record it handed on (a hand-off that could not finish). */
+  resume(shard: number): void {
+    const p = this.progress.get(shard);
+    if (!p || !p.abort.signal.aborted || this.abort.signal.aborted) return;
+    p.abort = this.childAbort();
+    this.loop(shard, p);
+  }
+
+  private loop(shard: number, p: ShardProgress): void {
+    const loop = this.run(shard);
+    p.loop = loop;
+    this.loops.add(loop);
+    void loop.finally(() => this.loops.delete(loop));
+  }
+
+  private childAbort(): AbortController {
     const abort = new AbortController();
     this.abort.signal.addEventListener('abort', () => abort.abort(), { once: true });
-    const p: ShardProgress = { pending: [], watermark: from, tenants: new Set(tenants), abort };
-    this.progress.set(shard, p);
-    p.loop = this.run(shard, from);
-    this.loops.push(p.loop);
+    return abort;
   }
 
   /** Stops reading `shard` (a hand-off); its progress stays until drop(), for a last checkpoint. */
@@ -97,8 +131,23 @@ export class ShardHosts {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.watchdog);
     this.abort.abort();
-    await Promise.allSettled(this.loops);
+    await Promise.allSettled([...this.loops]);
+  }
+
+  /** Opens again each read that has handed nothing on for READ_STALL_MS while its log holds more. */
+  private async reopenStalled(): Promise<void> {
+    const now = Date.now();
+    for (const [shard, p] of this.progress) {
+      if (p.abort.signal.aborted || !p.read || now - p.lastRead < READ_STALL_MS) continue;
+      p.lastRead = now;
+      const last = await this.parts.log.lastPosition(shard).catch(() => 0);
+      if (last > p.delivered && p.read && !p.read.signal.aborted) {
+        this.parts.onReadError?.(shard, new Error(`nothing read for ${READ_STALL_MS} ms while the log is at ${last} (read up to ${p.delivered}): reading again`));
+        p.read.abort();
+      }
+    }
   }
 
   /**
@@ -106,21 +155,24 @@ export class ShardHosts {
    * with its server) is opened again after the last record handed on, so a shard never stops
    * being read while it is held, and no record is handed on twice.
    */
-  private async run(shard: number, from: number): Promise<void> {
+  private async run(shard: number): Promise<void> {
     const p = this.progress.get(shard)!;
     const signal = p.abort.signal;
-    let after = from;
     while (!signal.aborted) {
+      const read = new AbortController();
+      p.read = read;
+      p.lastRead = Date.now();
       try {
-        for await (const record of this.parts.log.read(shard, after, { signal })) {
-          if (signal.aborted) break;
-          if (record.position <= after) continue; // already handed on before the read was opened again
-          after = record.position;
+        for await (const record of this.parts.log.read(shard, p.delivered, { signal: AbortSignal.any([signal, read.signal]) })) {
+          if (signal.aborted || read.signal.aborted) break;
+          p.lastRead = Date.now();
+          if (record.position <= p.delivered) continue; // already handed on before the read was opened again
+          p.delivered = record.position;
           this.handOn(p, record);
         }
       } catch (err) {
         if (signal.aborted) break;
-        this.parts.onReadError?.(shard, err);
+        if (!read.signal.aborted) this.parts.onReadError?.(shard, err);
       }
       if (!signal.aborted) await abortable(READ_RETRY_MS, signal);
     }
@@ -144,7 +196,7 @@ export class ShardHosts {
     receipt.stored.then(() => {
       entry.stored = true;
       while (p.pending.length > 0 && p.pending[0]!.stored) p.watermark = p.pending.shift()!.position;
-    }, () => undefined);
+    }, (err: unknown) => this.parts.onStoreFailed?.(record, err));
   }
 }
 

@@ -30,6 +30,8 @@ export interface ClusterMode {
   start(parts: {
     shardsRef: ActorRef<ShardsMsg>; hosts: ShardHosts; checkpoints: Checkpoints; address: string;
     incidents: OpenIncidentsCache; storeIncident(incident: Incident): void;
+    /** the node's degradation level (announced: a node at L3 or worse is placed no shards while a healthier one is there) */
+    level?: () => number;
   }): void;
   /** Hands every shard off (a clean stop), then stops coordinating. */
   stop(handOff: boolean): Promise<void>;
@@ -85,7 +87,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
       fence: { token: (s) => coordinator?.token(s) ?? 0, holds: (s) => coordinator?.holds(s) ?? false },
       openIncidents: (shard) => tenantsOf(incidents, shard).flatMap((t) => incidents.unresolved(t)),
     }),
-    start({ shardsRef, hosts, checkpoints, address, incidents, storeIncident }) {
+    start({ shardsRef, hosts, checkpoints, address, incidents, storeIncident, level }) {
       const close = async (shard: number): Promise<void> => {
         await shardsRef.ask((reply) => ({ type: 'close-shard', shard, reply }), 30_000);
         hosts.drop(shard);
@@ -103,7 +105,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
         }
       };
       coordinator = new ShardCoordinator({
-        link, view, clock, shards: c.shards, shardOf: shardOfTenant,
+        link, view, clock, shards: c.shards, shardOf: shardOfTenant, ...(level ? { level } : {}),
         self: { id: config.node.id, address, capacity: c.capacity, zone: c.zone, get pinnedTenants() { return pinned(); } },
         heartbeatMs: c.heartbeatMs, deadAfterMs: c.deadAfterMs, leaseTtlMs: c.deadAfterMs, moveFraction: c.moveFraction,
         ...(c.ownershipLog ? { ownershipLog: c.ownershipLog } : {}),
@@ -117,11 +119,21 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
           if (at) checkpoints.restored(shard, at.position);
           hosts.start(shard, at?.position ?? 0, at?.tenants ?? []);
         },
+        // Graceful: the new owner must start exactly where this node stopped, so without a last
+        // snapshot at the end of what was read there is no hand-off: the shard reads on, held,
+        // and the next round tries again (a release without it would have the next owner
+        // process again what this node already did).
         async handOff(shard) {
           await hosts.stopShard(shard);
-          const until = clock.now() + PENDING_WAIT_MS;
-          while (hosts.pending(shard) > 0 && clock.now() < until) await new Promise((r) => setTimeout(r, 20));
-          await checkpoints.fresh(shard); // the shard's last snapshot (with its open incidents), fenced by its lease
+          try {
+            const until = clock.now() + PENDING_WAIT_MS;
+            while (hosts.pending(shard) > 0 && clock.now() < until) await new Promise((r) => setTimeout(r, 20));
+            if (hosts.pending(shard) > 0) throw new Error(`${hosts.pending(shard)} batches of shard ${shard} not stored yet`);
+            await checkpoints.fresh(shard); // the shard's last snapshot (with its open incidents), fenced by its lease
+          } catch (err) {
+            hosts.resume(shard);
+            throw err;
+          }
           await close(shard);
         },
         async lost(shard) {

@@ -167,18 +167,23 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       // the table's key collapses a replayed batch's rows, so no checked write is needed
       writers.scores.write(series.map((s) => ({ tenant, service, metric: s.metric, labels: s.labels, scores: s.scores }))).catch(logFailure('scores'));
     },
+    // cluster mode: an effect of a shard this node no longer holds (its lease ran out while the
+    // actors still had it) is dropped: the next owner replays the batch and emits it, once
     anomaly(ev) {
+      if (clustered && !clustered.holdsTenant(ev.tenant)) return;
       writers.anomalies.write([ev]).catch(logFailure('an anomaly'));
       metrics.anomaly(ev.tenant, ev.tier);
       live.publish(ev.tenant, { type: 'anomaly', data: ev });
     },
     alert(a) {
+      if (clustered && !clustered.holdsTenant(a.tenant)) return;
       writers.alerts.write([a]).catch(logFailure('an alert'));
       metrics.alert(a.tenant, a.severity);
       live.publish(a.tenant, { type: 'alert', data: a });
       automation.alert(a);
     },
     incident(inc) {
+      if (clustered && !clustered.holdsTenant(inc.tenant)) return;
       if (incidents.put(inc)) metrics.incident(inc.tenant);
       const key = cacheKeys.incident(inc.tenant, inc.id);
       // once stored, again: a read between this change and its write may have cached the state before it
@@ -188,9 +193,11 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       automation.incident(inc);
     },
     notify(n) {
+      if (clustered && !clustered.holdsTenant(n.tenant)) return;
       live.publish(n.tenant, { type: 'notification', data: n });
     },
     rca(r) {
+      if (clustered && !clustered.holdsTenant(r.tenant)) return;
       rcaResults.put(r);
       writers.putRca(r).catch(logFailure('an RCA ranking'));
       live.publish(r.tenant, { type: 'rca', data: r });
@@ -240,6 +247,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     },
     onBadRecord: (record, err) => log.error({ err, shard: record.shard, position: record.position }, 'ingest log record cannot be decoded: skipped'),
     onReadError: (shard, err) => log.warn({ err, shard }, 'reading the ingest log failed; reading again'),
+    onStoreFailed: (record, err) => log.error({ err, shard: record.shard, position: record.position }, 'a batch could not be stored: its shard stays below it until replayed'),
   });
   const checkpoints = new Checkpoints({
     hosts, snapshots: clustered?.snapshots ?? snapshots, log: ingestLog, clock, node: config.node.id,
@@ -295,7 +303,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   }
   ready = true;
   publicUrl = gateway.url;
-  clustered?.start({ shardsRef: tenants, hosts, checkpoints, address: gateway.url, incidents, storeIncident: (inc) => writers.putIncident(inc).catch(logFailure('an incident')) });
+  clustered?.start({ shardsRef: tenants, hosts, checkpoints, address: gateway.url, incidents, storeIncident: (inc) => writers.putIncident(inc).catch(logFailure('an incident')), level: () => health.level });
   log.info({ url: gateway.url, node: config.node.id, dataDir: config.node.dataDir }, 'vigil node ready');
 
   function stop(): Promise<void> {

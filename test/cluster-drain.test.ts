@@ -44,7 +44,7 @@ describe('cluster drain: every shard off a node under load, nothing lost, one in
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(cluster.logs(40));
+    if (this.currentTest?.state === 'failed') console.log(cluster.logs(40), `\n      all node logs: ${cluster.saveLogs()}`);
   });
 
   after(async () => {

@@ -47,7 +47,7 @@ describe('cluster failover: kill -9 of a node under a steady load (multi-process
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(cluster.logs(40));
+    if (this.currentTest?.state === 'failed') console.log(cluster.logs(40), `\n      all node logs: ${cluster.saveLogs()}`);
   });
 
   after(async () => {

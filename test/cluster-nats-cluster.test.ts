@@ -41,7 +41,7 @@ describe('cluster on a 3-server NATS cluster (replicas = 3): one nats-server kil
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(cluster.logs(40));
+    if (this.currentTest?.state === 'failed') console.log(cluster.logs(40), `\n      all node logs: ${cluster.saveLogs()}`);
   });
 
   after(async () => {

@@ -110,8 +110,13 @@ describe('cluster: membership', () => {
     assert.deepEqual(placeable([beat('a', 1), beat('b', 1, { draining: true })]).map((b) => b.id), ['a']);
   });
 
+  it('a degraded node (L3 or worse) takes no shards while a healthier one is there, and does when none is', () => {
+    assert.deepEqual(placeable([beat('a', 1, { level: 1 }), beat('b', 1, { level: 3 })]).map((b) => b.id), ['a']);
+    assert.deepEqual(placeable([beat('a', 1, { level: 4 }), beat('b', 1, { level: 3 }), beat('c', 1, { draining: true })]).map((b) => b.id), ['a', 'b']);
+  });
+
   it('reads a heartbeat back and refuses a malformed one', () => {
-    const b = beat('n', 5, { zone: 'z', pinnedTenants: ['t'], capacity: 2 });
+    const b = beat('n', 5, { zone: 'z', pinnedTenants: ['t'], capacity: 2, level: 2 });
     assert.deepEqual(parseHeartbeat(JSON.stringify(b)), b);
     assert.equal(parseHeartbeat('{"id":1}'), undefined);
     assert.equal(parseHeartbeat('nope'), undefined);

@@ -60,6 +60,8 @@ export class RouteProxy {
 
 export interface ClusterServer {
   name: string;
+  /** its log file */
+  log: string;
   url: string;
   pid: number;
   child: ChildProcess;
@@ -94,6 +96,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     const conf = join(dir, 'server.conf');
     writeFileSync(conf, [
       `server_name: n${i + 1}`,
+      `log_file: "${join(dir, 'server.log')}"`,
       `listen: 127.0.0.1:${clientPorts[i]}`,
       `jetstream { store_dir: "${join(dir, 'js')}" }`,
       'cluster {',
@@ -108,7 +111,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     const child = spawn('nats-server', ['-c', conf], { stdio: ['ignore', 'ignore', 'ignore'] });
     const url = `nats://127.0.0.1:${clientPorts[i]}`;
     servers.push({
-      name: `n${i + 1}`, url, pid: child.pid!, child,
+      name: `n${i + 1}`, log: join(dir, 'server.log'), url, pid: child.pid!, child,
       kill: () => { child.kill('SIGKILL'); },
       stop: () => new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -19,7 +19,10 @@ export interface SeriesCensus {
 export interface StoreCensus {
   series: Record<string, SeriesCensus>;
   anomalies: Array<{ id: string; tenant: string; service: string; metric: string; ts: number; value: number; expected: number; rows: number }>;
-  incidents: Array<{ id: string; tenant: string; status: string; alerts: number; openedAt: number }>;
+  /** each incident's newest state: its alert ids */
+  incidents: Array<{ id: string; tenant: string; status: string; alerts: number; alertIds: string[]; openedAt: number }>;
+  /** alerts by id: rows stored (more than 1: written twice) and the incident it names */
+  alerts: Array<{ id: string; tenant: string; incidentId: string; rows: number }>;
 }
 
 const dataDir = process.argv[2];
@@ -50,10 +53,13 @@ const anomalies = (await tsdb.sql.rows<{ id: string; tenant: string; service: st
   `SELECT id, any(tenant) AS tenant, any(service) AS service, any(metric) AS metric, any(ts) AS ts, any(value) AS value, any(expected) AS expected, count() AS rows
    FROM ${db}.anomalies GROUP BY id ORDER BY ts`))
   .map((a) => ({ ...a, ts: Number(a.ts), value: Number(a.value), expected: Number(a.expected), rows: Number(a.rows) }));
-const incidents = (await tsdb.sql.rows<{ id: string; tenant: string; status: string; alerts: string; opened_at: string }>(
-  `SELECT id, any(tenant) AS tenant, argMax(status, version) AS status, max(length(alert_ids)) AS alerts, min(opened_at) AS opened_at
+const incidents = (await tsdb.sql.rows<{ id: string; tenant: string; status: string; alert_ids: string[]; opened_at: string }>(
+  `SELECT id, any(tenant) AS tenant, argMax(status, version) AS status, argMax(alert_ids, version) AS alert_ids, min(opened_at) AS opened_at
    FROM ${db}.incident_events GROUP BY id`))
-  .map((i) => ({ id: i.id, tenant: i.tenant, status: i.status, alerts: Number(i.alerts), openedAt: Number(i.opened_at) }));
+  .map((i) => ({ id: i.id, tenant: i.tenant, status: i.status, alerts: i.alert_ids.length, alertIds: i.alert_ids, openedAt: Number(i.opened_at) }));
+const alerts = (await tsdb.sql.rows<{ id: string; tenant: string; incident_id: string; rows: string }>(
+  `SELECT id, any(tenant) AS tenant, any(incident_id) AS incident_id, count() AS rows FROM ${db}.alerts GROUP BY id`))
+  .map((a) => ({ id: a.id, tenant: a.tenant, incidentId: a.incident_id, rows: Number(a.rows) }));
 await tsdb.close();
-const out: StoreCensus = { series, anomalies, incidents };
+const out: StoreCensus = { series, anomalies, incidents, alerts };
 process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -3,12 +3,12 @@
 // the run every node's store is read back (store-census.ts, one child process per folder, the
 // killed nodes' folders too) to count acknowledged samples against stored ones.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { JetStreamIngestLog, KvSnapshotStore, type VigilConfig } from '../../cluster/index.ts';
+import { ClusterLink, JetStreamIngestLog, KvSnapshotStore, type VigilConfig } from '../../cluster/index.ts';
 import { startNodeProcess, testConfig, type TestNode } from './node-process.ts';
 import { STEP_MS, type LoadTenant } from './cluster-load.ts';
 import type { StoreCensus } from './store-census.ts';
@@ -112,6 +112,13 @@ export class VigilCluster {
     }).join('\n');
   }
 
+  /** Every node's whole log into one file in the cluster's folder; returns its path. */
+  saveLogs(): string {
+    const file = join(this.dir, 'nodes.log');
+    writeFileSync(file, this.logs(Number.MAX_SAFE_INTEGER));
+    return file;
+  }
+
   ownership(): Ownership[] {
     return readOwnership(this.nodes.map((n) => n.ownershipLog));
   }
@@ -136,7 +143,11 @@ export async function caughtUp(natsUrl: string, name: string, timeoutMs = 120_00
       if (behind.length === 0) return;
       await new Promise((r) => setTimeout(r, 1_000));
     }
-    const detail = await Promise.all(behind.slice(0, 10).map(async (s) => `${s}: log at ${await log.lastPosition(s)}, snapshot at ${(await snapshots.latest(s))?.snapshot.logPosition ?? 'none'}`));
+    const owners = await (await ClusterLink.bind(nc, name)).owners().catch(() => new Map<number, { node: string }>());
+    const detail = await Promise.all(behind.slice(0, 10).map(async (s) => {
+      const snap = (await snapshots.latest(s))?.snapshot;
+      return `${s}: log at ${await log.lastPosition(s)}, snapshot at ${snap?.logPosition ?? 'none'} by ${snap?.node ?? '-'}, owner ${owners.get(s)?.node ?? 'none'}`;
+    }));
     throw new Error(`shards still behind after ${timeoutMs} ms: ${detail.join('; ')}`);
   } finally {
     await nc.close();
@@ -203,6 +214,24 @@ function mergeRuns(runs: Array<[number, number]>): Array<[number, number]> {
     const last = out.at(-1);
     if (last && f <= last[1] + STEP_MS) last[1] = Math.max(last[1], t);
     else out.push([f, t]);
+  }
+  return out;
+}
+
+/** What a client could see twice: an anomaly or alert stored twice in one node's store, or one alert in two incidents (over every store). */
+export function seenTwice(stores: ReadonlyMap<string, StoreCensus>): string[] {
+  const out: string[] = [];
+  const incidentOfAlert = new Map<string, string>();
+  for (const [node, c] of stores) {
+    for (const a of c.anomalies) if (a.rows > 1) out.push(`${node}: anomaly ${a.id} stored ${a.rows} times`);
+    for (const a of c.alerts) if (a.rows > 1) out.push(`${node}: alert ${a.id} stored ${a.rows} times`);
+    for (const i of c.incidents) {
+      for (const a of i.alertIds) {
+        const other = incidentOfAlert.get(a);
+        if (other !== undefined && other !== i.id) out.push(`alert ${a} is in incidents ${other} and ${i.id}`);
+        incidentOfAlert.set(a, i.id);
+      }
+    }
   }
   return out;
 }
