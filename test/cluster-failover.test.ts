@@ -15,7 +15,7 @@ import { SteadyLoad } from './support/cluster-load.ts';
 import { caughtUp, loadTenants, lossReport, SHARDS, VigilCluster } from './support/vigil-cluster.ts';
 
 const NAME = 'fover';
-const RATE = Number(process.env.VIGIL_CLUSTER_TEST_RATE ?? 20_000);
+const RATE = Number(process.env.VIGIL_CLUSTER_TEST_RATE ?? 10_000);
 const METRICS = 4;
 /** 200 samples/s per series keeps data time at wall time (5 ms apart) */
 const TENANTS = Math.max(3, Math.round(RATE / 200 / METRICS));
