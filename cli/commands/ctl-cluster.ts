@@ -20,7 +20,8 @@ export const CLUSTER_CTL_HELP = `Cluster commands (over NATS; a node in cluster 
                          holds none (default 60s); exit 1 if some are left
   undrain <node>         lets a drained node take shards again
   rebalance [--wait DURATION]
-                         every live node runs a placement round now (default wait 10s)
+                         every live node runs a placement round now (default wait 10s);
+                         exit 1 if a live node did not answer within the wait
 
 Cluster options:
   --nats URL         NATS server(s), comma-separated (VIGIL_NATS_URL; default ${DEFAULT_NATS_URL})
@@ -143,9 +144,15 @@ export async function rebalanceCommand(argv: string[], help: string): Promise<nu
   if (p.values.help) return showHelp(help);
   const waitMs = duration(cmd, p, 'wait') ?? 10_000;
   if (waitMs < 100 || waitMs > 600_000) throw usageError(cmd, '--wait must be between 100ms and 10m');
-  const answers = await using(cmd, p, (c) => c.rebalance(waitMs), waitMs + READ_LIMIT_MS);
-  print(p, { nodes: answers }, () => `${table([['NODE', 'SHARDS HELD'], ...answers.map((a) => [a.node, String(a.held)])], [1])}\n${answers.length} node(s) ran a placement round (each round moves at most cluster.moveFraction of the shards; the rest follow)\n`);
-  return 0;
+  const { answers, silent } = await using(cmd, p, async (c) => {
+    const answers = await c.rebalance(waitMs);
+    const live = (await c.nodes()).filter((n) => n.alive).map((n) => n.id);
+    return { answers, silent: live.filter((id) => !answers.some((a) => a.node === id)) };
+  }, waitMs + READ_LIMIT_MS);
+  print(p, { nodes: answers, silent }, () => `${table([['NODE', 'SHARDS HELD'], ...answers.map((a) => [a.node, String(a.held)])], [1])}\n`
+    + `${answers.length} node(s) ran a placement round (each round moves at most cluster.moveFraction of the shards; the rest follow)\n`
+    + (silent.length > 0 ? `no answer within ${waitMs / 1000} s from: ${silent.join(', ')} (a round still under way, or a stuck node)\n` : ''));
+  return silent.length === 0 ? 0 : 1;
 }
 
 /** `vigil ctl nodes` as text. */
