@@ -3,7 +3,7 @@
 // nodes their commands over NATS request/reply (`<name>.ctl.drain.<node>`, `<name>.ctl.rebalance`).
 // It only binds to buckets a running cluster made: a wrong name is an error, not a new cluster.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { VigilError } from '../protocols/errors.ts';
+import { VigilError } from '../protocols/index.ts';
 import { liveNodes } from './membership.ts';
 import { ClusterLink } from './nats-link.ts';
 
