@@ -21,7 +21,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ClusterLink, ClusterView, shardPositions, type OwnerEntry } from '../cluster/index.ts';
+import { ClusterLink, ClusterView, shardOf, shardPositions, type OwnerEntry } from '../cluster/index.ts';
 import { startNatsServer } from '../test/support/nats-server.ts';
 import { eventually } from '../test/support/node-process.ts';
 import { SteadyLoad, STEP_MS } from '../test/support/cluster-load.ts';
@@ -205,8 +205,9 @@ try {
   if (!drained) throw new Error(`the load could not get every sample acknowledged: ${load.errors.slice(-3).join(' | ')}`);
   log('load stopped; waiting until every shard\'s snapshot covers its log');
   const behind = await caughtUp(300_000);
-  if (behind.length > 0) log(`shards still not covered by their snapshot after 300 s (their samples count as lost if no store has them): ${behind.join(', ')}`);
-  log('every shard covered; stopping the nodes');
+  log(behind.length > 0
+    ? `shards still not covered by their snapshot after 300 s (their samples count as lost if no store has them): ${behind.join(', ')}; stopping the nodes`
+    : 'every shard covered; stopping the nodes');
   await stopLive();
   log('nodes stopped; reading every incarnation\'s store');
   const stores = new Map<string, StoreCensus>(); // by incarnation: VigilCluster.census() keys by id, which a restart reuses
@@ -228,6 +229,8 @@ try {
     rounds_without_shards: emptyRounds,
     failovers_incomplete: incomplete,
     shards_behind_at_end: behind.length,
+    // of acked_lost, the samples of tenants whose shard was still behind (acknowledged, in the stream, not processed)
+    lost_in_shards_behind: Object.entries(report.lostBySeries).filter(([k]) => behind.includes(shardOf(k.split('/')[0]!, SHARDS))).reduce((a, [, n]) => a + n, 0),
     failovers_s: failovers.map((f) => round(f)),
     rejoin_p50_s: round(percentile([...rejoins].sort((a, b) => a - b), 50)),
     rate_target: RATE,
