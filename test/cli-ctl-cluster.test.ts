@@ -16,7 +16,7 @@ const TENANT = { id: 'acme', key: 'key-acme-0123456789' };
 const ADMIN = 'admin-key-0123456789';
 const IDS = ['node-1', 'node-2', 'node-3'];
 
-interface NodesJson { nodes: Array<{ id: string; address: string; zone: string; capacity: number; shards: number; alive: boolean; draining: boolean; lastSeenMs: number }> }
+interface NodesJson { nodes: Array<{ id: string; address: string; zone: string; capacity: number; shards: number; alive: boolean; draining: boolean; level: number; lastSeenMs: number }> }
 interface ShardsJson { shards: Array<{ shard: number; node: string; token: number; position: number; logEnd: number }> }
 
 describe('cli: vigil ctl nodes, shards, drain, rebalance (cluster over NATS, real node processes)', function () {
@@ -65,13 +65,13 @@ describe('cli: vigil ctl nodes, shards, drain, rebalance (cluster over NATS, rea
     const r = await ctl(['nodes']);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
-    assert.match(lines[0]!, /^NODE +ADDRESS +ZONE +CAPACITY +SHARDS +STATE +HEARTBEAT$/);
+    assert.match(lines[0]!, /^NODE +ADDRESS +ZONE +CAPACITY +SHARDS +STATE +LEVEL +HEARTBEAT$/);
     for (const id of IDS) {
       const url = nodes.get(id)!.url.replace(/\/$/, '');
       const line = lines.find((l) => l.startsWith(`${id} `));
       assert.ok(line, `a row for ${id}: ${r.stdout}`);
       assert.ok(line.includes(url), `${id}'s address ${url} in ${line}`);
-      assert.match(line, new RegExp(` ${id === 'node-3' ? 'b' : 'a'} +1 +\\d+ +alive +\\d+\\.\\d+s ago$`));
+      assert.match(line, new RegExp(` ${id === 'node-3' ? 'b' : 'a'} +1 +\\d+ +alive +L0 +\\d+\\.\\d+s ago$`));
     }
     const sum = lines.slice(1, -1).reduce((a, l) => a + Number(/ (\d+) +alive /.exec(l)![1]), 0);
     assert.equal(lines.at(-1), `3 alive, ${sum} shards leased`, r.stdout);
@@ -79,7 +79,7 @@ describe('cli: vigil ctl nodes, shards, drain, rebalance (cluster over NATS, rea
     const j = await json<NodesJson>(['nodes']);
     assert.deepEqual(j.nodes.map((n) => n.id), IDS);
     assert.ok(j.nodes.reduce((a, n) => a + n.shards, 0) <= SHARDS);
-    assert.ok(j.nodes.every((n) => n.alive && !n.draining && n.capacity === 1 && n.lastSeenMs < 3_000));
+    assert.ok(j.nodes.every((n) => n.alive && !n.draining && n.capacity === 1 && n.level === 0 && n.lastSeenMs < 3_000));
   });
 
   it('shards: every shard with its owner, lease token and position; --node shows one node\'s; a processed batch moves its shard\'s position', async () => {

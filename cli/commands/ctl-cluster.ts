@@ -10,7 +10,9 @@ export const DEFAULT_CLUSTER_NAME = 'vigil';
 
 export const CLUSTER_CTL_HELP = `Cluster commands (over NATS; a node in cluster mode answers them):
   nodes [--json]         membership: node id, address, zone, capacity, shards owned,
-                         state (alive, draining, lapsed) and the last heartbeat's age
+                         state (alive, draining, lapsed), degradation level (from L3 on
+                         a node takes no shards while a healthier one is there) and the
+                         last heartbeat's age
   shards [--node ID] [--json]
                          shard, owner, lease token (the fencing token: the revision of the
                          lease's create), the log position its newest snapshot covers and
@@ -160,10 +162,10 @@ export function renderNodes(nodes: readonly NodeRow[]): string {
   if (nodes.length === 0) return 'no node has a heartbeat in this cluster\n';
   const rows = nodes.map((n) => [
     n.id, n.address, n.zone === '' ? '-' : n.zone, String(n.capacity), String(n.shards),
-    !n.alive ? 'lapsed' : n.draining ? 'draining' : 'alive', `${(n.lastSeenMs / 1000).toFixed(1)}s ago`,
+    !n.alive ? 'lapsed' : n.draining ? 'draining' : 'alive', `L${n.level}`, `${(n.lastSeenMs / 1000).toFixed(1)}s ago`,
   ]);
   const total = nodes.reduce((a, n) => a + n.shards, 0);
-  return `${table([['NODE', 'ADDRESS', 'ZONE', 'CAPACITY', 'SHARDS', 'STATE', 'HEARTBEAT'], ...rows], [3, 4])}\n${nodes.filter((n) => n.alive).length} alive, ${total} shards leased\n`;
+  return `${table([['NODE', 'ADDRESS', 'ZONE', 'CAPACITY', 'SHARDS', 'STATE', 'LEVEL', 'HEARTBEAT'], ...rows], [3, 4])}\n${nodes.filter((n) => n.alive).length} alive, ${total} shards leased\n`;
 }
 
 /** `vigil ctl shards` as text. */
