@@ -268,6 +268,21 @@ describe('Robust detector: guarded model (L0 / L1)', () => {
     assert.equal(d.degradation, 'L1');
   });
 
+  it('a fast model on a slow stream is within budget: only the time inside model calls counts, not the time between samples', () => {
+    let now = 0;
+    const clock = (): number => now;
+    const runtime: ModelRuntime = { trainer: fixedTrainer, build: () => ({ error: () => 0.1 }) };
+    const d = createRobust({}, { runtime, clock });
+    const values = series('none', 13);
+    for (let i = 0; i < ROBUST.modelFirstTrain + 6 * ROBUST.modelTimingEvery; i++) {
+      d.update(T0 + i * STEP, values[i % values.length] as number);
+      now += 10_000; // a sample every 10 s, as a node sees a live series
+    }
+    assert.equal(d.modelHealth.overruns, 0);
+    assert.equal(d.modelHealth.breaker, 'closed');
+    assert.equal(d.degradation, 'L0');
+  });
+
   it('queued training runs off the hot path: nothing trains until the host drains the queue', () => {
     const queue = new TrainingQueue(fixedTrainer);
     const runtime: ModelRuntime = { trainer: fixedTrainer, queue };

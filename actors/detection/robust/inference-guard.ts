@@ -6,9 +6,10 @@
 // One guarded call is a block of model calls, never a sample, so the per-sample path sends
 // the breaker no event: a block starts with `allows()` (a read) and `tryAcquire()`, and ends
 // with one outcome: a throw or a non-finite answer fails it at once; otherwise it succeeds
-// after ROBUST.modelTimingEvery calls, or fails as an overrun if those calls took longer than
-// the time budget (only with an injected clock: a kernel has no clock of its own, and without
-// one a replay is exact whatever the machine's speed). While the breaker is half-open a block
+// after ROBUST.modelTimingEvery calls, or fails as an overrun if the time spent inside those
+// calls (summed per call, never the block's span: a series sampled every 10 s would span 43
+// minutes) passed the time budget (only with an injected clock: a kernel has no clock of its
+// own, and without one a replay is exact whatever the machine's speed). While the breaker is half-open a block
 // is a short probe (ROBUST.modelProbeCalls calls, judged on answers, not on time), so a
 // shared breaker closes after two series answered, not after two series saw 256 samples each.
 //
@@ -56,11 +57,11 @@ export class InferenceGuard {
   private readonly allowed: (() => boolean) | undefined;
   /** the detector's sample count at the latest call (the own breaker's time, in seconds) */
   private n = 0;
-  /** calls made in the current block (0: no block), the block's length, spell and start */
+  /** calls made in the current block (0: no block), the block's length, spell and time spent in calls (ms) */
   private calls = 0;
   private length = 0;
   private epoch = REJECTED;
-  private started = 0;
+  private spent = 0;
 
   constructor(options: GuardOptions = {}) {
     this.clock = options.clock;
@@ -84,14 +85,18 @@ export class InferenceGuard {
       if (epoch === REJECTED) return undefined;
       this.epoch = epoch;
       this.length = b.state === 'halfOpen' ? ROBUST.modelProbeCalls : ROBUST.modelTimingEvery;
-      if (this.clock !== undefined) this.started = this.clock();
+      this.spent = 0;
     }
+    const clock = this.clock;
+    const t0 = clock === undefined ? 0 : clock();
     let out: number;
     try {
       out = model.error(window);
     } catch {
       out = NaN;
     }
+    // a millisecond clock reads most calls as 0 and a few as 1: the sum over a block is still fair
+    if (clock !== undefined) this.spent += clock() - t0;
     if (!Number.isFinite(out)) {
       this.failures++;
       this.calls = 0;
@@ -110,7 +115,7 @@ export class InferenceGuard {
       b.onSuccess(this.epoch, 0);
       return;
     }
-    const ms = this.clock() - this.started;
+    const ms = this.spent;
     if ((ms * 1000) / calls > ROBUST.modelBudgetMicros) {
       this.overruns++;
       b.onFailure(this.epoch, ms);
