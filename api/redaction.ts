@@ -1,8 +1,9 @@
-// Secrets never reach a log line of the gateway: its logger (fastify's request loggers and the
-// stream's are its children) censors the Authorization header and every field that names a key,
-// and a logged request shows its URL without the `api_key` a WebSocket client may put there.
-// No line of the gateway logs a header or a key today (test/security-limits.test.ts checks a
-// trace-level run); this keeps it so when someone logs `{ headers }` or `{ key }` tomorrow.
+// Secrets never reach a log line: the node's root logger (cli/log.ts, and startNode's default)
+// censors the Authorization header and every field that names a key (LOG_REDACTION), so every
+// child (actors, cluster, stores, the gateway) does too; the gateway's logger also logs a
+// request's URL without the `api_key` a WebSocket client may put there. No line logs a header
+// or a key today (test/security-limits.test.ts checks a trace-level run); this keeps it so when
+// someone logs `{ headers }` or `{ key }` tomorrow.
 import type { Logger } from 'pino';
 
 export const REDACTED = '[redacted]';
@@ -16,6 +17,9 @@ export const REDACT_PATHS: readonly string[] = [
   ...SECRET_HEADERS.flatMap((h) => [h, `*.${h}`, `*.*.${h}`]),
 ];
 
+/** pino's `redact` option for a root logger: every line of the process, children included. */
+export const LOG_REDACTION: { paths: string[]; censor: string } = { paths: [...REDACT_PATHS], censor: REDACTED };
+
 /** A URL with the values of key-carrying query parameters censored. */
 export function safeUrl(url: string): string {
   const q = url.indexOf('?');
@@ -26,7 +30,7 @@ export function safeUrl(url: string): string {
 /** The gateway's logger: the given one with secrets censored, and requests logged without their keys. */
 export function redactingLogger(logger: Logger): Logger {
   return logger.child({}, {
-    redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+    redact: LOG_REDACTION,
     serializers: {
       // fastify's own request serializer would log the URL with its query string
       req: (req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({

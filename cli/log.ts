@@ -1,10 +1,12 @@
 // The node's logger: pino JSON lines, or pino-pretty when the output is a terminal.
 // Every JSON line carries tenant, actor and reqId (null outside such a context), so a
 // line can always be filtered by them; child loggers (the gateway per request, the
-// runtime per actor) bind the real values. Readable lines leave the nulls out.
+// runtime per actor) bind the real values. Readable lines leave the nulls out. Secrets are
+// censored at the root (api/redaction.ts), so no child can log one.
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import type { VigilConfig } from '../cluster/config.ts';
+import { LOG_REDACTION } from '../api/index.ts';
 
 export interface LogOptions {
   level: VigilConfig['log']['level'];
@@ -34,6 +36,7 @@ export function createLogger(o: LogOptions): Logger {
   return pino({
     level: o.level,
     base: { pid: process.pid },
+    redact: LOG_REDACTION, // no key or Authorization header on any line of the process
     // Fill the context keys a line lacks; bindings and the line's own fields win (a key
     // set twice would be written twice).
     mixin(merge, _level, logger) {

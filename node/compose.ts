@@ -10,7 +10,7 @@ import { BudgetGates, MEDIUM_BUDGET, type BudgetLimits } from '../actors/tenant/
 import type { DetectorFactory } from '../actors/service/index.ts';
 import { DEFAULT_CRITICAL_SCORE } from '../actors/correlation/index.ts';
 import type { EventSink } from '../actors/sink.ts';
-import { startGateway, type Gateway, type Engine } from '../api/index.ts';
+import { LOG_REDACTION, startGateway, type Gateway, type Engine } from '../api/index.ts';
 import type { Sensitivity } from '../actors/detection/index.ts';
 import { cacheKeys, registerCacheMetrics } from '../storage/cache/index.ts';
 import {
@@ -71,7 +71,7 @@ function sensitivityOf(config: VigilConfig): Sensitivity | undefined {
 }
 
 export async function startNode(config: VigilConfig, options: NodeOptions = {}): Promise<NodeHandle> {
-  const log = options.logger ?? pino({ level: config.log.level });
+  const log = options.logger ?? pino({ level: config.log.level, redact: LOG_REDACTION });
   const clock = options.clock ?? new SystemClock();
   const rng = options.rng ?? new SeededRng(DEFAULT_SEED);
   let stopping: Promise<void> | undefined;

@@ -4,6 +4,7 @@
 // on every body route (by Content-Length and while streaming); a silent connection, slow
 // headers and a slow body get 408 and the socket is closed; and no key reaches a log line.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { Writable } from 'node:stream';
@@ -195,6 +196,20 @@ describe('security: limits on clients (stream backpressure, body size, time, log
       assert.equal(text.split(REDACTED).length - 1, 7);
       assert.match(text, /"host":"h"/, 'other fields stay');
       assert.equal(safeUrl('/v1/stream?x=1&api_key=abc&b=2'), `/v1/stream?x=1&api_key=${REDACTED}&b=2`);
+    });
+
+    it('censors secrets on every line of a node process, not only the gateway\'s: the root logger of `vigil start` redacts for every child', () => {
+      // a child process, because createLogger writes to the process's own stdout
+      const script = [
+        "import { createLogger } from './cli/log.ts';",
+        "const log = createLogger({ level: 'info', pretty: false, node: 'n1' });",
+        "log.child({ actor: 'cluster' }).warn({ key: 's1', headers: { authorization: 'Bearer s2' } }, 'a');",
+        "log.child({ tenant: 'acme' }).child({ actor: 'webhook' }).info({ target: { password: 's3' }, adminKey: 's4' }, 'b');",
+      ].join('\n');
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+      for (const s of ['s1', 's2', 's3', 's4']) assert.doesNotMatch(out, new RegExp(`"${s}"|Bearer ${s}`), s);
+      assert.equal(out.split(REDACTED).length - 1, 4, out);
+      assert.match(out, /"actor":"webhook"/, 'the lines themselves are written');
     });
 
     it('writes no key of a tenant or the admin into a trace-level log of requests, refusals, streams and a key rotation', async () => {
