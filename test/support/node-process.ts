@@ -48,18 +48,27 @@ export async function startNodeProcess(config: VigilConfig, env: Record<string, 
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`node exited with ${code}: ${err}`)); });
   });
   const info = JSON.parse(first) as { url: string; pid: number };
+  // the exit seen here, so a stop after it (a kill -9, a crash) resolves at once instead of waiting for an 'exit' already fired
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
   return {
     url: info.url,
     pid: info.pid,
     child,
     stderr: () => err,
     kill: () => { child.kill('SIGKILL'); },
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-    }),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const hard = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        hard.unref();
+        await exited;
+        clearTimeout(hard);
+      }
+      await exited;
+    },
   };
 }
 

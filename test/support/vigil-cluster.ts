@@ -27,6 +27,11 @@ export interface ClusterNode {
   endedAt?: number;
 }
 
+async function stopNode(n: ClusterNode): Promise<void> {
+  await n.process.stop();
+  n.endedAt ??= Date.now();
+}
+
 export function loadTenants(n: number): LoadTenant[] {
   return Array.from({ length: n }, (_, i) => ({ id: `t${String(i).padStart(2, '0')}`, key: `key-t${String(i).padStart(2, '0')}-0123456789` }));
 }
@@ -45,8 +50,9 @@ export class VigilCluster {
     return this.nodes.filter((n) => n.endedAt === undefined);
   }
 
+  /** The latest node started under `id` (a restart reuses the id; the earlier ones stay in `nodes`). */
   node(id: string): ClusterNode {
-    const n = this.nodes.find((x) => x.id === id);
+    const n = [...this.nodes].reverse().find((x) => x.id === id);
     if (!n) throw new Error(`no node ${id}`);
     return n;
   }
@@ -73,21 +79,27 @@ export class VigilCluster {
   }
 
   async stop(id: string): Promise<void> {
-    const n = this.node(id);
-    await n.process.stop();
-    n.endedAt ??= Date.now();
+    await stopNode(this.node(id));
   }
 
+  /** Stops every process started and not yet ended, each by its own pid (not by id: a restart reuses it). */
   async stopAll(): Promise<void> {
-    await Promise.all(this.live().map((n) => this.stop(n.id)));
+    await Promise.all(this.live().map(stopNode));
   }
 
-  /** Every node's store, read back after it stopped (stop or kill them first). */
+  /**
+   * Every started process's store, read back after it ended (stop or kill them first): the
+   * latest process of each id under its id, an earlier one (restarted under the same id since)
+   * under `id#k`, k its start number for that id from 1, so a killed incarnation's store counts too.
+   */
   async census(): Promise<Map<string, StoreCensus>> {
     const out = new Map<string, StoreCensus>();
+    const seen = new Map<string, number>();
     for (const n of this.nodes) {
-      if (n.process.child.exitCode === null && n.process.child.signalCode === null) await new Promise((r) => n.process.child.once('exit', r));
-      out.set(n.id, await readCensus(n.dataDir));
+      const k = (seen.get(n.id) ?? 0) + 1;
+      seen.set(n.id, k);
+      await n.process.stop(); // resolves at once for one already ended (a kill -9 included)
+      out.set(n === this.node(n.id) ? n.id : `${n.id}#${k}`, await readCensus(n.dataDir));
     }
     return out;
   }
