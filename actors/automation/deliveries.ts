@@ -1,5 +1,6 @@
-// Sending a step's request: every attempt through the destination's circuit breaker, the
-// attempts under the external_webhook retry policy (DESIGN.md §1: 5 retries after 5, 10, 20,
+// Sending a step's request (the retried, breaker-guarded delivery is the notifier's too:
+// actors/notify/webhook-delivery.ts): every attempt through the destination's circuit breaker,
+// the attempts under the external_webhook retry policy (DESIGN.md §1: 5 retries after 5, 10, 20,
 // 40, 80 s; 30 s per attempt). One breaker per tenant and destination (scheme, host, port),
 // with the external_integrations parameters (10 failures open it, half-open after 120 s, 3
 // good probes close it): one tenant's broken receiver never holds back another tenant's runs,
@@ -10,8 +11,9 @@ import type { Logger } from 'pino';
 import type { Clock, Rng } from '../runtime/index.ts';
 import { VigilError } from '../../protocols/index.ts';
 import {
-  BreakerRegistry, CircuitOpenError, HttpStatusError, RETRY_POLICIES, isRetryable, receiverFailed, retry, type Breaker, type BreakerState, type RetryPolicy,
+  BreakerRegistry, HttpStatusError, RETRY_POLICIES, isRetryable, type Breaker, type BreakerState, type RetryPolicy,
 } from '../../supervisors/index.ts';
+import { deliverWebhook } from '../notify/webhook-delivery.ts';
 import type { SendRequest } from './http-client.ts';
 import type { OutgoingRequest } from './run.ts';
 import type { JsonValue } from './runbook.ts';
@@ -68,31 +70,26 @@ export class Deliveries {
    */
   async deliver(tenant: string, req: OutgoingRequest, signal?: AbortSignal): Promise<DeliveryOutcome> {
     const breaker = this.breakerFor(tenant, req.url);
-    let attempts = 0;
     if (!breaker.allows()) return held(breaker, 0);
-    try {
-      const answer = await retry(this.policy, (_n, attemptSignal) => {
-        if (signal?.aborted) throw new VigilError('BAD_REQUEST', 'cancelled');
-        return breaker.call(async () => {
-          attempts++;
-          try {
-            return await this.o.send(req, signal ? AbortSignal.any([attemptSignal, signal]) : attemptSignal);
-          } catch (err) {
-            // the run was cancelled: says nothing about the destination (not a breaker failure, not retried)
-            if (signal?.aborted) throw new VigilError('BAD_REQUEST', 'cancelled', { cause: err });
-            throw err;
-          }
-        }, { countsAsFailure: receiverFailed });
-      }, {
-        clock: this.o.clock,
-        ...(this.o.rng ? { rng: this.o.rng } : {}),
-        retryable: (err) => !(err instanceof HttpStatusError && err.status < 400) && isRetryable(err),
-        onRetry: (i) => this.o.log?.debug({ tenant, url: originOf(req.url), attempt: i.attempt, delayMs: i.delayMs, err: String(i.error) }, 'runbook request: retrying'),
-      });
-      return answer.body === undefined ? { type: 'sent', status: answer.status, attempts } : { type: 'sent', status: answer.status, body: answer.body, attempts };
-    } catch (err) {
-      if (err instanceof CircuitOpenError) return held(breaker, attempts);
-      return failed(err, attempts);
+    const out = await deliverWebhook((attemptSignal) => this.o.send(req, attemptSignal), {
+      clock: this.o.clock,
+      ...(this.o.rng ? { rng: this.o.rng } : {}),
+      breaker,
+      policy: this.policy,
+      ...(signal ? { cancel: signal } : {}),
+      // a 3xx is the destination's answer (redirects are not followed): reported, not retried
+      retryable: (err) => !(err instanceof HttpStatusError && err.status < 400) && isRetryable(err),
+      onRetry: (i) => this.o.log?.debug({ tenant, url: originOf(req.url), attempt: i.attempt, delayMs: i.delayMs, err: String(i.error) }, 'runbook request: retrying'),
+    });
+    switch (out.type) {
+      case 'sent':
+        return out.answer.body === undefined
+          ? { type: 'sent', status: out.answer.status, attempts: out.attempts }
+          : { type: 'sent', status: out.answer.status, body: out.answer.body, attempts: out.attempts };
+      case 'held':
+        return held(breaker, out.attempts);
+      default:
+        return failed(out.error, out.attempts);
     }
   }
 

@@ -1,16 +1,18 @@
 // Delivers notices to the on-call and SRE webhooks (config notify.onCall, notify.sre): an HTTP
 // POST of the notice as JSON, with the notice's id as Idempotency-Key (delivery is at least
-// once). Every delivery runs under the external_webhook retry policy (5 retries at 5, 10, 20,
-// 40, 80 s, 30 s per attempt) and each attempt through the node's external_integrations breaker
-// (10/3/120 s), whose fallback is the queue: a delivery refused by an open circuit, or whose
-// retries are spent, goes back to the queue and is tried again REQUEUE_MS later. The queue is
-// bounded; when full the oldest notice is dropped, counted and logged (a flood of alerts must
-// not take the node's memory). A 4xx other than 408/425/429 is the receiver refusing this
-// notice: it is dropped and logged, not retried, and the breaker counts it as an answer.
+// once). Every delivery (webhook-delivery.ts, shared with runbook steps) runs under the
+// external_webhook retry policy (5 retries at 5, 10, 20, 40, 80 s, 30 s per attempt) and each
+// attempt through the node's external_integrations breaker (10/3/120 s), whose fallback is the
+// queue: a delivery refused by an open circuit, or whose retries are spent, goes back to the
+// queue and is tried again REQUEUE_MS later. The queue is bounded; when full the oldest notice
+// is dropped, counted and logged (a flood of alerts must not take the node's memory). A 4xx
+// other than 408/425/429 is the receiver refusing this notice: it is dropped and logged, not
+// retried, and the breaker counts it as an answer.
 import type { Logger } from 'pino';
 import type { Clock, Rng, TimerHandle } from '../runtime/index.ts';
 import type { AnomalyEvent } from '../../protocols/index.ts';
-import { CircuitOpenError, HttpStatusError, RETRY_POLICIES, isRetryable, receiverFailed, retry, type Breaker, type Level } from '../../supervisors/index.ts';
+import { HttpStatusError, type Breaker, type Level } from '../../supervisors/index.ts';
+import { deliverWebhook } from './webhook-delivery.ts';
 import { alertAudiences, alertsNotice, levelNotice, tellsSre, type AlertNotifier, type Audience, type Notice } from './notice.ts';
 
 /** Notices waiting at most (memory bound). */
@@ -151,28 +153,27 @@ export class WebhookNotifier implements AlertNotifier {
   private async deliver(d: Delivery): Promise<void> {
     const body = JSON.stringify(d.notice);
     const headers = { 'idempotency-key': d.notice.id };
-    const { breaker } = this.o;
-    const once = (signal: AbortSignal): Promise<void> => this.post(d.url, body, headers, signal);
-    try {
-      await retry(RETRY_POLICIES.external_webhook, (_n, signal) => (breaker ? breaker.call(() => once(signal), receiverFailed) : once(signal)), {
-        clock: this.o.clock, ...(this.o.rng ? { rng: this.o.rng } : {}),
-      });
+    const out = await deliverWebhook((signal) => this.post(d.url, body, headers, signal), {
+      clock: this.o.clock, ...(this.o.rng ? { rng: this.o.rng } : {}), ...(this.o.breaker ? { breaker: this.o.breaker } : {}),
+    });
+    if (out.type === 'sent') {
       this.counts.delivered++;
-    } catch (err) {
-      if (!isRetryable(err) && !(err instanceof CircuitOpenError)) {
-        this.counts.refused++;
-        this.o.log?.error({ err, audience: d.audience, notice: d.notice.id }, 'webhook refused the notice: dropped');
-        return;
-      }
-      // the circuit is open or the retries are spent: back to the queue (the breaker's fallback)
-      this.counts.requeued++;
-      this.o.log?.warn({ err, audience: d.audience, notice: d.notice.id }, 'notice not delivered yet: queued for retry');
-      if (this.closed) return;
-      if (this.queue.length >= this.maxQueue) {
-        this.counts.dropped++;
-        return;
-      }
-      this.queue.push({ ...d, at: this.o.clock.now() + REQUEUE_MS });
+      return;
     }
+    const { error: err } = out;
+    if (out.type === 'refused') {
+      this.counts.refused++;
+      this.o.log?.error({ err, audience: d.audience, notice: d.notice.id }, 'webhook refused the notice: dropped');
+      return;
+    }
+    // the circuit is open or the retries are spent: back to the queue (the breaker's fallback)
+    this.counts.requeued++;
+    this.o.log?.warn({ err, audience: d.audience, notice: d.notice.id }, 'notice not delivered yet: queued for retry');
+    if (this.closed) return;
+    if (this.queue.length >= this.maxQueue) {
+      this.counts.dropped++;
+      return;
+    }
+    this.queue.push({ ...d, at: this.o.clock.now() + REQUEUE_MS });
   }
 }
