@@ -8,10 +8,14 @@
 // Members and owners are read from the node's running view of the buckets (cluster-view.ts),
 // so a round costs a write per lease it renews and nothing per shard it only looks at.
 // Renewals never wait on anything else: a lost shard is stopped, and shards are taken and
-// handed off, beside the rounds.
+// handed off, beside the rounds. They run in a thread of their own (lease-keeper.ts) with a
+// NATS connection of its own, so a node whose loop is busy with batches or starved of CPU keeps
+// its leases; the round reads them back from it. A shard left without a lease for two heartbeats
+// (its placed owner is not taking it: stalled, or still stopping it) is taken by any node.
 import { appendFileSync } from 'node:fs';
 import type { Clock, TimerHandle } from '../actors/runtime/index.ts';
-import { isValid, validUntil, type Lease } from './lease.ts';
+import { DEFAULT_LEASE_MARGIN_MS, isValid, validUntil, type Lease } from './lease.ts';
+import { LeaseKeeper } from './lease-keeper.ts';
 import { liveNodes, placeable, type Heartbeat } from './membership.ts';
 import { countByNode, placeShards, planMoves } from './placement.ts';
 import type { ClusterLink, OwnerEntry } from './nats-link.ts';
@@ -38,6 +42,8 @@ export interface CoordinatorParts {
   /** the lease is gone (lapsed or taken): stop the shard now, write nothing more for it */
   lost(shard: number): Promise<void>;
   ownershipLog?: string;
+  /** where leases are renewed: a thread of their own (default, when the link names its servers) or this event loop */
+  renewIn?: 'thread' | 'loop';
   onError(err: unknown, what: string): void;
 }
 
@@ -55,10 +61,30 @@ export class ShardCoordinator {
   draining = false;
   /** live nodes other than this one that take shards (as of the last round) */
   private peers = 0;
+  /** the renewer thread (absent: renewals on this loop) */
+  private keeper: LeaseKeeper | undefined;
+  /** shard → when this node first saw it without a lease (an orphan its placed owner may not be taking) */
+  private readonly orphanSince = new Map<number, number>();
 
   constructor(private readonly p: CoordinatorParts) {}
 
   start(): void {
+    void this.startKeeper().then(() => this.startRounds());
+  }
+
+  private async startKeeper(): Promise<void> {
+    const servers = this.p.link.options.servers;
+    if (this.p.renewIn === 'loop' || !servers) return;
+    try {
+      this.keeper = await LeaseKeeper.start({
+        servers, name: this.p.link.options.name, shards: this.p.shards, heartbeatMs: this.p.heartbeatMs, ttlMs: this.p.leaseTtlMs, marginMs: DEFAULT_LEASE_MARGIN_MS,
+      });
+    } catch (err) {
+      this.p.onError(err, 'starting the lease renewer thread (renewing on the event loop instead)');
+    }
+  }
+
+  private startRounds(): void {
     // one round every heartbeatMs from the start of the last (a slow round does not push the next renewal further out)
     const again = (startedAt: number): void => {
       if (this.stopped) return;
@@ -74,16 +100,29 @@ export class ShardCoordinator {
 
   /** Shards this node holds now (valid lease). */
   held(): number[] {
-    const now = this.p.clock.now();
-    return [...this.leases.values()].filter((l) => isValid(l, now, this.p.leaseTtlMs)).map((l) => l.shard).sort((a, b) => a - b);
+    return [...this.leases.keys()].filter((s) => this.holds(s)).sort((a, b) => a - b);
   }
 
   holds(shard: number): boolean {
-    return isValid(this.leases.get(shard), this.p.clock.now(), this.p.leaseTtlMs);
+    return isValid(this.current(shard), this.p.clock.now(), this.p.leaseTtlMs);
   }
 
   token(shard: number): number {
     return this.leases.get(shard)?.token ?? 0;
+  }
+
+  /** The shard's lease as last renewed (by the renewer thread, if any); undefined when not held or lost. */
+  private current(shard: number): Lease | undefined {
+    const lease = this.leases.get(shard);
+    if (!lease || !this.keeper) return lease;
+    const l = this.keeper.latest(lease);
+    return l.lost ? undefined : l.lease;
+  }
+
+  /** Stops renewing and gives the lease up (at its latest revision), only while it is still this holder's. */
+  private async release(lease: Lease): Promise<void> {
+    this.keeper?.drop(lease.shard);
+    await this.p.link.release(this.keeper?.latest(lease).lease ?? lease);
   }
 
   /** One round now (ctl rebalance asks for it); calls meanwhile share it. */
@@ -112,7 +151,8 @@ export class ShardCoordinator {
     if (this.timer !== undefined) this.p.clock.clearTimeout(this.timer);
     await this.running;
     await this.settled();
-    for (const lease of this.leases.values()) await this.p.link.release(lease);
+    for (const lease of this.leases.values()) await this.release(lease);
+    await this.keeper?.close().catch((err: unknown) => this.p.onError(err, 'stopping the lease renewer thread'));
     await this.p.link.forget(this.p.self.id);
   }
 
@@ -123,7 +163,7 @@ export class ShardCoordinator {
     await Promise.all([
       this.p.link.heartbeat({ ...this.p.self, at: sentAt, ...(this.draining ? { draining: true } : {}), ...(level > 0 ? { level } : {}) }, this.p.deadAfterMs)
         .catch((err: unknown) => this.p.onError(err, 'heartbeat')),
-      this.renewAll(),
+      this.keeper ? this.checkKept() : this.renewAll(),
     ]);
     const now = this.p.clock.now();
     const beats = this.p.view.heartbeats();
@@ -142,6 +182,17 @@ export class ShardCoordinator {
     const moves = planMoves(this.p.shards, current, desired, liveIds, this.p.moveFraction);
     const me = this.p.self.id;
     const take = moves.filter((m) => m.to === me && !this.leases.has(m.shard) && !this.busy.has(m.shard) && !owners.has(m.shard));
+    // an orphan its placed owner has not taken for two heartbeats (that owner stalled, or is still stopping it): anyone takes it
+    const willing = !this.draining && placeable(live).some((b) => b.id === me);
+    for (let s = 0; s < this.p.shards; s++) {
+      if (owners.has(s) || this.leases.has(s)) {
+        this.orphanSince.delete(s);
+        continue;
+      }
+      const since = this.orphanSince.get(s) ?? now;
+      this.orphanSince.set(s, since);
+      if (willing && now - since >= 2 * this.p.heartbeatMs && !this.busy.has(s) && !take.some((m) => m.shard === s)) take.push({ shard: s, from: undefined, to: me });
+    }
     const give = moves.filter((m) => m.from === me && this.leases.has(m.shard) && !this.busy.has(m.shard));
     for (const m of [...take, ...give]) this.busy.add(m.shard);
     const work = this.takeAll(take.map((m) => m.shard)).then(() => parallel(give, (m) => this.handOff(m.shard)))
@@ -164,12 +215,32 @@ export class ShardCoordinator {
       if (!renewed) this.p.onError(new Error(valid ? 'renewal refused' : `lease ran out ${sentAt - lease.renewedAt} ms after its last renewal`), `keeping shard ${lease.shard}`);
       if (this.leases.get(lease.shard) !== lease) return; // handed off meanwhile
       if (renewed) this.leases.set(lease.shard, renewed);
-      else if (this.busy.has(lease.shard)) {
-        // a hand-off under way: its checkpoint is refused (holds() is false); a restore under way stops the shard when it ends
-        this.leases.delete(lease.shard);
-        this.record('lost', lease.shard, lease.token, validUntil(lease, this.p.leaseTtlMs));
-      } else this.lose(lease.shard);
+      else this.lapsed(lease);
     }));
+  }
+
+  /** The renewer thread's leases read back: a refused or run-out one is lost. */
+  private async checkKept(): Promise<void> {
+    const now = this.p.clock.now();
+    for (const held of [...this.leases.values()]) {
+      const { lease, lost } = this.keeper!.latest(held);
+      if (!lost && isValid(lease, now, this.p.leaseTtlMs)) {
+        this.leases.set(lease.shard, lease);
+        continue;
+      }
+      this.p.onError(new Error(lost ? 'renewal refused' : `lease ran out ${now - lease.renewedAt} ms after its last renewal`), `keeping shard ${lease.shard}`);
+      this.keeper!.drop(lease.shard);
+      this.leases.set(lease.shard, lease); // its validity is what the loss is recorded with
+      this.lapsed(lease);
+    }
+  }
+
+  private lapsed(lease: Lease): void {
+    if (this.busy.has(lease.shard)) {
+      // a hand-off under way: its checkpoint is refused (holds() is false); a restore under way stops the shard when it ends
+      this.leases.delete(lease.shard);
+      this.record('lost', lease.shard, lease.token, validUntil(lease, this.p.leaseTtlMs));
+    } else this.lose(lease.shard);
   }
 
   /**
@@ -188,6 +259,7 @@ export class ShardCoordinator {
         return;
       }
       this.leases.set(shard, lease);
+      this.keeper?.keep(lease);
       this.record('acquired', shard, lease.token);
       got.push(lease);
     }));
@@ -206,7 +278,7 @@ export class ShardCoordinator {
       const current = this.leases.get(shard); // renewed meanwhile: its revision is what a delete must name
       this.leases.delete(shard);
       if (current) {
-        await this.p.link.release(current);
+        await this.release(current);
         this.record('released', shard, current.token);
       }
     } finally {
@@ -229,13 +301,15 @@ export class ShardCoordinator {
     this.leases.delete(shard);
     this.busy.delete(shard);
     this.record('released', shard, lease?.token ?? 0);
-    if (lease) await this.p.link.release(lease);
+    if (lease) await this.release(lease);
   }
 
   /** The lease is gone: no longer held from now; the shard is stopped beside the rounds (busy until then, so it is not taken back meanwhile). */
   private lose(shard: number): void {
-    const lease = this.leases.get(shard);
+    const held = this.leases.get(shard);
+    const lease = held && this.keeper ? this.keeper.latest(held).lease : held; // as last renewed: held until its validity ran out
     this.leases.delete(shard);
+    this.keeper?.drop(shard);
     // it could act on the shard only until its validity ran out, however late this is noticed
     this.record('lost', shard, lease?.token ?? 0, lease ? validUntil(lease, this.p.leaseTtlMs) : undefined);
     this.busy.add(shard);

@@ -31,6 +31,7 @@ export { ClusterLink } from './nats-link.ts';
 export { ClusterView } from './cluster-view.ts';
 export type { LinkOptions, OwnerEntry } from './nats-link.ts';
 export { ShardCoordinator } from './coordinator.ts';
+export { LeaseKeeper, DEFAULT_STALL_MS } from './lease-keeper.ts';
 export type { CoordinatorParts } from './coordinator.ts';
 export { shardsBehavior } from './shard-supervisor.ts';
 export type { ShardsMsg, ShardsDeps } from './shard-supervisor.ts';
@@ -42,3 +43,5 @@ export { ClusterControl, DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_REBALANCE_WAIT_MS } f
 export type { NodeRow, ShardRow, DrainResult, RebalanceAnswer, ControlOptions } from './ctl-client.ts';
 export { shardPositions, ingestStreamName } from './shard-positions.ts';
 export type { ShardPosition } from './shard-positions.ts';
+export { KvSharedTenants } from './shared-tenants.ts';
+export type { SharedTenantsOptions } from './shared-tenants.ts';

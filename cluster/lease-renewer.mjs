@@ -1,0 +1,93 @@
+// The lease renewer's thread (lease-keeper.ts starts it): renews the node's shard leases on a
+// NATS connection and an event loop of its own, so a main thread busy with batches, or starved
+// of CPU, no longer lets them lapse. Plain JavaScript: a worker gets no TypeScript loader when
+// the node registered it in its own thread only (cli/bin/vigil.js).
+//
+// What it knows comes from the main thread by message (keep / drop / stop); what it learns goes
+// back through shared memory, which only this thread writes per shard (slots: token, revision,
+// renewedAt, status) and which the main thread reads when it checks a lease. It stops renewing
+// when the main thread has not ticked for `stallMs`: a node whose loop is hung gives its shards up.
+import { parentPort, workerData } from 'node:worker_threads';
+import { clearTimeout, setTimeout } from 'node:timers';
+import { TextEncoder } from 'node:util';
+import { connect } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+
+const { servers, name, shards, heartbeatMs, ttlMs, marginMs, stallMs, buffer } = workerData;
+const slots = new BigInt64Array(buffer);
+const SLOT = 4;
+const HELD = 1n;
+const LOST = 2n;
+const aliveSlot = shards * SLOT;
+const enc = new TextEncoder();
+/** shard → { node, token, revision, renewedAt } */
+const kept = new Map();
+let stopped = false;
+let timer;
+
+function write(shard, lease, status) {
+  const at = shard * SLOT;
+  Atomics.store(slots, at, BigInt(lease.token));
+  Atomics.store(slots, at + 1, BigInt(lease.revision));
+  Atomics.store(slots, at + 2, BigInt(lease.renewedAt));
+  Atomics.store(slots, at + 3, status);
+}
+
+function lose(shard, lease) {
+  kept.delete(shard);
+  write(shard, lease, LOST);
+}
+
+/** Refused by the server (the entry is another holder's now, or gone), as opposed to no answer yet. */
+function refused(err) {
+  return err?.code === 10071 || err?.api_error?.err_code === 10071 || /wrong last sequence|key not found|not found/i.test(String(err?.message ?? ''));
+}
+
+const nc = await connect({ servers, name: `vigil-${name}-leases`, maxReconnectAttempts: -1 });
+const kv = await new Kvm(nc).open(`${name}_leases`);
+
+async function renew(shard, lease) {
+  const sentAt = Date.now();
+  const until = lease.renewedAt + ttlMs - marginMs;
+  if (sentAt >= until) return lose(shard, lease);
+  try {
+    const revision = await kv.update(`shard.${shard}`, enc.encode(JSON.stringify({ node: lease.node, token: lease.token })), lease.revision, Math.max(100, until - sentAt));
+    if (kept.get(shard) !== lease) return; // dropped (or taken anew) meanwhile
+    lease.revision = revision;
+    lease.renewedAt = sentAt;
+    write(shard, lease, HELD);
+  } catch (err) {
+    if (kept.get(shard) !== lease) return;
+    // no answer yet: tried again next tick while the lease is still valid
+    if (refused(err) || Date.now() >= until) lose(shard, lease);
+  }
+}
+
+async function tick() {
+  const startedAt = Date.now();
+  const mainAt = Number(Atomics.load(slots, aliveSlot));
+  if (startedAt - mainAt <= stallMs) await Promise.all([...kept].map(([shard, lease]) => renew(shard, lease)));
+  if (!stopped) timer = setTimeout(tick, Math.max(0, startedAt + heartbeatMs - Date.now()));
+}
+
+parentPort.on('message', (msg) => {
+  if (msg.type === 'keep') {
+    const lease = { node: msg.node, token: msg.token, revision: msg.revision, renewedAt: msg.renewedAt };
+    kept.set(msg.shard, lease);
+    write(msg.shard, lease, HELD);
+  } else if (msg.type === 'drop') {
+    const lease = kept.get(msg.shard);
+    kept.delete(msg.shard);
+    if (lease) write(msg.shard, { ...lease, renewedAt: 0 }, 0n);
+  } else if (msg.type === 'stop') {
+    stopped = true;
+    clearTimeout(timer);
+    kept.clear();
+    void nc.close().catch(() => undefined).finally(() => {
+      parentPort.postMessage({ type: 'stopped' });
+      parentPort.close(); // nothing left: the thread ends
+    });
+  }
+});
+parentPort.postMessage({ type: 'ready' });
+timer = setTimeout(tick, heartbeatMs);
