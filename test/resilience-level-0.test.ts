@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
+import { eventually } from './support/node-process.ts';
 import { freePort, startRedis } from './support/local-servers.ts';
-import { NodeClient, WebhookReceiver } from './support/resilience.ts';
+import { NodeUnderFault } from './support/resilience.ts';
 
 const KEY = 'l0-key-0123456789';
 const ADMIN = 'l0-admin-0123456789';
@@ -22,29 +22,21 @@ async function kill(child: ChildProcess | undefined): Promise<void> {
 
 describe('L0 under a real fault that leaves full service: Redis is killed', function () {
   this.timeout(240_000);
-  let node: TestNode | undefined;
   let redis: ChildProcess | undefined;
   let redisPort = 0;
-  const hooks = new WebhookReceiver();
-  const client = new NodeClient(() => node!, KEY, ADMIN);
+  const rig = new NodeUnderFault({ key: KEY, admin: ADMIN, config: (c) => { c.tenants[0]!.tier = 'robust'; } });
+  const { client, hooks } = rig;
   const value = (i: number): number => 100 + 20 * Math.sin(i / 30) + ((i * 7919) % 13) / 4;
 
-  before(async () => {
-    await hooks.start();
+  before(async function () {
     redisPort = await freePort();
     redis = await startRedis(redisPort);
-    const config = testConfig({ acme: KEY }, ADMIN, (c) => {
-      c.degradation.dwellMs = 1000;
-      c.tenants[0]!.tier = 'robust';
-      c.notify = { onCall: `${hooks.url}/on-call`, sre: `${hooks.url}/sre` };
-    });
-    node = await startNodeProcess(config, { VIGIL_REDIS_URL: `redis://127.0.0.1:${redisPort}` });
+    await rig.start(this, { VIGIL_REDIS_URL: `redis://127.0.0.1:${redisPort}` });
   });
 
   after(async () => {
-    await node?.stop();
+    await rig.stop();
     await kill(redis);
-    await hooks.stop();
   });
 
   it('stays at L0 and does everything L0 does while Redis is gone, and sees it come back', async () => {

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
-import { NodeClient, WebhookReceiver } from './support/resilience.ts';
+import { eventually } from './support/node-process.ts';
+import { NodeUnderFault } from './support/resilience.ts';
 
 const KEY = 'l1-key-0123456789';
 const ADMIN = 'l1-admin-0123456789';
@@ -18,27 +18,16 @@ const METRICS = ['queue_depth', 'backlog'];
 
 describe('L1 from a real fault: the learnt model throws', function () {
   this.timeout(300_000);
-  let node: TestNode | undefined;
-  const hooks = new WebhookReceiver();
-  const client = new NodeClient(() => node!, KEY, ADMIN);
+  const rig = new NodeUnderFault({ key: KEY, admin: ADMIN, webhooks: ['onCall'], config: (c) => { c.tenants[0]!.tier = 'robust'; } });
+  const { client, hooks } = rig;
   const fault = join(mkdtempSync(join(tmpdir(), 'vigil-model-')), 'broken');
   // a daily-ish cycle with noise: something for the model to learn
   const value = (i: number): number => 100 + 20 * Math.sin(i / 30) + ((i * 7919) % 13) / 4;
 
-  before(async () => {
-    await hooks.start();
-    const config = testConfig({ acme: KEY }, ADMIN, (c) => {
-      c.degradation.dwellMs = 1000;
-      c.tenants[0]!.tier = 'robust';
-      c.notify = { onCall: `${hooks.url}/on-call` };
-    });
-    node = await startNodeProcess(config, { VIGIL_TEST_MODEL_FAULT: fault });
-  });
-
+  before(async function () { await rig.start(this, { VIGIL_TEST_MODEL_FAULT: fault }); });
   after(async () => {
-    await node?.stop();
+    await rig.stop();
     rmSync(fault, { force: true });
-    await hooks.stop();
   });
 
   it('reaches L1 with Robust scoring statistically, and returns to L0 once the model answers', async () => {

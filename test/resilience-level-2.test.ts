@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
-import { FullDisk, mountOrSkip, NodeClient, WebhookReceiver } from './support/resilience.ts';
+import { eventually } from './support/node-process.ts';
+import { NodeUnderFault } from './support/resilience.ts';
 
 const KEY = 'l2-key-0123456789';
 const ADMIN = 'l2-admin-0123456789';
@@ -19,32 +19,22 @@ const METRICS = ['queue_depth', 'backlog'];
 
 describe('L2 from real faults: the learnt model throws and the graph store\'s disk is full', function () {
   this.timeout(360_000);
-  let node: TestNode | undefined;
-  let disk: FullDisk | undefined;
-  const hooks = new WebhookReceiver();
-  const client = new NodeClient(() => node!, KEY, ADMIN);
+  const rig = new NodeUnderFault({
+    key: KEY, admin: ADMIN, webhooks: ['onCall'], disks: { graph: 4 },
+    config: (c) => {
+      c.tenants[0]!.tier = 'robust';
+      c.tenants[0]!.metricLimits = { queue_depth: { above: 1000 } };
+    },
+  });
+  const { client, hooks } = rig;
   const fault = join(mkdtempSync(join(tmpdir(), 'vigil-model-')), 'broken');
   const value = (i: number): number => 100 + 20 * Math.sin(i / 30) + ((i * 7919) % 13) / 4;
   const topology = { services: [{ name: 'api', dependsOn: ['db'] }, { name: 'db', dependsOn: [] }] };
 
-  before(async function () {
-    await hooks.start();
-    const config = testConfig({ acme: KEY }, ADMIN, (c) => {
-      c.degradation.dwellMs = 1000;
-      c.tenants[0]!.tier = 'robust';
-      c.tenants[0]!.metricLimits = { queue_depth: { above: 1000 } };
-      c.notify = { onCall: `${hooks.url}/on-call` };
-    });
-    disk = new FullDisk(join(config.node.dataDir, 'graph'), 4);
-    mountOrSkip(this, disk);
-    node = await startNodeProcess(config, { VIGIL_TEST_MODEL_FAULT: fault });
-  });
-
+  before(async function () { await rig.start(this, { VIGIL_TEST_MODEL_FAULT: fault }); });
   after(async () => {
-    await node?.stop();
-    disk?.unmount();
+    await rig.stop();
     rmSync(fault, { force: true });
-    await hooks.stop();
   });
 
   it('reaches L2 with rule-based detection, and returns to L0 once model and graph answer', async () => {
@@ -59,7 +49,7 @@ describe('L2 from real faults: the learnt model throws and the graph store\'s di
       return (await client.status()).level === 1 ? true : undefined;
     }, 60_000, 500);
 
-    disk!.fill();
+    rig.disk('graph').fill();
     // writes to the full graph folder fail: 3 of the last 6 graph calls failing open graph_db
     const l2 = await eventually(async () => {
       const put = await client.call('PUT', '/v1/topology', topology, KEY);
@@ -88,7 +78,7 @@ describe('L2 from real faults: the learnt model throws and the graph store\'s di
     assert.equal((await client.status()).level, 2);
 
     rmSync(fault);
-    disk!.free();
+    rig.disk('graph').free();
     // ml_inference probes after 30 s (on Robust's samples): the model back, the graph alone down
     // is L0 (topology from the cache); graph_db probes after 60 s (the node's own probe)
     const back = await eventually(async () => {

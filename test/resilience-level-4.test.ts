@@ -7,39 +7,19 @@
 // is taken, the spill drains, the SRE team hears L4 is over, the node is back at L0 by itself,
 // and every sample answered 202 is stored.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
-import { FullDisk, mountOrSkip, NodeClient, WebhookReceiver } from './support/resilience.ts';
+import { eventually } from './support/node-process.ts';
+import { NodeUnderFault } from './support/resilience.ts';
 
 const KEY = 'l4-key-0123456789';
 const ADMIN = 'l4-admin-0123456789';
 
 describe('L4 from real faults: the time-series store\'s and the ingest log\'s disks are full', function () {
   this.timeout(240_000);
-  let node: TestNode | undefined;
-  let tsdb: FullDisk | undefined;
-  let log: FullDisk | undefined;
-  const hooks = new WebhookReceiver();
-  const client = new NodeClient(() => node!, KEY, ADMIN);
+  const rig = new NodeUnderFault({ key: KEY, admin: ADMIN, disks: { tsdb: 256, log: 64 } });
+  const { client, hooks } = rig;
 
-  before(async function () {
-    await hooks.start();
-    const config = testConfig({ acme: KEY }, ADMIN, (c) => {
-      c.degradation.dwellMs = 1000;
-      c.notify = { onCall: `${hooks.url}/on-call`, sre: `${hooks.url}/sre` };
-    });
-    tsdb = new FullDisk(join(config.node.dataDir, 'tsdb'), 256);
-    log = new FullDisk(join(config.node.dataDir, 'log'), 64);
-    mountOrSkip(this, tsdb, log);
-    node = await startNodeProcess(config);
-  });
-
-  after(async () => {
-    await node?.stop();
-    tsdb?.unmount();
-    log?.unmount();
-    await hooks.stop();
-  });
+  before(async function () { await rig.start(this); });
+  after(() => rig.stop());
 
   it('reaches L4, refuses what it cannot keep, tells the SRE team and the status page, and returns to L0', async () => {
     for (let i = 0; i < 4; i++) assert.equal(await client.post('db', ['latency_ms'], 50), 202);
@@ -48,10 +28,10 @@ describe('L4 from real faults: the time-series store\'s and the ingest log\'s di
     assert.equal(page0.status, 200, 'the status page needs no key');
     assert.deepEqual([page0.body.level, page0.body.statusPage], [0, false]);
 
-    tsdb!.fill();
+    rig.disk('tsdb').fill();
     assert.equal(await client.post('db', ['latency_ms'], 50), 202);
     await client.level(3);
-    log!.fill();
+    rig.disk('log').fill();
     const refused = await client.call<{ error: { code: string; message: string } }>('POST', '/v1/metrics', {
       series: [{ service: 'db', metric: 'latency_ms', samples: [[client.at(client.position('db', 'latency_ms')), 41]] }],
     }, KEY);
@@ -67,13 +47,13 @@ describe('L4 from real faults: the time-series store\'s and the ingest log\'s di
     const page = await client.call<{ level: number; levelName: string; statusPage: boolean; message: string }>('GET', '/status', undefined, null);
     assert.deepEqual([page.body.level, page.body.statusPage], [4, true]);
     assert.match(page.body.message, /SRE team/);
-    const html = await fetch(`${node!.url}/status`, { headers: { accept: 'text/html' } });
+    const html = await fetch(`${rig.node!.url}/status`, { headers: { accept: 'text/html' } });
     assert.match(html.headers.get('content-type') ?? '', /text\/html/);
     assert.match(await html.text(), /L4 · emergency/);
     assert.equal(hooks.on('/on-call').length, 0, 'no alert was raised: nothing new could be taken in');
 
-    log!.free();
-    tsdb!.free();
+    rig.disk('log').free();
+    rig.disk('tsdb').free();
     // the client retries what was refused; the log takes it again and the bus is up
     const retried = await eventually(async () => ((await client.post('db', ['latency_ms'], 50)) === 202 ? true : undefined));
     assert.equal(retried, true);

@@ -1,7 +1,8 @@
 // What the real-fault tests (test/resilience-level-*.test.ts) share: a node process driven over
 // HTTP (status, levels, samples counted as acknowledged), a small tmpfs under one of the node's
 // folders that the test fills to make that store fail for real (and empties to end the fault),
-// and a local HTTP server standing in for the on-call and SRE webhooks.
+// a local HTTP server standing in for the on-call and SRE webhooks, and the set-up of all three
+// around one node (NodeUnderFault).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -10,9 +11,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Context } from 'mocha';
+import type { VigilConfig } from '../../cluster/index.ts';
 import type { SeriesInput } from '../../protocols/index.ts';
 import { ApiClient, type Reply } from './api-client.ts';
-import { eventually, type TestNode } from './node-process.ts';
+import { eventually, startNodeProcess, testConfig, type TestNode } from './node-process.ts';
 import { skipWithout } from './peer.ts';
 
 export interface Status {
@@ -197,5 +199,76 @@ export class WebhookReceiver {
     if (!this.server) return;
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server!.close(() => r()));
+  }
+}
+
+export interface FaultSetup {
+  key: string;
+  admin: string;
+  /** the webhooks the node is given (default: the on-call's and the SRE team's) */
+  webhooks?: ReadonlyArray<'onCall' | 'sre'>;
+  /** folders of the node's data dir (tsdb, log, graph) to cover with a tmpfs of this many MiB each */
+  disks?: Readonly<Record<string, number>>;
+  /** config beyond what every such test sets (a 1 s dwell, the webhooks) */
+  config?: (c: VigilConfig) => void;
+}
+
+/**
+ * One node under a real fault, as every resilience-level test sets it up: the webhook
+ * receiver, the node's config (a 1 s dwell so levels settle fast, the webhooks), the tmpfs
+ * disks mounted before the node starts (or the test skipped), and the node process.
+ */
+export class NodeUnderFault {
+  readonly hooks = new WebhookReceiver();
+  readonly client: NodeClient;
+  node: TestNode | undefined;
+  private readonly disks = new Map<string, FullDisk>();
+
+  constructor(private readonly setup: FaultSetup) {
+    this.client = new NodeClient(() => this.node!, setup.key, setup.admin);
+  }
+
+  /** Starts it all (call from `before`, with mocha's context: a test without root is skipped). */
+  async start(ctx: Context, env: Record<string, string> = {}): Promise<TestNode> {
+    await this.hooks.start();
+    const webhooks = this.setup.webhooks ?? ['onCall', 'sre'];
+    const config = testConfig({ acme: this.setup.key }, this.setup.admin, (c) => {
+      c.degradation.dwellMs = 1000;
+      c.notify = {
+        ...(webhooks.includes('onCall') ? { onCall: `${this.hooks.url}/on-call` } : {}),
+        ...(webhooks.includes('sre') ? { sre: `${this.hooks.url}/sre` } : {}),
+      };
+      this.setup.config?.(c);
+    });
+    for (const [folder, sizeMb] of Object.entries(this.setup.disks ?? {})) this.disks.set(folder, new FullDisk(join(config.node.dataDir, folder), sizeMb));
+    mountOrSkip(ctx, ...this.disks.values());
+    this.node = await startNodeProcess(config, env);
+    return this.node;
+  }
+
+  /** The tmpfs over the node's `folder` (one named in `disks`). */
+  disk(folder: string): FullDisk {
+    const d = this.disks.get(folder);
+    if (!d) throw new Error(`no tmpfs over ${folder}: name it in the set-up's disks`);
+    return d;
+  }
+
+  /**
+   * Waits until the node's stderr has a line matching `pattern`, and fails with the whole log
+   * if none comes. The node's logger writes asynchronously (sonic-boom through the libuv
+   * thread pool, busy with the stores' I/O) and the test reads the pipe on its own schedule, so
+   * a line logged before a change the test saw over HTTP can still be on its way.
+   */
+  async logged(pattern: RegExp, timeoutMs = 20_000): Promise<void> {
+    const stderr = (): string => this.node?.stderr() ?? '';
+    await eventually(async () => (pattern.test(stderr()) ? true : undefined), timeoutMs).catch(() => undefined);
+    assert.match(stderr(), pattern, `no line matching ${String(pattern)} in ${timeoutMs} ms; the node's log: ${stderr().slice(-2000) || '(empty)'}`);
+  }
+
+  /** Stops the node, unmounts the disks, stops the receiver (call from `after`). */
+  async stop(): Promise<void> {
+    await this.node?.stop();
+    for (const d of this.disks.values()) d.unmount();
+    await this.hooks.stop();
   }
 }
