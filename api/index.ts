@@ -4,7 +4,7 @@ export type { Gateway, GatewayConfig, GatewayOptions } from './gateway.ts';
 export { hashKey } from './keys.ts';
 export { LOG_REDACTION, REDACTED, safeUrl } from './redaction.ts';
 export { openTenancy, defaultDetectionTier, pinnedOn, QuotaGate, Tenancy } from './tenancy/index.ts';
-export type { GatewayTenancy, TenantSpec, TenantsChange } from './tenancy/index.ts';
+export type { GatewayTenancy, SharedTenants, SharedTenantsEntry, TenantSpec, TenantsChange } from './tenancy/index.ts';
 export { CLOSE_SLOW_CONSUMER, STREAM_PATH } from './stream.ts';
 export type { StreamOptions } from './stream.ts';
 export type { CorrelationDesk, Engine, EventQuery, FaultRequest, IncidentQuery, IngestResult, NodeStatusView, SeriesQuery, TreeNode } from './engine.ts';

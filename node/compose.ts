@@ -14,7 +14,7 @@ import { LOG_REDACTION, startGateway, type Gateway, type Engine } from '../api/i
 import type { Sensitivity } from '../actors/detection/index.ts';
 import { cacheKeys, registerCacheMetrics } from '../storage/cache/index.ts';
 import {
-  Checkpoints, createNodeMetrics, DEFAULT_CHECKPOINT_INTERVAL_MS, DEFAULT_SHARD_COUNT, IngestBacklog, LiveHub, NodeHealth,
+  Checkpoints, createNodeMetrics, DEFAULT_CHECKPOINT_INTERVAL_MS, DEFAULT_SHARD_COUNT, IngestBacklog, KvSharedTenants, LiveHub, NodeHealth,
   OpenIncidentsCache, openNodeStores, restoredState, SeriesLimits, ShardHosts, startRobustModel, tierDetectors,
   type AdmittedBatch, type VigilConfig,
 } from '../cluster/index.ts';
@@ -119,9 +119,17 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   const live = new LiveHub();
   const metrics = createNodeMetrics(() => system.stats(), () => backlog.size, () => health.level);
   // tenants: node config + tenants file (hot-reloaded, admin API), and their quotas (api/tenancy)
-  const tenancy = await openNodeTenancy(config, {
-    clock, log, audit: stores.audit, store, metrics: { node: metrics.registry, tenant: metrics.tenantRegistry }, env: process.env,
-  }).catch(async (err: unknown) => {
+  // cluster mode: an admin change to the tenants on any node reaches every node (cluster/shared-tenants.ts)
+  const tenancy = await (async () => {
+    const shared = clustered && await KvSharedTenants.open(clustered.link.nc, {
+      name: config.cluster.name, replicas: config.cluster.replicas,
+      onError: (err) => log.warn({ err }, 'following the cluster\'s tenants broke: opening it again'),
+    });
+    return openNodeTenancy(config, {
+      clock, log, audit: stores.audit, store, metrics: { node: metrics.registry, tenant: metrics.tenantRegistry }, env: process.env,
+      ...(shared ? { shared } : {}),
+    });
+  })().catch(async (err: unknown) => {
     await system.stop();
     await stores.close();
     throw err;

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../actors/runtime/index.ts';
 import type { TenantSettings } from '../actors/tenant/index.ts';
-import { defaultDetectionTier, openTenancy, pinnedOn, type GatewayTenancy, type QuotaGate, type Tenancy, type TenantSpec } from '../api/index.ts';
+import { defaultDetectionTier, openTenancy, pinnedOn, type GatewayTenancy, type QuotaGate, type SharedTenants, type Tenancy, type TenantSpec } from '../api/index.ts';
 type SizeTier = TenantSpec['tier'];
 import type { SeriesLimits, TenantLimits, VigilConfig } from '../cluster/index.ts';
 import type { AuditLog } from '../storage/audit/index.ts';
@@ -37,12 +37,15 @@ export interface NodeTenancyDeps {
   store: { setRawRetention(tenant: string, days: number): Promise<void> };
   metrics: { node: Registry; tenant: Registry };
   env: NodeJS.ProcessEnv;
+  /** cluster mode: the tenants text every node follows (cluster/shared-tenants.ts) */
+  shared?: SharedTenants;
 }
 
 export async function openNodeTenancy(config: VigilConfig, deps: NodeTenancyDeps): Promise<NodeTenancy> {
   const { tenancy, quotas } = await openTenancy(config, {
     clock: deps.clock, log: deps.log, audit: deps.audit, metrics: deps.metrics,
     ...(deps.env.VIGIL_REDIS_URL ? { redisUrl: deps.env.VIGIL_REDIS_URL } : {}),
+    ...(deps.shared ? { shared: deps.shared } : {}),
   });
   const registry = tenancy.registry;
   const settings = new Map<string, TenantSettings>();

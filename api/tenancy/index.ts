@@ -11,10 +11,12 @@ import type { AuditRecord } from '../../storage/audit/index.ts';
 import { QuotaGate } from './quotas.ts';
 import { bucketOf } from './spec.ts';
 import { Tenancy } from './tenancy.ts';
+import type { SharedTenants } from './shared.ts';
 import type { TenancyRouteDeps } from './routes.ts';
 
 export { Tenancy, DEFAULT_ROTATION_OVERLAP_MS } from './tenancy.ts';
 export type { TenancyOptions, ReloadError, RotatedKey } from './tenancy.ts';
+export type { SharedTenants, SharedTenantsEntry } from './shared.ts';
 export { TenantRegistry, fromNodeConfig } from './registry.ts';
 export type { TenantView, TenantsChange } from './registry.ts';
 export { parseTenantsYaml, checkTenantsDocument, checkTenantBody, TenancyInvalid, TENANT_FIELDS } from './schema.ts';
@@ -41,6 +43,8 @@ export interface OpenTenancyDeps {
   metrics?: { node: Registry; tenant: Registry };
   /** how many nodes share the quotas, when the cluster layer knows */
   knownNodes?: () => number;
+  /** the tenants text a cluster's nodes share (cluster mode) */
+  shared?: SharedTenants;
 }
 
 /** The tenancy of a node from its config: the tenants file (opened and watched) and the quota gate. */
@@ -49,6 +53,7 @@ export async function openTenancy(config: Pick<VigilConfig, 'tenants' | 'auth' |
     nodeConfig: config, clock: deps.clock, log: deps.log, debounceMs: config.tenancy.reloadDebounceMs,
     ...(config.tenancy.file === undefined ? {} : { file: config.tenancy.file }),
     ...(deps.audit ? { audit: deps.audit } : {}),
+    ...(deps.shared ? { shared: deps.shared } : {}),
   });
   const registry = tenancy.registry;
   const quotas = new QuotaGate({

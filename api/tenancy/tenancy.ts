@@ -3,6 +3,8 @@
 // (hot reload); they are applied one at a time. A change is checked whole first; an invalid
 // one changes nothing and says why (the API answers 400; a reload keeps the old set and
 // shows the reason as `lastReloadError`). No change is applied unless the audit log took it.
+// In cluster mode the nodes share one text (shared.ts): an admin change is written there too,
+// and a text another node wrote is taken up like a reload of the file (and written to it).
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
@@ -13,6 +15,7 @@ import { AUDIT_ACTIONS, type AuditRecord, type JsonValue } from '../../storage/a
 import { diffTenants, TenantRegistry, type TenantsChange } from './registry.ts';
 import { MAX_KEYS_PER_TENANT, parseTenantsYaml } from './schema.ts';
 import { sameSpec, type TenantSpec } from './spec.ts';
+import type { SharedTenants, SharedTenantsEntry } from './shared.ts';
 import { DEFAULT_RELOAD_DEBOUNCE_MS, readTenantsFile, tenantsYaml, watchTenantsFile, writeTenantsFile } from './tenants-file.ts';
 
 export interface TenancyOptions {
@@ -28,6 +31,8 @@ export interface TenancyOptions {
   debounceMs?: number;
   /** watch the file (default true when there is one) */
   watch?: boolean;
+  /** the text a cluster's nodes share (cluster mode): taken up at open, followed, and written by admin changes */
+  shared?: SharedTenants;
 }
 
 export interface ReloadError {
@@ -54,6 +59,9 @@ export class Tenancy {
   private lastText: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private stopWatch: () => void = () => undefined;
+  private stopShared: () => void = () => undefined;
+  /** the shared text's revision this node holds (its own writes included) */
+  private sharedRevision = 0;
 
   private constructor(private readonly o: TenancyOptions) {
     this.registry = new TenantRegistry(o.nodeConfig, () => o.clock.now());
@@ -76,6 +84,7 @@ export class Tenancy {
       }
       t.lastText = text;
     }
+    if (o.shared) await t.share(o.shared);
     if (o.watch ?? true) t.stopWatch = watchTenantsFile(o.file, o.clock, o.debounceMs ?? DEFAULT_RELOAD_DEBOUNCE_MS, () => void t.reload());
     return t;
   }
@@ -86,6 +95,7 @@ export class Tenancy {
 
   close(): void {
     this.stopWatch();
+    this.stopShared();
   }
 
   /** Reads the file again; resolves true when a new set was applied. Never throws. */
@@ -93,25 +103,63 @@ export class Tenancy {
     return this.serial(async () => {
       const file = this.o.file;
       if (file === undefined) return false;
+      let text: string | undefined;
       try {
-        const text = await readTenantsFile(file);
+        text = await readTenantsFile(file);
         if (text === undefined) throw new VigilError('CONFIG_INVALID', `${file}: the file is gone; keeping the tenants it had`);
-        if (text === this.lastText) return false; // our own write, or a touch
-        const specs = parseTenantsYaml(text, file);
-        this.registry.check(specs, file);
-        await this.record(this.preview(specs), `file:${basename(file)}`);
-        this.registry.setFileTenants(specs, file);
-        this.lastText = text;
-        this.lastReloadError = undefined;
-        this.o.log.info({ file, version: this.registry.version }, 'tenants reloaded');
-        return true;
       } catch (err) {
-        const message = (err as Error).message;
-        this.lastReloadError = { at: this.o.clock.now(), message };
-        this.o.log.error({ file, reason: message }, 'tenants file refused: keeping the previous tenants');
-        return false;
+        return this.refuse(file, err);
       }
+      if (text === this.lastText) return false; // our own write, or a touch
+      return this.take(text, file, `file:${basename(file)}`);
     });
+  }
+
+  /** Takes up the cluster's text (the latest admin change of any node wins over this node's file) and follows it. */
+  private async share(shared: SharedTenants): Promise<void> {
+    let latest: SharedTenantsEntry | undefined;
+    try {
+      latest = await shared.read();
+    } catch (err) {
+      throw new VigilError('UNAVAILABLE', `cannot read the cluster's tenants (${shared.where}): ${(err as Error).message}`, { cause: err });
+    }
+    if (latest) await this.adopt(latest, shared.where);
+    this.stopShared = shared.watch((entry) => void this.adopt(entry, shared.where));
+  }
+
+  /** A text written to the shared place: applied unless this node holds it or a newer one already. Never throws. */
+  private adopt(entry: SharedTenantsEntry, where: string): Promise<boolean> {
+    return this.serial(async () => {
+      if (entry.revision <= this.sharedRevision) return false; // our own write coming back, or older than what we hold
+      this.sharedRevision = entry.revision;
+      if (entry.text === this.lastText) return false;
+      // written to the file too, so a restart without the cluster starts from it
+      return this.take(entry.text, where, 'cluster', this.o.file);
+    });
+  }
+
+  /** Applies a whole text from `origin` (a file or the cluster): checked first, audited, then set. Never throws. */
+  private async take(text: string, origin: string, actor: string, writeTo?: string): Promise<boolean> {
+    try {
+      const specs = parseTenantsYaml(text, origin);
+      this.registry.check(specs, origin);
+      await this.record(this.preview(specs), actor);
+      if (writeTo !== undefined) await writeTenantsFile(writeTo, text);
+      this.registry.setFileTenants(specs, this.o.file ?? origin);
+      this.lastText = text;
+      this.lastReloadError = undefined;
+      this.o.log.info({ from: origin, version: this.registry.version }, 'tenants reloaded');
+      return true;
+    } catch (err) {
+      return this.refuse(origin, err);
+    }
+  }
+
+  private refuse(origin: string, err: unknown): false {
+    const message = (err as Error).message;
+    this.lastReloadError = { at: this.o.clock.now(), message };
+    this.o.log.error({ from: origin, reason: message }, 'tenants refused: keeping the previous tenants');
+    return false;
   }
 
   /** PUT /v1/admin/tenants: the tenants file's entries, all of them. */
@@ -175,23 +223,34 @@ export class Tenancy {
   private async apply(specs: TenantSpec[], actor: string): Promise<TenantsChange> {
     this.registry.check(specs, 'body'); // throws BAD_REQUEST naming the place
     const change = this.preview(specs);
-    const file = this.o.file;
+    const { file, shared } = this.o;
     const before = this.lastText;
-    let text: string | undefined;
+    const text = tenantsYaml(specs, `Written by the Vigil admin API (${actor}) at ${new Date(this.o.clock.now()).toISOString()}.`);
+    const undoFile = async (): Promise<void> => {
+      this.lastText = before;
+      if (file !== undefined && before !== undefined) await writeTenantsFile(file, before).catch(() => undefined);
+    };
     if (file !== undefined) {
-      text = tenantsYaml(specs, `Written by the Vigil admin API (${actor}) at ${new Date(this.o.clock.now()).toISOString()}.`);
       await writeTenantsFile(file, text).catch((err: unknown) => {
         throw new VigilError('UNAVAILABLE', `cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); nothing changed`);
       });
-      this.lastText = text; // the watcher will see our own write and skip it
+    }
+    this.lastText = text; // the watcher will see our own write and skip it
+    if (shared) {
+      // the other nodes take it from there; failing here, no node changed
+      try {
+        this.sharedRevision = Math.max(this.sharedRevision, await shared.write(text));
+      } catch (err) {
+        await undoFile();
+        throw new VigilError('UNAVAILABLE', `the cluster's tenants (${shared.where}) did not take the change (${(err as Error).message}); nothing changed`, { cause: err });
+      }
     }
     try {
       await this.record(change, actor);
     } catch (err) {
-      if (file !== undefined) {
-        this.lastText = before;
-        if (before !== undefined) await writeTenantsFile(file, before).catch(() => undefined);
-      }
+      await undoFile();
+      // the other nodes go back too (they follow the shared text)
+      if (shared && before !== undefined) await shared.write(before).then((r) => { this.sharedRevision = Math.max(this.sharedRevision, r); }, () => undefined);
       throw new VigilError('UNAVAILABLE', `the audit log did not take the change (${(err as Error).message}); nothing changed`, { cause: err });
     }
     return this.registry.setFileTenants(specs, file ?? 'admin API');

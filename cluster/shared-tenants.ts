@@ -1,0 +1,68 @@
+// The tenants text a cluster's nodes share: one key in the NATS KV bucket `<cluster>_config`,
+// written by the node that took an admin API change and followed by every node (api/tenancy's
+// SharedTenants; this file only reads and writes). KV keeps the last write; its revision orders them.
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+const KEY = 'tenants';
+/** A broken watch is opened again after this long (NATS away, a leader election). */
+const REOPEN_MS = 1_000;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export interface SharedTenantsOptions {
+  /** cluster.name: names the bucket */
+  name: string;
+  replicas: number;
+  onError?: (err: unknown) => void;
+}
+
+export class KvSharedTenants {
+  readonly where: string;
+  private stopped = false;
+
+  private constructor(private readonly kv: KV, bucket: string, private readonly onError: (err: unknown) => void) {
+    this.where = `NATS KV ${bucket}/${KEY}`;
+  }
+
+  static async open(nc: NatsConnection, o: SharedTenantsOptions): Promise<KvSharedTenants> {
+    const bucket = `${o.name}_config`;
+    const kv = await new Kvm(nc).create(bucket, { history: 1, replicas: o.replicas });
+    return new KvSharedTenants(kv, bucket, o.onError ?? (() => undefined));
+  }
+
+  async read(): Promise<{ text: string; revision: number } | undefined> {
+    const e = await this.kv.get(KEY);
+    return e && e.operation === 'PUT' && e.value.length > 0 ? { text: dec.decode(e.value), revision: e.revision } : undefined;
+  }
+
+  write(text: string): Promise<number> {
+    return this.kv.put(KEY, enc.encode(text));
+  }
+
+  /** Follows the key (the current value first) until stopped; a broken watch is opened again. */
+  watch(onEntry: (entry: { text: string; revision: number }) => void): () => void {
+    let current: { stop(): void } | undefined;
+    const follow = async (): Promise<void> => {
+      while (!this.stopped) {
+        try {
+          const it = await this.kv.watch({ key: KEY });
+          current = it;
+          if (this.stopped) it.stop();
+          for await (const e of it) {
+            if (e.operation === 'PUT' && e.value.length > 0) onEntry({ text: dec.decode(e.value), revision: e.revision });
+          }
+        } catch (err) {
+          if (!this.stopped) this.onError(err);
+        }
+        if (!this.stopped) await new Promise((r) => setTimeout(r, REOPEN_MS));
+      }
+    };
+    void follow();
+    return () => {
+      this.stopped = true;
+      current?.stop();
+    };
+  }
+}
