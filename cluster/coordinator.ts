@@ -78,6 +78,7 @@ export class ShardCoordinator {
     try {
       this.keeper = await LeaseKeeper.start({
         servers, name: this.p.link.options.name, shards: this.p.shards, heartbeatMs: this.p.heartbeatMs, ttlMs: this.p.leaseTtlMs, marginMs: DEFAULT_LEASE_MARGIN_MS,
+        onError: (err, what) => this.p.onError(err, what),
       });
     } catch (err) {
       this.p.onError(err, 'starting the lease renewer thread (renewing on the event loop instead)');
@@ -160,11 +161,16 @@ export class ShardCoordinator {
     if (this.stopped) return;
     const sentAt = this.p.clock.now();
     const level = this.p.level?.() ?? 0;
-    await Promise.all([
-      this.p.link.heartbeat({ ...this.p.self, at: sentAt, ...(this.draining ? { draining: true } : {}), ...(level > 0 ? { level } : {}) }, this.p.deadAfterMs)
-        .catch((err: unknown) => this.p.onError(err, 'heartbeat')),
-      this.keeper ? this.checkKept() : this.renewAll(),
-    ]);
+    const beat = { ...this.p.self, pinnedTenants: [...this.p.self.pinnedTenants], ...(this.draining ? { draining: true } : {}), ...(level > 0 ? { level } : {}) };
+    if (this.keeper) {
+      this.keeper.announce(beat); // sent by the renewer thread every heartbeat, however busy this loop is
+      this.checkKept();
+    } else {
+      await Promise.all([
+        this.p.link.heartbeat({ ...beat, at: sentAt }, this.p.deadAfterMs).catch((err: unknown) => this.p.onError(err, 'heartbeat')),
+        this.renewAll(),
+      ]);
+    }
     const now = this.p.clock.now();
     const beats = this.p.view.heartbeats();
     // The view is as new as this node's own latest heartbeat in it (a watch delivers in order).
@@ -220,7 +226,7 @@ export class ShardCoordinator {
   }
 
   /** The renewer thread's leases read back: a refused or run-out one is lost. */
-  private async checkKept(): Promise<void> {
+  private checkKept(): void {
     const now = this.p.clock.now();
     for (const held of [...this.leases.values()]) {
       const { lease, lost } = this.keeper!.latest(held);

@@ -12,6 +12,7 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { Lease } from './lease.ts';
+import type { Heartbeat } from './membership.ts';
 
 const RENEWER = fileURLToPath(new URL('./lease-renewer.mjs', import.meta.url));
 const SLOT = 4;
@@ -30,6 +31,8 @@ export interface LeaseKeeperOptions {
   ttlMs: number;
   marginMs: number;
   stallMs?: number;
+  /** the renewer thread's failures (a heartbeat not sent) */
+  onError?(err: Error, what: string): void;
 }
 
 export class LeaseKeeper {
@@ -37,8 +40,11 @@ export class LeaseKeeper {
   private readonly alive: NodeJS.Timeout;
   private readonly exited: Promise<void>;
 
-  private constructor(private readonly worker: Worker, private readonly shards: number, buffer: SharedArrayBuffer) {
+  private constructor(private readonly worker: Worker, private readonly shards: number, buffer: SharedArrayBuffer, onError: (err: Error, what: string) => void) {
     this.slots = new BigInt64Array(buffer);
+    worker.on('message', (m: { type: string; what?: string; message?: string }) => {
+      if (m.type === 'error') onError(new Error(m.message), m.what ?? 'lease renewer');
+    });
     this.tick();
     this.alive = setInterval(() => this.tick(), ALIVE_TICK_MS);
     this.alive.unref();
@@ -66,12 +72,17 @@ export class LeaseKeeper {
       });
     });
     worker.unref();
-    return new LeaseKeeper(worker, o.shards, buffer);
+    return new LeaseKeeper(worker, o.shards, buffer, o.onError ?? (() => undefined));
   }
 
   /** Renews `lease` from now on, until drop() or until a renewal is refused. */
   keep(lease: Lease): void {
     this.worker.postMessage({ type: 'keep', shard: lease.shard, node: lease.node, token: lease.token, revision: lease.revision, renewedAt: lease.renewedAt });
+  }
+
+  /** What this node's heartbeat says (its time is added when each is sent), sent every tick from now on. */
+  announce(beat: Omit<Heartbeat, 'at'>): void {
+    this.worker.postMessage({ type: 'announce', beat });
   }
 
   /** Stops renewing the shard's lease (handed off, lost or released). */

@@ -3,7 +3,10 @@
 // of CPU, no longer lets them lapse. Plain JavaScript: a worker gets no TypeScript loader when
 // the node registered it in its own thread only (cli/bin/vigil.js).
 //
-// What it knows comes from the main thread by message (keep / drop / stop); what it learns goes
+// It also sends the node's heartbeat (the main thread hands its content over each round), so a
+// busy node is not taken for dead while its leases are kept.
+//
+// What it knows comes from the main thread by message (keep / drop / announce / stop); what it learns goes
 // back through shared memory, which only this thread writes per shard (slots: token, revision,
 // renewedAt, status) and which the main thread reads when it checks a lease. It stops renewing
 // when the main thread has not ticked for `stallMs`: a node whose loop is hung gives its shards up.
@@ -44,7 +47,23 @@ function refused(err) {
 }
 
 const nc = await connect({ servers, name: `vigil-${name}-leases`, maxReconnectAttempts: -1 });
-const kv = await new Kvm(nc).open(`${name}_leases`);
+const kvm = new Kvm(nc);
+const kv = await kvm.open(`${name}_leases`);
+const nodesKv = await kvm.open(`${name}_nodes`);
+/** the heartbeat to send (without `at`), as the main thread last announced it */
+let beat;
+let beatSentAt = 0;
+
+async function heartbeat() {
+  if (!beat) return;
+  const at = Date.now();
+  beatSentAt = at;
+  try {
+    await nodesKv.put(beat.id, enc.encode(JSON.stringify({ ...beat, at })), { timeout: ttlMs });
+  } catch (err) {
+    parentPort.postMessage({ type: 'error', what: 'heartbeat', message: String(err?.message ?? err) });
+  }
+}
 
 async function renew(shard, lease) {
   const sentAt = Date.now();
@@ -66,7 +85,7 @@ async function renew(shard, lease) {
 async function tick() {
   const startedAt = Date.now();
   const mainAt = Number(Atomics.load(slots, aliveSlot));
-  if (startedAt - mainAt <= stallMs) await Promise.all([...kept].map(([shard, lease]) => renew(shard, lease)));
+  if (startedAt - mainAt <= stallMs) await Promise.all([heartbeat(), ...[...kept].map(([shard, lease]) => renew(shard, lease))]);
   if (!stopped) timer = setTimeout(tick, Math.max(0, startedAt + heartbeatMs - Date.now()));
 }
 
@@ -79,6 +98,10 @@ parentPort.on('message', (msg) => {
     const lease = kept.get(msg.shard);
     kept.delete(msg.shard);
     if (lease) write(msg.shard, { ...lease, renewedAt: 0 }, 0n);
+  } else if (msg.type === 'announce') {
+    const changed = JSON.stringify(beat) !== JSON.stringify(msg.beat);
+    beat = msg.beat;
+    if (changed || Date.now() - beatSentAt > heartbeatMs) void heartbeat(); // the first, a change (draining, level), or ticks held up: now
   } else if (msg.type === 'stop') {
     stopped = true;
     clearTimeout(timer);

@@ -34,6 +34,29 @@ export const READ_RETRY_MS = 500;
  * JetStream consumer whose server died can wait for good without failing).
  */
 export const READ_STALL_MS = 15_000;
+/**
+ * The readers of all shards together hand records on for at most this long before the event
+ * loop gets a turn: a consumer's burst arrives as one run of microtasks, and without a turn
+ * the timers and sockets (the gateway, the coordinator's rounds) waited behind all of it.
+ */
+export const TURN_MS = 20;
+
+/** One budget of work per event-loop turn, shared by every reader of the process. */
+class Turns {
+  private since = performance.now();
+  private waiting: Promise<void> | undefined;
+
+  /** undefined while the turn has time left; else a promise that resolves on the loop's next turn */
+  pass(): Promise<void> | undefined {
+    if (performance.now() - this.since < TURN_MS) return undefined;
+    this.waiting ??= new Promise<void>((resolve) => setImmediate(() => {
+      this.since = performance.now();
+      this.waiting = undefined;
+      resolve();
+    }));
+    return this.waiting;
+  }
+}
 
 interface ShardProgress {
   /** positions delivered and not yet stored, in log order */
@@ -58,6 +81,7 @@ export class ShardHosts {
   private readonly abort = new AbortController();
   private readonly loops = new Set<Promise<void>>();
   private readonly watchdog: NodeJS.Timeout;
+  private readonly turns = new Turns();
 
   constructor(private readonly parts: ShardHostParts) {
     setMaxListeners(0, this.abort.signal); // one listener per shard's reader
@@ -169,6 +193,8 @@ export class ShardHosts {
           if (record.position <= p.delivered) continue; // already handed on before the read was opened again
           p.delivered = record.position;
           this.handOn(p, record);
+          const turn = this.turns.pass();
+          if (turn) await turn;
         }
       } catch (err) {
         if (signal.aborted) break;
