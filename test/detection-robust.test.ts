@@ -188,6 +188,57 @@ describe('Robust detector: built on the Agile kernel', () => {
   });
 });
 
+describe('Robust detector: alarms that recur at the time of day', () => {
+  /** the seasonal series plus a nightly job: +25 for one sample at about 03:00 (jitter of up to
+   * ±20 minutes, as a cron job's run time wanders) every night */
+  function nightly(seed: number): { values: number[]; job: number[] } {
+    const values = series('none', seed);
+    const random = mulberry32(seed + 100);
+    const job: number[] = [];
+    for (let day = 0; day * DAY < LENGTH; day++) {
+      const at = day * DAY + 36 + Math.round((random() - 0.5) * 8);
+      if (at < LENGTH) {
+        values[at] = (values[at] as number) + 25;
+        job.push(at);
+      }
+    }
+    return { values, job };
+  }
+
+  for (const seed of [1, 2, 3]) {
+    it(`a nightly job alarms on its first nights only, where Agile alarms every night (seed ${seed})`, () => {
+      const { values, job } = nightly(seed);
+      const robust = run(createRobust({}, { runtime: {} }), values).scores;
+      const agile = createDetector('agile');
+      const plain = values.map((v, i) => agile.update(T0 + i * STEP, v));
+      const late = job.filter((at) => at > 4 * DAY);
+      const agileAlarms = late.filter((at) => (plain[at] as number) >= 0.7).length;
+      const robustAlarms = late.filter((at) => (robust[at] as number) >= 0.7).length;
+      assert.ok(agileAlarms >= late.length / 2, `Agile alarmed on ${agileAlarms} of ${late.length} late nights`);
+      assert.equal(robustAlarms, 0, `Robust alarmed on ${robustAlarms} of ${late.length} late nights`);
+    });
+  }
+
+  it('a one-off spike is not familiar: scored as Agile scores it', () => {
+    const values = series('spike', 15);
+    const robust = run(createRobust({}, { runtime: {} }), values).scores;
+    const agile = createDetector('agile');
+    const plain = values.map((v, i) => agile.update(T0 + i * STEP, v));
+    assert.ok((plain[ONSET] as number) > 0.9);
+    assert.equal(robust[ONSET], plain[ONSET]);
+  });
+
+  it('the memory travels in the snapshot: a restored detector damps the next night too', () => {
+    const { values } = nightly(4);
+    const whole = run(createRobust({}, { runtime: {} }), values).scores;
+    const first = createRobust({}, { runtime: {} });
+    const cut = 7 * DAY;
+    run(first, values, 0, cut);
+    const restored = restoreRobustDetector(JSON.parse(JSON.stringify(first.snapshot())) as ReturnType<RobustDetector['snapshot']>, { runtime: {} }) as RobustDetector;
+    assert.deepEqual(run(innerDetector(restored) as RobustDetector, values, cut).scores, whole.slice(cut));
+  });
+});
+
 describe('Robust detector: guarded model (L0 / L1)', () => {
   it('runs statistically (L1) with no trainer, and on the model (L0) once trained', () => {
     const plain = createRobust({}, { runtime: {} });

@@ -32,6 +32,17 @@ export const ROBUST = {
   /** factor on the statistical score of a familiar shape (0.9: an alarm at 0.78 falls under
    * the 0.7 threshold, a clear one at 0.9+ still passes) */
   familiarDamping: 0.9,
+  /** samples before familiarity counts: the first training plus the memory of the model
+   * error's tail (1 / (1 - tailDecay) = 2,000 samples), so its p-values are calibrated */
+  familiarAfter: 512 + 2000,
+  /** alarms recurring at the time of day (recurrence.ts): an alarm is a sample the kernel
+   * finds anomalous; a counterpart within an hour of the same time on either of the two days
+   * before makes it a scheduled event (a cron job's jitter is minutes; two days so one quiet
+   * night does not reset it) */
+  recurrence: { slackMs: 3_600_000, days: 2 },
+  /** factor on a recurring alarm's score: 0.95 falls to 0.57, under every threshold the
+   * sweeps choose (0.67-0.72), so a nightly job alarms on its first nights only */
+  recurrenceDamping: 0.6,
   /** model calls per guarded call (one breaker outcome per block, none per sample) and per
    * timing check, and the time budget per call (µs). A failing model is benched by the
    * ml_inference breaker (inference-guard.ts), not by a count of samples here. */
