@@ -13,22 +13,27 @@
 // samples cost B (fair) from what A's excess costs B (what the quota must hold at nothing). Requests follow a fixed schedule and latency counts from the
 // scheduled time (no coordinated omission): B sends --rate-b samples/s (default 2,500, a
 // quarter of its quota) as 50-sample batches; A sends 10x its quota as 500-sample batches.
+// A's client is a process of its own (bench/tenancy-load.ts), as it would be: its work
+// (building ten times the bodies, taking the 429s) stays out of the event loop timing B.
 // A client that gets 429 does not retry (A's excess is meant to be refused); B retries
 // nothing either, so any B request not answered 202 is a lost batch.
 // The last stdout line is JSON: b_p99_ratio (B's p99 with A flooding / B's p99 alone),
 // b_lost (B samples not accepted), a_accepted_over_quota (A's accepted rate during the floods,
 // after each one's first second, which its refilled burst serves / its quota),
 // b_p99_ratio_flood_vs_at_quota, the node's main-thread CPU per phase and the figures behind them.
-import http from 'node:http';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { hashKey } from '../api/index.ts';
 import { BatchMaker } from './ingest/batches.ts';
 import { startNodeProcess } from './ingest/child-node.ts';
-import { percentile, post, round, type Outcome } from './ingest/client.ts';
+import { percentile, round } from './ingest/client.ts';
 import { cpuTimes } from './ingest/proc-cpu.ts';
+import { bodiesFor, schedule, type LoadCommand, type LoadReply, type ScheduleSpec, type Stream } from './tenancy-load.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,7 +56,6 @@ const B_BATCH = 50;
 const A_BATCH = 500;
 const A_MAX_IN_FLIGHT = 64;
 const KEYS = { a: 'bench-tenant-a', b: 'bench-tenant-b', admin: 'bench-admin' };
-const PROTOBUF = { 'content-type': 'application/x-protobuf' };
 const log = (line: string) => { if (!args.json) process.stdout.write(`${line}\n`); };
 
 interface Node {
@@ -82,47 +86,38 @@ async function startNode(): Promise<Node> {
   return { url: node.url, pid: node.pid, stop: () => node.remove() };
 }
 
-type Timed = Outcome & { /** scheduled send, s after the phase began */ t: number };
-
-interface Stream {
-  sent: number;
-  samplesSent: number;
-  outcomes: Timed[];
-  skipped: number;
-  retryAfter: number;
+/** Tenant A's client: a process of its own (bench/tenancy-load.ts). */
+interface LoadClient {
+  /** builds the phase's bodies; resolves with a function that starts it and resolves with its Stream */
+  prepare(spec: ScheduleSpec): Promise<() => Promise<Stream>>;
+  stop(): Promise<void>;
 }
 
-/** Sends `perSecond` requests on a fixed schedule for `seconds`; latency from the scheduled time. */
-async function schedule(base: string, key: string, maker: BatchMaker, batchSamples: number, perSecond: number, seconds: number, maxInFlight: number): Promise<Stream> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight });
-  const url = new URL('/v1/metrics', base);
-  const s: Stream = { sent: 0, samplesSent: 0, outcomes: [], skipped: 0, retryAfter: 0 };
-  const interval = 1000 / perSecond;
-  const start = performance.now();
-  const total = Math.floor(perSecond * seconds);
-  const pending = new Set<Promise<void>>();
-  for (let i = 0; i < total; i++) {
-    const at = start + i * interval;
-    const wait = at - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    if (pending.size >= maxInFlight) {
-      s.skipped++;
-      continue;
-    }
-    const body = maker.body();
-    s.sent++;
-    s.samplesSent += batchSamples;
-    const t = (at - start) / 1000;
-    const p = post(agent, url, key, body, PROTOBUF, at).then((o) => {
-      s.outcomes.push({ ...o, t });
-      if (o.retryAfter) s.retryAfter++;
-    }, () => { s.outcomes.push({ status: 0, ms: performance.now() - at, accepted: 0, t }); });
-    const tracked = p.finally(() => pending.delete(tracked));
-    pending.add(tracked);
-  }
-  await Promise.all(pending);
-  agent.destroy();
-  return s;
+async function startLoadClient(): Promise<LoadClient> {
+  const child = fork(fileURLToPath(new URL('./tenancy-load.ts', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`tenant A's client exited (${code}) before it was ready`)));
+  });
+  const next = () => new Promise<LoadReply>((resolve) => child.once('message', (m) => resolve(m as LoadReply)));
+  return {
+    prepare: async (spec) => {
+      const prepared = next();
+      child.send({ prepare: spec } satisfies LoadCommand);
+      await prepared;
+      return async () => {
+        const done = next();
+        child.send({ go: true } satisfies LoadCommand);
+        return await done as Stream;
+      };
+    },
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.send({ exit: true } satisfies LoadCommand);
+      await exited;
+    },
+  };
 }
 
 async function usage(base: string, key: string): Promise<{ quota: { mode: string } | null; rejections: Record<string, number> }> {
@@ -154,18 +149,31 @@ function latencies(s: Stream): number[] {
 
 async function main(): Promise<void> {
   const node = await startNode();
+  const clientA = await startLoadClient();
   try {
     const start = Date.now() - 3600_000;
-    const makerA = new BatchMaker(A_BATCH / 5, 5, start, false);
     const makerB = new BatchMaker(B_BATCH, 1, start, false);
     const bPerSecond = RATE_B / B_BATCH;
-    const bPhase = () => schedule(node.url, KEYS.b, makerB, B_BATCH, bPerSecond, SECONDS, 256);
-    const aPhase = (times: number) => schedule(node.url, KEYS.a, makerA, A_BATCH, (QUOTA_A * times) / A_BATCH, SECONDS, A_MAX_IN_FLIGHT);
+    // every phase's bodies are built before it starts, B's here and A's in its client
+    const bRun = (seconds: number, maxInFlight: number) => {
+      const spec: ScheduleSpec = { base: node.url, key: KEYS.b, series: B_BATCH, samples: 1, start, perSecond: bPerSecond, seconds, maxInFlight };
+      const bodies = bodiesFor(spec, makerB);
+      return () => schedule(spec, bodies);
+    };
+    const bPhase = () => bRun(SECONDS, 256);
+    const aPhase = (times: number) => clientA.prepare({
+      base: node.url, key: KEYS.a, series: A_BATCH / 5, samples: 5, start, perSecond: (QUOTA_A * times) / A_BATCH, seconds: SECONDS, maxInFlight: A_MAX_IN_FLIGHT,
+    });
+    /** B and A started at the same moment, once both sets of bodies are built */
+    const together = async (times: number): Promise<() => Promise<[Stream, Stream]>> => {
+      const [b, a] = [bPhase(), await aPhase(times)];
+      return () => Promise.all([b(), a()]);
+    };
     log(`node ${node.url}; A quota ${QUOTA_A}/s, flooding at ${QUOTA_A * 10}/s; B quota ${QUOTA_B}/s, sending ${RATE_B}/s; `
       + `${ROUNDS} rounds of ${SECONDS} s each: B alone, B with A at its quota, B with A at 10x; load ${loadavg()[0]!.toFixed(1)}`);
     // warm-up: the node's first requests compile code paths and spawn the actors
-    await schedule(node.url, KEYS.b, makerB, B_BATCH, bPerSecond, 2, 64);
-    await aPhase(1);
+    await bRun(2, 64)();
+    await (await aPhase(1))();
     type Phase = 'alone' | 'atQuota' | 'noisy';
     const b: Record<Phase, Stream[]> = { alone: [], atQuota: [], noisy: [] };
     const floods: Stream[] = [];
@@ -181,10 +189,11 @@ async function main(): Promise<void> {
       return out;
     };
     for (let r = 0; r < ROUNDS; r++) {
-      b.alone.push(await measure('alone', bPhase));
-      const [withA] = await measure('atQuota', () => Promise.all([bPhase(), aPhase(1)]));
+      const alone = bPhase();
+      b.alone.push(await measure('alone', alone));
+      const [withA] = await measure('atQuota', await together(1));
       b.atQuota.push(withA);
-      const [withFlood, flood] = await measure('noisy', () => Promise.all([bPhase(), aPhase(10)]));
+      const [withFlood, flood] = await measure('noisy', await together(10));
       b.noisy.push(withFlood);
       floods.push(flood);
       const p99 = (x: Stream) => round(percentile(latencies(x), 99));
@@ -223,6 +232,7 @@ async function main(): Promise<void> {
       a_accepted_per_s_with_burst: round(aAll / (floods.length * SECONDS), 1),
       a_429: a429, a_429_with_retry_after: floods.reduce((n, f) => n + f.retryAfter, 0), a_retry_after: retryAfter,
       a_other_failures: aOther, a_skipped: floods.reduce((n, f) => n + f.skipped, 0), a_rejections: ua.rejections,
+      a_client_cpu_flood: round(floods.reduce((n, f) => n + f.clientCpu, 0) / (floods.length * SECONDS), 3),
       node_cpu_alone: busy('alone'), node_cpu_a_at_quota: busy('atQuota'), node_cpu_noisy: busy('noisy'),
       quota_mode: ua.quota?.mode ?? 'off', seconds: SECONDS, rounds: ROUNDS, load: round(loadavg()[0]!, 1),
     };
@@ -234,6 +244,7 @@ async function main(): Promise<void> {
       + `${result.a_accepted_per_s_with_burst}/s with the burst); ${a429} answered 429 (${result.a_429_with_retry_after} with Retry-After; a probe got ${retryAfter}); quota buckets: ${result.quota_mode}`);
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
+    await clientA.stop();
     await node.stop();
   }
 }
