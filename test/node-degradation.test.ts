@@ -4,19 +4,13 @@
 // failure spills the writers (L3) and no acknowledged sample is lost after it.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import type { SeriesInput } from '../protocols/index.ts';
 import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
-import { freePort, startRedis } from './support/local-servers.ts';
+import { freePort, killServer, startRedis } from './support/local-servers.ts';
 import { MIN, NodeClient, type Status } from './support/resilience.ts';
 
 const KEY = 'degrade-key-1';
 const ADMIN = 'degrade-admin-1';
-async function stopRedis(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGKILL');
-  await once(child, 'exit');
-}
 
 describe('degradation of a node process (injected and real faults)', function () {
   this.timeout(180_000);
@@ -63,7 +57,7 @@ describe('degradation of a node process (injected and real faults)', function ()
 
   after(async () => {
     await node?.stop();
-    await stopRedis(redis);
+    await killServer(redis);
   });
 
   it('reports L0 and the node breakers to a tenant key, more to the admin key, none to no key', async () => {
@@ -166,7 +160,7 @@ describe('degradation of a node process (injected and real faults)', function ()
   });
 
   it('a real Redis outage shows as cache down and leaves the node at L0', async () => {
-    await stopRedis(redis);
+    await killServer(redis);
     const down = await eventually(async () => {
       const s = await status();
       return s.dependencies?.cache === 'down' ? s : undefined;

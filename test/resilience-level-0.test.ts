@@ -6,19 +6,13 @@
 // still L0; every sample answered 202 is stored.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { eventually } from './support/node-process.ts';
-import { freePort, startRedis } from './support/local-servers.ts';
+import { freePort, killServer, startRedis } from './support/local-servers.ts';
 import { NodeUnderFault } from './support/resilience.ts';
 
 const KEY = 'l0-key-0123456789';
 const ADMIN = 'l0-admin-0123456789';
 
-async function kill(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGKILL');
-  await once(child, 'exit');
-}
 
 describe('L0 under a real fault that leaves full service: Redis is killed', function () {
   this.timeout(240_000);
@@ -36,14 +30,14 @@ describe('L0 under a real fault that leaves full service: Redis is killed', func
 
   after(async () => {
     await rig.stop();
-    await kill(redis);
+    await killServer(redis);
   });
 
   it('stays at L0 and does everything L0 does while Redis is gone, and sees it come back', async () => {
     await eventually(async () => ((await client.status()).dependencies?.cache === 'up' ? true : undefined));
     for (let i = 0; i < 6; i++) assert.equal(await client.post('api', ['latency_ms'], 100, value), 202);
 
-    await kill(redis);
+    await killServer(redis);
     const down = await eventually(async () => {
       const s = await client.status();
       return s.dependencies?.cache === 'down' ? s : undefined;

@@ -1,5 +1,6 @@
 // Servers a test runs for itself: a port the OS says is free, and a redis-server of its own.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer } from 'node:net';
 
 export async function freePort(): Promise<number> {
@@ -20,4 +21,11 @@ export async function startRedis(port: number): Promise<ChildProcess> {
     child.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
   });
   return child;
+}
+
+/** Kills a server this test started (SIGKILL: a crash, not a clean stop) and waits for it to be gone; nothing if it already is. */
+export async function killServer(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGKILL');
+  await once(child, 'exit');
 }
