@@ -60,6 +60,9 @@ export class RobustDetector implements Detector {
   rawScore = 0;
   /** samples learnt from (finite values only) */
   n = 0;
+  /** After update(): the learnt model's surprise (decades, −log10 p under its own error
+   * history) for this sample; NaN while the tier runs without a model (L1) */
+  modelSurprise = NaN;
   private kernel: AgileDetector;
   private readonly refractory: Refractory;
   private readonly model: ModelChannel;
@@ -101,6 +104,7 @@ export class RobustDetector implements Detector {
     if (!Number.isFinite(value)) {
       this.anomalous = false;
       this.rawScore = 0;
+      this.modelSurprise = NaN;
       return 0;
     }
     const kernel = this.kernel;
@@ -110,6 +114,7 @@ export class RobustDetector implements Detector {
     const z = kernel.deviation;
     let raw = kernel.rawScore;
     const learnt = this.model.surprise(z, n);
+    this.modelSurprise = learnt ?? NaN;
     // the learnt channel as evidence of familiarity: when the window of errors around an
     // alarm is a shape the model reconstructs well (its own surprise below ROBUST.familiar,
     // p > 1e-3 under its error history), the pattern has happened before and is less news,
