@@ -8,14 +8,14 @@
 //
 // Rate: VIGIL_CLUSTER_TEST_RATE samples/s (default below); the figures are printed.
 import { strict as assert } from 'node:assert';
-import { ClusterLink, shardOf, type OwnerEntry } from '../cluster/index.ts';
+import { ClusterLink, ClusterView, shardOf, type OwnerEntry } from '../cluster/index.ts';
 import { startNatsServer, type NatsServer } from './support/nats-server.ts';
 import { eventually } from './support/node-process.ts';
 import { SteadyLoad } from './support/cluster-load.ts';
 import { caughtUp, loadTenants, lossReport, SHARDS, VigilCluster } from './support/vigil-cluster.ts';
 
 const NAME = 'fover';
-const RATE = Number(process.env.VIGIL_CLUSTER_TEST_RATE ?? 10_000);
+const RATE = Number(process.env.VIGIL_CLUSTER_TEST_RATE ?? 20_000); // the acceptance: kill -9 under a steady 20,000 samples/s
 const METRICS = 4;
 /** 200 samples/s per series keeps data time at wall time (5 ms apart) */
 const TENANTS = Math.max(3, Math.round(RATE / 200 / METRICS));
@@ -34,14 +34,20 @@ describe('cluster failover: kill -9 of a node under a steady load (multi-process
   const cluster = new VigilCluster(NAME, tenants, (c) => { c.detection.warmupMs = WARMUP_MS; });
   let nats: NatsServer;
   let link: ClusterLink;
+  let view: ClusterView;
   let load: SteadyLoad | undefined;
+  // owners as the lease bucket's watch pushes them: a listing (link.owners()) drops entries whose
+  // get fails while this process is busy sending the load (236 or 147 of 256 listed, measured)
+  const owners = async (): Promise<Map<number, OwnerEntry>> => view.owners(Date.now());
 
   before(async () => {
     nats = await startNatsServer();
     link = await ClusterLink.open({ servers: nats.url, name: NAME, deadAfterMs: 3_000, leaseTtlMs: 3_000, replicas: 1 });
+    view = new ClusterView(link.nodesKv, link.leasesKv, 3_000, () => undefined);
+    await view.start();
     for (const id of ['node-1', 'node-2', 'node-3']) await cluster.start(id, nats.url);
     await eventually(async () => {
-      const o = await link.owners();
+      const o = await owners();
       return o.size === SHARDS && countOf(o).size === 3 ? o : undefined;
     }, 120_000, 500);
   });
@@ -52,6 +58,7 @@ describe('cluster failover: kill -9 of a node under a steady load (multi-process
 
   after(async () => {
     await load?.stop(1_000);
+    view?.stop();
     await link?.close();
     await cluster.stopAll();
     await nats?.stop();
@@ -64,7 +71,10 @@ describe('cluster failover: kill -9 of a node under a steady load (multi-process
     // past the warm-up, with snapshots taken meanwhile (every 5 s)
     await new Promise((r) => setTimeout(r, WARMUP_MS + 12_000));
     const steady = load.rateBetween(5, Math.floor(load.elapsedS()));
-    const before = await link.owners();
+    const before = await eventually(async () => {
+      const o = await owners();
+      return o.size === SHARDS ? o : undefined;
+    }, 30_000, 100);
     console.log(`      steady ${Math.round(steady)} acked/s; owners before the kill: ${JSON.stringify([...countOf(before)])}`);
     // the victim: the node that hosts the most of the load's tenants
     const hosting = new Map<string, number>();
@@ -78,10 +88,10 @@ describe('cluster failover: kill -9 of a node under a steady load (multi-process
 
     const killedAt = cluster.kill(victim);
     const after = await eventually(async () => {
-      const o = await link.owners();
+      const o = await owners();
       return theirs.every((s) => o.has(s) && o.get(s)!.node !== victim) ? o : undefined;
     }, 120_000, 50).catch(async (err: unknown) => {
-      const o = await link.owners();
+      const o = await owners();
       console.log(`      owners now: ${JSON.stringify([...countOf(o)])}, ${o.size} shards; acked rate last 10 s ${Math.round(load!.rateBetween(Math.floor(load!.elapsedS()) - 10, Math.floor(load!.elapsedS())))}`);
       for (const n of cluster.nodes) console.log(`      ${n.id} stderr: ${n.process.stderr().slice(-3000)}`);
       throw err;
