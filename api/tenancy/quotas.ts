@@ -9,9 +9,10 @@
 // Redis' because it is the one thing all nodes see; membership, when the cluster layer
 // has it, can be passed as `knownNodes`.
 //
-// A refusal remembers until when the tenant's bucket is empty: requests before then are
-// refused before their body is read (no parsing, no Redis call), so a tenant sending 10x
-// its quota costs the node little more than the 429s.
+// A refusal remembers until when the tenant's bucket is empty, and so does an admitted batch
+// that left it in debt (below one token no batch passes): requests before then are refused
+// before their body is read (no parsing, no Redis call, no stack trace), so a tenant sending
+// 10x its quota costs the node little more than the 429s.
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../../actors/runtime/index.ts';
@@ -120,7 +121,14 @@ export class QuotaGate {
     const now = this.o.clock.now();
     if (t && t.blockedUntil > now) {
       this.refused(tenant, 'rate', 0);
-      throw this.rateError(tenant, t.blockedUntil - now, 'its bucket is empty');
+      // the refusal a flood meets most: no stack trace (a 429 is a decision, never logged with one)
+      const depth = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
+      try {
+        throw this.rateError(tenant, t.blockedUntil - now, 'its bucket is empty');
+      } finally {
+        Error.stackTraceLimit = depth;
+      }
     }
   }
 
@@ -129,7 +137,12 @@ export class QuotaGate {
     const p = this.o.bucketOf(tenant);
     if (!p || samples === 0) return;
     const r = await this.takeFrom(tenant, p, samples);
-    if (r.ok) return;
+    if (r.ok) {
+      // A batch that left the bucket in debt: no batch, however small, passes before the refill
+      // brings it back to one token, so until then the next ones are refused before their body is read.
+      if (r.tokens < 1) this.tally(tenant).blockedUntil = this.o.clock.now() + Math.ceil(((1 - r.tokens) * 1000) / r.rate);
+      return;
+    }
     this.tally(tenant).blockedUntil = this.o.clock.now() + r.retryAfterMs;
     this.refused(tenant, 'rate', samples);
     throw this.rateError(tenant, r.retryAfterMs, `this batch of ${samples} samples needs ${Math.min(samples, p.burst)} tokens`, p);
@@ -180,7 +193,8 @@ export class QuotaGate {
     await this.redis?.close();
   }
 
-  private async takeFrom(tenant: string, p: BucketParams, cost: number): Promise<TakeResult> {
+  /** The answer of the bucket that decided, with its refill rate (the shared one, or this node's share). */
+  private async takeFrom(tenant: string, p: BucketParams, cost: number): Promise<TakeResult & { rate: number }> {
     // A call that timed out may still have run in Redis (a busy event loop reads the reply
     // late): its batch and the debt it carried count as taken there, so a late answer never
     // charges a tenant twice. Only what Redis was not asked is owed to it.
@@ -192,17 +206,18 @@ export class QuotaGate {
         const r = await this.redis.take(tenant, p, cost, debt);
         if (!this.redisUp) this.up();
         if (r.ok) this.local.charge(tenant, this.localParams(p), cost);
-        return r;
+        return { ...r, rate: p.rate };
       } catch (err) {
         asked = (err as Error).message.includes('timed out');
         if (!asked && debt > 0) this.owe(tenant, p, debt);
         this.down(err as Error);
       }
     }
-    const r = this.local.take(tenant, this.localParams(p), cost);
+    const local = this.localParams(p);
+    const r = this.local.take(tenant, local, cost);
     // what this node admits alone is charged to the shared bucket when Redis answers again
     if (r.ok && this.redis && !asked) this.owe(tenant, p, cost);
-    return r;
+    return { ...r, rate: local.rate };
   }
 
   private owe(tenant: string, p: BucketParams, samples: number): void {
