@@ -10,22 +10,20 @@
 // the lease bucket (polled every 100 ms), then the node restarted (same id, fresh data folder)
 // and the time until it holds shards again, then a few seconds of steady load.
 // At the end the load stops (every sample made is acknowledged), the bench waits until every
-// shard's snapshot covers its log, stops the nodes and counts per series what was
+// shard's snapshot covers its log (as long as shards go on moving; it gives up after 120 s
+// in which no behind shard moved on), stops the nodes and counts per series what was
 // acknowledged against what the stores of every node incarnation hold, the killed ones'
 // too (test/support/vigil-cluster.ts lossReport and census, the failover test's own code);
 // double ownership is read from every incarnation's ownership log.
 // Last stdout line: JSON with failover_p50_s, failover_max_s, acked_lost, double_owned.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ClusterLink, ClusterView, shardOf, shardPositions, type OwnerEntry } from '../cluster/index.ts';
 import { startNatsServer } from '../test/support/nats-server.ts';
 import { eventually } from '../test/support/node-process.ts';
-import { SteadyLoad, STEP_MS } from '../test/support/cluster-load.ts';
-import type { StoreCensus } from '../test/support/store-census.ts';
+import { SteadyLoad } from '../test/support/cluster-load.ts';
 import { doubleOwned, loadTenants, lossReport, SHARDS, VigilCluster, type ClusterNode } from '../test/support/vigil-cluster.ts';
 import { percentile, round } from './ingest/client.ts';
 
@@ -44,7 +42,6 @@ const STEADY_MS = Number(args['steady-s']) * 1000;
 const METRICS = 4;
 const TENANTS = Math.max(3, Math.round(RATE / 200 / METRICS)); // 200 samples/s per series: data time = wall time
 const NAME = 'fobench';
-const CENSUS = fileURLToPath(new URL('../test/support/store-census.ts', import.meta.url));
 const IDS = ['node-1', 'node-2', 'node-3'];
 const t0 = Date.now();
 /** progress: stdout, or stderr with --json (stdout's last line is the JSON) */
@@ -89,38 +86,35 @@ async function start(id: string): Promise<ClusterNode> {
 const stopping = new Set<ClusterNode>();
 let emptyRounds = 0;
 const FAILOVER_LIMIT_MS = 120_000;
+/** the wait for every shard to be processed to the end gives up only after this long without progress */
+const CATCH_UP_STUCK_MS = 120_000;
 const incomplete: Array<{ round: number; node: string; shards: number; without_new_owner: number }> = [];
 
-/** Stops every live incarnation by its own process (VigilCluster.stopAll finds nodes by id, which a restart reuses). */
+/** Stops every live incarnation, each by its own process. */
 async function stopLive(): Promise<void> {
-  await Promise.all(cluster.live().map(async (n) => {
-    stopping.add(n);
-    await n.process.stop();
-    n.endedAt ??= Date.now();
-  }));
+  for (const n of cluster.live()) stopping.add(n);
+  await cluster.stopAll();
 }
 
-/** What a stopped node's store holds (test/support/store-census.ts in a child process: chdb takes one folder per process). */
-async function census(dataDir: string): Promise<StoreCensus> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CENSUS, dataDir, String(STEP_MS)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const code = await new Promise<number | null>((r) => child.once('exit', r));
-  if (code !== 0) throw new Error(`store census of ${dataDir} failed (${code}): ${err}`);
-  return JSON.parse(out.trim().split('\n').at(-1)!) as StoreCensus;
-}
-
-/** Until every shard's snapshot covers its log (processed, stored, checkpointed), with progress. */
-async function caughtUp(timeoutMs: number): Promise<number[]> {
-  const until = Date.now() + timeoutMs;
+/**
+ * Until every shard's snapshot covers its log (processed to the end, stored, checkpointed): the
+ * loss is counted only then. It gives up only when no behind shard has moved on for
+ * `stuckMs` (a shard nobody processes), and says which shards and who owns them.
+ */
+async function caughtUp(stuckMs: number): Promise<number[]> {
   let behind: number[] = [];
-  while (Date.now() < until) {
+  let progressAt = Date.now();
+  let last = new Map<number, number>();
+  while (Date.now() - progressAt < stuckMs) {
     const at = await shardPositions(nats.url, NAME, Array.from({ length: SHARDS }, (_, i) => i));
     behind = [...at.values()].filter((p) => p.logEnd > 0 && p.snapshot < p.logEnd).map((p) => p.shard);
     if (behind.length === 0) return [];
-    log(`  ${behind.length} shard(s) not yet covered by their snapshot`);
+    const now = new Map(behind.map((s) => [s, at.get(s)!.snapshot]));
+    if (behind.some((s) => (last.get(s) ?? -1) < now.get(s)!) || behind.length < last.size) progressAt = Date.now();
+    last = now;
+    const o = await owners();
+    const unowned = behind.filter((s) => !o.has(s));
+    log(`  ${behind.length} shard(s) not yet covered by their snapshot${unowned.length > 0 ? ` (${unowned.length} without an owner: ${unowned.slice(0, 10).join(', ')})` : ''}`);
     await new Promise((r) => setTimeout(r, 2_000));
   }
   return behind;
@@ -204,14 +198,13 @@ try {
   const drained = await load.stop(180_000);
   if (!drained) throw new Error(`the load could not get every sample acknowledged: ${load.errors.slice(-3).join(' | ')}`);
   log('load stopped; waiting until every shard\'s snapshot covers its log');
-  const behind = await caughtUp(300_000);
+  const behind = await caughtUp(CATCH_UP_STUCK_MS);
   log(behind.length > 0
-    ? `shards still not covered by their snapshot after 300 s (their samples count as lost if no store has them): ${behind.join(', ')}; stopping the nodes`
+    ? `shards still not covered by their snapshot, none of them moving on for ${CATCH_UP_STUCK_MS / 1000} s (their samples count as lost if no store has them): ${behind.join(', ')}; stopping the nodes`
     : 'every shard covered; stopping the nodes');
   await stopLive();
   log('nodes stopped; reading every incarnation\'s store');
-  const stores = new Map<string, StoreCensus>(); // by incarnation: VigilCluster.census() keys by id, which a restart reuses
-  for (const { node, tag } of incarnations) stores.set(tag, await census(node.dataDir));
+  const stores = await cluster.census(); // every incarnation's store (a restarted id's earlier ones as id#k)
   const report = lossReport(load.acked(), startTs, stores.values());
   const double = doubleOwnedAll();
 
