@@ -5,8 +5,9 @@
 // (tfjs-trained autoencoder over windows of the kernel's standardised errors) adds a second
 // calibrated channel for deviation patterns that a per-phase baseline misses. The two raw
 // scores meet in a max and pass through one shared refractory, so the learnt channel cannot
-// re-alarm an episode the statistics already reported. Without a healthy model (L1) the
-// scores are exactly Agile's. See README.md.
+// re-alarm an episode the statistics already reported. Alarms that recur at the time of day
+// (a nightly job, recurrence.ts) are damped with or without the model; otherwise, without a
+// healthy model (L1), the scores are exactly Agile's. See README.md.
 import { AGILE_PARAMS, AgileDetector, type AgileParams } from '../agile.ts';
 import type { Detector, DetectorSnapshot, Sensitivity } from '../detector.ts';
 import { Refractory } from '../refractory.ts';
