@@ -2,10 +2,10 @@
 // parallel one: Agile's robust seasonal predictor and scoring chain (agile.ts: period found
 // automatically, Huber-clipped level and season so a long anomaly barely moves the baseline,
 // calibrated likelihood, range novelty) gives the statistical score; the learnt residual model
-// (tfjs-trained autoencoder over windows of the kernel's standardised errors) adds a second
-// calibrated channel for deviation patterns that a per-phase baseline misses. The two raw
-// scores meet in a max and pass through one shared refractory, so the learnt channel cannot
-// re-alarm an episode the statistics already reported. Alarms that recur at the time of day
+// (tfjs-trained autoencoder over windows of the kernel's standardised errors) says how
+// familiar the current shape of errors is, and a familiar shape damps that score (the model
+// lifting scores was measured to add only false alarms). One shared refractory follows, so
+// one episode gives one alarm. Alarms that recur at the time of day
 // (a nightly job, recurrence.ts) are damped with or without the model; otherwise, without a
 // healthy model (L1), the scores are exactly Agile's. See README.md.
 import { AGILE_PARAMS, AgileDetector, type AgileParams } from '../agile.ts';
