@@ -177,7 +177,10 @@ export class ShardCoordinator {
     // Cut off from the servers (a partition), it grows old: everyone else looks dead and every
     // lease lapsed. Acting on it would take every shard the moment the cut heals, so it waits.
     const mine = beats.find((b) => b.id === this.p.self.id);
-    if (!mine || now - mine.at > this.p.deadAfterMs / 2) return;
+    if (!mine || now - mine.at > this.p.deadAfterMs / 2) {
+      this.orphanSince.clear(); // what it saw before is no measure of how long a shard has been without a lease
+      return;
+    }
     const owners = this.p.view.owners(now);
     const live = liveNodes(beats, now, this.p.deadAfterMs);
     const liveIds = new Set(live.map((b) => b.id));
