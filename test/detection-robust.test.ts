@@ -219,6 +219,22 @@ describe('Robust detector: alarms that recur at the time of day', () => {
     });
   }
 
+  for (const seed of [1, 2, 3]) {
+    it(`a late night's whole episode stays under the threshold, its echo included (seed ${seed})`, () => {
+      // after the job's sample the likelihood's short-term average stays high for a few samples
+      // whose own errors are small: they must be damped with the job, not alarm in its place
+      const { values, job } = nightly(seed);
+      const robust = run(createRobust({}, { runtime: {} }), values).scores;
+      const agile = createDetector('agile');
+      const plain = values.map((v, i) => agile.update(T0 + i * STEP, v));
+      const late = job.filter((at) => at > 4 * DAY && at + 12 < LENGTH);
+      const hour = (at: number, s: number[]): number => Math.max(...s.slice(at, at + 12));
+      assert.ok(late.filter((at) => hour(at, plain) >= 0.7).length >= late.length / 2, 'Agile alarms in most late nights');
+      const loud = late.filter((at) => hour(at, robust) >= 0.7);
+      assert.deepEqual(loud, [], `Robust alarmed within the hour after the job on nights ${loud.map((at) => Math.floor(at / DAY)).join(', ')}`);
+    });
+  }
+
   it('a one-off spike is not familiar: scored as Agile scores it', () => {
     const values = series('spike', 15);
     const robust = run(createRobust({}, { runtime: {} }), values).scores;
@@ -236,6 +252,22 @@ describe('Robust detector: alarms that recur at the time of day', () => {
     run(first, values, 0, cut);
     const restored = restoreRobustDetector(JSON.parse(JSON.stringify(first.snapshot())) as ReturnType<RobustDetector['snapshot']>, { runtime: {} }) as RobustDetector;
     assert.deepEqual(run(innerDetector(restored) as RobustDetector, values, cut).scores, whole.slice(cut));
+  });
+
+  it('a restore cut inside a damped episode continues exactly (version 6 carries it), and a version-5 snapshot still restores', () => {
+    const { values, job } = nightly(5);
+    const whole = run(createRobust({}, { runtime: {} }), values).scores;
+    const cut = (job.find((at) => at > 5 * DAY) as number) + 1;
+    const first = createRobust({}, { runtime: {} });
+    run(first, values, 0, cut);
+    const snap = JSON.parse(JSON.stringify(first.snapshot())) as ReturnType<RobustDetector['snapshot']>;
+    assert.equal(snap.version, 6);
+    const restored = innerDetector(restoreRobustDetector(snap, { runtime: {} })) as RobustDetector;
+    assert.deepEqual(run(restored, values, cut).scores, whole.slice(cut));
+    const { recurring: _, ...older } = snap;
+    const v5 = innerDetector(restoreRobustDetector({ ...older, version: 5 }, { runtime: {} })) as RobustDetector;
+    assert.equal(v5.snapshot().version, 6);
+    assert.equal(run(v5, values, cut).scores.length, values.length - cut);
   });
 });
 

@@ -36,7 +36,7 @@ export interface RobustOptions {
 
 export interface RobustSnapshot extends DetectorSnapshot {
   tier: 'robust';
-  version: 3 | 4 | 5;
+  version: 3 | 4 | 5 | 6;
   sensitivity: ResolvedSensitivity;
   n: number;
   /** the statistical kernel's own snapshot (Agile's format) */
@@ -48,11 +48,13 @@ export interface RobustSnapshot extends DetectorSnapshot {
   model: ModelChannelState;
   /** the recurrence memory (recurrence.ts); absent before version 5 (starts empty) */
   recurrence?: number[];
+  /** inside a recurring alarm's episode; absent before version 6 (false) */
+  recurring?: boolean;
 }
 
-/** 5: the recurrence memory (`recurrence`). 4: the refractory span is data time
- * (`refractoryUntil`). Versions 3 and 4 still restore. */
-const VERSION = 5;
+/** 6: whether the sample is inside a recurring alarm's episode (`recurring`). 5: the recurrence memory (`recurrence`). 4: the refractory span is data time
+ * (`refractoryUntil`). Versions 3 to 5 still restore. */
+const VERSION = 6;
 
 export class RobustDetector implements Detector {
   readonly tier = 'robust' as const;
@@ -68,6 +70,8 @@ export class RobustDetector implements Detector {
   private readonly refractory: Refractory;
   private readonly model: ModelChannel;
   private readonly recurrence = new RecurrenceMemory(ROBUST.recurrence);
+  /** inside a recurring alarm's episode (its echo included): damped */
+  private recurring = false;
 
   constructor(
     readonly sensitivity: ResolvedSensitivity,
@@ -128,7 +132,15 @@ export class RobustDetector implements Detector {
     if (n >= ROBUST.familiarAfter && learnt !== undefined && learnt < ROBUST.familiar) raw *= ROBUST.familiarDamping;
     // an anomalous sample that had an anomalous counterpart at about the same time on one of
     // the two days before is a scheduled event (a nightly job), not news (recurrence.ts)
-    if (this.recurrence.recurs(kernel.anomalous, timestamp)) raw *= ROBUST.recurrenceDamping;
+    // The damping lasts the episode's echo: after a spike the kernel's likelihood (an average
+    // over ~5 samples) stays high for a few samples whose errors are small, so they are not
+    // anomalous and the memory does not judge them; undamped they alarmed in the spike's place
+    // (ec2_cpu_utilization_c6585a: its nightly false alarms). It ends when the
+    // kernel's score falls under half the threshold or the kernel finds an alarm that does
+    // not recur.
+    if (this.recurrence.recurs(kernel.anomalous, timestamp)) this.recurring = true;
+    else if (kernel.anomalous || !(kernel.rawScore >= this.sensitivity.threshold / 2)) this.recurring = false;
+    if (this.recurring) raw *= ROBUST.recurrenceDamping;
     const s = this.sensitivity;
     this.rawScore = raw;
     this.anomalous = raw >= s.threshold && (sided(z, s.direction) >= s.deviations || kernel.fromNoise);
@@ -146,11 +158,12 @@ export class RobustDetector implements Detector {
       refractoryUntil: this.refractory.state()[1],
       model: this.model.state(),
       recurrence: this.recurrence.state(),
+      recurring: this.recurring,
     };
   }
 
   static restore(snapshot: DetectorSnapshot, options: RobustOptions = {}): RobustDetector {
-    if (snapshot.tier !== 'robust' || (snapshot.version !== VERSION && snapshot.version !== 4 && snapshot.version !== 3)) throw new RangeError(`robust: cannot restore snapshot version ${String(snapshot.version)}`);
+    if (snapshot.tier !== 'robust' || (snapshot.version !== VERSION && snapshot.version !== 5 && snapshot.version !== 4 && snapshot.version !== 3)) throw new RangeError(`robust: cannot restore snapshot version ${String(snapshot.version)}`);
     const s = snapshot as RobustSnapshot;
     const d = new RobustDetector(resolveSensitivity(s.sensitivity, ROBUST.deviations), options);
     d.n = s.n;
@@ -158,6 +171,7 @@ export class RobustDetector implements Detector {
     d.refractory.restore(s.refractory, s.refractoryUntil ?? 0);
     d.model.restore(s.model);
     d.recurrence.restore(s.recurrence);
+    d.recurring = s.recurring === true;
     return d;
   }
 }
