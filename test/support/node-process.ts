@@ -50,7 +50,10 @@ export async function startNodeProcess(config: VigilConfig, env: Record<string, 
   child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   const lines = createInterface({ input: child.stdout! });
   const first = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node did not start in ${START_LIMIT_MS / 1000} s: ${err}`)), START_LIMIT_MS);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // nobody holds it after the rejection: it would run on, orphaned
+      reject(new Error(`node did not start in ${START_LIMIT_MS / 1000} s: ${err}`));
+    }, START_LIMIT_MS);
     lines.once('line', (l) => { clearTimeout(timer); resolve(l); });
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`node exited with ${code}: ${err}`)); });
   });
