@@ -136,14 +136,17 @@ export class QuotaGate {
   async take(tenant: string, samples: number): Promise<void> {
     const p = this.o.bucketOf(tenant);
     if (!p || samples === 0) return;
+    // The bucket answered for a moment after this one, and its reply may wait long in a busy
+    // event loop: a wait counted from here never blocks a request the bucket would admit.
+    const asked = this.o.clock.now();
     const r = await this.takeFrom(tenant, p, samples);
     if (r.ok) {
       // A batch that left the bucket in debt: no batch, however small, passes before the refill
       // brings it back to one token, so until then the next ones are refused before their body is read.
-      if (r.tokens < 1) this.tally(tenant).blockedUntil = this.o.clock.now() + Math.ceil(((1 - r.tokens) * 1000) / r.rate);
+      if (r.tokens < 1) this.tally(tenant).blockedUntil = asked + Math.ceil(((1 - r.tokens) * 1000) / r.rate);
       return;
     }
-    this.tally(tenant).blockedUntil = this.o.clock.now() + r.retryAfterMs;
+    this.tally(tenant).blockedUntil = asked + r.retryAfterMs;
     this.refused(tenant, 'rate', samples);
     throw this.rateError(tenant, r.retryAfterMs, `this batch of ${samples} samples needs ${Math.min(samples, p.burst)} tokens`, p);
   }
