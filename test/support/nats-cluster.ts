@@ -79,7 +79,24 @@ export interface NatsCluster {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts the servers; a start that fails (a port taken between freePort() and the server's
+ * bind: a proxy listening on port 0 can be handed a route port just freed, measured once) stops
+ * what it started and tries again with new ports, at most 3 times.
+ */
 export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+  let last: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startOnce(size);
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last;
+}
+
+async function startOnce(size: number): Promise<NatsCluster> {
   const clientPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
   const routePorts = await Promise.all(Array.from({ length: size }, () => freePort()));
   const nowhere = await freePort(); // an advertised route address nobody listens on
@@ -121,7 +138,14 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     });
   }
   // up when every server answers and JetStream has a meta leader (a stream can be created)
-  await waitForJetStream(servers.map((s) => s.url));
+  try {
+    await waitForJetStream(servers.map((s) => s.url));
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.stop()));
+    for (const row of proxies) for (const p of row) await p?.close();
+    const dead = servers.filter((s) => s.child.exitCode !== null || s.child.signalCode !== null).map((s) => `${s.name} exited (log ${s.log})`);
+    throw new Error(`${(err as Error).message}${dead.length > 0 ? `; ${dead.join(', ')}` : ''}`);
+  }
   return {
     servers,
     urls: servers.map((s) => s.url).join(','),
