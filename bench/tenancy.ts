@@ -225,10 +225,14 @@ async function main(): Promise<void> {
     // scheduled send: on a lagging node a batch sent in the first second may be admitted in the
     // third, from tokens the refill brought then (counted by send time, the first second took
     // three seconds' tokens and the rest of the flood looked starved: 0.72 of the quota at load 20).
+    // The first second is counted from the first answer, when the node reached the flood (the
+    // burst is spent then, however late that is), up to the last answer.
     const answered = (o: Timed) => o.t + o.ms / 1000;
     const aSteady = floods.map((f) => {
-      const end = Math.max(SECONDS, ...f.outcomes.map(answered));
-      return { accepted: f.outcomes.filter((o) => answered(o) >= 1).reduce((n, o) => n + o.accepted, 0), seconds: end - 1 };
+      const times = f.outcomes.map(answered);
+      const from = Math.min(...times) + 1;
+      const to = Math.max(...times);
+      return { accepted: f.outcomes.filter((o) => answered(o) >= from).reduce((n, o) => n + o.accepted, 0), seconds: to - from };
     });
     const aSteadyRate = aSteady.reduce((n, x) => n + x.accepted, 0) / aSteady.reduce((n, x) => n + x.seconds, 0);
     const bySend = floods.flatMap((f) => f.outcomes.filter((o) => o.t >= 1));
