@@ -13,13 +13,14 @@
 // samples cost B (fair) from what A's excess costs B (what the quota must hold at nothing). Requests follow a fixed schedule and latency counts from the
 // scheduled time (no coordinated omission): B sends --rate-b samples/s (default 2,500, a
 // quarter of its quota) as 50-sample batches; A sends 10x its quota as 500-sample batches.
-// A's client is a process of its own (bench/tenancy-load.ts), as it would be: its work
-// (building ten times the bodies, taking the 429s) stays out of the event loop timing B.
+// A's client is a process of its own (bench/tenancy-load.ts) at the lowest CPU priority, as
+// its real clients are elsewhere: its work (ten times the requests, taking the 429s) stays out
+// of the event loop timing B; every phase's bodies are built before the phase starts.
 // A client that gets 429 does not retry (A's excess is meant to be refused); B retries
 // nothing either, so any B request not answered 202 is a lost batch.
 // The last stdout line is JSON: b_p99_ratio (B's p99 with A flooding / B's p99 alone),
 // b_lost (B samples not accepted), a_accepted_over_quota (A's accepted rate during the floods,
-// answered after each one's first second, which its refilled burst serves / its quota;
+// answered from one second after each one's first answer, the burst being spent by then / its quota;
 // a_accepted_over_quota_by_send counts by scheduled send instead, as before),
 // b_p99_ratio_flood_vs_at_quota, the node's main-thread CPU per phase and the figures behind them.
 import { fork } from 'node:child_process';
