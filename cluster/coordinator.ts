@@ -120,6 +120,11 @@ export class ShardCoordinator {
     return l.lost ? undefined : l.lease;
   }
 
+  /** Until when `lease` was valid, as last renewed (by the renewer thread, if any). */
+  private validity(lease: Lease): number {
+    return validUntil(this.keeper?.latest(lease).lease ?? lease, this.p.leaseTtlMs);
+  }
+
   /** Stops renewing and gives the lease up (at its latest revision), only while it is still this holder's. */
   private async release(lease: Lease): Promise<void> {
     this.keeper?.drop(lease.shard);
@@ -267,6 +272,13 @@ export class ShardCoordinator {
         this.busy.delete(shard);
         return;
       }
+      if (!isValid(lease, this.p.clock.now(), this.p.leaseTtlMs)) {
+        // its validity (counted from before the create was sent) ran out before the answer was
+        // handled (a stalled loop): never held; given back while still this node's
+        this.busy.delete(shard);
+        await this.p.link.release(lease).catch(() => undefined);
+        return;
+      }
       this.leases.set(shard, lease);
       this.keeper?.keep(lease);
       this.record('acquired', shard, lease.token);
@@ -287,8 +299,8 @@ export class ShardCoordinator {
       const current = this.leases.get(shard); // renewed meanwhile: its revision is what a delete must name
       this.leases.delete(shard);
       if (current) {
+        this.record('released', shard, current.token, this.validity(current));
         await this.release(current);
-        this.record('released', shard, current.token);
       }
     } finally {
       this.busy.delete(shard);
@@ -309,7 +321,8 @@ export class ShardCoordinator {
     const lease = this.leases.get(shard);
     this.leases.delete(shard);
     this.busy.delete(shard);
-    this.record('released', shard, lease?.token ?? 0);
+    // held until now, or until its validity ran out if that came first (a stalled loop notices late)
+    this.record('released', shard, lease?.token ?? 0, lease ? this.validity(lease) : undefined);
     if (lease) await this.release(lease);
   }
 

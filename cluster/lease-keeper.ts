@@ -8,7 +8,8 @@
 // until its last renewal's send time + TTL − margin, then the holder writes nothing more.
 //
 // The main thread ticks into the shared memory; when it has not for `stallMs` (a loop hung for
-// good) the renewer stops renewing, the leases lapse and other nodes take the shards.
+// good) the renewer stops renewing, the leases lapse and other nodes take the shards. The
+// heartbeat goes on: the node is alive, and a stale view keeps its rounds from acting.
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { Lease } from './lease.ts';
@@ -19,8 +20,14 @@ const SLOT = 4;
 const HELD = 1n;
 const LOST = 2n;
 const ALIVE_TICK_MS = 200;
-/** A main thread silent this long gives its leases up (it would hold shards it cannot process). */
-export const DEFAULT_STALL_MS = 10_000;
+/**
+ * A main thread silent this long gives its leases up (it would hold shards it cannot process).
+ * Not 10 s: at load average 15-30, with these processes at nice 10, a node's loop went silent
+ * for 10-20 s while it took over and replayed ~120 shards (losses recorded 5-12 s after the
+ * validity ended, bench:failover), and giving the shards up then only moved them to a node
+ * as starved, round after round.
+ */
+export const DEFAULT_STALL_MS = 60_000;
 
 export interface LeaseKeeperOptions {
   servers: string;

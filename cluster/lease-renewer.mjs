@@ -9,7 +9,8 @@
 // What it knows comes from the main thread by message (keep / drop / announce / stop); what it learns goes
 // back through shared memory, which only this thread writes per shard (slots: token, revision,
 // renewedAt, status) and which the main thread reads when it checks a lease. It stops renewing
-// when the main thread has not ticked for `stallMs`: a node whose loop is hung gives its shards up.
+// when the main thread has not ticked for `stallMs`: a node whose loop is hung gives its shards
+// up. The heartbeat goes on (the process is alive; its rounds place nothing while its own view is stale).
 import { parentPort, workerData } from 'node:worker_threads';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { TextEncoder } from 'node:util';
@@ -82,10 +83,16 @@ async function renew(shard, lease) {
   }
 }
 
+let paused = false;
+
 async function tick() {
   const startedAt = Date.now();
-  const mainAt = Number(Atomics.load(slots, aliveSlot));
-  if (startedAt - mainAt <= stallMs) await Promise.all([heartbeat(), ...[...kept].map(([shard, lease]) => renew(shard, lease))]);
+  const silentMs = startedAt - Number(Atomics.load(slots, aliveSlot));
+  if (silentMs > stallMs && !paused && kept.size > 0) {
+    parentPort.postMessage({ type: 'error', what: 'renewing leases', message: `the main thread has been silent for ${silentMs} ms: ${kept.size} lease(s) no longer renewed, they lapse` });
+  }
+  paused = silentMs > stallMs;
+  await Promise.all([heartbeat(), ...(paused ? [] : [...kept].map(([shard, lease]) => renew(shard, lease)))]);
   if (!stopped) timer = setTimeout(tick, Math.max(0, startedAt + heartbeatMs - Date.now()));
 }
 
