@@ -208,6 +208,14 @@ describe('security: the isolation matrix (every route of the router × four call
     }
     const incident = await eventually(async () => (await globex.get<{ incidents: Array<{ id: string }> }>('/v1/incidents')).body.incidents[0]?.id, 'globex\'s incident');
     await eventually(async () => (await acme.get<{ incidents: unknown[] }>('/v1/incidents')).body.incidents[0], 'acme\'s incident');
+    // Both of globex's alerts (the spike's and the Alertmanager one) sit in stored incidents before
+    // the matrix takes its 'before': grouping and the store's writes are asynchronous, and under
+    // load the second alert's incident was stored after it (a CI run saw it appear mid-matrix).
+    await eventually(async () => {
+      const [inc, al] = await Promise.all([globex.get<{ incidents: Array<{ alertIds: string[] }> }>('/v1/incidents'), globex.get<unknown[]>('/api/v2/alerts')]);
+      const held = inc.body.incidents.reduce((n, i) => n + i.alertIds.length, 0);
+      return al.body.length >= 2 && held >= al.body.length ? true : undefined;
+    }, 'globex\'s two alerts in stored incidents', 30_000);
     const silence = (await globex.get<{ silences: Array<{ id: string }> }>('/v1/silences')).body.silences[0]!.id;
     const runbook = `${MARKER}-rb`;
     const put = await admin.request('PUT', `/v1/admin/tenants/globex/runbooks/${runbook}`, { name: `${MARKER} runbook`, trigger: { services: `${MARKER}-never` }, steps: [{ notify: `${MARKER} note` }] });
