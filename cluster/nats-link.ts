@@ -147,9 +147,10 @@ export class ClusterLink {
   }
 
   private async entries(kv: KV): Promise<Array<{ key: string; value: Uint8Array; revision: number }>> {
-    const keys: string[] = [];
-    for await (const k of await kv.keys()) keys.push(k);
-    const got = await Promise.all(keys.map((k) => kv.get(k).catch(() => null)));
+    // a listing can name a key twice when it is written while being listed (heartbeats are)
+    const keys = new Set<string>();
+    for await (const k of await kv.keys()) keys.add(k);
+    const got = await Promise.all([...keys].map((k) => kv.get(k).catch(() => null)));
     return got.flatMap((e) => (e && e.operation === 'PUT' && e.value.length > 0 ? [{ key: e.key, value: e.value, revision: e.revision }] : []));
   }
 }
