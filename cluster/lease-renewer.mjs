@@ -73,6 +73,10 @@ async function renew(shard, lease) {
   try {
     const revision = await kv.update(`shard.${shard}`, enc.encode(JSON.stringify({ node: lease.node, token: lease.token })), lease.revision, Math.max(100, until - sentAt));
     if (kept.get(shard) !== lease) return; // dropped (or taken anew) meanwhile
+    // answered after the lease's validity ended: the main thread may have read it as lapsed and
+    // dropped a batch's effects meanwhile; a lease seen lapsed must never read as held again
+    // (its checkpoint would then acknowledge the log past that batch)
+    if (Date.now() >= until) return lose(shard, lease);
     lease.revision = revision;
     lease.renewedAt = sentAt;
     write(shard, lease, HELD);
