@@ -14,9 +14,11 @@ export interface SeriesScores {
 export interface EventSink {
   /**
    * Raw samples a ServiceActor took in. Resolves once they are stored; `replay` marks a
-   * batch read again from the ingest log after a restart (some of it may be stored already).
+   * batch read again from the ingest log after a restart (some of it may be stored already);
+   * `epoch` (cluster mode) is the lease token the batch was read under: a sink refuses a
+   * batch whose ownership has ended, even if this node holds the shard again since.
    */
-  samples(tenant: string, service: string, series: readonly SeriesInput[], replay: boolean): Promise<void>;
+  samples(tenant: string, service: string, series: readonly SeriesInput[], replay: boolean, epoch?: number): Promise<void>;
   anomaly(event: AnomalyEvent): void;
   /**
    * The detector's score and expected value for every sample a ServiceActor judged (the

@@ -24,7 +24,12 @@ export interface CheckpointParts {
   /** resolves once every effect handed to the writers so far is stored */
   flush(): Promise<void>;
   onError(err: unknown): void;
-  /** cluster mode: the shard's fencing token, and whether this node still holds its lease (checked before a save and an ack) */
+  /**
+   * cluster mode: the shard's fencing token, and whether this node still holds its lease. A
+   * shard's checkpoint is saved and acknowledged only while it is held under the token it had
+   * when the checkpoint read its watermark: lost and taken again meanwhile, that watermark is
+   * the earlier ownership's, whose last batches the fence may have dropped.
+   */
   fence?: { token(shard: number): number; holds(shard: number): boolean };
   /** cluster mode: the unresolved incidents of the shard's tenants, carried in its snapshot for the next owner */
   openIncidents?(shard: number): Incident[];
@@ -94,8 +99,8 @@ export class Checkpoints {
 
   private async once(): Promise<void> {
     const due = this.p.hosts.shards()
-      .map((shard) => ({ shard, position: this.p.hosts.watermark(shard) }))
-      .filter((s) => (s.position > (this.taken.get(s.shard) ?? 0) || this.forced.has(s.shard)) && (this.p.fence?.holds(s.shard) ?? true));
+      .map((shard) => ({ shard, position: this.p.hosts.watermark(shard), token: this.p.fence?.token(shard) ?? 0 }))
+      .filter((s) => (s.position > (this.taken.get(s.shard) ?? 0) || this.forced.has(s.shard)) && this.held(s.shard, s.token));
     for (const { shard } of due) this.forced.delete(shard);
     this.failed = new Map();
     if (due.length === 0) return;
@@ -109,9 +114,9 @@ export class Checkpoints {
       throw err;
     }
     // one shard's failure does not hold the others back; the first is reported
-    for (const { shard, position } of due) {
+    for (const { shard, position, token } of due) {
       try {
-        await this.saveShard(shard, position, state);
+        await this.saveShard(shard, position, token, state);
       } catch (err) {
         this.failed.set(shard, err);
       }
@@ -120,20 +125,25 @@ export class Checkpoints {
     if (!first.done) throw first.value;
   }
 
-  private async saveShard(shard: number, position: number, state: Map<string, SeriesSnapshot[]>): Promise<void> {
+  /** Held under `token` still (always, outside cluster mode). */
+  private held(shard: number, token: number): boolean {
+    return !this.p.fence || (this.p.fence.holds(shard) && this.p.fence.token(shard) === token);
+  }
+
+  private async saveShard(shard: number, position: number, token: number, state: Map<string, SeriesSnapshot[]>): Promise<void> {
     const entries: SnapshotEntry[] = [];
     for (const tenant of this.p.hosts.tenants(shard)) {
       for (const s of state.get(tenant) ?? []) entries.push({ ...s, tenant, seriesKey: seriesName(s.metric, s.labels) });
     }
-    if (this.p.fence && !this.p.fence.holds(shard)) return; // the lease lapsed meanwhile: the next owner replays
+    if (!this.held(shard, token)) return; // the lease lapsed meanwhile: the next owner replays
     const open = this.p.openIncidents?.(shard) ?? [];
     const saved = await this.p.snapshots.save({
-      version: SNAPSHOT_VERSION, shard, logPosition: position, takenAt: this.p.clock.now(), node: this.p.node, fencingToken: this.p.fence?.token(shard) ?? 0, entries,
+      version: SNAPSHOT_VERSION, shard, logPosition: position, takenAt: this.p.clock.now(), node: this.p.node, fencingToken: token, entries,
       ...(open.length > 0 ? { openIncidents: open } : {}),
     });
     this.taken.set(shard, position);
     // a failed acknowledgement only keeps more of the log (the next checkpoint or owner acknowledges it)
-    if (saved.ackable > 0 && (this.p.fence?.holds(shard) ?? true)) await this.p.log.ack(shard, saved.ackable).catch((err: unknown) => this.p.onError(err));
+    if (saved.ackable > 0 && this.held(shard, token)) await this.p.log.ack(shard, saved.ackable).catch((err: unknown) => this.p.onError(err));
   }
 }
 

@@ -23,6 +23,12 @@ export interface ShardHostParts {
   onBadRecord(record: LogRecord, err: unknown): void;
   /** a shard's reading failed (its log server went away, say); it resumes after the last record it handed on */
   onReadError?(shard: number, err: unknown): void;
+  /**
+   * The log holds a batch a second time (its id was handed on `first`, at a lower position):
+   * a copy the log's own duplicate check let through (a client's retry across a server's
+   * leader change, say). It is skipped: handing it on would store its samples twice.
+   */
+  onDuplicate?(record: LogRecord, first: number): void;
   /** a batch's effects could not be stored: the shard's watermark stays below it (the next owner, or a restart, replays it) */
   onStoreFailed?(record: LogRecord, err: unknown): void;
 }
@@ -40,6 +46,8 @@ export const READ_STALL_MS = 15_000;
  * the timers and sockets (the gateway, the coordinator's rounds) waited behind all of it.
  */
 export const TURN_MS = 20;
+/** Batch ids remembered per shard to catch a copy the log stored twice (a client retries within seconds). */
+export const RECENT_IDS = 512;
 
 /** One budget of work per event-loop turn, shared by every reader of the process. */
 class Turns {
@@ -67,6 +75,8 @@ interface ShardProgress {
   tenants: Set<string>;
   /** the last record handed on: a reader opened again goes on after it */
   delivered: number;
+  /** the ids of the last RECENT_IDS records handed on, and their positions */
+  recent: Map<string, number>;
   /** stops this shard's reader alone (a hand-off), or with all of them */
   abort: AbortController;
   /** ends the read under way only (a stalled one), not the shard */
@@ -91,7 +101,7 @@ export class ShardHosts {
 
   /** Starts reading `shard` after `from` (the position its snapshot covers); `tenants` it already holds. */
   start(shard: number, from: number, tenants: Iterable<string> = []): void {
-    const p: ShardProgress = { pending: [], watermark: from, delivered: from, tenants: new Set(tenants), abort: this.childAbort(), lastRead: Date.now() };
+    const p: ShardProgress = { pending: [], watermark: from, delivered: from, recent: new Map(), tenants: new Set(tenants), abort: this.childAbort(), lastRead: Date.now() };
     this.progress.set(shard, p);
     this.loop(shard, p);
   }
@@ -205,6 +215,16 @@ export class ShardHosts {
   }
 
   private handOn(p: ShardProgress, record: LogRecord): void {
+    if (record.id) {
+      const first = p.recent.get(record.id);
+      if (first !== undefined) {
+        this.parts.onDuplicate?.(record, first);
+        this.settled(p, { position: record.position, stored: true }); // nothing of it is pending
+        return;
+      }
+      p.recent.set(record.id, record.position);
+      if (p.recent.size > RECENT_IDS) p.recent.delete(p.recent.keys().next().value!);
+    }
     // a batch this process appended is still in memory: no need to decode what was just encoded
     const mine = this.parts.take(record);
     let batch: DecodedBatch;
@@ -221,8 +241,14 @@ export class ShardHosts {
     // a failed write leaves the watermark where it is: the batch stays in the log for a replay
     receipt.stored.then(() => {
       entry.stored = true;
-      while (p.pending.length > 0 && p.pending[0]!.stored) p.watermark = p.pending.shift()!.position;
+      this.settled(p);
     }, (err: unknown) => this.parts.onStoreFailed?.(record, err));
+  }
+
+  /** Moves the watermark over the stored head of `pending` (`done`: one more, stored already). */
+  private settled(p: ShardProgress, done?: { position: number; stored: true }): void {
+    if (done) p.pending.push(done);
+    while (p.pending.length > 0 && p.pending[0]!.stored) p.watermark = p.pending.shift()!.position;
   }
 }
 

@@ -17,8 +17,13 @@ export interface ClusterMode {
   snapshots: KvSnapshotStore;
   link: ClusterLink;
   tenantsBehavior(deps: TenantsDeps): Behavior<ShardsMsg, null>;
-  /** whether this node holds the lease of the tenant's shard (writes for others are refused) */
-  holdsTenant(tenant: string): boolean;
+  /**
+   * Whether this node holds the lease of the tenant's shard (writes for others are refused);
+   * with `epoch`, whether it still holds it under that token (not lost and taken again since).
+   */
+  holdsTenant(tenant: string, epoch?: number): boolean;
+  /** the lease token this node holds `shard` under (0: not held): what a batch read now is fenced by */
+  epochOf(shard: number): number;
   /** a record this node reads again (it was in the log before the shard came here): a checked write */
   isReplay(record: LogRecord): boolean;
   /** What the checkpoints need in cluster mode: the lease fence, and the open incidents each shard's snapshot carries. */
@@ -79,7 +84,11 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
   return {
     log: ingest, snapshots, link,
     tenantsBehavior: (deps) => shardsBehavior({ ...deps, shardOf: shardOfTenant }),
-    holdsTenant: (tenant) => coordinator?.holds(shardOfTenant(tenant)) ?? false,
+    holdsTenant: (tenant, epoch) => {
+      const shard = shardOfTenant(tenant);
+      return (coordinator?.holds(shard) ?? false) && (epoch === undefined || coordinator?.token(shard) === epoch);
+    },
+    epochOf: (shard) => (coordinator?.holds(shard) ? coordinator.token(shard) : 0),
     isReplay: (record) => record.position <= (replayUntil.get(record.shard) ?? 0),
     coordinator: () => coordinator,
     pinWith: (source) => { pinned = source; },

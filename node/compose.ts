@@ -10,6 +10,7 @@ import { BudgetGates, MEDIUM_BUDGET, type BudgetLimits } from '../actors/tenant/
 import type { DetectorFactory } from '../actors/service/index.ts';
 import { DEFAULT_CRITICAL_SCORE } from '../actors/correlation/index.ts';
 import type { EventSink } from '../actors/sink.ts';
+import { VigilError } from '../protocols/index.ts';
 import { LOG_REDACTION, startGateway, type Gateway, type Engine } from '../api/index.ts';
 import type { Sensitivity } from '../actors/detection/index.ts';
 import { cacheKeys, registerCacheMetrics } from '../storage/cache/index.ts';
@@ -160,8 +161,10 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   // Effects go one way: to the writers (and the live stream); nothing comes back up.
   const logFailure = (what: string) => (err: unknown): void => log.error({ err }, `${what} could not be stored`);
   const sink: EventSink = {
-    samples(tenant, service, series, replay) {
-      if (clustered && !clustered.holdsTenant(tenant)) return Promise.resolve(); // fenced: the shard's owner writes it
+    samples(tenant, service, series, replay, epoch) {
+      // fenced: read under an ownership that has ended (even if the shard is held again since,
+      // when its replay writes these checked); the batch's receipt fails, so no watermark passes it
+      if (clustered && !clustered.holdsTenant(tenant, epoch)) return Promise.reject(new VigilError('CONFLICT', `tenant ${tenant}: a batch read under a lease this node no longer holds is left to the shard's owner`));
       const runs = series.map((s) => ({ tenant, service, metric: s.metric, labels: s.labels ?? {}, samples: s.samples }));
       let n = 0;
       for (const r of runs) n += r.samples.length;
@@ -250,12 +253,18 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       let n = 0;
       for (const s of batch.series) n += s.samples.length;
       const receipt = mine?.receipt ?? new IngestReceipt(n, () => undefined);
-      gates.deliver(batch.tenant, { type: 'ingest', series: batch.series, receipt, position: record.position, replay: mine === undefined && (clustered?.isReplay(record) ?? true) });
+      gates.deliver(batch.tenant, { type: 'ingest', series: batch.series, receipt, position: record.position, replay: mine === undefined && (clustered?.isReplay(record) ?? true),
+        ...(clustered ? { epoch: clustered.epochOf(record.shard) } : {}),
+      });
       return receipt;
     },
     onBadRecord: (record, err) => log.error({ err, shard: record.shard, position: record.position }, 'ingest log record cannot be decoded: skipped'),
     onReadError: (shard, err) => log.warn({ err, shard }, 'reading the ingest log failed; reading again'),
-    onStoreFailed: (record, err) => log.error({ err, shard: record.shard, position: record.position }, 'a batch could not be stored: its shard stays below it until replayed'),
+    onDuplicate: (record, first) => log.warn({ shard: record.shard, position: record.position, first, id: record.id }, 'the ingest log holds a batch twice: the second copy is skipped'),
+    onStoreFailed: (record, err) => {
+      if (VigilError.is(err, 'CONFLICT')) log.debug({ shard: record.shard, position: record.position }, 'a batch read under a lease since lost: left to the next owner');
+      else log.error({ err, shard: record.shard, position: record.position }, 'a batch could not be stored: its shard stays below it until replayed');
+    },
   });
   const checkpoints = new Checkpoints({
     hosts, snapshots: clustered?.snapshots ?? snapshots, log: ingestLog, clock, node: config.node.id,

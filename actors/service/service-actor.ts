@@ -11,10 +11,10 @@ import { ServiceDetection, type DetectorFactory, type MetricDetection, type Seri
 /**
  * `receipt` gives the samples back to the node's ingest backlog once taken in, and learns
  * when they are stored. `position` is the batch's place in its shard's ingest log (0: none);
- * `replay` marks a batch read again after a restart.
+ * `replay` marks a batch read again after a restart; `epoch` the ownership it was read under (cluster mode).
  */
 export type ServiceMsg =
-  | { type: 'samples'; series: SeriesInput[]; receipt?: IngestReceipt; position?: number; replay?: boolean }
+  | { type: 'samples'; series: SeriesInput[]; receipt?: IngestReceipt; position?: number; replay?: boolean; epoch?: number }
   | { type: 'snapshot'; reply: (series: SeriesSnapshot[]) => void };
 
 export interface ServiceDeps {
@@ -52,7 +52,7 @@ export function serviceBehavior(deps: ServiceDeps): Behavior<ServiceMsg, Service
       const found: AnomalyEvent[] = [];
       try {
         // Store the raw samples first: a detector crash must not lose accepted data.
-        msg.receipt?.track(deps.sink.samples(deps.tenant, deps.service, msg.series, msg.replay ?? false));
+        msg.receipt?.track(deps.sink.samples(deps.tenant, deps.service, msg.series, msg.replay ?? false, msg.epoch));
       } finally {
         // taken in (or never will be, if the sink threw): either way out of the backlog, once
         msg.receipt?.settle();

@@ -22,12 +22,13 @@ export const serviceActorName = (service: string): string => encodeURIComponent(
 
 /**
  * `position`: the batch's place in its shard's ingest log (0: none); `replay`: read again
- * after a restart. `snapshot` answers with the detector state of every series of the
+ * after a restart; `epoch` (cluster mode): the lease token its shard was held under when the
+ * batch was read, so its effects are dropped once that ownership has ended. `snapshot` answers with the detector state of every series of the
  * tenant (live services and passivated ones) once the correlator has handled everything
  * sent to it before, so the effects of the batches the state covers are all on their way.
  */
 export type TenantMsg =
-  | { type: 'ingest'; series: SeriesInput[]; receipt?: IngestReceipt; position?: number; replay?: boolean }
+  | { type: 'ingest'; series: SeriesInput[]; receipt?: IngestReceipt; position?: number; replay?: boolean; epoch?: number }
   | { type: 'snapshot'; reply: (series: SeriesSnapshot[]) => void }
   | { type: 'set-status'; id: string; status: 'acknowledged' | 'resolved'; reply: (incident: Incident | undefined) => void }
   | { type: 'tick'; now: number }
@@ -181,6 +182,7 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
               const receipt = msg.receipt?.split(n);
               service(ctx, name).tell({
                 type: 'samples', series, ...(receipt ? { receipt } : {}), ...(msg.position ? { position: msg.position } : {}), ...(msg.replay ? { replay: true } : {}),
+                ...(msg.epoch !== undefined ? { epoch: msg.epoch } : {}),
               });
             }
           } finally {

@@ -1,0 +1,129 @@
+// What keeps a batch from being stored twice, or skipped, when a shard changes hands: a copy
+// the log stored twice is handed on once (ShardHosts), and a checkpoint that read a shard's
+// watermark under one lease is not saved once the shard is held under another (Checkpoints).
+// Real parts: JetStream (127.0.0.1:4222, a stream of this run's own) and snapshots on disk.
+import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { SystemClock } from '../actors/runtime/index.ts';
+import { IngestReceipt } from '../actors/tenant/index.ts';
+import { encodeMetricBatch } from '../protocols/index.ts';
+import { Checkpoints, JetStreamIngestLog, ShardHosts, type LogRecord } from '../cluster/index.ts';
+import { SnapshotStore } from '../cluster/snapshots/index.ts';
+import { eventually } from './support/node-process.ts';
+
+const NATS = '127.0.0.1:4222';
+const batch = (k: number): Uint8Array => encodeMetricBatch('acme', [{ service: 'api', metric: 'm', samples: [[k * 1000, k]] }]);
+
+describe('cluster fencing: a batch is stored once across a change of owner', function () {
+  this.timeout(60_000);
+  const run = randomBytes(4).toString('hex');
+  const stream = `VIGIL_TEST_FENCE_${run}`;
+  let nc: NatsConnection;
+  let log: JetStreamIngestLog;
+  const dirs: string[] = [];
+
+  before(async () => {
+    nc = await connect({ servers: NATS });
+    // a short duplicate window: the server keeps a second copy of an id sent after it
+    log = await JetStreamIngestLog.open({ connection: nc, stream, subjectPrefix: `f${run}.metrics`, shards: 4, duplicateWindowMs: 200 });
+  });
+
+  after(async () => {
+    await log?.close();
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(stream).catch(() => undefined);
+    await nc.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('hands a batch the log holds twice on once, and the watermark still passes the copy', async () => {
+    const shard = 1;
+    const a = await log.append(shard, batch(1), `a-${run}`);
+    await new Promise((r) => setTimeout(r, 500)); // past the duplicate window
+    const copy = await log.append(shard, batch(1), `a-${run}`);
+    const b = await log.append(shard, batch(2), `b-${run}`);
+    assert.equal(copy.duplicate, false, 'the server kept the copy (outside its window)');
+    assert.ok(copy.position > a.position);
+
+    const delivered: number[] = [];
+    const duplicates: Array<{ position: number; first: number }> = [];
+    const hosts = new ShardHosts({
+      log,
+      take: () => undefined,
+      deliver(decoded, record: LogRecord) {
+        delivered.push(record.position);
+        const receipt = new IngestReceipt(1, () => undefined);
+        receipt.settle();
+        return receipt;
+      },
+      onBadRecord: (_r, err) => { throw err; },
+      onDuplicate: (record, first) => duplicates.push({ position: record.position, first }),
+    });
+    try {
+      hosts.start(shard, 0);
+      await eventually(async () => (hosts.watermark(shard) >= b.position ? true : undefined), 10_000, 50);
+      assert.deepEqual(delivered, [a.position, b.position], 'the copy was not handed on');
+      assert.deepEqual(duplicates, [{ position: copy.position, first: a.position }]);
+      assert.equal(hosts.watermark(shard), b.position);
+    } finally {
+      await hosts.stop();
+    }
+  });
+
+  it('does not save or acknowledge a checkpoint whose shard was lost and taken again while it ran', async () => {
+    const shard = 2;
+    const first = await log.append(shard, batch(3), `c-${run}`);
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-fence-'));
+    dirs.push(dir);
+    const snapshots = new SnapshotStore(dir);
+    let token = 7;
+    let stateAsked!: () => void;
+    const asked = new Promise<void>((r) => { stateAsked = r; });
+    let answer!: () => void;
+    const answered = new Promise<void>((r) => { answer = r; });
+    const hosts = new ShardHosts({
+      log,
+      take: () => undefined,
+      deliver() {
+        const receipt = new IngestReceipt(1, () => undefined);
+        receipt.settle();
+        return receipt;
+      },
+      onBadRecord: (_r, err) => { throw err; },
+    });
+    const checkpoints = new Checkpoints({
+      hosts, snapshots, log, clock: new SystemClock(), node: 'n1',
+      async stateOf() {
+        stateAsked();
+        await answered; // the shard changes hands while the state is being taken
+        return new Map();
+      },
+      flush: async () => undefined,
+      onError: () => undefined,
+      fence: { token: () => token, holds: () => true },
+    });
+    try {
+      hosts.start(shard, 0);
+      await eventually(async () => (hosts.watermark(shard) >= first.position ? true : undefined), 10_000, 50);
+      const taking = checkpoints.take();
+      await asked;
+      token = 9; // lost, and taken again by this node under a new lease
+      answer();
+      await taking;
+      assert.equal(await snapshots.latest(shard), undefined, 'no snapshot saved under the new lease for the old watermark');
+
+      // held under one token throughout: saved, with that token
+      await checkpoints.fresh(shard);
+      const saved = await snapshots.latest(shard);
+      assert.equal(saved?.snapshot.fencingToken, 9);
+      assert.equal(saved?.snapshot.logPosition, first.position);
+    } finally {
+      await hosts.stop();
+    }
+  });
+});
