@@ -49,6 +49,12 @@ export class ClusterView {
     return out;
   }
 
+  /** The node whose lease of `shard` was written within the TTL before `now`, if any. */
+  owner(shard: number, now: number): string | undefined {
+    const e = this.leases.get(shard);
+    return e && now - e.writtenAt < this.leaseTtlMs ? e.node : undefined;
+  }
+
   stop(): void {
     this.stopped = true;
     for (const w of this.watches) w.stop();

@@ -11,6 +11,8 @@ import {
   type CheckpointParts, type Checkpoints, type IngestLog, type LogRecord, type OpenIncidentsCache, type ShardHosts, type ShardsMsg, type VigilConfig,
 } from '../cluster/index.ts';
 import type { Incident } from '../protocols/index.ts';
+import type { Engine } from '../api/index.ts';
+import { answerOwnerCall, HERE, parseAnswer, type OwnerLink } from './owner-route.ts';
 
 export interface ClusterMode {
   log: IngestLog;
@@ -43,6 +45,10 @@ export interface ClusterMode {
   /** Closes the NATS connection (after the stores, which read the log through it). */
   close(): Promise<void>;
   coordinator(): ShardCoordinator | undefined;
+  /** Where a tenant's reads and commands go: this node, or its shard's owner (node/owner-route.ts). */
+  readonly owners: OwnerLink;
+  /** Answers the calls other nodes route here, from this node's own engine. */
+  serveOwnerCalls(local: Engine): void;
   /** Where the node's pinned tenants come from, read at every heartbeat (default: cluster.pinnedTenants); set before start. */
   pinWith(pinned: () => string[]): void;
 }
@@ -80,6 +86,19 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
   // tenants this node hosts exclusively: cluster.pinnedTenants and the large tenants naming it (node/tenancy.ts)
   let pinned = (): string[] => c.pinnedTenants;
   const subs: Array<{ unsubscribe(): void }> = [];
+  const enc = new TextEncoder();
+  const owners: OwnerLink = {
+    ownerOf(tenant) {
+      const shard = shardOfTenant(tenant);
+      if (coordinator?.holds(shard)) return HERE;
+      const node = view.owner(shard, clock.now());
+      return node === config.node.id ? HERE : node; // its lease is ours while it is being restored: answered here
+    },
+    async ask(node, call, timeoutMs) {
+      const reply = await control.request(link.subject('tenant', node), enc.encode(JSON.stringify(call)), { timeout: timeoutMs });
+      return parseAnswer(JSON.parse(reply.string()));
+    },
+  };
 
   return {
     log: ingest, snapshots, link,
@@ -91,6 +110,20 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
     epochOf: (shard) => (coordinator?.holds(shard) ? coordinator.token(shard) : 0),
     isReplay: (record) => record.position <= (replayUntil.get(record.shard) ?? 0),
     coordinator: () => coordinator,
+    owners,
+    serveOwnerCalls(local) {
+      subs.push(control.subscribe(link.subject('tenant', config.node.id), {
+        callback: (_err, msg) => {
+          let call: unknown;
+          try {
+            call = JSON.parse(msg.string());
+          } catch {
+            call = undefined; // answered as a bad call
+          }
+          void answerOwnerCall(local, call).then((a) => msg.respond(JSON.stringify(a)));
+        },
+      }));
+    },
     pinWith: (source) => { pinned = source; },
     checkpointParts: (incidents) => ({
       fence: { token: (s) => coordinator?.token(s) ?? 0, holds: (s) => coordinator?.holds(s) ?? false },

@@ -23,6 +23,7 @@ import { NodeEngine } from './engine.ts';
 import { NodeCorrelation } from './correlation.ts';
 import { FileSilenceStore } from './silences.ts';
 import { openClusterMode } from './cluster-mode.ts';
+import { ownerRouted } from './owner-route.ts';
 import { startNotifier } from './notify.ts';
 import { openNodeTenancy } from './tenancy.ts';
 import { startAutomation } from './automation.ts';
@@ -54,6 +55,7 @@ export interface NodeOptions {
 }
 
 export interface NodeHandle {
+  /** this node's own engine (in cluster mode the gateway's routes a tenant's calls to its shard's owner) */
   engine: Engine;
   url: string;
   port: number;
@@ -301,7 +303,9 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   let gateway: Gateway;
   try {
     stopModel = await startRobustModel(config, clock, log, () => health.modelFault());
-    gateway = await startGateway(engine, config, log, { tenancy: tenancy.gateway(limits) });
+    // cluster mode: a tenant's reads and commands are answered by its shard's owner (node/owner-route.ts)
+    clustered?.serveOwnerCalls(engine);
+    gateway = await startGateway(clustered ? ownerRouted(engine, clustered.owners) : engine, config, log, { tenancy: tenancy.gateway(limits) });
   } catch (err) {
     // Nothing may keep the process alive after a failed start (a taken port, say).
     clock.clearTimeout(tick);

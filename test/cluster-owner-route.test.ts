@@ -1,0 +1,101 @@
+// A tenant's reads and commands in cluster mode (node/owner-route.ts): whichever node a request
+// lands on, the node holding the tenant's shard answers it. Only the owner runs the tenant's
+// correlator and stores its incidents, so an Alertmanager alert, an acknowledgement and a
+// silence sent to another node must reach the owner, and reads on any node show them. Real
+// nodes in cluster mode on a nats-server of the test's own.
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { ClusterControl, shardOf } from '../cluster/index.ts';
+import { startNode, type NodeHandle } from '../node/index.ts';
+import { answerOwnerCall } from '../node/owner-route.ts';
+import type { Incident } from '../protocols/index.ts';
+import { ApiClient, eventually } from './support/api-client.ts';
+import { thresholdDetectors } from './support/api-detector.ts';
+import { KEYS, testConfig } from './support/api-node.ts';
+import { startNatsServer, type NatsServer } from './support/nats-server.ts';
+
+const SHARDS = 16;
+const CLUSTER = 'ownroute';
+const MIN = 60_000;
+
+describe('cluster: a tenant\'s calls are answered by its shard\'s owner', function () {
+  this.timeout(90_000);
+  let nats: NatsServer;
+  const nodes = new Map<string, NodeHandle>();
+
+  async function start(id: string): Promise<NodeHandle> {
+    const config = testConfig();
+    config.node.id = id;
+    config.cluster = { ...config.cluster, enabled: true, natsUrl: nats.url, name: CLUSTER, shards: SHARDS, heartbeatMs: 200, deadAfterMs: 1500 };
+    const node = await startNode(config, { logger: pino({ level: 'silent' }), detectors: thresholdDetectors });
+    nodes.set(id, node);
+    return node;
+  }
+
+  /** acme's owner and the other node, once every shard is held and both nodes hold some. */
+  async function roles(): Promise<{ owner: NodeHandle; other: NodeHandle }> {
+    const shard = shardOf('acme', SHARDS);
+    const control = await ClusterControl.open({ servers: nats.url, name: CLUSTER });
+    try {
+      return await eventually(async () => {
+        const rows = await control.shards();
+        if (rows.length !== SHARDS || new Set(rows.map((r) => r.node)).size !== 2) return undefined;
+        const ownerId = rows.find((r) => r.shard === shard)!.node;
+        const owner = nodes.get(ownerId);
+        const other = [...nodes.entries()].find(([id]) => id !== ownerId)?.[1];
+        return owner && other ? { owner, other } : undefined;
+      }, 'both nodes holding shards', 30_000);
+    } finally {
+      await control.close();
+    }
+  }
+
+  before(async () => {
+    nats = await startNatsServer();
+    await start('n1');
+    await start('n2');
+  });
+
+  after(async () => {
+    for (const n of nodes.values()) await n.stop().catch(() => undefined);
+    await nats?.stop();
+  });
+
+  it('an alert, an acknowledgement and a silence sent to a node that does not own the tenant reach its owner', async () => {
+    const { owner, other } = await roles();
+    const via = new ApiClient(other.url, KEYS.acme);
+    const firing = { labels: { alertname: 'HighErrorRate', job: 'checkout', severity: 'critical' }, startsAt: new Date(Date.now() - MIN).toISOString(), endsAt: new Date(Date.now() + 10 * MIN).toISOString() };
+    assert.equal((await via.request('POST', '/api/v2/alerts', [firing])).status, 200);
+
+    // read through the other node: the owner's incident (the other node's own store has none)
+    const incident = await eventually(async () => {
+      const r = await via.get<{ incidents: Incident[] }>('/v1/incidents?status=open');
+      return r.status === 200 && r.body.incidents.length > 0 ? r.body.incidents[0] : undefined;
+    }, 'the incident, read through the other node', 20_000);
+    assert.equal((await owner.engine.incidents('acme', { status: 'open' })).items.length, 1, 'stored by the owner');
+    assert.equal((await other.engine.incidents('acme', { status: 'open' })).items.length, 0, 'not by the other node');
+
+    const ack = await via.request<Incident>('POST', `/v1/incidents/${incident.id}/ack`);
+    assert.equal(ack.status, 200, JSON.stringify(ack.body));
+    assert.equal(ack.body.status, 'acknowledged');
+    assert.equal((await owner.engine.incident('acme', incident.id))?.status, 'acknowledged');
+
+    const silence = await via.request<{ silenceID: string }>('POST', '/api/v2/silences', {
+      matchers: [{ name: 'job', value: 'db', isRegex: false }], startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 60 * MIN).toISOString(), createdBy: 'amtool', comment: 'maintenance',
+    });
+    assert.equal(silence.status, 200, JSON.stringify(silence.body));
+    const onOwner = await new ApiClient(owner.url, KEYS.acme).get<Array<{ id: string }>>('/api/v2/silences');
+    assert.deepEqual(onOwner.body.map((s) => s.id), [silence.body.silenceID]);
+    // an error the owner gives comes back as the owner gave it
+    const missing = await via.request<{ error: { code: string } }>('POST', '/v1/incidents/inc_0000000000000000/ack');
+    assert.equal(missing.status, 404);
+  });
+
+  it('the owner refuses a routed call that is not one (a bad subject payload cannot reach its engine)', async () => {
+    const n = nodes.get('n1')!;
+    for (const raw of [undefined, {}, { desk: 'engine', method: 'restart', tenant: 'acme', args: [] }, { desk: 'correlation', method: 'receiveAlerts', tenant: 'acme' }]) {
+      const a = await answerOwnerCall(n.engine, raw);
+      assert.deepEqual(a.ok ? 'ok' : a.code, 'BAD_REQUEST', JSON.stringify(raw));
+    }
+  });
+});
