@@ -11,28 +11,23 @@ import type { KV, KvEntry } from '@nats-io/kv';
 import { parseHeartbeat, type Heartbeat } from './membership.ts';
 import { parseLeaseValue } from './lease.ts';
 import type { OwnerEntry } from './nats-link.ts';
+import { followKv, type KvFollow } from './kv-follow.ts';
 
 const dec = new TextDecoder();
 const REOPEN_MS = 500;
 
-interface Watched {
-  stop(): void;
-}
-
 export class ClusterView {
   private readonly beats = new Map<string, Heartbeat>();
   private readonly leases = new Map<number, OwnerEntry & { writtenAt: number }>();
-  private readonly watches: Watched[] = [];
-  private stopped = false;
+  private readonly follows: KvFollow[] = [];
 
   constructor(private readonly nodesKv: KV, private readonly leasesKv: KV, private readonly leaseTtlMs: number, private readonly onError: (err: unknown) => void) {}
 
   /** Starts both watches; resolves once each has delivered what the bucket held (or after `waitMs`). */
   async start(waitMs = 2_000): Promise<void> {
-    await Promise.all([
-      this.follow(this.nodesKv, (e) => this.onBeat(e), waitMs),
-      this.follow(this.leasesKv, (e) => this.onLease(e), waitMs),
-    ]);
+    const options = { reopenMs: REOPEN_MS, waitMs, onError: this.onError };
+    this.follows.push(followKv(this.nodesKv, (e) => this.onBeat(e), options), followKv(this.leasesKv, (e) => this.onLease(e), options));
+    await Promise.all(this.follows.map((f) => f.ready));
   }
 
   /** Heartbeats seen (liveNodes() decides who is alive). */
@@ -56,8 +51,7 @@ export class ClusterView {
   }
 
   stop(): void {
-    this.stopped = true;
-    for (const w of this.watches) w.stop();
+    for (const f of this.follows) f.stop();
   }
 
   private onBeat(e: KvEntry): void {
@@ -72,35 +66,5 @@ export class ClusterView {
     const v = e.operation === 'PUT' && e.value.length > 0 ? parseLeaseValue(dec.decode(e.value)) : undefined;
     if (v) this.leases.set(shard, { ...v, shard, revision: e.revision, writtenAt: e.created.getTime() });
     else this.leases.delete(shard);
-  }
-
-  /** Follows `kv` for as long as the view runs; the first opening resolves when its backlog is in. */
-  private follow(kv: KV, apply: (e: KvEntry) => void, waitMs: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      let ready = false;
-      const done = (): void => {
-        if (!ready) {
-          ready = true;
-          resolve();
-        }
-      };
-      setTimeout(done, waitMs).unref();
-      const open = async (): Promise<void> => {
-        while (!this.stopped) {
-          try {
-            const it = await kv.watch();
-            this.watches.push({ stop: () => it.stop() });
-            for await (const e of it) {
-              apply(e);
-              if (e.isUpdate) done();
-            }
-          } catch (err) {
-            if (!this.stopped) this.onError(err);
-          }
-          if (!this.stopped) await new Promise((r) => setTimeout(r, REOPEN_MS));
-        }
-      };
-      void open();
-    });
   }
 }

@@ -29,6 +29,8 @@ export { isValid, validUntil, fencingAccepts, parseLeaseValue, DEFAULT_LEASE_TTL
 export type { Lease, LeaseValue } from './lease.ts';
 export { ClusterLink } from './nats-link.ts';
 export { ClusterView } from './cluster-view.ts';
+export { followKv } from './kv-follow.ts';
+export type { KvFollow, KvFollowOptions } from './kv-follow.ts';
 export type { LinkOptions, OwnerEntry } from './nats-link.ts';
 export { ShardCoordinator } from './coordinator.ts';
 export { LeaseKeeper, DEFAULT_STALL_MS } from './lease-keeper.ts';
@@ -44,4 +46,5 @@ export type { NodeRow, ShardRow, DrainResult, RebalanceAnswer, ControlOptions } 
 export { shardPositions, ingestStreamName } from './shard-positions.ts';
 export type { ShardPosition } from './shard-positions.ts';
 export { KvSharedTenants } from './shared-tenants.ts';
+export { KvSilenceStore } from './shared-silences.ts';
 export type { SharedTenantsOptions } from './shared-tenants.ts';

@@ -3,6 +3,7 @@
 // SharedTenants; this file only reads and writes). KV keeps the last write; its revision orders them.
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { followKv } from './kv-follow.ts';
 
 const KEY = 'tenants';
 /** A broken watch is opened again after this long (NATS away, a leader election). */
@@ -20,7 +21,6 @@ export interface SharedTenantsOptions {
 
 export class KvSharedTenants {
   readonly where: string;
-  private stopped = false;
 
   private constructor(private readonly kv: KV, bucket: string, private readonly onError: (err: unknown) => void) {
     this.where = `NATS KV ${bucket}/${KEY}`;
@@ -43,26 +43,9 @@ export class KvSharedTenants {
 
   /** Follows the key (the current value first) until stopped; a broken watch is opened again. */
   watch(onEntry: (entry: { text: string; revision: number }) => void): () => void {
-    let current: { stop(): void } | undefined;
-    const follow = async (): Promise<void> => {
-      while (!this.stopped) {
-        try {
-          const it = await this.kv.watch({ key: KEY });
-          current = it;
-          if (this.stopped) it.stop();
-          for await (const e of it) {
-            if (e.operation === 'PUT' && e.value.length > 0) onEntry({ text: dec.decode(e.value), revision: e.revision });
-          }
-        } catch (err) {
-          if (!this.stopped) this.onError(err);
-        }
-        if (!this.stopped) await new Promise((r) => setTimeout(r, REOPEN_MS));
-      }
-    };
-    void follow();
-    return () => {
-      this.stopped = true;
-      current?.stop();
-    };
+    const f = followKv(this.kv, (e) => {
+      if (e.operation === 'PUT' && e.value.length > 0) onEntry({ text: dec.decode(e.value), revision: e.revision });
+    }, { key: KEY, reopenMs: REOPEN_MS, onError: this.onError });
+    return () => f.stop();
   }
 }

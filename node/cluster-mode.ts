@@ -7,7 +7,7 @@ import type { ActorRef, Behavior, Clock } from '../actors/runtime/index.ts';
 import type { TenantsDeps } from '../actors/tenant/index.ts';
 import type { Logger } from 'pino';
 import {
-  ClusterLink, ClusterView, JetStreamIngestLog, KvSnapshotStore, restoredState, shardOf, shardsBehavior, ShardCoordinator,
+  ClusterLink, ClusterView, JetStreamIngestLog, KvSilenceStore, KvSnapshotStore, restoredState, shardOf, shardsBehavior, ShardCoordinator,
   type CheckpointParts, type Checkpoints, type IngestLog, type LogRecord, type OpenIncidentsCache, type ShardHosts, type ShardsMsg, type VigilConfig,
 } from '../cluster/index.ts';
 import type { Incident } from '../protocols/index.ts';
@@ -17,6 +17,8 @@ import { answerOwnerCall, HERE, parseAnswer, type OwnerLink } from './owner-rout
 export interface ClusterMode {
   log: IngestLog;
   snapshots: KvSnapshotStore;
+  /** silences in a KV bucket, so they move with a tenant's shard */
+  silences: KvSilenceStore;
   link: ClusterLink;
   tenantsBehavior(deps: TenantsDeps): Behavior<ShardsMsg, null>;
   /**
@@ -77,6 +79,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
   const link = await ClusterLink.open({ servers: c.natsUrl, name: c.name, deadAfterMs: c.deadAfterMs, leaseTtlMs: c.deadAfterMs, replicas: c.replicas }, control);
   const ingest = await JetStreamIngestLog.open({ connection: nc, stream: `${c.name.toUpperCase().replace(/-/g, '_')}_INGEST`, subjectPrefix: `${c.name}.metrics`, shards: c.shards, replicas: c.replicas });
   const snapshots = await KvSnapshotStore.open(nc, c.name, c.replicas);
+  const silences = await KvSilenceStore.open(nc, { name: c.name, replicas: c.replicas, onError: (err) => log.warn({ err }, 'cluster: following the silences failed') });
   const view = new ClusterView(link.nodesKv, link.leasesKv, c.deadAfterMs, (err) => log.warn({ err }, 'cluster: watching the buckets failed; reopening'));
   await view.start();
   const shardOfTenant = (t: string): number => shardOf(t, c.shards);
@@ -101,7 +104,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
   };
 
   return {
-    log: ingest, snapshots, link,
+    log: ingest, snapshots, link, silences,
     tenantsBehavior: (deps) => shardsBehavior({ ...deps, shardOf: shardOfTenant }),
     holdsTenant: (tenant, epoch) => {
       const shard = shardOfTenant(tenant);
@@ -208,6 +211,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
       for (const s of subs) s.unsubscribe();
       await coordinator?.stop(handOff);
       view.stop();
+      silences.stop();
     },
     async close() {
       await nc.drain().catch(() => undefined);

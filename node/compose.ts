@@ -150,7 +150,8 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   });
   registerCacheMetrics(metrics.registry, stores.cache);
   const incidents = new OpenIncidentsCache();
-  const silences = new FileSilenceStore(config.node.dataDir);
+  // cluster mode: in a KV bucket, so a tenant's silences move with its shard
+  const silences = clustered?.silences ?? new FileSilenceStore(config.node.dataDir);
   const rcaResults = new RecentRcaResults();
   for (const id of tenancy.ids()) incidents.load(await store.unresolvedIncidents(id));
   // runbooks (actors/automation): fed incidents, alerts and RCA rankings; resumes unfinished runs

@@ -91,6 +91,31 @@ describe('cluster: a tenant\'s calls are answered by its shard\'s owner', functi
     assert.equal(missing.status, 404);
   });
 
+  it('a silence moves with the tenant\'s shard: after a drain its new owner holds it, and answers for it', async () => {
+    const { owner, other } = await roles();
+    const ownerId = [...nodes.entries()].find(([, n]) => n === owner)![0];
+    const made = await new ApiClient(owner.url, KEYS.acme).request<{ silenceID: string }>('POST', '/api/v2/silences', {
+      matchers: [{ name: 'job', value: 'cache', isRegex: false }], startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 60 * MIN).toISOString(), createdBy: 'sre', comment: 'before the drain',
+    });
+    assert.equal(made.status, 200, JSON.stringify(made.body));
+    const control = await ClusterControl.open({ servers: nats.url, name: CLUSTER });
+    try {
+      const drained = await control.drain(ownerId, 30_000);
+      assert.equal(drained.remaining, 0, 'every shard handed off');
+      const otherId = [...nodes.entries()].find(([, n]) => n === other)![0];
+      await eventually(async () => ((await control.shards()).find((r) => r.shard === shardOf('acme', SHARDS))?.node === otherId ? true : undefined), 'acme on the other node', 30_000);
+      const ids = (await new ApiClient(other.url, KEYS.acme).get<Array<{ id: string; comment: string }>>('/api/v2/silences')).body.map((s) => s.id);
+      assert.ok(ids.includes(made.body.silenceID), `the new owner holds the silence (it has ${ids.join(', ') || 'none'})`);
+      // and it is in force there: a matching alert is suppressed
+      assert.equal((await new ApiClient(other.url, KEYS.acme).request('POST', '/api/v2/alerts', [{ labels: { alertname: 'CacheDown', job: 'cache' } }])).status, 200);
+      const alerts = (await new ApiClient(other.url, KEYS.acme).get<Array<{ labels: Record<string, string>; status: { silencedBy: string[] } }>>('/api/v2/alerts')).body;
+      assert.deepEqual(alerts.find((a) => a.labels.alertname === 'CacheDown')?.status.silencedBy, [made.body.silenceID]);
+    } finally {
+      await control.undrain(ownerId).catch(() => undefined);
+      await control.close();
+    }
+  });
+
   it('the owner refuses a routed call that is not one (a bad subject payload cannot reach its engine)', async () => {
     const n = nodes.get('n1')!;
     for (const raw of [undefined, {}, { desk: 'engine', method: 'restart', tenant: 'acme', args: [] }, { desk: 'correlation', method: 'receiveAlerts', tenant: 'acme' }]) {
