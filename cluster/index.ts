@@ -47,4 +47,5 @@ export { shardPositions, ingestStreamName } from './shard-positions.ts';
 export type { ShardPosition } from './shard-positions.ts';
 export { KvSharedTenants } from './shared-tenants.ts';
 export { KvSilenceStore } from './shared-silences.ts';
+export { SharedLiveHub } from './shared-live.ts';
 export type { SharedTenantsOptions } from './shared-tenants.ts';

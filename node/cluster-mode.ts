@@ -7,7 +7,7 @@ import type { ActorRef, Behavior, Clock } from '../actors/runtime/index.ts';
 import type { TenantsDeps } from '../actors/tenant/index.ts';
 import type { Logger } from 'pino';
 import {
-  ClusterLink, ClusterView, JetStreamIngestLog, KvSilenceStore, KvSnapshotStore, restoredState, shardOf, shardsBehavior, ShardCoordinator,
+  ClusterLink, ClusterView, JetStreamIngestLog, KvSilenceStore, KvSnapshotStore, SharedLiveHub, restoredState, shardOf, shardsBehavior, ShardCoordinator,
   type CheckpointParts, type Checkpoints, type IngestLog, type LogRecord, type OpenIncidentsCache, type ShardHosts, type ShardsMsg, type VigilConfig,
 } from '../cluster/index.ts';
 import type { Incident } from '../protocols/index.ts';
@@ -19,6 +19,8 @@ export interface ClusterMode {
   snapshots: KvSnapshotStore;
   /** silences in a KV bucket, so they move with a tenant's shard */
   silences: KvSilenceStore;
+  /** live events over NATS: a tenant's stream on any node hears its shard owner's events */
+  live: SharedLiveHub;
   link: ClusterLink;
   tenantsBehavior(deps: TenantsDeps): Behavior<ShardsMsg, null>;
   /**
@@ -105,6 +107,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
 
   return {
     log: ingest, snapshots, link, silences,
+    live: new SharedLiveHub(nc, c.name, (err) => log.warn({ err }, 'cluster: a live event could not be relayed')),
     tenantsBehavior: (deps) => shardsBehavior({ ...deps, shardOf: shardOfTenant }),
     holdsTenant: (tenant, epoch) => {
       const shard = shardOfTenant(tenant);

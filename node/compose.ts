@@ -119,7 +119,8 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   // medium tenants: a budget of their own (actors/tenant/budget.ts), its backlog bound included
   let budgetOf = (_tenant: string): BudgetLimits | undefined => undefined;
   const backlog = new IngestBacklog(undefined, (tenant) => budgetOf(tenant)?.backlogSamples);
-  const live = new LiveHub();
+  // cluster mode: over NATS, so a tenant's stream on any node hears its shard owner's events
+  const live = clustered?.live ?? new LiveHub();
   const metrics = createNodeMetrics(() => system.stats(), () => backlog.size, () => health.level);
   // tenants: node config + tenants file (hot-reloaded, admin API), and their quotas (api/tenancy)
   // cluster mode: an admin change to the tenants on any node reaches every node (cluster/shared-tenants.ts)

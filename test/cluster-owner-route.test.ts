@@ -4,11 +4,13 @@
 // silence sent to another node must reach the owner, and reads on any node show them. Real
 // nodes in cluster mode on a nats-server of the test's own.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import WebSocket from 'ws';
 import pino from 'pino';
 import { ClusterControl, shardOf } from '../cluster/index.ts';
 import { startNode, type NodeHandle } from '../node/index.ts';
 import { answerOwnerCall } from '../node/owner-route.ts';
-import type { Incident } from '../protocols/index.ts';
+import type { Incident, LiveEvent } from '../protocols/index.ts';
 import { ApiClient, eventually } from './support/api-client.ts';
 import { thresholdDetectors } from './support/api-detector.ts';
 import { KEYS, testConfig } from './support/api-node.ts';
@@ -89,6 +91,27 @@ describe('cluster: a tenant\'s calls are answered by its shard\'s owner', functi
     // an error the owner gives comes back as the owner gave it
     const missing = await via.request<{ error: { code: string } }>('POST', '/v1/incidents/inc_0000000000000000/ack');
     assert.equal(missing.status, 404);
+  });
+
+  it('a stream open on a node that does not own the tenant hears the owner\'s events, and no other tenant\'s', async () => {
+    const { owner, other } = await roles();
+    const streamUrl = `${other.url.replace(/^http/, 'ws')}/v1/stream`;
+    const ws = new WebSocket(streamUrl, { headers: { authorization: `Bearer ${KEYS.acme}` } });
+    const events: LiveEvent[] = [];
+    ws.on('message', (data) => events.push(JSON.parse(String(data)) as LiveEvent));
+    await once(ws, 'open');
+    try {
+      // globex's alert (wherever globex lives) must not reach acme's stream
+      assert.equal((await new ApiClient(owner.url, KEYS.globex).request('POST', '/api/v2/alerts', [{ labels: { alertname: 'GlobexOnly', job: 'x' } }])).status, 200);
+      assert.equal((await new ApiClient(owner.url, KEYS.acme).request('POST', '/api/v2/alerts', [{ labels: { alertname: 'StreamMe', job: 'web' } }])).status, 200);
+      const alert = await eventually(async () => events.find((e) => e.type === 'alert' && e.data.metric === 'StreamMe'), 'the owner\'s alert on the other node\'s stream', 15_000);
+      assert.equal(alert.type === 'alert' && alert.data.tenant, 'acme');
+      await eventually(async () => (events.some((e) => e.type === 'incident') ? true : undefined), 'its incident too', 15_000);
+      assert.deepEqual(events.filter((e) => e.type !== 'status' && (e.data as { tenant?: string }).tenant !== 'acme'), [], 'nothing of another tenant');
+      assert.equal(events.filter((e) => e.type === 'alert' && e.data.metric === 'StreamMe').length, 1, 'once, not once per node');
+    } finally {
+      ws.close();
+    }
   });
 
   it('a silence moves with the tenant\'s shard: after a drain its new owner holds it, and answers for it', async () => {
