@@ -55,7 +55,7 @@ export interface NodeOptions {
 }
 
 export interface NodeHandle {
-  /** this node's own engine (in cluster mode the gateway's routes a tenant's calls to its shard's owner) */
+  /** this node's own engine (in cluster mode the gateway is given one that routes a tenant's calls to its shard's owner) */
   engine: Engine;
   url: string;
   port: number;
