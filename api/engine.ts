@@ -110,11 +110,17 @@ export interface Engine {
   readonly metrics: Registry;
   /** metrics labelled by tenant (shown at /metrics to the admin key only). */
   readonly tenantMetrics: Registry;
-  /** Runbook automation (actors/automation): runbooks, runs, approvals; absent: its routes answer 503. */
-  readonly automation?: AutomationDesk;
+  /**
+   * Runbook automation (actors/automation): runbooks, runs, approvals; absent: its routes answer
+   * 503. Remote: in cluster mode a tenant's runs are answered by its shard's owner.
+   */
+  readonly automation?: Remote<AutomationDesk>;
   /** A tenant's correlator: the Alertmanager-compatible intake, its live alerts, its silences. */
   readonly correlation: CorrelationDesk;
 }
+
+/** A desk whose answers may come over the network (cluster mode: from the tenant's shard owner). */
+export type Remote<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => R | Promise<Awaited<R>> : T[K] };
 
 /** What the gateway asks of a tenant's correlator (node/correlation.ts). Changes go to the audit log as `caller`. */
 export interface CorrelationDesk {

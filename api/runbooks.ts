@@ -92,7 +92,7 @@ function adminRoutes(app: FastifyInstance, engine: Engine): void {
     if (!('yaml' in body)) throw new VigilError('UNSUPPORTED_MEDIA_TYPE', 'send the runbooks as YAML documents (content-type: application/yaml), separated by ---');
     const a = automationOf(engine);
     await a.replaceRunbooks(request.params.id, body.yaml, request.caller);
-    return { runbooks: a.listRunbooks(request.params.id) };
+    return { runbooks: await a.listRunbooks(request.params.id) };
   });
 
   app.get<RunbookP>('/v1/admin/tenants/:id/runbooks/:runbook', {
@@ -100,9 +100,9 @@ function adminRoutes(app: FastifyInstance, engine: Engine): void {
     schema: { summary: 'One runbook, with its YAML source (admin key)', params: runbookParams, response: { 200: summarySchema, '4xx': errorSchema } },
   }, async (request) => {
     const a = automationOf(engine);
-    const rb = a.getRunbook(request.params.id, request.params.runbook);
+    const rb = await a.getRunbook(request.params.id, request.params.runbook);
     if (!rb) throw new VigilError('NOT_FOUND', `tenant ${request.params.id} has no runbook ${request.params.runbook}`);
-    const summary = a.listRunbooks(request.params.id).find((s) => s.id === rb.id)!;
+    const summary = (await a.listRunbooks(request.params.id)).find((s) => s.id === rb.id)!;
     return { ...summary, source: rb.source };
   });
 
@@ -116,7 +116,7 @@ function adminRoutes(app: FastifyInstance, engine: Engine): void {
     const { id: tenant, runbook } = request.params;
     const a = automationOf(engine);
     const { created } = await a.putRunbook(tenant, runbook, bodyOf(request.body), request.caller);
-    return reply.code(created ? 201 : 200).send(a.listRunbooks(tenant).find((s) => s.id === runbook));
+    return reply.code(created ? 201 : 200).send((await a.listRunbooks(tenant)).find((s) => s.id === runbook));
   });
 
   app.delete<RunbookP>('/v1/admin/tenants/:id/runbooks/:runbook', {
@@ -152,7 +152,7 @@ function tenantRoutes(app: FastifyInstance, engine: Engine): void {
     const q = request.query;
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (limit < 1 || limit > MAX_PAGE_LIMIT) throw new VigilError('BAD_REQUEST', `querystring.limit: must be between 1 and ${MAX_PAGE_LIMIT}`);
-    const page = automationOf(engine).runs(request.tenant, {
+    const page = await automationOf(engine).runs(request.tenant, {
       limit, ...(q.status ? { status: q.status } : {}), ...(q.incident ? { incident: q.incident } : {}),
       ...(q.runbook ? { runbook: q.runbook } : {}), ...(q.cursor ? { cursor: q.cursor } : {}),
     });
@@ -163,7 +163,7 @@ function tenantRoutes(app: FastifyInstance, engine: Engine): void {
     config: { auth: 'tenant' },
     schema: { summary: 'One runbook run with its steps', params: runParams, response: { 200: runSchema, '4xx': errorSchema } },
   }, async (request) => {
-    const run = automationOf(engine).run(request.tenant, request.params.id);
+    const run = await automationOf(engine).run(request.tenant, request.params.id);
     if (!run) throw new VigilError('NOT_FOUND', `runbook run ${request.params.id} not found`);
     return run;
   });

@@ -29,7 +29,7 @@ export { isValid, validUntil, fencingAccepts, parseLeaseValue, DEFAULT_LEASE_TTL
 export type { Lease, LeaseValue } from './lease.ts';
 export { ClusterLink } from './nats-link.ts';
 export { ClusterView } from './cluster-view.ts';
-export { followKv } from './kv-follow.ts';
+export { followKv, tenantKey } from './kv-follow.ts';
 export type { KvFollow, KvFollowOptions } from './kv-follow.ts';
 export type { LinkOptions, OwnerEntry } from './nats-link.ts';
 export { ShardCoordinator } from './coordinator.ts';
@@ -47,5 +47,6 @@ export { shardPositions, ingestStreamName } from './shard-positions.ts';
 export type { ShardPosition } from './shard-positions.ts';
 export { KvSharedTenants } from './shared-tenants.ts';
 export { KvSilenceStore } from './shared-silences.ts';
+export { KvRunbooks } from './shared-runbooks.ts';
 export { SharedLiveHub } from './shared-live.ts';
 export type { SharedTenantsOptions } from './shared-tenants.ts';

@@ -21,6 +21,9 @@ export interface KvFollow {
 
 export const DEFAULT_FOLLOW_WAIT_MS = 2_000;
 
+/** A KV key (or subject token) for any tenant id: its UTF-8 bytes in hex, as keys allow a narrow alphabet. */
+export const tenantKey = (tenant: string): string => `t.${Buffer.from(tenant, 'utf8').toString('hex')}`;
+
 export function followKv(kv: KV, apply: (entry: KvEntry) => void, o: KvFollowOptions): KvFollow {
   let stopped = false;
   let current: { stop(): void } | undefined;

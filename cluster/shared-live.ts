@@ -1,12 +1,13 @@
 // Cluster mode: a tenant's live events reach its streams on every node. The shard's owner is
 // the only node whose actors produce them (anomalies, alerts, incidents, rankings, runbook
-// runs, notifications), so it publishes each on NATS (`<cluster>.live.<tenant in hex>`), and
+// runs, notifications), so it publishes each on NATS (`<cluster>.live.t.<tenant in hex>`), and
 // every node with a stream open for that tenant (the owner included) follows the subject
 // and hands the events to its streams. A hand-off changes nothing for a stream: the next
 // owner publishes on the same subject. The node's own level ('status') stays on the node.
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { LiveEvent } from '../protocols/index.ts';
 import { LiveHub, type LiveListener } from './live.ts';
+import { tenantKey } from './kv-follow.ts';
 
 const enc = new TextEncoder();
 
@@ -61,6 +62,6 @@ export class SharedLiveHub extends LiveHub {
   }
 
   private subject(tenant: string): string {
-    return `${this.cluster}.live.${Buffer.from(tenant, 'utf8').toString('hex')}`;
+    return `${this.cluster}.live.${tenantKey(tenant)}`;
   }
 }

@@ -6,15 +6,13 @@
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Silence, SilenceStore } from '../actors/correlation/index.ts';
-import { followKv, type KvFollow } from './kv-follow.ts';
+import { followKv, tenantKey, type KvFollow } from './kv-follow.ts';
 
 const VERSION = 1;
 const REOPEN_MS = 1_000;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** A KV key names any tenant id: its UTF-8 bytes in hex (keys allow a narrow alphabet). */
-const keyOf = (tenant: string): string => `t.${Buffer.from(tenant, 'utf8').toString('hex')}`;
 
 interface SilenceEntry {
   version: number;
@@ -44,7 +42,7 @@ export class KvSilenceStore implements SilenceStore {
 
   async save(tenant: string, silences: readonly Silence[]): Promise<void> {
     const entry: SilenceEntry = { version: VERSION, tenant, silences: [...silences] };
-    const revision = await this.kv.put(keyOf(tenant), enc.encode(JSON.stringify(entry)));
+    const revision = await this.kv.put(tenantKey(tenant), enc.encode(JSON.stringify(entry)));
     this.keep(tenant, [...silences], revision);
   }
 
@@ -60,7 +58,7 @@ export class KvSilenceStore implements SilenceStore {
     if (e.operation !== 'PUT' || e.value.length === 0) return; // a tenant's list is rewritten whole, never deleted here
     try {
       const v = JSON.parse(dec.decode(e.value)) as SilenceEntry;
-      if (v.version !== VERSION || typeof v.tenant !== 'string' || keyOf(v.tenant) !== e.key || !Array.isArray(v.silences)) throw new Error('not a version 1 silence list');
+      if (v.version !== VERSION || typeof v.tenant !== 'string' || tenantKey(v.tenant) !== e.key || !Array.isArray(v.silences)) throw new Error('not a version 1 silence list');
       this.keep(v.tenant, v.silences, e.revision);
     } catch (err) {
       this.onError(new Error(`silences ${e.key}: ${err instanceof Error ? err.message : String(err)}; kept what was there`, { cause: err }));

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ActorSystem, Clock, Rng } from '../actors/runtime/index.ts';
-import { FileRunbooks, RunStore, RunbookAutomation } from '../actors/automation/index.ts';
+import { FileRunbooks, RunStore, RunbookAutomation, type RunbookStore } from '../actors/automation/index.ts';
 import type { LiveEvent } from '../protocols/index.ts';
 import type { AuditLog } from '../storage/audit/index.ts';
 import type { LevelSource } from '../supervisors/index.ts';
@@ -18,6 +18,8 @@ export interface NodeAutomationDeps {
   audit: Pick<AuditLog, 'append'>;
   publish: (tenant: string, event: LiveEvent) => void;
   level: LevelSource;
+  /** where runbooks are kept (cluster mode: NATS KV); default: files under the data folder */
+  runbooks?: RunbookStore;
   /** a tenant's allowed webhook URL prefixes; undefined for a tenant the node does not serve */
   webhooks: (tenant: string) => readonly string[] | undefined;
 }
@@ -28,7 +30,7 @@ export const AUTOMATION_DIR = 'automation';
 export async function startAutomation(d: NodeAutomationDeps): Promise<RunbookAutomation> {
   const dir = join(d.dataDir, AUTOMATION_DIR);
   const log = d.log.child({ actor: '/root/automation' });
-  const runbooks = await FileRunbooks.open(join(dir, 'runbooks'), (file, err) => log.error({ err, file }, 'runbooks file cannot be read: its tenant starts without them'));
+  const runbooks = d.runbooks ?? await FileRunbooks.open(join(dir, 'runbooks'), (file, err) => log.error({ err, file }, 'runbooks file cannot be read: its tenant starts without them'));
   const runs = await RunStore.open(dir);
   return new RunbookAutomation({
     system: d.system, clock: d.clock, rng: d.rng.fork('automation'), log, runbooks, runs,

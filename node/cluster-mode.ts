@@ -7,7 +7,7 @@ import type { ActorRef, Behavior, Clock } from '../actors/runtime/index.ts';
 import type { TenantsDeps } from '../actors/tenant/index.ts';
 import type { Logger } from 'pino';
 import {
-  ClusterLink, ClusterView, JetStreamIngestLog, KvSilenceStore, KvSnapshotStore, SharedLiveHub, restoredState, shardOf, shardsBehavior, ShardCoordinator,
+  ClusterLink, ClusterView, JetStreamIngestLog, KvRunbooks, KvSilenceStore, KvSnapshotStore, SharedLiveHub, restoredState, shardOf, shardsBehavior, ShardCoordinator,
   type CheckpointParts, type Checkpoints, type IngestLog, type LogRecord, type OpenIncidentsCache, type ShardHosts, type ShardsMsg, type VigilConfig,
 } from '../cluster/index.ts';
 import type { Incident } from '../protocols/index.ts';
@@ -19,6 +19,8 @@ export interface ClusterMode {
   snapshots: KvSnapshotStore;
   /** silences in a KV bucket, so they move with a tenant's shard */
   silences: KvSilenceStore;
+  /** runbooks in a KV bucket: every node holds every tenant's, so the shard's owner fires them */
+  runbooks: KvRunbooks;
   /** live events over NATS: a tenant's stream on any node hears its shard owner's events */
   live: SharedLiveHub;
   link: ClusterLink;
@@ -81,6 +83,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
   const link = await ClusterLink.open({ servers: c.natsUrl, name: c.name, deadAfterMs: c.deadAfterMs, leaseTtlMs: c.deadAfterMs, replicas: c.replicas }, control);
   const ingest = await JetStreamIngestLog.open({ connection: nc, stream: `${c.name.toUpperCase().replace(/-/g, '_')}_INGEST`, subjectPrefix: `${c.name}.metrics`, shards: c.shards, replicas: c.replicas });
   const snapshots = await KvSnapshotStore.open(nc, c.name, c.replicas);
+  const runbooks = await KvRunbooks.open(nc, { name: c.name, replicas: c.replicas, onError: (err) => log.warn({ err }, 'cluster: following the runbooks failed') });
   const silences = await KvSilenceStore.open(nc, { name: c.name, replicas: c.replicas, onError: (err) => log.warn({ err }, 'cluster: following the silences failed') });
   const view = new ClusterView(link.nodesKv, link.leasesKv, c.deadAfterMs, (err) => log.warn({ err }, 'cluster: watching the buckets failed; reopening'));
   await view.start();
@@ -106,7 +109,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
   };
 
   return {
-    log: ingest, snapshots, link, silences,
+    log: ingest, snapshots, link, silences, runbooks,
     live: new SharedLiveHub(nc, c.name, (err) => log.warn({ err }, 'cluster: a live event could not be relayed')),
     tenantsBehavior: (deps) => shardsBehavior({ ...deps, shardOf: shardOfTenant }),
     holdsTenant: (tenant, epoch) => {
@@ -215,6 +218,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
       await coordinator?.stop(handOff);
       view.stop();
       silences.stop();
+      runbooks.stop();
     },
     async close() {
       await nc.drain().catch(() => undefined);

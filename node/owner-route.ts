@@ -3,7 +3,7 @@
 // intake) and stores what its actors produce, so a request that lands on another node is sent
 // on to the owner over NATS request/reply, and the owner answers it from its own engine. One
 // hop only: the owner never sends a routed call on, so a call cannot go round in circles.
-import type { CorrelationDesk, Engine } from '../api/index.ts';
+import type { Engine } from '../api/index.ts';
 import { VigilError, type ErrorCode } from '../protocols/index.ts';
 
 /** Engine methods that name a tenant first and are answered by its shard's owner. */
@@ -12,12 +12,17 @@ export const OWNER_METHODS = [
 ] as const;
 /** The same, for the correlation desk (engine.correlation). */
 export const DESK_METHODS = ['receiveAlerts', 'liveAlerts', 'silences', 'silence', 'putSilence', 'expireSilence'] as const;
+/**
+ * The same, for runbook runs (engine.automation): a run lives on the node whose incident
+ * started it. Runbook definitions are not routed: every node holds every tenant's (NATS KV).
+ */
+export const RUN_METHODS = ['runs', 'run', 'approve', 'cancel', 'start', 'status'] as const;
 
-type DeskMethod = typeof DESK_METHODS[number];
+const METHODS: Record<OwnerCall['desk'], readonly string[]> = { engine: OWNER_METHODS, correlation: DESK_METHODS, automation: RUN_METHODS };
 
 /** A routed call as it travels: JSON. */
 export interface OwnerCall {
-  desk: 'engine' | 'correlation';
+  desk: 'engine' | 'correlation' | 'automation';
   method: string;
   tenant: string;
   args: unknown[];
@@ -57,21 +62,20 @@ export function ownerRouted(local: Engine, link: OwnerLink, timeoutMs = DEFAULT_
     if (!answer.ok) throw new VigilError(answer.code, answer.message);
     return answer.value;
   };
-  // everything not overridden below is the local engine's (its getters and methods, `this` included)
-  const routed = Object.create(local) as Engine;
-  const own = routed as unknown as Record<string, unknown>;
-  for (const m of OWNER_METHODS) {
-    const fn = local[m] as ((tenant: string, ...args: unknown[]) => Promise<unknown>) | undefined;
-    if (!fn) continue; // optional and absent here (scoredSamples): absent when routed too
-    own[m] = (tenant: string, ...args: unknown[]) => route('engine', m, tenant, args, () => fn.call(local, tenant, ...args));
-  }
-  const desk = local.correlation;
-  const routedDesk = {} as Record<DeskMethod, unknown>;
-  for (const m of DESK_METHODS) {
-    const fn = desk[m] as (tenant: string, ...args: unknown[]) => Promise<unknown>;
-    routedDesk[m] = (tenant: string, ...args: unknown[]) => route('correlation', m, tenant, args, () => fn.call(desk, tenant, ...args));
-  }
-  Object.defineProperty(routed, 'correlation', { value: routedDesk as unknown as CorrelationDesk });
+  /** `desk` with each method named for it routed; the rest (and `this`) stay the local desk's */
+  const routedDesk = <T extends object>(name: OwnerCall['desk'], desk: T): T => {
+    const out = Object.create(desk) as T;
+    const own = out as unknown as Record<string, unknown>;
+    for (const m of METHODS[name]) {
+      const fn = (desk as Record<string, unknown>)[m] as ((tenant: string, ...args: unknown[]) => unknown) | undefined;
+      if (typeof fn !== 'function') continue; // optional and absent here (scoredSamples): absent when routed too
+      own[m] = (tenant: string, ...args: unknown[]) => route(name, m, tenant, args, async () => fn.call(desk, tenant, ...args));
+    }
+    return out;
+  };
+  const routed = routedDesk('engine', local);
+  Object.defineProperty(routed, 'correlation', { value: routedDesk('correlation', local.correlation) });
+  if (local.automation) Object.defineProperty(routed, 'automation', { value: routedDesk('automation', local.automation) });
   return routed;
 }
 
@@ -79,7 +83,8 @@ export function ownerRouted(local: Engine, link: OwnerLink, timeoutMs = DEFAULT_
 export async function answerOwnerCall(local: Engine, raw: unknown): Promise<OwnerAnswer> {
   try {
     const call = parseCall(raw);
-    const target = (call.desk === 'engine' ? local : local.correlation) as unknown as Record<string, unknown>;
+    const target = (call.desk === 'engine' ? local : call.desk === 'correlation' ? local.correlation : local.automation) as unknown as Record<string, unknown> | undefined;
+    if (!target) throw new VigilError('UNAVAILABLE', `the owner serves no ${call.desk}`);
     const fn = target[call.method] as ((tenant: string, ...args: unknown[]) => Promise<unknown>) | undefined;
     if (typeof fn !== 'function') throw new VigilError('NOT_FOUND', `${call.method}: not served by this node`);
     const value = await fn.call(target, call.tenant, ...call.args);
@@ -92,7 +97,7 @@ export async function answerOwnerCall(local: Engine, raw: unknown): Promise<Owne
 
 function parseCall(raw: unknown): OwnerCall {
   const c = raw as Partial<OwnerCall> | null;
-  const methods: readonly string[] = c?.desk === 'engine' ? OWNER_METHODS : c?.desk === 'correlation' ? DESK_METHODS : [];
+  const methods: readonly string[] = c && typeof c.desk === 'string' && Object.hasOwn(METHODS, c.desk) ? METHODS[c.desk] : [];
   if (!c || typeof c.method !== 'string' || !methods.includes(c.method) || typeof c.tenant !== 'string' || !Array.isArray(c.args)) {
     throw new VigilError('BAD_REQUEST', 'not a routed call (desk, method, tenant, args)');
   }

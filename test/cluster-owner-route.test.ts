@@ -114,6 +114,27 @@ describe('cluster: a tenant\'s calls are answered by its shard\'s owner', functi
     }
   });
 
+  it('a runbook defined on one node is every node\'s, and a run started through another node runs on the owner', async () => {
+    const { owner, other } = await roles();
+    const admin = new ApiClient(other.url, KEYS.admin);
+    const put = await admin.request('PUT', '/v1/admin/tenants/acme/runbooks/pause', 'trigger: { severity: critical }\nsteps: [{ wait: 1s }]\n', { 'content-type': 'application/yaml' });
+    assert.equal(put.status, 201, JSON.stringify(put.body));
+    await eventually(async () => {
+      const r = await new ApiClient(owner.url, KEYS.admin).get<{ runbooks: Array<{ id: string }> }>('/v1/admin/tenants/acme/runbooks');
+      return r.body.runbooks?.some((b) => b.id === 'pause') ? true : undefined;
+    }, 'the owner holding the runbook', 10_000);
+    const via = new ApiClient(other.url, KEYS.acme);
+    const incident = (await via.get<{ incidents: Incident[] }>('/v1/incidents')).body.incidents[0];
+    assert.ok(incident, 'the first test\'s incident');
+    const run = await via.request<{ id: string; status: string; dryRun: boolean }>('POST', '/v1/runbook-runs', { runbook: 'pause', incident: incident.id, dryRun: true });
+    assert.equal(run.status, 201, JSON.stringify(run.body));
+    assert.equal(run.body.dryRun, true);
+    const listed = (await via.get<{ runs: Array<{ id: string }> }>('/v1/runbook-runs')).body.runs.map((r) => r.id);
+    assert.ok(listed.includes(run.body.id), 'listed through the other node');
+    assert.ok((await owner.engine.automation!.runs('acme', { limit: 10 })).items.some((r) => r.id === run.body.id), 'run by the owner');
+    assert.equal((await other.engine.automation!.runs('acme', { limit: 10 })).items.length, 0, 'not by the other node');
+  });
+
   it('a silence moves with the tenant\'s shard: after a drain its new owner holds it, and answers for it', async () => {
     const { owner, other } = await roles();
     const ownerId = [...nodes.entries()].find(([, n]) => n === owner)![0];

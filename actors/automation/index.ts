@@ -19,8 +19,8 @@ export { DestinationRefused, MAX_ANSWER_BYTES, USER_AGENT, sendHttp } from './ht
 export type { SendRequest, WebhookAnswer } from './http-client.ts';
 export { DESTINATION_BREAKER, Deliveries } from './deliveries.ts';
 export type { DeliveriesOptions, DeliveryOutcome } from './deliveries.ts';
-export { DEFAULT_KEPT_RUNS, FileRunbooks, MemoryRunbooks, RunStore } from './stores.ts';
-export type { RunQuery, RunbookStore } from './stores.ts';
+export { DEFAULT_KEPT_RUNS, FileRunbooks, MemoryRunbooks, RunStore, restoredRunbooks, savedRunbooks } from './stores.ts';
+export type { RunQuery, RunbookStore, SavedRunbook } from './stores.ts';
 export { runBehavior } from './run-actor.ts';
 export type { RunDeps, RunHost, RunMsg } from './run-actor.ts';
 export { automationBehavior, tenantAutomationBehavior } from './tenant-automation.ts';

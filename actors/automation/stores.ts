@@ -63,11 +63,22 @@ export class MemoryRunbooks implements RunbookStore {
   }
 }
 
-interface SavedRunbook {
+/** A runbook as it is kept: its source, with the id, version and time it was stored under. */
+export interface SavedRunbook {
   id: string;
   version: number;
   updatedAt: number;
   source: string;
+}
+
+/** A tenant's runbooks as they are kept. */
+export function savedRunbooks(runbooks: readonly Runbook[]): SavedRunbook[] {
+  return runbooks.map((r) => ({ id: r.id, version: r.version, updatedAt: r.updatedAt, source: r.source }));
+}
+
+/** Kept runbooks back as Runbooks (each checked again); `where` names them in an error. */
+export function restoredRunbooks(tenant: string, saved: readonly SavedRunbook[], where: string): Map<string, Runbook> {
+  return new Map(saved.map((s) => [s.id, parseRunbookYaml(s.source, { tenant, id: s.id, source: `${where} runbook ${s.id}`, now: s.updatedAt, version: s.version })]));
 }
 
 /** Runbooks in `<dir>/<tenant>.json`, written to a temporary file, synced and renamed. */
@@ -85,10 +96,7 @@ export class FileRunbooks extends MemoryRunbooks {
       if (!name.endsWith('.json')) continue;
       const tenant = name.slice(0, -'.json'.length);
       try {
-        const saved = JSON.parse(await readFile(join(dir, name), 'utf8')) as SavedRunbook[];
-        store.byTenant.set(tenant, new Map(saved.map((s) => [s.id, parseRunbookYaml(s.source, {
-          tenant, id: s.id, source: `${name} runbook ${s.id}`, now: s.updatedAt, version: s.version,
-        })])));
+        store.byTenant.set(tenant, restoredRunbooks(tenant, JSON.parse(await readFile(join(dir, name), 'utf8')) as SavedRunbook[], name));
       } catch (err) {
         onBad?.(join(dir, name), err); // kept on disk for an operator; the node starts without it
       }
@@ -97,7 +105,7 @@ export class FileRunbooks extends MemoryRunbooks {
   }
 
   protected override saved(tenant: string): Promise<void> {
-    const rows: SavedRunbook[] = this.list(tenant).map((r) => ({ id: r.id, version: r.version, updatedAt: r.updatedAt, source: r.source }));
+    const rows = savedRunbooks(this.list(tenant));
     const file = join(this.dir, `${tenant}.json`);
     const next = this.writing.then(async () => {
       if (rows.length === 0) await rm(file, { force: true });
