@@ -35,13 +35,14 @@ export const DEFAULT_OWNER_CALL_TIMEOUT_MS = 20_000;
 
 /** What the route needs of the cluster (node/cluster-mode.ts). */
 export interface OwnerLink {
-  /** 'here' when this node holds the tenant's shard; another node's id; undefined between owners */
-  ownerOf(tenant: string): string | undefined;
+  /** HERE when this node holds the tenant's shard; another node's id; undefined between owners */
+  ownerOf(tenant: string): typeof HERE | string | undefined;
   /** sends `call` to `node`; rejects when nobody answers */
   ask(node: string, call: OwnerCall, timeoutMs: number): Promise<OwnerAnswer>;
 }
 
-export const HERE = 'here';
+/** "This node owns it" (a symbol: no node id can be mistaken for it). */
+export const HERE: unique symbol = Symbol('here');
 
 /**
  * The engine the gateway is given in cluster mode: tenant-scoped methods go to the owner
