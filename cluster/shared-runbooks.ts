@@ -1,69 +1,73 @@
-// Cluster mode: a tenant's runbooks in the NATS KV bucket `<cluster>_runbooks` (one key per
-// tenant, the whole set of sources as JSON), so every node holds every tenant's runbooks: the
-// node that owns the tenant's shard is the one whose incidents fire them, and that changes
-// with a drain, a rebalance or a failover. A change is written to the bucket, then taken into
-// memory; the other nodes take it in from the bucket's watch.
-import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
+// Cluster mode: a tenant's runbooks in the NATS KV bucket `<cluster>_runbooks`
+// (kv-tenant-docs.ts: the whole set of sources per tenant), so every node holds every tenant's
+// runbooks: the node that owns the tenant's shard is the one whose incidents fire them, and
+// that changes with a drain, a rebalance or a failover.
 import type { NatsConnection } from '@nats-io/transport-node';
-import { MemoryRunbooks, restoredRunbooks, savedRunbooks, type Runbook, type SavedRunbook } from '../actors/automation/index.ts';
-import { followKv, tenantKey, type KvFollow } from './kv-follow.ts';
+import { restoredRunbooks, savedRunbooks, type Runbook, type RunbookStore, type SavedRunbook } from '../actors/automation/index.ts';
+import { KvTenantDocs } from './kv-tenant-docs.ts';
 
-const VERSION = 1;
-const REOPEN_MS = 1_000;
-const enc = new TextEncoder();
-const dec = new TextDecoder();
+type RunbookSet = ReadonlyMap<string, Runbook>;
 
+export class KvRunbooks implements RunbookStore {
+  /** changes one at a time: each starts from the set the one before it stored */
+  private writing: Promise<unknown> = Promise.resolve();
 
-interface RunbooksEntry {
-  version: number;
-  tenant: string;
-  runbooks: SavedRunbook[];
-}
+  private constructor(private readonly docs: KvTenantDocs<RunbookSet>) {}
 
-export class KvRunbooks extends MemoryRunbooks {
-  /** the bucket revision each tenant's set came with (a watch that lags never puts an older one back) */
-  private readonly revisions = new Map<string, number>();
-  private follow: KvFollow | undefined;
-
-  private constructor(private readonly kv: KV, private readonly onError: (err: unknown) => void) {
-    super();
+  static async open(nc: NatsConnection, o: { name: string; replicas: number; onError?: (err: unknown) => void }): Promise<KvRunbooks> {
+    return new KvRunbooks(await KvTenantDocs.open<RunbookSet>(nc, {
+      bucket: `${o.name}_runbooks`, replicas: o.replicas, what: 'runbooks', ...(o.onError ? { onError: o.onError } : {}),
+      encode: (set) => savedRunbooks([...set.values()]),
+      decode(tenant, stored, where) {
+        if (!Array.isArray(stored)) throw new Error('not a list of runbooks');
+        return restoredRunbooks(tenant, stored as SavedRunbook[], where);
+      },
+    }));
   }
 
-  /** Opens (creating) the bucket and resolves once the runbooks it holds are in memory. */
-  static async open(nc: NatsConnection, o: { name: string; replicas: number; onError?: (err: unknown) => void }): Promise<KvRunbooks> {
-    const kv = await new Kvm(nc).create(`${o.name}_runbooks`, { history: 1, replicas: o.replicas });
-    const store = new KvRunbooks(kv, o.onError ?? (() => undefined));
-    store.follow = followKv(kv, (e) => store.apply(e), { reopenMs: REOPEN_MS, onError: store.onError });
-    await store.follow.ready;
-    return store;
+  list(tenant: string): Runbook[] {
+    return [...(this.docs.get(tenant)?.values() ?? [])].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  get(tenant: string, id: string): Runbook | undefined {
+    return this.docs.get(tenant)?.get(id);
+  }
+
+  async put(runbook: Runbook): Promise<void> {
+    await this.change(runbook.tenant, (set) => new Map(set).set(runbook.id, runbook));
+  }
+
+  async replace(tenant: string, runbooks: Runbook[]): Promise<void> {
+    await this.change(tenant, () => new Map(runbooks.map((r) => [r.id, r])));
+  }
+
+  async delete(tenant: string, id: string): Promise<boolean> {
+    let had = false;
+    await this.change(tenant, (set) => {
+      had = set.has(id);
+      if (!had) return undefined;
+      const next = new Map(set);
+      next.delete(id);
+      return next;
+    });
+    return had;
+  }
+
+  tenants(): string[] {
+    return this.docs.tenants().filter((t) => (this.docs.get(t)?.size ?? 0) > 0).sort();
   }
 
   stop(): void {
-    this.follow?.stop();
+    this.docs.stop();
   }
 
-  protected override async saved(tenant: string): Promise<void> {
-    const set = this.list(tenant);
-    const entry: RunbooksEntry = { version: VERSION, tenant, runbooks: savedRunbooks(set) };
-    const revision = await this.kv.put(tenantKey(tenant), enc.encode(JSON.stringify(entry)));
-    // what was written is what memory holds (an older entry the watch brought meanwhile is not)
-    this.keep(tenant, new Map(set.map((r) => [r.id, r])), revision);
-  }
-
-  private keep(tenant: string, runbooks: Map<string, Runbook>, revision: number): void {
-    if ((this.revisions.get(tenant) ?? 0) >= revision) return;
-    this.byTenant.set(tenant, runbooks);
-    this.revisions.set(tenant, revision);
-  }
-
-  private apply(e: KvEntry): void {
-    if (e.operation !== 'PUT' || e.value.length === 0) return;
-    try {
-      const v = JSON.parse(dec.decode(e.value)) as RunbooksEntry;
-      if (v.version !== VERSION || typeof v.tenant !== 'string' || tenantKey(v.tenant) !== e.key || !Array.isArray(v.runbooks)) throw new Error('not a version 1 runbook set');
-      if ((this.revisions.get(v.tenant) ?? 0) < e.revision) this.keep(v.tenant, restoredRunbooks(v.tenant, v.runbooks, `NATS KV ${e.key}`), e.revision);
-    } catch (err) {
-      this.onError(new Error(`runbooks ${e.key}: ${err instanceof Error ? err.message : String(err)}; kept what was there`, { cause: err }));
-    }
+  /** `next` of the tenant's current set (undefined: nothing to store) goes to the bucket. */
+  private change(tenant: string, next: (set: RunbookSet) => RunbookSet | undefined): Promise<void> {
+    const run = this.writing.then(async () => {
+      const set = next(this.docs.get(tenant) ?? new Map());
+      if (set) await this.docs.put(tenant, set);
+    });
+    this.writing = run.catch(() => undefined);
+    return run;
   }
 }
