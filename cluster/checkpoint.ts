@@ -104,19 +104,21 @@ export class Checkpoints {
     for (const { shard } of due) this.forced.delete(shard);
     this.failed = new Map();
     if (due.length === 0) return;
-    const tenants = due.flatMap((s) => this.p.hosts.tenants(s.shard));
-    let state: Map<string, SeriesSnapshot[]>;
+    // one ask per shard: a shard whose tenants answer late (a deep replay) fails alone, and the
+    // others' snapshots go on (one ask for all made one slow shard fail every shard's snapshot)
+    const states = await Promise.allSettled(due.map((s) => this.p.stateOf(this.p.hosts.tenants(s.shard))));
     try {
-      state = await this.p.stateOf(tenants);
-      await this.p.flush();
+      await this.p.flush(); // after every state was taken: the effects of what each covers are stored
     } catch (err) {
       for (const { shard } of due) this.failed.set(shard, err);
       throw err;
     }
     // one shard's failure does not hold the others back; the first is reported
-    for (const { shard, position, token } of due) {
+    for (const [i, { shard, position, token }] of due.entries()) {
+      const state = states[i]!;
       try {
-        await this.saveShard(shard, position, token, state);
+        if (state.status === 'rejected') throw state.reason;
+        await this.saveShard(shard, position, token, state.value);
       } catch (err) {
         this.failed.set(shard, err);
       }

@@ -17,7 +17,7 @@ import { SnapshotStore } from '../cluster/snapshots/index.ts';
 import { eventually } from './support/node-process.ts';
 
 const NATS = '127.0.0.1:4222';
-const batch = (k: number): Uint8Array => encodeMetricBatch('acme', [{ service: 'api', metric: 'm', samples: [[k * 1000, k]] }]);
+const batch = (k: number, tenant = 'acme'): Uint8Array => encodeMetricBatch(tenant, [{ service: 'api', metric: 'm', samples: [[k * 1000, k]] }]);
 
 describe('cluster fencing: a batch is stored once across a change of owner', function () {
   this.timeout(60_000);
@@ -122,6 +122,45 @@ describe('cluster fencing: a batch is stored once across a change of owner', fun
       const saved = await snapshots.latest(shard);
       assert.equal(saved?.snapshot.fencingToken, 9);
       assert.equal(saved?.snapshot.logPosition, first.position);
+    } finally {
+      await hosts.stop();
+    }
+  });
+
+  it('saves the shards whose state came, when another shard\'s tenants do not answer', async () => {
+    const [slowShard, fastShard] = [0, 3];
+    const slow = await log.append(slowShard, batch(5, 'slowco'), `s-${run}`);
+    const fast = await log.append(fastShard, batch(6, 'fastco'), `f-${run}`);
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-fence-'));
+    dirs.push(dir);
+    const snapshots = new SnapshotStore(dir);
+    const hosts = new ShardHosts({
+      log,
+      take: () => undefined,
+      deliver() {
+        const receipt = new IngestReceipt(1, () => undefined);
+        receipt.settle();
+        return receipt;
+      },
+      onBadRecord: (_r, err) => { throw err; },
+    });
+    const errors: unknown[] = [];
+    const checkpoints = new Checkpoints({
+      hosts, snapshots, log, clock: new SystemClock(), node: 'n1',
+      async stateOf(tenants) {
+        if (tenants.includes('slowco')) throw new Error('timed out asking slowco'); // a deep replay's mailbox
+        return new Map();
+      },
+      flush: async () => undefined,
+      onError: (err) => errors.push(err),
+    });
+    try {
+      hosts.start(slowShard, 0);
+      hosts.start(fastShard, 0);
+      await eventually(async () => (hosts.watermark(slowShard) >= slow.position && hosts.watermark(fastShard) >= fast.position ? true : undefined), 10_000, 50);
+      await assert.rejects(checkpoints.take(), /slowco/, 'the slow shard\'s failure is reported');
+      assert.equal((await snapshots.latest(fastShard))?.snapshot.logPosition, fast.position, 'the other shard\'s snapshot saved');
+      assert.equal(await snapshots.latest(slowShard), undefined);
     } finally {
       await hosts.stop();
     }
