@@ -7,7 +7,7 @@ import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { VigilError } from '../../protocols/errors.ts';
-import { decodeSnapshot, encodeSnapshot } from './codec.ts';
+import { decodeSnapshot, encodeSnapshotInTurns } from './codec.ts';
 import type { ShardSnapshot } from './types.ts';
 import { syncDir } from '../../storage/index.ts';
 
@@ -47,7 +47,7 @@ export class SnapshotStore {
   async save(snapshot: ShardSnapshot): Promise<SavedSnapshot> {
     let bytes: Uint8Array;
     try {
-      bytes = encodeSnapshot(snapshot); // bad fields fail here, before any file is touched
+      bytes = await encodeSnapshotInTurns(snapshot); // bad fields fail here, before any file is touched
     } catch (err) {
       throw new VigilError('BAD_REQUEST', `snapshot of shard ${snapshot.shard}: ${(err as Error).message}`, { cause: err });
     }
