@@ -19,6 +19,13 @@ export interface EventSink {
    * batch whose ownership has ended, even if this node holds the shard again since.
    */
   samples(tenant: string, service: string, series: readonly SeriesInput[], replay: boolean, epoch?: number): Promise<void>;
+  /**
+   * Whether a batch read under `epoch` may still have effects (cluster mode: this node still
+   * holds the tenant's shard under that lease). A batch that may not is left whole to the
+   * shard's replay: its samples are refused and it is not detected on, so neither its samples
+   * nor its anomalies are produced twice. Absent: always.
+   */
+  current?(tenant: string, epoch: number): boolean;
   anomaly(event: AnomalyEvent): void;
   /**
    * The detector's score and expected value for every sample a ServiceActor judged (the

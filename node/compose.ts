@@ -178,6 +178,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       // (through the writers, so a replay of many batches costs a few big writes, not a query and an insert per batch)
       return writers.samples.write(runs, replay ? { checked: true } : {});
     },
+    current: (tenant, epoch) => !clustered || clustered.holdsTenant(tenant, epoch),
     scores(tenant, service, series) {
       if (clustered && !clustered.holdsTenant(tenant)) return; // fenced, as samples are
       // the table's key collapses a replayed batch's rows, so no checked write is needed

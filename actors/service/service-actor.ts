@@ -49,6 +49,13 @@ export function serviceBehavior(deps: ServiceDeps): Behavior<ServiceMsg, Service
         msg.reply(state.snapshot());
         return state;
       }
+      if (msg.epoch !== undefined && deps.sink.current && !deps.sink.current(deps.tenant, msg.epoch)) {
+        // read under an ownership that has ended (it reached this actor late, after the shard
+        // was taken again): its replay processes it; the sink refuses its samples, which fails its receipt
+        msg.receipt?.track(deps.sink.samples(deps.tenant, deps.service, msg.series, msg.replay ?? false, msg.epoch));
+        msg.receipt?.settle();
+        return state;
+      }
       const found: AnomalyEvent[] = [];
       try {
         // Store the raw samples first: a detector crash must not lose accepted data.
