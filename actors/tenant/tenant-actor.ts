@@ -23,9 +23,10 @@ export const serviceActorName = (service: string): string => encodeURIComponent(
 /**
  * `position`: the batch's place in its shard's ingest log (0: none); `replay`: read again
  * after a restart; `epoch` (cluster mode): the lease token its shard was held under when the
- * batch was read, so its effects are dropped once that ownership has ended. `snapshot` answers with the detector state of every series of the
- * tenant (live services and passivated ones) once the correlator has handled everything
- * sent to it before, so the effects of the batches the state covers are all on their way.
+ * batch was read, so its effects are dropped once that ownership has ended. `snapshot`
+ * answers with the detector state of every series of the tenant (live services and
+ * passivated ones) once the correlator has handled everything sent to it before, so the
+ * effects of the batches the state covers are all on their way.
  */
 export type TenantMsg =
   | { type: 'ingest'; series: SeriesInput[]; receipt?: IngestReceipt; position?: number; replay?: boolean; epoch?: number }
