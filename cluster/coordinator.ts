@@ -326,6 +326,20 @@ export class ShardCoordinator {
     if (lease) await this.release(lease);
   }
 
+  /**
+   * Gives up a shard whose lease this node can no longer vouch for while it is still listed
+   * under `token` (its validity ran out with a renewal still unanswered): an effect was refused
+   * meanwhile, and only a replay from the last snapshot puts it back, so the shard is stopped
+   * as a lost one would be (the next owner, this node perhaps, replays it). A round that sees
+   * the lapse first does the same; a shard being restored or handed off is left to that work.
+   */
+  relinquish(shard: number, token: number): void {
+    const lease = this.leases.get(shard);
+    if (!lease || lease.token !== token || this.busy.has(shard) || this.holds(shard)) return;
+    this.p.onError(new Error('its lease could not be vouched for when an effect was due (a renewal unanswered past its validity)'), `keeping shard ${shard}`);
+    this.lose(shard);
+  }
+
   /** The lease is gone: no longer held from now; the shard is stopped beside the rounds (busy until then, so it is not taken back meanwhile). */
   private lose(shard: number): void {
     const held = this.leases.get(shard);

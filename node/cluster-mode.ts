@@ -114,7 +114,11 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
     tenantsBehavior: (deps) => shardsBehavior({ ...deps, shardOf: shardOfTenant }),
     holdsTenant: (tenant, epoch) => {
       const shard = shardOfTenant(tenant);
-      return (coordinator?.holds(shard) ?? false) && (epoch === undefined || coordinator?.token(shard) === epoch);
+      const held = (coordinator?.holds(shard) ?? false) && (epoch === undefined || coordinator?.token(shard) === epoch);
+      // refused under a lease still listed as ours (validity ran out, a renewal unanswered): the
+      // refused batch must be replayed, so the shard is given up rather than read on past it
+      if (!held && epoch !== undefined) coordinator?.relinquish(shard, epoch);
+      return held;
     },
     epochOf: (shard) => (coordinator?.holds(shard) ? coordinator.token(shard) : 0),
     isReplay: (record) => record.position <= (replayUntil.get(record.shard) ?? 0),
