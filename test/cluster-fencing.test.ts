@@ -41,6 +41,18 @@ describe('cluster fencing: a batch is stored once across a change of owner', fun
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
+  /** Shard hosts over the log whose every batch is stored at once. */
+  const storingHosts = (): ShardHosts => new ShardHosts({
+    log,
+    take: () => undefined,
+    deliver() {
+      const receipt = new IngestReceipt(1, () => undefined);
+      receipt.settle();
+      return receipt;
+    },
+    onBadRecord: (_r, err) => { throw err; },
+  });
+
   it('hands a batch the log holds twice on once, and the watermark still passes the copy', async () => {
     const shard = 1;
     const a = await log.append(shard, batch(1), `a-${run}`);
@@ -86,16 +98,7 @@ describe('cluster fencing: a batch is stored once across a change of owner', fun
     const asked = new Promise<void>((r) => { stateAsked = r; });
     let answer!: () => void;
     const answered = new Promise<void>((r) => { answer = r; });
-    const hosts = new ShardHosts({
-      log,
-      take: () => undefined,
-      deliver() {
-        const receipt = new IngestReceipt(1, () => undefined);
-        receipt.settle();
-        return receipt;
-      },
-      onBadRecord: (_r, err) => { throw err; },
-    });
+    const hosts = storingHosts();
     const checkpoints = new Checkpoints({
       hosts, snapshots, log, clock: new SystemClock(), node: 'n1',
       async stateOf() {
@@ -134,16 +137,7 @@ describe('cluster fencing: a batch is stored once across a change of owner', fun
     const dir = mkdtempSync(join(tmpdir(), 'vigil-fence-'));
     dirs.push(dir);
     const snapshots = new SnapshotStore(dir);
-    const hosts = new ShardHosts({
-      log,
-      take: () => undefined,
-      deliver() {
-        const receipt = new IngestReceipt(1, () => undefined);
-        receipt.settle();
-        return receipt;
-      },
-      onBadRecord: (_r, err) => { throw err; },
-    });
+    const hosts = storingHosts();
     const errors: unknown[] = [];
     const checkpoints = new Checkpoints({
       hosts, snapshots, log, clock: new SystemClock(), node: 'n1',
