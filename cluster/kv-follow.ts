@@ -30,6 +30,9 @@ export function followKv(kv: KV, apply: (entry: KvEntry) => void, o: KvFollowOpt
   let ready!: () => void;
   const readyP = new Promise<void>((resolve) => { ready = resolve; });
   setTimeout(ready, o.waitMs ?? DEFAULT_FOLLOW_WAIT_MS).unref();
+  // a bucket that holds nothing delivers nothing to wait for: ready now, not after waitMs
+  // (each empty bucket added its full wait to a node's start)
+  if (o.key === undefined) void kv.status().then((s) => { if (s.values === 0) ready(); }, () => undefined);
   const open = async (): Promise<void> => {
     while (!stopped) {
       try {

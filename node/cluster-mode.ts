@@ -25,11 +25,15 @@ export interface ClusterMode {
   live: SharedLiveHub;
   link: ClusterLink;
   tenantsBehavior(deps: TenantsDeps): Behavior<ShardsMsg, null>;
+  /** whether this node holds the lease of the tenant's shard (writes for others are refused) */
+  holdsTenant(tenant: string): boolean;
   /**
-   * Whether this node holds the lease of the tenant's shard (writes for others are refused);
-   * with `epoch`, whether it still holds it under that token (not lost and taken again since).
+   * Whether a batch read under `epoch` may have effects now: the shard is still held under
+   * that token (not lost, nor lost and taken again since). A refusal while the lease is still
+   * listed under that token (its validity ran out, a renewal unanswered) gives the shard up,
+   * so the refused batch is replayed rather than read past (ShardCoordinator.relinquish).
    */
-  holdsTenant(tenant: string, epoch?: number): boolean;
+  admitsBatch(tenant: string, epoch: number): boolean;
   /** the lease token this node holds `shard` under (0: not held): what a batch read now is fenced by */
   epochOf(shard: number): number;
   /** a record this node reads again (it was in the log before the shard came here): a checked write */
@@ -83,10 +87,13 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
   const link = await ClusterLink.open({ servers: c.natsUrl, name: c.name, deadAfterMs: c.deadAfterMs, leaseTtlMs: c.deadAfterMs, replicas: c.replicas }, control);
   const ingest = await JetStreamIngestLog.open({ connection: nc, stream: `${c.name.toUpperCase().replace(/-/g, '_')}_INGEST`, subjectPrefix: `${c.name}.metrics`, shards: c.shards, replicas: c.replicas });
   const snapshots = await KvSnapshotStore.open(nc, c.name, c.replicas);
-  const runbooks = await KvRunbooks.open(nc, { name: c.name, replicas: c.replicas, onError: (err) => log.warn({ err }, 'cluster: following the runbooks failed') });
-  const silences = await KvSilenceStore.open(nc, { name: c.name, replicas: c.replicas, onError: (err) => log.warn({ err }, 'cluster: following the silences failed') });
   const view = new ClusterView(link.nodesKv, link.leasesKv, c.deadAfterMs, (err) => log.warn({ err }, 'cluster: watching the buckets failed; reopening'));
-  await view.start();
+  // each waits until what its bucket holds is in memory: side by side, not one after another
+  const [runbooks, silences] = await Promise.all([
+    KvRunbooks.open(nc, { name: c.name, replicas: c.replicas, onError: (err) => log.warn({ err }, 'cluster: following the runbooks failed') }),
+    KvSilenceStore.open(nc, { name: c.name, replicas: c.replicas, onError: (err) => log.warn({ err }, 'cluster: following the silences failed') }),
+    view.start(),
+  ]);
   const shardOfTenant = (t: string): number => shardOf(t, c.shards);
   const replayUntil = new Map<number, number>();
   const tenantsOf = (incidents: OpenIncidentsCache, shard: number): string[] => incidents.tenants().filter((t) => shardOfTenant(t) === shard);
@@ -112,13 +119,12 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
     log: ingest, snapshots, link, silences, runbooks,
     live: new SharedLiveHub(nc, c.name, (err) => log.warn({ err }, 'cluster: a live event could not be relayed')),
     tenantsBehavior: (deps) => shardsBehavior({ ...deps, shardOf: shardOfTenant }),
-    holdsTenant: (tenant, epoch) => {
+    holdsTenant: (tenant) => coordinator?.holds(shardOfTenant(tenant)) ?? false,
+    admitsBatch: (tenant, epoch) => {
       const shard = shardOfTenant(tenant);
-      const held = (coordinator?.holds(shard) ?? false) && (epoch === undefined || coordinator?.token(shard) === epoch);
-      // refused under a lease still listed as ours (validity ran out, a renewal unanswered): the
-      // refused batch must be replayed, so the shard is given up rather than read on past it
-      if (!held && epoch !== undefined) coordinator?.relinquish(shard, epoch);
-      return held;
+      const admitted = (coordinator?.holds(shard) ?? false) && coordinator?.token(shard) === epoch;
+      if (!admitted) coordinator?.relinquish(shard, epoch);
+      return admitted;
     },
     epochOf: (shard) => (coordinator?.holds(shard) ? coordinator.token(shard) : 0),
     isReplay: (record) => record.position <= (replayUntil.get(record.shard) ?? 0),

@@ -169,7 +169,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     samples(tenant, service, series, replay, epoch) {
       // fenced: read under an ownership that has ended (even if the shard is held again since,
       // when its replay writes these checked); the batch's receipt fails, so no watermark passes it
-      if (clustered && !clustered.holdsTenant(tenant, epoch)) return Promise.reject(new VigilError('CONFLICT', `tenant ${tenant}: a batch read under a lease this node no longer holds is left to the shard's owner`));
+      if (clustered && (epoch === undefined ? !clustered.holdsTenant(tenant) : !clustered.admitsBatch(tenant, epoch))) return Promise.reject(new VigilError('CONFLICT', `tenant ${tenant}: a batch read under a lease this node no longer holds is left to the shard's owner`));
       const runs = series.map((s) => ({ tenant, service, metric: s.metric, labels: s.labels ?? {}, samples: s.samples }));
       let n = 0;
       for (const r of runs) n += r.samples.length;
@@ -178,7 +178,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       // (through the writers, so a replay of many batches costs a few big writes, not a query and an insert per batch)
       return writers.samples.write(runs, replay ? { checked: true } : {});
     },
-    current: (tenant, epoch) => !clustered || clustered.holdsTenant(tenant, epoch),
+    current: (tenant, epoch) => !clustered || clustered.admitsBatch(tenant, epoch),
     scores(tenant, service, series) {
       if (clustered && !clustered.holdsTenant(tenant)) return; // fenced, as samples are
       // the table's key collapses a replayed batch's rows, so no checked write is needed
