@@ -12,6 +12,8 @@
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const BUCKETS = 24;
+const PER_HOUR = 1 / HOUR_MS;
+const PER_DAY = 1 / DAY_MS;
 
 export interface DailyProfileParams {
   /** weight of an hour of data in the offsets under it, once past the first days */
@@ -29,20 +31,33 @@ export class DailyProfile {
   private i0 = 0;
   private i1 = 1;
   private frac = 0;
+  /** data time of the start of the last sample's day (a cache; NaN: none) */
+  private dayStart = NaN;
   /** the offset read for the current sample (kept for an unreadable timestamp) */
   value = 0;
 
-  constructor(readonly params: DailyProfileParams) {}
+  /** days after which 1 / (1 + days) falls under gamma */
+  private readonly steadyAfter: number;
+
+  constructor(readonly params: DailyProfileParams) {
+    this.steadyAfter = 1 / params.gamma - 1;
+  }
 
   /** The offset at `timestamp` (the last one read when it is unreadable). */
   read(timestamp: number): number {
     if (!Number.isFinite(timestamp)) return this.value;
-    const h = (((timestamp % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS - 0.5;
+    // the start of the sample's day is cached: one subtraction per sample, no modulo
+    if (!(timestamp >= this.dayStart && timestamp < this.dayStart + DAY_MS)) this.dayStart = timestamp - (((timestamp % DAY_MS) + DAY_MS) % DAY_MS);
+    const h = (timestamp - this.dayStart) * PER_HOUR - 0.5;
     const f = Math.floor(h);
-    this.i0 = (f + BUCKETS) % BUCKETS;
-    this.i1 = (this.i0 + 1) % BUCKETS;
-    this.frac = h - f;
-    this.value = (1 - this.frac) * (this.offsets[this.i0] as number) + this.frac * (this.offsets[this.i1] as number);
+    const i0 = f < 0 ? BUCKETS - 1 : f;
+    const i1 = i0 === BUCKETS - 1 ? 0 : i0 + 1;
+    const frac = h - f;
+    this.i0 = i0;
+    this.i1 = i1;
+    this.frac = frac;
+    const o = this.offsets;
+    this.value = (o[i0] as number) + frac * ((o[i1] as number) - (o[i0] as number));
     return this.value;
   }
 
@@ -53,8 +68,9 @@ export class DailyProfile {
     const dt = Number.isFinite(this.last) ? Math.min(Math.max(timestamp - this.last, 0), HOUR_MS) : 0;
     if (!(timestamp <= this.last)) this.last = timestamp;
     if (dt === 0) return;
-    const days = Math.max(0, (timestamp - this.first) / DAY_MS);
-    const w = Math.max(this.params.gamma, 1 / (1 + days)) * (dt / HOUR_MS);
+    // the plain mean of the first days, then the steady weight (no division once past them)
+    const days = (timestamp - this.first) * PER_DAY;
+    const w = (days >= this.steadyAfter ? this.params.gamma : 1 / (1 + Math.max(0, days))) * dt * PER_HOUR;
     const lim = this.params.clip * spread;
     const c = e > lim ? lim : e < -lim ? -lim : e;
     this.offsets[this.i0] = (this.offsets[this.i0] as number) + w * (1 - this.frac) * c;
