@@ -22,73 +22,82 @@ export interface DailyProfileParams {
   clip: number;
 }
 
-export class DailyProfile {
-  readonly offsets = new Float64Array(BUCKETS);
-  /** data time of the first and the last readable timestamps (NaN: none yet) */
-  first = NaN;
-  last = NaN;
-  /** where the current sample reads the profile */
-  private i0 = 0;
-  private i1 = 1;
-  private frac = 0;
-  /** data time of the start of the last sample's day (a cache; NaN: none) */
-  private dayStart = NaN;
-  /** the offset read for the current sample (kept for an unreadable timestamp) */
-  value = 0;
+// Layout of the one array of doubles (V8 keeps a double array unboxed, where each double
+// field of an object is a separate heap number: ~100 B more per series, and a million Basic
+// series must fit in a 2 GB heap)
+const FIRST = BUCKETS; // data time of the first readable timestamp (NaN: none yet)
+const LAST = BUCKETS + 1; // the latest readable timestamp
+const DAY_START = BUCKETS + 2; // start of the last sample's day (a cache)
+const FRAC = BUCKETS + 3; // where the current sample reads: fraction towards the next hour
+const VALUE = BUCKETS + 4; // the offset read for the current sample
+const SLOTS = BUCKETS + 5;
 
-  /** days after which 1 / (1 + days) falls under gamma */
-  private readonly steadyAfter: number;
+export class DailyProfile {
+  /** 24 hourly offsets, then the slots above */
+  private readonly d: number[] = new Array<number>(SLOTS).fill(0);
+  /** the hour the current sample reads (and the next) */
+  private i0 = 0;
 
   constructor(readonly params: DailyProfileParams) {
-    this.steadyAfter = 1 / params.gamma - 1;
+    const d = this.d;
+    d[FIRST] = NaN;
+    d[LAST] = NaN;
+    d[DAY_START] = NaN;
   }
 
   /** The offset at `timestamp` (the last one read when it is unreadable). */
   read(timestamp: number): number {
-    if (!Number.isFinite(timestamp)) return this.value;
+    const d = this.d;
+    if (!Number.isFinite(timestamp)) return d[VALUE] as number;
     // the start of the sample's day is cached: one subtraction per sample, no modulo
-    if (!(timestamp >= this.dayStart && timestamp < this.dayStart + DAY_MS)) this.dayStart = timestamp - (((timestamp % DAY_MS) + DAY_MS) % DAY_MS);
-    const h = (timestamp - this.dayStart) * PER_HOUR - 0.5;
+    let start = d[DAY_START] as number;
+    if (!(timestamp >= start && timestamp < start + DAY_MS)) d[DAY_START] = start = timestamp - (((timestamp % DAY_MS) + DAY_MS) % DAY_MS);
+    const h = (timestamp - start) * PER_HOUR - 0.5;
     const f = Math.floor(h);
     const i0 = f < 0 ? BUCKETS - 1 : f;
-    const i1 = i0 === BUCKETS - 1 ? 0 : i0 + 1;
     const frac = h - f;
     this.i0 = i0;
-    this.i1 = i1;
-    this.frac = frac;
-    const o = this.offsets;
-    this.value = (o[i0] as number) + frac * ((o[i1] as number) - (o[i0] as number));
-    return this.value;
+    d[FRAC] = frac;
+    const a = d[i0] as number;
+    return (d[VALUE] = a + frac * ((d[i0 === BUCKETS - 1 ? 0 : i0 + 1] as number) - a));
   }
 
   /** Learns the error `e` (value − level − offset) of the sample last read at `timestamp`. */
   learn(timestamp: number, e: number, spread: number): void {
     if (!Number.isFinite(timestamp)) return;
-    if (Number.isNaN(this.first)) this.first = timestamp;
-    const dt = Number.isFinite(this.last) ? Math.min(Math.max(timestamp - this.last, 0), HOUR_MS) : 0;
-    if (!(timestamp <= this.last)) this.last = timestamp;
-    if (dt === 0) return;
-    // the plain mean of the first days, then the steady weight (no division once past them)
-    const days = (timestamp - this.first) * PER_DAY;
-    const w = (days >= this.steadyAfter ? this.params.gamma : 1 / (1 + Math.max(0, days))) * dt * PER_HOUR;
+    const d = this.d;
+    const last = d[LAST] as number;
+    if (Number.isNaN(d[FIRST] as number)) d[FIRST] = timestamp;
+    if (!(timestamp <= last)) d[LAST] = timestamp;
+    const dt = timestamp - last; // NaN on the first sample: nothing learnt
+    if (!(dt > 0)) return;
+    const g = this.params.gamma;
+    // the plain mean of the first days (1 / (1 + days)), then the steady weight
+    const days1 = 1 + Math.max(0, (timestamp - (d[FIRST] as number)) * PER_DAY);
+    const w = (days1 * g >= 1 ? g : 1 / days1) * (dt < HOUR_MS ? dt : HOUR_MS) * PER_HOUR;
     const lim = this.params.clip * spread;
-    const c = e > lim ? lim : e < -lim ? -lim : e;
-    this.offsets[this.i0] = (this.offsets[this.i0] as number) + w * (1 - this.frac) * c;
-    this.offsets[this.i1] = (this.offsets[this.i1] as number) + w * this.frac * c;
+    const c = w * (e > lim ? lim : e < -lim ? -lim : e);
+    const frac = d[FRAC] as number;
+    const i0 = this.i0;
+    const i1 = i0 === BUCKETS - 1 ? 0 : i0 + 1;
+    d[i0] = (d[i0] as number) + (1 - frac) * c;
+    d[i1] = (d[i1] as number) + frac * c;
   }
 
   /** [24 offsets, first, last, value]; an unknown time travels as null. */
   state(): Array<number | null> {
+    const d = this.d;
     const t = (x: number): number | null => (Number.isFinite(x) ? x : null);
-    return [...this.offsets, t(this.first), t(this.last), this.value];
+    return [...d.slice(0, BUCKETS), t(d[FIRST] as number), t(d[LAST] as number), d[VALUE] as number];
   }
 
   restore(s: ReadonlyArray<number | null> | undefined): this {
     if (!Array.isArray(s) || s.length !== BUCKETS + 3) return this;
-    for (let i = 0; i < BUCKETS; i++) this.offsets[i] = (s[i] as number | null) ?? 0;
-    this.first = (s[BUCKETS] as number | null) ?? NaN;
-    this.last = (s[BUCKETS + 1] as number | null) ?? NaN;
-    this.value = (s[BUCKETS + 2] as number | null) ?? 0;
+    const d = this.d;
+    for (let i = 0; i < BUCKETS; i++) d[i] = (s[i] as number | null) ?? 0;
+    d[FIRST] = (s[BUCKETS] as number | null) ?? NaN;
+    d[LAST] = (s[BUCKETS + 1] as number | null) ?? NaN;
+    d[VALUE] = (s[BUCKETS + 2] as number | null) ?? 0;
     return this;
   }
 }
