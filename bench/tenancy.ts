@@ -7,7 +7,8 @@
 // Starts `vigil start` in a child process with a tenants file (A: --quota-a samples/s,
 // default 5,000; B: 10,000/s) and, unless --redis none, VIGIL_REDIS_URL (default
 // redis://127.0.0.1:6379) with a key prefix of its own, so the quota is the cluster-wide
-// Redis bucket. Then it runs R rounds (default 3) of three phases (N seconds each, default
+// Redis bucket. Then it runs R rounds (default 6: a phase of 3 rounds held 900 of B's requests, so its p99 was
+// the ninth-slowest, set by whether one stall fell in it) of three phases (N seconds each, default
 // 6): B alone, B with A at exactly its quota, B with A at 10x its quota; interleaved, so a
 // machine whose load drifts affects all alike. The middle phase separates what A's admitted
 // samples cost B (fair) from what A's excess costs B (what the quota must hold at nothing). Requests follow a fixed schedule and latency counts from the
@@ -40,7 +41,7 @@ import { bodiesFor, schedule, type LoadCommand, type LoadReply, type ScheduleSpe
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '6' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '6' },
     'quota-a': { type: 'string', default: '5000' },
     'rate-b': { type: 'string', default: '2500' },
     redis: { type: 'string', default: process.env.VIGIL_REDIS_URL || 'redis://127.0.0.1:6379' },

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { hashKey } from '../../api/index.ts';
+import { NODE_V8_FLAGS } from '../../node/runtime-flags.ts'; // not the face: the bench need not load the node
 
 export const BENCH_KEY = 'bench-key';
 export const BENCH_TENANT = 'bench';
@@ -52,7 +53,7 @@ export async function startNodeProcess(
 ): Promise<ChildNode> {
   // --cpu-prof writes the node's profile when it exits (bench/ingest/profile.ts reads it)
   const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'cli/main.ts', 'start', '--config', file], {
+  const child = spawn(process.execPath, [...NODE_V8_FLAGS, ...profile, '--import', 'tsx', 'cli/main.ts', 'start', '--config', file], {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: fileURLToPath(new URL('../..', import.meta.url)), // where tsx resolves
     env: { ...process.env, VIGIL_DEMO_API_KEY: '', VIGIL_ADMIN_API_KEY: '', VIGIL_CONFIG: '', ...options.env },

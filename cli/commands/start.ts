@@ -22,6 +22,8 @@ Options:
 Environment: VIGIL_DEMO_API_KEY=<key> adds the tenant "demo" with that key;
 VIGIL_ADMIN_API_KEY=<key> sets the admin key (for vigil ctl).
 Logs: JSON lines on stdout (readable when stdout is a terminal). Stop with Ctrl-C or SIGTERM.
+Run it as \`node --max-semi-space-size=64 cli/bin/vigil.js start\` (what npm start does): a
+larger young generation shortens the event loop's pauses under load (node/runtime-flags.ts).
 `;
 
 export async function startCommand(argv: string[]): Promise<number> {
@@ -37,7 +39,9 @@ export async function startCommand(argv: string[]): Promise<number> {
   });
   const logger = createLogger({ level: config.log.level, node: config.node.id });
   if (config.tenants.length === 0 && config.tenancy.file === undefined) logger.warn('no tenants configured: set VIGIL_DEMO_API_KEY, add tenants to the config file or name a tenants file (tenancy.file)');
-  const { startNode } = await import('../../node/index.ts'); // after --help and config checks: loading the node takes a while
+  const { startNode, missingV8Flags } = await import('../../node/index.ts'); // after --help and config checks: loading the node takes a while
+  const missing = missingV8Flags();
+  if (missing.length > 0) logger.info({ missing }, 'node started without the V8 flags it is tuned for (npm start passes them; see node/runtime-flags.ts)');
   const node = await startNode(config, { logger });
   const signal = await untilSignal();
   logger.info({ signal }, 'stopping');
