@@ -28,6 +28,7 @@ import { addJsonParser } from './json.ts';
 import type { KeyRing } from './keys.ts';
 import { OpenApiDoc } from './openapi.ts';
 import { addProtobufParser } from './protobuf.ts';
+import { lazyChild } from './lazy-logger.ts';
 import { redactingLogger } from './redaction.ts';
 import { seriesRoutes } from './series.ts';
 import { statusRoutes } from './status.ts';
@@ -90,6 +91,7 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
   const app = fastify({
     loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }), // per-request lines go out at debug in onResponse
+    childLoggerFactory: (logger, bindings, opts) => lazyChild(logger as Logger, bindings, opts), // made at a request's first line
     bodyLimit: config.http.bodyLimitBytes,
     requestTimeout: timeouts.requestMs,
     // passed to http.createServer: a client that sends headers slowly (or nothing) is cut after headersMs
