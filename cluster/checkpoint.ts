@@ -9,7 +9,7 @@ import type { SeriesSnapshot } from '../actors/service/index.ts';
 import { seriesName, type Incident } from '../protocols/index.ts';
 import type { IngestLog } from './ingest-log/index.ts';
 import type { ShardHosts } from './shard-host.ts';
-import { SNAPSHOT_VERSION, type LoadedSnapshot, type SnapshotEntry, type SnapshotStore } from './snapshots/index.ts';
+import { encodeEntriesInTurns, SNAPSHOT_VERSION, type LoadedSnapshot, type SnapshotEntry, type SnapshotStore } from './snapshots/index.ts';
 
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5_000;
 
@@ -106,7 +106,12 @@ export class Checkpoints {
     if (due.length === 0) return;
     // one ask per shard: a shard whose tenants answer late (a deep replay) fails alone, and the
     // others' snapshots go on (one ask for all made one slow shard fail every shard's snapshot)
-    const states = await Promise.allSettled(due.map((s) => this.p.stateOf(this.p.hosts.tenants(s.shard))));
+    // each shard's state is encoded as soon as it comes: held as objects through the flush
+    // (seconds, behind the store), every scavenge meanwhile copied them (the node's longest pauses)
+    const states = await Promise.allSettled(due.map(async (s) => {
+      const tenants = this.p.hosts.tenants(s.shard);
+      return encodeEntriesInTurns(entriesOf(tenants, await this.p.stateOf(tenants)));
+    }));
     try {
       await this.p.flush(); // after every state was taken: the effects of what each covers are stored
     } catch (err) {
@@ -132,21 +137,26 @@ export class Checkpoints {
     return !this.p.fence || (this.p.fence.holds(shard) && this.p.fence.token(shard) === token);
   }
 
-  private async saveShard(shard: number, position: number, token: number, state: Map<string, SeriesSnapshot[]>): Promise<void> {
-    const entries: SnapshotEntry[] = [];
-    for (const tenant of this.p.hosts.tenants(shard)) {
-      for (const s of state.get(tenant) ?? []) entries.push({ ...s, tenant, seriesKey: seriesName(s.metric, s.labels) });
-    }
+  private async saveShard(shard: number, position: number, token: number, encodedEntries: Uint8Array[]): Promise<void> {
     if (!this.held(shard, token)) return; // the lease lapsed meanwhile: the next owner replays
     const open = this.p.openIncidents?.(shard) ?? [];
     const saved = await this.p.snapshots.save({
-      version: SNAPSHOT_VERSION, shard, logPosition: position, takenAt: this.p.clock.now(), node: this.p.node, fencingToken: token, entries,
+      version: SNAPSHOT_VERSION, shard, logPosition: position, takenAt: this.p.clock.now(), node: this.p.node, fencingToken: token, encodedEntries,
       ...(open.length > 0 ? { openIncidents: open } : {}),
     });
     this.taken.set(shard, position);
     // a failed acknowledgement only keeps more of the log (the next checkpoint or owner acknowledges it)
     if (saved.ackable > 0 && this.held(shard, token)) await this.p.log.ack(shard, saved.ackable).catch((err: unknown) => this.p.onError(err));
   }
+}
+
+/** A shard's snapshot entries: its tenants' series, named. */
+function entriesOf(tenants: readonly string[], state: Map<string, SeriesSnapshot[]>): SnapshotEntry[] {
+  const entries: SnapshotEntry[] = [];
+  for (const tenant of tenants) {
+    for (const s of state.get(tenant) ?? []) entries.push({ ...s, tenant, seriesKey: seriesName(s.metric, s.labels) });
+  }
+  return entries;
 }
 
 /** The restored detector state by tenant and service, and where each shard resumes. */

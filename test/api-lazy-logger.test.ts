@@ -11,7 +11,7 @@ function capture(level: string): { log: pino.Logger; lines: Array<Record<string,
   const log = pino({ level, redact: { paths: ['key'], censor: '[redacted]' } }, out);
   let made = 0;
   const child = log.child.bind(log);
-  log.child = ((b: pino.Bindings, o?: pino.ChildLoggerOptions) => { made++; return child(b, o); }) as typeof log.child;
+  log.child = ((b: pino.Bindings, o?: pino.ChildLoggerOptions) => { made++; return child(b, o); }) as unknown as typeof log.child;
   return { log, lines, children: () => made };
 }
 

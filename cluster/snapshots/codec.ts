@@ -9,7 +9,7 @@ import { wire } from '../../protocols/index.ts';
 import type { DetectorSnapshot } from '../../actors/detection/index.ts';
 import type { Incident } from '../../protocols/index.ts';
 import { decodeValue, encodeValue } from './value-codec.ts';
-import { SNAPSHOT_VERSION, type ShardSnapshot, type SnapshotEntry } from './types.ts';
+import { SNAPSHOT_VERSION, type ShardSnapshot, type SnapshotEntry, type SnapshotToSave } from './types.ts';
 
 const MAGIC = 0x504e5356; // "VSNP" little-endian
 const FRAME_VERSION = 1;
@@ -33,13 +33,19 @@ export function encodeSnapshot(s: ShardSnapshot): Uint8Array {
  * every request waited behind it (the checkpoint's stall in ingest latency, every 5 s).
  * Protobuf messages concatenate: the head's fields, then each run of entries appended.
  */
-export async function encodeSnapshotInTurns(s: ShardSnapshot): Promise<Uint8Array> {
-  const parts = [encodeHead(s)];
-  for (let i = 0; i < s.entries.length; i += ENTRIES_PER_TURN) {
+export async function encodeSnapshotInTurns(s: SnapshotToSave): Promise<Uint8Array> {
+  const head = encodeHead(s); // bad fields fail before any entry is encoded
+  return frame([head, ...('encodedEntries' in s ? s.encodedEntries : await encodeEntriesInTurns(s.entries))]);
+}
+
+/** A shard's entries as runs of encoded ShardSnapshot fields, ENTRIES_PER_TURN per turn of the event loop. */
+export async function encodeEntriesInTurns(entries: readonly SnapshotEntry[]): Promise<Uint8Array[]> {
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < entries.length; i += ENTRIES_PER_TURN) {
     if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-    parts.push(encodeEntries(s.entries.slice(i, i + ENTRIES_PER_TURN)));
+    parts.push(encodeEntries(entries.slice(i, i + ENTRIES_PER_TURN)));
   }
-  return frame(parts);
+  return parts;
 }
 
 /** The fencing token of an encoded snapshot, read without decoding its entries. */
@@ -58,7 +64,7 @@ export function snapshotFencingToken(file: Uint8Array): number {
 /** ShardSnapshot.fencing_token's field number (protocols/proto/snapshot.proto). */
 const FENCING_TOKEN_FIELD = 6;
 
-function encodeHead(s: ShardSnapshot): Uint8Array {
+function encodeHead(s: Omit<ShardSnapshot, 'entries'>): Uint8Array {
   for (const [name, v] of [['shard', s.shard], ['logPosition', s.logPosition], ['takenAt', s.takenAt], ['fencingToken', s.fencingToken]] as const) {
     if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`snapshot: ${name} ${v} is not a whole number ≥ 0`);
   }

@@ -2,9 +2,9 @@
 // failover restores it and replays the log from there (DESIGN.md §2.1 step 5).
 export { SnapshotStore, DEFAULT_KEEP_SNAPSHOTS } from './store.ts';
 export type { SnapshotStoreOptions, SavedSnapshot, LoadedSnapshot } from './store.ts';
-export { encodeSnapshot, encodeSnapshotInTurns, snapshotFencingToken, decodeSnapshot, SnapshotFormatError, ENTRIES_PER_TURN } from './codec.ts';
+export { encodeSnapshot, encodeSnapshotInTurns, encodeEntriesInTurns, snapshotFencingToken, decodeSnapshot, SnapshotFormatError, ENTRIES_PER_TURN } from './codec.ts';
 export { encodeValue, decodeValue } from './value-codec.ts';
 export type { Value } from './value-codec.ts';
 export { SNAPSHOT_VERSION } from './types.ts';
-export type { ShardSnapshot, SnapshotEntry } from './types.ts';
+export type { ShardSnapshot, SnapshotEntry, SnapshotToSave } from './types.ts';
 export { KvSnapshotStore } from './kv-store.ts';

@@ -10,7 +10,7 @@ import { VigilError } from '../../protocols/errors.ts';
 import { fencingAccepts } from '../lease.ts';
 import { decodeSnapshot, encodeSnapshotInTurns, snapshotFencingToken } from './codec.ts';
 import type { LoadedSnapshot, SavedSnapshot } from './store.ts';
-import type { ShardSnapshot } from './types.ts';
+import type { ShardSnapshot, SnapshotToSave } from './types.ts';
 
 const key = (shard: number): string => `shard.${shard}`;
 
@@ -22,7 +22,7 @@ export class KvSnapshotStore {
     return new KvSnapshotStore(await new Kvm(nc).create(bucket, { history: 1, replicas }), bucket);
   }
 
-  async save(snapshot: ShardSnapshot): Promise<SavedSnapshot> {
+  async save(snapshot: SnapshotToSave): Promise<SavedSnapshot> {
     const bytes = await encodeSnapshotInTurns(snapshot);
     const where = `${this.bucket}/${key(snapshot.shard)}`;
     try {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { VigilError } from '../../protocols/errors.ts';
 import { decodeSnapshot, encodeSnapshotInTurns } from './codec.ts';
-import type { ShardSnapshot } from './types.ts';
+import type { ShardSnapshot, SnapshotToSave } from './types.ts';
 import { syncDir } from '../../storage/index.ts';
 
 /** the newest and one fallback: a damaged newest costs one snapshot period of replay */
@@ -44,7 +44,7 @@ export class SnapshotStore {
   }
 
   /** Writes `snapshot` as the newest of its shard and prunes the oldest beyond `keep`. */
-  async save(snapshot: ShardSnapshot): Promise<SavedSnapshot> {
+  async save(snapshot: SnapshotToSave): Promise<SavedSnapshot> {
     let bytes: Uint8Array;
     try {
       bytes = await encodeSnapshotInTurns(snapshot); // bad fields fail here, before any file is touched

@@ -27,3 +27,10 @@ export interface ShardSnapshot {
   /** the unresolved incidents of the shard's tenants (cluster mode: the next owner goes on with them); absent: none */
   openIncidents?: Incident[];
 }
+
+/**
+ * A snapshot to save whose entries were encoded already (codec.ts encodeEntriesInTurns): a
+ * checkpoint encodes a shard's state as soon as its tenants answer, so the series' objects
+ * die young instead of living through the writers' flush (every scavenge meanwhile copied them).
+ */
+export type SnapshotToSave = ShardSnapshot | (Omit<ShardSnapshot, 'entries'> & { encodedEntries: readonly Uint8Array[] });
