@@ -6,7 +6,7 @@ import { createDetector, restoreDetector, type Detector } from '../actors/detect
 import { createRng } from '../actors/runtime/index.ts';
 
 import {
-  decodeSnapshot, decodeValue, encodeSnapshot, encodeSnapshotInTurns, encodeValue, ENTRIES_PER_TURN, snapshotFencingToken, SNAPSHOT_VERSION, SnapshotStore,
+  decodeSnapshot, decodeValue, encodeEntriesInTurns, encodeSnapshot, encodeSnapshotInTurns, encodeValue, ENTRIES_PER_TURN, snapshotFencingToken, SNAPSHOT_VERSION, SnapshotStore,
   type ShardSnapshot, type SnapshotEntry,
 } from '../cluster/snapshots/index.ts';
 import { seriesName, type Tier } from '../protocols/index.ts';
@@ -64,6 +64,25 @@ describe('snapshots', function () {
     const damaged = Uint8Array.from(bytes);
     damaged[damaged.length - 3]! ^= 0xff;
     assert.throws(() => snapshotFencingToken(damaged), /checksum/);
+  });
+
+  it('writes a snapshot file a chunk at a time and reads it back whole, from entries encoded ahead', async () => {
+    const det = createDetector('agile');
+    feed(det, 0, 300, 'chunks');
+    const entries = Array.from({ length: ENTRIES_PER_TURN + 9 }, (_, i) => entryOf('agile', det, i));
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-snap-chunks-'));
+    try {
+      const store = new SnapshotStore(dir, { syncChunkBytes: 4096 });
+      const { entries: _e, ...head } = snapshotAt(2, 77, entries);
+      const saved = await store.save({ ...head, encodedEntries: await encodeEntriesInTurns(entries) });
+      assert.ok(readFileSync(saved.file).byteLength > 4 * 4096, 'several chunks');
+      assert.ok(Buffer.from(readFileSync(saved.file)).equals(Buffer.from(encodeSnapshot(snapshotAt(2, 77, entries)))), 'the bytes of the snapshot in one piece');
+      const back = await store.latest(2);
+      assert.equal(back?.snapshot.entries.length, entries.length);
+      assert.equal(back?.snapshot.logPosition, 77);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the value codec keeps every plain value exactly, NaN and ±Infinity included, and keys named', () => {

@@ -1,6 +1,6 @@
 // cluster/snapshots: per-shard detector state at an ingest-log position, so a restart or a
 // failover restores it and replays the log from there (DESIGN.md §2.1 step 5).
-export { SnapshotStore, DEFAULT_KEEP_SNAPSHOTS } from './store.ts';
+export { SnapshotStore, DEFAULT_KEEP_SNAPSHOTS, DEFAULT_SYNC_CHUNK_BYTES } from './store.ts';
 export type { SnapshotStoreOptions, SavedSnapshot, LoadedSnapshot } from './store.ts';
 export { encodeSnapshot, encodeSnapshotInTurns, encodeEntriesInTurns, snapshotFencingToken, decodeSnapshot, SnapshotFormatError, ENTRIES_PER_TURN } from './codec.ts';
 export { encodeValue, decodeValue } from './value-codec.ts';
