@@ -5,11 +5,11 @@
 // snapshot at the watermark, and acknowledge the log as far as the snapshots allow.
 import type { Clock, TimerHandle } from '../actors/runtime/index.ts';
 import type { TenantSnapshots } from '../actors/tenant/index.ts';
-import type { SeriesSnapshot } from '../actors/service/index.ts';
+import type { SeriesSnapshot, StatePacker } from '../actors/service/index.ts';
 import { seriesName, type Incident } from '../protocols/index.ts';
 import type { IngestLog } from './ingest-log/index.ts';
 import type { ShardHosts } from './shard-host.ts';
-import { encodeEntriesInTurns, SNAPSHOT_VERSION, type LoadedSnapshot, type SnapshotEntry, type SnapshotStore } from './snapshots/index.ts';
+import { encodeSnapshotEntries, SNAPSHOT_VERSION, type LoadedSnapshot, type SnapshotEntry, type SnapshotStore } from './snapshots/index.ts';
 
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5_000;
 
@@ -19,8 +19,8 @@ export interface CheckpointParts {
   log: IngestLog;
   clock: Clock;
   node: string;
-  /** the detector state of these tenants */
-  stateOf(tenants: readonly string[]): Promise<Map<string, SeriesSnapshot[]>>;
+  /** the detector state of these tenants, packed by `packTenantState` (encoded snapshot entries) */
+  stateOf(tenants: readonly string[]): Promise<Map<string, readonly Uint8Array[]>>;
   /** resolves once every effect handed to the writers so far is stored */
   flush(): Promise<void>;
   onError(err: unknown): void;
@@ -106,11 +106,12 @@ export class Checkpoints {
     if (due.length === 0) return;
     // one ask per shard: a shard whose tenants answer late (a deep replay) fails alone, and the
     // others' snapshots go on (one ask for all made one slow shard fail every shard's snapshot)
-    // each shard's state is encoded as soon as it comes: held as objects through the flush
-    // (seconds, behind the store), every scavenge meanwhile copied them (the node's longest pauses)
+    // the state comes encoded (packTenantState, where each service takes it): held as objects
+    // through the flush (seconds, behind the store), every scavenge meanwhile copied them
     const states = await Promise.allSettled(due.map(async (s) => {
       const tenants = this.p.hosts.tenants(s.shard);
-      return encodeEntriesInTurns(entriesOf(tenants, await this.p.stateOf(tenants)));
+      const state = await this.p.stateOf(tenants);
+      return tenants.flatMap((tenant) => state.get(tenant) ?? []);
     }));
     try {
       await this.p.flush(); // after every state was taken: the effects of what each covers are stored
@@ -137,7 +138,7 @@ export class Checkpoints {
     return !this.p.fence || (this.p.fence.holds(shard) && this.p.fence.token(shard) === token);
   }
 
-  private async saveShard(shard: number, position: number, token: number, encodedEntries: Uint8Array[]): Promise<void> {
+  private async saveShard(shard: number, position: number, token: number, encodedEntries: readonly Uint8Array[]): Promise<void> {
     if (!this.held(shard, token)) return; // the lease lapsed meanwhile: the next owner replays
     const open = this.p.openIncidents?.(shard) ?? [];
     const saved = await this.p.snapshots.save({
@@ -150,13 +151,9 @@ export class Checkpoints {
   }
 }
 
-/** A shard's snapshot entries: its tenants' series, named. */
-function entriesOf(tenants: readonly string[], state: Map<string, SeriesSnapshot[]>): SnapshotEntry[] {
-  const entries: SnapshotEntry[] = [];
-  for (const tenant of tenants) {
-    for (const s of state.get(tenant) ?? []) entries.push({ ...s, tenant, seriesKey: seriesName(s.metric, s.labels) });
-  }
-  return entries;
+/** A tenant's series as encoded snapshot entries, for the actors to pack their state with (StatePacker). */
+export function packTenantState(tenant: string): StatePacker {
+  return (series: SeriesSnapshot[]) => encodeSnapshotEntries(series.map((s): SnapshotEntry => ({ ...s, tenant, seriesKey: seriesName(s.metric, s.labels) })));
 }
 
 /** The restored detector state by tenant and service, and where each shard resumes. */

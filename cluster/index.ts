@@ -17,7 +17,7 @@ export type { NodeStores } from './node-stores.ts';
 export { OpenIncidentsCache } from './open-incidents.ts';
 export { ShardHosts } from './shard-host.ts';
 export type { AdmittedBatch, ShardHostParts } from './shard-host.ts';
-export { Checkpoints, DEFAULT_CHECKPOINT_INTERVAL_MS, restoredState } from './checkpoint.ts';
+export { Checkpoints, DEFAULT_CHECKPOINT_INTERVAL_MS, packTenantState, restoredState } from './checkpoint.ts';
 export type { CheckpointParts } from './checkpoint.ts';
 export { NodeHealth } from './health.ts';
 export type { IngestLog, LogRecord } from './ingest-log/index.ts';

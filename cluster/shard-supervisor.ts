@@ -6,7 +6,6 @@
 // (an ingest's receipt settled: the batch stays in the log for the owner).
 import type { ActorContext, Behavior } from '../actors/runtime/index.ts';
 import { tenantsBehavior, type TenantMsg, type TenantsDeps, type TenantsMsg, type TenantSnapshots } from '../actors/tenant/index.ts';
-import type { SeriesSnapshot } from '../actors/service/index.ts';
 
 export type ShardsMsg =
   | TenantsMsg
@@ -22,17 +21,17 @@ const childName = (shard: number): string => String(shard);
 export function shardsBehavior(deps: ShardsDeps): Behavior<ShardsMsg, null> {
   const tenantsOf = (ctx: ActorContext<ShardsMsg>, tenant: string) => ctx.child<TenantsMsg>(childName(deps.shardOf(tenant)));
 
-  const snapshot = async (ctx: ActorContext<ShardsMsg>, tenants: readonly string[]): Promise<Map<string, SeriesSnapshot[]>> => {
+  const snapshot = async (ctx: ActorContext<ShardsMsg>, msg: Extract<TenantsMsg, { type: 'snapshot' }>): Promise<Map<string, Uint8Array[]>> => {
     const byShard = new Map<number, string[]>();
-    for (const t of tenants) {
+    for (const t of msg.tenants) {
       const s = deps.shardOf(t);
       byShard.set(s, [...(byShard.get(s) ?? []), t]);
     }
-    const out = new Map<string, SeriesSnapshot[]>();
+    const out = new Map<string, Uint8Array[]>();
     await Promise.all([...byShard].map(async ([shard, names]) => {
       const ref = ctx.child<TenantsMsg>(childName(shard));
       if (!ref) return;
-      const got = await ref.ask<Map<string, SeriesSnapshot[]>>((reply) => ({ type: 'snapshot', tenants: names, reply }));
+      const got = await ref.ask<Map<string, Uint8Array[]>>((reply) => ({ type: 'snapshot', tenants: names, pack: msg.pack, reply }));
       for (const [t, s] of got) out.set(t, s);
     }));
     return out;
@@ -53,7 +52,7 @@ export function shardsBehavior(deps: ShardsDeps): Behavior<ShardsMsg, null> {
           msg.reply(true);
           return state;
         case 'snapshot':
-          return snapshot(ctx, msg.tenants).then((s) => { msg.reply(s); return state; });
+          return snapshot(ctx, msg).then((s) => { msg.reply(s); return state; });
         case 'broadcast':
           for (const name of ctx.children()) ctx.child<TenantsMsg>(name)?.tell(msg);
           return state;

@@ -15,7 +15,7 @@ import { LOG_REDACTION, startGateway, type Gateway, type Engine } from '../api/i
 import type { Sensitivity } from '../actors/detection/index.ts';
 import { cacheKeys, registerCacheMetrics } from '../storage/cache/index.ts';
 import {
-  Checkpoints, createNodeMetrics, DEFAULT_CHECKPOINT_INTERVAL_MS, DEFAULT_SHARD_COUNT, IngestBacklog, KvSharedTenants, LiveHub, NodeHealth,
+  Checkpoints, packTenantState, createNodeMetrics, DEFAULT_CHECKPOINT_INTERVAL_MS, DEFAULT_SHARD_COUNT, IngestBacklog, KvSharedTenants, LiveHub, NodeHealth,
   OpenIncidentsCache, openNodeStores, restoredState, SeriesLimits, ShardHosts, startRobustModel, tierDetectors,
   type AdmittedBatch, type VigilConfig,
 } from '../cluster/index.ts';
@@ -275,7 +275,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   const checkpoints = new Checkpoints({
     hosts, snapshots: clustered?.snapshots ?? snapshots, log: ingestLog, clock, node: config.node.id,
     ...(clustered ? clustered.checkpointParts(incidents) : {}),
-    stateOf: (names) => tenants.ask((reply) => ({ type: 'snapshot', tenants: names, reply }), CHECKPOINT_TIMEOUT_MS),
+    stateOf: (names) => tenants.ask((reply) => ({ type: 'snapshot', tenants: names, pack: packTenantState, reply }), CHECKPOINT_TIMEOUT_MS),
     flush: () => writers.flush(),
     onError: (err) => log.warn({ err }, 'checkpoint failed; the next one retries'),
   });

@@ -1,6 +1,7 @@
 // A checkpoint asks a tenant for its state: the TenantActor asks its services a few at a time
 // (SNAPSHOT_SERVICES_PER_TURN), so a tenant of many services does not hold the event loop in
-// one piece, and the state is still the state as of the ask (no batch told after it is in it).
+// one piece; each service packs its own state (bytes, so the objects die young), and the
+// state is still the state as of the ask (no batch told after it is in it).
 import { strict as assert } from 'node:assert';
 import pino from 'pino';
 import { createActorSystem, SeededRng, VirtualClock } from '../actors/runtime/index.ts';
@@ -55,9 +56,14 @@ describe('TenantActor snapshot in turns', () => {
       if (watching) setImmediate(watch);
     };
     setImmediate(watch);
-    const state = tenants.ask<Map<string, SeriesSnapshot[]>>((reply) => ({ type: 'snapshot', tenants: ['acme'], reply }));
+    // packed where it is taken (a checkpoint packs with the snapshot codec; JSON here)
+    const pack = (tenant: string) => (series: SeriesSnapshot[]) => Buffer.from(JSON.stringify(series.map((x) => ({ ...x, tenant }))));
+    const state = tenants.ask<Map<string, Uint8Array[]>>((reply) => ({ type: 'snapshot', tenants: ['acme'], pack, reply }));
     tenants.tell(batch(2)); // after the ask: not in the state it answers
-    const series = (await state).get('acme') ?? [];
+    const parts = (await state).get('acme') ?? [];
+    const series = parts.flatMap((p) => JSON.parse(Buffer.from(p).toString()) as Array<SeriesSnapshot & { tenant: string }>);
+    assert.equal(parts.length, SERVICES, 'one packed part per service');
+    assert.ok(series.every((x) => x.tenant === 'acme'));
     watching = false;
     await system.settled();
 

@@ -6,7 +6,7 @@ import type { AnomalyEvent, SeriesInput } from '../../protocols/index.ts';
 import type { EventSink, SeriesScores } from '../sink.ts';
 import type { IngestReceipt } from '../ingest-receipt.ts';
 import { CAPABILITIES, type Level, type LevelSource } from '../../supervisors/index.ts';
-import { ServiceDetection, type DetectorFactory, type MetricDetection, type SeriesSnapshot } from './service-state.ts';
+import { ServiceDetection, type DetectorFactory, type MetricDetection, type SeriesSnapshot, type StatePacker } from './service-state.ts';
 
 /**
  * `receipt` gives the samples back to the node's ingest backlog once taken in, and learns
@@ -15,7 +15,7 @@ import { ServiceDetection, type DetectorFactory, type MetricDetection, type Seri
  */
 export type ServiceMsg =
   | { type: 'samples'; series: SeriesInput[]; receipt?: IngestReceipt; position?: number; replay?: boolean; epoch?: number }
-  | { type: 'snapshot'; reply: (series: SeriesSnapshot[]) => void };
+  | { type: 'snapshot'; pack: StatePacker; reply: (packed: Uint8Array) => void };
 
 export interface ServiceDeps {
   tenant: string;
@@ -46,7 +46,7 @@ export function serviceBehavior(deps: ServiceDeps): Behavior<ServiceMsg, Service
     },
     receive(state, msg) {
       if (msg.type === 'snapshot') {
-        msg.reply(state.snapshot());
+        msg.reply(msg.pack(state.snapshot()));
         return state;
       }
       if (msg.epoch !== undefined && deps.sink.current && !deps.sink.current(deps.tenant, msg.epoch)) {

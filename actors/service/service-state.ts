@@ -60,6 +60,13 @@ export interface SeriesState {
   direction: 'up' | 'down' | 'both';
 }
 
+/**
+ * Packs series' state into bytes where it is taken (a checkpoint's codec, given by the asker):
+ * a tenant's thousands of state objects then die in the turn that made them, where held
+ * until the whole tenant had answered they were copied by every scavenge meanwhile.
+ */
+export type StatePacker = (series: SeriesSnapshot[]) => Uint8Array;
+
 export interface SeriesSnapshot {
   service: string;
   metric: string;

@@ -6,7 +6,7 @@ import type { ActorContext, ActorRef, Behavior } from '../runtime/index.ts';
 import type { Incident, SeriesInput, Tier } from '../../protocols/index.ts';
 import type { EventSink } from '../sink.ts';
 import { correlatorBehavior, type CorrelatorDeps, type CorrelatorMsg, type CorrelationSettings, type OpenIncidents } from '../correlation/index.ts';
-import { serviceBehavior, type DetectorFactory, type MetricDetection, type SeriesSnapshot, type ServiceMsg } from '../service/index.ts';
+import { serviceBehavior, type DetectorFactory, type MetricDetection, type SeriesSnapshot, type ServiceMsg, type StatePacker } from '../service/index.ts';
 import type { Sensitivity } from '../detection/index.ts';
 import type { IngestReceipt } from '../ingest-receipt.ts';
 import type { LevelSource } from '../../supervisors/index.ts';
@@ -27,12 +27,12 @@ export const serviceActorName = (service: string): string => encodeURIComponent(
  * after a restart; `epoch` (cluster mode): the lease token its shard was held under when the
  * batch was read, so its effects are dropped once that ownership has ended. `snapshot`
  * answers with the detector state of every series of the tenant (live services and
- * passivated ones) once the correlator has handled everything sent to it before, so the
+ * passivated ones), packed by `pack` service by service, once the correlator has handled everything sent to it before, so the
  * effects of the batches the state covers are all on their way.
  */
 export type TenantMsg =
   | { type: 'ingest'; series: SeriesInput[]; receipt?: IngestReceipt; position?: number; replay?: boolean; epoch?: number }
-  | { type: 'snapshot'; reply: (series: SeriesSnapshot[]) => void }
+  | { type: 'snapshot'; pack: StatePacker; reply: (packed: Uint8Array[]) => void }
   | { type: 'set-status'; id: string; status: 'acknowledged' | 'resolved'; reply: (incident: Incident | undefined) => void }
   | { type: 'tick'; now: number }
   /** for the tenant's correlator: alerts from the Alertmanager intake, silences, the live alert list, a topology change */
@@ -137,21 +137,20 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
   };
 
   /** Every series' state: live services asked (in mailbox order), passivated ones from the stash. */
-  const snapshotOf = async (ctx: ActorContext<TenantMsg>, reply: (series: SeriesSnapshot[]) => void): Promise<void> => {
+  const snapshotOf = async (ctx: ActorContext<TenantMsg>, pack: StatePacker, reply: (packed: Uint8Array[]) => void): Promise<void> => {
     const live = ctx.children().filter((c) => c !== CORRELATOR && c !== RCA);
     // A few services at a time: asked all at once, every service's turn ran in one phase of
     // the event loop (nact runs each on setImmediate), and a tenant of thousands of series
     // held every request behind it for ~100 ms. No batch reaches a service meanwhile: this
     // actor forwards nothing until the snapshot is done.
-    const parts: SeriesSnapshot[][] = [];
+    const parts: Uint8Array[] = [];
     for (let i = 0; i < live.length; i += SNAPSHOT_SERVICES_PER_TURN) {
       parts.push(...await Promise.all(live.slice(i, i + SNAPSHOT_SERVICES_PER_TURN)
-        .map((c) => ctx.child<ServiceMsg>(c)!.ask<SeriesSnapshot[]>((r) => ({ type: 'snapshot', reply: r })))));
+        .map((c) => ctx.child<ServiceMsg>(c)!.ask<Uint8Array>((r) => ({ type: 'snapshot', pack, reply: r })))));
     }
     await correlator(ctx).ask<true>((r) => ({ type: 'sync', reply: r }));
-    const out = parts.flat();
-    for (const [name, saved] of stash) if (!live.includes(serviceActorName(name))) out.push(...saved);
-    reply(out);
+    for (const [name, saved] of stash) if (!live.includes(serviceActorName(name))) parts.push(pack(saved));
+    reply(parts);
   };
 
   return {
@@ -209,7 +208,7 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
           correlator(ctx).tell(msg);
           break;
         case 'snapshot':
-          return snapshotOf(ctx, msg.reply).then(() => state);
+          return snapshotOf(ctx, msg.pack, msg.reply).then(() => state);
       }
       return state;
     },

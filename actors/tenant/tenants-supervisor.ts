@@ -2,7 +2,7 @@
 // tenant's failure never restarts another's). It spawns a TenantActor on first use.
 import type { ActorContext, Behavior } from '../runtime/index.ts';
 import type { SupervisionOptions } from '../runtime/index.ts';
-import type { SeriesSnapshot } from '../service/index.ts';
+import type { SeriesSnapshot, StatePacker } from '../service/index.ts';
 import { tenantBehavior, type TenantDeps, type TenantMsg, type TenantSettings } from './tenant-actor.ts';
 
 /** Detector state by tenant, then by service. */
@@ -12,7 +12,7 @@ export type TenantsMsg =
   | { type: 'to-tenant'; tenant: string; msg: TenantMsg }
   | { type: 'broadcast'; msg: TenantMsg }
   /** the detector state of these tenants (live, passivated or restored and not yet woken) */
-  | { type: 'snapshot'; tenants: readonly string[]; reply: (state: Map<string, SeriesSnapshot[]>) => void };
+  | { type: 'snapshot'; tenants: readonly string[]; pack: (tenant: string) => StatePacker; reply: (state: Map<string, Uint8Array[]>) => void };
 
 export interface TenantsDeps extends Omit<TenantDeps, 'settings' | 'restored'> {
   /** settings of a known tenant; undefined for an unknown one (its messages are dropped) */
@@ -28,14 +28,15 @@ export function tenantsBehavior(deps: TenantsDeps): Behavior<TenantsMsg, null> {
   const restored: TenantSnapshots = new Map(deps.restored ?? []);
 
   /** Asks each live tenant (in mailbox order); the others answer from what was restored. */
-  const snapshot = async (ctx: ActorContext<TenantsMsg>, tenants: readonly string[], reply: (s: Map<string, SeriesSnapshot[]>) => void): Promise<void> => {
-    const out = new Map<string, SeriesSnapshot[]>();
-    await Promise.all(tenants.map(async (tenant) => {
+  const snapshot = async (ctx: ActorContext<TenantsMsg>, msg: Extract<TenantsMsg, { type: 'snapshot' }>): Promise<void> => {
+    const out = new Map<string, Uint8Array[]>();
+    await Promise.all(msg.tenants.map(async (tenant) => {
       const ref = ctx.child<TenantMsg>(tenant);
-      if (ref) out.set(tenant, await ref.ask<SeriesSnapshot[]>((r) => ({ type: 'snapshot', reply: r })));
-      else if (restored.has(tenant)) out.set(tenant, [...restored.get(tenant)!.values()].flat());
+      const pack = msg.pack(tenant);
+      if (ref) out.set(tenant, await ref.ask<Uint8Array[]>((r) => ({ type: 'snapshot', pack, reply: r })));
+      else if (restored.has(tenant)) out.set(tenant, [pack([...restored.get(tenant)!.values()].flat())]);
     }));
-    reply(out);
+    msg.reply(out);
   };
 
   return {
@@ -52,7 +53,7 @@ export function tenantsBehavior(deps: TenantsDeps): Behavior<TenantsMsg, null> {
         for (const name of ctx.children()) ctx.child<TenantMsg>(name)?.tell(msg.msg);
         return state;
       }
-      if (msg.type === 'snapshot') return snapshot(ctx, msg.tenants, msg.reply).then(() => state);
+      if (msg.type === 'snapshot') return snapshot(ctx, msg).then(() => state);
       route(ctx, msg.tenant, msg.msg);
       return state;
     },

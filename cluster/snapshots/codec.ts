@@ -24,7 +24,7 @@ export class SnapshotFormatError extends Error {
 export const ENTRIES_PER_TURN = 256;
 
 export function encodeSnapshot(s: ShardSnapshot): Uint8Array {
-  return frame([encodeHead(s), encodeEntries(s.entries)]);
+  return frame([encodeHead(s), encodeSnapshotEntries(s.entries)]);
 }
 
 /**
@@ -43,7 +43,7 @@ export async function encodeEntriesInTurns(entries: readonly SnapshotEntry[]): P
   const parts: Uint8Array[] = [];
   for (let i = 0; i < entries.length; i += ENTRIES_PER_TURN) {
     if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-    parts.push(encodeEntries(entries.slice(i, i + ENTRIES_PER_TURN)));
+    parts.push(encodeSnapshotEntries(entries.slice(i, i + ENTRIES_PER_TURN)));
   }
   return parts;
 }
@@ -79,7 +79,8 @@ function encodeHead(s: Omit<ShardSnapshot, 'entries'>): Uint8Array {
   }).finish();
 }
 
-function encodeEntries(entries: readonly SnapshotEntry[]): Uint8Array {
+/** Entries as encoded ShardSnapshot fields: runs of them concatenate after the head (encodeSnapshotInTurns). */
+export function encodeSnapshotEntries(entries: readonly SnapshotEntry[]): Uint8Array {
   return wire.ShardSnapshot.encode({
     entries: entries.map((e) => ({
       tenant: e.tenant,

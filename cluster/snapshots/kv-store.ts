@@ -10,7 +10,7 @@ import { VigilError } from '../../protocols/errors.ts';
 import { fencingAccepts } from '../lease.ts';
 import { decodeSnapshot, encodeSnapshotInTurns, snapshotFencingToken } from './codec.ts';
 import type { LoadedSnapshot, SavedSnapshot } from './store.ts';
-import type { ShardSnapshot, SnapshotToSave } from './types.ts';
+import type { SnapshotToSave } from './types.ts';
 
 const key = (shard: number): string => `shard.${shard}`;
 
