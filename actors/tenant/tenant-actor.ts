@@ -19,7 +19,7 @@ export const CORRELATOR = '#correlator';
 export const RCA = '#rca';
 
 /** services asked for their state per turn of the event loop during a checkpoint */
-export const SNAPSHOT_SERVICES_PER_TURN = 32;
+export const SNAPSHOT_SERVICES_PER_TURN = 8;
 export const serviceActorName = (service: string): string => encodeURIComponent(service);
 
 /**
@@ -139,7 +139,7 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
   /** Every series' state: live services asked (in mailbox order), passivated ones from the stash. */
   const snapshotOf = async (ctx: ActorContext<TenantMsg>, pack: StatePacker, reply: (packed: Uint8Array[]) => void): Promise<void> => {
     const live = ctx.children().filter((c) => c !== CORRELATOR && c !== RCA);
-    // A few services at a time: asked all at once, every service's turn ran in one phase of
+    // A few services at a time (each packs its own state in its turn): asked all at once, every service's turn ran in one phase of
     // the event loop (nact runs each on setImmediate), and a tenant of thousands of series
     // held every request behind it for ~100 ms. No batch reaches a service meanwhile: this
     // actor forwards nothing until the snapshot is done.
