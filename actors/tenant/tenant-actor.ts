@@ -27,8 +27,9 @@ export const serviceActorName = (service: string): string => encodeURIComponent(
  * after a restart; `epoch` (cluster mode): the lease token its shard was held under when the
  * batch was read, so its effects are dropped once that ownership has ended. `snapshot`
  * answers with the detector state of every series of the tenant (live services and
- * passivated ones), packed by `pack` service by service, once the correlator has handled everything sent to it before, so the
- * effects of the batches the state covers are all on their way.
+ * passivated ones), packed by `pack` service by service, once the correlator has handled
+ * everything sent to it before, so the effects of the batches the state covers are all on
+ * their way.
  */
 export type TenantMsg =
   | { type: 'ingest'; series: SeriesInput[]; receipt?: IngestReceipt; position?: number; replay?: boolean; epoch?: number }
@@ -139,10 +140,10 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
   /** Every series' state: live services asked (in mailbox order), passivated ones from the stash. */
   const snapshotOf = async (ctx: ActorContext<TenantMsg>, pack: StatePacker, reply: (packed: Uint8Array[]) => void): Promise<void> => {
     const live = ctx.children().filter((c) => c !== CORRELATOR && c !== RCA);
-    // A few services at a time (each packs its own state in its turn): asked all at once, every service's turn ran in one phase of
-    // the event loop (nact runs each on setImmediate), and a tenant of thousands of series
-    // held every request behind it for ~100 ms. No batch reaches a service meanwhile: this
-    // actor forwards nothing until the snapshot is done.
+    // A few services at a time, each packing its own state in its turn: asked all at once,
+    // every service's turn ran in one phase of the event loop (nact runs each on setImmediate),
+    // and a tenant of thousands of series held every request behind it for ~100 ms. No batch
+    // reaches a service meanwhile: this actor forwards nothing until the snapshot is done.
     const parts: Uint8Array[] = [];
     for (let i = 0; i < live.length; i += SNAPSHOT_SERVICES_PER_TURN) {
       parts.push(...await Promise.all(live.slice(i, i + SNAPSHOT_SERVICES_PER_TURN)
