@@ -6,7 +6,6 @@ import { resolve } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { VigilError } from '../../protocols/index.ts';
-import { lowerEngineThreads, type EngineThreadPriority } from './thread-priority.ts';
 
 /** The client's pluggable connection contract (not re-exported by @clickhouse/client's entry). */
 export type EngineConnection = NonNullable<Parameters<typeof createClient>[0]>['connection'] & object;
@@ -22,8 +21,6 @@ export interface EngineOptions {
   wrapConnection?: (inner: EngineConnection) => EngineConnection;
   /** per-request timeout for the HTTP client, ms */
   requestTimeoutMs?: number;
-  /** embedded: the nice value chdb's threads are kept at (thread-priority.ts), or false to leave them; default 10 */
-  engineThreadNice?: number | false;
 }
 
 export interface Engine {
@@ -34,9 +31,8 @@ export interface Engine {
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
-// chdb binds one data folder per process: remember which one is open, how often, and the
-// keeper of its threads' priority.
-let chdbFolder: { path: string; users: number; threads: EngineThreadPriority | undefined } | undefined;
+// chdb binds one data folder per process: remember which one is open and how often.
+let chdbFolder: { path: string; users: number } | undefined;
 
 /** Opens the engine named by the options: a server when `url` is set, else chdb at `chdbPath`. */
 export function openEngine(opts: EngineOptions): Engine {
@@ -63,9 +59,7 @@ export function openEngine(opts: EngineOptions): Engine {
   } catch (err) {
     throw new VigilError('UNAVAILABLE', `tsdb: chdb could not open ${path}`, { cause: err });
   }
-  chdbFolder = chdbFolder
-    ? { ...chdbFolder, users: chdbFolder.users + 1 }
-    : { path, users: 1, threads: opts.engineThreadNice === false ? undefined : lowerEngineThreads(opts.engineThreadNice) };
+  chdbFolder = chdbFolder ? { path, users: chdbFolder.users + 1 } : { path, users: 1 };
   const client = createClient({
     connection: opts.wrapConnection ? opts.wrapConnection(connection) : connection,
     log: { level: ClickHouseLogLevel.OFF },
@@ -78,10 +72,7 @@ export function openEngine(opts: EngineOptions): Engine {
       if (closed) return;
       closed = true;
       await client.close();
-      if (chdbFolder && --chdbFolder.users === 0) {
-        chdbFolder.threads?.stop();
-        chdbFolder = undefined;
-      }
+      if (chdbFolder && --chdbFolder.users === 0) chdbFolder = undefined;
     },
   };
 }
