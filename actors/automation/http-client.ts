@@ -34,8 +34,11 @@ export class DestinationRefused extends VigilError {
   }
 }
 
-const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+/** The resolver a sender asks (node:dns's lookup; tests give one that answers for names of their own). */
+export type Resolve = (hostname: string, options: { all: true }, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+
+const guardedLookup = (resolve: Resolve): LookupFunction => (hostname, options, callback) => {
+  resolve(hostname, { ...options, all: true }, (err, addresses) => {
     if (err) {
       callback(err, '', 0);
       return;
@@ -50,8 +53,16 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
   });
 };
 
-/** The node's sender: plain node:http(s) with the guarded lookup. */
-export const sendHttp: SendRequest = (req, signal) => new Promise<WebhookAnswer>((resolve, reject) => {
+/** A sender over plain node:http(s) whose connections resolve names through `resolve`, guarded. */
+export function httpSender(resolveName: Resolve = dnsLookup as Resolve): SendRequest {
+  const lookup = guardedLookup(resolveName);
+  return (req, signal) => send(req, signal, lookup);
+}
+
+/** The node's sender: node:dns, guarded. */
+export const sendHttp: SendRequest = httpSender();
+
+const send = (req: OutgoingRequest, signal: AbortSignal, lookup: LookupFunction): Promise<WebhookAnswer> => new Promise<WebhookAnswer>((resolve, reject) => {
   let url: URL;
   try {
     url = new URL(req.url);
@@ -64,7 +75,7 @@ export const sendHttp: SendRequest = (req, signal) => new Promise<WebhookAnswer>
   for (const [k, v] of req.headers) headers[k.toLowerCase()] = v;
   if (body) headers['content-length'] = String(body.length);
   const make = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  const r = make(url, { method: req.method, headers, lookup: guardedLookup, signal, agent: false }, (res) => {
+  const r = make(url, { method: req.method, headers, lookup, signal, agent: false }, (res) => {
     read(res).then((text) => {
       const answer = parseAnswer(res, text);
       const status = res.statusCode ?? 0;

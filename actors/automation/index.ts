@@ -15,7 +15,8 @@ export type { RunbookOrigin } from './schema.ts';
 export { AUTOMATION_ACTOR, RUNBOOK_AUDIT, advance, contextOf, createRun, isEnded, resumeEffects, view } from './run.ts';
 export type { NewRun, OutgoingRequest, RunEffect, RunEvent, RunTime, Transition } from './run.ts';
 // the hosts: the HTTP client, the deliveries (retry, breakers, queue), the stores, the actors
-export { DestinationRefused, MAX_ANSWER_BYTES, USER_AGENT, sendHttp } from './http-client.ts';
+export { DestinationRefused, MAX_ANSWER_BYTES, USER_AGENT, httpSender, sendHttp } from './http-client.ts';
+export type { Resolve } from './http-client.ts';
 export type { SendRequest, WebhookAnswer } from './http-client.ts';
 export { DESTINATION_BREAKER, Deliveries } from './deliveries.ts';
 export type { DeliveriesOptions, DeliveryOutcome } from './deliveries.ts';
