@@ -29,8 +29,8 @@ export interface ShardSnapshot {
 }
 
 /**
- * A snapshot to save whose entries were encoded already (codec.ts encodeEntriesInTurns): a
- * checkpoint encodes a shard's state as soon as its tenants answer, so the series' objects
- * die young instead of living through the writers' flush (every scavenge meanwhile copied them).
+ * A snapshot to save whose entries were encoded already (each ServiceActor packs its series
+ * with checkpoint.ts packTenantState when asked), so the series' state never lives as objects
+ * through the writers' flush, where every scavenge copied it.
  */
 export type SnapshotToSave = ShardSnapshot | (Omit<ShardSnapshot, 'entries'> & { encodedEntries: readonly Uint8Array[] });
