@@ -151,10 +151,14 @@ describe('tenancy: quotas shared through Redis', function () {
     const [ra, rb] = await Promise.all([hammer(a, 'initech', 100, seconds * 1000), hammer(b, 'initech', 100, seconds * 1000)]);
     const elapsed = (Date.now() - started) / 1000;
     const sum = ra.admitted + rb.admitted;
-    console.log(`      Redis killed: each node allows ${a.share.toFixed(2)} of the quota; admitted ${ra.admitted} + ${rb.admitted} in ${elapsed.toFixed(2)} s `
+    console.log(`      Redis killed: the nodes allow ${a.share.toFixed(2)} and ${b.share.toFixed(2)} of the quota; admitted ${ra.admitted} + ${rb.admitted} in ${elapsed.toFixed(2)} s `
       + `(${Math.round(sum / elapsed)}/s against ${quota.rate}/s)`);
-    // each node stays within its share; together within the quota (a node starts with its share of the burst)
-    for (const r of [ra, rb]) assert.ok(r.admitted <= a.share * (quota.rate * elapsed + quota.burst) + 100, `a node admitted ${r.admitted}`);
+    // each node stays within its own share (1 / the nodes it saw: the first test's two are still
+    // beating, and two nodes may have counted each other at different moments); together within
+    // the quota (a node starts with its share of the burst)
+    for (const [g, r] of [[a, ra], [b, rb]] as const) {
+      assert.ok(r.admitted <= g.share * (quota.rate * elapsed + quota.burst) + 100, `a node at share ${g.share.toFixed(3)} admitted ${r.admitted} in ${elapsed.toFixed(2)} s`);
+    }
     assert.ok(sum <= quota.rate * elapsed + quota.burst + 200, `together ${sum}`);
     assert.ok(sum >= quota.rate * seconds * 0.5 * a.share * 2, `and still serve (${sum})`);
     const refusal = await a.take('initech', 5_000).then(() => undefined, (err: unknown) => err);
