@@ -10,6 +10,7 @@ import { startNatsServer, type NatsServer } from './support/nats-server.ts';
 import { eventually } from './support/node-process.ts';
 import { SteadyLoad } from './support/cluster-load.ts';
 import { caughtUp, loadTenants, lossReport, SHARDS, VigilCluster } from './support/vigil-cluster.ts';
+import { explainLoss } from './support/loss-detail.ts';
 
 const NAME = 'drain';
 const RATE = Number(process.env.VIGIL_CLUSTER_TEST_RATE ?? 10_000);
@@ -121,7 +122,7 @@ describe('cluster drain: every shard off a node under load, nothing lost, one in
     assert.ok(nodes.find((n) => n.id === drained)?.draining, 'the drained node shows as draining');
     assert.ok(flaggedAfter.length > 0);
     assert.equal(load.stats.refused, 0, 'no batch refused');
-    assert.deepEqual(report.lostBySeries, {}, 'every acknowledged sample is stored');
+    assert.deepEqual(report.lostBySeries, {}, `every acknowledged sample is stored\n${explainLoss({ report, journal: load.journal, ownership: cluster.ownership(), nodes: cluster.nodes, zero: startTs, marks: { drain: drainFrom } })}`);
     assert.deepEqual(report.doubled, [], 'no node stores a sample twice');
     assert.deepEqual(cluster.doubleOwned(), [], 'no shard had two owners');
     assert.deepEqual([...incidentIds], [before[0]!.id], 'the fault is one incident on every node');

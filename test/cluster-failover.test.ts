@@ -13,6 +13,7 @@ import { startNatsServer, type NatsServer } from './support/nats-server.ts';
 import { eventually } from './support/node-process.ts';
 import { SteadyLoad } from './support/cluster-load.ts';
 import { caughtUp, loadTenants, lossReport, SHARDS, VigilCluster } from './support/vigil-cluster.ts';
+import { explainLoss } from './support/loss-detail.ts';
 
 const NAME = 'fover';
 const RATE = Number(process.env.VIGIL_CLUSTER_TEST_RATE ?? 20_000); // the acceptance: kill -9 under a steady 20,000 samples/s
@@ -124,7 +125,7 @@ describe('cluster failover: kill -9 of a node under a steady load (multi-process
     console.log(`      per node stored: ${[...stores].map(([id, c]) => `${id} ${Object.values(c.series).reduce((a, s) => a + s.distinct, 0)}`).join(', ')}`);
 
     assert.equal(load.stats.refused, 0, 'no batch refused');
-    assert.deepEqual(report.lostBySeries, {}, 'every acknowledged sample is stored');
+    assert.deepEqual(report.lostBySeries, {}, `every acknowledged sample is stored\n${explainLoss({ report, journal: load.journal, ownership: cluster.ownership(), nodes: cluster.nodes, zero: startTs, marks: { kill: killedAt } })}`);
     assert.equal(report.lost, 0);
     assert.ok(report.stored >= report.acked);
     assert.deepEqual(report.doubled, [], 'no node stores a sample twice');

@@ -11,6 +11,7 @@ import { startNatsCluster, type NatsCluster } from './support/nats-cluster.ts';
 import { eventually } from './support/node-process.ts';
 import { SteadyLoad } from './support/cluster-load.ts';
 import { caughtUp, loadTenants, lossReport, SHARDS, VigilCluster } from './support/vigil-cluster.ts';
+import { explainLoss } from './support/loss-detail.ts';
 
 const NAME = 'ncl';
 const STREAM = 'NCL_INGEST';
@@ -87,7 +88,7 @@ describe('cluster on a 3-server NATS cluster (replicas = 3): one nats-server kil
 
     assert.ok(ackedAfter > 0, 'ingest goes on after the kill');
     assert.equal(load.stats.refused, 0, 'no batch refused');
-    assert.deepEqual(report.lostBySeries, {}, 'every acknowledged sample is stored');
+    assert.deepEqual(report.lostBySeries, {}, `every acknowledged sample is stored\n${explainLoss({ report, journal: load.journal, ownership: cluster.ownership(), nodes: cluster.nodes, zero: startTs, marks: { 'server killed': killedAt } })}`);
     assert.deepEqual(report.doubled, [], 'no node stores a sample twice');
     assert.deepEqual(cluster.doubleOwned(), [], 'no shard had two owners');
   });

@@ -18,6 +18,7 @@ import { startNatsCluster, type NatsCluster } from './support/nats-cluster.ts';
 import { eventually } from './support/node-process.ts';
 import { SteadyLoad } from './support/cluster-load.ts';
 import { caughtUp, loadTenants, lossReport, seenTwice, SHARDS, VigilCluster } from './support/vigil-cluster.ts';
+import { explainLoss } from './support/loss-detail.ts';
 
 const NAME = 'part';
 const RATE = Number(process.env.VIGIL_CLUSTER_TEST_RATE ?? 10_000);
@@ -117,7 +118,7 @@ describe('cluster partition: the minority side stops owning shards when its leas
     assert.deepEqual(cluster.doubleOwned(), [], 'no shard had two owners');
     assert.ok(ackedDuring > 0, 'the majority kept ingesting');
     assert.equal(load.stats.refused, 0, 'no batch refused');
-    assert.deepEqual(report.lostBySeries, {}, 'every acknowledged sample is stored');
+    assert.deepEqual(report.lostBySeries, {}, `every acknowledged sample is stored\n${explainLoss({ report, journal: load.journal, ownership: cluster.ownership(), nodes: cluster.nodes, zero: startTs, marks: { cut: cutAt, heal: healedAt } })}`);
     assert.deepEqual(report.doubled, [], 'no node stores a sample twice');
     assert.deepEqual(twice, [], 'no anomaly or alert stored twice by a node, no alert in two incidents');
   });

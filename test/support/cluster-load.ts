@@ -47,6 +47,16 @@ interface TenantState {
   failures: number;
 }
 
+/** One acknowledged request: what it carried, where it was sent, and who answered 202. */
+export interface AckedRequest {
+  tenant: string;
+  /** per metric: the timestamp of its first sample in the request, and how many (0: none) */
+  from: number[];
+  count: number[];
+  /** every send of its bytes (Date.now(), the node's URL, the answer: 202, a status, or an error) */
+  attempts: Array<{ at: number; url: string; outcome: string }>;
+}
+
 export interface LoadStats {
   made: number;
   acked: number;
@@ -74,6 +84,8 @@ export class SteadyLoad {
   readonly stats: LoadStats = { made: 0, acked: 0, requests: 0, failures: 0, refused: 0, longestGapMs: 0, longestGapFrom: 0, perSecond: [] };
   /** failed requests' reasons, newest last (at most 50) */
   readonly errors: string[] = [];
+  /** every acknowledged request, in the order of their acknowledgements (what a lost sample is traced back to) */
+  readonly journal: AckedRequest[] = [];
 
   constructor(private readonly o: LoadOptions) {
     this.state = o.tenants.map((tenant) => ({ tenant, pending: Array.from({ length: o.metrics }, () => []), acked: new Array<number>(o.metrics).fill(0), busy: false, failures: 0 }));
@@ -161,7 +173,9 @@ export class SteadyLoad {
     const series: SeriesInput[] = taken.flatMap((samples, m) => (samples.length > 0 ? [{ service: SERVICE, metric: `m${m}`, samples }] : []));
     const body = encodeMetricBatch(s.tenant.id, series);
     s.busy = true;
-    const p = this.deliver(s, body).then(() => {
+    const sent: AckedRequest = { tenant: s.tenant.id, from: taken.map((x) => x[0]?.[0] ?? 0), count: taken.map((x) => x.length), attempts: [] };
+    const p = this.deliver(s, body, sent.attempts).then(() => {
+      this.journal.push(sent);
       taken.forEach((samples, m) => { s.acked[m]! += samples.length; });
       const n = taken.reduce((a, b) => a + b.length, 0);
       const now = Date.now();
@@ -187,12 +201,14 @@ export class SteadyLoad {
   }
 
   /** Sends `body` until a node acknowledges it (the same bytes each time: the same batch id). */
-  private async deliver(s: TenantState, body: Uint8Array): Promise<void> {
+  private async deliver(s: TenantState, body: Uint8Array, attempts: AckedRequest['attempts']): Promise<void> {
     for (;;) {
       const targets = this.o.targets();
       if (targets.length > 0) {
         const url = targets[(hash(s.tenant.id) + s.failures) % targets.length]!;
         this.stats.requests++;
+        const attempt = { at: Date.now(), url, outcome: 'no answer' };
+        attempts.push(attempt);
         try {
           const res = await fetch(`${url}/v1/metrics`, {
             method: 'POST',
@@ -201,11 +217,13 @@ export class SteadyLoad {
             signal: AbortSignal.timeout(this.o.requestTimeoutMs ?? 15_000),
           });
           const text = await res.text();
+          attempt.outcome = String(res.status);
           if (res.status === 202 || res.status === 200) return;
           this.failed(s, `${url}: ${res.status} ${text.slice(0, 200)}`);
           if (res.status < 500 && res.status !== 429) throw new Error(`batch refused: ${res.status} ${text}`);
         } catch (err) {
           if ((err as Error).message.startsWith('batch refused')) throw err;
+          attempt.outcome = (err as Error).message;
           this.failed(s, `${url}: ${(err as Error).message}`);
         }
       }

@@ -184,6 +184,8 @@ export interface LossReport {
   /** acknowledged samples found in no node's store */
   lost: number;
   lostBySeries: Record<string, number>;
+  /** per series with a loss: the missing timestamps, as [first, last] ranges */
+  gaps: Record<string, Array<[number, number]>>;
   /** series whose samples a node's store holds more than once (rows or rollup counts) */
   doubled: string[];
 }
@@ -191,7 +193,7 @@ export interface LossReport {
 /** Acknowledged (a prefix of each series, from the load) against what the stores hold. */
 export function lossReport(acked: Map<string, number>, startTs: number, stores: Iterable<StoreCensus>): LossReport {
   const list = [...stores];
-  const report: LossReport = { acked: 0, stored: 0, lost: 0, lostBySeries: {}, doubled: [] };
+  const report: LossReport = { acked: 0, stored: 0, lost: 0, lostBySeries: {}, gaps: {}, doubled: [] };
   const keys = new Set<string>([...acked.keys(), ...list.flatMap((c) => Object.keys(c.series))]);
   for (const key of keys) {
     const n = acked.get(key) ?? 0;
@@ -209,6 +211,7 @@ export function lossReport(acked: Map<string, number>, startTs: number, stores: 
       if (covered < n) {
         report.lost += n - covered;
         report.lostBySeries[key] = n - covered;
+        report.gaps[key] = missing(runs, startTs, last);
       }
     }
     for (const c of list) {
@@ -217,6 +220,20 @@ export function lossReport(acked: Map<string, number>, startTs: number, stores: 
     }
   }
   return report;
+}
+
+/** The ranges of [from, to] (STEP_MS apart) that no run covers. */
+function missing(runs: Array<[number, number]>, from: number, to: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let next = from;
+  for (const [f, t] of runs) {
+    if (t < next) continue;
+    if (f > to) break;
+    if (f > next) out.push([next, Math.min(f - STEP_MS, to)]);
+    next = t + STEP_MS;
+  }
+  if (next <= to) out.push([next, to]);
+  return out;
 }
 
 function mergeRuns(runs: Array<[number, number]>): Array<[number, number]> {

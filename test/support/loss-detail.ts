@@ -1,0 +1,67 @@
+// What a failing loss assertion prints: each lost range of a series traced back to the
+// requests that carried it (where each send went and what it got), the ownership of the
+// tenant's shard around then, and the nodes' log lines about that shard. CI keeps only the
+// failure's message, so everything needed to tell a lost append from a lost write is in it.
+import { shardOf } from '../../cluster/index.ts';
+import { STEP_MS, type AckedRequest } from './cluster-load.ts';
+import { SHARDS, type ClusterNode, type LossReport, type Ownership } from './vigil-cluster.ts';
+
+export interface LossContext {
+  report: LossReport;
+  journal: readonly AckedRequest[];
+  ownership: readonly Ownership[];
+  nodes: readonly ClusterNode[];
+  /** Date.now() the times are printed from (the test's start, or its fault) */
+  zero: number;
+  /** how many lost ranges to explain */
+  ranges?: number;
+  /** the test's own events (a cut, a kill), printed first on the same time scale */
+  marks?: Record<string, number>;
+}
+
+const WINDOW_MS = 15_000;
+
+export function explainLoss(c: LossContext): string {
+  const at = (ms: number): string => `${ms - c.zero >= 0 ? '+' : ''}${ms - c.zero} ms`;
+  const nodeOf = (url: string): string => c.nodes.find((n) => n.url === url)?.id ?? url;
+  const out = [`lost by series: ${JSON.stringify(c.report.lostBySeries)}`];
+  if (c.marks) out.push(Object.entries(c.marks).map(([what, ms]) => `${what} at ${at(ms)}`).join(', '));
+  const ranges = Object.entries(c.report.gaps).flatMap(([key, gaps]) => gaps.map((g) => ({ key, g })));
+  for (const { key, g: [from, to] } of ranges.slice(0, c.ranges ?? 3)) {
+    const [tenant, , metricName] = key.split('/');
+    const m = Number(metricName!.slice(1));
+    const shard = shardOf(tenant!, SHARDS);
+    out.push(`${key} (shard ${shard}): samples ${from}..${to} missing (${(to - from) / STEP_MS + 1})`);
+    const carriers = c.journal.filter((r) => r.tenant === tenant && r.count[m]! > 0 && r.from[m]! <= to && r.from[m]! + (r.count[m]! - 1) * STEP_MS >= from);
+    for (const r of carriers) {
+      out.push(`  carried by a request of ${r.count[m]} samples from ${r.from[m]}: ${r.attempts.map((a) => `${at(a.at)} ${nodeOf(a.url)} ${a.outcome.slice(0, 80)}`).join('; ')}`);
+    }
+    const sent = carriers.flatMap((r) => r.attempts.map((a) => a.at));
+    const lo = (sent.length > 0 ? Math.min(...sent) : c.zero) - WINDOW_MS;
+    const hi = (sent.length > 0 ? Math.max(...sent) : c.zero) + WINDOW_MS;
+    for (const e of c.ownership.filter((o) => o.shard === shard && o.at >= lo && o.at <= hi)) {
+      out.push(`  ownership: ${at(e.at)} ${e.node} ${e.event} (token ${e.token}, valid until ${at(e.until)})`);
+    }
+    for (const n of c.nodes) {
+      for (const line of shardLines(n.process.stderr(), shard, tenant!, lo, hi).slice(-10)) out.push(`  ${n.id} log: ${line}`);
+    }
+  }
+  if (ranges.length > (c.ranges ?? 3)) out.push(`(${ranges.length - (c.ranges ?? 3)} more lost ranges)`);
+  return out.join('\n');
+}
+
+/** A node's JSON log lines about `shard` or `tenant` within [lo, hi], shortened. */
+function shardLines(stderr: string, shard: number, tenant: string, lo: number, hi: number): string[] {
+  const out: string[] = [];
+  for (const l of stderr.split('\n')) {
+    if (!l.includes(`"shard":${shard}`) && !l.includes(`"tenant":"${tenant}"`)) continue;
+    try {
+      const j = JSON.parse(l) as { time?: number; msg?: string; err?: { message?: string }; position?: number };
+      if (j.time === undefined || j.time < lo || j.time > hi) continue;
+      out.push(`${new Date(j.time).toISOString().slice(11, 23)} ${j.msg ?? ''}${j.position === undefined ? '' : ` @${j.position}`} ${j.err?.message?.slice(0, 120) ?? ''}`);
+    } catch {
+      // not a JSON line: not the node's logger
+    }
+  }
+  return out;
+}
