@@ -178,6 +178,26 @@ describe('storage/tsdb on chdb', function () {
     assert.deepEqual(page.items, [alert]);
   });
 
+  it('a batch of anomalies or alerts written again (a replay, a retry) adds no row: one row per id, not only one answer', async () => {
+    const events = Array.from({ length: 6 }, (_, i) => anomaly('t-rows', i, T0 + i * 1000));
+    await store.writeAnomalies(events.slice(0, 4));
+    await store.writeAnomalies([...events, events[5]!]); // four stored already, one twice in the batch
+    const alerts: Alert[] = events.map((e) => ({
+      id: `al_${e.id}`, tenant: e.tenant, service: e.service, metric: e.metric, labels: {}, timestamp: e.timestamp, score: 0.9,
+      severity: 'critical', tier: 'agile', anomalyId: e.id, incidentId: 'inc_rows',
+    }));
+    await store.writeAlerts(alerts.slice(0, 2));
+    await store.writeAlerts(alerts);
+    // another tenant's event under the same id is its own row
+    await store.writeAnomalies([{ ...events[0]!, tenant: 't-rows-b' }]);
+    for (const table of ['anomalies', 'alerts']) {
+      const [row] = await store.sql.rows<{ n: string; ids: string }>(
+        `SELECT count() AS n, uniqExact(id) AS ids FROM ${database}.${table} WHERE tenant = 't-rows'`);
+      assert.deepEqual([Number(row!.n), Number(row!.ids)], [6, 6], `${table}: rows and distinct ids`);
+    }
+    assert.equal((await store.anomalies('t-rows-b', {})).items.length, 1);
+  });
+
   it('inserts or replaces incidents by id, keeps their timeline, finds the unresolved', async () => {
     assert.equal(await store.putIncident(incident('t-inc', 'inc_a')), true);
     assert.equal(await store.putIncident(incident('t-inc', 'inc_b', { openedAt: T0 + 1_000, updatedAt: T0 + 1_000 })), true);

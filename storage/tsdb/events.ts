@@ -32,18 +32,52 @@ export class EventTables {
     return this.sql.db;
   }
 
-  writeAnomalies(events: readonly AnomalyEvent[], mode: WriteMode = {}): Promise<void> {
-    return this.sql.insertJson<AnomalyRow>('anomalies', events.map((e) => ({
+  /**
+   * Anomalies and alerts carry derived ids, so the same one comes again after a replay (a node
+   * that takes a shard back replays what it processed before its last snapshot), a retry or a
+   * spill drain. Each write sends only the ids not stored yet: one row per id, not only one
+   * answer per id (reads fold duplicates with FINAL, a count of rows does not).
+   */
+  async writeAnomalies(all: readonly AnomalyEvent[], mode: WriteMode = {}): Promise<void> {
+    const events = await this.unstored('anomalies', all, (e) => e.timestamp, mode.signal);
+    await this.sql.insertJson<AnomalyRow>('anomalies', events.map((e) => ({
       tenant: e.tenant, ts: e.timestamp, id: e.id, service: e.service, metric: e.metric, labels: e.labels,
       value: e.value, expected: e.expected, score: e.score, tier: e.tier, direction: e.direction,
     })), mode.signal);
   }
 
-  writeAlerts(alerts: readonly Alert[], mode: WriteMode = {}): Promise<void> {
-    return this.sql.insertJson<AlertRow>('alerts', alerts.map((a) => ({
+  async writeAlerts(all: readonly Alert[], mode: WriteMode = {}): Promise<void> {
+    const alerts = await this.unstored('alerts', all, (a) => a.timestamp, mode.signal);
+    await this.sql.insertJson<AlertRow>('alerts', alerts.map((a) => ({
       tenant: a.tenant, ts: a.timestamp, id: a.id, service: a.service, metric: a.metric, labels: a.labels,
       score: a.score, severity: a.severity, tier: a.tier ?? '', anomaly_id: a.anomalyId, incident_id: a.incidentId,
     })), mode.signal);
+  }
+
+  /** The events whose id is neither stored nor earlier in `events` (the tables' key is tenant, ts, id). */
+  private async unstored<E extends { tenant: string; id: string }>(
+    table: 'anomalies' | 'alerts', events: readonly E[], ts: (e: E) => number, signal?: AbortSignal,
+  ): Promise<E[]> {
+    if (events.length === 0) return [];
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const e of events) {
+      lo = Math.min(lo, ts(e));
+      hi = Math.max(hi, ts(e));
+    }
+    const stored = await this.sql.rows<{ tenant: string; id: string }>(
+      `SELECT tenant, id FROM ${this.db}.${table}
+       WHERE tenant IN {tenants:Array(String)} AND ts >= {lo:Int64} AND ts <= {hi:Int64} AND id IN {ids:Array(String)}`,
+      { tenants: [...new Set(events.map((e) => e.tenant))], lo: Math.trunc(lo), hi: Math.trunc(hi), ids: [...new Set(events.map((e) => e.id))] },
+      signal,
+    );
+    const seen = new Set(stored.map((r) => `${r.tenant}\u0000${r.id}`));
+    return events.filter((e) => {
+      const key = `${e.tenant}\u0000${e.id}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   }
 
   writeIncidents(versions: readonly IncidentVersion[], mode: WriteMode = {}): Promise<void> {
