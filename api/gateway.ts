@@ -1,7 +1,6 @@
 // The HTTP/WebSocket gateway of a node: fastify routes over the Engine face, the live
 // stream on the same server, one error shape, and a request id on every request.
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -23,13 +22,12 @@ import { alertmanagerRoutes } from './alertmanager.ts';
 import { rcaRoutes } from './rca.ts';
 import { runbookRoutes } from './runbooks.ts';
 import { ingestRoutes } from './ingest.ts';
-import { REMOTE_WRITE_PATH, remoteWriteRoutes } from './remote-write.ts';
+import { remoteWriteRoutes } from './remote-write.ts';
 import { createHttpMetrics } from './http-metrics.ts';
 import { addJsonParser } from './json.ts';
 import type { KeyRing } from './keys.ts';
 import { OpenApiDoc } from './openapi.ts';
 import { addProtobufParser } from './protobuf.ts';
-import { quotaRefusal } from './quota-refusal.ts';
 import { lazyChild } from './lazy-logger.ts';
 import { redactingLogger } from './redaction.ts';
 import { seriesRoutes } from './series.ts';
@@ -89,16 +87,6 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
   const keys: KeyRing = tenancy.tenancy.registry.keys;
   const idPrefix = randomBytes(3).toString('hex');
   let seq = 0;
-  const requestId = (req: IncomingMessage): string => {
-    const given = req.headers['x-request-id'];
-    return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : `${idPrefix}-${(++seq).toString(36)}`;
-  };
-  // a blocked tenant's ingest is refused before Fastify (quota-refusal.ts); the rest goes on to it
-  const later: { httpMetrics?: ReturnType<typeof createHttpMetrics> } = {}; // made with the server's stream, below
-  const refused = tenancy.quotas ? quotaRefusal({
-    keys, quotas: tenancy.quotas, overloaded: (tenant) => engine.overloaded(tenant), paths: new Set(['/v1/metrics', REMOTE_WRITE_PATH]), requestId,
-    observe: (route, status, seconds) => later.httpMetrics?.observe(route, 'POST', status, seconds),
-  }) : undefined;
 
   const app = fastify({
     loggerInstance: log,
@@ -109,14 +97,9 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
     // passed to http.createServer: a client that sends headers slowly (or nothing) is cut after headersMs
     http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: timeouts.checkIntervalMs },
     return503OnClosing: true,
-    genReqId: requestId,
-    // the server Fastify would make (its http options and timeouts), with the quota refusal in front
-    serverFactory: (handler, opts) => {
-      const server = createServer(opts.http ?? {}, refused ? (req, res) => { if (!refused(req, res)) handler(req, res); } : handler);
-      if (typeof opts.keepAliveTimeout === 'number') server.keepAliveTimeout = opts.keepAliveTimeout;
-      if (typeof opts.requestTimeout === 'number') server.requestTimeout = opts.requestTimeout;
-      if (typeof opts.connectionTimeout === 'number') server.setTimeout(opts.connectionTimeout);
-      return server;
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : `${idPrefix}-${(++seq).toString(36)}`;
     },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: (err, request, reply) => sendError(request, reply, frameworkError(err)),
@@ -142,7 +125,6 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
   installAuth(app, keys);
   const stream = new LiveStream(app.server, engine, keys, log, { ...DEFAULT_STREAM_OPTIONS, ...options.stream });
   const httpMetrics = createHttpMetrics(engine.metrics, () => stream.connections());
-  later.httpMetrics = httpMetrics;
   app.addHook('onResponse', async (request, reply) => {
     httpMetrics.observe(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
     // the query string may carry api_key (WebSocket clients): never log it
