@@ -207,9 +207,11 @@ describe('tenancy: 429 with Retry-After, GET /v1/usage and /metrics', () => {
     const retry = Number(r.headers.get('retry-after'));
     assert.ok(retry >= 4 && retry <= 5, `Retry-After ${retry}: 500 tokens at 100/s`);
     // until then, refused before the body is read, still with the remaining wait
-    const again = await initech.postMetrics(batch(1));
+    const again = await initech.postMetrics(batch(1)) as { status: number; headers: Headers; body: ErrorReply };
     assert.equal(again.status, 429);
     assert.ok(Number(again.headers.get('retry-after')) >= 1);
+    assert.equal(again.headers.get('content-type'), r.headers.get('content-type'));
+    assert.match(again.body.error.message, /tenant initech: ingestion rate quota exceeded \(rate 100\/s, burst 500\): its bucket is empty/);
     // another tenant is not touched
     assert.equal((await initech.withKey(KEYS.acme).postMetrics(batch(500))).status, 202);
   });
