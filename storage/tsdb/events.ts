@@ -36,22 +36,25 @@ export class EventTables {
    * Anomalies and alerts carry derived ids, so the same one comes again after a replay (a node
    * that takes a shard back replays what it processed before its last snapshot), a retry or a
    * spill drain. Each write sends only the ids not stored yet: one row per id, not only one
-   * answer per id (reads fold duplicates with FINAL, a count of rows does not).
+   * answer per id (reads fold duplicates with FINAL, a count of rows does not). Resolves with
+   * how many were new.
    */
-  async writeAnomalies(all: readonly AnomalyEvent[], mode: WriteMode = {}): Promise<void> {
+  async writeAnomalies(all: readonly AnomalyEvent[], mode: WriteMode = {}): Promise<number> {
     const events = await this.unstored('anomalies', all, (e) => e.timestamp, mode.signal);
     await this.sql.insertJson<AnomalyRow>('anomalies', events.map((e) => ({
       tenant: e.tenant, ts: e.timestamp, id: e.id, service: e.service, metric: e.metric, labels: e.labels,
       value: e.value, expected: e.expected, score: e.score, tier: e.tier, direction: e.direction,
     })), mode.signal);
+    return events.length;
   }
 
-  async writeAlerts(all: readonly Alert[], mode: WriteMode = {}): Promise<void> {
+  async writeAlerts(all: readonly Alert[], mode: WriteMode = {}): Promise<number> {
     const alerts = await this.unstored('alerts', all, (a) => a.timestamp, mode.signal);
     await this.sql.insertJson<AlertRow>('alerts', alerts.map((a) => ({
       tenant: a.tenant, ts: a.timestamp, id: a.id, service: a.service, metric: a.metric, labels: a.labels,
       score: a.score, severity: a.severity, tier: a.tier ?? '', anomaly_id: a.anomalyId, incident_id: a.incidentId,
     })), mode.signal);
+    return alerts.length;
   }
 
   /** The events whose id is neither stored nor earlier in `events` (the tables' key is tenant, ts, id). */
@@ -86,13 +89,6 @@ export class EventTables {
       opened_at: i.openedAt, updated_at: i.updatedAt, acknowledged_at: i.acknowledgedAt ?? null,
       resolved_at: i.resolvedAt ?? null, peak_score: i.peakScore,
     })), mode.signal);
-  }
-
-  async has(table: 'anomalies' | 'alerts', tenant: string, ts: number, id: string): Promise<boolean> {
-    const rows = await this.sql.rows<{ n: number | string }>(
-      `SELECT count() AS n FROM ${this.db}.${table} WHERE tenant = {tenant:String} AND ts = {ts:Int64} AND id = {id:String}`,
-      { tenant, ts: Math.trunc(ts), id });
-    return num(rows[0]?.n ?? 0) > 0;
   }
 
   async hasIncident(tenant: string, id: string): Promise<boolean> {

@@ -131,16 +131,13 @@ export class TsdbStore implements AsyncSeriesStore, AsyncEventStore {
 
   // ---- events ----
 
+  // the write itself sends only ids not stored yet: one read, not a check and then a write's own
   async putAnomaly(event: AnomalyEvent): Promise<boolean> {
-    if (await this.events.has('anomalies', event.tenant, event.timestamp, event.id)) return false;
-    await this.events.writeAnomalies([event]);
-    return true;
+    return (await this.events.writeAnomalies([event])) > 0;
   }
 
   async putAlert(alert: Alert): Promise<boolean> {
-    if (await this.events.has('alerts', alert.tenant, alert.timestamp, alert.id)) return false;
-    await this.events.writeAlerts([alert]);
-    return true;
+    return (await this.events.writeAlerts([alert])) > 0;
   }
 
   async putIncident(incident: Incident): Promise<boolean> {
@@ -149,12 +146,12 @@ export class TsdbStore implements AsyncSeriesStore, AsyncEventStore {
     return !known;
   }
 
-  writeAnomalies(events: readonly AnomalyEvent[], mode?: WriteMode): Promise<void> {
-    return this.events.writeAnomalies(events, mode);
+  async writeAnomalies(events: readonly AnomalyEvent[], mode?: WriteMode): Promise<void> {
+    await this.events.writeAnomalies(events, mode);
   }
 
-  writeAlerts(alerts: readonly Alert[], mode?: WriteMode): Promise<void> {
-    return this.events.writeAlerts(alerts, mode);
+  async writeAlerts(alerts: readonly Alert[], mode?: WriteMode): Promise<void> {
+    await this.events.writeAlerts(alerts, mode);
   }
 
   writeIncidents(versions: readonly IncidentVersion[], mode?: WriteMode): Promise<void> {
