@@ -22,6 +22,7 @@ export type Value = null | boolean | number | string | Value[] | { [key: string]
 
 class Writer {
   private buf = Buffer.allocUnsafe(256);
+  private doubles = new Float64Array(64);
   length = 0;
 
   private room(n: number): void {
@@ -54,7 +55,11 @@ class Writer {
     const n = v.length * 8;
     this.room(n);
     if (LITTLE_ENDIAN) {
-      this.buf.set(new Uint8Array(Float64Array.from(v).buffer), this.length);
+      // through one reused Float64Array: a checkpoint packs thousands of these arrays in a few
+      // turns, and a fresh typed array each was a sixth of what it allocated
+      if (this.doubles.length < v.length) this.doubles = new Float64Array(Math.max(v.length, this.doubles.length * 2));
+      this.doubles.set(v);
+      this.buf.set(new Uint8Array(this.doubles.buffer, 0, n), this.length);
       this.length += n;
     } else {
       for (const x of v) this.length = this.buf.writeDoubleLE(x, this.length);
@@ -113,12 +118,16 @@ function write(w: Writer, v: unknown, key: string | number): void {
       if (ArrayBuffer.isView(v) || v instanceof Map || v instanceof Set || v instanceof Date) {
         throw new TypeError(`value codec: ${JSON.stringify(key)} is a ${v.constructor.name}, not a plain object or array`);
       }
-      const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined);
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o);
+      let defined = 0;
+      for (const k of keys) if (o[k] !== undefined) defined++;
       w.byte(OBJ);
-      w.varint(keys.length);
+      w.varint(defined);
       for (const k of keys) {
+        if (o[k] === undefined) continue;
         w.text(k);
-        write(w, (v as Record<string, unknown>)[k], k);
+        write(w, o[k], k);
       }
       return;
     }
