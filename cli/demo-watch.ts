@@ -5,6 +5,9 @@
 import type { Clock, TimerHandle } from '../actors/runtime/index.ts';
 import type { AnomalyEvent, Incident, IncidentRca } from '../protocols/index.ts';
 
+/** How long an incident seen before any anomaly waits for the first anomaly to be told first. */
+export const FIRST_ANOMALY_WAIT_MS = 5_000;
+
 export interface WatchOptions {
   url: string;
   apiKey: string;
@@ -27,6 +30,8 @@ export function watchEvents(o: WatchOptions): Watch {
   let timer: TimerHandle | undefined;
   let stopped = false;
   let sawAnomaly = false;
+  /** when an open incident was first seen before any anomaly */
+  let anomalyWaitFrom: number | undefined;
   const spans = new Map<string, number>();
   /** per incident, what its last printed ranking said (so a ranking is printed when it changes) */
   const printed = new Map<string, string>();
@@ -54,8 +59,15 @@ export function watchEvents(o: WatchOptions): Watch {
       }
     }
     const incs = await get<{ incidents: Incident[] }>(`/v1/incidents?status=open&limit=100`);
-    for (const inc of incs?.incidents ?? []) {
-      if (inc.updatedAt < o.since) continue;
+    const open = (incs?.incidents ?? []).filter((inc) => inc.updatedAt >= o.since);
+    if (!sawAnomaly && open.length > 0) {
+      // An incident's anomalies reach the store through the writers (a flush, then a check of
+      // what is stored) and can trail the incident here: the first anomaly is told first, and
+      // waited for a few polls at most (a store that lags longer does not hide the incident).
+      anomalyWaitFrom ??= o.clock.now();
+      if (o.clock.now() - anomalyWaitFrom < FIRST_ANOMALY_WAIT_MS) return again();
+    }
+    for (const inc of open) {
       const known = spans.get(inc.id);
       if (known === undefined) {
         o.say(`incident opened: "${inc.title}" (id ${inc.id}; services: ${inc.services.join(', ')}; peak score ${inc.peakScore.toFixed(3)})`);
@@ -73,6 +85,9 @@ export function watchEvents(o: WatchOptions): Watch {
       for (const line of rankingLines(rca)) o.say(line);
       ranked(rca);
     }
+    again();
+  };
+  const again = (): void => {
     if (!stopped) timer = o.clock.setTimeout(() => void poll(), o.everyMs ?? 1000);
   };
   void poll();
