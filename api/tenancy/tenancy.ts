@@ -107,10 +107,18 @@ export class Tenancy {
       try {
         text = await readTenantsFile(file);
         if (text === undefined) throw new VigilError('CONFIG_INVALID', `${file}: the file is gone; keeping the tenants it had`);
+        // a file being written in place is empty between its truncation and its write (a stalled
+        // writer, a tool writing in pieces): read then, it would remove every tenant and key
+        if (isBlankYaml(text)) throw new VigilError('CONFIG_INVALID', `${file}: the file is empty (truncated, or a write under way); keeping the tenants it had (to remove every tenant, write "tenants: []")`);
       } catch (err) {
         return this.refuse(file, err);
       }
-      if (text === this.lastText) return false; // our own write, or a touch
+      if (text === this.lastText) {
+        // our own write, a touch, or a file put back as it was after a refused one: what is read
+        // is what serves, so an earlier reload error is over
+        this.lastReloadError = undefined;
+        return false;
+      }
       return this.take(text, file, `file:${basename(file)}`);
     });
   }
@@ -294,4 +302,9 @@ function entry(tenant: string, actor: string, before: TenantSpec | null, after: 
 function auditView(spec: TenantSpec): JsonValue {
   const keys = spec.keys.map((k) => ({ id: k.id, sha256: k.sha256.slice(0, 12), ...(k.expiresAt === undefined ? {} : { expiresAt: k.expiresAt }) }));
   return JSON.parse(JSON.stringify({ ...spec, keys })) as JsonValue;
+}
+
+/** Nothing but blank lines and comments: no document at all. */
+function isBlankYaml(text: string): boolean {
+  return text.split('\n').every((line) => line.trim() === '' || line.trim().startsWith('#'));
 }
