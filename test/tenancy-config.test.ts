@@ -267,32 +267,34 @@ describe('tenancy: the admin API', () => {
     assert.equal((await admin.request('DELETE', '/v1/admin/tenants/nobody')).status, 404);
   });
 
+  /** The reload error GET /v1/admin/tenants shows, once there is one. */
+  const reloadError = () => eventually(async () => {
+    const x = await admin.get<{ lastReloadError: { message: string } | null }>('/v1/admin/tenants');
+    return x.body.lastReloadError ?? undefined;
+  }, 'the reload error');
+  const reloadErrorCleared = (what: string) =>
+    eventually(async () => ((await admin.get<{ lastReloadError: unknown }>('/v1/admin/tenants')).body.lastReloadError === null ? true : undefined), what);
+
   it('shows a reload error in GET /v1/admin/tenants while the file is invalid, and keeps serving', async () => {
     const good = readFileSync(file, 'utf8');
     await writeFile(file, 'tenants:\n  - id: initech\n    rate: [1]\n');
-    const r = await eventually(async () => {
-      const x = await admin.get<{ lastReloadError: { message: string } | null }>('/v1/admin/tenants');
-      return x.body.lastReloadError ?? undefined;
-    }, 'the reload error');
+    const r = await reloadError();
     assert.match(r.message, /tenants\[0\]\.rate must be an integer .* \(got a list\) \(line 3\)/);
     assert.equal((await admin.withKey('initech-1').get('/v1/incidents')).status, 200, 'the old tenants still serve');
     await writeFile(file, good.replace('rate: 1000', 'rate: 1001'));
-    await eventually(async () => ((await admin.get<{ lastReloadError: unknown }>('/v1/admin/tenants')).body.lastReloadError === null ? true : undefined), 'the fix');
+    await reloadErrorCleared('the fix');
   });
 
   it('keeps the tenants when the file is read empty (truncated, or a write in place caught half-way)', async () => {
     const good = readFileSync(file, 'utf8');
     // what a reader sees between a write's truncation and its data, held past the debounce
     await writeFile(file, '# being rewritten\n\n');
-    const r = await eventually(async () => {
-      const x = await admin.get<{ lastReloadError: { message: string } | null }>('/v1/admin/tenants');
-      return x.body.lastReloadError ?? undefined;
-    }, 'the reload error');
+    const r = await reloadError();
     assert.match(r.message, /the file is empty .*keeping the tenants it had/);
     assert.equal((await admin.withKey('initech-1').get('/v1/incidents')).status, 200, 'the old tenants still serve');
     // put back as it was (the text that serves): the error is over
     await writeFile(file, good);
-    await eventually(async () => ((await admin.get<{ lastReloadError: unknown }>('/v1/admin/tenants')).body.lastReloadError === null ? true : undefined), 'the file put back');
+    await reloadErrorCleared('the file put back');
     assert.equal((await admin.withKey('initech-1').get('/v1/incidents')).status, 200);
   });
 });
