@@ -116,8 +116,8 @@ class RunHead {
   private length = 0;
   /** label names, sorted; null when a name or value needs escaping (then labelsName spells them) */
   private readonly names: string[] | null;
-  /** an upper bound on the head's bytes */
-  private readonly bytes: number;
+  /** bytes to reserve for a row besides its numbers and tail: an upper bound on the head's */
+  readonly room: number;
 
   constructor(private readonly run: SampleRun | ScoreRun) {
     const names = Object.keys(run.labels);
@@ -132,15 +132,10 @@ class RunHead {
     this.names = plain ? names : null;
     // a character takes 3 bytes at most in UTF-8, and 4 escaped twice (a label's own quoting,
     // then TSV's: `\` becomes `\\\\`)
-    this.bytes = 4 * chars + 8;
+    this.room = 4 * chars + 8;
   }
 
-  /** Bytes to reserve for a row besides its numbers and tail. */
-  room(): number {
-    return this.bytes;
-  }
-
-  /** After `bytes.reserve(head.room() + ...)`. */
+  /** After `bytes.reserve(head.room + ...)`. */
   write(): void {
     if (this.at >= 0) {
       bytes.repeat(this.at, this.length);
@@ -188,7 +183,7 @@ export function samplesTsv(
     for (let i = 0; i < s.length; i++) {
       if (keep && !keep(run, i)) continue;
       const p = s[i]!;
-      bytes.reserve(head.room() + 2 * NUMBER_ROOM + tail.length);
+      bytes.reserve(head.room + 2 * NUMBER_ROOM + tail.length);
       head.write();
       bytes.int(Math.trunc(p[0]));
       bytes.tab();
@@ -207,7 +202,7 @@ export function scoresTsv(runs: readonly ScoreRun[], retainDays: (tenant: string
     const head = new RunHead(run);
     const tail = `\t${retainDays(run.tenant)}\n`;
     for (const p of run.scores) {
-      bytes.reserve(head.room() + 3 * NUMBER_ROOM + tail.length);
+      bytes.reserve(head.room + 3 * NUMBER_ROOM + tail.length);
       head.write();
       bytes.int(Math.trunc(p[0]));
       bytes.tab();
