@@ -23,7 +23,8 @@
 // b_lost (B samples not accepted), a_accepted_over_quota (A's accepted rate during the floods,
 // answered from one second after each one's first answer, the burst being spent by then / its quota;
 // a_accepted_over_quota_by_send counts by scheduled send instead, as before),
-// b_p99_ratio_flood_vs_at_quota, the node's main-thread CPU per phase and the figures behind them.
+// b_p99_ratio_flood_vs_at_quota, b_p99_ratio_alone_odd_vs_even (the machine's own spread: B alone
+// against B alone), the node's main-thread CPU per phase and the figures behind them.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -255,6 +256,9 @@ async function main(): Promise<void> {
       b_p99_ratio_flood_vs_at_quota: round(p('noisy', 99) / p('atQuota', 99), 3),
       // per round, then the median: one phase hit by a neighbour's burst weighs less than in the pooled p99
       b_p99_ratio_median_of_rounds: round(median(b.noisy.map((x, r) => percentile(latencies(x), 99) / percentile(latencies(b.alone[r]!), 99))), 3),
+      // the machine's own spread: B alone in the odd rounds against B alone in the even ones, the
+      // same traffic with no A at all; a b_p99_ratio inside this spread is not decided by the run
+      b_p99_ratio_alone_odd_vs_even: round(percentile(pool(b.alone.filter((_, r) => r % 2 === 0)), 99) / percentile(pool(b.alone.filter((_, r) => r % 2 === 1)), 99), 3),
       b_p50_alone_ms: p('alone', 50), b_p99_alone_ms: p('alone', 99),
       b_p50_a_at_quota_ms: p('atQuota', 50), b_p99_a_at_quota_ms: p('atQuota', 99),
       b_p50_noisy_ms: p('noisy', 50), b_p99_noisy_ms: p('noisy', 99),
@@ -269,7 +273,8 @@ async function main(): Promise<void> {
       quota_mode: ua.quota?.mode ?? 'off', seconds: SECONDS, rounds: ROUNDS, load: round(loadavg()[0]!, 1),
     };
     log(`B: p99 alone ${result.b_p99_alone_ms} ms, with A at its quota ${result.b_p99_a_at_quota_ms} ms, with A at 10x ${result.b_p99_noisy_ms} ms `
-      + `(ratio ${result.b_p99_ratio}, median of rounds ${result.b_p99_ratio_median_of_rounds}; flood vs A at its quota ${result.b_p99_ratio_flood_vs_at_quota}); lost ${result.b_lost} of ${bSent} samples`);
+      + `(ratio ${result.b_p99_ratio}, median of rounds ${result.b_p99_ratio_median_of_rounds}; flood vs A at its quota ${result.b_p99_ratio_flood_vs_at_quota}; `
+      + `B alone against B alone, odd rounds vs even: ${result.b_p99_ratio_alone_odd_vs_even}); lost ${result.b_lost} of ${bSent} samples`);
     log(`node main thread busy (of one core): ${Math.round(result.node_cpu_alone * 100)}% B alone, ${Math.round(result.node_cpu_a_at_quota * 100)}% with A at its quota, `
       + `${Math.round(result.node_cpu_noisy * 100)}% with A at 10x`);
     log(`A: accepted ${result.a_accepted_per_s_steady}/s answered after each flood's first second against a quota of ${QUOTA_A}/s (${result.a_accepted_over_quota}x; `
