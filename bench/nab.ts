@@ -1,4 +1,4 @@
-// npm run bench:nab [-- --tier basic|agile|robust] [--json] [--detail] [--no-model] [--no-rescorer] [--no-sweep] [--data DIR] [--write-rescorer]
+// npm run bench:nab [-- --tier basic|agile|robust] [--json] [--detail] [--no-model] [--no-sweep] [--data DIR]
 // Scores each detection tier on the NAB dev split with NAB's scoring and prints, per tier:
 //  - standard (and the two other profiles): in-sample, threshold by the exact corpus sweep;
 //  - loco_standard: leave-one-fold-out (bench/nab/loco.ts): parameters and threshold chosen
@@ -6,25 +6,18 @@
 //    (the parameter sets: bench/nab/candidates.ts; --no-sweep: the shipped set only);
 //  - default_threshold_standard: the score at the tier's shipped threshold (what a user gets);
 //  - pa_f1: point-adjusted F1 at the best global threshold (the KPI benchmarks' metric).
-// Robust's learnt rescorer is trained on labels: held out, each fold's is trained on the
-// other folds only (bench/nab/rescore.ts); in sample the shipped weights score (trained on
-// every file; --write-rescorer retrains them on every file and writes them). --no-rescorer:
-// Robust without it.
 import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_THRESHOLD, enableRobustModel } from '../actors/detection/index.ts';
-import { loadTf, type AutoencoderTrainer, type AutoencoderWeights, type Tf } from '../actors/detection/ml/index.ts';
+import type { AutoencoderTrainer, AutoencoderWeights } from '../actors/detection/ml/index.ts';
 import { configureRobust, robustRuntime } from '../actors/detection/robust/index.ts';
-import { SHIPPED_RESCORER } from '../actors/detection/robust/rescorer.ts';
 import { TIERS, type Tier } from '../protocols/types.ts';
 import {
   breakdownFile, FOLDS, leaveOneFoldOut, loadNabCorpus, pointAdjustedF1, PROFILE_NAMES, PROFILES, PUBLISHED_SPLIT, runDetector, scoreAtThreshold, scoreCorpus, sortCorpus,
-  type Candidate, type CorpusScore, type LocoResult, type PointAdjustedF1, type ScoredFile,
+  type CorpusScore, type LocoResult, type PointAdjustedF1, type ScoredFile,
 } from './nab/index.ts';
 import { parameterSets } from './nab/candidates.ts';
-import { rescorerRefit } from './nab/rescore.ts';
-import { writeFile } from 'node:fs/promises';
 import { flagValue as arg } from './args.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -53,9 +46,6 @@ if (tiers.includes('robust') && !process.argv.includes('--no-model')) {
   const { trainer } = robustRuntime();
   if (trainer) configureRobust({ trainer: memoTrainer(trainer) });
 }
-// the rescorer runs with the model only (L0), and is trained with tfjs
-const rescoring = tiers.includes('robust') && robustRuntime().trainer !== undefined && !process.argv.includes('--no-rescorer');
-const tf: Tf | undefined = rescoring ? (await loadTf()).tf : undefined;
 
 function memoTrainer(trainer: AutoencoderTrainer): AutoencoderTrainer {
   const seen = new Map<string, AutoencoderWeights>();
@@ -92,29 +82,7 @@ const results: Partial<Record<Tier, TierResult>> = {};
 for (const tier of tiers) {
   const started = performance.now();
   const sets = parameterSets(tier, process.argv.includes('--no-sweep'));
-  const off = tier === 'robust' && !rescoring ? { rescorer: null } : {};
-  const candidates: Candidate[] = [];
-  for (const p of sets) {
-    const files = runDetector(corpus, () => p.create(off));
-    if (tier !== 'robust' || tf === undefined) {
-      candidates.push({ name: p.name, files });
-      continue;
-    }
-    const { refit, weights } = rescorerRefit(tf, corpus, p.create);
-    if (p === sets[0]) {
-      // the shipped weights are the shipped set's rescorer trained on every file: say whether
-      // they still are (in sample, the shipped weights score)
-      const all = weights(() => true);
-      const same = JSON.stringify(all) === JSON.stringify(SHIPPED_RESCORER);
-      console.log(`robust: shipped rescorer weights ${same ? 'are' : 'are NOT'} the ones trained on every file`);
-      if (process.argv.includes('--write-rescorer')) {
-        const path = resolve(here, '../actors/detection/robust/rescorer-weights.json');
-        await writeFile(path, `${JSON.stringify(all)}\n`);
-        console.log(`robust: rescorer trained on every file written to ${path} (rerun to score with it)`);
-      }
-    }
-    candidates.push({ name: p.name, files, refit });
-  }
+  const candidates = sets.map((p) => ({ name: p.name, files: runDetector(corpus, p.create) }));
   const seconds = (performance.now() - started) / 1000;
   const files = (candidates[0] as (typeof candidates)[number]).files; // the shipped defaults
   const score = scoreCorpus(files, corpus.labelledWindows);

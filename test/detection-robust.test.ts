@@ -8,7 +8,6 @@ import { createRobust, createRobustDetector, restoreRobustDetector, ROBUST, Trai
 import { createDetector, innerDetector } from '../actors/detection/index.ts';
 import { SURPRISE_PARAMS } from '../actors/detection/surprise.ts';
 import { mulberry32, type AutoencoderTrainer, type AutoencoderWeights } from '../actors/detection/ml/index.ts';
-import { checkWeights, SHIPPED_RESCORER, type RescorerWeights } from '../actors/detection/robust/rescorer.ts';
 
 const STEP = 300_000;
 const DAY = 288;
@@ -180,8 +179,7 @@ describe('Robust detector: built on the Agile kernel', () => {
     // a constant reconstruction error is always ordinary under its own history (surprise < familiar)
     const runtime: ModelRuntime = { trainer: fixedTrainer, build: () => ({ error: () => 0.1 }) };
     const values = series('spike', 14);
-    // the learnt rescorer is a later stage (its own test below): off, to see this one alone
-    const familiar = run(createRobust({}, { runtime, rescorer: null }), values).scores;
+    const familiar = run(createRobust({}, { runtime }), values).scores;
     const plain = run(createRobust({}, { runtime: {} }), values).scores;
     assert.ok((plain[ONSET] as number) > 0.9, `spike scored ${plain[ONSET]} without the model`);
     assert.ok(Math.abs((familiar[ONSET] as number) - ROBUST.familiarDamping * (plain[ONSET] as number)) < 1e-12, `spike scored ${familiar[ONSET]}`);
@@ -256,23 +254,19 @@ describe('Robust detector: alarms that recur at the time of day', () => {
     assert.deepEqual(run(innerDetector(restored) as RobustDetector, values, cut).scores, whole.slice(cut));
   });
 
-  it('a restore cut inside a damped episode continues exactly (version 6 carries it), and version-5 and -6 snapshots still restore', () => {
+  it('a restore cut inside a damped episode continues exactly (version 6 carries it), and a version-5 snapshot still restores', () => {
     const { values, job } = nightly(5);
     const whole = run(createRobust({}, { runtime: {} }), values).scores;
     const cut = (job.find((at) => at > 5 * DAY) as number) + 1;
     const first = createRobust({}, { runtime: {} });
     run(first, values, 0, cut);
     const snap = JSON.parse(JSON.stringify(first.snapshot())) as ReturnType<RobustDetector['snapshot']>;
-    assert.equal(snap.version, 7);
+    assert.equal(snap.version, 6);
     const restored = innerDetector(restoreRobustDetector(snap, { runtime: {} })) as RobustDetector;
     assert.deepEqual(run(restored, values, cut).scores, whole.slice(cut));
-    const { features: _f, ...v6 } = snap;
-    const six = innerDetector(restoreRobustDetector({ ...v6, version: 6 }, { runtime: {} })) as RobustDetector;
-    assert.equal(six.snapshot().version, 7);
-    assert.deepEqual(run(six, values, cut).scores, whole.slice(cut), 'at L1 the rescorer does not run: a version-6 snapshot continues exactly');
-    const { recurring: _, ...older } = v6;
+    const { recurring: _, ...older } = snap;
     const v5 = innerDetector(restoreRobustDetector({ ...older, version: 5 }, { runtime: {} })) as RobustDetector;
-    assert.equal(v5.snapshot().version, 7);
+    assert.equal(v5.snapshot().version, 6);
     assert.equal(run(v5, values, cut).scores.length, values.length - cut);
   });
 });
@@ -456,45 +450,5 @@ describe('Robust detector: odd input', () => {
     assert.equal(d.tier, 'robust');
     assert.equal(typeof d.update(T0, 1), 'number');
     assert.equal(d.snapshot().tier, 'robust');
-  });
-});
-
-describe('Robust detector: the learnt rescorer (rescorer.ts)', () => {
-  const runtime: ModelRuntime = { trainer: fixedTrainer, build: () => ({ error: () => 0.1 }) };
-  const sure = (b: number): RescorerWeights => ({ ...SHIPPED_RESCORER, w: SHIPPED_RESCORER.w.map(() => 0), b });
-
-  it('judges only elevated samples with a model, and moves a score by at most ±reach', () => {
-    const values = series('spike', 14);
-    const judged: number[] = [];
-    const off = run(createRobust({}, { runtime, rescorer: null, onRescore: (score) => judged.push(score) }), values).scores;
-    assert.ok(judged.length > 0 && judged.every((s) => s >= ROBUST.rescore.from), `judged ${judged.length} samples`);
-    // an undecided rescorer (p = 0.5) changes nothing; a sure one moves the spike by ±reach
-    assert.deepEqual(run(createRobust({}, { runtime, rescorer: sure(0) }), values).scores, off);
-    const spike = off[ONSET] as number;
-    assert.ok(spike >= ROBUST.rescore.from);
-    const up = run(createRobust({}, { runtime, rescorer: sure(50) }), values).scores[ONSET] as number;
-    const down = run(createRobust({}, { runtime, rescorer: sure(-50) }), values).scores[ONSET] as number;
-    assert.ok(Math.abs(up - Math.min(1, spike * (1 + ROBUST.rescore.reach))) < 1e-9, `lifted to ${up}`);
-    assert.ok(Math.abs(down - spike * (1 - ROBUST.rescore.reach)) < 1e-9, `damped to ${down}`);
-    // without a model (L1) it never runs: the scores stay the statistical tier's
-    assert.deepEqual(run(createRobust({}, { runtime: {}, rescorer: sure(50) }), values).scores, run(createRobust({}, { runtime: {} }), values).scores);
-  });
-
-  it('its per-sample state travels in the snapshot: a restore continues exactly', () => {
-    const values = series('spike', 9);
-    const cut = ONSET - 5;
-    const a = createRobust({}, { runtime, rescorer: sure(50) });
-    run(a, values, 0, cut);
-    const snap = JSON.parse(JSON.stringify(a.snapshot())) as ReturnType<RobustDetector['snapshot']>;
-    assert.equal(snap.features?.length, 6);
-    const b = innerDetector(restoreRobustDetector(snap, { runtime, rescorer: sure(50) })) as RobustDetector;
-    const ra = run(a, values, cut);
-    assert.deepEqual(run(b, values, cut).scores, ra.scores);
-    assert.ok(ra.scores.some((s) => s >= ROBUST.rescore.from), 'the continuation has samples it judges');
-  });
-
-  it('refuses weights whose features are not the detector\'s, in order', () => {
-    assert.throws(() => checkWeights({ ...SHIPPED_RESCORER, features: [...SHIPPED_RESCORER.features].reverse() }), RangeError);
-    assert.throws(() => checkWeights({ ...SHIPPED_RESCORER, w: SHIPPED_RESCORER.w.slice(1) }), RangeError);
   });
 });

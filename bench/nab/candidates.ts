@@ -8,19 +8,15 @@
 import { AGILE_PARAMS, AgileDetector } from '../../actors/detection/agile.ts';
 import { BASIC_PARAMS, BasicDetector } from '../../actors/detection/basic.ts';
 import { CounterAware, type Detector } from '../../actors/detection/index.ts';
-import { createRobust, type RobustOptions } from '../../actors/detection/robust/index.ts';
+import { createRobust } from '../../actors/detection/robust/index.ts';
 import { AGILE_DEVIATIONS, BASIC_DEVIATIONS, resolveSensitivity } from '../../actors/detection/sensitivity.ts';
 import { HOUR_MS, SURPRISE_PARAMS, type SurpriseParams } from '../../actors/detection/surprise.ts';
 import type { Tier } from '../../protocols/types.ts';
 import type { StreamingDetector } from './run.ts';
 
-/** What the bench sets on a Robust detector beyond its kernel: the rescorer's weights (a
- * fold's own, or none) and the sink of what the rescorer judges (to train it). */
-export type RobustExtras = Pick<RobustOptions, 'rescorer' | 'onRescore'>;
-
 export interface ParameterSet {
   name: string;
-  create(extras?: RobustExtras): StreamingDetector;
+  create(): StreamingDetector;
 }
 
 const SPANS_H = [16, 8, 24];
@@ -34,14 +30,14 @@ function surpriseWith(spanH: number, shortAlpha: number): SurpriseParams {
   };
 }
 
-function tierWith(tier: Tier, surprise: SurpriseParams): (extras?: RobustExtras) => Detector {
+function tierWith(tier: Tier, surprise: SurpriseParams): () => Detector {
   switch (tier) {
     case 'basic':
       return () => new BasicDetector(resolveSensitivity(undefined, BASIC_DEVIATIONS), { ...BASIC_PARAMS, surprise });
     case 'agile':
       return () => new AgileDetector(resolveSensitivity(undefined, AGILE_DEVIATIONS), { ...AGILE_PARAMS, surprise });
     case 'robust':
-      return (extras) => createRobust(undefined, { kernel: { ...AGILE_PARAMS, surprise }, ...extras });
+      return () => createRobust(undefined, { kernel: { ...AGILE_PARAMS, surprise } });
     default:
       throw new RangeError(`unknown tier ${String(tier)}`);
   }
@@ -53,7 +49,7 @@ export function parameterSets(tier: Tier, only = false): ParameterSet[] {
   for (const spanH of SPANS_H) {
     for (const shortAlpha of SHORT_ALPHAS) {
       const make = tierWith(tier, surpriseWith(spanH, shortAlpha));
-      sets.push({ name: `span ${spanH}h a ${shortAlpha}`, create: (extras) => new CounterAware(make(extras), () => make(extras)) });
+      sets.push({ name: `span ${spanH}h a ${shortAlpha}`, create: () => new CounterAware(make(), make) });
       if (only) return sets;
     }
   }

@@ -22,10 +22,6 @@ export const FOLDS: readonly Fold[] = [
 export interface Candidate {
   name: string;
   files: ReadonlyArray<ScoredFile>;
-  /** a set with a part trained on labels (Robust's rescorer, rescore.ts): its scores on every
-   * file when that part is trained on the files `train` keeps only. Each fold calls it with
-   * the other folds' files, so the held-out fold's labels never train what scores it. */
-  refit?: (train: (file: number) => boolean) => ReadonlyArray<ScoredFile>;
 }
 
 export interface FoldResult {
@@ -59,14 +55,14 @@ export function leaveOneFoldOut(corpus: NabCorpus, candidates: readonly Candidat
   const results = folds.map((fold): FoldResult => {
     const held = (i: number): boolean => fold.holds(names[i] as string);
     const trainWindows = windowsOf(corpus, (i) => !held(i));
-    let best: { name: string; threshold: number; train: number; files: ReadonlyArray<ScoredFile> } | undefined;
+    let best: { name: string; threshold: number; train: number } | undefined;
     for (const c of candidates) {
-      const files = c.refit ? c.refit((i) => !held(i)) : c.files;
-      const s = sweepThreshold(sortCorpus(files.filter((_, i) => !held(i)), trainWindows), cost);
-      if (best === undefined || s.normalised > best.train) best = { name: c.name, threshold: s.threshold, train: s.normalised, files };
+      const s = sweepThreshold(sortCorpus(c.files.filter((_, i) => !held(i)), trainWindows), cost);
+      if (best === undefined || s.normalised > best.train) best = { name: c.name, threshold: s.threshold, train: s.normalised };
     }
     if (best === undefined) throw new RangeError('loco: no candidate parameter set');
-    const heldOut = sortCorpus(best.files.filter((_, i) => held(i)), windowsOf(corpus, held));
+    const chosen = candidates.find((c) => c.name === best.name) as Candidate;
+    const heldOut = sortCorpus(chosen.files.filter((_, i) => held(i)), windowsOf(corpus, held));
     const test = scoreAtThreshold(heldOut, cost, best.threshold);
     const ownBest = sweepThreshold(heldOut, cost).normalised;
     return { fold: fold.name, params: best.name, threshold: best.threshold, train: best.train, test: test.normalised, ownBest };

@@ -4,4 +4,3 @@ export { loadTf, type Tf, type TfBackend, type LoadedTf, type LoadTfOptions, typ
 export { reconstructionError, type AutoencoderWeights } from './autoencoder.ts';
 export { createAutoencoderTrainer, DEFAULT_TRAIN, type AutoencoderTrainer, type TrainOptions } from './autoencoder-trainer.ts';
 export { mulberry32 } from './seeded.ts';
-export { fitLogistic, DEFAULT_LOGISTIC, type LogisticModel, type LogisticOptions } from './logistic-trainer.ts';

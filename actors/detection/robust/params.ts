@@ -43,17 +43,6 @@ export const ROBUST = {
   /** factor on a recurring alarm's score: 0.95 falls to 0.57, under every threshold the
    * sweeps choose (0.67-0.72), so a nightly job alarms on its first nights only */
   recurrenceDamping: 0.6,
-  /** the learnt rescorer (rescorer.ts, alarm-features.ts), trained with NAB's dev labels:
-   *  - from: samples scoring under 0.6 are neither judged nor trained on: lifted by the full
-   *    reach, 0.6 becomes 0.69, and the thresholds the sweeps choose are 0.66-0.71, so a lower
-   *    score can hardly cross one; the rescorer learns where it can matter (judging from 0.5
-   *    and training on the 0.5-0.6 samples too: 75.56 held out) and costs nothing elsewhere;
-   *  - reach: how far it may move a score, ± that fraction (0.15: 0.8 ↔ 0.68 / 0.92, across
-   *    the 0.67-0.72 thresholds the sweeps choose, but a clear 0.95 alarm stays one);
-   *  - the variance ratio's averages: ~5 samples (an episode) over ~100 (the recent normal),
-   *    squared errors clipped at 64 (8 spreads) so one spike cannot dominate the long one;
-   *  - surpriseClip: the autoencoder's surprise beyond 20 decades says nothing more */
-  rescore: { from: 0.6, reach: 0.15, shortVarAlpha: 0.2, longVarAlpha: 0.01, varClip: 64, surpriseClip: 20 },
   /** model calls per guarded call (one breaker outcome per block, none per sample) and per
    * timing check, and the time budget per call (µs). A failing model is benched by the
    * ml_inference breaker (inference-guard.ts), not by a count of samples here. */

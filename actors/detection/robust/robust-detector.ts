@@ -7,8 +7,7 @@
 // lifting scores was measured to add only false alarms). One shared refractory follows, so
 // one episode gives one alarm. Alarms that recur at the time of day
 // (a nightly job, recurrence.ts) are damped with or without the model; otherwise, without a
-// healthy model (L1), the scores are exactly Agile's. With the model, a supervised rescorer
-// trained on NAB's labels (rescorer.ts) moves elevated scores by at most ±15%. See README.md.
+// healthy model (L1), the scores are exactly Agile's. See README.md.
 import { AGILE_PARAMS, AgileDetector, type AgileParams } from '../agile.ts';
 import type { Detector, DetectorSnapshot, Sensitivity } from '../detector.ts';
 import { Refractory } from '../refractory.ts';
@@ -20,8 +19,6 @@ import { ModelChannel, type ModelChannelState } from './residual-model-channel.t
 import type { ModelRuntime } from './residual-model.ts';
 import { robustRuntime } from './runtime.ts';
 import { RecurrenceMemory } from './recurrence.ts';
-import { AlarmFeatures } from './alarm-features.ts';
-import { rescore, SHIPPED_RESCORER, type RescorerWeights } from './rescorer.ts';
 
 export interface RobustOptions {
   /** model runtime (trainer, model builder); default: the process runtime (configureRobust) */
@@ -35,16 +32,11 @@ export interface RobustOptions {
   modelAllowed?: () => boolean;
   /** the statistical kernel's parameters (default AGILE_PARAMS; benches sweep them) */
   kernel?: AgileParams;
-  /** the learnt rescorer's weights (rescorer.ts); default the shipped ones, null: off */
-  rescorer?: RescorerWeights | null;
-  /** told each sample the rescorer judges (or would, when it is off): its score before
-   * rescoring and its features (the bench trains the rescorer on these; the array is reused) */
-  onRescore?: (score: number, features: Float64Array) => void;
 }
 
 export interface RobustSnapshot extends DetectorSnapshot {
   tier: 'robust';
-  version: 3 | 4 | 5 | 6 | 7;
+  version: 3 | 4 | 5 | 6;
   sensitivity: ResolvedSensitivity;
   n: number;
   /** the statistical kernel's own snapshot (Agile's format) */
@@ -58,13 +50,11 @@ export interface RobustSnapshot extends DetectorSnapshot {
   recurrence?: number[];
   /** inside a recurring alarm's episode; absent before version 6 (false) */
   recurring?: boolean;
-  /** the rescorer's per-sample state (alarm-features.ts); absent before version 7 (fresh) */
-  features?: number[];
 }
 
-/** 7: the learnt rescorer's per-sample state (`features`). 6: whether the sample is inside a recurring alarm's episode (`recurring`). 5: the recurrence memory (`recurrence`). 4: the refractory span is data time
- * (`refractoryUntil`). Versions 3 to 6 still restore. */
-const VERSION = 7;
+/** 6: whether the sample is inside a recurring alarm's episode (`recurring`). 5: the recurrence memory (`recurrence`). 4: the refractory span is data time
+ * (`refractoryUntil`). Versions 3 to 5 still restore. */
+const VERSION = 6;
 
 export class RobustDetector implements Detector {
   readonly tier = 'robust' as const;
@@ -82,9 +72,6 @@ export class RobustDetector implements Detector {
   private readonly recurrence = new RecurrenceMemory(ROBUST.recurrence);
   /** inside a recurring alarm's episode (its echo included): damped */
   private recurring = false;
-  private readonly features = new AlarmFeatures();
-  private readonly rescorer: RescorerWeights | null;
-  private readonly onRescore: ((score: number, features: Float64Array) => void) | undefined;
 
   constructor(
     readonly sensitivity: ResolvedSensitivity,
@@ -93,8 +80,6 @@ export class RobustDetector implements Detector {
     const kernel = options.kernel ?? AGILE_PARAMS;
     this.kernel = new AgileDetector(sensitivity, kernel);
     this.refractory = new Refractory(kernel.surprise.refractory);
-    this.rescorer = options.rescorer === undefined ? SHIPPED_RESCORER : options.rescorer;
-    this.onRescore = options.onRescore;
     this.model = new ModelChannel(options.runtime ?? robustRuntime(), {
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.modelBreaker ? { breaker: options.modelBreaker } : {}),
@@ -156,15 +141,6 @@ export class RobustDetector implements Detector {
     if (this.recurrence.recurs(kernel.anomalous, timestamp)) this.recurring = true;
     else if (kernel.anomalous || !(kernel.rawScore >= this.sensitivity.threshold / 2)) this.recurring = false;
     if (this.recurring) raw *= ROBUST.recurrenceDamping;
-    // the learnt rescorer (rescorer.ts): trained with labels to tell an elevated sample that
-    // starts a real anomaly from a false alarm, on what the tier knows about it; with the
-    // model only (L1 stays the statistical tier), and only on elevated samples
-    this.features.observe(z, timestamp, kernel.anomalous);
-    if (learnt !== undefined && raw >= ROBUST.rescore.from && (this.rescorer !== null || this.onRescore !== undefined)) {
-      const x = this.features.fill(raw, z, learnt, this.recurring, kernel.fromNoise, timestamp);
-      this.onRescore?.(raw, x);
-      if (this.rescorer !== null) raw = rescore(this.rescorer, raw, x);
-    }
     const s = this.sensitivity;
     this.rawScore = raw;
     this.anomalous = raw >= s.threshold && (sided(z, s.direction) >= s.deviations || kernel.fromNoise);
@@ -183,12 +159,11 @@ export class RobustDetector implements Detector {
       model: this.model.state(),
       recurrence: this.recurrence.state(),
       recurring: this.recurring,
-      features: this.features.state(),
     };
   }
 
   static restore(snapshot: DetectorSnapshot, options: RobustOptions = {}): RobustDetector {
-    if (snapshot.tier !== 'robust' || (snapshot.version !== VERSION && snapshot.version !== 6 && snapshot.version !== 5 && snapshot.version !== 4 && snapshot.version !== 3)) throw new RangeError(`robust: cannot restore snapshot version ${String(snapshot.version)}`);
+    if (snapshot.tier !== 'robust' || (snapshot.version !== VERSION && snapshot.version !== 5 && snapshot.version !== 4 && snapshot.version !== 3)) throw new RangeError(`robust: cannot restore snapshot version ${String(snapshot.version)}`);
     const s = snapshot as RobustSnapshot;
     const d = new RobustDetector(resolveSensitivity(s.sensitivity, ROBUST.deviations), options);
     d.n = s.n;
@@ -197,7 +172,6 @@ export class RobustDetector implements Detector {
     d.model.restore(s.model);
     d.recurrence.restore(s.recurrence);
     d.recurring = s.recurring === true;
-    d.features.restore(s.features);
     return d;
   }
 }
