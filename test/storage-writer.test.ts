@@ -1,4 +1,5 @@
-// storage/writer against chdb for real: flush by size and time, a store that fails for 30 s of
+// storage/writer against chdb for real: flush by size and time (a row queued during an insert
+// waits for its own time), a store that fails for 30 s of
 // virtual time (a fault injected into the engine's connection), bounded memory, the spill
 // drained afterwards, the back-pressure figure per tenant, and a spill left by a closed writer.
 import { strict as assert } from 'node:assert';
@@ -102,6 +103,30 @@ describe('storage/writer on chdb', function () {
     await writer.write([runOf('w-flush', 2, 600), runOf('w-flush', 3, 600)]); // over the batch size: no time needed
     assert.equal((await stored('w-flush')).raw, 1_500);
     assert.equal(writer.depth('w-flush'), 0);
+    await writer.close();
+  });
+
+  it('rows written during an insert wait for their own time (not inserted back to back), unless flush() asks', async () => {
+    const clock = new VirtualClock(0);
+    const writer = new BatchWriter(samplesTable(store), { clock, spillDir: join(spillRoot, 'during'), maxBatchRows: 1_000, flushIntervalMs: 500 });
+    const first = writer.write([runOf('w-during', 1, 300)]);
+    clock.advance(500); // the first write's time: its insert starts
+    let secondDone = false;
+    const second = writer.write([runOf('w-during', 2, 100)]).then(() => { secondDone = true; }); // queued while it runs
+    await first;
+    await fault.settle();
+    assert.equal(secondDone, false, 'a write queued during an insert waits for its own time');
+    assert.equal((await stored('w-during')).raw, 300);
+    clock.advance(499);
+    await fault.settle();
+    assert.equal(secondDone, false, 'its time is 500 ms after it was queued');
+    clock.advance(1);
+    await second;
+    assert.equal((await stored('w-during')).raw, 400);
+    const third = writer.write([runOf('w-during', 3, 50)]);
+    await writer.flush(); // no time passes: flush() stores what is queued at once
+    await third;
+    assert.equal((await stored('w-during')).raw, 450);
     await writer.close();
   });
 

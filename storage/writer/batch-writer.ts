@@ -39,6 +39,10 @@ interface Entry<R> {
   reject: (err: unknown) => void;
   /** some rows may be stored already (a replay): its batch is written checked */
   checked?: boolean;
+  /** when it was queued (the clock's ms): its rows wait at most flushIntervalMs from then */
+  queuedAt: number;
+  /** its place in the order of writes, for flush() */
+  seq: number;
 }
 
 /** A spilled file and the writes waiting on it (none for files an earlier run left). */
@@ -69,6 +73,9 @@ export class BatchWriter<R> {
   private closed = false;
   private running: Promise<void> | undefined;
   private flushTimer: TimerHandle | undefined;
+  private seq = 0;
+  /** flush() was asked for every write up to this one: the loop stores them back to back */
+  private flushTo = 0;
   private probeTimer: TimerHandle | undefined;
 
   constructor(private readonly table: WriterTable<R>, private readonly opts: BatchWriterOptions) {
@@ -102,7 +109,7 @@ export class BatchWriter<R> {
         const t = this.table.tenant(item);
         tenants.set(t, (tenants.get(t) ?? 0) + n);
       }
-      this.queue.push({ items, rows, tenants, resolve, reject, ...(opts.checked ? { checked: true } : {}) });
+      this.queue.push({ items, rows, tenants, resolve, reject, queuedAt: this.opts.clock.now(), seq: ++this.seq, ...(opts.checked ? { checked: true } : {}) });
       this.queuedRows += rows;
       this.count(tenants, +1);
       if (this.queuedRows + this.inflightRows > this.maxMemoryRows) this.spillOverflow();
@@ -133,6 +140,7 @@ export class BatchWriter<R> {
     const waits: Array<Promise<void>> = [];
     for (const e of this.queue) waits.push(new Promise<void>((res, rej) => chain(e, res, rej)));
     for (const s of this.spilled) for (const e of s.waiters) waits.push(new Promise<void>((res, rej) => chain(e, res, rej)));
+    this.flushTo = this.seq;
     this.kick();
     await Promise.all(waits);
     while (this.running) await this.running;
@@ -179,6 +187,10 @@ export class BatchWriter<R> {
         continue;
       }
       if (this.queue.length === 0) return;
+      // Rows that came in during the last insert wait for their own flush time, unless a batch
+      // is full or flush() asked for them: inserted back to back, they made an insert (a part
+      // of ~16 files, and merges rewriting the growing one) as often as chdb could take one.
+      if (this.queuedRows < this.maxBatchRows && this.queue[0]!.seq > this.flushTo && this.opts.clock.now() < this.queue[0]!.queuedAt + this.flushIntervalMs) return;
       const batch = this.takeBatch();
       const rows = sumRows(batch);
       this.inflightRows += rows;
@@ -309,12 +321,14 @@ export class BatchWriter<R> {
 
   // ---- timers ----
 
+  /** A timer for when the oldest queued row has waited flushIntervalMs. */
   private armFlush(): void {
     if (this.flushTimer !== undefined || this.closed || this.down) return;
+    const oldest = this.queue[0]?.queuedAt ?? this.opts.clock.now();
     this.flushTimer = this.opts.clock.setTimeout(() => {
       this.flushTimer = undefined;
       this.kick();
-    }, this.flushIntervalMs);
+    }, Math.max(0, oldest + this.flushIntervalMs - this.opts.clock.now()));
   }
 
   private armProbe(): void {
