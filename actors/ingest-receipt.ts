@@ -9,10 +9,28 @@
 // writes it started to `track`, and `stored` resolves once the receipt and all its parts
 // are settled and those writes are done. The data path acknowledges the ingest log only
 // up to batches whose receipts say so (DESIGN.md §2.1, step 4).
+//
+// A batch dropped before it was handled (a dead letter: its actor stopped or was torn down by
+// a restart of its supervisor with the message still queued; a message for a shard this node
+// does not host) gives its samples back like any other, but its effects were never stored:
+// `drop()` makes `stored` reject, so the shard's watermark stays below it and a snapshot never
+// covers it (the batch stays in the log for a replay). Settling it as stored let a checkpoint
+// acknowledge the log past samples no store held.
+import { VigilError } from '../protocols/index.ts';
+
+/** Why a dropped batch's `stored` rejects (IngestReceipt.drop). */
+export class DroppedBatch extends VigilError {
+  constructor(message = 'batch dropped before it was handled (a dead letter): left in the log for a replay') {
+    super('UNAVAILABLE', message);
+  }
+}
 
 export class IngestReceipt {
   private open: number;
   private readonly writes: Array<Promise<unknown>> = [];
+  /** set by drop(): the batch was never handled, so `stored` rejects with this */
+  private failure: DroppedBatch | undefined;
+  private finished = false;
   private done!: () => void;
   private readonly settledOnce = new Promise<void>((resolve) => { this.done = resolve; });
   /** resolves when settled and every tracked write (its parts' included) is done; rejects if one failed */
@@ -21,6 +39,7 @@ export class IngestReceipt {
   constructor(readonly samples: number, private readonly release: (n: number) => void) {
     this.open = samples;
     this.stored = this.settledOnce.then(async () => {
+      if (this.failure) throw this.failure;
       // parts may track more writes until they settle, so wait in rounds
       for (let seen = 0; seen < this.writes.length;) {
         const round = this.writes.slice(seen);
@@ -47,12 +66,22 @@ export class IngestReceipt {
 
   /** Gives the open samples back; a second call does nothing. */
   settle(): void {
+    this.finished = true;
     if (this.open > 0) {
       const n = this.open;
       this.open = 0;
       this.release(n);
     }
     this.done();
+  }
+
+  /**
+   * The batch (or this part of it) will never be handled: its samples go back like settle(),
+   * and `stored` rejects, since nothing of it was written. After settle() it does nothing.
+   */
+  drop(reason: DroppedBatch = new DroppedBatch()): void {
+    if (!this.finished) this.failure = reason;
+    this.settle();
   }
 
   get settled(): boolean {
@@ -66,7 +95,11 @@ interface Carrier {
   msg?: unknown;
 }
 
-/** Settles the receipts of messages that will never be handled (the runtime's dead letters). */
+/**
+ * Settles the receipts of messages that will never be handled (the runtime's dead letters):
+ * their samples go back to the backlog, and their `stored` rejects (IngestReceipt.drop), so no
+ * watermark passes a batch whose samples were never written.
+ */
 export function settleDropped(messages: readonly unknown[]): void {
   for (const m of messages) {
     let at: unknown = m;
@@ -74,7 +107,7 @@ export function settleDropped(messages: readonly unknown[]): void {
     for (let depth = 0; depth < 4 && typeof at === 'object' && at !== null; depth++) {
       const c = at as Carrier;
       if (c.receipt instanceof IngestReceipt) {
-        c.receipt.settle();
+        c.receipt.drop();
         break;
       }
       at = c.msg;

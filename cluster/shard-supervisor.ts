@@ -3,7 +3,8 @@
 // with the detector state of the shard's snapshot and stopped when the shard is handed off.
 // It takes the same messages as the single node's `tenants` actor, so the engine and the
 // checkpoints talk to either alike; a message for a shard this node does not hold is dropped
-// (an ingest's receipt settled: the batch stays in the log for the owner).
+// (an ingest's receipt dropped: its samples leave the backlog, its `stored` rejects, so no
+// watermark passes it and the batch stays in the log for the owner).
 import type { ActorContext, Behavior } from '../actors/runtime/index.ts';
 import { tenantsBehavior, type TenantMsg, type TenantsDeps, type TenantsMsg, type TenantSnapshots } from '../actors/tenant/index.ts';
 
@@ -69,7 +70,7 @@ export function shardsBehavior(deps: ShardsDeps): Behavior<ShardsMsg, null> {
 
 /** A message for a shard held elsewhere: nothing waits on it forever. */
 function dropped(msg: TenantMsg): void {
-  if (msg.type === 'ingest') msg.receipt?.settle();
+  if (msg.type === 'ingest') msg.receipt?.drop(); // not stored: the watermark must not pass it
   else if (msg.type === 'set-status') msg.reply(undefined);
   else if (msg.type === 'snapshot') msg.reply([]);
 }

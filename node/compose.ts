@@ -5,7 +5,7 @@
 // `startNode` is what `vigil start` and the tests run; nothing in the product imports this folder.
 import pino, { type Logger } from 'pino';
 import { createActorSystem, SystemClock, SeededRng, type ActorSystem, type Clock, type Rng } from '../actors/runtime/index.ts';
-import { IngestReceipt, settleDropped, tenantOfPath, tenantsBehavior, type TenantsMsg } from '../actors/tenant/index.ts';
+import { DroppedBatch, IngestReceipt, settleDropped, tenantOfPath, tenantsBehavior, type TenantsMsg } from '../actors/tenant/index.ts';
 import { BudgetGates, MEDIUM_BUDGET, type BudgetLimits } from '../actors/tenant/index.ts';
 import type { DetectorFactory } from '../actors/service/index.ts';
 import { DEFAULT_CRITICAL_SCORE } from '../actors/correlation/index.ts';
@@ -41,6 +41,24 @@ const STOP_SETTLE_MS = 10_000;
 /** The tenant supervisor's name under the root: `/root/tenants/<tenant>/<service>`. */
 const TENANTS = 'tenants';
 const TENANTS_PATH = `/root/${TENANTS}`;
+/** Cluster mode: `/root/shards/<shard>/<tenant>/<service>` (cluster/shard-supervisor.ts). */
+const SHARDS_PATH = '/root/shards';
+
+/**
+ * The tenant (and, in cluster mode, the shard) an actor path belongs to, for its log lines:
+ * a cluster node's crash, restart or escalation under a shard names both, so what is printed
+ * about a shard or a tenant (test/support/loss-detail.ts) includes them.
+ */
+function pathBindings(path: string, clustered: boolean): { tenant?: string; shard?: number } {
+  if (!clustered) {
+    const tenant = tenantOfPath(path, TENANTS_PATH);
+    return tenant === undefined ? {} : { tenant };
+  }
+  const shard = tenantOfPath(path, SHARDS_PATH); // the first segment below it
+  if (shard === undefined) return {};
+  const tenant = tenantOfPath(path, `${SHARDS_PATH}/${shard}`);
+  return { shard: Number(shard), ...(tenant === undefined ? {} : { tenant }) };
+}
 
 export interface NodeOptions {
   clock?: Clock;
@@ -88,10 +106,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     log,
     supervision,
     // every line an actor of a tenant logs names the tenant
-    logBindings: (path) => {
-      const tenant = tenantOfPath(path, TENANTS_PATH);
-      return tenant === undefined ? {} : { tenant };
-    },
+    logBindings: (path) => pathBindings(path, config.cluster.enabled),
     onRootFailure: (err) => {
       log.fatal({ err }, 'root supervisor gave up: stopping the node');
       if (options.onFatal) options.onFatal(err);
@@ -103,7 +118,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       settleDropped(ev.messages);
       return;
     }
-    const at = { tenant: tenantOfPath(ev.path, TENANTS_PATH) ?? null, actor: ev.path };
+    const at = { tenant: null, ...pathBindings(ev.path, config.cluster.enabled), actor: ev.path };
     if (ev.type === 'crashed') log.warn({ ...at, err: ev.error }, 'actor crashed');
     else if (ev.type === 'escalated') log.error(at, 'restart intensity exceeded: escalating');
     else if (ev.type === 'restarted') log.info({ ...at, delayMs: ev.delayMs }, 'actor restarted');
@@ -269,6 +284,10 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     onDuplicate: (record, first) => log.warn({ shard: record.shard, position: record.position, first, id: record.id }, 'the ingest log holds a batch twice: the second copy is skipped'),
     onStoreFailed: (record, err) => {
       if (VigilError.is(err, 'CONFLICT')) log.debug({ shard: record.shard, position: record.position }, 'a batch read under a lease since lost: left to the next owner');
+      // a dead letter: expected when a lost shard's actors are stopped or the node stops; else
+      // (a supervisor restarted with the batch queued) the shard stays below it until replayed
+      else if (err instanceof DroppedBatch && (stopping || (clustered && clustered.epochOf(record.shard) === 0))) log.debug({ shard: record.shard, position: record.position }, 'a batch dropped unhandled: left in the log for a replay');
+      else if (err instanceof DroppedBatch) log.warn({ shard: record.shard, position: record.position }, 'a batch was dropped unhandled (its actor stopped with it queued): its shard stays below it until replayed');
       else log.error({ err, shard: record.shard, position: record.position }, 'a batch could not be stored: its shard stays below it until replayed');
     },
   });

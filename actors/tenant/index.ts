@@ -3,7 +3,7 @@ export { tenantBehavior, CORRELATOR, RCA, serviceActorName, SNAPSHOT_SERVICES_PE
 export type { TenantMsg, TenantDeps, TenantSettings } from './tenant-actor.ts';
 export { tenantsBehavior, tenantOfPath } from './tenants-supervisor.ts';
 export type { TenantsMsg, TenantsDeps, TenantSnapshots } from './tenants-supervisor.ts';
-export { IngestReceipt, settleDropped } from '../ingest-receipt.ts';
+export { DroppedBatch, IngestReceipt, settleDropped } from '../ingest-receipt.ts';
 export { TenantBudget, MEDIUM_BUDGET } from './budget.ts';
 export type { BudgetLimits } from './budget.ts';
 export { BudgetGates } from './budget-gates.ts';
