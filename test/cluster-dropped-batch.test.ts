@@ -9,45 +9,28 @@
 // Real parts: the actor runtime and the cluster's shard/tenant/service actors, JetStream
 // (127.0.0.1:4222, a stream of this run's own), ShardHosts, Checkpoints, snapshots on disk.
 import { strict as assert } from 'node:assert';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { createActorSystem, SeededRng, SystemClock, type ActorInfo } from '../actors/runtime/index.ts';
 import { IngestReceipt, settleDropped } from '../actors/tenant/index.ts';
 import type { EventSink } from '../actors/sink.ts';
 import { decodeMetricBatch, encodeMetricBatch, type SeriesInput } from '../protocols/index.ts';
-import { Checkpoints, JetStreamIngestLog, packTenantState, ShardHosts, shardsBehavior, tierDetectors, type LogRecord, type ShardsMsg } from '../cluster/index.ts';
+import { Checkpoints, type JetStreamIngestLog, packTenantState, ShardHosts, shardsBehavior, tierDetectors, type LogRecord, type ShardsMsg } from '../cluster/index.ts';
 import { SnapshotStore } from '../cluster/snapshots/index.ts';
 import { eventually } from './support/node-process.ts';
+import { runStream } from './support/run-stream.ts';
 
-const NATS = '127.0.0.1:4222';
 const SHARD = 0;
 const TENANT = 'acme';
 
 describe('cluster: a batch dropped unhandled (dead letter) is not acknowledged', function () {
   this.timeout(60_000);
-  const run = randomBytes(4).toString('hex');
-  const stream = `VIGIL_TEST_DROP_${run}`;
-  let nc: NatsConnection;
+  const stream = runStream('DROP', { shards: 1 });
+  const { run, dirs } = stream;
   let log: JetStreamIngestLog;
-  const dirs: string[] = [];
-
-  before(async () => {
-    nc = await connect({ servers: NATS });
-    log = await JetStreamIngestLog.open({ connection: nc, stream, subjectPrefix: `d${run}.metrics`, shards: 1 });
-  });
-
-  after(async () => {
-    await log?.close();
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete(stream).catch(() => undefined);
-    await nc.close();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  before(() => { log = stream.log; }); // after runStream's own before: the stream is open
 
   it('keeps the watermark and the snapshot below a batch whose samples were dropped by a supervisor restart, and a replay stores it', async () => {
     const clock = new SystemClock();

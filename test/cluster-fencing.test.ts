@@ -3,43 +3,26 @@
 // watermark under one lease is not saved once the shard is held under another (Checkpoints).
 // Real parts: JetStream (127.0.0.1:4222, a stream of this run's own) and snapshots on disk.
 import { strict as assert } from 'node:assert';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { SystemClock } from '../actors/runtime/index.ts';
 import { IngestReceipt } from '../actors/tenant/index.ts';
 import { encodeMetricBatch } from '../protocols/index.ts';
-import { Checkpoints, JetStreamIngestLog, ShardHosts, type LogRecord } from '../cluster/index.ts';
+import { Checkpoints, type JetStreamIngestLog, ShardHosts, type LogRecord } from '../cluster/index.ts';
 import { SnapshotStore } from '../cluster/snapshots/index.ts';
 import { eventually } from './support/node-process.ts';
+import { runStream } from './support/run-stream.ts';
 
-const NATS = '127.0.0.1:4222';
 const batch = (k: number, tenant = 'acme'): Uint8Array => encodeMetricBatch(tenant, [{ service: 'api', metric: 'm', samples: [[k * 1000, k]] }]);
 
 describe('cluster fencing: a batch is stored once across a change of owner', function () {
   this.timeout(60_000);
-  const run = randomBytes(4).toString('hex');
-  const stream = `VIGIL_TEST_FENCE_${run}`;
-  let nc: NatsConnection;
+  // a short duplicate window: the server keeps a second copy of an id sent after it
+  const stream = runStream('FENCE', { shards: 4, duplicateWindowMs: 200 });
+  const { run, dirs } = stream;
   let log: JetStreamIngestLog;
-  const dirs: string[] = [];
-
-  before(async () => {
-    nc = await connect({ servers: NATS });
-    // a short duplicate window: the server keeps a second copy of an id sent after it
-    log = await JetStreamIngestLog.open({ connection: nc, stream, subjectPrefix: `f${run}.metrics`, shards: 4, duplicateWindowMs: 200 });
-  });
-
-  after(async () => {
-    await log?.close();
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete(stream).catch(() => undefined);
-    await nc.close();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  before(() => { log = stream.log; }); // after runStream's own before: the stream is open
 
   /** Shard hosts over the log whose every batch is stored at once. */
   const storingHosts = (): ShardHosts => new ShardHosts({
