@@ -5,7 +5,7 @@
 // `startNode` is what `vigil start` and the tests run; nothing in the product imports this folder.
 import pino, { type Logger } from 'pino';
 import { createActorSystem, SystemClock, SeededRng, type ActorSystem, type Clock, type Rng } from '../actors/runtime/index.ts';
-import { DroppedBatch, IngestReceipt, settleDropped, tenantOfPath, tenantsBehavior, type TenantsMsg } from '../actors/tenant/index.ts';
+import { DroppedBatch, IngestReceipt, settleDropped, SNAPSHOT_ASK_TIMEOUT_MS, tenantOfPath, tenantsBehavior, type TenantsMsg } from '../actors/tenant/index.ts';
 import { BudgetGates, MEDIUM_BUDGET, type BudgetLimits } from '../actors/tenant/index.ts';
 import type { DetectorFactory } from '../actors/service/index.ts';
 import { DEFAULT_CRITICAL_SCORE } from '../actors/correlation/index.ts';
@@ -35,7 +35,7 @@ export const DEFAULT_SEED = 1;
 /** Shards of the ingest log (one node hosts them all). */
 const SHARDS = DEFAULT_SHARD_COUNT;
 /** A checkpoint's wait for every tenant's state. */
-const CHECKPOINT_TIMEOUT_MS = 30_000;
+const CHECKPOINT_TIMEOUT_MS = SNAPSHOT_ASK_TIMEOUT_MS; // as long as each level of the tree waits
 /** At a clean stop, how long the actors may take to handle what they hold. */
 const STOP_SETTLE_MS = 10_000;
 /** The tenant supervisor's name under the root: `/root/tenants/<tenant>/<service>`. */

@@ -20,6 +20,13 @@ export const RCA = '#rca';
 
 /** services asked for their state per turn of the event loop during a checkpoint */
 export const SNAPSHOT_SERVICES_PER_TURN = 8;
+/**
+ * How long a checkpoint's ask for state waits at each level (tenants, tenant, service): as long
+ * as the checkpoint itself (node/compose.ts). A part that does not answer in time fails that
+ * checkpoint (the next one retries); it does not crash the actor that asked, whose restart
+ * would stop the services below it with their queued batches.
+ */
+export const SNAPSHOT_ASK_TIMEOUT_MS = 30_000;
 export const serviceActorName = (service: string): string => encodeURIComponent(service);
 
 /**
@@ -147,7 +154,7 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
     const parts: Uint8Array[] = [];
     for (let i = 0; i < live.length; i += SNAPSHOT_SERVICES_PER_TURN) {
       parts.push(...await Promise.all(live.slice(i, i + SNAPSHOT_SERVICES_PER_TURN)
-        .map((c) => ctx.child<ServiceMsg>(c)!.ask<Uint8Array>((r) => ({ type: 'snapshot', pack, reply: r })))));
+        .map((c) => ctx.child<ServiceMsg>(c)!.ask<Uint8Array>((r) => ({ type: 'snapshot', pack, reply: r }), SNAPSHOT_ASK_TIMEOUT_MS))));
     }
     await correlator(ctx).ask<true>((r) => ({ type: 'sync', reply: r }));
     for (const [name, saved] of stash) if (!live.includes(serviceActorName(name))) parts.push(pack(saved));
@@ -186,6 +193,7 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
             if (list) list.push(s);
             else byService.set(s.service, [s]);
           }
+          let handed = false;
           try {
             for (const [name, series] of byService) {
               let n = 0;
@@ -196,8 +204,11 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
                 ...(msg.epoch !== undefined ? { epoch: msg.epoch } : {}),
               });
             }
+            handed = true;
           } finally {
-            msg.receipt?.settle(); // what was not handed to a service (a crash midway) goes back now
+            // a crash midway: the batch was not all handed on, so it is not stored (a replay takes it)
+            if (handed) msg.receipt?.settle();
+            else msg.receipt?.drop();
           }
           break;
         }
@@ -209,7 +220,11 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
           correlator(ctx).tell(msg);
           break;
         case 'snapshot':
-          return snapshotOf(ctx, msg.pack, msg.reply).then(() => state);
+          // no answer: the checkpoint's own ask fails (see SNAPSHOT_ASK_TIMEOUT_MS)
+          return snapshotOf(ctx, msg.pack, msg.reply).then(() => state, (err: unknown) => {
+            ctx.log.warn({ err }, 'a service did not give its state: this checkpoint of the tenant fails');
+            return state;
+          });
       }
       return state;
     },
