@@ -53,12 +53,11 @@ export function shardsBehavior(deps: ShardsDeps): Behavior<ShardsMsg, null> {
           msg.reply(true);
           return state;
         case 'snapshot':
-          // no answer: the checkpoint's own ask fails (see SNAPSHOT_ASK_TIMEOUT_MS); a crash here
-          // restarted this actor with no shard children, and every later batch was dropped
-          return snapshot(ctx, msg).then((s) => { msg.reply(s); return state; }, (err: unknown) => {
-            ctx.log.warn({ err }, 'a shard did not give its state: this checkpoint fails');
-            return state;
-          });
+          // Asked before this turn ends, gathered outside it (as the tenants supervisor does). No
+          // answer: the checkpoint's own ask fails (see SNAPSHOT_ASK_TIMEOUT_MS). A crash here
+          // restarted this actor with no shard children, and every later batch was dropped.
+          snapshot(ctx, msg).then((s) => msg.reply(s), (err: unknown) => ctx.log.warn({ err }, 'a shard did not give its state: this checkpoint fails'));
+          return state;
         case 'broadcast':
           for (const name of ctx.children()) ctx.child<TenantsMsg>(name)?.tell(msg);
           return state;

@@ -83,7 +83,7 @@ describe('TenantActor snapshot in turns', () => {
     await system.stop();
   });
 
-  it('a service that gives no state fails the checkpoint\'s ask, and neither the tenant nor its supervisor restarts', async () => {
+  it('a service that gives no state fails the checkpoint\'s ask; neither the tenant nor its supervisor restarts, and other tenants\' batches go on', async () => {
     const clock = new VirtualClock(1_700_000_000_000);
     const stored: number[] = [];
     const sink: EventSink = {
@@ -106,6 +106,14 @@ describe('TenantActor snapshot in turns', () => {
       .then(() => undefined, (err: unknown) => { failure = err; });
     const turns = async (): Promise<void> => { for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r)); };
     await turns();
+    // meanwhile another tenant's batch is routed and stored: the supervisor is not held by acme's wait
+    const other = batch(1);
+    const otherReceipt = new IngestReceipt(SERVICES, () => {});
+    let otherStored = false;
+    void otherReceipt.stored.then(() => { otherStored = true; });
+    tenants.tell({ ...other, tenant: 'beta', msg: { ...other.msg, receipt: otherReceipt } });
+    await turns();
+    assert.ok(otherStored, 'a batch of another tenant is stored while the snapshot waits');
     clock.advance(SNAPSHOT_ASK_TIMEOUT_MS + 1); // the tenant's ask of svc-0, and the supervisor's of the tenant, time out
     await turns();
     clock.advance(SNAPSHOT_ASK_TIMEOUT_MS); // and the checkpoint's own
