@@ -3,10 +3,10 @@
 // onto Vigil's (service, metric, labels). Pure: what is remembered between requests (the
 // mapping of each label set and its last accepted sample) lives in a SeriesMemory the
 // caller owns and passes in.
-import { uncompress } from 'snappyjs';
 import './long-off.ts';
 import { prometheus } from './gen/vigil.js';
 import { VigilError } from './errors.ts';
+import { unsnappy } from './snappy.ts';
 import { LABEL_KEY_PATTERN, LABEL_MAX_COUNT, LABEL_VALUE_MAX, NAME_MAX } from './schemas.ts';
 import { seriesId, seriesName } from './series-name.ts';
 import type { Labels, SeriesInput } from './types.ts';
@@ -111,32 +111,7 @@ export interface RemoteWriteBatch {
   commit(): void;
 }
 
-/** The uncompressed length a snappy block announces (its varint header), before any work. */
-export function snappyLength(block: Uint8Array): number {
-  let length = 0;
-  for (let i = 0; i < 5 && i < block.length; i++) {
-    const b = block[i]!;
-    length += (b & 0x7f) * 2 ** (7 * i);
-    if (b < 0x80) return length;
-  }
-  throw new VigilError('BAD_REQUEST', 'body is not a snappy block (no valid length header)');
-}
-
-/**
- * Decompresses a snappy block of at most `maxBytes` uncompressed. The length header is
- * checked first, so a small body that claims gigabytes (a snappy bomb) costs nothing.
- */
-export function unsnappy(block: Uint8Array, maxBytes: number): Buffer {
-  const length = snappyLength(block);
-  if (length > maxBytes) {
-    throw new VigilError('PAYLOAD_TOO_LARGE', `body decompresses to ${length} bytes, over the limit of ${maxBytes}`);
-  }
-  try {
-    return uncompress(Buffer.from(block.buffer, block.byteOffset, block.byteLength), maxBytes);
-  } catch (err) {
-    throw new VigilError('BAD_REQUEST', `body is not valid snappy (block format): ${(err as Error).message}`, { cause: err });
-  }
-}
+export { snappyLength, unsnappy } from './snappy.ts';
 
 /** The whole way in: snappy block → WriteRequest → Vigil series. */
 export function readRemoteWrite(body: Uint8Array, maxDecodedBytes: number, mapping: RemoteWriteMapping, memory: SeriesMemory): RemoteWriteBatch {

@@ -1,6 +1,6 @@
-// snappyjs ships no types: the two calls Vigil makes (snappy block format, not framed).
+// snappyjs ships no types: the one call Vigil makes, in tests and benches that build remote-write
+// bodies (snappy block format, not framed). The node decodes with its own strict decoder
+// (protocols/snappy.ts): snappyjs's could loop for billions of steps on a hostile block.
 declare module 'snappyjs' {
-  /** Throws when the stream is invalid or its length header is above `maxLength`. */
-  export function uncompress<T extends Uint8Array | ArrayBuffer>(compressed: T, maxLength?: number): T;
   export function compress<T extends Uint8Array | ArrayBuffer>(uncompressed: T): T;
 }
