@@ -193,7 +193,6 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
             if (list) list.push(s);
             else byService.set(s.service, [s]);
           }
-          let handed = false;
           try {
             for (const [name, series] of byService) {
               let n = 0;
@@ -204,12 +203,11 @@ export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
                 ...(msg.epoch !== undefined ? { epoch: msg.epoch } : {}),
               });
             }
-            handed = true;
-          } finally {
-            // a crash midway: the batch was not all handed on, so it is not stored (a replay takes it)
-            if (handed) msg.receipt?.settle();
-            else msg.receipt?.drop();
+          } catch (err) {
+            msg.receipt?.drop(); // a crash midway: not all of it was handed on, so not stored (a replay takes it)
+            throw err;
           }
+          msg.receipt?.settle();
           break;
         }
         case 'correlator':

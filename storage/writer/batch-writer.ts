@@ -187,10 +187,7 @@ export class BatchWriter<R> {
         continue;
       }
       if (this.queue.length === 0) return;
-      // Rows that came in during the last insert wait for their own flush time, unless a batch
-      // is full or flush() asked for them: inserted back to back, they made an insert (a part
-      // of ~16 files, and merges rewriting the growing one) as often as chdb could take one.
-      if (this.queuedRows < this.maxBatchRows && this.queue[0]!.seq > this.flushTo && this.opts.clock.now() < this.queue[0]!.queuedAt + this.flushIntervalMs) return;
+      if (!this.due()) return; // the timer comes back for it
       const batch = this.takeBatch();
       const rows = sumRows(batch);
       this.inflightRows += rows;
@@ -317,6 +314,17 @@ export class BatchWriter<R> {
   private goDown(error: unknown): void {
     if (!this.down) this.opts.onEvent?.({ type: 'down', table: this.table.name, error });
     this.down = true;
+  }
+
+  /**
+   * Whether the queue's head goes in now: a full batch, a flush() that asked for it, or its
+   * time. Rows that came in during an insert wait for their own time: inserted back to back,
+   * they made an insert (a part of ~16 files, merges rewriting the growing one) as often as
+   * chdb could take one.
+   */
+  private due(): boolean {
+    const head = this.queue[0]!;
+    return this.queuedRows >= this.maxBatchRows || head.seq <= this.flushTo || this.opts.clock.now() >= head.queuedAt + this.flushIntervalMs;
   }
 
   // ---- timers ----
