@@ -2,7 +2,9 @@
 // within its own; B must lose nothing and its ingest latency must barely move, and A's
 // accepted rate must stay at its quota.
 //
-//   npm run bench:tenancy -- [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--json]
+//   npm run bench:tenancy -- [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--json]
+//
+// --checkpoint-interval: the node's ingest.checkpointIntervalMs (default: the node's own, 5 s).
 //
 // Starts `vigil start` in a child process with a tenants file (A: --quota-a samples/s,
 // default 5,000; B: 10,000/s) and, unless --redis none, VIGIL_REDIS_URL (default
@@ -36,6 +38,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { hashKey } from '../api/index.ts';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '../cluster/index.ts';
 import { BatchMaker } from './ingest/batches.ts';
 import { startNodeProcess } from './ingest/child-node.ts';
 import { percentile, round } from './ingest/client.ts';
@@ -50,6 +53,7 @@ const { values: args } = parseArgs({
     'quota-a': { type: 'string', default: '5000' },
     'rate-b': { type: 'string', default: '2500' },
     redis: { type: 'string', default: process.env.VIGIL_REDIS_URL || 'redis://127.0.0.1:6379' },
+    'checkpoint-interval': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
   allowPositionals: false,
@@ -58,6 +62,11 @@ const { values: args } = parseArgs({
 const SECONDS = Number(args.seconds);
 const ROUNDS = Number(args.rounds);
 const QUOTA_A = Number(args['quota-a']);
+const CHECKPOINT_MS = args['checkpoint-interval'] === undefined ? undefined : Number(args['checkpoint-interval']);
+if (CHECKPOINT_MS !== undefined && !(Number.isInteger(CHECKPOINT_MS) && CHECKPOINT_MS >= 100)) {
+  process.stderr.write(`bench:tenancy: --checkpoint-interval must be milliseconds, at least 100 (got ${args['checkpoint-interval']})\n`);
+  process.exit(2);
+}
 const QUOTA_B = 10_000;
 const RATE_B = Number(args['rate-b']);
 const B_BATCH = 50;
@@ -88,6 +97,7 @@ async function startNode(): Promise<Node> {
     `auth: { adminKeyHash: ${hashKey(KEYS.admin)} }`,
     `tenancy: { file: ${JSON.stringify(tenants)}, quotaPrefix: "vigil:bench:${process.pid}:${Date.now()}:" }`,
     'log: { level: info }',
+    ...(CHECKPOINT_MS !== undefined ? [`ingest: { checkpointIntervalMs: ${CHECKPOINT_MS} }`] : []),
     '',
   ].join('\n'));
   const node = await startNodeProcess(dir, config, join(dir, 'data'), { env: { VIGIL_REDIS_URL: args.redis === 'none' ? '' : args.redis! } });
@@ -277,7 +287,7 @@ async function main(): Promise<void> {
       a_other_failures: aOther, a_skipped: floods.reduce((n, f) => n + f.skipped, 0), a_rejections: ua.rejections,
       a_client_cpu_flood: round(floods.reduce((n, f) => n + f.clientCpu, 0) / (floods.length * SECONDS), 3),
       node_cpu_alone: busy('alone'), node_cpu_a_at_quota: busy('atQuota'), node_cpu_noisy: busy('noisy'),
-      quota_mode: ua.quota?.mode ?? 'off', seconds: SECONDS, rounds: ROUNDS, load: round(loadavg()[0]!, 1),
+      quota_mode: ua.quota?.mode ?? 'off', checkpoint_interval_ms: CHECKPOINT_MS ?? DEFAULT_CHECKPOINT_INTERVAL_MS, seconds: SECONDS, rounds: ROUNDS, load: round(loadavg()[0]!, 1),
     };
     log(`B: p99 alone ${result.b_p99_alone_ms} ms, with A at its quota ${result.b_p99_a_at_quota_ms} ms, with A at 10x ${result.b_p99_noisy_ms} ms `
       + `(ratio ${result.b_p99_ratio}, 90% of resampled runs within ${result.b_p99_ratio_ci90.join('–')}, median of rounds ${result.b_p99_ratio_median_of_rounds}; flood vs A at its quota ${result.b_p99_ratio_flood_vs_at_quota}; `

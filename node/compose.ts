@@ -15,7 +15,7 @@ import { LOG_REDACTION, startGateway, type Gateway, type Engine } from '../api/i
 import type { Sensitivity } from '../actors/detection/index.ts';
 import { cacheKeys, registerCacheMetrics } from '../storage/cache/index.ts';
 import {
-  Checkpoints, packTenantState, createNodeMetrics, DEFAULT_CHECKPOINT_INTERVAL_MS, DEFAULT_SHARD_COUNT, IngestBacklog, KvSharedTenants, LiveHub, NodeHealth,
+  Checkpoints, packTenantState, createNodeMetrics, DEFAULT_SHARD_COUNT, IngestBacklog, KvSharedTenants, LiveHub, NodeHealth,
   OpenIncidentsCache, openNodeStores, restoredState, SeriesLimits, ShardHosts, startRobustModel, tierDetectors,
   type AdmittedBatch, type VigilConfig,
 } from '../cluster/index.ts';
@@ -304,7 +304,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     if (at) checkpoints.restored(shard, at.position);
     hosts.start(shard, from, at?.tenants ?? []);
   }
-  checkpoints.every(DEFAULT_CHECKPOINT_INTERVAL_MS);
+  checkpoints.every(config.ingest.checkpointIntervalMs);
 
   let tick = clock.setTimeout(function again() {
     tenants.tell({ type: 'broadcast', msg: { type: 'tick', now: clock.now() } });
