@@ -111,8 +111,6 @@ export interface RemoteWriteBatch {
   commit(): void;
 }
 
-export { snappyLength, unsnappy } from './snappy.ts';
-
 /** The whole way in: snappy block → WriteRequest → Vigil series. */
 export function readRemoteWrite(body: Uint8Array, maxDecodedBytes: number, mapping: RemoteWriteMapping, memory: SeriesMemory): RemoteWriteBatch {
   return toSeriesInputs(unsnappy(body, maxDecodedBytes), mapping, memory);

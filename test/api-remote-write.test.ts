@@ -8,9 +8,10 @@ import pino from 'pino';
 import { startNode, type NodeHandle } from '../node/index.ts';
 import { VigilError } from '../protocols/index.ts';
 import {
-  DEFAULT_REMOTE_WRITE_MAPPING, readRemoteWrite, RecentSeries, remoteWire, snappyLength, toSeriesInputs, unsnappy,
+  DEFAULT_REMOTE_WRITE_MAPPING, readRemoteWrite, RecentSeries, remoteWire, toSeriesInputs,
   type KnownSeries, type RemoteWriteMapping,
 } from '../protocols/remote-write.ts';
+import { snappyLength, unsnappy } from '../protocols/snappy.ts';
 import { SAMPLES_WRITTEN_HEADER } from '../api/remote-write.ts';
 import { ApiClient, eventually, type ErrorReply } from './support/api-client.ts';
 import { KEYS, SMALL_BODY_LIMIT, startTestNode, testConfig } from './support/api-node.ts';

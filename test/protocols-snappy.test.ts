@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { compress } from 'snappyjs';
 import { VigilError } from '../protocols/index.ts';
-import { snappyLength, unsnappy } from '../protocols/remote-write.ts';
+import { snappyLength, unsnappy } from '../protocols/snappy.ts';
 
 const FUZZED = [108, 240, 107, 10, 106, 10, 12, 10, 3, 106, 111, 98, 18, 5, 122, 108, 71, 114, 96, 10, 22, 10, 8, 95, 95, 110, 97, 109, 101, 95, 95, 18, 10, 45, 179, 221, 35, 65, 140, 191, 54, 55, 48, 57, 54, 55, 53, 52, 51, 10, 27, 10, 16, 46, 46, 47, 46, 46, 47, 101, 116, 99, 47, 112, 97, 115, 115, 119, 100, 18, 7, 61, 65, 96, 124, 100, 91, 92, 10, 19, 10, 7, 115, 101, 114, 118, 105, 99, 101, 18, 8, 68, 79, 126, 39, 36, 88, 78, 53, 18, 16, 9, 252, 189, 255, 229, 214, 68, 23, 92, 16, 252, 178, 209, 188, 163, 52];
 
