@@ -5,11 +5,11 @@
 // snapshot at the watermark, and acknowledge the log as far as the snapshots allow.
 import type { Clock, TimerHandle } from '../actors/runtime/index.ts';
 import type { TenantSnapshots } from '../actors/tenant/index.ts';
-import type { SeriesSnapshot, StatePacker } from '../actors/service/index.ts';
-import { seriesName, type Incident } from '../protocols/index.ts';
+import type { StatePacker } from '../actors/service/index.ts';
+import type { Incident } from '../protocols/index.ts';
 import type { IngestLog } from './ingest-log/index.ts';
 import type { ShardHosts } from './shard-host.ts';
-import { encodeSnapshotEntries, SNAPSHOT_VERSION, type LoadedSnapshot, type SnapshotEntry, type SnapshotStore } from './snapshots/index.ts';
+import { encodeTenantEntries, SNAPSHOT_VERSION, type LoadedSnapshot, type SnapshotStore } from './snapshots/index.ts';
 
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5_000;
 
@@ -153,7 +153,7 @@ export class Checkpoints {
 
 /** A tenant's series as encoded snapshot entries, for the actors to pack their state with (StatePacker). */
 export function packTenantState(tenant: string): StatePacker {
-  return (series: SeriesSnapshot[]) => encodeSnapshotEntries(series.map((s): SnapshotEntry => ({ ...s, tenant, seriesKey: seriesName(s.metric, s.labels) })));
+  return (series, keys) => encodeTenantEntries(tenant, series, keys);
 }
 
 /** The restored detector state by tenant and service, and where each shard resumes. */

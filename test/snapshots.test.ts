@@ -6,7 +6,7 @@ import { createDetector, restoreDetector, type Detector } from '../actors/detect
 import { createRng } from '../actors/runtime/index.ts';
 
 import {
-  decodeSnapshot, decodeValue, encodeEntriesInTurns, encodeSnapshot, encodeSnapshotInTurns, encodeValue, ENTRIES_PER_TURN, snapshotFencingToken, SNAPSHOT_VERSION, SnapshotStore,
+  decodeSnapshot, decodeValue, encodeEntriesInTurns, encodeSnapshot, encodeSnapshotEntries, encodeSnapshotInTurns, encodeTenantEntries, encodeValue, ENTRIES_PER_TURN, snapshotFencingToken, SNAPSHOT_VERSION, SnapshotStore,
   type ShardSnapshot, type SnapshotEntry,
 } from '../cluster/snapshots/index.ts';
 import { seriesName, type Tier } from '../protocols/index.ts';
@@ -101,6 +101,19 @@ describe('snapshots', function () {
     assert.deepEqual(Object.keys(proto), ['__proto__']);
     assert.throws(() => encodeValue({ m: new Map() }), /"m" is a Map/);
     assert.throws(() => decodeValue(encodeValue([1.5, 2.5]).subarray(0, 9)), /truncated/);
+  });
+
+  it("a tenant's series packed where they live (encodeTenantEntries) are the same bytes as their SnapshotEntries", () => {
+    const entries = (['basic', 'agile', 'basic'] as const).map((tier, i) => {
+      const det = createDetector(tier);
+      feed(det, 0, 1440, `pack-${i}`);
+      return entryOf(tier, det, i);
+    });
+    const series = entries.map(({ tenant: _t, seriesKey: _k, ...s }) => s);
+    const expected = encodeSnapshotEntries(entries);
+    assert.deepEqual(encodeTenantEntries('acme', series), expected, 'series named by the packer');
+    assert.deepEqual(encodeTenantEntries('acme', series, entries.map((e) => e.seriesKey)), expected, 'series named by the caller');
+    assert.notDeepEqual(encodeTenantEntries('other', series), expected);
   });
 
   for (const tier of ['basic', 'agile'] as const) {

@@ -87,8 +87,12 @@ export class DailyProfile {
   /** [24 offsets, first, last, value]; an unknown time travels as null. */
   state(): Array<number | null> {
     const d = this.d;
-    const t = (x: number): number | null => (Number.isFinite(x) ? x : null);
-    return [...d.slice(0, BUCKETS), t(d[FIRST] as number), t(d[LAST] as number), d[VALUE] as number];
+    const out: Array<number | null> = [];
+    for (let i = 0; i < BUCKETS; i++) out.push(d[i] as number);
+    const first = d[FIRST] as number;
+    const last = d[LAST] as number;
+    out.push(Number.isFinite(first) ? first : null, Number.isFinite(last) ? last : null, d[VALUE] as number);
+    return out;
   }
 
   restore(s: ReadonlyArray<number | null> | undefined): this {

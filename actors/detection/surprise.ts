@@ -123,7 +123,12 @@ export class Surprise {
   /** [likelihood (4), range (3), refractory left, until, quiet until (0: none), time step
    * (2+)]; NaN travels as null. */
   state(): number[] {
-    return [...this.likelihood.state(), ...this.novelty.state(), ...this.refractory.state(), Number.isFinite(this.quietUntil) ? this.quietUntil : 0, ...this.time.state()];
+    // one array filled in place: spreads made an iterator and a copy per part, per series, per checkpoint
+    const out = this.likelihood.state();
+    append(out, this.novelty.state());
+    append(out, this.refractory.state());
+    out.push(Number.isFinite(this.quietUntil) ? this.quietUntil : 0);
+    return append(out, this.time.state());
   }
 
   /** Takes this layout or the older one (8 numbers: a counted refractory, no time). */
@@ -136,4 +141,9 @@ export class Surprise {
     this.time.restore(s.length > 10 ? s.slice(10) : []);
     return this;
   }
+}
+
+function append(out: number[], xs: readonly number[]): number[] {
+  for (let i = 0; i < xs.length; i++) out.push(xs[i]!);
+  return out;
 }

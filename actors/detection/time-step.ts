@@ -51,7 +51,9 @@ export class TimeStep {
   /** [step, last, ...stamps]; NaN and Infinity become null on their way through JSON, and
    * restore() reads null as NaN (an unusable step is then learnt again, as unusable). */
   state(): number[] {
-    return [this.step, this.last, ...this.stamps];
+    const out = [this.step, this.last];
+    for (const t of this.stamps) out.push(t);
+    return out;
   }
 
   restore(s: ReadonlyArray<number | null>): this {

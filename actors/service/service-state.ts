@@ -64,8 +64,9 @@ export interface SeriesState {
  * Packs series' state into bytes where it is taken (a checkpoint's codec, given by the asker):
  * a tenant's thousands of state objects then die in the turn that made them, where held
  * until the whole tenant had answered they were copied by every scavenge meanwhile.
+ * `keys[i]`: series i's name (seriesName), where the caller holds it; absent, the packer names it.
  */
-export type StatePacker = (series: SeriesSnapshot[]) => Uint8Array;
+export type StatePacker = (series: SeriesSnapshot[], keys?: readonly string[]) => Uint8Array;
 
 export interface SeriesSnapshot {
   service: string;

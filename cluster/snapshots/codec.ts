@@ -7,7 +7,8 @@ import * as zlib from 'node:zlib';
 import protobuf from 'protobufjs/minimal.js';
 import { wire } from '../../protocols/index.ts';
 import type { DetectorSnapshot } from '../../actors/detection/index.ts';
-import type { Incident } from '../../protocols/index.ts';
+import { seriesName, type Incident } from '../../protocols/index.ts';
+import type { SeriesSnapshot } from '../../actors/service/index.ts';
 import { decodeValue, encodeValue } from './value-codec.ts';
 import { SNAPSHOT_VERSION, type ShardSnapshot, type SnapshotEntry, type SnapshotToSave } from './types.ts';
 
@@ -81,22 +82,33 @@ function encodeHead(s: Omit<ShardSnapshot, 'entries'>): Uint8Array {
 
 /** Entries as encoded ShardSnapshot fields: runs of them concatenate after the head (encodeSnapshotInTurns). */
 export function encodeSnapshotEntries(entries: readonly SnapshotEntry[]): Uint8Array {
-  return wire.ShardSnapshot.encode({
-    entries: entries.map((e) => ({
-      tenant: e.tenant,
-      service: e.service,
-      seriesKey: e.seriesKey,
-      metric: e.metric,
-      labels: e.labels,
-      since: e.since,
-      quietUntil: e.quietUntil,
-      detectorTier: e.detector.tier,
-      detectorVersion: e.detector.version,
-      detectorEncoding: ENCODING_VALUE_V1,
-      detector: encodeValue(e.detector),
-      position: e.position ?? 0,
-    })),
-  }).finish();
+  return wire.ShardSnapshot.encode({ entries: entries.map((e) => wireEntry(e.tenant, e.seriesKey, e)) }).finish();
+}
+
+/**
+ * One tenant's series as encoded entries, the same bytes as encodeSnapshotEntries of their
+ * SnapshotEntries: `keys[i]` is series i's seriesKey where the caller holds it (a service's
+ * map of series), else it is named here. No SnapshotEntry copy is made per series.
+ */
+export function encodeTenantEntries(tenant: string, series: readonly SeriesSnapshot[], keys?: readonly string[]): Uint8Array {
+  return wire.ShardSnapshot.encode({ entries: series.map((e, i) => wireEntry(tenant, keys?.[i] ?? seriesName(e.metric, e.labels), e)) }).finish();
+}
+
+function wireEntry(tenant: string, seriesKey: string, e: SeriesSnapshot) {
+  return {
+    tenant,
+    service: e.service,
+    seriesKey,
+    metric: e.metric,
+    labels: e.labels,
+    since: e.since,
+    quietUntil: e.quietUntil,
+    detectorTier: e.detector.tier,
+    detectorVersion: e.detector.version,
+    detectorEncoding: ENCODING_VALUE_V1,
+    detector: encodeValue(e.detector),
+    position: e.position ?? 0,
+  };
 }
 
 function frame(parts: readonly Uint8Array[]): Uint8Array {

@@ -1,7 +1,7 @@
 // TabSeparated text for the bulk tables (samples, scores): written as bytes into one reused
 // buffer, integers digit by digit, so a batch costs no string per sample (building a rope of
 // small strings per row and joining them took 1.5x to 3x the CPU, measured in bench/README.md).
-import { labelsName } from '../../protocols/index.ts';
+import { labelsName, sortedLabelNames } from '../../protocols/index.ts';
 import type { SampleRun, ScoreRun } from './types.ts';
 
 const SPECIAL = /[\\\t\n\r]/;
@@ -120,7 +120,7 @@ class RunHead {
   readonly room: number;
 
   constructor(private readonly run: SampleRun | ScoreRun) {
-    const names = Object.keys(run.labels);
+    const names = sortedLabelNames(run.labels);
     let chars = run.tenant.length + run.service.length + run.metric.length + 2;
     let plain = true;
     for (const n of names) {
@@ -128,7 +128,6 @@ class RunHead {
       chars += n.length + v.length + 4;
       if (plain && (LABEL_SPECIAL.test(n) || LABEL_SPECIAL.test(v))) plain = false;
     }
-    if (names.length > 1) names.sort();
     this.names = plain ? names : null;
     // a character takes 3 bytes at most in UTF-8, and 4 escaped twice (a label's own quoting,
     // then TSV's: `\` becomes `\\\\`)
