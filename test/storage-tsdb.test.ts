@@ -257,6 +257,33 @@ describe('storage/tsdb on chdb', function () {
     await assert.rejects(store.setRawRetention('x', 0), (e: unknown) => VigilError.is(e, 'CONFIG_INVALID'));
   });
 
+  it('merges a stream of tiny parts ten at a time (the embedded merge policy), not the whole table again every few inserts', async () => {
+    // 40 inserts of a constant series, a few hundred bytes each: under ClickHouse's default
+    // selector each new part looked as large as the table (a fixed 5 MB per part), so the
+    // table was merged whole again and again (level 10 and more after 40 inserts)
+    const db = `${database}_merges`; // a database of its own: the other tests' parts stay out of the count
+    const own = await TsdbStore.open({ chdbPath: CHDB_DIR, database: db });
+    try {
+      const parts = () => own.sql.rows<{ n: number; level: number }>(
+        'SELECT toUInt32(count()) AS n, toUInt32(max(level)) AS level FROM system.parts WHERE database = {db:String} AND table = \'samples\' AND active',
+        { db });
+      const key = { service: 'merge', metric: 'flat', labels: { pod: 'p0' } };
+      for (let i = 0; i < 40; i++) await own.append('merges', key, Array.from({ length: 10 }, (_, j): [number, number] => [T0 + 3 * HOUR + (i * 10 + j) * 1000, 0]));
+      let now = (await parts())[0]!;
+      for (let waited = 0; now.n > 10 && waited < 60_000; waited += 250) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        now = (await parts())[0]!;
+      }
+      assert.ok(now.n <= 10, `the 40 parts were not merged within 60 s (${now.n} left)`);
+      assert.ok(now.level <= 2, `a part of level ${now.level}: merged again and again, not ten at a time`);
+      const [stored] = await own.sql.rows<{ n: number }>(`SELECT toUInt32(count()) AS n FROM ${db}.samples FINAL WHERE tenant = 'merges'`);
+      assert.equal(stored!.n, 400);
+    } finally {
+      await own.sql.command(`DROP DATABASE IF EXISTS ${db}`);
+      await own.close();
+    }
+  });
+
   it('refuses a second chdb folder in the same process, and a bad database name', async () => {
     await assert.rejects(TsdbStore.open({ chdbPath: `${CHDB_DIR}-other`, database: 'x' }), (e: unknown) => VigilError.is(e, 'CONFIG_INVALID'));
     await assert.rejects(TsdbStore.open({ chdbPath: CHDB_DIR, database: 'bad-name; DROP' }), (e: unknown) => VigilError.is(e, 'CONFIG_INVALID'));

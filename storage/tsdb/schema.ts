@@ -119,3 +119,25 @@ export function schemaStatements(database: string): string[] {
     ORDER BY (tenant, incident_id)`,
   ];
 }
+
+/** Every MergeTree table schemaStatements makes. */
+const MERGE_TREE_TABLES = ['samples', 'scores', 'samples_1m', 'samples_1h', 'anomalies', 'alerts', 'incident_events', 'incident_rca'] as const;
+
+/**
+ * The embedded engine's merge policy, set on every table (also on tables an older version made).
+ *
+ * The writers add a part per table every flush (250 ms). ClickHouse's default selector
+ * (Simple) weighs a part by its compressed bytes plus a fixed 5 MB, so while a partition is
+ * small every new part looks as large as all the rest together, and the whole partition was
+ * merged again every four inserts: work that grows with the rows stored, quadratic over a
+ * partition's life. Ops metrics compress to under a byte a row (a constant gauge, a counter
+ * at 0), so a month's partition stays "small" for a long time: under bench:tenancy's load
+ * chdb's merge threads grew to more than a core in 9 minutes, beside the event loop on a
+ * 2-core machine. The Trivial selector merges ten parts whose levels do not decrease: a
+ * tiered tree whose work per row is logarithmic in the part count, whatever the bytes.
+ * A ClickHouse server keeps its own policy (its operator's).
+ */
+export function embeddedMergePolicy(database: string): string[] {
+  const db = checkDatabase(database);
+  return MERGE_TREE_TABLES.map((t) => `ALTER TABLE ${db}.${t} MODIFY SETTING merge_selector_algorithm = 'Trivial'`);
+}

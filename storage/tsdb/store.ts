@@ -7,7 +7,7 @@ import { openEngine, type Engine, type EngineOptions } from './engine.ts';
 import { EventTables } from './events.ts';
 import { RcaTable } from './rca.ts';
 import {
-  DEFAULT_DATABASE, DEFAULT_RAW_RETENTION_DAYS, MAX_RETENTION_DAYS, checkDatabase, schemaStatements,
+  DEFAULT_DATABASE, DEFAULT_RAW_RETENTION_DAYS, MAX_RETENTION_DAYS, checkDatabase, embeddedMergePolicy, schemaStatements,
 } from './schema.ts';
 import { SeriesTables } from './series.ts';
 import { Sql } from './sql.ts';
@@ -56,6 +56,7 @@ export class TsdbStore implements AsyncSeriesStore, AsyncEventStore {
     const store = new TsdbStore(engine, new Sql(engine.client, database), opts.clock ?? SYSTEM_TIME, opts);
     try {
       for (const stmt of schemaStatements(database)) await store.sql.command(stmt);
+      if (engine.kind === 'chdb') for (const stmt of embeddedMergePolicy(database)) await store.sql.command(stmt);
       store.lastVersion = await store.events.maxIncidentVersion();
     } catch (err) {
       await engine.close();
