@@ -17,6 +17,8 @@ export interface Stream {
   retryAfter: number;
   /** CPU seconds this client's process spent during the phase (user + system) */
   clientCpu: number;
+  /** the phase's start, Unix ms (an outcome's send is startedAt + t·1000) */
+  startedAt: number;
 }
 
 export interface ScheduleSpec {
@@ -45,9 +47,9 @@ export async function schedule(spec: ScheduleSpec, bodies: readonly Uint8Array[]
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.maxInFlight });
   const url = new URL('/v1/metrics', spec.base);
   const batch = spec.series * spec.samples;
-  const s: Stream = { sent: 0, samplesSent: 0, outcomes: [], skipped: 0, retryAfter: 0, clientCpu: 0 };
   const interval = 1000 / spec.perSecond;
   const start = performance.now();
+  const s: Stream = { sent: 0, samplesSent: 0, outcomes: [], skipped: 0, retryAfter: 0, clientCpu: 0, startedAt: performance.timeOrigin + start };
   const total = Math.floor(spec.perSecond * spec.seconds);
   const pending = new Set<Promise<void>>();
   for (let i = 0; i < total; i++) {

@@ -2,9 +2,11 @@
 // within its own; B must lose nothing and its ingest latency must barely move, and A's
 // accepted rate must stay at its quota.
 //
-//   npm run bench:tenancy -- [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--json]
+//   npm run bench:tenancy -- [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--json]
 //
 // --checkpoint-interval: the node's ingest.checkpointIntervalMs (default: the node's own, 5 s).
+// --trace: writes every B request (JSON lines: round, phase, sent at Unix ms, latency ms) to FILE,
+// to line B's slow requests up with what the node did then (a GC, a checkpoint, a merge).
 //
 // Starts `vigil start` in a child process with a tenants file (A: --quota-a samples/s,
 // default 5,000; B: 10,000/s) and, unless --redis none, VIGIL_REDIS_URL (default
@@ -54,6 +56,7 @@ const { values: args } = parseArgs({
     'rate-b': { type: 'string', default: '2500' },
     redis: { type: 'string', default: process.env.VIGIL_REDIS_URL || 'redis://127.0.0.1:6379' },
     'checkpoint-interval': { type: 'string' },
+    trace: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
   allowPositionals: false,
@@ -174,6 +177,17 @@ function median(xs: number[]): number {
   return s.length === 0 ? 0 : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
+/** Every B request as a JSON line: round, phase, when it was sent (Unix ms), its latency and status. */
+async function writeTrace(file: string, phases: Record<string, Stream[]>): Promise<void> {
+  const lines: string[] = [];
+  for (const [phase, streams] of Object.entries(phases)) {
+    for (const [r, s] of streams.entries()) {
+      for (const o of s.outcomes) lines.push(JSON.stringify({ round: r + 1, phase, at: Math.round(s.startedAt + o.t * 1000), ms: round(o.ms, 3), status: o.status }));
+    }
+  }
+  await writeFile(file, `${lines.join('\n')}\n`);
+}
+
 function latencies(s: Stream): number[] {
   return s.outcomes.filter((o) => o.status === 202).map((o) => o.ms).sort((x, y) => x - y);
 }
@@ -231,6 +245,7 @@ async function main(): Promise<void> {
       log(`round ${r + 1}: B p99 alone ${p99(b.alone[r]!)} ms, with A at its quota ${p99(withA)} ms, with A at 10x ${p99(withFlood)} ms; `
         + `A accepted ${flood.outcomes.reduce((n, o) => n + o.accepted, 0)} of ${flood.samplesSent} samples offered`);
     }
+    if (args.trace) await writeTrace(args.trace, b);
     const pool = (xs: Stream[]) => xs.flatMap(latencies).sort((x, y) => x - y);
     const all = [...b.alone, ...b.atQuota, ...b.noisy];
     const bSent = all.reduce((n, s) => n + s.samplesSent, 0);

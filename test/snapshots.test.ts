@@ -6,7 +6,7 @@ import { createDetector, restoreDetector, type Detector } from '../actors/detect
 import { createRng } from '../actors/runtime/index.ts';
 
 import {
-  decodeSnapshot, decodeValue, encodeEntriesInTurns, encodeSnapshot, encodeSnapshotEntries, encodeSnapshotInTurns, encodeTenantEntries, encodeValue, ENTRIES_PER_TURN, snapshotFencingToken, SNAPSHOT_VERSION, SnapshotStore,
+  decodeSnapshot, decodeValue, encodeEntriesInTurns, FRAME_BYTES_PER_TURN, encodeSnapshot, encodeSnapshotEntries, encodeSnapshotInTurns, encodeTenantEntries, encodeValue, ENTRIES_PER_TURN, snapshotFencingToken, SNAPSHOT_VERSION, SnapshotStore,
   type ShardSnapshot, type SnapshotEntry,
 } from '../cluster/snapshots/index.ts';
 import { seriesName, type Tier } from '../protocols/index.ts';
@@ -64,6 +64,23 @@ describe('snapshots', function () {
     const damaged = Uint8Array.from(bytes);
     damaged[damaged.length - 3]! ^= 0xff;
     assert.throws(() => snapshotFencingToken(damaged), /checksum/);
+  });
+
+  it('frames entries encoded ahead in turns too, the checksum carried across pieces, to the same bytes as in one piece', async () => {
+    const det = createDetector('agile');
+    feed(det, 0, 300, 'frame');
+    const entries = Array.from({ length: 700 }, (_, i) => entryOf('agile', det, i));
+    // uneven runs: one past two pieces of FRAME_BYTES_PER_TURN, one of a single entry, the rest
+    const encodedEntries = [entries.slice(0, 400), entries.slice(400, 401), entries.slice(401)].map((run) => encodeSnapshotEntries(run));
+    assert.ok(encodedEntries[0]!.byteLength > 2 * FRAME_BYTES_PER_TURN, `${encodedEntries[0]!.byteLength} bytes`);
+    const { entries: _e, ...head } = snapshotAt(5, 99, entries);
+    let turns = 0;
+    const counting = setInterval(() => turns++, 0);
+    const bytes = await encodeSnapshotInTurns({ ...head, encodedEntries });
+    clearInterval(counting);
+    assert.ok(Buffer.from(bytes).equals(Buffer.from(encodeSnapshot(snapshotAt(5, 99, entries)))), 'the same bytes as in one piece');
+    assert.ok(turns >= 2, `the event loop turned while it framed (${turns})`);
+    assert.equal(decodeSnapshot(bytes).entries.length, 700);
   });
 
   it('writes a snapshot file a chunk at a time and reads it back whole, from entries encoded ahead', async () => {

@@ -2,7 +2,7 @@
 // failover restores it and replays the log from there (DESIGN.md §2.1 step 5).
 export { SnapshotStore, DEFAULT_KEEP_SNAPSHOTS, DEFAULT_SYNC_CHUNK_BYTES } from './store.ts';
 export type { SnapshotStoreOptions, SavedSnapshot, LoadedSnapshot } from './store.ts';
-export { encodeSnapshot, encodeSnapshotInTurns, encodeEntriesInTurns, encodeSnapshotEntries, encodeTenantEntries, snapshotFencingToken, decodeSnapshot, SnapshotFormatError, ENTRIES_PER_TURN } from './codec.ts';
+export { encodeSnapshot, encodeSnapshotInTurns, encodeEntriesInTurns, encodeSnapshotEntries, encodeTenantEntries, snapshotFencingToken, decodeSnapshot, SnapshotFormatError, ENTRIES_PER_TURN, FRAME_BYTES_PER_TURN } from './codec.ts';
 export { encodeValue, decodeValue } from './value-codec.ts';
 export type { Value } from './value-codec.ts';
 export { SNAPSHOT_VERSION } from './types.ts';
