@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { createRng } from '../actors/runtime/index.ts';
 import { labelsName } from '../protocols/index.ts';
-import { samplesTsv, scoresTsv, tsvFloat, tsvText } from '../storage/tsdb/tsv.ts';
+import { samplesTsv, scoresTsv, TSV_ROWS_PER_TURN, tsvFloat, tsvInTurns, tsvText } from '../storage/tsdb/tsv.ts';
 import type { SampleRun, ScoreRun } from '../storage/tsdb/types.ts';
 
 // plain characters most of the time, then each character either escaping touches
@@ -68,5 +68,20 @@ describe('storage: TabSeparated rows', () => {
     assert.equal(kept.rows, want);
     assert.equal(rowsOf(kept.text).length, want);
     for (const row of rowsOf(kept.text)) assert.equal(row.length, 7);
+  });
+
+  it('builds a large batch a few thousand rows a turn, to the same text as in one piece', async () => {
+    // one run longer than a piece (it stays whole), then many short ones, so pieces end between runs
+    const runs = runsOf('turns', 4_000);
+    runs.unshift({ ...runs[0]!, samples: Array.from({ length: TSV_ROWS_PER_TURN + 7 }, (_, i) => [1.7e12 + i, i / 3] as const), scores: [] });
+    const total = runs.reduce((n, r) => n + r.samples.length, 0);
+    assert.ok(total > 3 * TSV_ROWS_PER_TURN, `${total} rows`);
+    let turns = 0;
+    const counting = setInterval(() => turns++, 0);
+    const text = await tsvInTurns(runs, (r) => r.samples.length, (part) => samplesTsv(part, () => 30).text);
+    clearInterval(counting);
+    assert.equal(text, samplesTsv(runs, () => 30).text);
+    assert.ok(turns >= 2, `the event loop turned while it built the text (${turns})`);
+    assert.equal(await tsvInTurns([], (r: SampleRun) => r.samples.length, (part) => samplesTsv(part, () => 30).text), '');
   });
 });

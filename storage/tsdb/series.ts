@@ -3,7 +3,7 @@ import { VigilError, labelsName, seriesId } from '../../protocols/index.ts';
 import { MAX_PAGE_LIMIT } from '../types.ts';
 import { ROLLUP_1H_MS, ROLLUP_1M_MS, ROLLUP_QUANTILES } from './schema.ts';
 import { num, type Params, type Sql } from './sql.ts';
-import { SAMPLE_COLUMNS, SCORE_COLUMNS, samplesTsv, scoresTsv } from './tsv.ts';
+import { SAMPLE_COLUMNS, SCORE_COLUMNS, samplesTsv, scoresTsv, tsvInTurns } from './tsv.ts';
 import type { Resolution, SampleRun, ScoreRun, SeriesAnswer, SeriesBucket, SeriesQuery, WriteMode } from './types.ts';
 
 /** Most points one series query returns (the newest ones are kept). */
@@ -26,13 +26,14 @@ export class SeriesTables {
 
   async writeSamples(runs: readonly SampleRun[], mode: WriteMode = {}): Promise<void> {
     const keep = mode.checked ? await this.unstored(runs, mode.signal) : undefined;
-    const { text } = samplesTsv(runs, this.retainDays, keep);
+    const text = await tsvInTurns(runs, (r) => r.samples.length, (part) => samplesTsv(part, this.retainDays, keep).text);
     await this.sql.insertTsv('samples', SAMPLE_COLUMNS, text, mode.signal);
   }
 
   async writeScores(runs: readonly ScoreRun[], mode: WriteMode = {}): Promise<void> {
     // No view reads scores: the table's key collapses a replay, so no check is needed.
-    await this.sql.insertTsv('scores', SCORE_COLUMNS, scoresTsv(runs, this.retainDays).text, mode.signal);
+    const text = await tsvInTurns(runs, (r) => r.scores.length, (part) => scoresTsv(part, this.retainDays).text);
+    await this.sql.insertTsv('scores', SCORE_COLUMNS, text, mode.signal);
   }
 
   /**

@@ -214,3 +214,26 @@ export function scoresTsv(runs: readonly ScoreRun[], retainDays: (tenant: string
   }
   return { text: bytes.text(), rows };
 }
+
+/** Rows of TSV built between two turns of the event loop (tsvInTurns). */
+export const TSV_ROWS_PER_TURN = 2_000;
+
+/**
+ * One batch's TSV, built TSV_ROWS_PER_TURN rows at a time with a turn of the event loop
+ * between: a second's batch under load (15,000 rows of samples and scores) was built in one
+ * piece, and every request waited behind it (bench:tenancy, a CPU profile against the event
+ * loop's stalls). Each piece is built whole in its turn, so the builders' shared buffer is safe.
+ */
+export async function tsvInTurns<R>(runs: readonly R[], rowsOf: (run: R) => number, build: (part: readonly R[]) => string): Promise<string> {
+  const texts: string[] = [];
+  let from = 0;
+  while (from < runs.length) {
+    let to = from;
+    let rows = 0;
+    while (to < runs.length && (to === from || rows + rowsOf(runs[to]!) <= TSV_ROWS_PER_TURN)) rows += rowsOf(runs[to++]!);
+    if (texts.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    texts.push(build(from === 0 && to === runs.length ? runs : runs.slice(from, to)));
+    from = to;
+  }
+  return texts.length === 1 ? texts[0]! : texts.join('');
+}
