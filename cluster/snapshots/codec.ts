@@ -123,8 +123,8 @@ export const FRAME_BYTES_PER_TURN = 256 * 1024;
 
 /**
  * frame()'s bytes, copied and checksummed FRAME_BYTES_PER_TURN at a time with a turn of the
- * event loop between: a shard of 9,600 series is ~7 MB, and its concatenation and checksum in
- * one piece stalled every request for ~25 ms (bench:tenancy, a CPU profile against the event
+ * event loop between: a shard of 6,400 Basic series is ~4.5 MB, and its concatenation and
+ * checksum in one piece stalled every request for ~25 ms (bench:tenancy, a CPU profile against the event
  * loop's stalls).
  */
 async function frameInTurns(parts: readonly Uint8Array[]): Promise<Uint8Array> {

@@ -220,9 +220,9 @@ export const TSV_ROWS_PER_TURN = 2_000;
 
 /**
  * One batch's TSV, built TSV_ROWS_PER_TURN rows at a time with a turn of the event loop
- * between: a second's batch under load (15,000 rows of samples and scores) was built in one
- * piece, and every request waited behind it (bench:tenancy, a CPU profile against the event
- * loop's stalls). Each piece is built whole in its turn, so the builders' shared buffer is safe.
+ * between: a batch of thousands of rows (more wait while an insert is under way) was built in
+ * one piece, and every request waited behind it (bench:tenancy, a CPU profile against the
+ * event loop's stalls). Each piece is built whole in its turn, so the builders' shared buffer is safe.
  */
 export async function tsvInTurns<R>(runs: readonly R[], rowsOf: (run: R) => number, build: (part: readonly R[]) => string): Promise<string> {
   const texts: string[] = [];
