@@ -14,6 +14,7 @@ import { ROOT_PATH } from './defaults.ts';
 import { CellRef } from './ref.ts';
 import { SeededRng } from './rng.ts';
 import { SystemClock } from './system-clock.ts';
+import { nextTurn } from './turn.ts';
 import type {
   ActorInfo, ActorRef, ActorSystem, ActorSystemOptions, Behavior, Clock, RestartReason, Rng,
   RuntimeCounters, RuntimeEvent, TimerHandle,
@@ -111,7 +112,7 @@ class Runtime implements ActorSystem, CellHost {
   }
 
   async settled(): Promise<void> {
-    while (this.inNact > 0 || this.inFlight > 0) await new Promise<void>((r) => setImmediate(r));
+    while (this.inNact > 0 || this.inFlight > 0) await nextTurn();
   }
 
   async stop(): Promise<void> {

@@ -46,7 +46,7 @@ export function serviceBehavior(deps: ServiceDeps): Behavior<ServiceMsg, Service
     },
     receive(state, msg) {
       if (msg.type === 'snapshot') {
-        msg.reply(msg.pack(state.snapshot(), [...state.series.keys()])); // in the order of snapshot()'s series
+        msg.reply(state.pack(msg.pack));
         return state;
       }
       if (msg.epoch !== undefined && deps.sink.current && !deps.sink.current(deps.tenant, msg.epoch)) {

@@ -171,6 +171,11 @@ export class ServiceDetection {
     }
   }
 
+  /** The state packed by `packer`, with the series' names this service holds (in the snapshot's order). */
+  pack(packer: StatePacker): Uint8Array {
+    return packer(this.snapshot(), [...this.series.keys()]);
+  }
+
   snapshot(): SeriesSnapshot[] {
     return [...this.series.values()].map((s) => ({
       service: s.service, metric: s.metric, labels: s.labels, detector: s.detector.snapshot(), since: s.since, quietUntil: s.quietUntil,

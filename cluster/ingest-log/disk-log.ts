@@ -12,6 +12,7 @@ import { DEFAULT_READER_BUFFER_BYTES, ShardReaders } from './shard-readers.ts';
 import { lockFolder } from './lock.ts';
 import type { Appended, IngestLog, LogRecord, ReadOptions } from './types.ts';
 import { syncDir } from '../../storage/index.ts';
+import { nextTurn } from '../../actors/runtime/index.ts';
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_GROUP_BYTES = 8 * 1024 * 1024;
@@ -196,7 +197,7 @@ export class DiskIngestLog implements IngestLog {
 
   private async flushLoop(): Promise<void> {
     // let the appends of this turn of the event loop join the first group
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
     while (this.queue.length > 0) {
       const group = this.takeGroup();
       try {

@@ -5,9 +5,9 @@
 // Protobuf alone decodes many damaged inputs without complaint; the CRC makes damage an error.
 import * as zlib from 'node:zlib';
 import protobuf from 'protobufjs/minimal.js';
-import { wire } from '../../protocols/index.ts';
+import { seriesName, wire, type Incident } from '../../protocols/index.ts';
 import type { DetectorSnapshot } from '../../actors/detection/index.ts';
-import { seriesName, type Incident } from '../../protocols/index.ts';
+import { nextTurn } from '../../actors/runtime/index.ts';
 import type { SeriesSnapshot } from '../../actors/service/index.ts';
 import { decodeValue, encodeValue } from './value-codec.ts';
 import { SNAPSHOT_VERSION, type ShardSnapshot, type SnapshotEntry, type SnapshotToSave } from './types.ts';
@@ -43,7 +43,7 @@ export async function encodeSnapshotInTurns(s: SnapshotToSave): Promise<Uint8Arr
 export async function encodeEntriesInTurns(entries: readonly SnapshotEntry[]): Promise<Uint8Array[]> {
   const parts: Uint8Array[] = [];
   for (let i = 0; i < entries.length; i += ENTRIES_PER_TURN) {
-    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    if (i > 0) await nextTurn();
     parts.push(encodeSnapshotEntries(entries.slice(i, i + ENTRIES_PER_TURN)));
   }
   return parts;
@@ -137,7 +137,7 @@ async function frameInTurns(parts: readonly Uint8Array[]): Promise<Uint8Array> {
   for (const part of parts) {
     for (let from = 0; from < part.byteLength; from += FRAME_BYTES_PER_TURN) {
       if (sinceTurn >= FRAME_BYTES_PER_TURN) {
-        await new Promise((resolve) => setImmediate(resolve));
+        await nextTurn();
         sinceTurn = 0;
       }
       const piece = part.subarray(from, Math.min(part.byteLength, from + FRAME_BYTES_PER_TURN));

@@ -1,6 +1,7 @@
 // TabSeparated text for the bulk tables (samples, scores): written as bytes into one reused
 // buffer, integers digit by digit, so a batch costs no string per sample (building a rope of
 // small strings per row and joining them took 1.5x to 3x the CPU, measured in bench/README.md).
+import { nextTurn } from '../../actors/runtime/index.ts';
 import { labelsName, sortedLabelNames } from '../../protocols/index.ts';
 import type { SampleRun, ScoreRun } from './types.ts';
 
@@ -231,7 +232,7 @@ export async function tsvInTurns<R>(runs: readonly R[], rowsOf: (run: R) => numb
     let to = from;
     let rows = 0;
     while (to < runs.length && (to === from || rows + rowsOf(runs[to]!) <= TSV_ROWS_PER_TURN)) rows += rowsOf(runs[to++]!);
-    if (texts.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    if (texts.length > 0) await nextTurn();
     texts.push(build(from === 0 && to === runs.length ? runs : runs.slice(from, to)));
     from = to;
   }
