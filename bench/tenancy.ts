@@ -2,11 +2,14 @@
 // within its own; B must lose nothing and its ingest latency must barely move, and A's
 // accepted rate must stay at its quota.
 //
-//   npm run bench:tenancy -- [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--json]
+//   npm run bench:tenancy -- [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--control] [--json]
 //
 // --checkpoint-interval: the node's ingest.checkpointIntervalMs (default: the node's own, 5 s).
 // --trace: writes every B request (JSON lines: round, phase, sent at Unix ms, latency ms) to FILE,
 // to line B's slow requests up with what the node did then (a GC, a checkpoint, a merge).
+// --control: a phase per round after B alone, B with A's flood sent to a stand-in server in a process of
+// its own (bench/tenancy-standin.ts) instead of the node: b_p99_ratio_control is what the flood
+// costs B through the machine alone (two cores shared by the node, both clients and the kernel).
 //
 // Starts `vigil start` in a child process with a tenants file (A: --quota-a samples/s,
 // default 5,000; B: 10,000/s) and, unless --redis none, VIGIL_REDIS_URL (default
@@ -31,7 +34,8 @@
 // b_p99_ratio_ci90 (the 5th and 95th percentiles of b_p99_ratio over runs made of the run's own
 // rounds drawn again with replacement: how far another run could land),
 // b_p99_ratio_flood_vs_at_quota, b_p99_ratio_alone_odd_vs_even (the machine's own spread: B alone
-// against B alone), the node's main-thread CPU per phase and the figures behind them.
+// against B alone), the node's main-thread CPU per phase and the figures behind them; with --control
+// also b_p99_ratio_control (B with A's flood at the stand-in / B alone) and b_p99_ratio_control_ci90.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -57,6 +61,7 @@ const { values: args } = parseArgs({
     redis: { type: 'string', default: process.env.VIGIL_REDIS_URL || 'redis://127.0.0.1:6379' },
     'checkpoint-interval': { type: 'string' },
     trace: { type: 'string' },
+    control: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
   allowPositionals: false,
@@ -105,6 +110,24 @@ async function startNode(): Promise<Node> {
   ].join('\n'));
   const node = await startNodeProcess(dir, config, join(dir, 'data'), { env: { VIGIL_REDIS_URL: args.redis === 'none' ? '' : args.redis! } });
   return { url: node.url, pid: node.pid, stop: () => node.remove() };
+}
+
+/** The control's stand-in (bench/tenancy-standin.ts): its URL, and a stop. */
+async function startStandIn(): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = fork(fileURLToPath(new URL('./tenancy-standin.ts', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { port } = await new Promise<{ port: number }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { port: number }));
+    child.once('exit', (code) => reject(new Error(`the control's stand-in exited (${code}) before it listened`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.send({ exit: true });
+      await exited;
+    },
+  };
 }
 
 /** Tenant A's client: a process of its own (bench/tenancy-load.ts). */
@@ -195,6 +218,7 @@ function latencies(s: Stream): number[] {
 async function main(): Promise<void> {
   const node = await startNode();
   const clientA = await startLoadClient();
+  const standIn = args.control ? await startStandIn() : undefined;
   try {
     const start = Date.now() - 3600_000;
     const makerB = new BatchMaker(B_BATCH, 1, start, false);
@@ -206,12 +230,12 @@ async function main(): Promise<void> {
       return () => schedule(spec, bodies);
     };
     const bPhase = () => bRun(SECONDS, 256);
-    const aPhase = (times: number) => clientA.prepare({
-      base: node.url, key: KEYS.a, series: A_BATCH / 5, samples: 5, start, perSecond: (QUOTA_A * times) / A_BATCH, seconds: SECONDS, maxInFlight: A_MAX_IN_FLIGHT,
+    const aPhase = (times: number, base = node.url) => clientA.prepare({
+      base, key: KEYS.a, series: A_BATCH / 5, samples: 5, start, perSecond: (QUOTA_A * times) / A_BATCH, seconds: SECONDS, maxInFlight: A_MAX_IN_FLIGHT,
     });
     /** B and A started at the same moment, once both sets of bodies are built */
-    const together = async (times: number): Promise<() => Promise<[Stream, Stream]>> => {
-      const [b, a] = [bPhase(), await aPhase(times)];
+    const together = async (times: number, base?: string): Promise<() => Promise<[Stream, Stream]>> => {
+      const [b, a] = [bPhase(), await aPhase(times, base)];
       return () => Promise.all([b(), a()]);
     };
     log(`node ${node.url}; A quota ${QUOTA_A}/s, flooding at ${QUOTA_A * 10}/s; B quota ${QUOTA_B}/s, sending ${RATE_B}/s; `
@@ -219,12 +243,12 @@ async function main(): Promise<void> {
     // warm-up: the node's first requests compile code paths and spawn the actors
     await bRun(2, 64)();
     await (await aPhase(1))();
-    type Phase = 'alone' | 'atQuota' | 'noisy';
-    const b: Record<Phase, Stream[]> = { alone: [], atQuota: [], noisy: [] };
+    type Phase = 'alone' | 'atQuota' | 'noisy' | 'elsewhere';
+    const b: Record<Phase, Stream[]> = { alone: [], atQuota: [], noisy: [], elsewhere: [] };
     const floods: Stream[] = [];
     // the node's main-thread CPU per phase: on a shared machine latency swings with the
     // neighbours; what A's flood costs the node itself shows here
-    const cpu: Record<Phase, { s: number; wall: number }> = { alone: { s: 0, wall: 0 }, atQuota: { s: 0, wall: 0 }, noisy: { s: 0, wall: 0 } };
+    const cpu: Record<Phase, { s: number; wall: number }> = { alone: { s: 0, wall: 0 }, atQuota: { s: 0, wall: 0 }, noisy: { s: 0, wall: 0 }, elsewhere: { s: 0, wall: 0 } };
     const measure = async <T>(phase: Phase, run: () => Promise<T>): Promise<T> => {
       const [c0, t0] = [await cpuTimes(node.pid), performance.now()];
       const out = await run();
@@ -236,18 +260,21 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       const alone = bPhase();
       b.alone.push(await measure('alone', alone));
+      // the control right after B alone: a phase after A's own (as B alone is) carries the
+      // checkpoint of A's state from it, which would count as the machine's cost here
+      if (standIn) b.elsewhere.push((await measure('elsewhere', await together(10, standIn.url)))[0]);
       const [withA] = await measure('atQuota', await together(1));
       b.atQuota.push(withA);
       const [withFlood, flood] = await measure('noisy', await together(10));
       b.noisy.push(withFlood);
       floods.push(flood);
       const p99 = (x: Stream) => round(percentile(latencies(x), 99));
-      log(`round ${r + 1}: B p99 alone ${p99(b.alone[r]!)} ms, with A at its quota ${p99(withA)} ms, with A at 10x ${p99(withFlood)} ms; `
+      log(`round ${r + 1}: B p99 alone ${p99(b.alone[r]!)} ms, with A at its quota ${p99(withA)} ms, with A at 10x ${p99(withFlood)} ms${standIn ? `, with A's flood at the stand-in ${p99(b.elsewhere[r]!)} ms` : ''}; `
         + `A accepted ${flood.outcomes.reduce((n, o) => n + o.accepted, 0)} of ${flood.samplesSent} samples offered`);
     }
-    if (args.trace) await writeTrace(args.trace, b);
+    if (args.trace) await writeTrace(args.trace, args.control ? b : { alone: b.alone, atQuota: b.atQuota, noisy: b.noisy });
     const pool = (xs: Stream[]) => xs.flatMap(latencies).sort((x, y) => x - y);
-    const all = [...b.alone, ...b.atQuota, ...b.noisy];
+    const all = [...b.alone, ...b.atQuota, ...b.noisy, ...b.elsewhere];
     const bSent = all.reduce((n, s) => n + s.samplesSent, 0);
     const bAccepted = all.reduce((n, s) => n + s.outcomes.reduce((m, o) => m + o.accepted, 0), 0);
     const bSkipped = all.reduce((n, s) => n + s.skipped, 0);
@@ -279,6 +306,7 @@ async function main(): Promise<void> {
     const busy = (phase: Phase) => round(cpu[phase].s / cpu[phase].wall, 3);
     // how far the run can be trusted: the ratio over resampled rounds (bench/ratio-interval.ts)
     const interval = ratioInterval(b.noisy.map(latencies), b.alone.map(latencies), 99);
+    const control = standIn ? ratioInterval(b.elsewhere.map(latencies), b.alone.map(latencies), 99) : undefined;
     const result = {
       b_p99_ratio: round(p('noisy', 99) / p('alone', 99), 3),
       b_p99_ratio_ci90: [round(interval.lo, 3), round(interval.hi, 3)],
@@ -294,6 +322,11 @@ async function main(): Promise<void> {
       b_p50_alone_ms: p('alone', 50), b_p99_alone_ms: p('alone', 99),
       b_p50_a_at_quota_ms: p('atQuota', 50), b_p99_a_at_quota_ms: p('atQuota', 99),
       b_p50_noisy_ms: p('noisy', 50), b_p99_noisy_ms: p('noisy', 99),
+      ...(control ? {
+        b_p99_ratio_control: round(p('elsewhere', 99) / p('alone', 99), 3),
+        b_p99_ratio_control_ci90: [round(control.lo, 3), round(control.hi, 3)],
+        b_p99_control_ms: p('elsewhere', 99), node_cpu_control: busy('elsewhere'),
+      } : {}),
       b_requests: pool(all).length, b_samples_sent: bSent, b_rejections: ub.rejections,
       a_quota: QUOTA_A, a_offered_per_s: QUOTA_A * 10,
       a_sent_per_s: round(floods.reduce((n, f) => n + f.samplesSent, 0) / (floods.length * SECONDS), 1), a_accepted_per_s_steady: round(aSteadyRate, 1),
@@ -307,6 +340,8 @@ async function main(): Promise<void> {
     log(`B: p99 alone ${result.b_p99_alone_ms} ms, with A at its quota ${result.b_p99_a_at_quota_ms} ms, with A at 10x ${result.b_p99_noisy_ms} ms `
       + `(ratio ${result.b_p99_ratio}, 90% of resampled runs within ${result.b_p99_ratio_ci90.join('–')}, median of rounds ${result.b_p99_ratio_median_of_rounds}; flood vs A at its quota ${result.b_p99_ratio_flood_vs_at_quota}; `
       + `B alone against B alone, odd rounds vs even: ${result.b_p99_ratio_alone_odd_vs_even}); lost ${result.b_lost} of ${bSent} samples`);
+    if (control) log(`control: B p99 with A's flood sent to a stand-in, not the node, ${result.b_p99_control_ms} ms (ratio ${result.b_p99_ratio_control}, `
+      + `90% of resampled runs within ${result.b_p99_ratio_control_ci90?.join('–')}): what the flood costs B through the machine alone`);
     log(`node main thread busy (of one core): ${Math.round(result.node_cpu_alone * 100)}% B alone, ${Math.round(result.node_cpu_a_at_quota * 100)}% with A at its quota, `
       + `${Math.round(result.node_cpu_noisy * 100)}% with A at 10x`);
     log(`A: accepted ${result.a_accepted_per_s_steady}/s answered after each flood's first second against a quota of ${QUOTA_A}/s (${result.a_accepted_over_quota}x; `
@@ -314,6 +349,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await clientA.stop();
+    await standIn?.stop();
     await node.stop();
   }
 }

@@ -132,7 +132,11 @@ export class CounterAware implements Detector {
       rises: this.rises,
       last: this.seen === 0 ? null : [Number.isFinite(this.lastTime) ? this.lastTime : null, this.lastValue],
     };
-    return { ...this.inner.snapshot(), counter: state };
+    // added to the tier's own object, which is made fresh per call: a spread copied it whole
+    // (a checkpoint packs every series, every few seconds), with the same key order as here
+    const snapshot = this.inner.snapshot();
+    snapshot.counter = state;
+    return snapshot;
   }
 
   /** Wraps a restored tier; a snapshot without `counter` (written before counters were
