@@ -272,7 +272,7 @@ async function main(): Promise<void> {
       log(`round ${r + 1}: B p99 alone ${p99(b.alone[r]!)} ms, with A at its quota ${p99(withA)} ms, with A at 10x ${p99(withFlood)} ms${standIn ? `, with A's flood at the stand-in ${p99(b.elsewhere[r]!)} ms` : ''}; `
         + `A accepted ${flood.outcomes.reduce((n, o) => n + o.accepted, 0)} of ${flood.samplesSent} samples offered`);
     }
-    if (args.trace) await writeTrace(args.trace, args.control ? b : { alone: b.alone, atQuota: b.atQuota, noisy: b.noisy });
+    if (args.trace) await writeTrace(args.trace, b); // without --control, `elsewhere` has no rounds
     const pool = (xs: Stream[]) => xs.flatMap(latencies).sort((x, y) => x - y);
     const all = [...b.alone, ...b.atQuota, ...b.noisy, ...b.elsewhere];
     const bSent = all.reduce((n, s) => n + s.samplesSent, 0);
