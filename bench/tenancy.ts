@@ -14,11 +14,14 @@
 // Starts `vigil start` in a child process with a tenants file (A: --quota-a samples/s,
 // default 5,000; B: 10,000/s) and, unless --redis none, VIGIL_REDIS_URL (default
 // redis://127.0.0.1:6379) with a key prefix of its own, so the quota is the cluster-wide
-// Redis bucket. Then it runs R rounds (default 24, about 9 minutes: at 6 rounds, B alone in the odd
+// Redis bucket. Then it runs R rounds (default 24, about 12 minutes: at 6 rounds, B alone in the odd
 // rounds against B alone in the even ones, the same traffic, came out at 0.41 to 1.60 over seven
 // runs, a p99 of 900 requests being set by whether one stall fell in them) of three phases (N seconds each, default
 // 6): B alone, B with A at exactly its quota, B with A at 10x its quota; interleaved, so a
-// machine whose load drifts affects all alike. The middle phase separates what A's admitted
+// machine whose load drifts affects all alike. Each round ends with a pause of one checkpoint
+// interval and a second, no one sending: the node's checkpoint of A's state after A's flood
+// falls in it, not in the next B alone (in B alone it raised B's p99 alone, so the ratio read
+// low). The middle phase separates what A's admitted
 // samples cost B (fair) from what A's excess costs B (what the quota must hold at nothing). Requests follow a fixed schedule and latency counts from the
 // scheduled time (no coordinated omission): B sends --rate-b samples/s (default 2,500, a
 // quarter of its quota) as 50-sample batches; A sends 10x its quota as 500-sample batches.
@@ -243,6 +246,8 @@ async function main(): Promise<void> {
     // warm-up: the node's first requests compile code paths and spawn the actors
     await bRun(2, 64)();
     await (await aPhase(1))();
+    const settle = () => new Promise((resolve) => setTimeout(resolve, (CHECKPOINT_MS ?? DEFAULT_CHECKPOINT_INTERVAL_MS) + 1000));
+    await settle();
     type Phase = 'alone' | 'atQuota' | 'noisy' | 'elsewhere';
     const b: Record<Phase, Stream[]> = { alone: [], atQuota: [], noisy: [], elsewhere: [] };
     const floods: Stream[] = [];
@@ -260,14 +265,15 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       const alone = bPhase();
       b.alone.push(await measure('alone', alone));
-      // the control right after B alone: a phase after A's own (as B alone is) carries the
-      // checkpoint of A's state from it, which would count as the machine's cost here
+      // the control after B alone, never right after A's phases: it would carry the node's
+      // checkpoint of A's state from them, which would count as the machine's cost
       if (standIn) b.elsewhere.push((await measure('elsewhere', await together(10, standIn.url)))[0]);
       const [withA] = await measure('atQuota', await together(1));
       b.atQuota.push(withA);
       const [withFlood, flood] = await measure('noisy', await together(10));
       b.noisy.push(withFlood);
       floods.push(flood);
+      await settle();
       const p99 = (x: Stream) => round(percentile(latencies(x), 99));
       log(`round ${r + 1}: B p99 alone ${p99(b.alone[r]!)} ms, with A at its quota ${p99(withA)} ms, with A at 10x ${p99(withFlood)} ms${standIn ? `, with A's flood at the stand-in ${p99(b.elsewhere[r]!)} ms` : ''}; `
         + `A accepted ${flood.outcomes.reduce((n, o) => n + o.accepted, 0)} of ${flood.samplesSent} samples offered`);
