@@ -284,8 +284,8 @@ describe('tenancy: the admin API', () => {
     const good = readFileSync(file, 'utf8');
     try {
       await writeFile(file, 'tenants:\n  - id: initech\n    rate: [1]\n');
-      const r = await reloadError(/tenants\[0\]\.rate must be an integer .* \(got a list\) \(line 3\)/);
-      assert.match(r.message, /tenants\[0\]\.rate must be an integer .* \(got a list\) \(line 3\)/);
+      const why = /tenants\[0\]\.rate must be an integer .* \(got a list\) \(line 3\)/;
+      assert.match((await reloadError(why)).message, why);
       assert.equal((await admin.withKey('initech-1').get('/v1/incidents')).status, 200, 'the old tenants still serve');
       await writeFile(file, good.replace('rate: 1000', 'rate: 1001'));
       await reloadErrorCleared('the fix');
@@ -298,8 +298,8 @@ describe('tenancy: the admin API', () => {
     const good = readFileSync(file, 'utf8');
     // what a reader sees between a write's truncation and its data, held past the debounce
     await writeFile(file, '# being rewritten\n\n');
-    const r = await reloadError(/the file is empty .*keeping the tenants it had/);
-    assert.match(r.message, /the file is empty .*keeping the tenants it had/);
+    const why = /the file is empty .*keeping the tenants it had/;
+    assert.match((await reloadError(why)).message, why);
     assert.equal((await admin.withKey('initech-1').get('/v1/incidents')).status, 200, 'the old tenants still serve');
     // put back as it was (the text that serves): the error is over
     await writeFile(file, good);
