@@ -2,7 +2,7 @@
 // within its own; B must lose nothing and its ingest latency must barely move, and A's
 // accepted rate must stay at its quota.
 //
-//   npm run bench:tenancy -- [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--control] [--json]
+//   npm run bench:tenancy -- [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--control] [--split] [--json]
 //
 // --checkpoint-interval: the node's ingest.checkpointIntervalMs (default: the node's own, 5 s).
 // --trace: writes every B request (JSON lines: round, phase, sent at Unix ms, latency ms) to FILE,
@@ -10,6 +10,10 @@
 // --control: a phase per round after B alone, B with A's flood sent to a stand-in server in a process of
 // its own (bench/tenancy-standin.ts) instead of the node: b_p99_ratio_control is what the flood
 // costs B through the machine alone (two cores shared by the node, both clients and the kernel).
+// --split: not Vigil's figure. A and B send to a prototype gateway in a process of its own
+// (bench/tenancy-gateway.ts: key, bucket, decode, group-committed log, 202, then the body
+// forwarded to the node, which does all the rest): what B's latency would be with the ingest
+// path out of the processing's heap and event loop. The JSON says `ack_path: "split-prototype"`.
 //
 // Starts `vigil start` in a child process with a tenants file (A: --quota-a samples/s,
 // default 5,000; B: 10,000/s) and, unless --redis none, VIGIL_REDIS_URL (default
@@ -53,6 +57,7 @@ import { startNodeProcess } from './ingest/child-node.ts';
 import { percentile, round } from './ingest/client.ts';
 import { cpuTimes } from './ingest/proc-cpu.ts';
 import { ratioInterval } from './ratio-interval.ts';
+import type { GatewaySpec } from './tenancy-gateway.ts';
 import { bodiesFor, schedule, type LoadCommand, type LoadReply, type ScheduleSpec, type Stream, type Timed } from './tenancy-load.ts';
 
 const { values: args } = parseArgs({
@@ -65,6 +70,7 @@ const { values: args } = parseArgs({
     'checkpoint-interval': { type: 'string' },
     trace: { type: 'string' },
     control: { type: 'boolean', default: false },
+    split: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
   allowPositionals: false,
@@ -89,6 +95,8 @@ const log = (line: string) => { if (!args.json) process.stdout.write(`${line}\n`
 interface Node {
   url: string;
   pid: number;
+  /** the node's temporary folder (its config, tenants file and data) */
+  dir: string;
   stop(): Promise<void>;
 }
 
@@ -112,7 +120,7 @@ async function startNode(): Promise<Node> {
     '',
   ].join('\n'));
   const node = await startNodeProcess(dir, config, join(dir, 'data'), { env: { VIGIL_REDIS_URL: args.redis === 'none' ? '' : args.redis! } });
-  return { url: node.url, pid: node.pid, stop: () => node.remove() };
+  return { url: node.url, pid: node.pid, dir, stop: () => node.remove() };
 }
 
 /** The control's stand-in (bench/tenancy-standin.ts): its URL, and a stop. */
@@ -129,6 +137,24 @@ async function startStandIn(): Promise<{ url: string; stop(): Promise<void> }> {
       const exited = once(child, 'exit');
       child.send({ exit: true });
       await exited;
+    },
+  };
+}
+
+/** --split's gateway (bench/tenancy-gateway.ts), in front of the node: its URL, and a stop with its counts. */
+async function startGateway(nodeUrl: string, dir: string): Promise<{ url: string; stop(): Promise<{ forwardRefused: number; forwardFailed: number }> }> {
+  const spec: GatewaySpec = { node: nodeUrl, log: join(dir, 'gateway.log'), quotas: { [KEYS.a]: QUOTA_A, [KEYS.b]: QUOTA_B } };
+  const child = fork(fileURLToPath(new URL('./tenancy-gateway.ts', import.meta.url)), [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { port } = await new Promise<{ port: number }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { port: number }));
+    child.once('exit', (code) => reject(new Error(`the split's gateway exited (${code}) before it listened`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      const counts = new Promise<{ forwardRefused: number; forwardFailed: number }>((resolve) => child.once('message', (m) => resolve(m as { forwardRefused: number; forwardFailed: number })));
+      child.send({ exit: true });
+      return await counts;
     },
   };
 }
@@ -222,18 +248,22 @@ async function main(): Promise<void> {
   const node = await startNode();
   const clientA = await startLoadClient();
   const standIn = args.control ? await startStandIn() : undefined;
+  const gateway = args.split ? await startGateway(node.url, node.dir) : undefined;
+  let split: { forwardRefused: number; forwardFailed: number } | undefined;
+  // where A and B send: the node, or with --split the prototype gateway in front of it
+  const front = gateway?.url ?? node.url;
   try {
     const start = Date.now() - 3600_000;
     const makerB = new BatchMaker(B_BATCH, 1, start, false);
     const bPerSecond = RATE_B / B_BATCH;
     // every phase's bodies are built before it starts, B's here and A's in its client
     const bRun = (seconds: number, maxInFlight: number) => {
-      const spec: ScheduleSpec = { base: node.url, key: KEYS.b, series: B_BATCH, samples: 1, start, perSecond: bPerSecond, seconds, maxInFlight };
+      const spec: ScheduleSpec = { base: front, key: KEYS.b, series: B_BATCH, samples: 1, start, perSecond: bPerSecond, seconds, maxInFlight };
       const bodies = bodiesFor(spec, makerB);
       return () => schedule(spec, bodies);
     };
     const bPhase = () => bRun(SECONDS, 256);
-    const aPhase = (times: number, base = node.url) => clientA.prepare({
+    const aPhase = (times: number, base = front) => clientA.prepare({
       base, key: KEYS.a, series: A_BATCH / 5, samples: 5, start, perSecond: (QUOTA_A * times) / A_BATCH, seconds: SECONDS, maxInFlight: A_MAX_IN_FLIGHT,
     });
     /** B and A started at the same moment, once both sets of bodies are built */
@@ -241,7 +271,7 @@ async function main(): Promise<void> {
       const [b, a] = [bPhase(), await aPhase(times, base)];
       return () => Promise.all([b(), a()]);
     };
-    log(`node ${node.url}; A quota ${QUOTA_A}/s, flooding at ${QUOTA_A * 10}/s; B quota ${QUOTA_B}/s, sending ${RATE_B}/s; `
+    log(`node ${node.url}${gateway ? ` behind the split's gateway ${gateway.url}` : ''}; A quota ${QUOTA_A}/s, flooding at ${QUOTA_A * 10}/s; B quota ${QUOTA_B}/s, sending ${RATE_B}/s; `
       + `${ROUNDS} rounds of ${SECONDS} s each: B alone, B with A at its quota, B with A at 10x; load ${loadavg()[0]!.toFixed(1)}`);
     // warm-up: the node's first requests compile code paths and spawn the actors
     await bRun(2, 64)();
@@ -305,6 +335,7 @@ async function main(): Promise<void> {
     const aAll = floods.reduce((n, f) => n + f.outcomes.reduce((m, o) => m + o.accepted, 0), 0);
     const a429 = floods.reduce((n, f) => n + f.outcomes.filter((o) => o.status === 429).length, 0);
     const aOther = floods.reduce((n, f) => n + f.outcomes.filter((o) => o.status !== 429 && o.status !== 202).length, 0);
+    split = await gateway?.stop();
     const retryAfter = await retryAfterOf429(node.url);
     const ua = await usage(node.url, KEYS.a);
     const ub = await usage(node.url, KEYS.b);
@@ -341,6 +372,8 @@ async function main(): Promise<void> {
       a_other_failures: aOther, a_skipped: floods.reduce((n, f) => n + f.skipped, 0), a_rejections: ua.rejections,
       a_client_cpu_flood: round(floods.reduce((n, f) => n + f.clientCpu, 0) / (floods.length * SECONDS), 3),
       node_cpu_alone: busy('alone'), node_cpu_a_at_quota: busy('atQuota'), node_cpu_noisy: busy('noisy'),
+      ack_path: split ? 'split-prototype' : 'node',
+      ...(split ? { split_forward_refused: split.forwardRefused, split_forward_failed: split.forwardFailed } : {}),
       quota_mode: ua.quota?.mode ?? 'off', checkpoint_interval_ms: CHECKPOINT_MS ?? DEFAULT_CHECKPOINT_INTERVAL_MS, seconds: SECONDS, rounds: ROUNDS, load: round(loadavg()[0]!, 1),
     };
     log(`B: p99 alone ${result.b_p99_alone_ms} ms, with A at its quota ${result.b_p99_a_at_quota_ms} ms, with A at 10x ${result.b_p99_noisy_ms} ms `
@@ -356,6 +389,7 @@ async function main(): Promise<void> {
   } finally {
     await clientA.stop();
     await standIn?.stop();
+    if (gateway && !split) await gateway.stop();
     await node.stop();
   }
 }
