@@ -150,7 +150,11 @@ async function startGateway(nodeUrl: string, dir: string): Promise<{ url: string
   return {
     url,
     stop: async () => {
-      const counts = new Promise<{ forwardRefused: number; forwardFailed: number }>((resolve) => child.once('message', (m) => resolve(m as { forwardRefused: number; forwardFailed: number })));
+      if (child.exitCode !== null) throw new Error(`the split's gateway exited early (${child.exitCode})`);
+      const counts = new Promise<{ forwardRefused: number; forwardFailed: number }>((resolve, reject) => {
+        child.once('message', (m) => resolve(m as { forwardRefused: number; forwardFailed: number }));
+        child.once('exit', (code) => reject(new Error(`the split's gateway exited (${code}) before it reported its counts`)));
+      });
       child.send({ exit: true });
       return await counts;
     },
@@ -397,7 +401,7 @@ async function main(): Promise<void> {
   } finally {
     await clientA.stop();
     await standIn?.stop();
-    if (gateway && !split) await gateway.stop();
+    if (gateway && !split) await gateway.stop().catch(() => undefined); // the run failed before: its error is the one to see
     await node.stop();
   }
 }
