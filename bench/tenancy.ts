@@ -43,7 +43,7 @@
 // b_p99_ratio_flood_vs_at_quota, b_p99_ratio_alone_odd_vs_even (the machine's own spread: B alone
 // against B alone), the node's main-thread CPU per phase and the figures behind them; with --control
 // also b_p99_ratio_control (B with A's flood at the stand-in / B alone) and b_p99_ratio_control_ci90.
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { loadavg, setPriority, tmpdir } from 'node:os';
@@ -56,6 +56,7 @@ import { BatchMaker } from './ingest/batches.ts';
 import { startNodeProcess } from './ingest/child-node.ts';
 import { percentile, round } from './ingest/client.ts';
 import { cpuTimes } from './ingest/proc-cpu.ts';
+import { listeningChild } from './listening-child.ts';
 import { ratioInterval } from './ratio-interval.ts';
 import type { GatewaySpec } from './tenancy-gateway.ts';
 import { bodiesFor, schedule, type LoadCommand, type LoadReply, type ScheduleSpec, type Stream, type Timed } from './tenancy-load.ts';
@@ -84,14 +85,14 @@ if (CHECKPOINT_MS !== undefined && !(Number.isInteger(CHECKPOINT_MS) && CHECKPOI
   process.stderr.write(`bench:tenancy: --checkpoint-interval must be milliseconds, at least 100 (got ${args['checkpoint-interval']})\n`);
   process.exit(2);
 }
-for (const [flag, v] of [['rounds', ROUNDS], ['seconds', SECONDS], ['quota-a', QUOTA_A], ['rate-b', Number(args['rate-b'])]] as const) {
+const RATE_B = Number(args['rate-b']);
+for (const [flag, v] of [['rounds', ROUNDS], ['seconds', SECONDS], ['quota-a', QUOTA_A], ['rate-b', RATE_B]] as const) {
   if (!(Number.isInteger(v) && v >= 1)) {
     process.stderr.write(`bench:tenancy: --${flag} must be a whole number, at least 1 (got ${args[flag]})\n`);
     process.exit(2);
   }
 }
 const QUOTA_B = 10_000;
-const RATE_B = Number(args['rate-b']);
 const B_BATCH = 50;
 const A_BATCH = 500;
 const A_MAX_IN_FLIGHT = 64;
@@ -131,7 +132,7 @@ async function startNode(): Promise<Node> {
 
 /** The control's stand-in (bench/tenancy-standin.ts): its URL, and a stop. */
 async function startStandIn(): Promise<{ url: string; stop(): Promise<void> }> {
-  const { child, url } = await listeningChild('./tenancy-standin.ts', [], "the control's stand-in");
+  const { child, url } = await listeningChild(new URL('./tenancy-standin.ts', import.meta.url), [], "the control's stand-in");
   return {
     url,
     stop: async () => {
@@ -146,7 +147,7 @@ async function startStandIn(): Promise<{ url: string; stop(): Promise<void> }> {
 /** --split's gateway (bench/tenancy-gateway.ts), in front of the node: its URL, and a stop with its counts. */
 async function startGateway(nodeUrl: string, dir: string): Promise<{ url: string; stop(): Promise<{ forwardRefused: number; forwardFailed: number }> }> {
   const spec: GatewaySpec = { node: nodeUrl, log: join(dir, 'gateway.log'), quotas: { [KEYS.a]: QUOTA_A, [KEYS.b]: QUOTA_B } };
-  const { child, url } = await listeningChild('./tenancy-gateway.ts', [JSON.stringify(spec)], "the split's gateway");
+  const { child, url } = await listeningChild(new URL('./tenancy-gateway.ts', import.meta.url), [JSON.stringify(spec)], "the split's gateway");
   return {
     url,
     stop: async () => {
@@ -159,16 +160,6 @@ async function startGateway(nodeUrl: string, dir: string): Promise<{ url: string
       return await counts;
     },
   };
-}
-
-/** A server of bench/ forked with IPC, once it has sent the port it listens on. */
-async function listeningChild(file: string, argv: string[], what: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { port } = await new Promise<{ port: number }>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as { port: number }));
-    child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before it listened`)));
-  });
-  return { child, url: `http://127.0.0.1:${port}` };
 }
 
 /** Tenant A's client: a process of its own (bench/tenancy-load.ts). */

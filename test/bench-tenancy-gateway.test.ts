@@ -2,14 +2,14 @@
 // acknowledges a batch once it is in its log and then forwards it to the node. Checked against a
 // small HTTP server standing for the node, which records what reaches it.
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { listeningChild } from '../bench/listening-child.ts';
 import type { GatewaySpec } from '../bench/tenancy-gateway.ts';
 import { wire } from '../protocols/index.ts';
 
@@ -38,10 +38,8 @@ describe('bench:tenancy split gateway (prototype)', () => {
     node.listen(0, '127.0.0.1');
     await once(node, 'listening');
     const spec: GatewaySpec = { node: `http://127.0.0.1:${(node.address() as AddressInfo).port}`, log: join(dir, 'gateway.log'), quotas: { ka: 100, kb: 1000 } };
-    child = fork(fileURLToPath(new URL('../bench/tenancy-gateway.ts', import.meta.url)), [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const [message] = await once(child, 'message') as [{ port: number }];
-    assert.ok(message.port > 0, 'the gateway reports the port it listens on');
-    base = `http://127.0.0.1:${message.port}`;
+    ({ child, url: base } = await listeningChild(new URL('../bench/tenancy-gateway.ts', import.meta.url), [JSON.stringify(spec)], 'the gateway'));
+    assert.match(base, /:[1-9]\d*$/, 'the gateway reports the port it listens on');
   });
 
   after(async () => {

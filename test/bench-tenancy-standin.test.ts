@@ -1,19 +1,17 @@
 // bench:tenancy --control's stand-in (bench/tenancy-standin.ts): a process of its own that reads
 // every body and answers 429 with Retry-After, so A's flood can go to it instead of the node.
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { listeningChild } from '../bench/listening-child.ts';
 
 describe('bench:tenancy control stand-in', () => {
   let child: ChildProcess;
   let base: string;
 
   before(async () => {
-    child = fork(fileURLToPath(new URL('../bench/tenancy-standin.ts', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const [message] = await once(child, 'message') as [{ port: number }];
-    assert.ok(message.port > 0, 'the stand-in reports the port it listens on');
-    base = `http://127.0.0.1:${message.port}`;
+    ({ child, url: base } = await listeningChild(new URL('../bench/tenancy-standin.ts', import.meta.url), [], 'the stand-in'));
+    assert.match(base, /:[1-9]\d*$/, 'the stand-in reports the port it listens on');
   });
 
   after(async () => {
