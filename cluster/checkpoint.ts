@@ -33,6 +33,8 @@ export interface CheckpointParts {
   fence?: { token(shard: number): number; holds(shard: number): boolean };
   /** cluster mode: the unresolved incidents of the shard's tenants, carried in its snapshot for the next owner */
   openIncidents?(shard: number): Incident[];
+  /** each snapshot saved and each acknowledgement of the log, for a trace (absent: not traced) */
+  trace?(what: 'snapshot saved' | 'log acknowledged', shard: number, position: number, token: number): void;
 }
 
 export class Checkpoints {
@@ -146,8 +148,11 @@ export class Checkpoints {
       ...(open.length > 0 ? { openIncidents: open } : {}),
     });
     this.taken.set(shard, position);
+    this.p.trace?.('snapshot saved', shard, position, token);
     // a failed acknowledgement only keeps more of the log (the next checkpoint or owner acknowledges it)
-    if (saved.ackable > 0 && this.held(shard, token)) await this.p.log.ack(shard, saved.ackable).catch((err: unknown) => this.p.onError(err));
+    if (saved.ackable > 0 && this.held(shard, token)) {
+      await this.p.log.ack(shard, saved.ackable).then(() => this.p.trace?.('log acknowledged', shard, saved.ackable, token), (err: unknown) => this.p.onError(err));
+    }
   }
 }
 

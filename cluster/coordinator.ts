@@ -42,10 +42,22 @@ export interface CoordinatorParts {
   /** the lease is gone (lapsed or taken): stop the shard now, write nothing more for it */
   lost(shard: number): Promise<void>;
   ownershipLog?: string;
+  /** how long a new lease waits before it is confirmed (TAKE_CONFIRM_MS) */
+  takeConfirmMs?: number;
   /** where leases are renewed: a thread of their own (default, when the link names its servers) or this event loop */
   renewIn?: 'thread' | 'loop';
   onError(err: unknown, what: string): void;
 }
+
+/**
+ * A lease just created is renewed once this much later, and the shard is taken only if that
+ * renewal succeeds. nats-server before 2.9.21 checks a write's expected revision outside its
+ * Raft log (nats-io/nats-server#4320): two nodes creating the same lease within a commit's time
+ * could both succeed, and both took the shard (seen in the partition test, 9 ms apart). The later
+ * create lands after the earlier one's answer, so the earlier's confirmation is refused. It
+ * narrows the race to creates still in flight this long; it does not close it on such a server.
+ */
+export const TAKE_CONFIRM_MS = 250;
 
 /** Acquires or hand-offs run this many at a time (a failover of 100 shards takes a few rounds of requests, not 100 at once). */
 const PARALLEL = 16;
@@ -264,10 +276,11 @@ export class ShardCoordinator {
   private async takeAll(shards: readonly number[]): Promise<void> {
     const got: Lease[] = [];
     await Promise.all(shards.map(async (shard) => {
-      const lease = await this.p.link.acquire(shard, this.p.self.id, this.p.clock.now()).catch((err: unknown) => {
+      const created = await this.p.link.acquire(shard, this.p.self.id, this.p.clock.now()).catch((err: unknown) => {
         this.p.onError(err, `taking the lease of shard ${shard}`);
         return undefined;
       });
+      const lease = created && await this.confirm(created);
       if (!lease) {
         this.busy.delete(shard);
         return;
@@ -285,6 +298,19 @@ export class ShardCoordinator {
       got.push(lease);
     }));
     await parallel(got, (lease) => this.restore(lease));
+  }
+
+  /** The lease renewed once after TAKE_CONFIRM_MS; undefined when that is refused (another node's create landed after ours). */
+  private async confirm(lease: Lease): Promise<Lease | undefined> {
+    await new Promise<void>((resolve) => this.p.clock.setTimeout(resolve, this.p.takeConfirmMs ?? TAKE_CONFIRM_MS));
+    const sentAt = this.p.clock.now();
+    if (!isValid(lease, sentAt, this.p.leaseTtlMs)) {
+      await this.p.link.release(lease).catch(() => undefined); // lapsed meanwhile (a stalled loop): given back while still this node's
+      return undefined;
+    }
+    const renewed = await this.p.link.renew(lease, sentAt, Math.max(100, validUntil(lease, this.p.leaseTtlMs) - sentAt));
+    if (!renewed) this.p.onError(new Error('its confirming renewal was refused or unanswered (another node\'s create may have landed after it): not taken'), `taking the lease of shard ${lease.shard}`);
+    return renewed;
   }
 
   private async restore(lease: Lease): Promise<void> {

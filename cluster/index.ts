@@ -20,7 +20,7 @@ export type { AdmittedBatch, ShardHostParts } from './shard-host.ts';
 export { Checkpoints, DEFAULT_CHECKPOINT_INTERVAL_MS, packTenantState, restoredState } from './checkpoint.ts';
 export type { CheckpointParts } from './checkpoint.ts';
 export { NodeHealth } from './health.ts';
-export type { IngestLog, LogRecord } from './ingest-log/index.ts';
+export type { Appended, IngestLog, LogRecord } from './ingest-log/index.ts';
 export { placeShards, planMoves, ownerOf, countByNode, DEFAULT_MOVE_FRACTION } from './placement.ts';
 export type { PlacedNode, Move } from './placement.ts';
 export { liveNodes, placeable, parseHeartbeat, DEFAULT_DEAD_AFTER_MS, DEFAULT_HEARTBEAT_MS } from './membership.ts';

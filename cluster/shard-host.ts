@@ -31,6 +31,8 @@ export interface ShardHostParts {
   onDuplicate?(record: LogRecord, first: number): void;
   /** a batch's effects could not be stored: the shard's watermark stays below it (the next owner, or a restart, replays it) */
   onStoreFailed?(record: LogRecord, err: unknown): void;
+  /** each read opened and each record handed on, for a trace (absent: not traced) */
+  trace?(what: 'read opened' | 'record handed on', shard: number, position: number, id?: string): void;
 }
 
 /** How long a shard whose reading failed waits before it reads again. */
@@ -196,12 +198,14 @@ export class ShardHosts {
       const read = new AbortController();
       p.read = read;
       p.lastRead = Date.now();
+      this.parts.trace?.('read opened', shard, p.delivered);
       try {
         for await (const record of this.parts.log.read(shard, p.delivered, { signal: AbortSignal.any([signal, read.signal]) })) {
           if (signal.aborted || read.signal.aborted) break;
           p.lastRead = Date.now();
           if (record.position <= p.delivered) continue; // already handed on before the read was opened again
           p.delivered = record.position;
+          this.parts.trace?.('record handed on', shard, record.position, record.id);
           this.handOn(p, record);
           const turn = this.turns.pass();
           if (turn) await turn;

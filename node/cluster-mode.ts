@@ -178,6 +178,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
           adopt(shard, latest?.snapshot.openIncidents ?? []);
           await shardsRef.ask((reply) => ({ type: 'open-shard', shard, restored: state, reply }), 30_000);
           if (at) checkpoints.restored(shard, at.position);
+          log.trace({ shard, position: at?.position ?? 0, last: replayUntil.get(shard), token: coordinator?.token(shard) }, 'shard restored');
           hosts.start(shard, at?.position ?? 0, at?.tenants ?? []);
         },
         // Graceful: the new owner must start exactly where this node stopped, so without a last

@@ -10,14 +10,14 @@ import { BudgetGates, MEDIUM_BUDGET, type BudgetLimits } from '../actors/tenant/
 import type { DetectorFactory } from '../actors/service/index.ts';
 import { DEFAULT_CRITICAL_SCORE } from '../actors/correlation/index.ts';
 import type { EventSink } from '../actors/sink.ts';
-import { VigilError } from '../protocols/index.ts';
+import { VigilError, type SeriesInput } from '../protocols/index.ts';
 import { LOG_REDACTION, startGateway, type Gateway, type Engine } from '../api/index.ts';
 import type { Sensitivity } from '../actors/detection/index.ts';
 import { cacheKeys, registerCacheMetrics } from '../storage/cache/index.ts';
 import {
   Checkpoints, packTenantState, createNodeMetrics, DEFAULT_SHARD_COUNT, IngestBacklog, KvSharedTenants, LiveHub, NodeHealth,
   OpenIncidentsCache, openNodeStores, restoredState, SeriesLimits, ShardHosts, startRobustModel, tierDetectors,
-  type AdmittedBatch, type VigilConfig,
+  type AdmittedBatch, type Appended, type VigilConfig,
 } from '../cluster/index.ts';
 import { NodeEngine } from './engine.ts';
 import { NodeCorrelation } from './correlation.ts';
@@ -263,6 +263,8 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   // Shard hosts: every shard is local on a single node. A batch appended by this process
   // carries the receipt its request was admitted with; one read again after a restart is a replay.
   const admitted = new Map<string, AdmittedBatch>();
+  // a batch's way through the log, line by line (appended, read, snapshot, acknowledged): at level trace only
+  const tracing = log.isLevelEnabled('trace');
   const hosts = new ShardHosts({
     log: ingestLog,
     take(record) {
@@ -282,6 +284,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     onBadRecord: (record, err) => log.error({ err, shard: record.shard, position: record.position }, 'ingest log record cannot be decoded: skipped'),
     onReadError: (shard, err) => log.warn({ err, shard }, 'reading the ingest log failed; reading again'),
     onDuplicate: (record, first) => log.warn({ shard: record.shard, position: record.position, first, id: record.id }, 'the ingest log holds a batch twice: the second copy is skipped'),
+    ...(tracing ? { trace: (what: string, shard: number, position: number, id?: string) => log.trace({ shard, position, id }, what) } : {}),
     onStoreFailed: (record, err) => {
       if (VigilError.is(err, 'CONFLICT')) log.debug({ shard: record.shard, position: record.position }, 'a batch read under a lease since lost: left to the next owner');
       // a dead letter: expected when a lost shard's actors are stopped or the node stops; else
@@ -297,6 +300,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     stateOf: (names) => tenants.ask((reply) => ({ type: 'snapshot', tenants: names, pack: packTenantState, reply }), CHECKPOINT_TIMEOUT_MS),
     flush: () => writers.flush(),
     onError: (err) => log.warn({ err }, 'checkpoint failed; the next one retries'),
+    ...(tracing ? { trace: (what: string, shard: number, position: number, token: number) => log.trace({ shard, position, token }, what) } : {}),
   });
   for (let shard = 0; shard < (clustered ? 0 : SHARDS); shard++) { // cluster mode: shards come with their leases
     const at = resume.get(shard);
@@ -315,6 +319,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     system, clock, tenants, log: ingestLog, shards: shardCount, admitLocally: !clustered, store, graph, audit: stores.audit, cache: stores.cache, incidents, live, backlog, limits, admitted,
     metrics: metrics.registry, tenantMetrics: metrics.tenantRegistry, isReady: () => ready,
     writerDepth: (tenant) => writers.depth(tenant),
+    ...(tracing ? { traceAppend: (tenant: string, series: readonly SeriesInput[], at: Appended, id: string) => log.trace({ tenant, shard: at.shard, position: at.position, id, duplicate: at.duplicate, from: firstSampleAt(series) }, 'batch appended') } : {}),
     incidentsStored: () => writers.incidents.flush(),
     automation,
     rcaResults,
@@ -374,4 +379,11 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   }
 
   return { engine, url: gateway.url, port: gateway.port, stop };
+}
+
+/** The time of a batch's earliest sample (a trace names a batch by its tenant and this). */
+function firstSampleAt(series: readonly SeriesInput[]): number {
+  let first = Number.POSITIVE_INFINITY;
+  for (const s of series) if (s.samples.length > 0) first = Math.min(first, s.samples[0]![0]);
+  return first;
 }

@@ -14,7 +14,7 @@ import { AUDIT_ACTIONS, type AuditEntry, type AuditLog, type AuditQuery, type Js
 import type { TsdbStore } from '../storage/tsdb/index.ts';
 import type { Registry } from 'prom-client';
 import {
-  NodeHealth, shardOf, type AdmittedBatch, type IngestBacklog, type IngestLog, type LiveHub, type OpenIncidentsCache, type SeriesLimits,
+  NodeHealth, shardOf, type AdmittedBatch, type Appended, type IngestBacklog, type IngestLog, type LiveHub, type OpenIncidentsCache, type SeriesLimits,
 } from '../cluster/index.ts';
 
 export const DEFAULT_STATUS_TIMEOUT_MS = 5_000;
@@ -49,6 +49,8 @@ export interface NodeEngineParts {
   admitted: Map<string, AdmittedBatch>;
   /** false in cluster mode: the shard may be read on another node, so a batch is settled once it is in the log */
   admitLocally?: boolean;
+  /** each batch appended, for a trace (absent: not traced) */
+  traceAppend?(tenant: string, series: readonly SeriesInput[], at: Appended, id: string): void;
   /** rows of a tenant not yet stored by the writers */
   writerDepth: (tenant: string) => number;
   /** resolves once every incident state handed to the writers so far is stored */
@@ -110,6 +112,7 @@ export class NodeEngine implements Engine {
     try {
       this.p.limits.admit(tenant, series);
       const at = await this.p.log.append(shardOf(tenant, this.p.shards), bytes, id);
+      this.p.traceAppend?.(tenant, series, at, id);
       if (at.duplicate || !first || !local) receipt.settle(); // the first copy carries the samples
     } catch (err) {
       if (first) this.p.admitted.delete(id);

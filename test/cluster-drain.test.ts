@@ -28,7 +28,7 @@ async function incidentsOf(url: string, key: string): Promise<Incident[]> {
 describe('cluster drain: every shard off a node under load, nothing lost, one incident per fault (multi-process)', function () {
   this.timeout(600_000);
   const tenants = loadTenants(TENANTS);
-  const cluster = new VigilCluster(NAME, tenants);
+  const cluster = new VigilCluster(NAME, tenants, undefined, { trace: true });
   let nats: NatsServer;
   let control: ClusterControl;
   let load: SteadyLoad | undefined;

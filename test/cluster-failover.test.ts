@@ -12,7 +12,7 @@ import { ClusterLink, ClusterView, shardOf, type OwnerEntry } from '../cluster/i
 import { startNatsServer, type NatsServer } from './support/nats-server.ts';
 import { eventually } from './support/node-process.ts';
 import { SteadyLoad } from './support/cluster-load.ts';
-import { caughtUp, loadTenants, lossReport, SHARDS, VigilCluster } from './support/vigil-cluster.ts';
+import { caughtUp, loadTenants, lossReport, SHARDS, VigilCluster, withoutTrace } from './support/vigil-cluster.ts';
 import { explainLoss } from './support/loss-detail.ts';
 
 const NAME = 'fover';
@@ -32,7 +32,7 @@ function countOf(owners: Map<number, OwnerEntry>): Map<string, number> {
 describe('cluster failover: kill -9 of a node under a steady load (multi-process)', function () {
   this.timeout(600_000);
   const tenants = loadTenants(TENANTS);
-  const cluster = new VigilCluster(NAME, tenants, (c) => { c.detection.warmupMs = WARMUP_MS; });
+  const cluster = new VigilCluster(NAME, tenants, (c) => { c.detection.warmupMs = WARMUP_MS; }, { trace: true });
   let nats: NatsServer;
   let link: ClusterLink;
   let view: ClusterView;
@@ -94,7 +94,7 @@ describe('cluster failover: kill -9 of a node under a steady load (multi-process
     }, 120_000, 50).catch(async (err: unknown) => {
       const o = await owners();
       console.log(`      owners now: ${JSON.stringify([...countOf(o)])}, ${o.size} shards; acked rate last 10 s ${Math.round(load!.rateBetween(Math.floor(load!.elapsedS()) - 10, Math.floor(load!.elapsedS())))}`);
-      for (const n of cluster.nodes) console.log(`      ${n.id} stderr: ${n.process.stderr().slice(-3000)}`);
+      for (const n of cluster.nodes) console.log(`      ${n.id} stderr: ${withoutTrace(n.process.stderr()).slice(-3000)}`);
       throw err;
     });
     const failoverS = (Date.now() - killedAt) / 1000;

@@ -22,7 +22,7 @@ const TENANTS = Math.max(3, Math.round(RATE / 200 / METRICS));
 describe('cluster on a 3-server NATS cluster (replicas = 3): one nats-server killed under load (multi-process)', function () {
   this.timeout(600_000);
   const tenants = loadTenants(TENANTS);
-  const cluster = new VigilCluster(NAME, tenants, (c) => { c.cluster.replicas = 3; });
+  const cluster = new VigilCluster(NAME, tenants, (c) => { c.cluster.replicas = 3; }, { trace: true });
   let nats: NatsCluster;
   let control: ClusterControl;
   let load: SteadyLoad | undefined;

@@ -30,7 +30,7 @@ const MINORITY = 'node-3';
 describe('cluster partition: the minority side stops owning shards when its leases lapse (multi-process)', function () {
   this.timeout(600_000);
   const tenants = loadTenants(TENANTS);
-  const cluster = new VigilCluster(NAME, tenants, (c) => { c.cluster.replicas = 3; });
+  const cluster = new VigilCluster(NAME, tenants, (c) => { c.cluster.replicas = 3; }, { trace: true });
   let nats: NatsCluster;
   let control: ClusterControl;
   let load: SteadyLoad | undefined;

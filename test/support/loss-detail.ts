@@ -42,6 +42,7 @@ export function explainLoss(c: LossContext): string {
     for (const e of c.ownership.filter((o) => o.shard === shard && o.at >= lo && o.at <= hi)) {
       out.push(`  ownership: ${at(e.at)} ${e.node} ${e.event} (token ${e.token}, valid until ${at(e.until)})`);
     }
+    out.push(...traceLines(c, shard, carriers.map((r) => ({ tenant: r.tenant, from: Math.min(...r.from.filter((_, i) => r.count[i]! > 0)) })), at));
     for (const n of c.nodes) {
       for (const line of shardLines(n.process.stderr(), shard, tenant!, lo, hi).slice(-10)) out.push(`  ${n.id} log: ${line}`);
     }
@@ -54,6 +55,7 @@ export function explainLoss(c: LossContext): string {
 function shardLines(stderr: string, shard: number, tenant: string, lo: number, hi: number): string[] {
   const out: string[] = [];
   for (const l of stderr.split('\n')) {
+    if (l.startsWith(TRACE_LINE)) continue; // traceLines() reads those
     if (!l.includes(`"shard":${shard}`) && !l.includes(`"tenant":"${tenant}"`)) continue;
     try {
       const j = JSON.parse(l) as { time?: number; msg?: string; err?: { message?: string }; position?: number };
@@ -61,6 +63,74 @@ function shardLines(stderr: string, shard: number, tenant: string, lo: number, h
       out.push(`${new Date(j.time).toISOString().slice(11, 23)} ${j.msg ?? ''}${j.position === undefined ? '' : ` @${j.position}`} ${j.err?.message?.slice(0, 120) ?? ''}`);
     } catch {
       // not a JSON line: not the node's logger
+    }
+  }
+  return out;
+}
+
+const TRACE_LINE = '{"level":10,';
+
+interface TraceEvent {
+  node: string;
+  time: number;
+  msg: string;
+  shard: number;
+  position: number;
+  tenant?: string;
+  from?: number;
+  token?: number;
+  last?: number;
+  duplicate?: boolean;
+  id?: string;
+}
+
+/** A node's trace lines (VigilCluster's `trace` option) about `shard`, in its log's order. */
+function traceOf(node: ClusterNode, shard: number): TraceEvent[] {
+  const out: TraceEvent[] = [];
+  for (const l of node.process.stderr().split('\n')) {
+    if (!l.startsWith(TRACE_LINE) || !l.includes(`"shard":${shard},`)) continue;
+    try {
+      const j = JSON.parse(l) as Omit<TraceEvent, 'node'> & { msg: string };
+      if (j.shard === shard) out.push({ ...j, node: node.id });
+    } catch {
+      // a line cut short by a kill
+    }
+  }
+  return out;
+}
+
+/**
+ * Where each lost batch went, from the nodes' traces: the position its append got, and for that
+ * position, who read it (or read past it without it), and which snapshot and acknowledgement
+ * first covered it. Empty when the nodes did not trace.
+ */
+function traceLines(c: LossContext, shard: number, batches: Array<{ tenant: string; from: number }>, at: (ms: number) => string): string[] {
+  const events = c.nodes.flatMap((n) => traceOf(n, shard));
+  if (events.length === 0) return [];
+  const out: string[] = [];
+  for (const b of batches) {
+    const appends = events.filter((e) => e.msg === 'batch appended' && e.tenant === b.tenant && e.from === b.from);
+    if (appends.length === 0) out.push(`  trace: no append of the batch from ${b.from} was traced`);
+    for (const a of appends) {
+      const p = a.position;
+      out.push(`  trace: appended by ${a.node} at ${at(a.time)} at position ${p}${a.duplicate ? ' (a duplicate: the first copy\'s position)' : ''}`);
+      for (const n of c.nodes) {
+        const mine = events.filter((e) => e.node === n.id);
+        const handed = mine.filter((e) => e.msg === 'record handed on');
+        const got = handed.filter((e) => e.position === p);
+        const other = got.filter((e) => e.id !== a.id);
+        const before = handed.filter((e) => e.position < p).at(-1);
+        const after = handed.find((e) => e.position > p);
+        const reads = mine.filter((e) => (e.msg === 'read opened' || e.msg === 'shard restored') && Math.abs(e.time - a.time) <= WINDOW_MS);
+        if (got.length === 0 && !after && reads.length === 0) continue;
+        out.push(`    ${n.id}: ${got.length > 0 ? `read position ${p} at ${got.map((e) => at(e.time)).join(', ')}${other.length > 0 ? ` **as another batch** (${other[0]!.id} instead of ${a.id})` : ''}` : 'never read it'}; `
+          + `read before it ${before ? `${before.position} at ${at(before.time)}` : '-'}, after it ${after ? `${after.position} at ${at(after.time)}` : '-'}`);
+        for (const r of reads) out.push(`      ${at(r.time)} ${r.msg} at ${r.position}${r.last !== undefined ? ` (log last ${r.last}, token ${r.token})` : ''}`);
+      }
+      for (const what of ['snapshot saved', 'log acknowledged']) {
+        const first = events.filter((e) => e.msg === what && e.position >= p).sort((x, y) => x.time - y.time)[0];
+        out.push(`    first ${what} covering it: ${first ? `${first.node} at ${at(first.time)}, position ${first.position}, token ${first.token}` : 'none'}`);
+      }
     }
   }
   return out;

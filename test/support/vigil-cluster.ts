@@ -44,6 +44,8 @@ export class VigilCluster {
     readonly name: string,
     readonly tenants: LoadTenant[],
     private readonly patch: (c: VigilConfig) => void = () => {},
+    /** nodes log at level trace: each batch's append, reads, snapshots and acknowledgements (loss-detail.ts reads them) */
+    private readonly options: { trace?: boolean } = {},
   ) {}
 
   live(): ClusterNode[] {
@@ -64,7 +66,7 @@ export class VigilCluster {
       c.cluster = { ...c.cluster, enabled: true, natsUrl, name: this.name, shards: SHARDS, ownershipLog };
       this.patch(c);
     });
-    const proc = await startNodeProcess(config, env);
+    const proc = await startNodeProcess(config, this.options.trace ? { VIGIL_TEST_LOG: 'trace', ...env } : env);
     const node: ClusterNode = { id, url: proc.url, dataDir: config.node.dataDir, ownershipLog, process: proc };
     this.nodes.push(node);
     return node;
@@ -109,13 +111,15 @@ export class VigilCluster {
     return doubleOwned(this.nodes.map((n) => n.ownershipLog), new Map(this.nodes.flatMap((n) => (n.endedAt === undefined ? [] : [[n.id, n.endedAt] as const]))));
   }
 
-  /** The nodes' warnings and errors, one line each (message and error), the last `n` of each: for a failing test's output. */
-  logs(n = 20): string {
+  /** The nodes' log lines, one line each (message and error), the last `n` of each (trace lines only with `trace`): for a failing test's output. */
+  logs(n = 20, trace = false): string {
     return this.nodes.map((node) => {
-      const lines = node.process.stderr().split('\n').filter((l) => l.trim() && !l.startsWith('{"loopLag')).map((l) => {
+      const text = node.process.stderr();
+      const lines = (trace ? text : withoutTrace(text)).split('\n').filter((l) => l.trim() && !l.startsWith('{"loopLag')).map((l) => {
         try {
-          const j = JSON.parse(l) as { msg?: string; time?: number; err?: { message?: string } };
-          return `${new Date(j.time ?? 0).toISOString().slice(11, 23)} ${j.msg ?? ''} ${j.err?.message ?? ''}`;
+          const { msg, time, err, level: _l, pid: _p, hostname: _h, ...fields } = JSON.parse(l) as { msg?: string; time?: number; err?: { message?: string }; level?: number; pid?: number; hostname?: string };
+          const more = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
+          return `${new Date(time ?? 0).toISOString().slice(11, 23)} ${msg ?? ''} ${err?.message ?? ''}${more ? ` ${more}` : ''}`;
         } catch {
           return l;
         }
@@ -127,13 +131,18 @@ export class VigilCluster {
   /** Every node's whole log into one file in the cluster's folder; returns its path. */
   saveLogs(): string {
     const file = join(this.dir, 'nodes.log');
-    writeFileSync(file, this.logs(Number.MAX_SAFE_INTEGER));
+    writeFileSync(file, this.logs(Number.MAX_SAFE_INTEGER, true));
     return file;
   }
 
   ownership(): Ownership[] {
     return readOwnership(this.nodes.map((n) => n.ownershipLog));
   }
+}
+
+/** A node's log without its trace lines (pino's level 10). */
+export function withoutTrace(text: string): string {
+  return text.split('\n').filter((l) => !l.startsWith('{"level":10,')).join('\n');
 }
 
 /** Resolves once every shard's newest snapshot covers everything in its log (all processed and stored). */
