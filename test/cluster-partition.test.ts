@@ -114,7 +114,10 @@ describe('cluster partition: the minority side stops owning shards when its leas
     for (const [node, c] of stores) for (const i of c.incidents.filter((x) => x.tenant === faulty.id)) console.log(`      ${node}: ${i.id} opened ${i.openedAt - cutAt} ms after the cut, ${i.alerts} alerts, ${i.status}`);
     if (process.env.VIGIL_TEST_NATS_LOGS) for (const s of nats.servers) console.log(`      ${s.name} log: ${s.log}`);
     assert.deepEqual(majority.filter((r) => r.node === MINORITY), []);
-    for (const s of held) assert.ok(lostByMinority.some((e) => e.shard === s), `${MINORITY} gave shard ${s} up`);
+    // a lease the bucket named the minority as holder of at the cut, but which it never took (its
+    // create was not yet confirmed, TAKE_CONFIRM_MS, when the cut came): nothing to give up
+    const tookBeforeCut = (s: number): boolean => cluster.ownership().filter((e) => e.node === MINORITY && e.shard === s && e.at < cutAt).at(-1)?.event === 'acquired';
+    for (const s of held) assert.ok(lostByMinority.some((e) => e.shard === s) || !tookBeforeCut(s), `${MINORITY} gave shard ${s} up`);
     assert.deepEqual(cluster.doubleOwned(), [], 'no shard had two owners');
     assert.ok(ackedDuring > 0, 'the majority kept ingesting');
     assert.equal(load.stats.refused, 0, 'no batch refused');

@@ -84,19 +84,37 @@ interface TraceEvent {
   id?: string;
 }
 
-/** A node's trace lines (VigilCluster's `trace` option) about `shard`, in its log's order. */
-function traceOf(node: ClusterNode, shard: number): TraceEvent[] {
+/** Every node's trace lines (VigilCluster's `trace` option), each node's in its log's order. */
+function traceOf(nodes: readonly ClusterNode[]): TraceEvent[] {
   const out: TraceEvent[] = [];
-  for (const l of node.process.stderr().split('\n')) {
-    if (!l.startsWith(TRACE_LINE) || !l.includes(`"shard":${shard},`)) continue;
-    try {
-      const j = JSON.parse(l) as Omit<TraceEvent, 'node'> & { msg: string };
-      if (j.shard === shard) out.push({ ...j, node: node.id });
-    } catch {
-      // a line cut short by a kill
+  for (const node of nodes) {
+    for (const l of node.process.stderr().split('\n')) {
+      if (!l.startsWith(TRACE_LINE)) continue;
+      try {
+        out.push({ ...(JSON.parse(l) as Omit<TraceEvent, 'node'>), node: node.id });
+      } catch {
+        // a line cut short by a kill
+      }
     }
   }
   return out;
+}
+
+/** Whether any node read the batch appended as `a` (by its id, at any position), and what was read at its position instead. */
+function verdict(a: TraceEvent, all: readonly TraceEvent[], at: (ms: number) => string): string {
+  const handed = all.filter((e) => e.msg === 'record handed on');
+  const read = handed.filter((e) => e.id === a.id);
+  if (read.length > 0) {
+    const moved = read.filter((e) => e.position !== a.position);
+    return `read by ${read.map((e) => `${e.node} at ${at(e.time)} (position ${e.position})`).join(', ')}${moved.length > 0 ? `: **the log moved it** from the position ${a.position} its append was acknowledged at` : ''}`;
+  }
+  const instead = handed.filter((e) => e.position === a.position && e.id !== a.id);
+  if (instead.length > 0) {
+    const e = instead[0]!;
+    return `**never read by any node; position ${a.position} was read as another batch** (${e.id}, shard ${e.shard}, by ${e.node} at ${at(e.time)}): `
+      + 'the log acknowledged this batch at a position where it later held another one (its replicas disagree)';
+  }
+  return '**never read by any node**';
 }
 
 /**
@@ -105,7 +123,8 @@ function traceOf(node: ClusterNode, shard: number): TraceEvent[] {
  * first covered it. Empty when the nodes did not trace.
  */
 function traceLines(c: LossContext, shard: number, batches: Array<{ tenant: string; from: number }>, at: (ms: number) => string): string[] {
-  const events = c.nodes.flatMap((n) => traceOf(n, shard));
+  const all = traceOf(c.nodes);
+  const events = all.filter((e) => e.shard === shard);
   if (events.length === 0) return [];
   const out: string[] = [];
   for (const b of batches) {
@@ -113,7 +132,7 @@ function traceLines(c: LossContext, shard: number, batches: Array<{ tenant: stri
     if (appends.length === 0) out.push(`  trace: no append of the batch from ${b.from} was traced`);
     for (const a of appends) {
       const p = a.position;
-      out.push(`  trace: appended by ${a.node} at ${at(a.time)} at position ${p}${a.duplicate ? ' (a duplicate: the first copy\'s position)' : ''}`);
+      out.push(`  trace: appended by ${a.node} at ${at(a.time)} at position ${p}${a.duplicate ? ' (a duplicate: the first copy\'s position)' : ''}; ${verdict(a, all, at)}`);
       for (const n of c.nodes) {
         const mine = events.filter((e) => e.node === n.id);
         const handed = mine.filter((e) => e.msg === 'record handed on');
