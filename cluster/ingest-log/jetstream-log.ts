@@ -4,10 +4,16 @@
 // ordered consumer from a position (no server-side state to clean up or redeliver after a
 // failover: the position lives in the snapshot), and "ack up to a position" purges the shard's
 // subject below it, which is what deleting acknowledged segments is in the embedded log.
+//
+// The records themselves are read from the stream's leader, the server whose PubAcks named
+// their positions; the consumer only says that something new is there. A consumer is served
+// by one replica, and nats-server 2.9's replicas can disagree after a partition: in the
+// partition test a replica held another batch at the position the leader had acknowledged one
+// at, and a consumer it served skipped six acknowledged batches (cluster/README.md).
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import {
   DeliverPolicy, jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType,
-  type JetStreamClient, type JetStreamManager,
+  type JetStreamClient, type JetStreamManager, type NextMsgRequest, type SeqMsgRequest,
 } from '@nats-io/jetstream';
 import { badInput, closedError, IngestLogError } from './errors.ts';
 import type { Appended, IngestLog, LogRecord, ReadOptions } from './types.ts';
@@ -19,6 +25,9 @@ export const DEFAULT_REPLICAS = 1;
 /** the server's own default: a retry later than this is stored again (stores dedupe on derived keys) */
 export const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
+/** A record the consumer announced but the leader does not show yet is asked for again this often, this many times, before it is left. */
+export const LEADER_LAG_RETRY_MS = 20;
+export const LEADER_LAG_RETRIES = 10;
 
 export interface JetStreamLogOptions {
   /** an open connection (kept open on close), or servers to connect to (closed on close) */
@@ -109,15 +118,38 @@ export class JetStreamIngestLog implements IngestLog {
     const stop = (): void => void messages.stop();
     signal?.addEventListener('abort', stop);
     this.stops.add(stop);
+    let cursor = after;
     try {
       for await (const m of messages) {
         if (signal?.aborted || this.closed) break;
-        yield { shard, position: m.seq, id: m.headers?.get('Nats-Msg-Id') ?? '', bytes: m.data };
+        if (m.seq <= cursor) continue; // read from the leader already
+        // everything the leader holds after the cursor, up to the announced record at least
+        for (let tries = 0; cursor < m.seq && tries <= LEADER_LAG_RETRIES; tries++) {
+          if (tries > 0) await new Promise((r) => setTimeout(r, LEADER_LAG_RETRY_MS)); // its apply trails the replica's
+          for (let next = await this.leaderNext(shard, cursor); next; next = await this.leaderNext(shard, cursor)) {
+            if (signal?.aborted || this.closed) return;
+            cursor = next.position;
+            yield next;
+          }
+        }
       }
     } finally {
       this.stops.delete(stop);
       signal?.removeEventListener('abort', stop);
       messages.stop();
+    }
+  }
+
+  /** The leader's first record of `shard` after `after` (none: it holds nothing later). */
+  private async leaderNext(shard: number, after: number): Promise<LogRecord | undefined> {
+    try {
+      // STREAM.MSG.GET takes next_by_subj since server 2.9 (the client's type names it for direct gets only)
+      const next: SeqMsgRequest & NextMsgRequest = { seq: after + 1, next_by_subj: this.subject(shard) };
+      const m = await this.jsm.streams.getMessage(this.stream, next);
+      return m ? { shard, position: m.seq, id: m.header?.get('Nats-Msg-Id') ?? '', bytes: m.data } : undefined;
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return undefined;
+      throw jetstreamError(`reading ${this.subject(shard)} after ${after} from the stream's leader`, err);
     }
   }
 
