@@ -42,8 +42,6 @@ export interface CoordinatorParts {
   /** the lease is gone (lapsed or taken): stop the shard now, write nothing more for it */
   lost(shard: number): Promise<void>;
   ownershipLog?: string;
-  /** how long a new lease waits before it is confirmed (TAKE_CONFIRM_MS) */
-  takeConfirmMs?: number;
   /** where leases are renewed: a thread of their own (default, when the link names its servers) or this event loop */
   renewIn?: 'thread' | 'loop';
   onError(err: unknown, what: string): void;
@@ -302,7 +300,7 @@ export class ShardCoordinator {
 
   /** The lease renewed once after TAKE_CONFIRM_MS; undefined when that is refused (another node's create landed after ours). */
   private async confirm(lease: Lease): Promise<Lease | undefined> {
-    await new Promise<void>((resolve) => this.p.clock.setTimeout(resolve, this.p.takeConfirmMs ?? TAKE_CONFIRM_MS));
+    await new Promise<void>((resolve) => this.p.clock.setTimeout(resolve, TAKE_CONFIRM_MS));
     const sentAt = this.p.clock.now();
     if (!isValid(lease, sentAt, this.p.leaseTtlMs)) {
       await this.p.link.release(lease).catch(() => undefined); // lapsed meanwhile (a stalled loop): given back while still this node's
