@@ -126,10 +126,10 @@ export class JetStreamIngestLog implements IngestLog {
         // everything the leader holds after the cursor, up to the announced record at least
         for (let tries = 0; cursor < m.seq && tries <= LEADER_LAG_RETRIES; tries++) {
           if (tries > 0) await new Promise((r) => setTimeout(r, LEADER_LAG_RETRY_MS)); // its apply trails the replica's
-          for (let next = await this.leaderNext(shard, cursor); next; next = await this.leaderNext(shard, cursor)) {
+          for await (const record of this.leaderAfter(shard, cursor)) {
             if (signal?.aborted || this.closed) return;
-            cursor = next.position;
-            yield next;
+            cursor = record.position;
+            yield record;
           }
         }
       }
@@ -138,6 +138,11 @@ export class JetStreamIngestLog implements IngestLog {
       signal?.removeEventListener('abort', stop);
       messages.stop();
     }
+  }
+
+  /** The leader's records of `shard` after `after`, one request each, until it holds no more. */
+  private async *leaderAfter(shard: number, after: number): AsyncGenerator<LogRecord> {
+    for (let next = await this.leaderNext(shard, after); next; next = await this.leaderNext(shard, next.position)) yield next;
   }
 
   /** The leader's first record of `shard` after `after` (none: it holds nothing later). */

@@ -2,6 +2,8 @@
 // requests that carried it (where each send went and what it got), the ownership of the
 // tenant's shard around then, and the nodes' log lines about that shard. CI keeps only the
 // failure's message, so everything needed to tell a lost append from a lost write is in it.
+// When the nodes traced (VigilCluster's `trace` option), it also says where each lost batch
+// went: the position its append was acknowledged at, and who read it, at which position.
 import { shardOf } from '../../cluster/index.ts';
 import { STEP_MS, type AckedRequest } from './cluster-load.ts';
 import { SHARDS, type ClusterNode, type LossReport, type Ownership } from './vigil-cluster.ts';
@@ -27,6 +29,7 @@ export function explainLoss(c: LossContext): string {
   const out = [`lost by series: ${JSON.stringify(c.report.lostBySeries)}`];
   if (c.marks) out.push(Object.entries(c.marks).map(([what, ms]) => `${what} at ${at(ms)}`).join(', '));
   const ranges = Object.entries(c.report.gaps).flatMap(([key, gaps]) => gaps.map((g) => ({ key, g })));
+  let trace: TraceEvent[] | undefined; // the nodes' trace lines, parsed once
   for (const { key, g: [from, to] } of ranges.slice(0, c.ranges ?? 3)) {
     const [tenant, , metricName] = key.split('/');
     const m = Number(metricName!.slice(1));
@@ -42,7 +45,7 @@ export function explainLoss(c: LossContext): string {
     for (const e of c.ownership.filter((o) => o.shard === shard && o.at >= lo && o.at <= hi)) {
       out.push(`  ownership: ${at(e.at)} ${e.node} ${e.event} (token ${e.token}, valid until ${at(e.until)})`);
     }
-    out.push(...traceLines(c, shard, carriers.map((r) => ({ tenant: r.tenant, from: Math.min(...r.from.filter((_, i) => r.count[i]! > 0)) })), at));
+    out.push(...traceLines(trace ??= traceOf(c.nodes), shard, carriers.map((r) => ({ tenant: r.tenant, from: Math.min(...r.from.filter((_, i) => r.count[i]! > 0)) })), at, c.nodes));
     for (const n of c.nodes) {
       for (const line of shardLines(n.process.stderr(), shard, tenant!, lo, hi).slice(-10)) out.push(`  ${n.id} log: ${line}`);
     }
@@ -122,8 +125,7 @@ function verdict(a: TraceEvent, all: readonly TraceEvent[], at: (ms: number) => 
  * position, who read it (or read past it without it), and which snapshot and acknowledgement
  * first covered it. Empty when the nodes did not trace.
  */
-function traceLines(c: LossContext, shard: number, batches: Array<{ tenant: string; from: number }>, at: (ms: number) => string): string[] {
-  const all = traceOf(c.nodes);
+function traceLines(all: readonly TraceEvent[], shard: number, batches: Array<{ tenant: string; from: number }>, at: (ms: number) => string, nodes: readonly ClusterNode[]): string[] {
   const events = all.filter((e) => e.shard === shard);
   if (events.length === 0) return [];
   const out: string[] = [];
@@ -133,7 +135,7 @@ function traceLines(c: LossContext, shard: number, batches: Array<{ tenant: stri
     for (const a of appends) {
       const p = a.position;
       out.push(`  trace: appended by ${a.node} at ${at(a.time)} at position ${p}${a.duplicate ? ' (a duplicate: the first copy\'s position)' : ''}; ${verdict(a, all, at)}`);
-      for (const n of c.nodes) {
+      for (const n of nodes) {
         const mine = events.filter((e) => e.node === n.id);
         const handed = mine.filter((e) => e.msg === 'record handed on');
         const got = handed.filter((e) => e.position === p);
