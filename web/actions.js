@@ -6,14 +6,15 @@ import { $, esc, failure, time } from './dom.js';
 
 const DURATIONS = [['1h', 3600_000], ['4h', 4 * 3600_000], ['24h', 24 * 3600_000], ['30m', 30 * 60_000]];
 
-/** `suggested`: the service offered first (the suspected root cause); `metrics`: those its alerts are on. */
-export function actionsHtml(incident, { suggested, metrics = [] } = {}) {
+/** `suggested`: the service offered first (the suspected root cause); `metrics`: those its alerts are on;
+ * `said`: the last action's message, kept when the incident re-renders (a live update came in). */
+export function actionsHtml(incident, { suggested, metrics = [], said = '' } = {}) {
   const services = [...new Set([suggested, ...incident.services].filter(Boolean))];
   return `<div class="actions">
       <button type="button" id="ack" ${incident.status === 'open' ? '' : 'disabled'}>Acknowledge</button>
       <button type="button" id="resolve" ${incident.status === 'resolved' ? 'disabled' : ''}>Resolve</button>
       <button type="button" id="silence-toggle">Silence…</button>
-      <span id="action-msg" role="status"></span>
+      <span id="action-msg" role="status">${said}</span>
     </div>
     <form class="silence hidden" id="silence">
       <label>service <select name="service">${services.map((s) => `<option>${esc(s)}</option>`).join('')}</select></label>

@@ -103,7 +103,9 @@ export function incidentView(root, id) {
     const actions = $('#actions', el);
     // an open silence form keeps what the user typed: only the buttons follow the status then
     if (syncActions(actions, i)) return;
-    actions.innerHTML = actionsHtml(i, { suggested: rootCause(rca), metrics: alerts.map((a) => a.metric) });
+    // what the last action said stays: a live update right after a silence must not wipe its answer
+    const said = $('#action-msg', actions)?.innerHTML ?? '';
+    actions.innerHTML = actionsHtml(i, { suggested: rootCause(rca), metrics: alerts.map((a) => a.metric), said });
     wireActions(actions, i, (changed) => { incident = changed; renderSummary(); });
   }
 
