@@ -2,8 +2,14 @@
 // within its own; B must lose nothing and its ingest latency must barely move, and A's
 // accepted rate must stay at its quota.
 //
-//   npm run bench:tenancy -- [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--control] [--split] [--json]
+//   npm run bench:tenancy -- [--deployment gateway|single] [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--control] [--split] [--json]
 //
+// --deployment: gateway (the default) is Vigil as a multi-tenant deployment runs it: a
+// nats-server of the bench's own, a processing node (cluster mode, capacity 1: it owns every
+// shard, so it runs the detection, the storage and the checkpoints) and a gateway node
+// (capacity 0: it owns no shard) that A and B send to. The gateway answers each batch once
+// JetStream has it; the processing node reads it from there. single: one embedded node does
+// everything (its disk log, its actors, its checkpoints) on one event loop.
 // --checkpoint-interval: the node's ingest.checkpointIntervalMs (default: the node's own, 5 s).
 // --trace: writes every B request (JSON lines: round, phase, sent at Unix ms, latency ms) to FILE,
 // to line B's slow requests up with what the node did then (a GC, a checkpoint, a merge).
@@ -45,7 +51,7 @@
 // also b_p99_ratio_control (B with A's flood at the stand-in / B alone) and b_p99_ratio_control_ci90.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +59,8 @@ import { parseArgs } from 'node:util';
 import { hashKey } from '../api/index.ts';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '../cluster/index.ts';
 import { BatchMaker } from './ingest/batches.ts';
-import { startNodeProcess } from './ingest/child-node.ts';
+import { startNodeProcess, type ChildNode } from './ingest/child-node.ts';
+import { startNatsServer } from '../test/support/nats-server.ts';
 import { percentile, round } from './ingest/client.ts';
 import { cpuTimes } from './ingest/proc-cpu.ts';
 import { listeningChild } from './listening-child.ts';
@@ -72,11 +79,22 @@ const { values: args } = parseArgs({
     trace: { type: 'string' },
     control: { type: 'boolean', default: false },
     split: { type: 'boolean', default: false },
+    deployment: { type: 'string', default: 'gateway' },
     json: { type: 'boolean', default: false },
   },
   allowPositionals: false,
 });
 
+if (args.deployment !== 'gateway' && args.deployment !== 'single') {
+  process.stderr.write(`bench:tenancy: --deployment must be gateway or single (got ${args.deployment})\n`);
+  process.exit(2);
+}
+if (args.split && args.deployment !== 'single') {
+  process.stderr.write('bench:tenancy: --split puts its prototype in front of one node: give --deployment single with it\n');
+  process.exit(2);
+}
+const DEPLOYMENT = args.deployment;
+const QUOTA_PREFIX = `vigil:bench:${process.pid}:${Date.now()}:`;
 const SECONDS = Number(args.seconds);
 const ROUNDS = Number(args.rounds);
 const QUOTA_A = Number(args['quota-a']);
@@ -100,15 +118,42 @@ const KEYS = { a: 'bench-tenant-a', b: 'bench-tenant-b', admin: 'bench-admin' };
 const log = (line: string) => { if (!args.json) process.stdout.write(`${line}\n`); };
 
 interface Node {
+  /** where the clients send: the node, or the gateway node */
   url: string;
+  /** the process that answers the clients */
   pid: number;
-  /** the node's temporary folder (its config, tenants file and data) */
+  /** the temporary folder (configs, tenants file and data) */
   dir: string;
   stop(): Promise<void>;
 }
 
+/** One embedded node, or (gateway) a nats-server, a processing node and a gateway node in front. */
 async function startNode(): Promise<Node> {
   const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-tenancy-'));
+  const tenants = await writeTenants(dir);
+  if (DEPLOYMENT === 'single') {
+    const node = await startOne(dir, 'bench-tenancy', tenants, []);
+    return { url: node.url, pid: node.pid, dir, stop: () => node.remove() };
+  }
+  const nats = await startNatsServer();
+  const cluster = (capacity: number) => [`cluster: { enabled: true, natsUrl: ${JSON.stringify(nats.url)}, name: bench-tenancy, capacity: ${capacity} }`];
+  const started: ChildNode[] = [];
+  const stop = async () => {
+    for (const n of started.reverse()) await n.stop().catch(() => undefined);
+    await nats.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    started.push(await startOne(dir, 'processing', tenants, cluster(1)));
+    started.push(await startOne(dir, 'gateway', tenants, cluster(0)));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url: started[1]!.url, pid: started[1]!.pid, dir, stop };
+}
+
+async function writeTenants(dir: string): Promise<string> {
   const tenants = join(dir, 'tenants.yaml');
   await writeFile(tenants, [
     'tenants:',
@@ -116,18 +161,24 @@ async function startNode(): Promise<Node> {
     `  - { id: b, rate: ${QUOTA_B}, burst: ${QUOTA_B}, keys: [{ id: b1, sha256: ${hashKey(KEYS.b)} }] }`,
     '',
   ].join('\n'));
-  const config = join(dir, 'vigil.yaml');
+  return tenants;
+}
+
+/** A `vigil start` process named `id`, with its own config and data folder under `dir`. */
+async function startOne(dir: string, id: string, tenants: string, extra: string[]): Promise<ChildNode> {
+  const config = join(dir, `${id}.yaml`);
+  const data = join(dir, id);
   await writeFile(config, [
-    `node: { id: bench-tenancy, dataDir: ${JSON.stringify(join(dir, 'data'))} }`,
+    `node: { id: ${id}, dataDir: ${JSON.stringify(data)} }`,
     'http: { host: 127.0.0.1, port: 0 }',
     `auth: { adminKeyHash: ${hashKey(KEYS.admin)} }`,
-    `tenancy: { file: ${JSON.stringify(tenants)}, quotaPrefix: "vigil:bench:${process.pid}:${Date.now()}:" }`,
+    `tenancy: { file: ${JSON.stringify(tenants)}, quotaPrefix: "${QUOTA_PREFIX}" }`, // one bucket per tenant for every node
     'log: { level: info }',
     ...(CHECKPOINT_MS !== undefined ? [`ingest: { checkpointIntervalMs: ${CHECKPOINT_MS} }`] : []),
+    ...extra,
     '',
   ].join('\n'));
-  const node = await startNodeProcess(dir, config, join(dir, 'data'), { env: { VIGIL_REDIS_URL: args.redis === 'none' ? '' : args.redis! } });
-  return { url: node.url, pid: node.pid, dir, stop: () => node.remove() };
+  return await startNodeProcess(dir, config, data, { env: { VIGIL_REDIS_URL: args.redis === 'none' ? '' : args.redis! } });
 }
 
 /** The control's stand-in (bench/tenancy-standin.ts): its URL, and a stop. */
@@ -274,7 +325,7 @@ async function main(): Promise<void> {
       const [b, a] = [bPhase(), await aPhase(times, base)];
       return () => Promise.all([b(), a()]);
     };
-    log(`node ${node.url}${gateway ? ` behind the split's gateway ${gateway.url}` : ''}; A quota ${QUOTA_A}/s, flooding at ${QUOTA_A * 10}/s; B quota ${QUOTA_B}/s, sending ${RATE_B}/s; `
+    log(`${DEPLOYMENT === 'gateway' ? 'gateway node (a processing node behind it)' : 'node'} ${node.url}${gateway ? ` behind the split's gateway ${gateway.url}` : ''}; A quota ${QUOTA_A}/s, flooding at ${QUOTA_A * 10}/s; B quota ${QUOTA_B}/s, sending ${RATE_B}/s; `
       + `${ROUNDS} rounds of ${SECONDS} s each: B alone, B with A at its quota, B with A at 10x; load ${loadavg()[0]!.toFixed(1)}`);
     // warm-up: the node's first requests compile code paths and spawn the actors
     await bRun(2, 64)();
@@ -375,7 +426,8 @@ async function main(): Promise<void> {
       a_other_failures: aOther, a_skipped: floods.reduce((n, f) => n + f.skipped, 0), a_rejections: ua.rejections,
       a_client_cpu_flood: round(floods.reduce((n, f) => n + f.clientCpu, 0) / (floods.length * SECONDS), 3),
       node_cpu_alone: busy('alone'), node_cpu_a_at_quota: busy('atQuota'), node_cpu_noisy: busy('noisy'),
-      ack_path: split ? 'split-prototype' : 'node',
+      deployment: DEPLOYMENT,
+      ack_path: split ? 'split-prototype' : DEPLOYMENT === 'gateway' ? 'gateway-node' : 'node',
       ...(split ? { split_forward_refused: split.forwardRefused, split_forward_failed: split.forwardFailed } : {}),
       quota_mode: ua.quota?.mode ?? 'off', checkpoint_interval_ms: CHECKPOINT_MS ?? DEFAULT_CHECKPOINT_INTERVAL_MS, seconds: SECONDS, rounds: ROUNDS, load: round(loadavg()[0]!, 1),
     };

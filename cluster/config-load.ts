@@ -43,6 +43,7 @@ export function loadConfig(options: LoadOptions = {}): VigilConfig {
   if (file !== undefined) applyFile(config, readYaml(file), file);
   applyEnv(config, env);
   applyFlags(config, options.flags ?? {});
+  checkAcross(config);
   return config;
 }
 
@@ -50,7 +51,16 @@ export function loadConfig(options: LoadOptions = {}): VigilConfig {
 export function parseConfigYaml(text: string, source: string, base: VigilConfig = defaultConfig()): VigilConfig {
   const config = structuredClone(base);
   applyFile(config, parseYaml(text, source), source);
+  checkAcross(config);
   return config;
+}
+
+/** Rules that join two keys. */
+function checkAcross(config: VigilConfig): void {
+  const { capacity, pinnedTenants } = config.cluster;
+  if (capacity === 0 && pinnedTenants.length > 0) {
+    throw invalid(`cluster.capacity 0 makes a gateway node, which hosts no shard, so it cannot pin tenants (cluster.pinnedTenants: ${pinnedTenants.join(', ')})`);
+  }
 }
 
 function readYaml(file: string): unknown {
@@ -365,7 +375,7 @@ const CONFIG_SCHEMA: Record<string, Schema> = {
     deadAfterMs: { kind: 'duration', min: 500 },
     moveFraction: { kind: 'number', min: 0.001, max: 1 },
     zone: { kind: 'string' },
-    capacity: { kind: 'number', min: 0.01, max: 1000 },
+    capacity: { kind: 'number', min: 0, max: 1000 }, // 0: a gateway node (no shards; see placement.ts)
     pinnedTenants: { kind: 'ids' },
     ownershipLog: { kind: 'string' },
   },

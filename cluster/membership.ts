@@ -32,11 +32,11 @@ export function liveNodes(beats: Iterable<Heartbeat>, now: number, deadAfterMs =
 }
 
 /**
- * The nodes that may take shards: alive, not draining, and not degraded (L3 or worse) unless
- * every such node is (then a degraded node is better than none).
+ * The nodes that may take shards: alive, not draining, not a gateway (capacity 0), and not
+ * degraded (L3 or worse) unless every such node is (then a degraded node is better than none).
  */
 export function placeable(live: readonly Heartbeat[]): Heartbeat[] {
-  const willing = live.filter((b) => !b.draining);
+  const willing = live.filter((b) => !b.draining && b.capacity > 0);
   const healthy = willing.filter((b) => (b.level ?? 0) < DEGRADED_LEVEL);
   return healthy.length > 0 ? healthy : willing;
 }
@@ -48,7 +48,7 @@ export function parseHeartbeat(json: string): Heartbeat | undefined {
     if (typeof b.id !== 'string' || typeof b.at !== 'number' || typeof b.address !== 'string') return undefined;
     return {
       id: b.id, address: b.address, at: b.at,
-      capacity: typeof b.capacity === 'number' && b.capacity > 0 ? b.capacity : 1,
+      capacity: typeof b.capacity === 'number' && b.capacity >= 0 ? b.capacity : 1, // 0: a gateway
       zone: typeof b.zone === 'string' ? b.zone : '',
       pinnedTenants: Array.isArray(b.pinnedTenants) ? b.pinnedTenants.filter((t): t is string => typeof t === 'string') : [],
       ...(b.draining === true ? { draining: true } : {}),

@@ -5,14 +5,15 @@
 // shards spread over zones before nodes. A node that pins tenants is dedicated: it takes the
 // shards of its pinned tenants and no other. At most a fraction of the shards is moved away
 // from a live owner per round (default 10%), so a rolling restart causes no storm; a shard
-// whose owner is gone is placed at once (that is failover, not a move).
+// whose owner is gone is placed at once (that is failover, not a move). A node of capacity 0 is
+// a gateway: it takes requests and owns no shard, so its event loop only answers clients.
 import { fnv1a } from '../protocols/index.ts';
 
 export const DEFAULT_MOVE_FRACTION = 0.1;
 
 export interface PlacedNode {
   id: string;
-  /** relative weight (default 1): a node of capacity 2 takes about twice the shards */
+  /** relative weight (default 1): a node of capacity 2 takes about twice the shards; 0 takes none (a gateway) */
   capacity?: number;
   zone?: string;
   /** tenants whose shards this node hosts exclusively (a dedicated node takes no others) */
@@ -56,8 +57,10 @@ export function ownerOf(shard: number, nodes: readonly PlacedNode[]): string | u
  * nodes that pin them, the rest to the nodes that pin nothing (or to all nodes when every live
  * node is dedicated, so no shard is left without an owner).
  */
-export function placeShards(shards: number, nodes: readonly PlacedNode[], shardOfTenant: (tenant: string) => number): Map<number, string> {
+export function placeShards(shards: number, everyNode: readonly PlacedNode[], shardOfTenant: (tenant: string) => number): Map<number, string> {
   const out = new Map<number, string>();
+  // gateways own nothing, even when no other node is live: their shards then wait for an owner
+  const nodes = everyNode.filter((n) => (n.capacity ?? 1) > 0);
   if (nodes.length === 0) return out;
   const pinnedBy = new Map<number, PlacedNode[]>();
   for (const n of nodes) {

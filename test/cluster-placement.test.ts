@@ -51,6 +51,13 @@ describe('cluster: placement (rendezvous hashing)', () => {
     assert.equal(placeShards(SHARDS, [{ id: 'big', pinnedTenants: ['whale'] }], byTenant).size, SHARDS);
   });
 
+  it('gives a gateway (capacity 0) no shard, even when it is the only node', () => {
+    const placed = placeShards(SHARDS, [{ id: 'gw', capacity: 0 }, { id: 'n1' }, { id: 'n2', zone: 'b' }], byTenant);
+    assert.equal(placed.size, SHARDS);
+    assert.ok(![...placed.values()].includes('gw'));
+    assert.equal(placeShards(SHARDS, [{ id: 'gw', capacity: 0 }], byTenant).size, 0);
+  });
+
   it('spreads over zones first: two zones get about half each whatever their node counts', () => {
     const n: PlacedNode[] = [{ id: 'a1', zone: 'a' }, { id: 'a2', zone: 'a' }, { id: 'a3', zone: 'a' }, { id: 'b1', zone: 'b', capacity: 3 }];
     const c = countByNode(placeShards(SHARDS * 4, n, byTenant));
@@ -113,6 +120,11 @@ describe('cluster: membership', () => {
   it('a degraded node (L3 or worse) takes no shards while a healthier one is there, and does when none is', () => {
     assert.deepEqual(placeable([beat('a', 1, { level: 1 }), beat('b', 1, { level: 3 })]).map((b) => b.id), ['a']);
     assert.deepEqual(placeable([beat('a', 1, { level: 4 }), beat('b', 1, { level: 3 }), beat('c', 1, { draining: true })]).map((b) => b.id), ['a', 'b']);
+  });
+
+  it('a gateway (capacity 0) takes no shards, even while every other node is degraded', () => {
+    assert.deepEqual(placeable([beat('gw', 1, { capacity: 0 }), beat('b', 1, { level: 3 })]).map((b) => b.id), ['b']);
+    assert.equal(parseHeartbeat(JSON.stringify(beat('gw', 1, { capacity: 0 })))?.capacity, 0);
   });
 
   it('reads a heartbeat back and refuses a malformed one', () => {

@@ -98,6 +98,12 @@ describe('config: invalid input is refused with a clear message', () => {
     assert.match(refused(() => parseConfigYaml('correlation:\n  windowMs: soon\n', 'a.yaml')), /correlation\.windowMs must be a duration/);
   });
 
+  it('takes capacity 0 (a gateway node), and refuses a gateway that pins tenants', () => {
+    assert.equal(parseConfigYaml('cluster:\n  capacity: 0\n', 'a.yaml').cluster.capacity, 0);
+    assert.match(refused(() => parseConfigYaml('cluster:\n  capacity: -1\n', 'a.yaml')), /cluster\.capacity must be a number 0\.\.1000/);
+    assert.match(refused(() => parseConfigYaml('cluster:\n  capacity: 0\n  pinnedTenants: [whale]\n', 'a.yaml')), /cluster\.capacity 0 makes a gateway node.*cannot pin tenants \(cluster\.pinnedTenants: whale\)/);
+  });
+
   it('refuses plain keys where hashes belong, and bad tenants', () => {
     assert.match(refused(() => parseConfigYaml('auth:\n  adminKeyHash: my-password\n', 'a.yaml')), /auth\.adminKeyHash must be a sha256 hex hash/);
     assert.match(refused(() => parseConfigYaml('tenants:\n  - id: Acme Corp\n', 'a.yaml')), /tenants\[0\]\.id must be an id/);

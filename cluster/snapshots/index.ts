@@ -7,4 +7,4 @@ export { encodeValue, decodeValue } from './value-codec.ts';
 export type { Value } from './value-codec.ts';
 export { SNAPSHOT_VERSION } from './types.ts';
 export type { ShardSnapshot, SnapshotEntry, SnapshotToSave } from './types.ts';
-export { KvSnapshotStore } from './kv-store.ts';
+export { KvSnapshotStore, DEFAULT_SNAPSHOT_CHUNK_BYTES } from './kv-store.ts';
