@@ -2,14 +2,14 @@
 // within its own; B must lose nothing and its ingest latency must barely move, and A's
 // accepted rate must stay at its quota.
 //
-//   npm run bench:tenancy -- [--deployment gateway|single] [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--control] [--split] [--json]
+//   npm run bench:tenancy -- [--deployment single|gateway] [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--control] [--split] [--json]
 //
-// --deployment: gateway (the default) is Vigil as a multi-tenant deployment runs it: a
-// nats-server of the bench's own, a processing node (cluster mode, capacity 1: it owns every
-// shard, so it runs the detection, the storage and the checkpoints) and a gateway node
-// (capacity 0: it owns no shard) that A and B send to. The gateway answers each batch once
-// JetStream has it; the processing node reads it from there. single: one embedded node does
-// everything (its disk log, its actors, its checkpoints) on one event loop.
+// --deployment: single (the default) is one embedded node doing everything (its disk log, its
+// actors, its checkpoints) on one event loop, as `vigil start` runs. gateway is Vigil as a
+// multi-tenant cluster can run it: a nats-server of the bench's own, a processing node (cluster
+// mode, capacity 1: it owns every shard, so it runs the detection, the storage and the
+// checkpoints) and a gateway node (capacity 0: it owns no shard) that A and B send to. The
+// gateway answers each batch once JetStream has it; the processing node reads it from there.
 // --checkpoint-interval: the node's ingest.checkpointIntervalMs (default: the node's own, 5 s).
 // --trace: writes every B request (JSON lines: round, phase, sent at Unix ms, latency ms) to FILE,
 // to line B's slow requests up with what the node did then (a GC, a checkpoint, a merge).
@@ -79,14 +79,14 @@ const { values: args } = parseArgs({
     trace: { type: 'string' },
     control: { type: 'boolean', default: false },
     split: { type: 'boolean', default: false },
-    deployment: { type: 'string', default: 'gateway' },
+    deployment: { type: 'string', default: 'single' },
     json: { type: 'boolean', default: false },
   },
   allowPositionals: false,
 });
 
 if (args.deployment !== 'gateway' && args.deployment !== 'single') {
-  process.stderr.write(`bench:tenancy: --deployment must be gateway or single (got ${args.deployment})\n`);
+  process.stderr.write(`bench:tenancy: --deployment must be single or gateway (got ${args.deployment})\n`);
   process.exit(2);
 }
 if (args.split && args.deployment !== 'single') {

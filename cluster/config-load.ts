@@ -215,6 +215,7 @@ const ENV_KEYS: ReadonlyArray<[string, string, string]> = [
   ['VIGIL_NATS_URL', 'cluster', 'natsUrl'],
   ['VIGIL_CLUSTER_NAME', 'cluster', 'name'],
   ['VIGIL_CLUSTER_ZONE', 'cluster', 'zone'],
+  ['VIGIL_CLUSTER_CAPACITY', 'cluster', 'capacity'],
 ];
 
 function applyEnv(config: VigilConfig, env: NodeJS.ProcessEnv): void {

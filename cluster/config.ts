@@ -141,7 +141,7 @@ export interface ClusterConfig {
   deadAfterMs: number;       // a node whose heartbeat is older is dead; also the lease TTL (default 3 s)
   moveFraction: number;      // at most this fraction of the shards moves per round on a join or drain (default 0.1)
   zone: string;              // placement spreads shards over zones first (default '': one zone)
-  capacity: number;          // relative weight in placement (default 1)
+  capacity: number;          // relative weight in placement (default 1); 0: a gateway node, which owns no shard
   pinnedTenants: string[];   // tenants this node hosts exclusively (a dedicated node takes no other shard)
   ownershipLog?: string;     // a JSON-lines file where this node records every shard it takes and gives up (tests, audits)
 }

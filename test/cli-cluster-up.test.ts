@@ -22,10 +22,10 @@ function listenable(port: number): Promise<boolean> {
 }
 
 /** A port P such that P and P+1 are free now. */
-async function twoFreePorts(): Promise<number> {
+async function threeFreePorts(): Promise<number> {
   for (;;) {
     const p = await freePort();
-    if (p < 65535 && await listenable(p + 1)) return p;
+    if (p < 65534 && await listenable(p + 1) && await listenable(p + 2)) return p;
   }
 }
 
@@ -48,26 +48,26 @@ describe('cli: vigil cluster up (nats-server + nodes as real processes)', functi
     for (const pid of pids) if (!gone(pid)) process.kill(pid, 'SIGKILL'); // only if the test failed half-way
   });
 
-  it('starts NATS and 2 nodes, they answer and hold all shards between them; SIGINT leaves no child process', async () => {
-    const base = await twoFreePorts();
+  it('starts NATS, 2 nodes and a gateway; they answer, the nodes hold all shards between them; SIGINT leaves no child process', async () => {
+    const base = await threeFreePorts();
     const natsPort = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'vigil-up-'));
-    up = spawnVigil(['cluster', 'up', '--nodes', '2', '--base-port', String(base), '--nats-port', String(natsPort), '--dir', dir, '--cluster', NAME]);
-    await up.waitFor((l) => l.startsWith(`cluster "${NAME}" up: 2 node(s)`), 240_000);
+    up = spawnVigil(['cluster', 'up', '--nodes', '2', '--gateways', '1', '--base-port', String(base), '--nats-port', String(natsPort), '--dir', dir, '--cluster', NAME]);
+    await up.waitFor((l) => l.startsWith(`cluster "${NAME}" up: 2 node(s) and 1 gateway(s)`), 240_000);
 
     const natsLine = up.lines.find((l) => l.startsWith('nats '));
     assert.ok(natsLine, up.lines.join('\n'));
     assert.match(natsLine, new RegExp(`^nats +nats://127\\.0\\.0\\.1:${natsPort} +pid \\d+ +JetStream store ${dir}/nats +log ${dir}/nats\\.log$`));
     pids.push(Number(/pid (\d+)/.exec(natsLine)![1]));
     const urls: string[] = [];
-    for (const [i, id] of ['node-1', 'node-2'].entries()) {
+    for (const [i, id] of ['node-1', 'node-2', 'gateway-1'].entries()) {
       const line = up.lines.find((l) => l.startsWith(`${id} `));
       assert.ok(line, up.lines.join('\n'));
       assert.match(line, new RegExp(`^${id} +http://127\\.0\\.0\\.1:${base + i} +pid \\d+ +data ${dir}/${id} +log ${dir}/${id}\\.log$`));
       pids.push(Number(/pid (\d+)/.exec(line)![1]));
       urls.push(`http://127.0.0.1:${base + i}`);
     }
-    assert.equal(new Set(pids).size, 3);
+    assert.equal(new Set(pids).size, 4);
     for (const pid of pids) assert.ok(!gone(pid), `pid ${pid} runs`);
 
     for (const url of urls) {
@@ -85,20 +85,22 @@ describe('cli: vigil cluster up (nats-server + nodes as real processes)', functi
     assert.deepEqual(held.map((s) => s.shard), Array.from({ length: DEFAULT_CLUSTER_SHARDS }, (_, i) => i));
     assert.ok(held.every((s) => s.node === 'node-1' || s.node === 'node-2'));
     const nodes = await runVigil(['ctl', 'nodes', ...ctl]);
-    assert.deepEqual((JSON.parse(nodes.stdout) as { nodes: Array<{ id: string; address: string }> }).nodes.map((n) => [n.id, n.address.replace(/\/$/, '')]),
-      [['node-1', urls[0]], ['node-2', urls[1]]]);
+    assert.deepEqual((JSON.parse(nodes.stdout) as { nodes: Array<{ id: string; address: string; capacity: number; shards: number }> }).nodes
+      .map((n) => [n.id, n.address.replace(/\/$/, ''), n.capacity, n.id === 'gateway-1' ? n.shards : 'some']),
+    [['gateway-1', urls[2], 0, 0], ['node-1', urls[0], 1, 'some'], ['node-2', urls[1], 1, 'some']]);
 
     const code = await up.stop('SIGINT');
     assert.equal(code, 0, up.stderr());
     assert.ok(up.lines.includes('stopped'), up.lines.join('\n'));
     for (const pid of pids) assert.ok(gone(pid), `pid ${pid} is gone`);
-    assert.deepEqual(readdirSync(dir).sort(), ['nats', 'nats.log', 'node-1', 'node-1.log', 'node-2', 'node-2.log']);
+    assert.deepEqual(readdirSync(dir).sort(), ['gateway-1', 'gateway-1.log', 'nats', 'nats.log', 'node-1', 'node-1.log', 'node-2', 'node-2.log']);
   });
 
   it('refuses bad arguments and a taken port in one line, exit 2', async () => {
     oneLineError(await runVigil(['cluster']), /^vigil cluster: missing command: up/);
     oneLineError(await runVigil(['cluster', 'down']), /^vigil cluster: unknown command "down" \(known: up\)/);
     oneLineError(await runVigil(['cluster', 'up', '--nodes', '0']), /^vigil cluster up: --nodes must be an integer 1\.\.9 \(got "0"\)/);
+    oneLineError(await runVigil(['cluster', 'up', '--gateways', '10']), /^vigil cluster up: --gateways must be an integer 0\.\.9 \(got "10"\)/);
     oneLineError(await runVigil(['cluster', 'up', '--base-port', 'x']), /^vigil cluster up: --base-port must be an integer/);
     oneLineError(await runVigil(['cluster', 'up', '--base-port', '9000', '--nats-port', '9001']), /^vigil cluster up: --nats-port 9001 is one of the nodes' ports/);
     const taken = createServer();

@@ -54,12 +54,12 @@ describe('cluster: nodes over a nats-server of their own (multi-process)', funct
   let nats: NatsServer;
   let link: ClusterLink;
 
-  const start = async (id: string): Promise<TestNode> => {
+  const start = async (id: string, capacity = 1): Promise<TestNode> => {
     const ownershipLog = join(dir, `${id}.jsonl`);
     logs.push(ownershipLog);
     const node = await startNodeProcess(testConfig({ acme: 'acme-key' }, 'admin-key-0123456789', (c) => {
       c.node.id = id;
-      c.cluster = { ...c.cluster, enabled: true, natsUrl: nats.url, name: NAME, shards: SHARDS, ownershipLog };
+      c.cluster = { ...c.cluster, enabled: true, natsUrl: nats.url, name: NAME, shards: SHARDS, ownershipLog, capacity };
     }));
     nodes.set(id, node);
     return node;
@@ -125,5 +125,26 @@ describe('cluster: nodes over a nats-server of their own (multi-process)', funct
     for (const s of theirs) assert.notEqual(after.get(s)!.node, 'node-2');
     await new Promise((r) => setTimeout(r, 2_000)); // let the logs take the last events
     assert.deepEqual(doubleOwned(logs, new Map([['node-2', killedAt]])), []);
+  });
+
+  it('a gateway (capacity 0) takes no shard; what it accepts, the shard's owner stores, and a read through the gateway finds it', async () => {
+    const gw = await start('gateway', 0);
+    const owners = await settled(3);
+    assert.ok(![...owners.values()].some((o) => o.node === 'gateway'), 'the gateway owns no shard');
+    const t0 = Date.now() - 60_000;
+    const headers = { authorization: 'Bearer acme-key', 'content-type': 'application/json' };
+    const sent = await fetch(`${gw.url}/v1/metrics`, {
+      method: 'POST', headers, body: JSON.stringify({ series: [{ service: 'gw-api', metric: 'latency_ms', samples: [[t0, 10], [t0 + 1000, 11]] }] }),
+    });
+    assert.equal(sent.status, 202, await sent.clone().text());
+    // the tenant's shard owner stored them; the gateway answers the read by asking it
+    const samples = await eventually(async () => {
+      const r = await fetch(`${gw.url}/v1/series?service=gw-api&metric=latency_ms&from=${t0 - 1000}&to=${t0 + 5000}`, { headers });
+      const body = await r.json() as { samples?: Array<[number, number]> };
+      return body.samples?.length === 2 ? body.samples : undefined;
+    }, 30_000, 250);
+    assert.deepEqual(samples, [[t0, 10], [t0 + 1000, 11]]);
+    const took = existsSync(join(dir, 'gateway.jsonl')) ? readFileSync(join(dir, 'gateway.jsonl'), 'utf8').trim() : '';
+    assert.equal(took, '', 'the gateway\'s ownership log is empty');
   });
 });

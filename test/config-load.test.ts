@@ -100,6 +100,7 @@ describe('config: invalid input is refused with a clear message', () => {
 
   it('takes capacity 0 (a gateway node), and refuses a gateway that pins tenants', () => {
     assert.equal(parseConfigYaml('cluster:\n  capacity: 0\n', 'a.yaml').cluster.capacity, 0);
+    assert.equal(loadConfig({ env: { VIGIL_CLUSTER_CAPACITY: '0' } }).cluster.capacity, 0);
     assert.match(refused(() => parseConfigYaml('cluster:\n  capacity: -1\n', 'a.yaml')), /cluster\.capacity must be a number 0\.\.1000/);
     assert.match(refused(() => parseConfigYaml('cluster:\n  capacity: 0\n  pinnedTenants: [whale]\n', 'a.yaml')), /cluster\.capacity 0 makes a gateway node.*cannot pin tenants \(cluster\.pinnedTenants: whale\)/);
   });

@@ -32,6 +32,8 @@ the nats-server. A second Ctrl-C kills everything at once. Logs go to <dir>/<nam
 
 Options:
   --nodes N          how many Vigil nodes (1..9; default 3)
+  --gateways G       how many gateway nodes besides (0..9; default 0): cluster.capacity 0,
+                     they own no shard and only answer clients (ports after the nodes')
   --base-port P      node-1 listens on P, node-2 on P+1, ... (default ${DEFAULT_BASE_PORT})
   --nats-port N      the nats-server's client port (default: base port + 100)
   --dir DIR          NATS's store, the nodes' data folders and the logs (default ${DEFAULT_DIR});
@@ -67,21 +69,23 @@ export async function clusterCommand(argv: string[]): Promise<number> {
 async function up(argv: string[]): Promise<number> {
   const cmd = 'vigil cluster up';
   const p = parse(cmd, argv, {
-    nodes: { type: 'string' }, 'base-port': { type: 'string' }, 'nats-port': { type: 'string' }, dir: { type: 'string' },
+    nodes: { type: 'string' }, gateways: { type: 'string' }, 'base-port': { type: 'string' }, 'nats-port': { type: 'string' }, dir: { type: 'string' },
     cluster: { type: 'string' }, config: { type: 'string' }, 'nats-server': { type: 'string' },
   });
   if (p.values.help) return showHelp(CLUSTER_HELP);
   const n = int(cmd, p, 'nodes', 1, 9) ?? 3;
-  const base = int(cmd, p, 'base-port', 1, 65535 - 9) ?? DEFAULT_BASE_PORT;
+  const g = int(cmd, p, 'gateways', 0, 9) ?? 0;
+  const base = int(cmd, p, 'base-port', 1, 65535 - 18) ?? DEFAULT_BASE_PORT;
   const natsPort = int(cmd, p, 'nats-port', 1, 65535) ?? base + 100;
-  if (natsPort >= base && natsPort < base + n) throw usageError(cmd, `--nats-port ${natsPort} is one of the nodes' ports (${base}..${base + n - 1})`);
+  const last = base + n + g - 1;
+  if (natsPort >= base && natsPort <= last) throw usageError(cmd, `--nats-port ${natsPort} is one of the nodes' ports (${base}..${last})`);
   const name = str(p, 'cluster') ?? (process.env.VIGIL_CLUSTER_NAME?.trim() || DEFAULT_CLUSTER_NAME);
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw usageError(cmd, `--cluster must be letters, digits, - or _ (got "${name}")`);
   const config = str(p, 'config');
   if (config !== undefined && !existsSync(config)) throw usageError(cmd, `--config ${config}: no such file`);
   const natsBin = str(p, 'nats-server') ?? (existsSync(NATS_SERVER) ? NATS_SERVER : 'nats-server');
   const dir = resolve(str(p, 'dir') ?? DEFAULT_DIR);
-  const ports = [natsPort, ...Array.from({ length: n }, (_, i) => base + i)];
+  const ports = [natsPort, ...Array.from({ length: n + g }, (_, i) => base + i)];
   for (const port of ports) {
     if (!(await portFree(port))) throw usageError(cmd, `port ${port} is in use (another cluster?); choose another --base-port or --nats-port`);
   }
@@ -112,18 +116,19 @@ async function up(argv: string[]): Promise<number> {
     await ready(nats, () => natsReady(natsUrl), stopSignal);
     say(`nats    ${natsUrl}  pid ${nats.child.pid}  JetStream store ${join(dir, 'nats')}  log ${nats.log}`);
     const nodes: Array<{ c: Child; url: string }> = [];
-    for (let i = 1; i <= n; i++) {
-      const id = `node-${i}`;
+    for (let i = 1; i <= n + g; i++) {
+      const id = i <= n ? `node-${i}` : `gateway-${i - n}`;
       const port = base + i - 1;
       const args = [VIGIL_BIN, 'start', '--port', String(port), '--data', join(dir, id), '--node-id', id, ...(config ? ['--config', config] : [])];
-      const c = start(children, id, process.execPath, args, dir, { VIGIL_CLUSTER: '1', VIGIL_NATS_URL: natsUrl, VIGIL_CLUSTER_NAME: name });
+      const env = { VIGIL_CLUSTER: '1', VIGIL_NATS_URL: natsUrl, VIGIL_CLUSTER_NAME: name, ...(i > n ? { VIGIL_CLUSTER_CAPACITY: '0' } : {}) };
+      const c = start(children, id, process.execPath, args, dir, env);
       nodes.push({ c, url: `http://127.0.0.1:${port}` });
     }
     for (const { c, url } of nodes) {
       await ready(c, () => httpReady(`${url}/status`), stopSignal);
-      say(`${c.name.padEnd(7)} ${url}  pid ${c.child.pid}  data ${join(dir, c.name)}  log ${c.log}`);
+      say(`${c.name.padEnd(9)} ${url}  pid ${c.child.pid}  data ${join(dir, c.name)}  log ${c.log}`);
     }
-    say(`cluster "${name}" up: ${n} node(s) on NATS ${natsUrl}; try: vigil ctl nodes --nats ${natsUrl} --cluster ${name}; Ctrl-C stops everything`);
+    say(`cluster "${name}" up: ${n} node(s)${g > 0 ? ` and ${g} gateway(s)` : ''} on NATS ${natsUrl}; try: vigil ctl nodes --nats ${natsUrl} --cluster ${name}; Ctrl-C stops everything`);
     for (const c of children) {
       void c.exited.then(() => {
         if (!c.stopping) process.stderr.write(`vigil cluster: ${c.name} (pid ${c.child.pid}) exited with ${exitText(c.child)}; its log: ${c.log}\n`);
