@@ -127,7 +127,7 @@ describe('cluster: nodes over a nats-server of their own (multi-process)', funct
     assert.deepEqual(doubleOwned(logs, new Map([['node-2', killedAt]])), []);
   });
 
-  it('a gateway (capacity 0) takes no shard; what it accepts, the shard's owner stores, and a read through the gateway finds it', async () => {
+  it('a gateway (capacity 0) takes no shard; what it accepts, the shard owner stores, and a read through the gateway finds it', async () => {
     const gw = await start('gateway', 0);
     const owners = await settled(3);
     assert.ok(![...owners.values()].some((o) => o.node === 'gateway'), 'the gateway owns no shard');
