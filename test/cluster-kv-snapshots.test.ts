@@ -59,14 +59,20 @@ describe('cluster: snapshots in NATS KV larger than one message', function () {
     assert.ok(!(await keys()).some((k) => k.startsWith('shard.2.')), 'no chunk for a snapshot that fits one message');
   });
 
-  it('writes the slot the head does not name, so the committed snapshot is never overwritten', async () => {
+  it('writes the slot the head does not name, so the committed snapshot is never overwritten; then drops the old chunks', async () => {
     await store.save(snapshot(3, 10, 5, 300));
+    const first = (await keys()).filter((k) => k.startsWith('shard.3.'));
+    assert.ok(first.length > 0 && first.every((k) => k.startsWith('shard.3.t5.a.')), first.join(' '));
     await store.save(snapshot(3, 20, 5, 250));
     const back = await store.latest(3);
     assert.equal(back?.snapshot.logPosition, 20);
     assert.equal(back?.snapshot.entries.length, 250);
-    const chunks = (await keys()).filter((k) => k.startsWith('shard.3.'));
-    assert.ok(chunks.some((k) => k.startsWith('shard.3.t5.a.')) && chunks.some((k) => k.startsWith('shard.3.t5.b.')), chunks.join(' '));
+    const second = (await keys()).filter((k) => k.startsWith('shard.3.'));
+    assert.ok(second.length > 0 && second.every((k) => k.startsWith('shard.3.t5.b.')), second.join(' '));
+    // back to a snapshot that fits one message: no chunk is left
+    await store.save(snapshot(3, 30, 5, 1));
+    assert.equal((await store.latest(3))?.snapshot.entries.length, 1);
+    assert.deepEqual((await keys()).filter((k) => k.startsWith('shard.3.')), []);
   });
 
   it('refuses an older owner, and a newer owner drops its predecessor\'s chunks', async () => {
@@ -77,6 +83,14 @@ describe('cluster: snapshots in NATS KV larger than one message', function () {
     assert.equal((await store.latest(4))?.snapshot.fencingToken, 6);
     const chunks = (await keys()).filter((k) => k.startsWith('shard.4.'));
     assert.ok(chunks.length > 0 && chunks.every((k) => k.startsWith('shard.4.t6.')), chunks.join(' '));
+  });
+
+  it('refuses a damaged manifest in the head with the reason', async () => {
+    const kv = await new Kvm(nc).open(`${name}_snapshots`);
+    await kv.put('shard.6', new TextEncoder().encode('VSNM{"shard":6,"chunks":0}'));
+    await assert.rejects(store.latest(6), /snapshot manifest lacks a field or holds a bad one/);
+    await kv.put('shard.6', new TextEncoder().encode('VSNM{oops'));
+    await assert.rejects(store.latest(6), /snapshot manifest is not JSON/);
   });
 
   it('says which chunk is missing when one is gone', async () => {

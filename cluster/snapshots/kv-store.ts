@@ -10,12 +10,13 @@
 // (`shard.<n>.t<token>.<slot>.<i>`), then committed by the head key, which then holds a small
 // manifest naming them. Two slots per owner: a save writes the slot the head does not name, so
 // the committed snapshot is never overwritten, and a stale owner (another token) never writes
-// the keys of its successor. The frame's length and checksum (codec.ts) check the joined chunks.
+// the keys of its successor; once the head names the new chunks, the old ones are deleted. The
+// frame's length and checksum (codec.ts) check the joined chunks.
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { VigilError } from '../../protocols/errors.ts';
 import { fencingAccepts } from '../lease.ts';
-import { decodeSnapshot, encodeSnapshotInTurns, snapshotFencingToken } from './codec.ts';
+import { decodeSnapshot, encodeSnapshotInTurns, snapshotFencingToken, SnapshotFormatError } from './codec.ts';
 import type { LoadedSnapshot, SavedSnapshot } from './store.ts';
 import type { SnapshotToSave } from './types.ts';
 
@@ -70,8 +71,8 @@ export class KvSnapshotStore {
       }
       if (live) await this.kv.update(key(snapshot.shard), head, current!.revision);
       else await this.kv.create(key(snapshot.shard), head);
-      // the previous owner's chunks are no one's now (ours are reused, slot by slot)
-      if (before && before.fencingToken !== snapshot.fencingToken) await this.drop(before);
+      // the chunks the head named before are no one's now (a restore reads the new ones)
+      if (before) await this.drop(before);
     } catch (err) {
       if (written) await this.drop(written); // never committed: no head names them
       if (err instanceof VigilError) throw err;
@@ -112,8 +113,18 @@ function writeManifest(m: Manifest): Uint8Array {
   return new TextEncoder().encode(`${MANIFEST_MAGIC}${JSON.stringify(m)}`);
 }
 
-/** The manifest a head holds, or undefined when it holds a whole snapshot. */
+/** The manifest a head holds, or undefined when it holds a whole snapshot; a damaged one throws. */
 function readManifest(value: Uint8Array): Manifest | undefined {
   if (value.byteLength < 4 || new TextDecoder().decode(value.subarray(0, 4)) !== MANIFEST_MAGIC) return undefined;
-  return JSON.parse(new TextDecoder().decode(value.subarray(4))) as Manifest;
+  let m: Partial<Manifest>;
+  try {
+    m = JSON.parse(new TextDecoder().decode(value.subarray(4))) as Partial<Manifest>;
+  } catch (err) {
+    throw new SnapshotFormatError(`snapshot manifest is not JSON (${(err as Error).message})`);
+  }
+  const whole = (n: unknown, min: number): boolean => Number.isSafeInteger(n) && (n as number) >= min;
+  if (!whole(m.shard, 0) || !whole(m.fencingToken, 0) || !whole(m.logPosition, 0) || !whole(m.chunks, 1) || !whole(m.bytes, 1) || (m.slot !== 'a' && m.slot !== 'b')) {
+    throw new SnapshotFormatError('snapshot manifest lacks a field or holds a bad one');
+  }
+  return m as Manifest;
 }
