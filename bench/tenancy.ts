@@ -2,14 +2,17 @@
 // within its own; B must lose nothing and its ingest latency must barely move, and A's
 // accepted rate must stay at its quota.
 //
-//   npm run bench:tenancy -- [--deployment single|gateway] [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--control] [--split] [--json]
+//   npm run bench:tenancy -- [--deployment gateway|single] [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--control] [--split] [--json]
 //
-// --deployment: single (the default) is one embedded node doing everything (its disk log, its
-// actors, its checkpoints) on one event loop, as `vigil start` runs. gateway is Vigil as a
-// multi-tenant cluster can run it: a nats-server of the bench's own, a processing node (cluster
-// mode, capacity 1: it owns every shard, so it runs the detection, the storage and the
-// checkpoints) and a gateway node (capacity 0: it owns no shard) that A and B send to. The
-// gateway answers each batch once JetStream has it; the processing node reads it from there.
+// --deployment: gateway (the default) is Vigil as a multi-tenant cluster runs it: a nats-server
+// of the bench's own, a processing node (cluster mode, capacity 1: it owns every shard, so it
+// runs the detection, the storage and the checkpoints) and a gateway node (capacity 0: it owns
+// no shard) that A and B send to. The gateway answers each batch once JetStream has it; the
+// processing node reads it from there. On this one host the processing node runs at the lowest
+// CPU priority, every thread of it (as `vigil cluster up --gateways` starts it): the gateway's
+// answers come first, and the processing node takes every cycle they leave. single is one
+// embedded node doing everything (its disk log, its actors, its checkpoints) on one event loop,
+// as `vigil start` runs.
 // --checkpoint-interval: the node's ingest.checkpointIntervalMs (default: the node's own, 5 s).
 // --trace: writes every B request (JSON lines: round, phase, sent at Unix ms, latency ms) to FILE,
 // to line B's slow requests up with what the node did then (a GC, a checkpoint, a merge).
@@ -51,6 +54,7 @@
 // also b_p99_ratio_control (B with A's flood at the stand-in / B alone) and b_p99_ratio_control_ci90.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,21 +83,21 @@ const { values: args } = parseArgs({
     trace: { type: 'string' },
     control: { type: 'boolean', default: false },
     split: { type: 'boolean', default: false },
-    deployment: { type: 'string', default: 'single' },
+    deployment: { type: 'string' }, // default: gateway, or single with --split
     json: { type: 'boolean', default: false },
   },
   allowPositionals: false,
 });
 
-if (args.deployment !== 'gateway' && args.deployment !== 'single') {
-  process.stderr.write(`bench:tenancy: --deployment must be single or gateway (got ${args.deployment})\n`);
+const DEPLOYMENT = args.deployment ?? (args.split ? 'single' : 'gateway');
+if (DEPLOYMENT !== 'gateway' && DEPLOYMENT !== 'single') {
+  process.stderr.write(`bench:tenancy: --deployment must be gateway or single (got ${DEPLOYMENT})\n`);
   process.exit(2);
 }
-if (args.split && args.deployment !== 'single') {
-  process.stderr.write('bench:tenancy: --split puts its prototype in front of one node: give --deployment single with it\n');
+if (args.split && DEPLOYMENT !== 'single') {
+  process.stderr.write('bench:tenancy: --split puts its prototype in front of one node, not a gateway: leave --deployment out, or give single\n');
   process.exit(2);
 }
-const DEPLOYMENT = args.deployment;
 const QUOTA_PREFIX = `vigil:bench:${process.pid}:${Date.now()}:`;
 const SECONDS = Number(args.seconds);
 const ROUNDS = Number(args.rounds);
@@ -145,6 +149,9 @@ async function startNode(): Promise<Node> {
   };
   try {
     started.push(await startOne(dir, 'processing', tenants, cluster(1)));
+    // one host for both: the gateway answers clients first, the processing node takes the rest
+    // of the CPU (as `nice -n 19 vigil start` would run it, or a low cgroup cpu.weight)
+    lowestPriority(started[0]!.pid);
     started.push(await startOne(dir, 'gateway', tenants, cluster(0)));
   } catch (err) {
     await stop();
@@ -213,6 +220,23 @@ async function startGateway(nodeUrl: string, dir: string): Promise<{ url: string
   };
 }
 
+/** Every thread of `pid` at nice 19 (those it starts later inherit it); where not allowed, unchanged. */
+function lowestPriority(pid: number): void {
+  let threads = [pid];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`).map(Number);
+  } catch {
+    // no /proc: the process's own priority is what can be set
+  }
+  for (const t of threads) {
+    try {
+      setPriority(t, 19);
+    } catch {
+      // not allowed here, or the thread ended: it runs at the bench's own priority
+    }
+  }
+}
+
 /** Tenant A's client: a process of its own (bench/tenancy-load.ts). */
 interface LoadClient {
   /** builds the phase's bodies; resolves with a function that starts it and resolves with its Stream */
@@ -222,18 +246,15 @@ interface LoadClient {
 
 async function startLoadClient(): Promise<LoadClient> {
   const child = fork(fileURLToPath(new URL('./tenancy-load.ts', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  // On the one machine the bench has, A's client would take CPU from the node and from B's
-  // client (A's real clients run elsewhere): it runs at the lowest priority, and the result
-  // shows it still sent the whole flood (a_sent_per_s).
-  try {
-    setPriority(child.pid!, 19);
-  } catch {
-    // not allowed here: it runs at the bench's own priority
-  }
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`tenant A's client exited (${code}) before it was ready`)));
   });
+  // On the one machine the bench has, A's client would take CPU from the node and from B's
+  // client (A's real clients run elsewhere): it runs at the lowest priority, and the result
+  // shows it still sent the whole flood (a_sent_per_s). Every thread of it: on Linux a
+  // priority is a thread's, and its GC and libuv threads exist by the time it is ready.
+  lowestPriority(child.pid!);
   const next = () => new Promise<LoadReply>((resolve) => child.once('message', (m) => resolve(m as LoadReply)));
   return {
     prepare: async (spec) => {

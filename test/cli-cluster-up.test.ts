@@ -2,7 +2,7 @@
 // cluster mode, prints where each listens (and its pid), the nodes answer and hold every
 // shard between them; SIGINT stops everything: every child process is gone afterwards.
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +68,9 @@ describe('cli: vigil cluster up (nats-server + nodes as real processes)', functi
       urls.push(`http://127.0.0.1:${base + i}`);
     }
     assert.equal(new Set(pids).size, 4);
+    // beside a gateway the nodes that own shards yield the CPU (nice 19); the gateway does not
+    const niceOf = (pid: number): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    assert.deepEqual(pids.slice(1).map(niceOf), [19, 19, 0]);
     for (const pid of pids) assert.ok(!gone(pid), `pid ${pid} runs`);
 
     for (const url of urls) {
