@@ -126,8 +126,8 @@ async function up(argv: string[]): Promise<number> {
       const env = { VIGIL_CLUSTER: '1', VIGIL_NATS_URL: natsUrl, VIGIL_CLUSTER_NAME: name, ...(i > n ? { VIGIL_CLUSTER_CAPACITY: '0' } : {}) };
       // beside gateways on one host, the nodes that own shards yield the CPU to them (nice 19,
       // every thread: nice execs node): clients' answers come first, processing takes the rest
-      const yielding = g > 0 && i <= n && existsSync(NICE);
-      const c = yielding ? start(children, id, NICE, ['-n', '19', process.execPath, ...args], dir, env) : start(children, id, process.execPath, args, dir, env);
+      const [bin, command] = g > 0 && i <= n && existsSync(NICE) ? [NICE, ['-n', '19', process.execPath, ...args]] : [process.execPath, args];
+      const c = start(children, id, bin, command, dir, env);
       nodes.push({ c, url: `http://127.0.0.1:${port}` });
     }
     for (const { c, url } of nodes) {
