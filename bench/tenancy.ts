@@ -9,8 +9,9 @@
 // runs the detection, the storage and the checkpoints) and a gateway node (capacity 0: it owns
 // no shard) that A and B send to. The gateway answers each batch once JetStream has it; the
 // processing node reads it from there. On this one host the processing node runs at the lowest
-// CPU priority, every thread of it (as `vigil cluster up --gateways` starts it): the gateway's
-// answers come first, and the processing node takes every cycle they leave. single is one
+// CPU priority, SCHED_IDLE and nice 19 on every thread of it (cli/lowest-priority.ts, as `vigil
+// cluster up --gateways` starts it): the gateway's answers come first, and the processing node
+// takes every cycle they leave. Each node has its role's V8 flags (node/runtime-flags.ts). single is one
 // embedded node doing everything (its disk log, its actors, its checkpoints) on one event loop,
 // as `vigil start` runs.
 // --checkpoint-interval: the node's ingest.checkpointIntervalMs (default: the node's own, 5 s).
@@ -54,13 +55,14 @@
 // also b_p99_ratio_control (B with A's flood at the stand-in / B alone) and b_p99_ratio_control_ci90.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { loadavg, setPriority, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { hashKey } from '../api/index.ts';
+import { lowerToIdle } from '../cli/lowest-priority.ts';
+import type { NodeRole } from '../node/runtime-flags.ts';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '../cluster/index.ts';
 import { BatchMaker } from './ingest/batches.ts';
 import { startNodeProcess, type ChildNode } from './ingest/child-node.ts';
@@ -150,9 +152,9 @@ async function startNode(): Promise<Node> {
   try {
     started.push(await startOne(dir, 'processing', tenants, cluster(1)));
     // one host for both: the gateway answers clients first, the processing node takes the rest
-    // of the CPU (as `nice -n 19 vigil start` would run it, or a low cgroup cpu.weight)
-    lowestPriority(started[0]!.pid);
-    started.push(await startOne(dir, 'gateway', tenants, cluster(0)));
+    // of the CPU (SCHED_IDLE and nice 19, as `vigil cluster up --gateways` runs it)
+    lowerToIdle(started[0]!.pid);
+    started.push(await startOne(dir, 'gateway', tenants, cluster(0), 'gateway'));
   } catch (err) {
     await stop();
     throw err;
@@ -172,7 +174,7 @@ async function writeTenants(dir: string): Promise<string> {
 }
 
 /** A `vigil start` process named `id`, with its own config and data folder under `dir`. */
-async function startOne(dir: string, id: string, tenants: string, extra: string[]): Promise<ChildNode> {
+async function startOne(dir: string, id: string, tenants: string, extra: string[], role: NodeRole = 'processing'): Promise<ChildNode> {
   const config = join(dir, `${id}.yaml`);
   const data = join(dir, id);
   await writeFile(config, [
@@ -185,7 +187,7 @@ async function startOne(dir: string, id: string, tenants: string, extra: string[
     ...extra,
     '',
   ].join('\n'));
-  return await startNodeProcess(dir, config, data, { env: { VIGIL_REDIS_URL: args.redis === 'none' ? '' : args.redis! } });
+  return await startNodeProcess(dir, config, data, { env: { VIGIL_REDIS_URL: args.redis === 'none' ? '' : args.redis! }, role });
 }
 
 /** The control's stand-in (bench/tenancy-standin.ts): its URL, and a stop. */
@@ -220,23 +222,6 @@ async function startGateway(nodeUrl: string, dir: string): Promise<{ url: string
   };
 }
 
-/** Every thread of `pid` at nice 19 (those it starts later inherit it); where not allowed, unchanged. */
-function lowestPriority(pid: number): void {
-  let threads = [pid];
-  try {
-    threads = readdirSync(`/proc/${pid}/task`).map(Number);
-  } catch {
-    // no /proc: the process's own priority is what can be set
-  }
-  for (const t of threads) {
-    try {
-      setPriority(t, 19);
-    } catch {
-      // not allowed here, or the thread ended: it runs at the bench's own priority
-    }
-  }
-}
-
 /** Tenant A's client: a process of its own (bench/tenancy-load.ts). */
 interface LoadClient {
   /** builds the phase's bodies; resolves with a function that starts it and resolves with its Stream */
@@ -254,7 +239,7 @@ async function startLoadClient(): Promise<LoadClient> {
   // client (A's real clients run elsewhere): it runs at the lowest priority, and the result
   // shows it still sent the whole flood (a_sent_per_s). Every thread of it: on Linux a
   // priority is a thread's, and its GC and libuv threads exist by the time it is ready.
-  lowestPriority(child.pid!);
+  lowerToIdle(child.pid!);
   const next = () => new Promise<LoadReply>((resolve) => child.once('message', (m) => resolve(m as LoadReply)));
   return {
     prepare: async (spec) => {

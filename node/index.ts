@@ -6,4 +6,4 @@ export { NodeEngine, batchId, DEFAULT_MAX_WRITER_DEPTH, DEFAULT_STATUS_TIMEOUT_M
 export type { NodeEngineParts } from './engine.ts';
 export { ownerRouted, answerOwnerCall, OWNER_METHODS, DESK_METHODS, RUN_METHODS } from './owner-route.ts';
 export type { OwnerCall, OwnerAnswer, OwnerLink } from './owner-route.ts';
-export { NODE_V8_FLAGS, missingV8Flags } from './runtime-flags.ts';
+export { NODE_V8_FLAGS, missingV8Flags, v8FlagsFor, type NodeRole } from './runtime-flags.ts';

@@ -68,9 +68,14 @@ describe('cli: vigil cluster up (nats-server + nodes as real processes)', functi
       urls.push(`http://127.0.0.1:${base + i}`);
     }
     assert.equal(new Set(pids).size, 4);
-    // beside a gateway the nodes that own shards yield the CPU (nice 19); the gateway does not
-    const niceOf = (pid: number): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
-    assert.deepEqual(pids.slice(1).map(niceOf), [19, 19, 0]);
+    // beside a gateway the nodes that own shards yield the CPU (SCHED_IDLE, nice 19); the gateway does not
+    const stat = (pid: number): string[] => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    assert.deepEqual(pids.slice(1).map((pid) => Number(stat(pid)[16])), [19, 19, 0], 'nice');
+    const SCHED_IDLE = 5; // the policy field (41st of /proc/<pid>/stat); 0 is SCHED_OTHER
+    assert.deepEqual(pids.slice(1).map((pid) => Number(stat(pid)[38])), [SCHED_IDLE, SCHED_IDLE, 0], 'scheduling policy');
+    // each with its role's V8 flags (node/runtime-flags.ts): a large young generation where shards are processed
+    const argv = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    assert.deepEqual(pids.slice(1).map((pid) => argv(pid).some((a) => a.startsWith('--max-semi-space-size='))), [true, true, false], 'V8 flags');
     for (const pid of pids) assert.ok(!gone(pid), `pid ${pid} runs`);
 
     for (const url of urls) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { hashKey } from '../../api/index.ts';
-import { NODE_V8_FLAGS } from '../../node/runtime-flags.ts'; // not the face: the bench need not load the node
+import { v8FlagsFor, type NodeRole } from '../../node/runtime-flags.ts'; // not the face: the bench need not load the node
 
 export const BENCH_KEY = 'bench-key';
 export const BENCH_TENANT = 'bench';
@@ -46,14 +46,14 @@ export async function spawnNode(options: { cpuProfileDir?: string } = {}): Promi
 /**
  * Runs `vigil start --config <file>` (cli/main.ts) in a child process; resolves with its URL from
  * the node's "vigil node ready" log line. `dir` holds the config and data (`remove` deletes it);
- * `env` is added to the node's environment.
+ * `env` is added to the node's environment; `role` picks its V8 flags (node/runtime-flags.ts; default processing).
  */
 export async function startNodeProcess(
-  dir: string, file: string, dataDir: string, options: { cpuProfileDir?: string; env?: Record<string, string> } = {},
+  dir: string, file: string, dataDir: string, options: { cpuProfileDir?: string; env?: Record<string, string>; role?: NodeRole } = {},
 ): Promise<ChildNode> {
   // --cpu-prof writes the node's profile when it exits (bench/ingest/profile.ts reads it)
   const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-  const child = spawn(process.execPath, [...NODE_V8_FLAGS, ...profile, '--import', 'tsx', 'cli/main.ts', 'start', '--config', file], {
+  const child = spawn(process.execPath, [...v8FlagsFor(options.role ?? 'processing'), ...profile, '--import', 'tsx', 'cli/main.ts', 'start', '--config', file], {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: fileURLToPath(new URL('../..', import.meta.url)), // where tsx resolves
     env: { ...process.env, VIGIL_DEMO_API_KEY: '', VIGIL_ADMIN_API_KEY: '', VIGIL_CONFIG: '', ...options.env },

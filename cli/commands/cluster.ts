@@ -12,12 +12,12 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { int, parse, showHelp, str, usageError } from '../args.ts';
 import { VigilError } from '../../protocols/errors.ts';
+import { v8FlagsFor } from '../../node/runtime-flags.ts';
+import { lowestPriorityPrefix } from '../lowest-priority.ts';
 import { DEFAULT_CLUSTER_NAME } from './ctl-cluster.ts';
 
 const VIGIL_BIN = fileURLToPath(new URL('../bin/vigil.js', import.meta.url));
 const NATS_SERVER = '/usr/sbin/nats-server';
-/** coreutils' nice: the nodes beside gateways run under it (every thread inherits the priority). */
-const NICE = '/usr/bin/nice';
 const DEFAULT_BASE_PORT = 7400;
 const DEFAULT_DIR = '.vigil-cluster';
 /** A node's clean stop drains its shards (at most 30 s) before it closes: give it that and some. */
@@ -36,7 +36,8 @@ Options:
   --nodes N          how many Vigil nodes (1..9; default 3)
   --gateways G       how many gateway nodes besides (0..9; default 0): cluster.capacity 0,
                      they own no shard and only answer clients (ports after the nodes');
-                     the nodes then run at nice 19, so the gateways' answers come first
+                     the nodes then run at the lowest CPU priority (SCHED_IDLE, nice 19),
+                     so the gateways' answers come first
   --base-port P      node-1 listens on P, node-2 on P+1, ... (default ${DEFAULT_BASE_PORT})
   --nats-port N      the nats-server's client port (default: base port + 100)
   --dir DIR          NATS's store, the nodes' data folders and the logs (default ${DEFAULT_DIR});
@@ -124,10 +125,11 @@ async function up(argv: string[]): Promise<number> {
       const port = base + i - 1;
       const args = [VIGIL_BIN, 'start', '--port', String(port), '--data', join(dir, id), '--node-id', id, ...(config ? ['--config', config] : [])];
       const env = { VIGIL_CLUSTER: '1', VIGIL_NATS_URL: natsUrl, VIGIL_CLUSTER_NAME: name, ...(i > n ? { VIGIL_CLUSTER_CAPACITY: '0' } : {}) };
-      // beside gateways on one host, the nodes that own shards yield the CPU to them (nice 19,
-      // every thread: nice execs node): clients' answers come first, processing takes the rest
-      const [bin, command] = g > 0 && i <= n && existsSync(NICE) ? [NICE, ['-n', '19', process.execPath, ...args]] : [process.execPath, args];
-      const c = start(children, id, bin, command, dir, env);
+      // beside gateways on one host, the nodes that own shards yield the CPU to them
+      // (cli/lowest-priority.ts): clients' answers come first, processing takes the rest
+      const node = [process.execPath, ...v8FlagsFor(i <= n ? 'processing' : 'gateway'), ...args];
+      const [bin, ...command] = g > 0 && i <= n ? [...lowestPriorityPrefix(), ...node] : node;
+      const c = start(children, id, bin!, command, dir, env);
       nodes.push({ c, url: `http://127.0.0.1:${port}` });
     }
     for (const { c, url } of nodes) {

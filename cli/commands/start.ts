@@ -40,7 +40,8 @@ export async function startCommand(argv: string[]): Promise<number> {
   const logger = createLogger({ level: config.log.level, node: config.node.id });
   if (config.tenants.length === 0 && config.tenancy.file === undefined) logger.warn('no tenants configured: set VIGIL_DEMO_API_KEY, add tenants to the config file or name a tenants file (tenancy.file)');
   const { startNode, missingV8Flags } = await import('../../node/index.ts'); // after --help and config checks: loading the node takes a while
-  const missing = missingV8Flags();
+  const gateway = config.cluster.enabled && config.cluster.capacity === 0; // owns no shard: only answers clients
+  const missing = missingV8Flags(process.execArgv, process.env.NODE_OPTIONS ?? '', gateway ? 'gateway' : 'processing');
   if (missing.length > 0) logger.info({ missing }, 'node started without the V8 flags it is tuned for (npm start passes them; see node/runtime-flags.ts)');
   const node = await startNode(config, { logger });
   const signal = await untilSignal();
