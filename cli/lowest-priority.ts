@@ -5,7 +5,7 @@
 // SCHED_IDLE (chrt --idle 0), and nice 19 within it: a task of the normal class that wakes
 // preempts a SCHED_IDLE one at once, where against nice 19 alone it may wait out the other's
 // slice. bench:tenancy's B (a gateway node, a processing node at nice 19 on every thread):
-// p99 26.4 ms with B alone; with the processing node at SCHED_IDLE, 8.6-10.3 ms in every run.
+// p99 26.4 ms with B alone; with the processing node at SCHED_IDLE, 8.6-12.2 ms in eight runs.
 // The cost: on a host whose CPU is full of normal work, a SCHED_IDLE process gets none, so
 // processing stops (the batches wait in the stream) and its leases can lapse. Give processing
 // nodes hosts of their own where that can happen.
