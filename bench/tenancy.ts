@@ -61,7 +61,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { hashKey } from '../api/index.ts';
-import { lowerToIdle } from '../cli/lowest-priority.ts';
+import { lowerToIdle } from '../cli/lowest-priority.ts'; // not the face: the bench need not load every command
 import type { NodeRole } from '../node/runtime-flags.ts';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '../cluster/index.ts';
 import { BatchMaker } from './ingest/batches.ts';

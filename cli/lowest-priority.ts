@@ -14,9 +14,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
 /** util-linux's chrt: a scheduling policy for a command, or for the threads of a running process. */
-export const CHRT = '/usr/bin/chrt';
+const CHRT = '/usr/bin/chrt';
 /** coreutils' nice */
-export const NICE = '/usr/bin/nice';
+const NICE = '/usr/bin/nice';
 
 /** The command prefix that starts a program at the lowest priority (every thread inherits it); what is missing here is left out. */
 export function lowestPriorityPrefix(): string[] {
