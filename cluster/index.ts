@@ -35,7 +35,7 @@ export type { LinkOptions, OwnerEntry } from './nats-link.ts';
 export { ShardCoordinator } from './coordinator.ts';
 export { LeaseKeeper, DEFAULT_STALL_MS } from './lease-keeper.ts';
 export type { CoordinatorParts } from './coordinator.ts';
-export { shardsBehavior } from './shard-supervisor.ts';
+export { MAX_HELD_PER_OPENING_SHARD, shardsBehavior } from './shard-supervisor.ts';
 export type { ShardsMsg, ShardsDeps } from './shard-supervisor.ts';
 export { JetStreamIngestLog } from './ingest-log/index.ts';
 export { KvSnapshotStore } from './snapshots/index.ts';

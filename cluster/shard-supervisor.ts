@@ -5,6 +5,11 @@
 // checkpoints talk to either alike; a message for a shard this node does not hold is dropped
 // (an ingest's receipt dropped: its samples leave the backlog, its `stored` rejects, so no
 // watermark passes it and the batch stays in the log for the owner).
+//
+// Between taking a shard's lease and its `open-shard` (the snapshot read, the log's end
+// asked for) the node already answers for the shard's tenants: a call routed to it then (an
+// alert, a silence, an acknowledgement) waits here until the shard opens, and is handled
+// there. Dropped, it went unanswered until its asker gave up (504 after 5 s).
 import type { ActorContext, Behavior } from '../actors/runtime/index.ts';
 import { SNAPSHOT_ASK_TIMEOUT_MS, tenantsBehavior, type TenantMsg, type TenantsDeps, type TenantsMsg, type TenantSnapshots } from '../actors/tenant/index.ts';
 
@@ -15,11 +20,20 @@ export type ShardsMsg =
 
 export interface ShardsDeps extends Omit<TenantsDeps, 'restored'> {
   shardOf(tenant: string): number;
+  /** the node holds the shard's lease (its `open-shard` is coming); absent: never */
+  opening?(shard: number): boolean;
 }
+
+/** Messages held for one opening shard at most; past it they are dropped as for a shard held elsewhere. */
+export const MAX_HELD_PER_OPENING_SHARD = 10_000;
+
+/** Messages for shards whose lease this node holds and which have not opened yet, by shard. */
+type ToTenant = Extract<TenantsMsg, { type: 'to-tenant' }>;
+type Held = Map<number, ToTenant[]>;
 
 const childName = (shard: number): string => String(shard);
 
-export function shardsBehavior(deps: ShardsDeps): Behavior<ShardsMsg, null> {
+export function shardsBehavior(deps: ShardsDeps): Behavior<ShardsMsg, Held> {
   const tenantsOf = (ctx: ActorContext<ShardsMsg>, tenant: string) => ctx.child<TenantsMsg>(childName(deps.shardOf(tenant)));
 
   const snapshot = async (ctx: ActorContext<ShardsMsg>, msg: Extract<TenantsMsg, { type: 'snapshot' }>): Promise<Map<string, Uint8Array[]>> => {
@@ -41,15 +55,22 @@ export function shardsBehavior(deps: ShardsDeps): Behavior<ShardsMsg, null> {
   return {
     kind: 'shard-supervisor',
     supervision: deps.supervision,
-    init: () => null,
+    init: () => new Map(),
     receive(state, msg, ctx) {
       switch (msg.type) {
-        case 'open-shard':
-          if (!ctx.child(childName(msg.shard))) ctx.spawn(childName(msg.shard), tenantsBehavior({ ...deps, restored: msg.restored }));
+        case 'open-shard': {
+          const name = childName(msg.shard);
+          if (!ctx.child(name)) ctx.spawn(name, tenantsBehavior({ ...deps, restored: msg.restored }));
+          const ref = ctx.child<TenantsMsg>(name)!;
+          for (const m of state.get(msg.shard) ?? []) ref.tell(m);
+          state.delete(msg.shard);
           msg.reply(true);
           return state;
+        }
         case 'close-shard':
           ctx.stopChild(childName(msg.shard));
+          for (const m of state.get(msg.shard) ?? []) dropped(m.msg);
+          state.delete(msg.shard);
           msg.reply(true);
           return state;
         case 'snapshot':
@@ -64,12 +85,30 @@ export function shardsBehavior(deps: ShardsDeps): Behavior<ShardsMsg, null> {
         case 'to-tenant': {
           const ref = tenantsOf(ctx, msg.tenant);
           if (ref) ref.tell(msg);
-          else dropped(msg.msg);
+          else hold(state, deps.shardOf(msg.tenant), msg, deps);
           return state;
         }
       }
     },
   };
+}
+
+/**
+ * A message for a shard with no actors here: kept for an opening shard (not an ingest: that
+ * batch is in the log, read again once the shard opens), dropped otherwise. A shard whose
+ * lease is gone again lets go of what it kept.
+ */
+function hold(held: Held, shard: number, msg: ToTenant, deps: ShardsDeps): void {
+  const opening = deps.opening?.(shard) ?? false;
+  const kept = held.get(shard);
+  if (!opening && kept) {
+    for (const m of kept) dropped(m.msg);
+    held.delete(shard);
+  }
+  if (!opening || msg.msg.type === 'ingest') return dropped(msg.msg);
+  if (!kept) held.set(shard, [msg]);
+  else if (kept.length < MAX_HELD_PER_OPENING_SHARD) kept.push(msg);
+  else dropped(msg.msg);
 }
 
 /** A message for a shard held elsewhere: nothing waits on it forever. */

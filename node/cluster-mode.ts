@@ -24,7 +24,7 @@ export interface ClusterMode {
   /** live events over NATS: a tenant's stream on any node hears its shard owner's events */
   live: SharedLiveHub;
   link: ClusterLink;
-  tenantsBehavior(deps: TenantsDeps): Behavior<ShardsMsg, null>;
+  tenantsBehavior(deps: TenantsDeps): Behavior<ShardsMsg, unknown>;
   /** whether this node holds the lease of the tenant's shard (writes for others are refused) */
   holdsTenant(tenant: string): boolean;
   /**
@@ -86,8 +86,8 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
   // publish, in case it times out; it was the largest JS item of a gateway's CPU profile under
   // bench:tenancy (4.4% of its busy time). Our errors say where they came from themselves
   // (jetstreamError, IngestLogError).
-  const nc = await connect({ servers, name: `vigil-${config.node.id}`, maxReconnectAttempts: -1, noAsyncTraces: true });
-  const control = await connect({ servers, name: `vigil-${config.node.id}-control`, maxReconnectAttempts: -1, noAsyncTraces: true });
+  const nc = await connect({ servers, name: `vigil-${config.node.id}`, maxReconnectAttempts: -1 });
+  const control = await connect({ servers, name: `vigil-${config.node.id}-control`, maxReconnectAttempts: -1 });
   const link = await ClusterLink.open({ servers: c.natsUrl, name: c.name, deadAfterMs: c.deadAfterMs, leaseTtlMs: c.deadAfterMs, replicas: c.replicas }, control);
   const ingest = await JetStreamIngestLog.open({ connection: nc, stream: `${c.name.toUpperCase().replace(/-/g, '_')}_INGEST`, subjectPrefix: `${c.name}.metrics`, shards: c.shards, replicas: c.replicas });
   const snapshots = await KvSnapshotStore.open(nc, c.name, c.replicas);
@@ -106,12 +106,12 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
   let pinned = (): string[] => c.pinnedTenants;
   const subs: Array<{ unsubscribe(): void }> = [];
   const enc = new TextEncoder();
+  /** this node answers for the shard's tenants: it holds the lease, or the view says it does (a restore under way is answered here: shard-supervisor.ts holds the calls until the shard opens) */
+  const answersFor = (shard: number): boolean => (coordinator?.holds(shard) ?? false) || view.owner(shard, clock.now()) === config.node.id;
   const owners: OwnerLink = {
     ownerOf(tenant) {
       const shard = shardOfTenant(tenant);
-      if (coordinator?.holds(shard)) return HERE;
-      const node = view.owner(shard, clock.now());
-      return node === config.node.id ? HERE : node; // its lease is ours while it is being restored: answered here
+      return answersFor(shard) ? HERE : view.owner(shard, clock.now());
     },
     async ask(node, call, timeoutMs) {
       const reply = await control.request(link.subject('tenant', node), enc.encode(JSON.stringify(call)), { timeout: timeoutMs });
@@ -122,7 +122,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
   return {
     log: ingest, snapshots, link, silences, runbooks,
     live: new SharedLiveHub(nc, c.name, (err) => log.warn({ err }, 'cluster: a live event could not be relayed')),
-    tenantsBehavior: (deps) => shardsBehavior({ ...deps, shardOf: shardOfTenant }),
+    tenantsBehavior: (deps) => shardsBehavior({ ...deps, shardOf: shardOfTenant, opening: answersFor }),
     holdsTenant: (tenant) => coordinator?.holds(shardOfTenant(tenant)) ?? false,
     admitsBatch: (tenant, epoch) => {
       const shard = shardOfTenant(tenant);
