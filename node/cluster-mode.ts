@@ -86,8 +86,8 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
   // publish, in case it times out; it was the largest JS item of a gateway's CPU profile under
   // bench:tenancy (4.4% of its busy time). Our errors say where they came from themselves
   // (jetstreamError, IngestLogError).
-  const nc = await connect({ servers, name: `vigil-${config.node.id}`, maxReconnectAttempts: -1 });
-  const control = await connect({ servers, name: `vigil-${config.node.id}-control`, maxReconnectAttempts: -1 });
+  const nc = await connect({ servers, name: `vigil-${config.node.id}`, maxReconnectAttempts: -1, noAsyncTraces: true });
+  const control = await connect({ servers, name: `vigil-${config.node.id}-control`, maxReconnectAttempts: -1, noAsyncTraces: true });
   const link = await ClusterLink.open({ servers: c.natsUrl, name: c.name, deadAfterMs: c.deadAfterMs, leaseTtlMs: c.deadAfterMs, replicas: c.replicas }, control);
   const ingest = await JetStreamIngestLog.open({ connection: nc, stream: `${c.name.toUpperCase().replace(/-/g, '_')}_INGEST`, subjectPrefix: `${c.name}.metrics`, shards: c.shards, replicas: c.replicas });
   const snapshots = await KvSnapshotStore.open(nc, c.name, c.replicas);
