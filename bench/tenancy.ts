@@ -2,7 +2,7 @@
 // within its own; B must lose nothing and its ingest latency must barely move, and A's
 // accepted rate must stay at its quota.
 //
-//   npm run bench:tenancy -- [--deployment gateway|single] [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--control] [--split] [--json]
+//   npm run bench:tenancy -- [--deployment gateway|single] [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--control] [--split] [--gateway-cpu] [--json]
 //
 // --deployment: gateway (the default) is Vigil as a multi-tenant cluster runs it: a nats-server
 // of the bench's own, a processing node (cluster mode, capacity 1: it owns every shard, so it
@@ -11,7 +11,8 @@
 // processing node reads it from there. On this one host the processing node runs at the lowest
 // CPU priority, SCHED_IDLE and nice 19 on every thread of it (cli/lowest-priority.ts, as `vigil
 // cluster up --gateways` starts it): the gateway's answers come first, and the processing node
-// takes every cycle they leave. Each node has its role's V8 flags (node/runtime-flags.ts). single is one
+// takes every cycle they leave. --gateway-cpu: it (and A's client) also keep off the host's
+// first CPU, as `vigil cluster up --gateways G --gateway-cpu` starts the nodes. Each node has its role's V8 flags (node/runtime-flags.ts). single is one
 // embedded node doing everything (its disk log, its actors, its checkpoints) on one event loop,
 // as `vigil start` runs.
 // --checkpoint-interval: the node's ingest.checkpointIntervalMs (default: the node's own, 5 s).
@@ -85,6 +86,7 @@ const { values: args } = parseArgs({
     trace: { type: 'string' },
     control: { type: 'boolean', default: false },
     split: { type: 'boolean', default: false },
+    'gateway-cpu': { type: 'boolean', default: false },
     deployment: { type: 'string' }, // default: gateway, or single with --split
     json: { type: 'boolean', default: false },
   },
@@ -103,6 +105,8 @@ if (args.split && DEPLOYMENT !== 'single') {
 const QUOTA_PREFIX = `vigil:bench:${process.pid}:${Date.now()}:`;
 const SECONDS = Number(args.seconds);
 const ROUNDS = Number(args.rounds);
+/** how the processing node and A's client yield the CPU to the gateway (cli/lowest-priority.ts) */
+const LOWERING = { offFirstCpu: args['gateway-cpu'] };
 const QUOTA_A = Number(args['quota-a']);
 const CHECKPOINT_MS = args['checkpoint-interval'] === undefined ? undefined : Number(args['checkpoint-interval']);
 if (CHECKPOINT_MS !== undefined && !(Number.isInteger(CHECKPOINT_MS) && CHECKPOINT_MS >= 100)) {
@@ -153,7 +157,7 @@ async function startNode(): Promise<Node> {
     started.push(await startOne(dir, 'processing', tenants, cluster(1)));
     // one host for both: the gateway answers clients first, the processing node takes the rest
     // of the CPU (SCHED_IDLE and nice 19, as `vigil cluster up --gateways` runs it)
-    lowerToIdle(started[0]!.pid);
+    lowerToIdle(started[0]!.pid, LOWERING);
     started.push(await startOne(dir, 'gateway', tenants, cluster(0), 'gateway'));
   } catch (err) {
     await stop();
@@ -236,10 +240,11 @@ async function startLoadClient(): Promise<LoadClient> {
     child.once('exit', (code) => reject(new Error(`tenant A's client exited (${code}) before it was ready`)));
   });
   // On the one machine the bench has, A's client would take CPU from the node and from B's
-  // client (A's real clients run elsewhere): it runs at the lowest priority, and the result
-  // shows it still sent the whole flood (a_sent_per_s). Every thread of it: on Linux a
-  // priority is a thread's, and its GC and libuv threads exist by the time it is ready.
-  lowerToIdle(child.pid!);
+  // client (A's real clients run elsewhere): it runs at the lowest priority (with --gateway-cpu,
+  // off the CPU kept for the gateway too), and the result shows it still sent the whole flood
+  // (a_sent_per_s). Every thread of it: on Linux a priority is a thread's, and its GC and libuv
+  // threads exist by the time it is ready.
+  lowerToIdle(child.pid!, LOWERING);
   const next = () => new Promise<LoadReply>((resolve) => child.once('message', (m) => resolve(m as LoadReply)));
   return {
     prepare: async (spec) => {
@@ -433,7 +438,7 @@ async function main(): Promise<void> {
       a_client_cpu_flood: round(floods.reduce((n, f) => n + f.clientCpu, 0) / (floods.length * SECONDS), 3),
       node_cpu_alone: busy('alone'), node_cpu_a_at_quota: busy('atQuota'), node_cpu_noisy: busy('noisy'),
       deployment: DEPLOYMENT,
-      ack_path: split ? 'split-prototype' : DEPLOYMENT === 'gateway' ? 'gateway-node' : 'node',
+      ack_path: split ? 'split-prototype' : DEPLOYMENT === 'gateway' ? 'gateway-node' : 'node', gateway_cpu: LOWERING.offFirstCpu,
       ...(split ? { split_forward_refused: split.forwardRefused, split_forward_failed: split.forwardFailed } : {}),
       quota_mode: ua.quota?.mode ?? 'off', checkpoint_interval_ms: CHECKPOINT_MS ?? DEFAULT_CHECKPOINT_INTERVAL_MS, seconds: SECONDS, rounds: ROUNDS, load: round(loadavg()[0]!, 1),
     };

@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseCpuList } from '../cli/index.ts';
 import { DEFAULT_CLUSTER_SHARDS } from '../cluster/index.ts';
 import { freePort } from './support/local-servers.ts';
 import { eventually } from './support/node-process.ts';
@@ -48,11 +49,11 @@ describe('cli: vigil cluster up (nats-server + nodes as real processes)', functi
     for (const pid of pids) if (!gone(pid)) process.kill(pid, 'SIGKILL'); // only if the test failed half-way
   });
 
-  it('starts NATS, 2 nodes and a gateway; they answer, the nodes hold all shards between them; SIGINT leaves no child process', async () => {
+  it('starts NATS, 2 nodes and a gateway (the first CPU kept for it); they answer, the nodes hold all shards between them; SIGINT leaves no child process', async () => {
     const base = await threeFreePorts();
     const natsPort = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'vigil-up-'));
-    up = spawnVigil(['cluster', 'up', '--nodes', '2', '--gateways', '1', '--base-port', String(base), '--nats-port', String(natsPort), '--dir', dir, '--cluster', NAME]);
+    up = spawnVigil(['cluster', 'up', '--nodes', '2', '--gateways', '1', '--gateway-cpu', '--base-port', String(base), '--nats-port', String(natsPort), '--dir', dir, '--cluster', NAME]);
     await up.waitFor((l) => l.startsWith(`cluster "${NAME}" up: 2 node(s) and 1 gateway(s)`), 240_000);
 
     const natsLine = up.lines.find((l) => l.startsWith('nats '));
@@ -73,6 +74,11 @@ describe('cli: vigil cluster up (nats-server + nodes as real processes)', functi
     assert.deepEqual(pids.slice(1).map((pid) => Number(stat(pid)[16])), [19, 19, 0], 'nice');
     const SCHED_IDLE = 5; // the policy field (41st of /proc/<pid>/stat); 0 is SCHED_OTHER
     assert.deepEqual(pids.slice(1).map((pid) => Number(stat(pid)[38])), [SCHED_IDLE, SCHED_IDLE, 0], 'scheduling policy');
+    // --gateway-cpu: and off the first CPU where there is more than one, so a gateway always finds one free of them
+    const cpus = (pid: number | 'self'): number[] | undefined => parseCpuList(/^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!);
+    const mine = cpus('self')!;
+    const processing = mine.length > 1 ? mine.slice(1) : mine;
+    assert.deepEqual(pids.slice(1).map(cpus), [processing, processing, mine], 'CPU lists: the nodes off the first, the gateway on all');
     // each with its role's V8 flags (node/runtime-flags.ts): a large young generation where shards are processed
     const argv = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     assert.deepEqual(pids.slice(1).map((pid) => argv(pid).some((a) => a.startsWith('--max-semi-space-size='))), [true, true, false], 'V8 flags');
@@ -109,6 +115,7 @@ describe('cli: vigil cluster up (nats-server + nodes as real processes)', functi
     oneLineError(await runVigil(['cluster', 'down']), /^vigil cluster: unknown command "down" \(known: up\)/);
     oneLineError(await runVigil(['cluster', 'up', '--nodes', '0']), /^vigil cluster up: --nodes must be an integer 1\.\.9 \(got "0"\)/);
     oneLineError(await runVigil(['cluster', 'up', '--gateways', '10']), /^vigil cluster up: --gateways must be an integer 0\.\.9 \(got "10"\)/);
+    oneLineError(await runVigil(['cluster', 'up', '--gateway-cpu']), /^vigil cluster up: --gateway-cpu keeps the first CPU for gateways: give --gateways 1 or more/);
     oneLineError(await runVigil(['cluster', 'up', '--base-port', 'x']), /^vigil cluster up: --base-port must be an integer/);
     oneLineError(await runVigil(['cluster', 'up', '--base-port', '9000', '--nats-port', '9001']), /^vigil cluster up: --nats-port 9001 is one of the nodes' ports/);
     const taken = createServer();

@@ -36,8 +36,10 @@ Options:
   --nodes N          how many Vigil nodes (1..9; default 3)
   --gateways G       how many gateway nodes besides (0..9; default 0): cluster.capacity 0,
                      they own no shard and only answer clients (ports after the nodes');
-                     the nodes then run at the lowest CPU priority (SCHED_IDLE, nice 19),
+                     the nodes then run at the lowest CPU priority (SCHED_IDLE, nice 19)
                      so the gateways' answers come first
+  --gateway-cpu      with --gateways: the nodes also keep off the host's first CPU (where
+                     there is more than one), so a gateway always finds a CPU free of them
   --base-port P      node-1 listens on P, node-2 on P+1, ... (default ${DEFAULT_BASE_PORT})
   --nats-port N      the nats-server's client port (default: base port + 100)
   --dir DIR          NATS's store, the nodes' data folders and the logs (default ${DEFAULT_DIR});
@@ -74,11 +76,13 @@ async function up(argv: string[]): Promise<number> {
   const cmd = 'vigil cluster up';
   const p = parse(cmd, argv, {
     nodes: { type: 'string' }, gateways: { type: 'string' }, 'base-port': { type: 'string' }, 'nats-port': { type: 'string' }, dir: { type: 'string' },
-    cluster: { type: 'string' }, config: { type: 'string' }, 'nats-server': { type: 'string' },
+    cluster: { type: 'string' }, config: { type: 'string' }, 'nats-server': { type: 'string' }, 'gateway-cpu': { type: 'boolean' },
   });
   if (p.values.help) return showHelp(CLUSTER_HELP);
   const n = int(cmd, p, 'nodes', 1, 9) ?? 3;
   const g = int(cmd, p, 'gateways', 0, 9) ?? 0;
+  const offFirstCpu = p.values['gateway-cpu'] === true;
+  if (offFirstCpu && g === 0) throw usageError(cmd, '--gateway-cpu keeps the first CPU for gateways: give --gateways 1 or more');
   const base = int(cmd, p, 'base-port', 1, 65535 - 18) ?? DEFAULT_BASE_PORT;
   const natsPort = int(cmd, p, 'nats-port', 1, 65535) ?? base + 100;
   const last = base + n + g - 1;
@@ -128,7 +132,7 @@ async function up(argv: string[]): Promise<number> {
       // beside gateways on one host, the nodes that own shards yield the CPU to them
       // (cli/lowest-priority.ts): clients' answers come first, processing takes the rest
       const node = [process.execPath, ...v8FlagsFor(i <= n ? 'processing' : 'gateway'), ...args];
-      const [bin, ...command] = g > 0 && i <= n ? [...lowestPriorityPrefix(), ...node] : node;
+      const [bin, ...command] = g > 0 && i <= n ? [...lowestPriorityPrefix({ offFirstCpu }), ...node] : node;
       const c = start(children, id, bin!, command, dir, env);
       nodes.push({ c, url: `http://127.0.0.1:${port}` });
     }
