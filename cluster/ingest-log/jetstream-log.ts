@@ -113,6 +113,7 @@ export class JetStreamIngestLog implements IngestLog {
       filter_subjects: this.subject(shard), // one string: servers before 2.10 know only filter_subject
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: after + 1,
+      headers_only: true, // it only says which position is new: the record is read from the leader
     });
     const messages = await consumer.consume();
     const stop = (): void => void messages.stop();
