@@ -54,6 +54,11 @@
 // b_p99_ratio_flood_vs_at_quota, b_p99_ratio_alone_odd_vs_even (the machine's own spread: B alone
 // against B alone), the node's main-thread CPU per phase and the figures behind them; with --control
 // also b_p99_ratio_control (B with A's flood at the stand-in / B alone) and b_p99_ratio_control_ci90.
+// steal_alone, steal_a_at_quota, steal_noisy: the share of the host's CPU time the hypervisor
+// gave other guests during each phase (/proc/stat); b_p99_ratio_calm and b_calm_share: the
+// ratio over the B requests that were sent and answered within seconds whose steal was under 2%,
+// and the share of B's requests that were (bench/steal-seconds.ts). Both are diagnostics: on a
+// shared virtual machine B's slow requests cluster in the seconds the hypervisor takes the CPU.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -69,9 +74,10 @@ import { BatchMaker } from './ingest/batches.ts';
 import { startNodeProcess, type ChildNode } from './ingest/child-node.ts';
 import { startNatsServer } from '../test/support/nats-server.ts';
 import { percentile, round } from './ingest/client.ts';
-import { cpuTimes } from './ingest/proc-cpu.ts';
+import { cpuTimes, hostTicks } from './ingest/proc-cpu.ts';
 import { listeningChild } from './listening-child.ts';
 import { ratioInterval } from './ratio-interval.ts';
+import { StealSeconds } from './steal-seconds.ts';
 import type { GatewaySpec } from './tenancy-gateway.ts';
 import { bodiesFor, schedule, type LoadCommand, type LoadReply, type ScheduleSpec, type Stream, type Timed } from './tenancy-load.ts';
 
@@ -125,6 +131,8 @@ const B_BATCH = 50;
 const A_BATCH = 500;
 const A_MAX_IN_FLIGHT = 64;
 const KEYS = { a: 'bench-tenant-a', b: 'bench-tenant-b', admin: 'bench-admin' };
+/** a second is calm when the hypervisor took less than this share of the host's CPU time in it */
+const CALM_STEAL = 0.02;
 const log = (line: string) => { if (!args.json) process.stdout.write(`${line}\n`); };
 
 interface Node {
@@ -311,6 +319,7 @@ function latencies(s: Stream): number[] {
 
 async function main(): Promise<void> {
   const node = await startNode();
+  const steal = new StealSeconds();
   const clientA = await startLoadClient();
   const standIn = args.control ? await startStandIn() : undefined;
   const gateway = args.split ? await startGateway(node.url, node.dir) : undefined;
@@ -348,15 +357,22 @@ async function main(): Promise<void> {
     const floods: Stream[] = [];
     // the node's main-thread CPU per phase: on a shared machine latency swings with the
     // neighbours; what A's flood costs the node itself shows here
-    const cpu: Record<Phase, { s: number; wall: number }> = { alone: { s: 0, wall: 0 }, atQuota: { s: 0, wall: 0 }, noisy: { s: 0, wall: 0 }, elsewhere: { s: 0, wall: 0 } };
+    // and the host's steal (the hypervisor's share of its CPU time) per phase
+    const zero = () => ({ s: 0, wall: 0, steal: 0, ticks: 0 });
+    const cpu: Record<Phase, { s: number; wall: number; steal: number; ticks: number }> = { alone: zero(), atQuota: zero(), noisy: zero(), elsewhere: zero() };
     const measure = async <T>(phase: Phase, run: () => Promise<T>): Promise<T> => {
-      const [c0, t0] = [await cpuTimes(node.pid), performance.now()];
+      const [c0, h0, t0] = [await cpuTimes(node.pid), await hostTicks(), performance.now()];
       const out = await run();
-      const c1 = await cpuTimes(node.pid);
+      const [c1, h1] = [await cpuTimes(node.pid), await hostTicks()];
       if (c0 && c1) cpu[phase].s += c1.main - c0.main;
+      if (h0 && h1) {
+        cpu[phase].steal += h1.steal - h0.steal;
+        cpu[phase].ticks += h1.total - h0.total;
+      }
       cpu[phase].wall += (performance.now() - t0) / 1000;
       return out;
     };
+    steal.start();
     for (let r = 0; r < ROUNDS; r++) {
       const alone = bPhase();
       b.alone.push(await measure('alone', alone));
@@ -373,6 +389,7 @@ async function main(): Promise<void> {
       log(`round ${r + 1}: B p99 alone ${p99(b.alone[r]!)} ms, with A at its quota ${p99(withA)} ms, with A at 10x ${p99(withFlood)} ms${standIn ? `, with A's flood at the stand-in ${p99(b.elsewhere[r]!)} ms` : ''}; `
         + `A accepted ${flood.outcomes.reduce((n, o) => n + o.accepted, 0)} of ${flood.samplesSent} samples offered`);
     }
+    steal.stop();
     if (args.trace) await writeTrace(args.trace, b); // without --control, `elsewhere` has no rounds
     const pool = (xs: Stream[]) => xs.flatMap(latencies).sort((x, y) => x - y);
     const all = [...b.alone, ...b.atQuota, ...b.noisy, ...b.elsewhere];
@@ -406,6 +423,12 @@ async function main(): Promise<void> {
     const ub = await usage(node.url, KEYS.b);
     const p = (phase: Phase, q: number) => round(percentile(pool(b[phase]), q));
     const busy = (phase: Phase) => round(cpu[phase].s / cpu[phase].wall, 3);
+    const stolen = (phase: Phase) => round(cpu[phase].ticks > 0 ? cpu[phase].steal / cpu[phase].ticks : 0, 3);
+    // B's requests sent and answered within calm seconds only: what the flood costs B when the
+    // hypervisor is not taking the CPU (a diagnostic beside b_p99_ratio, never in its place)
+    const calmLatencies = (s: Stream) => s.outcomes.filter((o) => o.status === 202 && steal.calm(s.startedAt + o.t * 1000, s.startedAt + o.t * 1000 + o.ms, CALM_STEAL)).map((o) => o.ms);
+    const calmPool = (xs: Stream[]) => xs.flatMap(calmLatencies).sort((x, y) => x - y);
+    const [calmAlone, calmNoisy] = [calmPool(b.alone), calmPool(b.noisy)];
     // how far the run can be trusted: the ratio over resampled rounds (bench/ratio-interval.ts)
     const interval = ratioInterval(b.noisy.map(latencies), b.alone.map(latencies), 99);
     const control = standIn ? ratioInterval(b.elsewhere.map(latencies), b.alone.map(latencies), 99) : undefined;
@@ -421,6 +444,9 @@ async function main(): Promise<void> {
       // the machine's own spread: B alone in the odd rounds against B alone in the even ones, the
       // same traffic with no A at all; a b_p99_ratio inside this spread is not decided by the run
       b_p99_ratio_alone_odd_vs_even: round(percentile(pool(b.alone.filter((_, r) => r % 2 === 0)), 99) / percentile(pool(b.alone.filter((_, r) => r % 2 === 1)), 99), 3),
+      b_p99_ratio_calm: calmAlone.length > 0 && calmNoisy.length > 0 ? round(percentile(calmNoisy, 99) / percentile(calmAlone, 99), 3) : null,
+      b_calm_share: { alone: round(calmAlone.length / Math.max(1, pool(b.alone).length), 3), noisy: round(calmNoisy.length / Math.max(1, pool(b.noisy).length), 3) },
+      steal_alone: stolen('alone'), steal_a_at_quota: stolen('atQuota'), steal_noisy: stolen('noisy'),
       b_p50_alone_ms: p('alone', 50), b_p99_alone_ms: p('alone', 99),
       b_p50_a_at_quota_ms: p('atQuota', 50), b_p99_a_at_quota_ms: p('atQuota', 99),
       b_p50_noisy_ms: p('noisy', 50), b_p99_noisy_ms: p('noisy', 99),
@@ -447,12 +473,15 @@ async function main(): Promise<void> {
       + `B alone against B alone, odd rounds vs even: ${result.b_p99_ratio_alone_odd_vs_even}); lost ${result.b_lost} of ${bSent} samples`);
     if (control) log(`control: B p99 with A's flood sent to a stand-in, not the node, ${result.b_p99_control_ms} ms (ratio ${result.b_p99_ratio_control}, `
       + `90% of resampled runs within ${result.b_p99_ratio_control_ci90?.join('–')}): what the flood costs B through the machine alone`);
+    log(`the hypervisor took ${Math.round(result.steal_alone * 1000) / 10}% of the host's CPU time with B alone, ${Math.round(result.steal_a_at_quota * 1000) / 10}% with A at its quota, ${Math.round(result.steal_noisy * 1000) / 10}% with A at 10x; `
+      + `over B's requests in calm seconds only (steal under ${CALM_STEAL * 100}%: ${Math.round(result.b_calm_share.alone * 100)}% of B alone's, ${Math.round(result.b_calm_share.noisy * 100)}% of the flood's) the ratio is ${result.b_p99_ratio_calm}`);
     log(`node main thread busy (of one core): ${Math.round(result.node_cpu_alone * 100)}% B alone, ${Math.round(result.node_cpu_a_at_quota * 100)}% with A at its quota, `
       + `${Math.round(result.node_cpu_noisy * 100)}% with A at 10x`);
     log(`A: accepted ${result.a_accepted_per_s_steady}/s answered after each flood's first second against a quota of ${QUOTA_A}/s (${result.a_accepted_over_quota}x; `
       + `${result.a_accepted_per_s_with_burst}/s with the burst); ${a429} answered 429 (${result.a_429_with_retry_after} with Retry-After; a probe got ${retryAfter}); quota buckets: ${result.quota_mode}`);
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
+    steal.stop();
     await clientA.stop();
     await standIn?.stop();
     if (gateway && !split) await gateway.stop().catch(() => undefined); // the run failed before: its error is the one to see

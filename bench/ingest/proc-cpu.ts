@@ -28,3 +28,28 @@ export async function cpuTimes(pid: number): Promise<CpuTimes | undefined> {
     return undefined;
   }
 }
+
+/** The host's CPU time as its kernel counts it (/proc/stat, all CPUs), in ticks. */
+export interface HostTicks {
+  total: number;
+  /** ticks the hypervisor gave to other guests while this one had work (steal) */
+  steal: number;
+}
+
+/** The host's CPU ticks now, or undefined where /proc/stat is missing. */
+export async function hostTicks(): Promise<HostTicks | undefined> {
+  try {
+    const line = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0]!;
+    // cpu  user nice system idle iowait irq softirq steal (guest time is inside user already)
+    const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { total: f.reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Share of the CPU time between two readings that the hypervisor took (0 when unknown). */
+export function stealShare(from: HostTicks | undefined, to: HostTicks | undefined): number {
+  if (!from || !to || to.total <= from.total) return 0;
+  return (to.steal - from.steal) / (to.total - from.total);
+}
