@@ -12,8 +12,8 @@
 //
 // Its disk I/O goes in the idle class too (ionice -c 3): the processing node's writes (the
 // store's parts, fsync) then queue behind the nats-server's JetStream appends, which every
-// acknowledgement waits for. bench:tenancy, 12 rounds: the ratio over calm seconds was 1.055
-// and 1.063 with it, 1.104-1.239 in four runs without it (api/tenancy/README.md). The cost:
+// acknowledgement waits for. bench:tenancy: B's p99 ratio over calm seconds was 0.959-1.063 in
+// three runs with it, 1.104-1.239 in four without it (api/tenancy/README.md). The cost:
 // with mq-deadline, idle-class I/O waits while other I/O keeps the disk busy (at most its
 // aging limit, 10 s by default), so a node's checkpoint can take that much longer.
 //
