@@ -9,7 +9,7 @@
 // runs the detection, the storage and the checkpoints) and a gateway node (capacity 0: it owns
 // no shard) that A and B send to. The gateway answers each batch once JetStream has it; the
 // processing node reads it from there. On this one host the processing node runs at the lowest
-// CPU priority, SCHED_IDLE and nice 19 on every thread of it, its I/O in the idle class (cli/lowest-priority.ts, as `vigil
+// CPU priority, SCHED_IDLE and nice 19 on every thread of it (cli/lowest-priority.ts, as `vigil
 // cluster up --gateways` starts it): the gateway's answers come first, and the processing node
 // takes every cycle they leave. --gateway-cpu: it (and A's client) also keep off the host's
 // first CPU, as `vigil cluster up --gateways G --gateway-cpu` starts the nodes. Each node has its role's V8 flags (node/runtime-flags.ts). single is one
@@ -164,7 +164,7 @@ async function startNode(): Promise<Node> {
   try {
     started.push(await startOne(dir, 'processing', tenants, cluster(1)));
     // one host for both: the gateway answers clients first, the processing node takes the rest
-    // of the CPU and the disk (SCHED_IDLE, nice 19, idle I/O, as `vigil cluster up --gateways` runs it)
+    // of the CPU (SCHED_IDLE and nice 19, as `vigil cluster up --gateways` runs it)
     lowerToIdle(started[0]!.pid, LOWERING);
     started.push(await startOne(dir, 'gateway', tenants, cluster(0), 'gateway'));
   } catch (err) {

@@ -10,13 +10,6 @@
 // processing stops (the batches wait in the stream) and its leases can lapse. Give processing
 // nodes hosts of their own where that can happen.
 //
-// Its disk I/O goes in the idle class too (ionice -c 3): the processing node's writes (the
-// store's parts, fsync) then queue behind the nats-server's JetStream appends, which every
-// acknowledgement waits for. bench:tenancy: B's p99 ratio over calm seconds was 0.959-1.063 in
-// three runs with it, 1.104-1.239 in four without it (api/tenancy/README.md). The cost:
-// with mq-deadline, idle-class I/O waits while other I/O keeps the disk busy (at most its
-// aging limit, 10 s by default), so a node's checkpoint can take that much longer.
-//
 // On request (`offFirstCpu`, `vigil cluster up --gateway-cpu`), also off the first CPU
 // (taskset), where the host has more than one: a gateway then always finds a CPU with no
 // thread of processing on it. bench:tenancy's B on two CPUs: p99 alone 9-12 ms without it,
@@ -33,10 +26,6 @@ const CHRT = '/usr/bin/chrt';
 const NICE = '/usr/bin/nice';
 /** util-linux's taskset: the CPUs a command, or every thread of a running process, may run on */
 const TASKSET = '/usr/bin/taskset';
-/** util-linux's ionice: the I/O scheduling class of a command, or of threads by id */
-const IONICE = '/usr/bin/ionice';
-/** ionice's idle class: I/O only when no other program has asked for the disk */
-const IO_IDLE_CLASS = '3';
 
 export interface Lowering {
   /** keep off the first CPU as well (where there is more than one) */
@@ -50,7 +39,6 @@ export function lowestPriorityPrefix(how: Lowering = {}): string[] {
     ...(cpus ? [TASKSET, '--cpu-list', cpus] : []),
     ...(existsSync(CHRT) ? [CHRT, '--idle', '0'] : []),
     ...(existsSync(NICE) ? [NICE, '-n', '19'] : []),
-    ...(existsSync(IONICE) ? [IONICE, '-c', IO_IDLE_CLASS] : []),
   ];
 }
 
@@ -83,9 +71,8 @@ export function allButFirstCpu(list: string): string | undefined {
 }
 
 /**
- * A running process put at the lowest priority, CPU and I/O (and, asked, off the first CPU),
- * every thread of it (on Linux a priority and a CPU list are a thread's; threads it starts
- * later inherit them).
+ * A running process put at the lowest priority (and, asked, off the first CPU), every thread of
+ * it (on Linux a priority and a CPU list are a thread's; threads it starts later inherit them).
  * Where not allowed, it stays as it was.
  */
 export function lowerToIdle(pid: number, how: Lowering = {}): void {
@@ -101,17 +88,6 @@ export function lowerToIdle(pid: number, how: Lowering = {}): void {
     } catch {
       // not allowed here, or the thread ended
     }
-  }
-  if (existsSync(IONICE)) {
-    const ionice = (ids: number[]): boolean => {
-      try {
-        execFileSync(IONICE, ['-c', IO_IDLE_CLASS, '-p', ...ids.map(String)], { stdio: 'ignore' });
-        return true;
-      } catch {
-        return false; // not allowed here, or a thread ended (ionice stops at the first it cannot set)
-      }
-    };
-    if (!ionice(threads)) for (const t of threads) ionice([t]);
   }
   const cpus = how.offFirstCpu ? cpusBesideGateways() : undefined;
   if (cpus) {

@@ -2,7 +2,6 @@
 // cluster mode, prints where each listens (and its pid), the nodes answer and hold every
 // shard between them; SIGINT stops everything: every child process is gone afterwards.
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -75,9 +74,6 @@ describe('cli: vigil cluster up (nats-server + nodes as real processes)', functi
     assert.deepEqual(pids.slice(1).map((pid) => Number(stat(pid)[16])), [19, 19, 0], 'nice');
     const SCHED_IDLE = 5; // the policy field (41st of /proc/<pid>/stat); 0 is SCHED_OTHER
     assert.deepEqual(pids.slice(1).map((pid) => Number(stat(pid)[38])), [SCHED_IDLE, SCHED_IDLE, 0], 'scheduling policy');
-    // and their disk I/O in the idle class, behind the nats-server's appends; the gateway's not
-    const ioClass = (pid: number): string => execFileSync('/usr/bin/ionice', ['-p', String(pid)], { encoding: 'utf8' }).split(':')[0]!.trim();
-    assert.deepEqual(pids.slice(1).map(ioClass), ['idle', 'idle', 'none'], 'I/O class');
     // --gateway-cpu: and off the first CPU where there is more than one, so a gateway always finds one free of them
     const cpus = (pid: number | 'self'): number[] | undefined => parseCpuList(/^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!);
     const mine = cpus('self')!;

@@ -37,7 +37,7 @@ Options:
   --gateways G       how many gateway nodes besides (0..9; default 0): cluster.capacity 0,
                      they own no shard and only answer clients (ports after the nodes');
                      the nodes then run at the lowest CPU priority (SCHED_IDLE, nice 19)
-                     and in the idle I/O class, so the gateways' answers come first
+                     so the gateways' answers come first
   --gateway-cpu      with --gateways: the nodes also keep off the host's first CPU (where
                      there is more than one), so a gateway always finds a CPU free of them
   --base-port P      node-1 listens on P, node-2 on P+1, ... (default ${DEFAULT_BASE_PORT})
