@@ -74,7 +74,7 @@ import { BatchMaker } from './ingest/batches.ts';
 import { startNodeProcess, type ChildNode } from './ingest/child-node.ts';
 import { startNatsServer } from '../test/support/nats-server.ts';
 import { percentile, round } from './ingest/client.ts';
-import { cpuTimes, hostTicks } from './ingest/proc-cpu.ts';
+import { cpuTimes, hostTicks, stealShare } from './ingest/proc-cpu.ts';
 import { listeningChild } from './listening-child.ts';
 import { ratioInterval } from './ratio-interval.ts';
 import { StealSeconds } from './steal-seconds.ts';
@@ -358,16 +358,16 @@ async function main(): Promise<void> {
     // the node's main-thread CPU per phase: on a shared machine latency swings with the
     // neighbours; what A's flood costs the node itself shows here
     // and the host's steal (the hypervisor's share of its CPU time) per phase
-    const zero = () => ({ s: 0, wall: 0, steal: 0, ticks: 0 });
-    const cpu: Record<Phase, { s: number; wall: number; steal: number; ticks: number }> = { alone: zero(), atQuota: zero(), noisy: zero(), elsewhere: zero() };
+    const zero = () => ({ s: 0, wall: 0, host: { steal: 0, total: 0 } });
+    const cpu: Record<Phase, ReturnType<typeof zero>> = { alone: zero(), atQuota: zero(), noisy: zero(), elsewhere: zero() };
     const measure = async <T>(phase: Phase, run: () => Promise<T>): Promise<T> => {
       const [c0, h0, t0] = [await cpuTimes(node.pid), await hostTicks(), performance.now()];
       const out = await run();
       const [c1, h1] = [await cpuTimes(node.pid), await hostTicks()];
       if (c0 && c1) cpu[phase].s += c1.main - c0.main;
       if (h0 && h1) {
-        cpu[phase].steal += h1.steal - h0.steal;
-        cpu[phase].ticks += h1.total - h0.total;
+        cpu[phase].host.steal += h1.steal - h0.steal;
+        cpu[phase].host.total += h1.total - h0.total;
       }
       cpu[phase].wall += (performance.now() - t0) / 1000;
       return out;
@@ -423,7 +423,7 @@ async function main(): Promise<void> {
     const ub = await usage(node.url, KEYS.b);
     const p = (phase: Phase, q: number) => round(percentile(pool(b[phase]), q));
     const busy = (phase: Phase) => round(cpu[phase].s / cpu[phase].wall, 3);
-    const stolen = (phase: Phase) => round(cpu[phase].ticks > 0 ? cpu[phase].steal / cpu[phase].ticks : 0, 3);
+    const stolen = (phase: Phase) => round(stealShare({ steal: 0, total: 0 }, cpu[phase].host), 3); // the phase's ticks, summed over its rounds
     // B's requests sent and answered within calm seconds only: what the flood costs B when the
     // hypervisor is not taking the CPU (a diagnostic beside b_p99_ratio, never in its place)
     const calmLatencies = (s: Stream) => s.outcomes.filter((o) => o.status === 202 && steal.calm(s.startedAt + o.t * 1000, s.startedAt + o.t * 1000 + o.ms, CALM_STEAL)).map((o) => o.ms);
