@@ -216,6 +216,9 @@ describe('security: the isolation matrix (every route of the router × four call
       const held = inc.body.incidents.reduce((n, i) => n + i.alertIds.length, 0);
       return al.body.length >= 2 && held >= al.body.length ? true : undefined;
     }, 'globex\'s two alerts in stored incidents', 30_000);
+    // Likewise its samples: the sample store's writes are batched, and a CI run took the 'before'
+    // with an empty series that held both samples after the matrix.
+    await eventually(async () => ((await globex.samples(`${MARKER}-svc`, `${MARKER}_metric`)).length >= 2 ? true : undefined), 'globex\'s two samples stored', 30_000);
     const silence = (await globex.get<{ silences: Array<{ id: string }> }>('/v1/silences')).body.silences[0]!.id;
     const runbook = `${MARKER}-rb`;
     const put = await admin.request('PUT', `/v1/admin/tenants/globex/runbooks/${runbook}`, { name: `${MARKER} runbook`, trigger: { services: `${MARKER}-never` }, steps: [{ notify: `${MARKER} note` }] });
