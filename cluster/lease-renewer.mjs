@@ -88,16 +88,37 @@ async function renew(shard, lease) {
 }
 
 let paused = false;
+/**
+ * A round is cut into this many slices, and a shard is renewed in slice `shard % SLICES`: each
+ * lease is still renewed once a round, but 256 of them at once were a burst of updates that
+ * the server, and every node that follows the leases, took in one go.
+ */
+const SLICES = 10;
+let slice = 0;
+/** shards whose renewal is unanswered yet */
+const renewing = new Set();
+let beating = false;
 
-async function tick() {
+function tick() {
   const startedAt = Date.now();
   const silentMs = startedAt - Number(Atomics.load(slots, aliveSlot));
   if (silentMs > stallMs && !paused && kept.size > 0) {
     parentPort.postMessage({ type: 'error', what: 'renewing leases', message: `the main thread has been silent for ${silentMs} ms: ${kept.size} lease(s) no longer renewed, they lapse` });
   }
   paused = silentMs > stallMs;
-  await Promise.all([heartbeat(), ...(paused ? [] : [...kept].map(([shard, lease]) => renew(shard, lease)))]);
-  if (!stopped) timer = setTimeout(tick, Math.max(0, startedAt + heartbeatMs - Date.now()));
+  if (slice === 0 && !beating) {
+    beating = true;
+    void heartbeat().finally(() => { beating = false; });
+  }
+  // not awaited: a slow answer must not hold up the next slices' shards; a shard whose last
+  // renewal is still unanswered waits for its next round
+  for (const [shard, lease] of paused ? [] : kept) {
+    if (shard % SLICES !== slice || renewing.has(shard)) continue;
+    renewing.add(shard);
+    void renew(shard, lease).finally(() => renewing.delete(shard));
+  }
+  slice = (slice + 1) % SLICES;
+  if (!stopped) timer = setTimeout(tick, Math.max(0, startedAt + heartbeatMs / SLICES - Date.now()));
 }
 
 parentPort.on('message', (msg) => {
@@ -124,4 +145,4 @@ parentPort.on('message', (msg) => {
   }
 });
 parentPort.postMessage({ type: 'ready' });
-timer = setTimeout(tick, heartbeatMs);
+timer = setTimeout(tick, heartbeatMs / SLICES);

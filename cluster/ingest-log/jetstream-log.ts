@@ -124,14 +124,19 @@ export class JetStreamIngestLog implements IngestLog {
       for await (const m of messages) {
         if (signal?.aborted || this.closed) break;
         if (m.seq <= cursor) continue; // read from the leader already
-        // everything the leader holds after the cursor, up to the announced record at least
-        for (let tries = 0; cursor < m.seq && tries <= LEADER_LAG_RETRIES; tries++) {
-          if (tries > 0) await new Promise((r) => setTimeout(r, LEADER_LAG_RETRY_MS)); // its apply trails the replica's
-          for await (const record of this.leaderAfter(shard, cursor)) {
-            if (signal?.aborted || this.closed) return;
-            cursor = record.position;
-            yield record;
+        // the leader's records after the cursor up to the announced one: a later record comes
+        // with an announcement of its own, so asking past it would cost a request per record
+        // that the leader answers with nothing
+        for (let tries = 0; cursor < m.seq && tries <= LEADER_LAG_RETRIES;) {
+          const record = await this.leaderNext(shard, cursor);
+          if (signal?.aborted || this.closed) return;
+          if (!record) {
+            tries++; // its apply trails the replica's
+            if (tries <= LEADER_LAG_RETRIES) await new Promise((r) => setTimeout(r, LEADER_LAG_RETRY_MS));
+            continue;
           }
+          cursor = record.position;
+          yield record;
         }
       }
     } finally {
@@ -139,11 +144,6 @@ export class JetStreamIngestLog implements IngestLog {
       signal?.removeEventListener('abort', stop);
       messages.stop();
     }
-  }
-
-  /** The leader's records of `shard` after `after`, one request each, until it holds no more. */
-  private async *leaderAfter(shard: number, after: number): AsyncGenerator<LogRecord> {
-    for (let next = await this.leaderNext(shard, after); next; next = await this.leaderNext(shard, next.position)) yield next;
   }
 
   /** The leader's first record of `shard` after `after` (none: it holds nothing later). */
