@@ -59,6 +59,9 @@
 // ratio over the B requests that were sent and answered within seconds whose steal was under 2%,
 // and the share of B's requests that were (bench/steal-seconds.ts). Both are diagnostics: on a
 // shared virtual machine B's slow requests cluster in the seconds the hypervisor takes the CPU.
+// processing_cpu_* (gateway deployment): the processing node's CPU per phase, whole process, of
+// one core; host_reclaim_cpu_*: the kernel's kdamond threads' (DAMON, which pages cold memory
+// out to the VM's host, proc-cpu.ts), whose bursts every half second hold one of the two CPUs.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -74,7 +77,7 @@ import { BatchMaker } from './ingest/batches.ts';
 import { startNodeProcess, type ChildNode } from './ingest/child-node.ts';
 import { startNatsServer } from '../test/support/nats-server.ts';
 import { percentile, round } from './ingest/client.ts';
-import { cpuTimes, hostTicks, stealShare } from './ingest/proc-cpu.ts';
+import { cpuTimes, hostTicks, kernelThreadSeconds, stealShare } from './ingest/proc-cpu.ts';
 import { listeningChild } from './listening-child.ts';
 import { ratioInterval } from './ratio-interval.ts';
 import { StealSeconds } from './steal-seconds.ts';
@@ -140,6 +143,8 @@ interface Node {
   url: string;
   /** the process that answers the clients */
   pid: number;
+  /** the processing node behind the gateway (gateway deployment only) */
+  processingPid?: number;
   /** the temporary folder (configs, tenants file and data) */
   dir: string;
   stop(): Promise<void>;
@@ -171,7 +176,7 @@ async function startNode(): Promise<Node> {
     await stop();
     throw err;
   }
-  return { url: started[1]!.url, pid: started[1]!.pid, dir, stop };
+  return { url: started[1]!.url, pid: started[1]!.pid, processingPid: started[0]!.pid, dir, stop };
 }
 
 async function writeTenants(dir: string): Promise<string> {
@@ -358,13 +363,16 @@ async function main(): Promise<void> {
     // the node's main-thread CPU per phase: on a shared machine latency swings with the
     // neighbours; what A's flood costs the node itself shows here
     // and the host's steal (the hypervisor's share of its CPU time) per phase
-    const zero = () => ({ s: 0, wall: 0, host: { steal: 0, total: 0 } });
+    const zero = () => ({ s: 0, processing: 0, reclaim: 0, wall: 0, host: { steal: 0, total: 0 } });
     const cpu: Record<Phase, ReturnType<typeof zero>> = { alone: zero(), atQuota: zero(), noisy: zero(), elsewhere: zero() };
     const measure = async <T>(phase: Phase, run: () => Promise<T>): Promise<T> => {
-      const [c0, h0, t0] = [await cpuTimes(node.pid), await hostTicks(), performance.now()];
+      const processing = () => (node.processingPid === undefined ? Promise.resolve(undefined) : cpuTimes(node.processingPid));
+      const [c0, p0, k0, h0, t0] = [await cpuTimes(node.pid), await processing(), await kernelThreadSeconds('kdamond'), await hostTicks(), performance.now()];
       const out = await run();
-      const [c1, h1] = [await cpuTimes(node.pid), await hostTicks()];
+      const [c1, p1, k1, h1] = [await cpuTimes(node.pid), await processing(), await kernelThreadSeconds('kdamond'), await hostTicks()];
       if (c0 && c1) cpu[phase].s += c1.main - c0.main;
+      if (p0 && p1) cpu[phase].processing += p1.process - p0.process;
+      cpu[phase].reclaim += Math.max(0, k1 - k0); // a kdamond restarted meanwhile counts from 0
       if (h0 && h1) {
         cpu[phase].host.steal += h1.steal - h0.steal;
         cpu[phase].host.total += h1.total - h0.total;
@@ -423,6 +431,8 @@ async function main(): Promise<void> {
     const ub = await usage(node.url, KEYS.b);
     const p = (phase: Phase, q: number) => round(percentile(pool(b[phase]), q));
     const busy = (phase: Phase) => round(cpu[phase].s / cpu[phase].wall, 3);
+    const processingBusy = (phase: Phase) => round(cpu[phase].processing / cpu[phase].wall, 3);
+    const reclaimBusy = (phase: Phase) => round(cpu[phase].reclaim / cpu[phase].wall, 3);
     const stolen = (phase: Phase) => round(stealShare({ steal: 0, total: 0 }, cpu[phase].host), 3); // the phase's ticks, summed over its rounds
     // B's requests sent and answered within calm seconds only: what the flood costs B when the
     // hypervisor is not taking the CPU (a diagnostic beside b_p99_ratio, never in its place)
@@ -463,6 +473,10 @@ async function main(): Promise<void> {
       a_other_failures: aOther, a_skipped: floods.reduce((n, f) => n + f.skipped, 0), a_rejections: ua.rejections,
       a_client_cpu_flood: round(floods.reduce((n, f) => n + f.clientCpu, 0) / (floods.length * SECONDS), 3),
       node_cpu_alone: busy('alone'), node_cpu_a_at_quota: busy('atQuota'), node_cpu_noisy: busy('noisy'),
+      ...(node.processingPid === undefined ? {} : {
+        processing_cpu_alone: processingBusy('alone'), processing_cpu_a_at_quota: processingBusy('atQuota'), processing_cpu_noisy: processingBusy('noisy'),
+      }),
+      host_reclaim_cpu_alone: reclaimBusy('alone'), host_reclaim_cpu_a_at_quota: reclaimBusy('atQuota'), host_reclaim_cpu_noisy: reclaimBusy('noisy'),
       deployment: DEPLOYMENT,
       ack_path: split ? 'split-prototype' : DEPLOYMENT === 'gateway' ? 'gateway-node' : 'node', gateway_cpu: LOWERING.offFirstCpu,
       ...(split ? { split_forward_refused: split.forwardRefused, split_forward_failed: split.forwardFailed } : {}),
@@ -477,6 +491,12 @@ async function main(): Promise<void> {
       + `over B's requests in calm seconds only (steal under ${CALM_STEAL * 100}%: ${Math.round(result.b_calm_share.alone * 100)}% of B alone's, ${Math.round(result.b_calm_share.noisy * 100)}% of the flood's) the ratio is ${result.b_p99_ratio_calm}`);
     log(`node main thread busy (of one core): ${Math.round(result.node_cpu_alone * 100)}% B alone, ${Math.round(result.node_cpu_a_at_quota * 100)}% with A at its quota, `
       + `${Math.round(result.node_cpu_noisy * 100)}% with A at 10x`);
+    if (result.processing_cpu_alone !== undefined) {
+      log(`processing node busy (whole process, of one core): ${Math.round(result.processing_cpu_alone * 100)}% B alone, ${Math.round(result.processing_cpu_a_at_quota! * 100)}% with A at its quota, `
+        + `${Math.round(result.processing_cpu_noisy! * 100)}% with A at 10x`);
+    }
+    log(`the kernel's kdamond (memory reclaim) took ${Math.round(result.host_reclaim_cpu_alone * 1000) / 10}% of one core with B alone, ${Math.round(result.host_reclaim_cpu_a_at_quota * 1000) / 10}% with A at its quota, `
+      + `${Math.round(result.host_reclaim_cpu_noisy * 1000) / 10}% with A at 10x`);
     log(`A: accepted ${result.a_accepted_per_s_steady}/s answered after each flood's first second against a quota of ${QUOTA_A}/s (${result.a_accepted_over_quota}x; `
       + `${result.a_accepted_per_s_with_burst}/s with the burst); ${a429} answered 429 (${result.a_429_with_retry_after} with Retry-After; a probe got ${retryAfter}); quota buckets: ${result.quota_mode}`);
     process.stdout.write(`${JSON.stringify(result)}\n`);

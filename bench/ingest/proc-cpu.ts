@@ -2,7 +2,7 @@
 // shared, loaded machine wall-clock rates swing with the neighbours, while the node's own
 // CPU time per sample does much less. The main thread runs the JS; the rest is GC helpers,
 // libuv's pool (fsync) and chdb's threads.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 export interface CpuTimes {
   /** whole process, seconds (user + system) */
@@ -52,4 +52,30 @@ export async function hostTicks(): Promise<HostTicks | undefined> {
 export function stealShare(from: HostTicks | undefined, to: HostTicks | undefined): number {
   if (!from || !to || to.total <= from.total) return 0;
   return (to.steal - from.steal) / (to.total - from.total);
+}
+
+/**
+ * CPU seconds spent so far by the host's kernel threads whose name starts with `prefix` (0 when
+ * there are none). `kdamond`: DAMON, the kernel's access monitor, which this machine's VM runs
+ * to page cold memory out to its host; every sampling interval (0.5 s here) it holds one of the
+ * two CPUs for several milliseconds, in the kernel, whatever the priorities in user space.
+ */
+export async function kernelThreadSeconds(prefix: string): Promise<number> {
+  let seconds = 0;
+  let pids: string[];
+  try {
+    pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
+  } catch {
+    return 0;
+  }
+  await Promise.all(pids.map(async (pid) => {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (comm.startsWith(prefix)) seconds += statSeconds(stat);
+    } catch {
+      // gone meanwhile
+    }
+  }));
+  return seconds;
 }
