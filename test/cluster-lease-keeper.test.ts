@@ -2,7 +2,8 @@
 // leases stay valid while the main thread is blocked for longer than a lease lasts (the main
 // loop's own renewals could not run then: a CPU-starved node lost its shards that way), a
 // lease taken over by another holder reads back as lost, and a main thread that stops ticking
-// for longer than the stall bound has its leases lapse, so other nodes can take the shards.
+// for longer than the stall bound has its leases lapse, so other nodes can take the shards;
+// a round's renewals go out spread over the round, not in one burst.
 import { strict as assert } from 'node:assert';
 import { ClusterLink, isValid, LeaseKeeper, type Lease } from '../cluster/index.ts';
 import { startNatsServer, type NatsServer } from './support/nats-server.ts';
@@ -82,6 +83,31 @@ describe('cluster lease keeper: renewals on a thread of their own (real nats-ser
       assert.ok(taken.token > lease.token, 'with a newer fencing token');
     } finally {
       await keeper.close();
+    }
+  });
+
+  it('spreads a round\'s renewals over the round instead of sending them in one burst', async () => {
+    const keeper = await LeaseKeeper.start({ servers: nats.url, name: NAME, shards: 64, heartbeatMs: 500, ttlMs: TTL_MS, marginMs: MARGIN_MS });
+    const leases: Lease[] = [];
+    try {
+      for (let shard = 20; shard < 40; shard++) {
+        const lease = (await link.acquire(shard, 'node-a', Date.now()))!;
+        assert.ok(lease, `shard ${shard} was free`);
+        keeper.keep(lease);
+        leases.push(lease);
+      }
+      await sleep(1_200); // two rounds: every lease renewed by the renewer at least once
+      const sent = leases.map((l) => keeper.latest(l)).map(({ lease, lost }, i) => {
+        assert.equal(lost, false, `shard ${leases[i]!.shard} kept`);
+        assert.ok(lease.revision > leases[i]!.revision, `shard ${leases[i]!.shard} renewed`);
+        return lease.renewedAt;
+      }).sort((a, b) => a - b);
+      // renewals sent within 10 ms of each other count as one burst
+      const bursts = sent.filter((t, i) => i === 0 || t - sent[i - 1]! > 10).length;
+      assert.ok(bursts >= 5, `renewals went out in ${bursts} burst(s): ${sent.map((t) => t - sent[0]!).join(', ')} ms`);
+    } finally {
+      await keeper.close();
+      for (const l of leases) await link.release(keeper.latest(l).lease).catch(() => undefined);
     }
   });
 });
