@@ -61,7 +61,9 @@
 // shared virtual machine B's slow requests cluster in the seconds the hypervisor takes the CPU.
 // processing_cpu_* (gateway deployment): the processing node's CPU per phase, whole process, of
 // one core; host_reclaim_cpu_*: the kernel's kdamond threads' (DAMON, which pages cold memory
-// out to the VM's host, proc-cpu.ts), whose bursts every half second hold one of the two CPUs.
+// out to the VM's host, proc-cpu.ts), whose bursts every half second hold one of the two CPUs;
+// bus_cpu_* (gateway deployment): the nats-server's, which B's appends and the processing node's
+// reads, lease renewals and snapshots all go through, at the CPU priority B's path has.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -145,6 +147,8 @@ interface Node {
   pid: number;
   /** the processing node behind the gateway (gateway deployment only) */
   processingPid?: number;
+  /** the bench's nats-server, which both nodes share (gateway deployment only) */
+  busPid?: number;
   /** the temporary folder (configs, tenants file and data) */
   dir: string;
   stop(): Promise<void>;
@@ -176,7 +180,7 @@ async function startNode(): Promise<Node> {
     await stop();
     throw err;
   }
-  return { url: started[1]!.url, pid: started[1]!.pid, processingPid: started[0]!.pid, dir, stop };
+  return { url: started[1]!.url, pid: started[1]!.pid, processingPid: started[0]!.pid, busPid: nats.pid, dir, stop };
 }
 
 async function writeTenants(dir: string): Promise<string> {
@@ -363,15 +367,16 @@ async function main(): Promise<void> {
     // the node's main-thread CPU per phase: on a shared machine latency swings with the
     // neighbours; what A's flood costs the node itself shows here
     // and the host's steal (the hypervisor's share of its CPU time) per phase
-    const zero = () => ({ s: 0, processing: 0, reclaim: 0, wall: 0, host: { steal: 0, total: 0 } });
+    const zero = () => ({ s: 0, processing: 0, bus: 0, reclaim: 0, wall: 0, host: { steal: 0, total: 0 } });
     const cpu: Record<Phase, ReturnType<typeof zero>> = { alone: zero(), atQuota: zero(), noisy: zero(), elsewhere: zero() };
     const measure = async <T>(phase: Phase, run: () => Promise<T>): Promise<T> => {
-      const processing = () => (node.processingPid === undefined ? Promise.resolve(undefined) : cpuTimes(node.processingPid));
-      const [c0, p0, k0, h0, t0] = [await cpuTimes(node.pid), await processing(), await kernelThreadSeconds('kdamond'), await hostTicks(), performance.now()];
+      const of = (pid: number | undefined) => (pid === undefined ? Promise.resolve(undefined) : cpuTimes(pid));
+      const [c0, p0, n0, k0, h0, t0] = [await cpuTimes(node.pid), await of(node.processingPid), await of(node.busPid), await kernelThreadSeconds('kdamond'), await hostTicks(), performance.now()];
       const out = await run();
-      const [c1, p1, k1, h1] = [await cpuTimes(node.pid), await processing(), await kernelThreadSeconds('kdamond'), await hostTicks()];
+      const [c1, p1, n1, k1, h1] = [await cpuTimes(node.pid), await of(node.processingPid), await of(node.busPid), await kernelThreadSeconds('kdamond'), await hostTicks()];
       if (c0 && c1) cpu[phase].s += c1.main - c0.main;
       if (p0 && p1) cpu[phase].processing += p1.process - p0.process;
+      if (n0 && n1) cpu[phase].bus += n1.process - n0.process;
       cpu[phase].reclaim += Math.max(0, k1 - k0); // a kdamond restarted meanwhile counts from 0
       if (h0 && h1) {
         cpu[phase].host.steal += h1.steal - h0.steal;
@@ -432,6 +437,7 @@ async function main(): Promise<void> {
     const p = (phase: Phase, q: number) => round(percentile(pool(b[phase]), q));
     const busy = (phase: Phase) => round(cpu[phase].s / cpu[phase].wall, 3);
     const processingBusy = (phase: Phase) => round(cpu[phase].processing / cpu[phase].wall, 3);
+    const busBusy = (phase: Phase) => round(cpu[phase].bus / cpu[phase].wall, 3);
     const reclaimBusy = (phase: Phase) => round(cpu[phase].reclaim / cpu[phase].wall, 3);
     const stolen = (phase: Phase) => round(stealShare({ steal: 0, total: 0 }, cpu[phase].host), 3); // the phase's ticks, summed over its rounds
     // B's requests sent and answered within calm seconds only: what the flood costs B when the
@@ -475,6 +481,9 @@ async function main(): Promise<void> {
       node_cpu_alone: busy('alone'), node_cpu_a_at_quota: busy('atQuota'), node_cpu_noisy: busy('noisy'),
       ...(node.processingPid === undefined ? {} : {
         processing_cpu_alone: processingBusy('alone'), processing_cpu_a_at_quota: processingBusy('atQuota'), processing_cpu_noisy: processingBusy('noisy'),
+      }),
+      ...(node.busPid === undefined ? {} : {
+        bus_cpu_alone: busBusy('alone'), bus_cpu_a_at_quota: busBusy('atQuota'), bus_cpu_noisy: busBusy('noisy'),
       }),
       host_reclaim_cpu_alone: reclaimBusy('alone'), host_reclaim_cpu_a_at_quota: reclaimBusy('atQuota'), host_reclaim_cpu_noisy: reclaimBusy('noisy'),
       deployment: DEPLOYMENT,

@@ -11,10 +11,12 @@ import { seriesName } from '../protocols/index.ts';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
+// each series its own history: snapshots are deflated, and copies of one state would shrink to
+// a chunk or two (real series never do)
 function entries(count: number): SnapshotEntry[] {
-  const det = createDetector('agile');
-  for (let i = 0; i < 200; i++) det.update(i * 60_000, 100 + (i % 7));
   return Array.from({ length: count }, (_, i) => {
+    const det = createDetector('agile');
+    for (let t = 0; t < 200; t++) det.update(t * 60_000, 100 + 10 * Math.sin(t / (3 + i)) + (t % 7));
     const labels = { host: `h${i}` };
     return { tenant: 'acme', service: 'api', seriesKey: seriesName('latency', labels), metric: 'latency', labels, since: 0, quietUntil: 0, detector: det.snapshot() };
   });
@@ -38,7 +40,7 @@ describe('cluster: snapshots in NATS KV larger than one message', function () {
 
   before(async () => {
     nc = await connect({ servers: NATS_URL });
-    store = await KvSnapshotStore.open(nc, name, 1, 64 * 1024); // 64 KB chunks (an Agile series packs to ~8.5 KB): 300 series are ~40 of them
+    store = await KvSnapshotStore.open(nc, name, 1, 8 * 1024); // 8 KB chunks (an Agile series here packs to ~8.5 KB, ~0.6 KB deflated): 300 series are ~20 of them
   });
   after(async () => {
     await new Kvm(nc).open(`${name}_snapshots`).then((kv) => kv.destroy()).catch(() => undefined);
@@ -52,7 +54,7 @@ describe('cluster: snapshots in NATS KV larger than one message', function () {
     assert.equal(back?.snapshot.logPosition, 100);
     assert.deepEqual(back?.snapshot.entries.map((e) => e.labels.host), entries(300).map((e) => e.labels.host));
     const chunks = (await keys()).filter((k) => k.startsWith('shard.1.'));
-    assert.ok(chunks.length > 20 && chunks.every((k) => k.startsWith('shard.1.t5.a.')), chunks.join(' '));
+    assert.ok(chunks.length >= 10 && chunks.every((k) => k.startsWith('shard.1.t5.a.')), chunks.join(' '));
 
     await store.save(snapshot(2, 7, 1, 1));
     assert.equal((await store.latest(2))?.snapshot.entries.length, 1);

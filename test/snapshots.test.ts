@@ -2,14 +2,15 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as zlib from 'node:zlib';
 import { createDetector, restoreDetector, type Detector } from '../actors/detection/index.ts';
 import { createRng } from '../actors/runtime/index.ts';
 
 import {
-  decodeSnapshot, decodeValue, encodeEntriesInTurns, FRAME_BYTES_PER_TURN, encodeSnapshot, encodeSnapshotEntries, encodeSnapshotInTurns, encodeTenantEntries, encodeValue, ENTRIES_PER_TURN, snapshotFencingToken, SNAPSHOT_VERSION, SnapshotStore,
+  decodeSnapshot, decodeValue, encodeEntriesInTurns, FRAME_BYTES_PER_TURN, encodeSnapshot, encodeSnapshotEntries, encodeSnapshotInTurns, encodeTenantEntries, encodeValue, ENTRIES_PER_TURN, snapshotFencingToken, SNAPSHOT_VERSION, SnapshotFormatError, SnapshotStore,
   type ShardSnapshot, type SnapshotEntry,
 } from '../cluster/snapshots/index.ts';
-import { seriesName, type Tier } from '../protocols/index.ts';
+import { seriesName, wire, type Tier } from '../protocols/index.ts';
 
 const MINUTE = 60_000;
 const START = Date.UTC(2026, 0, 1);
@@ -154,6 +155,39 @@ describe('snapshots', function () {
       console.log(`      ${tier} detector state: ${compact} bytes (JSON: ${json})`);
     });
   }
+
+  it('deflates the payload, still reads a snapshot of frame 1 (not deflated), and turns a damaged deflate into a format error', () => {
+    // each series its own history, as real series have: copies of one state would compress far more
+    const entries = Array.from({ length: 200 }, (_, i) => {
+      const det = createDetector('basic');
+      feed(det, 0, 300, `deflate-${i}`);
+      return entryOf('basic', det, i);
+    });
+    const s = snapshotAt(2, 55, entries);
+    const bytes = Buffer.from(encodeSnapshot(s));
+    const payload = Buffer.concat([Buffer.from(wire.ShardSnapshot.encode({ version: s.version, shard: s.shard, logPosition: s.logPosition, takenAt: s.takenAt, node: s.node, fencingToken: s.fencingToken, openIncidents: [] }).finish()), Buffer.from(encodeSnapshotEntries(entries))]);
+    assert.equal(bytes.readUInt32LE(4), 2, 'frame 2');
+    assert.equal(bytes.readUInt32LE(16), payload.byteLength, 'the header names the inflated size');
+    assert.ok(bytes.byteLength * 2 < payload.byteLength, `${bytes.byteLength} bytes stored for a payload of ${payload.byteLength}`);
+    assert.deepEqual(decodeSnapshot(bytes), s);
+    // frame 1, as written before snapshots were deflated: "VSNP" | 1 | length | crc32 | payload
+    const v1 = Buffer.alloc(16 + payload.byteLength);
+    v1.writeUInt32LE(0x504e5356, 0);
+    v1.writeUInt32LE(1, 4);
+    v1.writeUInt32LE(payload.byteLength, 8);
+    v1.writeUInt32LE(zlib.crc32(payload), 12);
+    payload.copy(v1, 16);
+    assert.deepEqual(decodeSnapshot(v1), s);
+    assert.equal(snapshotFencingToken(v1), s.fencingToken);
+    // a deflate stream that is not one, under a checksum that matches it
+    const junk = Buffer.from(bytes);
+    junk.fill(0xff, 20, 40);
+    junk.writeUInt32LE(zlib.crc32(junk.subarray(20)), 12);
+    assert.throws(() => decodeSnapshot(junk), (err: Error) => err instanceof SnapshotFormatError && /does not inflate|inflates to/.test(err.message));
+    const unknown = Buffer.from(bytes);
+    unknown.writeUInt32LE(3, 4);
+    assert.throws(() => decodeSnapshot(unknown), /frame version 3 is not 1 or 2/);
+  });
 
   it('keeps named, versioned fields through the file format', () => {
     const det = createDetector('basic');

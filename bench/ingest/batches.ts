@@ -40,10 +40,14 @@ export class BatchMaker {
     const timestamps = new Array<number>(this.samples);
     for (let i = 0; i < this.samples; i++) timestamps[i] = t0 + i * STEP_MS;
     const off = Math.floor(t0 / STEP_MS);
-    const values = new Array<number>(this.samples);
-    for (let i = 0; i < this.samples; i++) values[i] = this.wave[(off + i) % this.wave.length]!;
     const series = new Array<WireSeries>(this.series);
     for (let s = 0; s < this.series; s++) {
+      // each series its own phase and scale of the wave: series with one history would have one
+      // detector state, and a snapshot of them would compress as real series never do
+      const phase = off + (g * this.series + s) * 61;
+      const scale = 1 + ((g * this.series + s) % 17) / 8;
+      const values = new Array<number>(this.samples);
+      for (let i = 0; i < this.samples; i++) values[i] = scale * this.wave[(phase + i) % this.wave.length]!;
       series[s] = { service: `svc-${g}-${s % 10}`, metric: `m${Math.floor(s / 10)}`, labels: { host: `h${s}` }, timestamps, values };
     }
     return series;
