@@ -36,7 +36,9 @@
 // machine whose load drifts affects all alike. Each round ends with a pause of one checkpoint
 // interval and a second, no one sending: the node's checkpoint of A's state after A's flood
 // falls in it, not in the next B alone (in B alone it raised B's p99 alone, so the ratio read
-// low). The middle phase separates what A's admitted
+// low); the pause lasts until the node's /metrics says no shard is behind its snapshots
+// (vigil_checkpoint_shards_behind 0), since a large shard's snapshots are paced by their size
+// (ingest.checkpointBytesPerSecond) and can come several intervals late. The middle phase separates what A's admitted
 // samples cost B (fair) from what A's excess costs B (what the quota must hold at nothing). Requests follow a fixed schedule and latency counts from the
 // scheduled time (no coordinated omission): B sends --rate-b samples/s (default 2,500, a
 // quarter of its quota) as 50-sample batches; A sends 10x its quota as 500-sample batches.
@@ -145,6 +147,8 @@ interface Node {
   url: string;
   /** the process that answers the clients */
   pid: number;
+  /** the node that takes the checkpoints (the processing node behind a gateway) */
+  checkpointsUrl: string;
   /** the processing node behind the gateway (gateway deployment only) */
   processingPid?: number;
   /** the bench's nats-server, which both nodes share (gateway deployment only) */
@@ -160,7 +164,7 @@ async function startNode(): Promise<Node> {
   const tenants = await writeTenants(dir);
   if (DEPLOYMENT === 'single') {
     const node = await startOne(dir, 'bench-tenancy', tenants, []);
-    return { url: node.url, pid: node.pid, dir, stop: () => node.remove() };
+    return { url: node.url, pid: node.pid, checkpointsUrl: node.url, dir, stop: () => node.remove() };
   }
   const nats = await startNatsServer();
   const cluster = (capacity: number) => [`cluster: { enabled: true, natsUrl: ${JSON.stringify(nats.url)}, name: bench-tenancy, capacity: ${capacity} }`];
@@ -180,7 +184,7 @@ async function startNode(): Promise<Node> {
     await stop();
     throw err;
   }
-  return { url: started[1]!.url, pid: started[1]!.pid, processingPid: started[0]!.pid, busPid: nats.pid, dir, stop };
+  return { url: started[1]!.url, pid: started[1]!.pid, checkpointsUrl: started[0]!.url, processingPid: started[0]!.pid, busPid: nats.pid, dir, stop };
 }
 
 async function writeTenants(dir: string): Promise<string> {
@@ -283,6 +287,23 @@ async function startLoadClient(): Promise<LoadClient> {
   };
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until the node's checkpoints cover every shard's log (vigil_checkpoint_shards_behind 0); says so on stderr after 60 s and goes on. */
+async function checkpointsCaughtUp(base: string): Promise<void> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const text = await (await fetch(new URL('/metrics', base))).text();
+    const behind = Number(/^vigil_checkpoint_shards_behind (\S+)$/m.exec(text)?.[1] ?? 'NaN');
+    if (behind === 0) return;
+    if (Date.now() > until) {
+      process.stderr.write(`bench:tenancy: ${behind} shards still behind their snapshots after 60 s; the next round starts anyway\n`);
+      return;
+    }
+    await sleep(250);
+  }
+}
+
 async function usage(base: string, key: string): Promise<{ quota: { mode: string } | null; rejections: Record<string, number> }> {
   const res = await fetch(new URL('/v1/usage', base), { headers: { authorization: `Bearer ${key}` } });
   return await res.json() as { quota: { mode: string } | null; rejections: Record<string, number> };
@@ -359,7 +380,12 @@ async function main(): Promise<void> {
     // warm-up: the node's first requests compile code paths and spawn the actors
     await bRun(2, 64)();
     await (await aPhase(1))();
-    const settle = () => new Promise((resolve) => setTimeout(resolve, (CHECKPOINT_MS ?? DEFAULT_CHECKPOINT_INTERVAL_MS) + 1000));
+    // between rounds: every snapshot of A's state taken before B is alone again (a shard's
+    // snapshots are paced by their size, so A's large one can come several intervals late)
+    const settle = async () => {
+      await sleep((CHECKPOINT_MS ?? DEFAULT_CHECKPOINT_INTERVAL_MS) + 1000);
+      await checkpointsCaughtUp(node.checkpointsUrl);
+    };
     await settle();
     type Phase = 'alone' | 'atQuota' | 'noisy' | 'elsewhere';
     const b: Record<Phase, Stream[]> = { alone: [], atQuota: [], noisy: [], elsewhere: [] };

@@ -205,6 +205,7 @@ const ENV_KEYS: ReadonlyArray<[string, string, string]> = [
   ['VIGIL_TIER', 'detection', 'tier'],
   ['VIGIL_DEGRADATION_DWELL_MS', 'degradation', 'dwellMs'],
   ['VIGIL_CHECKPOINT_INTERVAL_MS', 'ingest', 'checkpointIntervalMs'],
+  ['VIGIL_CHECKPOINT_BYTES_PER_SECOND', 'ingest', 'checkpointBytesPerSecond'],
   ['VIGIL_REMOTE_WRITE_SERVICE_LABELS', 'remoteWrite', 'serviceLabels'],
   ['VIGIL_REMOTE_WRITE_DROP_LABELS', 'remoteWrite', 'dropLabels'],
   ['VIGIL_NOTIFY_ON_CALL', 'notify', 'onCall'],
@@ -322,7 +323,7 @@ const CONFIG_SCHEMA: Record<string, Schema> = {
     bodyLimitBytes: { kind: 'int', min: 1024, max: 1024 * 1024 * 1024 },
   },
   auth: { adminKeyHash: { kind: 'sha256' } },
-  ingest: { maxFutureSkewMs: { kind: 'duration', min: 0 }, maxPastAgeMs: { kind: 'duration', min: 1000 }, checkpointIntervalMs: { kind: 'duration', min: 100 } },
+  ingest: { maxFutureSkewMs: { kind: 'duration', min: 0 }, maxPastAgeMs: { kind: 'duration', min: 1000 }, checkpointIntervalMs: { kind: 'duration', min: 100 }, checkpointBytesPerSecond: { kind: 'int', min: 1024, max: 1024 * 1024 * 1024 } },
   limits: { maxSeriesPerTenant: LIMIT_RULE, maxServicesPerTenant: LIMIT_RULE },
   degradation: { dwellMs: { kind: 'duration', min: 0 } },
   detection: {

@@ -2,7 +2,7 @@
 // Loading (YAML file → schema check → VIGIL_* environment → flags) lives in config-load.ts.
 import type { Tier } from '../protocols/types.ts';
 import { DEFAULT_MAX_SERIES_PER_TENANT, DEFAULT_MAX_SERVICES_PER_TENANT } from './series-limits.ts';
-import { DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpoint.ts';
+import { DEFAULT_CHECKPOINT_BYTES_PER_SECOND, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpoint.ts';
 import { DEFAULT_RECOVERY_DWELL_MS } from '../supervisors/index.ts';
 import { DEFAULT_METRIC_LABEL, DEFAULT_OUT_OF_ORDER, DEFAULT_SERVICE_LABELS } from '../protocols/remote-write.ts';
 import {
@@ -69,6 +69,9 @@ export interface VigilConfig {
     /** how often the detector state is snapshotted and the log acknowledged up to it (default 5 s):
      * longer means fewer pauses for every tenant, and a longer replay after a restart or failover */
     checkpointIntervalMs: number;
+    /** a shard's timed snapshots at most this many bytes of its packed state a second (default 256 KiB):
+     * a shard of thousands of series is snapshotted less often than every interval, and replays more */
+    checkpointBytesPerSecond: number;
   };
   degradation: {
     dwellMs: number;         // a better level applies only after holding this long (default 30 s)
@@ -164,7 +167,7 @@ export function defaultConfig(): VigilConfig {
     http: { host: '127.0.0.1', port: DEFAULT_PORT, bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES },
     auth: {},
     tenants: [],
-    ingest: { maxFutureSkewMs: 10 * 60_000, maxPastAgeMs: 7 * 24 * 3600_000, checkpointIntervalMs: DEFAULT_CHECKPOINT_INTERVAL_MS },
+    ingest: { maxFutureSkewMs: 10 * 60_000, maxPastAgeMs: 7 * 24 * 3600_000, checkpointIntervalMs: DEFAULT_CHECKPOINT_INTERVAL_MS, checkpointBytesPerSecond: DEFAULT_CHECKPOINT_BYTES_PER_SECOND },
     degradation: { dwellMs: DEFAULT_RECOVERY_DWELL_MS },
     limits: { maxSeriesPerTenant: DEFAULT_MAX_SERIES_PER_TENANT, maxServicesPerTenant: DEFAULT_MAX_SERVICES_PER_TENANT },
     detection: { tier: 'basic', minAlertScore: 0.9, warmupMs: 0 },

@@ -64,3 +64,8 @@ export function createNodeMetrics(stats: () => RuntimeCounters, backlog: () => n
     },
   };
 }
+
+/** The checkpoints' gauge, read on scrape: shards whose log moved past their newest snapshot (a restart or failover now would replay them from it). */
+export function watchCheckpoints(metrics: Pick<NodeMetrics, 'registry'>, behind: () => number): void {
+  new Gauge({ name: 'vigil_checkpoint_shards_behind', help: 'Shards whose ingest log moved past their newest snapshot', registers: [metrics.registry], collect() { this.set(behind()); } });
+}

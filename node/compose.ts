@@ -15,7 +15,7 @@ import { LOG_REDACTION, startGateway, type Gateway, type Engine } from '../api/i
 import type { Sensitivity } from '../actors/detection/index.ts';
 import { cacheKeys, registerCacheMetrics } from '../storage/cache/index.ts';
 import {
-  Checkpoints, packTenantState, createNodeMetrics, DEFAULT_SHARD_COUNT, IngestBacklog, KvSharedTenants, LiveHub, NodeHealth,
+  Checkpoints, packTenantState, createNodeMetrics, watchCheckpoints, DEFAULT_SHARD_COUNT, IngestBacklog, KvSharedTenants, LiveHub, NodeHealth,
   OpenIncidentsCache, openNodeStores, restoredState, SeriesLimits, ShardHosts, startRobustModel, tierDetectors,
   type AdmittedBatch, type Appended, type VigilConfig,
 } from '../cluster/index.ts';
@@ -295,7 +295,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     },
   });
   const checkpoints = new Checkpoints({
-    hosts, snapshots: clustered?.snapshots ?? snapshots, log: ingestLog, clock, node: config.node.id,
+    hosts, snapshots: clustered?.snapshots ?? snapshots, log: ingestLog, clock, node: config.node.id, bytesPerSecond: config.ingest.checkpointBytesPerSecond,
     ...(clustered ? clustered.checkpointParts(incidents) : {}),
     stateOf: (names) => tenants.ask((reply) => ({ type: 'snapshot', tenants: names, pack: packTenantState, reply }), CHECKPOINT_TIMEOUT_MS),
     flush: () => writers.flush(),
@@ -309,6 +309,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     hosts.start(shard, from, at?.tenants ?? []);
   }
   checkpoints.every(config.ingest.checkpointIntervalMs);
+  watchCheckpoints(metrics, () => checkpoints.behind());
 
   let tick = clock.setTimeout(function again() {
     tenants.tell({ type: 'broadcast', msg: { type: 'tick', now: clock.now() } });

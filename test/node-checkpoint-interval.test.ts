@@ -70,4 +70,11 @@ describe('node: the checkpoint interval', function () {
     assert.equal(loadConfig({ env: { VIGIL_CHECKPOINT_INTERVAL_MS: '1m' } }).ingest.checkpointIntervalMs, 60_000);
     assert.throws(() => parseConfigYaml('ingest:\n  checkpointIntervalMs: 50\n', 'a.yaml'), /ingest\.checkpointIntervalMs must be a duration of at least 100 ms/);
   });
+
+  it('paces snapshots by ingest.checkpointBytesPerSecond or VIGIL_CHECKPOINT_BYTES_PER_SECOND, 256 KiB by default, at least 1 KiB', () => {
+    assert.equal(loadConfig({ env: {} }).ingest.checkpointBytesPerSecond, 262_144);
+    assert.equal(parseConfigYaml('ingest:\n  checkpointBytesPerSecond: 1048576\n', 'a.yaml').ingest.checkpointBytesPerSecond, 1_048_576);
+    assert.equal(loadConfig({ env: { VIGIL_CHECKPOINT_BYTES_PER_SECOND: '65536' } }).ingest.checkpointBytesPerSecond, 65_536);
+    assert.throws(() => parseConfigYaml('ingest:\n  checkpointBytesPerSecond: 10\n', 'a.yaml'), /ingest\.checkpointBytesPerSecond/);
+  });
 });
