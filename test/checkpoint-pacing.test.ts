@@ -25,6 +25,41 @@ function packed(tenant: string, count: number): Uint8Array {
   return encodeTenantEntries(tenant, series);
 }
 
+interface Paced {
+  checkpoints: Checkpoints;
+  store: SnapshotStore;
+  /** each save: when (ms after the start), which shard, at what position */
+  saved: Array<{ at: number; shard: number; position: number }>;
+  /** one interval: the timer fires and its checkpoint finishes */
+  tick(): Promise<void>;
+}
+
+/** Checkpoints over `position`'s shards (tenant per shard in `tenantOf`, packed state in `state`), every INTERVAL_MS on a virtual clock. */
+function pacedCheckpoints(dir: string, position: Map<number, number>, tenantOf: (shard: number) => string, state: Map<string, Uint8Array[]>, bytesPerSecond?: number): Paced {
+  const START = 1_000_000;
+  const clock = new VirtualClock(START);
+  const saved: Paced['saved'] = [];
+  const store = new SnapshotStore(dir);
+  const checkpoints = new Checkpoints({
+    hosts: { shards: () => [...position.keys()], watermark: (s) => position.get(s)!, tenants: (s) => [tenantOf(s)] },
+    snapshots: { save: async (s) => { saved.push({ at: clock.now() - START, shard: s.shard, position: s.logPosition }); return await store.save(s); } },
+    log: { ack: async () => undefined },
+    clock, node: 'n1', ...(bytesPerSecond === undefined ? {} : { bytesPerSecond }),
+    stateOf: async (tenants) => new Map(tenants.map((t) => [t, state.get(t)!])),
+    flush: async () => undefined,
+    onError: (err) => { throw err; },
+  });
+  checkpoints.every(INTERVAL_MS);
+  return {
+    checkpoints, store, saved,
+    async tick() {
+      clock.advance(INTERVAL_MS);
+      await checkpoints.take(); // joins the timer's checkpoint, under way since the advance
+      await new Promise((r) => setImmediate(r)); // the timer is set again
+    },
+  };
+}
+
 describe('checkpoints: snapshots paced by their size', function () {
   this.timeout(30_000);
   let dir: string;
@@ -38,32 +73,15 @@ describe('checkpoints: snapshots paced by their size', function () {
     // the big shard's bytes ask for a 12 s pause; the small one's for a fraction of a second
     const bytesPerSecond = bigBytes / 12;
     assert.ok(state.get('smallco')![0]!.byteLength * 1000 / bytesPerSecond < INTERVAL_MS);
-
-    const clock = new VirtualClock(1_000_000);
     const position = new Map([[BIG, 0], [SMALL, 0]]);
-    const saved: Array<{ at: number; shard: number; position: number }> = [];
-    const store = new SnapshotStore(dir);
-    const checkpoints = new Checkpoints({
-      hosts: { shards: () => [BIG, SMALL], watermark: (s) => position.get(s)!, tenants: (s) => [s === BIG ? 'bigco' : 'smallco'] },
-      snapshots: { save: async (s) => { saved.push({ at: clock.now(), shard: s.shard, position: s.logPosition }); return await store.save(s); } },
-      log: { ack: async () => undefined },
-      clock, node: 'n1', bytesPerSecond,
-      stateOf: async (tenants) => new Map(tenants.map((t) => [t, state.get(t)!])),
-      flush: async () => undefined,
-      onError: (err) => { throw err; },
-    });
     const move = () => { for (const [s, p] of position) position.set(s, p + 10); };
-    /** one interval: both shards move, the timer fires, and its checkpoint finishes */
-    const tick = async () => {
-      move();
-      clock.advance(INTERVAL_MS);
-      await checkpoints.take(); // joins the timer's checkpoint, under way since the advance
-      await new Promise((r) => setImmediate(r)); // the timer is set again
-    };
+    const { checkpoints, store, saved, tick } = pacedCheckpoints(dir, position, (s) => (s === BIG ? 'bigco' : 'smallco'), state, bytesPerSecond);
 
-    checkpoints.every(INTERVAL_MS);
-    for (let i = 0; i < 6; i++) await tick(); // t = 5, 10, ..., 30 s
-    const at = (shard: number) => saved.filter((s) => s.shard === shard).map((s) => (s.at - 1_000_000) / 1000);
+    for (let i = 0; i < 6; i++) { // t = 5, 10, ..., 30 s, both shards moving before each
+      move();
+      await tick();
+    }
+    const at = (shard: number) => saved.filter((s) => s.shard === shard).map((s) => s.at / 1000);
     assert.deepEqual(at(SMALL), [5, 10, 15, 20, 25, 30], 'the small shard at every interval');
     // 5 s, then not before 5 + 12 = 17 s: the tick at 20 s; then not before 32 s
     assert.deepEqual(at(BIG), [5, 20], 'the big shard paced by its bytes');
@@ -78,27 +96,13 @@ describe('checkpoints: snapshots paced by their size', function () {
   });
 
   it('paces nothing the interval already covers (the default: 256 KiB of state a second)', async () => {
-    const clock = new VirtualClock(0);
-    let position = 0;
-    const saved: number[] = [];
-    const store = new SnapshotStore(dir);
-    const checkpoints = new Checkpoints({
-      hosts: { shards: () => [3], watermark: () => position, tenants: () => ['acme'] },
-      snapshots: { save: async (s) => { saved.push(clock.now()); return await store.save(s); } },
-      log: { ack: async () => undefined },
-      clock, node: 'n1',
-      stateOf: async () => new Map([['acme', [packed('acme', 50)]]]),
-      flush: async () => undefined,
-      onError: (err) => { throw err; },
-    });
-    checkpoints.every(INTERVAL_MS);
+    const position = new Map([[3, 0]]);
+    const { checkpoints, saved, tick } = pacedCheckpoints(dir, position, () => 'acme', new Map([['acme', [packed('acme', 50)]]]));
     for (let i = 0; i < 3; i++) {
-      position += 5;
-      clock.advance(INTERVAL_MS);
-      await checkpoints.take();
-      await new Promise((r) => setImmediate(r));
+      position.set(3, position.get(3)! + 5);
+      await tick();
     }
-    assert.deepEqual(saved, [5_000, 10_000, 15_000]);
+    assert.deepEqual(saved.map((s) => s.at), [5_000, 10_000, 15_000]);
     await checkpoints.stop();
   });
 });
