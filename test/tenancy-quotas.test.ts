@@ -6,10 +6,12 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import pino from 'pino';
 import { SystemClock, VirtualClock } from '../actors/runtime/index.ts';
 import { hashKey } from '../api/index.ts';
 import { QuotaError, QuotaGate, take, type BucketParams } from '../api/tenancy/index.ts';
+import { PrepaidTokens, blockSize } from '../api/tenancy/prepaid.ts';
 import { startNode, type NodeHandle } from '../node/index.ts';
 import { ApiClient, eventually, type ErrorReply } from './support/api-client.ts';
 import { thresholdDetectors } from './support/api-detector.ts';
@@ -88,6 +90,32 @@ describe('tenancy: the token bucket rule', () => {
   });
 });
 
+describe('tenancy: prepaid blocks of the shared bucket', () => {
+  it('sizes a block as a short time of the rate over the nodes, at least the last batch, at most half the burst', () => {
+    const p: BucketParams = { rate: 10_000, burst: 10_000 };
+    assert.equal(blockSize(p, 1, 100, 50), 1_000);
+    assert.equal(blockSize(p, 2, 100, 50), 500, 'split among the nodes');
+    assert.equal(blockSize(p, 2, 100, 800), 800, 'the usual batch fits');
+    assert.equal(blockSize(p, 1, 100, 9_000), 5_000, 'half the burst stays shared');
+    assert.equal(blockSize({ rate: 5, burst: 1 }, 1, 100, 1), 0, 'too small for blocks');
+    assert.equal(blockSize(p, 1, 0, 50), 0, 'blocks off');
+  });
+
+  it('spends only what is held, and hands all of it to a batch larger than it', () => {
+    const held = new PrepaidTokens();
+    held.add('a', 100);
+    assert.equal(held.spend('a', 60), true);
+    assert.equal(held.spend('a', 60), false, 'only 40 left');
+    assert.equal(held.left('a'), 40);
+    assert.equal(held.spend('b', 1), false, 'another tenant holds nothing');
+    assert.equal(held.takeAll('a'), 40);
+    assert.equal(held.left('a'), 0);
+    held.add('a', 10);
+    held.clear();
+    assert.equal(held.left('a'), 0);
+  });
+});
+
 describe('tenancy: quotas shared through Redis', function () {
   this.timeout(60_000);
   let redis: ChildProcess | undefined;
@@ -132,6 +160,34 @@ describe('tenancy: quotas shared through Redis', function () {
     assert.ok(Math.abs(rate - quota.rate) <= quota.rate * 0.1, `summed rate ${Math.round(rate)}/s is within 10% of ${quota.rate}/s`);
     // another tenant has its own bucket
     await a.take('globex', 1_000);
+  });
+
+  it('pays a tenant within its rate from prepaid blocks: Redis is asked about once a block, not once a batch', async () => {
+    const g = gate('node-e');
+    await eventually(async () => (g.mode === 'redis' ? true : undefined), 'the node on Redis');
+    const client = new Redis(`redis://127.0.0.1:${port}`);
+    const bucketCalls = async () => {
+      const stats = await client.info('commandstats');
+      return [...stats.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    try {
+      const before = await bucketCalls();
+      const batches = 400;
+      for (let i = 0; i < batches; i++) {
+        await g.take('hooli', 50); // 20,000 samples against a burst of 2,000: the blocks must keep coming
+        if (i % 20 === 19) await new Promise((r) => setTimeout(r, 100)); // within the rate: 1,000 samples per 100 ms at most
+      }
+      const calls = (await bucketCalls()) - before;
+      // the count holds the nodes' heartbeats too (a script as well): five a second from each gate of this file
+      console.log(`      ${batches} batches of 50 paid with ${calls} script calls, heartbeats included (nodes seen: ${Math.round(1 / g.share)})`);
+      assert.ok(calls > 0, 'the blocks come from the shared bucket');
+      assert.ok(calls <= batches / 4, `${calls} calls for ${batches} batches`);
+      await eventually(async () => (g.prepaidTokens('hooli') > 0 ? true : undefined), 'a block held for the next batches');
+      g.unblock(); // a quota changed: what was prepaid under the old one is dropped
+      assert.equal(g.prepaidTokens('hooli'), 0);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('falls back to a strict local bucket (the quota / nodes seen) when Redis is killed, and goes back when it returns', async () => {

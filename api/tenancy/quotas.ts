@@ -13,11 +13,16 @@
 // that left it in debt (below one token no batch passes): requests before then are refused
 // before their body is read (no parsing, no Redis call, no stack trace), so a tenant sending
 // 10x its quota costs the node little more than the 429s.
+//
+// With Redis, a tenant's batches are paid from a block of tokens the node took from the shared
+// bucket ahead of them (prepaid.ts): a tenant within its rate waits on Redis only when a batch
+// outgrows what its node holds, and the next block is asked for off the batch's path.
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../../actors/runtime/index.ts';
 import { VigilError } from '../../protocols/index.ts';
 import { LocalBuckets, type BucketParams, type TakeResult } from './bucket.ts';
+import { DEFAULT_QUOTA_BLOCK_MS, PrepaidTokens, blockSize } from './prepaid.ts';
 import { RedisBuckets } from './redis-bucket.ts';
 
 export const DEFAULT_QUOTA_PREFIX = 'vigil:quota:';
@@ -54,6 +59,8 @@ export interface QuotaOptions {
   commandTimeoutMs?: number;
   /** how often the node notes itself in Redis (default NODE_SEEN_INTERVAL_MS) */
   heartbeatMs?: number;
+  /** a block of prepaid tokens is this much of a tenant's rate over the nodes (default DEFAULT_QUOTA_BLOCK_MS; 0: every batch asks Redis) */
+  blockMs?: number;
   /** public registry: node-level counts; tenant registry: vigil_tenant_* (admin key) */
   metrics?: { node: Registry; tenant: Registry };
 }
@@ -86,6 +93,13 @@ export class QuotaGate {
   private readonly tallies = new Map<string, Tally>();
   /** samples admitted by the local bucket since Redis last answered, by tenant */
   private readonly owed = new Map<string, number>();
+  private readonly prepaid = new PrepaidTokens();
+  /** tenants whose next block is being asked for */
+  private readonly refilling = new Set<string>();
+  /** a block refused: not asked again before then (ms), by tenant */
+  private readonly refillAt = new Map<string, number>();
+  /** bumped when quotas change: a block asked for under the old ones is not kept */
+  private quotasSeen = 0;
   private timer: ReturnType<Clock['setTimeout']> | undefined;
   private readonly m: ReturnType<typeof quotaMetrics> | undefined;
 
@@ -111,8 +125,16 @@ export class QuotaGate {
   /** The share of a tenant's quota the local bucket allows. */
   get share(): number {
     if (this.o.fallbackShare !== undefined) return this.o.fallbackShare;
-    const nodes = Math.max(1, this.o.knownNodes?.() ?? 0, this.nodesSeen);
-    return 1 / nodes;
+    return 1 / this.nodes;
+  }
+
+  /** Tokens this node holds for the tenant, taken from the shared bucket ahead of its batches. */
+  prepaidTokens(tenant: string): number {
+    return this.prepaid.left(tenant);
+  }
+
+  private get nodes(): number {
+    return Math.max(1, this.o.knownNodes?.() ?? 0, this.nodesSeen);
   }
 
   /** Before the body is read: refuses a tenant whose bucket is known to be empty. */
@@ -136,16 +158,24 @@ export class QuotaGate {
   async take(tenant: string, samples: number): Promise<void> {
     const p = this.o.bucketOf(tenant);
     if (!p || samples === 0) return;
+    if (this.prepaid.spend(tenant, samples)) {
+      this.refill(tenant, p, samples);
+      return;
+    }
+    // what the node holds pays part of the batch; the shared bucket is asked for the rest
+    const held = this.prepaid.takeAll(tenant);
     // The bucket answered for a moment after this one, and its reply may wait long in a busy
     // event loop: a wait counted from here never blocks a request the bucket would admit.
     const asked = this.o.clock.now();
-    const r = await this.takeFrom(tenant, p, samples);
+    const r = await this.takeFrom(tenant, p, samples - held);
     if (r.ok) {
       // A batch that left the bucket in debt: no batch, however small, passes before the refill
       // brings it back to one token, so until then the next ones are refused before their body is read.
       if (r.tokens < 1) this.tally(tenant).blockedUntil = asked + Math.ceil(((1 - r.tokens) * 1000) / r.rate);
+      else this.refill(tenant, p, samples);
       return;
     }
+    this.prepaid.add(tenant, held);
     this.tally(tenant).blockedUntil = asked + r.retryAfterMs;
     this.refused(tenant, 'rate', samples);
     throw this.rateError(tenant, r.retryAfterMs, `this batch of ${samples} samples needs ${Math.min(samples, p.burst)} tokens`, p);
@@ -171,6 +201,9 @@ export class QuotaGate {
   /** Forgets when buckets were last found empty (a tenant's quota changed: the next request asks the bucket). */
   unblock(): void {
     for (const t of this.tallies.values()) t.blockedUntil = 0;
+    this.prepaid.clear();
+    this.refillAt.clear();
+    this.quotasSeen++;
   }
 
   usage(tenant: string): TenantUsage {
@@ -201,26 +234,50 @@ export class QuotaGate {
     // A call that timed out may still have run in Redis (a busy event loop reads the reply
     // late): its batch and the debt it carried count as taken there, so a late answer never
     // charges a tenant twice. Only what Redis was not asked is owed to it.
-    let asked = false;
-    if (this.redis && this.redis.ready && this.o.clock.now() >= this.redisRetryAt) {
-      const debt = this.owed.get(tenant) ?? 0;
-      this.owed.delete(tenant);
-      try {
-        const r = await this.redis.take(tenant, p, cost, debt);
-        if (!this.redisUp) this.up();
-        if (r.ok) this.local.charge(tenant, this.localParams(p), cost);
-        return { ...r, rate: p.rate };
-      } catch (err) {
-        asked = (err as Error).message.includes('timed out');
-        if (!asked && debt > 0) this.owe(tenant, p, debt);
-        this.down(err as Error);
-      }
-    }
+    const shared = await this.takeShared(tenant, p, cost);
+    if ('ok' in shared) return { ...shared, rate: p.rate };
     const local = this.localParams(p);
     const r = this.local.take(tenant, local, cost);
     // what this node admits alone is charged to the shared bucket when Redis answers again
-    if (r.ok && this.redis && !asked) this.owe(tenant, p, cost);
+    if (r.ok && this.redis && !shared.asked) this.owe(tenant, p, cost);
     return { ...r, rate: local.rate };
+  }
+
+  /** The shared bucket's answer; or, when Redis is away, whether it may have run the take anyway. */
+  private async takeShared(tenant: string, p: BucketParams, cost: number): Promise<TakeResult | { asked: boolean }> {
+    if (!this.redis?.ready || this.o.clock.now() < this.redisRetryAt) return { asked: false };
+    const debt = this.owed.get(tenant) ?? 0;
+    this.owed.delete(tenant);
+    try {
+      const r = await this.redis.take(tenant, p, cost, debt);
+      if (!this.redisUp) this.up();
+      if (r.ok) this.local.charge(tenant, this.localParams(p), cost);
+      return r;
+    } catch (err) {
+      const asked = (err as Error).message.includes('timed out');
+      if (!asked && debt > 0) this.owe(tenant, p, debt);
+      this.down(err as Error);
+      return { asked };
+    }
+  }
+
+  /**
+   * Asks the shared bucket for the tenant's next block once it holds less than half of one, off
+   * the batch's path. A refused block is not asked for again before the bucket could give it; a
+   * block whose answer timed out is lost (Redis may have given it: the strict side).
+   */
+  private refill(tenant: string, p: BucketParams, lastBatch: number): void {
+    const block = blockSize(p, this.nodes, this.o.blockMs ?? DEFAULT_QUOTA_BLOCK_MS, lastBatch);
+    const now = this.o.clock.now();
+    if (block === 0 || !this.redisUp || this.prepaid.left(tenant) >= block / 2) return;
+    if (this.refilling.has(tenant) || now < (this.refillAt.get(tenant) ?? 0)) return;
+    this.refilling.add(tenant);
+    const quotas = this.quotasSeen;
+    void this.takeShared(tenant, p, block).then((r) => {
+      if (!('ok' in r) || quotas !== this.quotasSeen) return;
+      if (r.ok) this.prepaid.add(tenant, block);
+      else this.refillAt.set(tenant, now + r.retryAfterMs);
+    }).finally(() => this.refilling.delete(tenant));
   }
 
   private owe(tenant: string, p: BucketParams, samples: number): void {
