@@ -25,6 +25,7 @@ export type { SizeTier, TenantKey, TenantSpec, TenantSource } from './spec.ts';
 export { QuotaGate, QuotaError, DEFAULT_QUOTA_PREFIX, USAGE_WINDOW_MS } from './quotas.ts';
 export type { QuotaOptions, TenantUsage, RejectReason } from './quotas.ts';
 export { take, LocalBuckets } from './bucket.ts';
+export { PrepaidTokens, blockSize, DEFAULT_QUOTA_BLOCK_MS } from './prepaid.ts';
 export type { BucketParams, BucketState, TakeResult } from './bucket.ts';
 export { RedisBuckets } from './redis-bucket.ts';
 export { tenancyRoutes } from './routes.ts';

@@ -59,8 +59,6 @@ export interface QuotaOptions {
   commandTimeoutMs?: number;
   /** how often the node notes itself in Redis (default NODE_SEEN_INTERVAL_MS) */
   heartbeatMs?: number;
-  /** a block of prepaid tokens is this much of a tenant's rate over the nodes (default DEFAULT_QUOTA_BLOCK_MS; 0: every batch asks Redis) */
-  blockMs?: number;
   /** public registry: node-level counts; tenant registry: vigil_tenant_* (admin key) */
   metrics?: { node: Registry; tenant: Registry };
 }
@@ -267,7 +265,7 @@ export class QuotaGate {
    * block whose answer timed out is lost (Redis may have given it: the strict side).
    */
   private refill(tenant: string, p: BucketParams, lastBatch: number): void {
-    const block = blockSize(p, this.nodes, this.o.blockMs ?? DEFAULT_QUOTA_BLOCK_MS, lastBatch);
+    const block = blockSize(p, this.nodes, DEFAULT_QUOTA_BLOCK_MS, lastBatch);
     const now = this.o.clock.now();
     if (block === 0 || !this.redisUp || this.prepaid.left(tenant) >= block / 2) return;
     if (this.refilling.has(tenant) || now < (this.refillAt.get(tenant) ?? 0)) return;
