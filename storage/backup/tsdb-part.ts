@@ -30,14 +30,14 @@ export interface TsdbPart {
   files: FileEntry[];
 }
 
-/** Exports every table of `database` (views are left out: their DDL is the node's schema). */
+/** Exports every table of `database` (views and Null tables are left out: their DDL is the node's schema). */
 export async function exportTables(engine: Engine, database: string, backupDir: string, progress: Progress): Promise<TsdbPart> {
   const db = ident(database);
   const tables: TableEntry[] = [];
   const files: FileEntry[] = [];
   const names = await rows<{ name: string; ddl: string }>(engine,
     `SELECT name, create_table_query AS ddl FROM system.tables
-     WHERE database = {db:String} AND engine NOT IN ('MaterializedView', 'View', 'LiveView', 'WindowView') AND NOT is_temporary
+     WHERE database = {db:String} AND engine NOT IN ('MaterializedView', 'View', 'LiveView', 'WindowView', 'Null') AND NOT is_temporary
        AND NOT startsWith(name, '.inner') ORDER BY name`, { db: database });
   for (const { name, ddl } of names) {
     const table = ident(name);
@@ -84,7 +84,7 @@ export async function importTables(
   engine: Engine, database: string, backupDir: string, tables: readonly TableEntry[], progress: Progress, opts: ImportOptions = {},
 ): Promise<void> {
   const db = ident(database);
-  for (const stmt of schemaStatements(database)) await command(engine, stmt);
+  for (const stmt of schemaStatements(database, engine.kind)) await command(engine, stmt);
   const existing = new Set((await rows<{ name: string }>(engine,
     `SELECT name FROM system.tables WHERE database = {db:String}`, { db: database })).map((r) => r.name));
   for (const t of tables) if (!existing.has(ident(t.name))) await command(engine, t.ddl);

@@ -4,6 +4,8 @@ export type { TsdbOptions } from './store.ts';
 export { openEngine, openChdbFolder, DEFAULT_REQUEST_TIMEOUT_MS } from './engine.ts';
 export type { Engine, EngineConnection, EngineOptions } from './engine.ts';
 export { chooseResolution, MAX_SERIES_POINTS } from './series.ts';
+export { ROLLUP_LAG_MS, ROLLUP_PASS_INTERVAL_MS } from './rollup.ts';
+export type { RollupMarks } from './rollup.ts';
 export {
   DEFAULT_DATABASE, DEFAULT_RAW_RETENTION_DAYS, MAX_RETENTION_DAYS, ROLLUP_1H_MS, ROLLUP_1M_MS,
   ROLLUP_1H_RETENTION_DAYS, ROLLUP_1M_RETENTION_DAYS, schemaStatements,

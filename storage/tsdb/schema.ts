@@ -39,34 +39,50 @@ function rollupTable(db: string, name: string, days: number): string {
     TTL ${seconds('bucket')} + toIntervalDay(${days})`;
 }
 
-/**
- * The 1-minute rollup reads each insert into samples; the 1-hour rollup reads what the
- * 1-minute view writes (about a sixth of the rows at 10 s sampling), merging its states.
- */
-function rollups(db: string): string[] {
-  return [
-    rollupTable(db, 'samples_1m', ROLLUP_1M_RETENTION_DAYS),
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.samples_1m_mv TO ${db}.samples_1m AS
-    SELECT tenant, service, metric, labels, intDiv(ts, ${ROLLUP_1M_MS}) * ${ROLLUP_1M_MS} AS bucket,
+/** What a rollup row holds, from raw rows (`value`, `ts`) into buckets of `width` ms. */
+export function rollupSelect(width: number): string {
+  return `tenant, service, metric, labels, intDiv(ts, ${width}) * ${width} AS bucket,
       count() AS v_count, avgState(value) AS v_avg, min(value) AS v_min, max(value) AS v_max,
-      quantilesTDigestState(${ROLLUP_QUANTILES})(value) AS v_q
-    FROM ${db}.samples
-    GROUP BY tenant, service, metric, labels, bucket`,
-    rollupTable(db, 'samples_1h', ROLLUP_1H_RETENTION_DAYS),
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.samples_1h_mv TO ${db}.samples_1h AS
-    SELECT tenant, service, metric, labels, hour AS bucket,
-      sum(v_count) AS v_count, avgMergeState(v_avg) AS v_avg, min(v_min) AS v_min, max(v_max) AS v_max,
-      quantilesTDigestMergeState(${ROLLUP_QUANTILES})(v_q) AS v_q
-    FROM (
-      SELECT tenant, service, metric, labels, intDiv(bucket, ${ROLLUP_1H_MS}) * ${ROLLUP_1H_MS} AS hour, v_count, v_avg, v_min, v_max, v_q
-      FROM ${db}.samples_1m
-    )
-    GROUP BY tenant, service, metric, labels, hour`,
+      quantilesTDigestState(${ROLLUP_QUANTILES})(value) AS v_q`;
+}
+
+/** A view that rolls every row inserted into `source` into the rollup of `width`. */
+function rollupView(db: string, name: string, source: string, width: number): string {
+  return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${name} TO ${db}.samples_${width === ROLLUP_1M_MS ? '1m' : '1h'} AS
+    SELECT ${rollupSelect(width)} FROM ${db}.${source} GROUP BY tenant, service, metric, labels, bucket`;
+}
+
+/** The views a ClickHouse server rolls every insert into samples with (several nodes may write one database). */
+export const SERVER_ROLLUP_VIEWS = ['samples_1m_mv', 'samples_1h_mv'] as const;
+
+/**
+ * How the rollups are kept (rollup.ts):
+ * - embedded (chdb): a pass rolls each closed minute once, and the hours from the minutes. Rows
+ *   older than what the passes have rolled (late or replayed data) go through the Null tables
+ *   late_1m and late_1h, whose views roll them as they arrive. A view on samples itself cost
+ *   more than the whole raw insert at one sample per series per flush (storage/README.md).
+ * - server: views on samples roll every insert, as several nodes may write one database.
+ */
+function rollups(db: string, kind: 'chdb' | 'server'): string[] {
+  const tables = [rollupTable(db, 'samples_1m', ROLLUP_1M_RETENTION_DAYS), rollupTable(db, 'samples_1h', ROLLUP_1H_RETENTION_DAYS)];
+  if (kind === 'server') {
+    return [...tables, rollupView(db, 'samples_1m_mv', 'samples', ROLLUP_1M_MS), rollupView(db, 'samples_1h_mv', 'samples', ROLLUP_1H_MS)];
+  }
+  return [
+    ...tables,
+    // how far each pass has rolled: every bucket before `upto` is in the rollup (the highest row counts)
+    `CREATE TABLE IF NOT EXISTS ${db}.rollup_marks (resolution LowCardinality(String), upto Int64)
+    ENGINE = ReplacingMergeTree(upto) ORDER BY resolution`,
+    ...(['late_1m', 'late_1h'] as const).map((t) => `CREATE TABLE IF NOT EXISTS ${db}.${t} (
+      tenant String, service String, metric String, labels String, ts Int64, value Float64, retain_days UInt16
+    ) ENGINE = Null`),
+    rollupView(db, 'late_1m_mv', 'late_1m', ROLLUP_1M_MS),
+    rollupView(db, 'late_1h_mv', 'late_1h', ROLLUP_1H_MS),
   ];
 }
 
 /** CREATE statements, in order; each is idempotent (IF NOT EXISTS). */
-export function schemaStatements(database: string): string[] {
+export function schemaStatements(database: string, kind: 'chdb' | 'server' = 'server'): string[] {
   const db = checkDatabase(database);
   return [
     `CREATE DATABASE IF NOT EXISTS ${db}`,
@@ -86,7 +102,7 @@ export function schemaStatements(database: string): string[] {
     PARTITION BY toYYYYMM(${seconds('ts')})
     ORDER BY (tenant, service, metric, labels, ts)
     TTL ${seconds('ts')} + toIntervalDay(retain_days)`,
-    ...rollups(db),
+    ...rollups(db, kind),
     // Event ids derive from what the event is (protocols/ids.ts), so (ts, id) is its key and
     // also the keyset the pages walk, newest first.
     `CREATE TABLE IF NOT EXISTS ${db}.anomalies (

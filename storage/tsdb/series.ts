@@ -1,6 +1,7 @@
 // Samples and scores: bulk writes, and queries that pick raw samples or a rollup by the step.
 import { VigilError, labelsName, seriesId } from '../../protocols/index.ts';
 import { MAX_PAGE_LIMIT } from '../types.ts';
+import type { Rollups } from './rollup.ts';
 import { ROLLUP_1H_MS, ROLLUP_1M_MS, ROLLUP_QUANTILES } from './schema.ts';
 import { num, type Params, type Sql } from './sql.ts';
 import { SAMPLE_COLUMNS, SCORE_COLUMNS, samplesTsv, scoresTsv, tsvInTurns } from './tsv.ts';
@@ -22,12 +23,16 @@ export function chooseResolution(step: number | undefined): Resolution {
 }
 
 export class SeriesTables {
-  constructor(private readonly sql: Sql, private readonly retainDays: (tenant: string) => number) {}
+  constructor(private readonly sql: Sql, private readonly retainDays: (tenant: string) => number, private readonly rollups: Rollups) {}
 
   async writeSamples(runs: readonly SampleRun[], mode: WriteMode = {}): Promise<void> {
-    const keep = mode.checked ? await this.unstored(runs, mode.signal) : undefined;
+    const keep = mode.checked ? keptRows(runs, await this.unstored(runs, mode.signal)) : undefined;
     const text = await tsvInTurns(runs, (r) => r.samples.length, (part) => samplesTsv(part, this.retainDays, keep).text);
-    await this.sql.insertTsv('samples', SAMPLE_COLUMNS, text, mode.signal);
+    await this.rollups.write(
+      runs,
+      () => this.sql.insertTsv('samples', SAMPLE_COLUMNS, text, mode.signal),
+      (before) => samplesTsv(runs, this.retainDays, (run, i) => run.samples[i]![0] < before && (keep === undefined || keep(run, i))).text,
+    );
   }
 
   async writeScores(runs: readonly ScoreRun[], mode: WriteMode = {}): Promise<void> {
@@ -97,8 +102,8 @@ export class SeriesTables {
     } else {
       // A rollup bucket belongs to the range when its start does (from rounded down to its width).
       const width = resolution === '1m' ? ROLLUP_1M_MS : ROLLUP_1H_MS;
-      const rollupWhere = seriesWhere({ ...q, from: q.from === undefined ? undefined : Math.floor(q.from / width) * width }, params, 'bucket');
-      source = `(SELECT bucket AS src_t, v_count, v_avg, v_min, v_max, v_q FROM ${this.sql.db}.samples_${resolution} WHERE ${rollupWhere.join(' AND ')})`;
+      const rounded = { ...q, from: q.from === undefined ? undefined : Math.floor(q.from / width) * width };
+      source = `(${this.rollups.source(resolution, (time) => seriesWhere(rounded, params, time).join(' AND '), params)})`;
       stats = `sum(v_count) AS n, avgMerge(v_avg) AS avg, min(v_min) AS min, max(v_max) AS max, quantilesTDigestMerge(${ROLLUP_QUANTILES})(v_q) AS q`;
     }
     const rows = await this.sql.rows<{ t: string | number; n: string | number; avg: number; min: number; max: number; q: number[] }>(
@@ -151,6 +156,12 @@ export class SeriesTables {
     const rows = await this.sql.rows<{ n: string | number }>(`SELECT count() AS n FROM ${this.sql.db}.samples`);
     return num(rows[0]?.n ?? 0);
   }
+}
+
+/** A checked write's keep rule, decided once per row (`unstored` remembers what it let through). */
+function keptRows(runs: readonly SampleRun[], keep: (run: SampleRun, i: number) => boolean): (run: SampleRun, i: number) => boolean {
+  const kept = new Map(runs.map((r) => [r, r.samples.map((_, i) => keep(r, i))]));
+  return (run, i) => kept.get(run)?.[i] === true;
 }
 
 function pointLimit(limit: number | undefined): number {

@@ -9,6 +9,7 @@ import { RcaTable } from './rca.ts';
 import {
   DEFAULT_DATABASE, DEFAULT_RAW_RETENTION_DAYS, MAX_RETENTION_DAYS, checkDatabase, embeddedMergePolicy, schemaStatements,
 } from './schema.ts';
+import { ROLLUP_LAG_MS, Rollups, type RollupMarks } from './rollup.ts';
 import { SeriesTables } from './series.ts';
 import { Sql } from './sql.ts';
 import type {
@@ -41,10 +42,11 @@ export class TsdbStore implements AsyncSeriesStore, AsyncEventStore {
     readonly sql: Sql,
     private readonly clock: Pick<Clock, 'now'>,
     opts: TsdbOptions,
+    private readonly rollups: Rollups,
   ) {
     this.defaultRetention = checkRetention(opts.rawRetentionDays ?? DEFAULT_RAW_RETENTION_DAYS);
     this.retention = new Map([...(opts.tenantRetentionDays ?? new Map<string, number>())].map(([t, d]) => [t, checkRetention(d)]));
-    this.seriesTables = new SeriesTables(sql, (tenant) => this.rawRetentionDays(tenant));
+    this.seriesTables = new SeriesTables(sql, (tenant) => this.rawRetentionDays(tenant), rollups);
     this.events = new EventTables(sql);
     this.rca = new RcaTable(sql);
   }
@@ -53,24 +55,41 @@ export class TsdbStore implements AsyncSeriesStore, AsyncEventStore {
   static async open(opts: TsdbOptions): Promise<TsdbStore> {
     const database = checkDatabase(opts.database ?? DEFAULT_DATABASE);
     const engine = openEngine(opts);
-    const store = new TsdbStore(engine, new Sql(engine.client, database), opts.clock ?? SYSTEM_TIME, opts);
+    const sql = new Sql(engine.client, database);
+    const clock = opts.clock ?? SYSTEM_TIME;
     try {
-      for (const stmt of schemaStatements(database)) await store.sql.command(stmt);
-      if (engine.kind === 'chdb') for (const stmt of embeddedMergePolicy(database)) await store.sql.command(stmt);
+      for (const stmt of schemaStatements(database, engine.kind)) await sql.command(stmt);
+      if (engine.kind === 'chdb') for (const stmt of embeddedMergePolicy(database)) await sql.command(stmt);
+      const now = (): number => clock.now();
+      const rollups = engine.kind === 'chdb' ? await Rollups.open(sql, now) : Rollups.byViews(sql, now);
+      const store = new TsdbStore(engine, sql, clock, opts, rollups);
       store.lastVersion = await store.events.maxIncidentVersion();
+      return store;
     } catch (err) {
       await engine.close();
       throw err;
     }
-    return store;
   }
 
   get kind(): Engine['kind'] {
     return this.engine.kind;
   }
 
-  close(): Promise<void> {
-    return this.engine.close();
+  async close(): Promise<void> {
+    await this.rollups.idle();
+    await this.engine.close();
+  }
+
+  // ---- rollups (rollup.ts) ----
+
+  /** How far the passes have rolled (Infinity on a server, whose views roll every insert). */
+  get rolledUp(): Readonly<RollupMarks> {
+    return this.rollups.rolled;
+  }
+
+  /** Rolls every minute that ended by `until` (default: the pass lag ago) and the hours they close. */
+  rollUp(until = this.clock.now() - ROLLUP_LAG_MS): Promise<RollupMarks> {
+    return this.rollups.pass(until);
   }
 
   // ---- retention ----
