@@ -69,7 +69,7 @@ describe('vigil backup (real stores, real commands)', function () {
     const r = await runVigil(['backup', 'create', '--data', dataDir, '--config', configFile, backup], {}, 120_000);
     assert.equal(r.code, 0, r.stderr);
     // incident_rca (root-cause rankings) is the eighth table: exported like every other
-    assert.match(r.stdout, /^backup .*b1: node node-b, \d+ files, .* rows in 8 tables/);
+    assert.match(r.stdout, /^backup .*b1: node node-b, \d+ files, .* rows in 9 tables/);
     assert.match(r.stderr, /tsdb table samples: 12,000 rows/);
     const m = JSON.parse(await readFile(join(backup, 'manifest.json'), 'utf8')) as Manifest;
     assert.equal(m.nodeId, 'node-b');
@@ -101,7 +101,7 @@ describe('vigil backup (real stores, real commands)', function () {
     assert.equal(list.length, 2);
     const b1 = list.find((b) => b.path === backup)!;
     assert.equal(b1.nodeId, 'node-b');
-    assert.equal(b1.rows, source.rows.samples! + source.rows.scores! + source.rows.samples_1m! + source.rows.samples_1h!
+    assert.equal(b1.rows, source.rows.samples! + source.rows.scores! + source.rows.samples_1m! + source.rows.samples_1h! + source.rows.rollup_marks!
       + source.rows.anomalies! + source.rows.alerts! + source.rows.incident_events! + source.rows.incident_rca!);
     assert.match(list.find((b) => b.path !== backup)!.error!, /no manifest\.json/);
     const table = await runVigil(['backup', 'list', backups]);
@@ -129,7 +129,7 @@ describe('vigil backup (real stores, real commands)', function () {
       [['db maintenance'], ['wait-a-bit'], ['run_1']]);
     assert.equal(Object.keys(restored.series).length, SERIES);
     assert.ok(Object.values(restored.series).every((s) => s.samples === SAMPLES_PER_SERIES));
-    assert.deepEqual(restored.views, ['samples_1h_mv', 'samples_1m_mv']);
+    assert.deepEqual(restored.views, ['late_1h_mv', 'late_1m_mv']);
     const before = source.audit.entries.length;
     assert.equal(before, 3);
     assert.deepEqual(restored.audit.entries.slice(0, before), source.audit.entries);

@@ -42,10 +42,10 @@ for (const k of keys) {
   };
 }
 const rows: Record<string, number> = {};
-for (const t of ['samples', 'scores', 'samples_1m', 'samples_1h', 'anomalies', 'alerts', 'incident_events', 'incident_rca']) {
+for (const t of ['samples', 'scores', 'samples_1m', 'samples_1h', 'rollup_marks', 'anomalies', 'alerts', 'incident_events', 'incident_rca']) {
   rows[t] = Number((await tsdb.sql.rows<{ n: string }>(`SELECT count() AS n FROM ${tsdb.sql.db}.${t}`))[0]!.n);
 }
-// The rollups' materialised views must be there, or new samples would stop reaching the rollups.
+// The late rows' views must be there, or rows older than the passes' marks would not reach the rollups.
 const views = (await tsdb.sql.rows<{ name: string }>(
   `SELECT name FROM system.tables WHERE database = {db:String} AND engine = 'MaterializedView' ORDER BY name`, { db: tsdb.sql.db })).map((r) => r.name);
 const events: Record<string, unknown> = {};
