@@ -60,7 +60,7 @@ export const SERVER_ROLLUP_VIEWS = ['samples_1m_mv', 'samples_1h_mv'] as const;
  * - embedded (chdb): a pass rolls each closed minute once, and the hours from the minutes. Rows
  *   older than what the passes have rolled (late or replayed data) go through the Null tables
  *   late_1m and late_1h, whose views roll them as they arrive. A view on samples itself cost
- *   more than the whole raw insert at one sample per series per flush (storage/README.md).
+ *   more than the whole raw insert at one sample per series per flush (storage/tsdb/README.md).
  * - server: views on samples roll every insert, as several nodes may write one database.
  */
 function rollups(db: string, kind: 'chdb' | 'server'): string[] {
@@ -136,7 +136,7 @@ export function schemaStatements(database: string, kind: 'chdb' | 'server' = 'se
   ];
 }
 
-/** Every MergeTree table schemaStatements makes. */
+/** The MergeTree tables that take a part every flush (rollup_marks takes a row a pass, and stays small). */
 const MERGE_TREE_TABLES = ['samples', 'scores', 'samples_1m', 'samples_1h', 'anomalies', 'alerts', 'incident_events', 'incident_rca'] as const;
 
 /**
