@@ -136,7 +136,7 @@ export function schemaStatements(database: string, kind: 'chdb' | 'server' = 'se
   ];
 }
 
-/** The MergeTree tables that take a part every flush (rollup_marks takes a row a pass, and stays small). */
+/** The tables the writers add parts to (rollup_marks gets two rows a pass, and stays small). */
 const MERGE_TREE_TABLES = ['samples', 'scores', 'samples_1m', 'samples_1h', 'anomalies', 'alerts', 'incident_events', 'incident_rca'] as const;
 
 /**
