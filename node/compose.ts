@@ -14,6 +14,7 @@ import { VigilError, type SeriesInput } from '../protocols/index.ts';
 import { LOG_REDACTION, startGateway, type Gateway, type Engine } from '../api/index.ts';
 import type { Sensitivity } from '../actors/detection/index.ts';
 import { cacheKeys, registerCacheMetrics } from '../storage/cache/index.ts';
+import { registerRollupMetrics } from '../storage/tsdb/index.ts';
 import {
   Checkpoints, packTenantState, createNodeMetrics, watchCheckpoints, DEFAULT_SHARD_COUNT, IngestBacklog, KvSharedTenants, LiveHub, NodeHealth,
   OpenIncidentsCache, openNodeStores, restoredState, SeriesLimits, ShardHosts, startRobustModel, tierDetectors,
@@ -165,6 +166,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     for (const id of tenancy.ids()) live.publish(id, { type: 'status', data: { ...data, tenant: id } });
   });
   registerCacheMetrics(metrics.registry, stores.cache);
+  registerRollupMetrics(metrics.registry, store);
   const incidents = new OpenIncidentsCache();
   // cluster mode: in a KV bucket, so a tenant's silences move with its shard
   const silences = clustered?.silences ?? new FileSilenceStore(config.node.dataDir);

@@ -53,7 +53,7 @@ describe('api: auth and admin', () => {
   it('keeps public routes open', async () => {
     for (const path of ['/healthz', '/readyz', '/metrics', '/docs/openapi.json']) assert.equal((await anon.get(path)).status, 200, path);
     const metrics = (await anon.get<string>('/metrics')).body;
-    for (const name of ['vigil_samples_ingested_total', 'vigil_anomalies_total', 'vigil_actors_alive', 'vigil_mailbox_depth', 'vigil_actor_restarts_total']) {
+    for (const name of ['vigil_samples_ingested_total', 'vigil_anomalies_total', 'vigil_actors_alive', 'vigil_mailbox_depth', 'vigil_actor_restarts_total', 'vigil_rollup_behind_seconds', 'vigil_rollup_pass_failing']) {
       assert.match(metrics, new RegExp(`^# TYPE ${name} `, 'm'), name);
     }
     assert.deepEqual((await anon.get('/readyz')).body, { status: 'ready' });

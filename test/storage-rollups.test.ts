@@ -5,8 +5,11 @@ import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { VirtualClock } from '../actors/runtime/index.ts';
-import { ROLLUP_1H_MS, ROLLUP_1M_MS, ROLLUP_LAG_MS, TsdbStore, type SampleRun, type SeriesBucket } from '../storage/tsdb/index.ts';
+import {
+  ROLLUP_1H_MS, ROLLUP_1M_MS, ROLLUP_LAG_MS, TsdbStore, registerRollupMetrics, type SampleRun, type SeriesBucket,
+} from '../storage/tsdb/index.ts';
 
 const CHDB_DIR = join(tmpdir(), `vigil-chdb-test-${process.pid}`);
 process.once('exit', () => rmSync(CHDB_DIR, { recursive: true, force: true }));
@@ -181,6 +184,28 @@ describe('storage/tsdb rollups on chdb (passes and late rows)', function () {
       assert.deepEqual(counts(h.buckets), [120]);
     } finally {
       await reopened.close();
+    }
+  });
+
+  it('/metrics shows how far the rollup is behind, and a failing pass', async () => {
+    const clock = new VirtualClock(T0 + 30 * ROLLUP_1M_MS);
+    const store = await open('metrics', clock);
+    const registry = new Registry();
+    registerRollupMetrics(registry, store);
+    const gauge = async (name: string): Promise<number> => {
+      const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${name} `));
+      return Number(line?.split(' ')[1]);
+    };
+    try {
+      await store.rollUp(T0 + 20 * ROLLUP_1M_MS);
+      assert.equal(await gauge('vigil_rollup_behind_seconds'), 600);
+      assert.equal(await gauge('vigil_rollup_pass_failing'), 0);
+      await store.sql.command(`DROP TABLE ${store.sql.db}.samples_1m`);
+      await assert.rejects(store.rollUp(T0 + 25 * ROLLUP_1M_MS));
+      assert.equal(await gauge('vigil_rollup_pass_failing'), 1);
+      assert.equal(await gauge('vigil_rollup_behind_seconds'), 600, 'the marks stay where the last pass left them');
+    } finally {
+      await store.close();
     }
   });
 });

@@ -93,36 +93,41 @@ export class Rollups {
     const now = this.now();
     if (now - this.lastPass < ROLLUP_PASS_INTERVAL_MS) return;
     this.lastPass = now;
-    this.pass(now - ROLLUP_LAG_MS).then(() => { this.lastError = undefined; }, (err: unknown) => { this.lastError = err; });
+    this.pass(now - ROLLUP_LAG_MS).catch(() => undefined); // kept in lastError
   }
 
   /** Rolls every minute that ended by `until`, then every hour whose minutes are all rolled. */
   pass(until: number): Promise<RollupMarks> {
-    return this.exclusive(async () => {
-      if (this.marks.minute === Infinity) return this.marks;
-      const db = this.sql.db;
-      const minute = floorTo(until, ROLLUP_1M_MS);
-      if (minute > this.marks.minute) {
-        await this.sql.command(
-          `INSERT INTO ${db}.samples_1m (${ROLLUP_COLUMNS}) SELECT ${rollupSelect(ROLLUP_1M_MS)}
-           FROM ${db}.samples FINAL WHERE ts >= {from:Int64} AND ts < {to:Int64} GROUP BY tenant, service, metric, labels, bucket`,
-          { from: this.marks.minute, to: minute });
-        await writeMarks(this.sql, { ...this.marks, minute });
-        this.marks = { ...this.marks, minute };
-      }
-      const hour = floorTo(this.marks.minute, ROLLUP_1H_MS);
-      if (hour > this.marks.hour) {
-        await this.sql.command(
-          `INSERT INTO ${db}.samples_1h (${ROLLUP_COLUMNS})
-           SELECT tenant, service, metric, labels, intDiv(bucket, ${ROLLUP_1H_MS}) * ${ROLLUP_1H_MS} AS hour,
-             sum(v_count), avgMergeState(v_avg), min(v_min), max(v_max), quantilesTDigestMergeState(${ROLLUP_QUANTILES})(v_q)
-           FROM ${db}.samples_1m WHERE bucket >= {from:Int64} AND bucket < {to:Int64} GROUP BY tenant, service, metric, labels, hour`,
-          { from: this.marks.hour, to: hour });
-        await writeMarks(this.sql, { ...this.marks, hour });
-        this.marks = { ...this.marks, hour };
-      }
-      return this.marks;
-    });
+    return this.exclusive(() => this.roll(until)).then(
+      (marks) => { this.lastError = undefined; return marks; },
+      (err: unknown) => { this.lastError = err; throw err; },
+    );
+  }
+
+  private async roll(until: number): Promise<RollupMarks> {
+    if (this.marks.minute === Infinity) return this.marks;
+    const db = this.sql.db;
+    const minute = floorTo(until, ROLLUP_1M_MS);
+    if (minute > this.marks.minute) {
+      await this.sql.command(
+        `INSERT INTO ${db}.samples_1m (${ROLLUP_COLUMNS}) SELECT ${rollupSelect(ROLLUP_1M_MS)}
+         FROM ${db}.samples FINAL WHERE ts >= {from:Int64} AND ts < {to:Int64} GROUP BY tenant, service, metric, labels, bucket`,
+        { from: this.marks.minute, to: minute });
+      await writeMarks(this.sql, { ...this.marks, minute });
+      this.marks = { ...this.marks, minute };
+    }
+    const hour = floorTo(this.marks.minute, ROLLUP_1H_MS);
+    if (hour > this.marks.hour) {
+      await this.sql.command(
+        `INSERT INTO ${db}.samples_1h (${ROLLUP_COLUMNS})
+         SELECT tenant, service, metric, labels, intDiv(bucket, ${ROLLUP_1H_MS}) * ${ROLLUP_1H_MS} AS hour,
+           sum(v_count), avgMergeState(v_avg), min(v_min), max(v_max), quantilesTDigestMergeState(${ROLLUP_QUANTILES})(v_q)
+         FROM ${db}.samples_1m WHERE bucket >= {from:Int64} AND bucket < {to:Int64} GROUP BY tenant, service, metric, labels, hour`,
+        { from: this.marks.hour, to: hour });
+      await writeMarks(this.sql, { ...this.marks, hour });
+      this.marks = { ...this.marks, hour };
+    }
+    return this.marks;
   }
 
   /** Resolves when no write or pass is under way. */

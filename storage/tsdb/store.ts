@@ -87,6 +87,16 @@ export class TsdbStore implements AsyncSeriesStore, AsyncEventStore {
     return this.rollups.rolled;
   }
 
+  /** The last pass failed (the next write starts another). */
+  get rollupFailing(): boolean {
+    return this.rollups.lastError !== undefined;
+  }
+
+  /** The store's clock (rollup lag is measured on it). */
+  now(): number {
+    return this.clock.now();
+  }
+
   /** Rolls every minute that ended by `until` (default: the pass lag ago) and the hours they close. */
   rollUp(until = this.clock.now() - ROLLUP_LAG_MS): Promise<RollupMarks> {
     return this.rollups.pass(until);
