@@ -5,7 +5,7 @@ export { openEngine, openChdbFolder, DEFAULT_REQUEST_TIMEOUT_MS } from './engine
 export type { Engine, EngineConnection, EngineOptions } from './engine.ts';
 export { chooseResolution, MAX_SERIES_POINTS } from './series.ts';
 export { ROLLUP_LAG_MS, ROLLUP_PASS_INTERVAL_MS } from './rollup.ts';
-export type { RollupMarks } from './rollup.ts';
+export type { RollupMarks, RollupStatus } from './rollup.ts';
 export { registerRollupMetrics } from './metrics.ts';
 export {
   DEFAULT_DATABASE, DEFAULT_RAW_RETENTION_DAYS, MAX_RETENTION_DAYS, ROLLUP_1H_MS, ROLLUP_1M_MS,

@@ -20,6 +20,12 @@ export interface RollupMarks {
   hour: number;
 }
 
+/** What /metrics shows of the passes. */
+export interface RollupStatus {
+  behindMs: number;
+  failing: boolean;
+}
+
 const ROLLUP_COLUMNS = 'tenant, service, metric, labels, bucket, v_count, v_avg, v_min, v_max, v_q';
 const floorTo = (t: number, width: number): number => Math.floor(t / width) * width;
 
@@ -27,7 +33,7 @@ export class Rollups {
   private chain: Promise<unknown> = Promise.resolve();
   private lastPass = -Infinity;
   /** the last pass's failure, if it failed (the next one tries again) */
-  lastError: unknown;
+  private lastError: unknown;
 
   private constructor(private readonly sql: Sql, private marks: RollupMarks, private readonly now: () => number) {}
 
@@ -68,6 +74,11 @@ export class Rollups {
 
   get rolled(): Readonly<RollupMarks> {
     return this.marks;
+  }
+
+  status(): RollupStatus {
+    const behindMs = Number.isFinite(this.marks.minute) ? Math.max(0, this.now() - this.marks.minute) : 0;
+    return { behindMs, failing: this.lastError !== undefined };
   }
 
   /**

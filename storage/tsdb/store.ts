@@ -9,7 +9,7 @@ import { RcaTable } from './rca.ts';
 import {
   DEFAULT_DATABASE, DEFAULT_RAW_RETENTION_DAYS, MAX_RETENTION_DAYS, checkDatabase, embeddedMergePolicy, schemaStatements,
 } from './schema.ts';
-import { ROLLUP_LAG_MS, Rollups, type RollupMarks } from './rollup.ts';
+import { ROLLUP_LAG_MS, Rollups, type RollupMarks, type RollupStatus } from './rollup.ts';
 import { SeriesTables } from './series.ts';
 import { Sql } from './sql.ts';
 import type {
@@ -87,14 +87,9 @@ export class TsdbStore implements AsyncSeriesStore, AsyncEventStore {
     return this.rollups.rolled;
   }
 
-  /** The last pass failed (the next write starts another). */
-  get rollupFailing(): boolean {
-    return this.rollups.lastError !== undefined;
-  }
-
-  /** The store's clock (rollup lag is measured on it). */
-  now(): number {
-    return this.clock.now();
+  /** How far the minute rollup is behind the clock (0 on a server), and whether the last pass failed. */
+  rollupStatus(): RollupStatus {
+    return this.rollups.status();
   }
 
   /** Rolls every minute that ended by `until` (default: the pass lag ago) and the hours they close. */
