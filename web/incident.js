@@ -74,6 +74,7 @@ export function incidentView(root, id) {
   let timer;
   let rcaTimer;
   let lastDeep = 0;
+  let actionsShown = '';
   let disposed = false;
 
   root.innerHTML = `
@@ -105,7 +106,12 @@ export function incidentView(root, id) {
     if (syncActions(actions, i)) return;
     // what the last action said stays: a live update right after a silence must not wipe its answer
     const said = $('#action-msg', actions)?.innerHTML ?? '';
-    actions.innerHTML = actionsHtml(i, { suggested: rootCause(rca), metrics: alerts.map((a) => a.metric), said });
+    const html = actionsHtml(i, { suggested: rootCause(rca), metrics: alerts.map((a) => a.metric), said });
+    // the same buttons stay the same nodes: a click whose press and release straddle a
+    // replacement is lost (a CI run's click on 'Silence…' was, under a stream of updates)
+    if (html === actionsShown) return;
+    actionsShown = html;
+    actions.innerHTML = html;
     wireActions(actions, i, (changed) => { incident = changed; renderSummary(); });
   }
 
