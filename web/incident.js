@@ -92,7 +92,10 @@ export function incidentView(root, id) {
     const i = incident;
     const end = i.resolvedAt ?? Date.now();
     el.dataset.status = i.status;
-    if (!$('#facts', el)) el.innerHTML = '<p class="dim"><a href="#/">‹ incidents</a></p><div id="facts"></div><div id="actions"></div>';
+    if (!$('#facts', el)) {
+      el.innerHTML = '<p class="dim"><a href="#/">‹ incidents</a></p><div id="facts"></div><div id="actions"></div>';
+      actionsShown = ''; // a new, empty #actions (after a failure message took the panel)
+    }
     $('#facts', el).innerHTML = `<h2>${esc(i.title)}</h2>
       <div class="facts"><span class="status ${esc(i.status)}" id="status">${esc(i.status)}</span>
         <span>opened <b>${time(i.openedAt)}</b></span><span>for <b>${span(end - i.openedAt)}</b></span>
