@@ -63,6 +63,9 @@ function alertsHtml(alerts) {
     <span class="${esc(a.severity)}">${esc(a.severity)} ${num(a.score, 3)}</span></li>`).join('');
 }
 
+/** The action buttons' HTML each #actions element shows. */
+const drawn = new WeakMap();
+
 export function incidentView(root, id) {
   let incident;
   let alerts = [];
@@ -74,7 +77,6 @@ export function incidentView(root, id) {
   let timer;
   let rcaTimer;
   let lastDeep = 0;
-  let actionsShown = '';
   let disposed = false;
 
   root.innerHTML = `
@@ -92,10 +94,7 @@ export function incidentView(root, id) {
     const i = incident;
     const end = i.resolvedAt ?? Date.now();
     el.dataset.status = i.status;
-    if (!$('#facts', el)) {
-      el.innerHTML = '<p class="dim"><a href="#/">‹ incidents</a></p><div id="facts"></div><div id="actions"></div>';
-      actionsShown = ''; // a new, empty #actions (after a failure message took the panel)
-    }
+    if (!$('#facts', el)) el.innerHTML = '<p class="dim"><a href="#/">‹ incidents</a></p><div id="facts"></div><div id="actions"></div>';
     $('#facts', el).innerHTML = `<h2>${esc(i.title)}</h2>
       <div class="facts"><span class="status ${esc(i.status)}" id="status">${esc(i.status)}</span>
         <span>opened <b>${time(i.openedAt)}</b></span><span>for <b>${span(end - i.openedAt)}</b></span>
@@ -112,8 +111,9 @@ export function incidentView(root, id) {
     const html = actionsHtml(i, { suggested: rootCause(rca), metrics: alerts.map((a) => a.metric), said });
     // the same buttons stay the same nodes: a click whose press and release straddle a
     // replacement is lost (a CI run's click on 'Silence…' was, under a stream of updates)
-    if (html === actionsShown) return;
-    actionsShown = html;
+    // (kept per element: a rebuilt panel's new, empty #actions has drawn nothing yet)
+    if (drawn.get(actions) === html) return;
+    drawn.set(actions, html);
     actions.innerHTML = html;
     wireActions(actions, i, (changed) => { incident = changed; renderSummary(); });
   }
