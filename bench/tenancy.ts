@@ -29,7 +29,7 @@
 // Starts `vigil start` in a child process with a tenants file (A: --quota-a samples/s,
 // default 5,000; B: 10,000/s) and, unless --redis none, VIGIL_REDIS_URL (default
 // redis://127.0.0.1:6379) with a key prefix of its own, so the quota is the cluster-wide
-// Redis bucket. Then it runs R rounds (default 24, about 12 minutes: at 6 rounds, B alone in the odd
+// Redis bucket. Then it runs R rounds (default 24, about 15 minutes: at 6 rounds, B alone in the odd
 // rounds against B alone in the even ones, the same traffic, came out at 0.41 to 1.60 over seven
 // runs, a p99 of 900 requests being set by whether one stall fell in them) of three phases (N seconds each, default
 // 6): B alone, B with A at exactly its quota, B with A at 10x its quota; interleaved, so a
