@@ -69,3 +69,25 @@ export function createNodeMetrics(stats: () => RuntimeCounters, backlog: () => n
 export function watchCheckpoints(metrics: Pick<NodeMetrics, 'registry'>, behind: () => number): void {
   new Gauge({ name: 'vigil_checkpoint_shards_behind', help: 'Shards whose ingest log moved past their newest snapshot', registers: [metrics.registry], collect() { this.set(behind()); } });
 }
+
+/** What a budgeted (medium) tenant's budget holds now (actors/tenant/budget-gates.ts). */
+export interface BudgetReading {
+  tenant: string;
+  waiting: number;
+  inFlight: number;
+  leftMs: number;
+}
+
+/** The medium tenants' budgets, read on scrape; by tenant, so for the admin key only. */
+export function watchBudgets(metrics: Pick<NodeMetrics, 'tenantRegistry'>, read: () => readonly BudgetReading[]): void {
+  const gauge = (name: string, help: string, of: (b: BudgetReading) => number): void => {
+    new Gauge({
+      name, help, labelNames: ['tenant'], registers: [metrics.tenantRegistry],
+      // reset first: a tenant whose budget went away (its tier changed) leaves no stale line
+      collect() { this.reset(); for (const b of read()) this.set({ tenant: b.tenant }, of(b)); },
+    });
+  };
+  gauge('vigil_tenant_budget_waiting_batches', 'Batches a medium tenant\'s budget holds back, by tenant', (b) => b.waiting);
+  gauge('vigil_tenant_budget_in_flight_batches', 'A medium tenant\'s batches inside the actor tree, by tenant (at most its mailbox budget)', (b) => b.inFlight);
+  gauge('vigil_tenant_budget_left_ms', 'Processing time a medium tenant has left in this tick, by tenant (negative: in debt, its batches wait)', (b) => b.leftMs);
+}

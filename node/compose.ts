@@ -16,7 +16,7 @@ import type { Sensitivity } from '../actors/detection/index.ts';
 import { cacheKeys, registerCacheMetrics } from '../storage/cache/index.ts';
 import { registerRollupMetrics } from '../storage/tsdb/index.ts';
 import {
-  Checkpoints, packTenantState, createNodeMetrics, watchCheckpoints, DEFAULT_SHARD_COUNT, IngestBacklog, KvSharedTenants, LiveHub, NodeHealth,
+  Checkpoints, packTenantState, createNodeMetrics, watchBudgets, watchCheckpoints, DEFAULT_SHARD_COUNT, IngestBacklog, KvSharedTenants, LiveHub, NodeHealth,
   OpenIncidentsCache, openNodeStores, restoredState, SeriesLimits, ShardHosts, startRobustModel, tierDetectors,
   type AdmittedBatch, type Appended, type VigilConfig,
 } from '../cluster/index.ts';
@@ -158,6 +158,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   budgetOf = (tenant) => (tenancy.sizeOf(tenant) === 'medium' ? options.mediumBudget ?? MEDIUM_BUDGET : undefined);
   // the door from the shard hosts to the actors: a medium tenant's batches pass as its budget allows
   const gates = new BudgetGates({ clock, limitsOf: (tenant) => budgetOf(tenant), tell: (tenant, msg) => tenants.tell({ type: 'to-tenant', tenant, msg }) });
+  watchBudgets(metrics, () => gates.views());
   // cluster placement: this node's pinned tenants are cluster.pinnedTenants and the large tenants naming it in `nodes`
   clustered?.pinWith(() => tenancy.pinnedOn(config.node.id, config.cluster.pinnedTenants));
   // every tenant's stream hears the level change (the level is the node's, not a tenant's secret)

@@ -1,0 +1,123 @@
+// Isolation tiers (issue 12): a medium tenant's budget shows in /metrics, for the admin key
+// only. The tenant's detectors are slowed so one batch spends more than the budget's tick,
+// which puts it in debt and holds its next batches back; /metrics must say so while it
+// lasts, and say nothing is held once every batch is taken in.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { hashKey } from '../api/index.ts';
+import type { BudgetLimits } from '../actors/tenant/index.ts';
+import type { Detector, DetectorSnapshot } from '../actors/detection/index.ts';
+import type { DetectorFactory } from '../actors/service/index.ts';
+import type { Tier } from '../protocols/index.ts';
+import { startNode, type NodeHandle } from '../node/index.ts';
+import { KEYS, testConfig } from './support/api-node.ts';
+
+/** each sample holds the thread this long, as real detection would */
+const SAMPLE_MS = 1;
+let taken = 0;
+class SlowDetector implements Detector {
+  anomalous = false;
+  expected = 0;
+  rawScore = 0;
+  constructor(readonly tier: Tier) {}
+  update(): number {
+    const until = performance.now() + SAMPLE_MS;
+    while (performance.now() < until) { /* busy, as a detector is */ }
+    taken++;
+    return 0;
+  }
+  snapshot(): DetectorSnapshot {
+    return { tier: this.tier, version: 1 };
+  }
+}
+const slow: DetectorFactory = { create: (tier) => new SlowDetector(tier), restore: (s) => new SlowDetector(s.tier) };
+
+const MED_KEY = 'med-key-1';
+const SMALL_KEY = 'small-key-1';
+/** 10 ms of processing a 100 ms tick: a 50-sample batch (~50 ms) leaves the tenant ~40 ms in debt, 0.4 s to repay */
+const BUDGET: BudgetLimits = { inFlight: 1, tickMs: 100, share: 0.1, backlogSamples: 100_000 };
+const BATCHES = 5;
+const BATCH = 50;
+
+describe('isolation: a medium tenant\'s budget in /metrics', function () {
+  this.timeout(60_000);
+  let node: NodeHandle;
+
+  before(async () => {
+    const c = testConfig();
+    const file = join(mkdtempSync(join(tmpdir(), 'vigil-budget-metrics-')), 'tenants.yaml');
+    writeFileSync(file, [
+      'tenants:',
+      `  - { id: med, tier: medium, rate: unlimited, keys: [{ id: k, sha256: ${hashKey(MED_KEY)} }] }`,
+      `  - { id: little, tier: small, rate: unlimited, keys: [{ id: k, sha256: ${hashKey(SMALL_KEY)} }] }`,
+      '',
+    ].join('\n'));
+    c.tenancy = { ...c.tenancy, file };
+    node = await startNode(c, { logger: pino({ level: 'silent' }), detectors: slow, mediumBudget: BUDGET });
+  });
+
+  after(async () => {
+    await node?.stop();
+  });
+
+  const post = async (key: string, b: number): Promise<number> => {
+    const base = Date.now() - 3_600_000;
+    const samples = Array.from({ length: BATCH }, (_, i) => [base + (b * BATCH + i) * 1000, i]);
+    const r = await fetch(`${node.url}/v1/metrics`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ series: [{ service: 'web', metric: 'cpu', samples }] }),
+    });
+    await r.arrayBuffer();
+    return r.status;
+  };
+  const scrape = async (key?: string): Promise<string> => {
+    const r = await fetch(`${node.url}/metrics`, key ? { headers: { authorization: `Bearer ${key}` } } : {});
+    assert.equal(r.status, 200);
+    return r.text();
+  };
+  const gauge = (text: string, name: string, tenant: string): number | undefined => {
+    const m = new RegExp(`^${name}\\{tenant="${tenant}"\\} (\\S+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : undefined;
+  };
+
+  it('shows the batches a budget holds back and its debt, then nothing held once all are taken in', async () => {
+    taken = 0;
+    for (let b = 0; b < BATCHES; b++) assert.equal(await post(MED_KEY, b), 202);
+    assert.equal(await post(SMALL_KEY, 0), 202);
+    let held: { waiting: number; left: number } | undefined;
+    const deadline = Date.now() + 20_000;
+    while (held === undefined && Date.now() < deadline) {
+      const text = await scrape(KEYS.admin);
+      const waiting = gauge(text, 'vigil_tenant_budget_waiting_batches', 'med');
+      if (waiting !== undefined && waiting > 0) held = { waiting, left: gauge(text, 'vigil_tenant_budget_left_ms', 'med') ?? NaN };
+      else await new Promise((res) => setTimeout(res, 20));
+    }
+    assert.ok(held, 'the budget was seen holding batches back');
+    assert.ok(held.waiting <= BATCHES - 1, `at most ${BATCHES - 1} held, one inside: ${held.waiting}`);
+    assert.ok(held.left <= BUDGET.tickMs * BUDGET.share, `time left within one tick's share: ${held.left}`);
+
+    while (taken < (BATCHES + 1) * BATCH && Date.now() < deadline + 20_000) await new Promise((res) => setTimeout(res, 50));
+    assert.equal(taken, (BATCHES + 1) * BATCH, 'every accepted sample reached its detector');
+    let text = await scrape(KEYS.admin);
+    for (let i = 0; i < 50 && gauge(text, 'vigil_tenant_budget_in_flight_batches', 'med') !== 0; i++) {
+      await new Promise((res) => setTimeout(res, 50)); // the last batch's receipt settles after its samples
+      text = await scrape(KEYS.admin);
+    }
+    assert.equal(gauge(text, 'vigil_tenant_budget_waiting_batches', 'med'), 0);
+    assert.equal(gauge(text, 'vigil_tenant_budget_in_flight_batches', 'med'), 0);
+    assert.equal(gauge(text, 'vigil_tenant_budget_waiting_batches', 'little'), undefined, 'a small tenant has no budget');
+  });
+
+  it('keeps the budgets out of the public /metrics and a tenant\'s key', async () => {
+    const pub = await scrape();
+    assert.doesNotMatch(pub, /vigil_tenant_budget_/);
+    const tenant = await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${MED_KEY}` } });
+    assert.equal(tenant.status, 403, 'a tenant key reads no node metrics');
+    assert.doesNotMatch(await tenant.text(), /vigil_tenant_budget_/);
+    const admin = await scrape(KEYS.admin);
+    assert.match(admin, /^# HELP vigil_tenant_budget_left_ms /m);
+  });
+});
