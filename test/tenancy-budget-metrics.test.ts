@@ -9,31 +9,14 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { hashKey } from '../api/index.ts';
 import type { BudgetLimits } from '../actors/tenant/index.ts';
-import type { Detector, DetectorSnapshot } from '../actors/detection/index.ts';
-import type { DetectorFactory } from '../actors/service/index.ts';
-import type { Tier } from '../protocols/index.ts';
 import { startNode, type NodeHandle } from '../node/index.ts';
 import { KEYS, testConfig } from './support/api-node.ts';
+import { busyDetectors } from './support/busy-detector.ts';
 
 /** each sample holds the thread this long, as real detection would */
 const SAMPLE_MS = 1;
 let taken = 0;
-class SlowDetector implements Detector {
-  anomalous = false;
-  expected = 0;
-  rawScore = 0;
-  constructor(readonly tier: Tier) {}
-  update(): number {
-    const until = performance.now() + SAMPLE_MS;
-    while (performance.now() < until) { /* busy, as a detector is */ }
-    taken++;
-    return 0;
-  }
-  snapshot(): DetectorSnapshot {
-    return { tier: this.tier, version: 1 };
-  }
-}
-const slow: DetectorFactory = { create: (tier) => new SlowDetector(tier), restore: (s) => new SlowDetector(s.tier) };
+const slow = busyDetectors(SAMPLE_MS, () => taken++);
 
 const MED_KEY = 'med-key-1';
 const SMALL_KEY = 'small-key-1';

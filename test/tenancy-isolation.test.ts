@@ -11,11 +11,9 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { hashKey } from '../api/index.ts';
 import { MEDIUM_BUDGET, TenantBudget, type BudgetLimits } from '../actors/tenant/index.ts';
-import type { Detector, DetectorSnapshot } from '../actors/detection/index.ts';
-import type { DetectorFactory } from '../actors/service/index.ts';
-import type { Tier } from '../protocols/index.ts';
 import { startNode, type NodeHandle } from '../node/index.ts';
 import { testConfig } from './support/api-node.ts';
+import { busyDetectors } from './support/busy-detector.ts';
 
 describe('isolation: the budget rule (pure)', () => {
   const limits: BudgetLimits = { inFlight: 2, tickMs: 100, share: 0.5, backlogSamples: 1_000 };
@@ -67,22 +65,7 @@ describe('isolation: the budget rule (pure)', () => {
 /** Every detector costs SLOW_US a sample and records the value it is given, in order. */
 const SLOW_US = 100;
 let taken: number[] = [];
-class RecordingDetector implements Detector {
-  anomalous = false;
-  expected = 0;
-  rawScore = 0;
-  constructor(readonly tier: Tier) {}
-  update(_ts: number, value: number): number {
-    const until = performance.now() + SLOW_US / 1000;
-    while (performance.now() < until) { /* the actor holds the thread, as real work would */ }
-    taken.push(value);
-    return 0;
-  }
-  snapshot(): DetectorSnapshot {
-    return { tier: this.tier, version: 1 };
-  }
-}
-const recording: DetectorFactory = { create: (tier) => new RecordingDetector(tier), restore: (s) => new RecordingDetector(s.tier) };
+const recording = busyDetectors(SLOW_US / 1000, (v) => taken.push(v));
 
 const NOISY_KEY = 'noisy-key-1';
 const QUIET_KEY = 'quiet-key-1';
