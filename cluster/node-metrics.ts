@@ -83,7 +83,8 @@ export function watchBudgets(metrics: Pick<NodeMetrics, 'tenantRegistry'>, read:
   const gauge = (name: string, help: string, of: (b: BudgetReading) => number): void => {
     new Gauge({
       name, help, labelNames: ['tenant'], registers: [metrics.tenantRegistry],
-      // reset first: a tenant whose budget went away (its tier changed) leaves no stale line
+      // reset first, so only the budgets the gates hold now have a line (a tenant that is no
+      // longer medium keeps its gate, and its line, until its next batch drops it)
       collect() { this.reset(); for (const b of read()) this.set({ tenant: b.tenant }, of(b)); },
     });
   };
