@@ -1,9 +1,9 @@
 // The node's side of tenant configuration (api/tenancy): the registry's answers reach the
 // series limits, the tenant actors' detection settings and the store's retention, and keep
 // reaching them when the tenants file or the admin API changes a tenant.
-// A running TenantActor keeps the detection settings it was spawned with (a changed tier
-// applies from its next start: a restart, or after passivation); limits, retention, keys and
-// quotas apply to the next request.
+// Detection settings (tier, sensitivity, limits per metric) reach a running tenant's series
+// at their next batch (actors/service/service-state.ts, reconfigure); series limits,
+// retention, keys and quotas apply to the next request.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../actors/runtime/index.ts';

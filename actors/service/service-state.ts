@@ -58,6 +58,8 @@ export interface SeriesState {
   rules: RuleWindow;
   limit: StaticLimit | undefined;
   direction: 'up' | 'down' | 'both';
+  /** the detection the series runs under (a new object when the tenant's settings change) */
+  how: MetricDetection;
 }
 
 /**
@@ -91,9 +93,14 @@ export class ServiceDetection {
   ) {
     for (const s of snapshots) {
       const how = detectionOf(s.metric);
+      // a sensitivity set now overrides what the state was saved with; state saved under
+      // another tier is kept as a detection of that tier, so the series' first batch finds
+      // the change and starts afresh with its warm-up (reconfigure)
+      const saved = how.sensitivity ? { ...s.detector, sensitivity: { ...(s.detector.sensitivity as object | undefined), ...how.sensitivity } } : s.detector;
       this.series.set(seriesName(s.metric, s.labels), {
-        ...s, detector: factory.restore(s.detector), position: s.position ?? 0, covered: s.position ?? 0,
+        ...s, detector: factory.restore(saved), position: s.position ?? 0, covered: s.position ?? 0,
         rules: new RuleWindow(), limit: how.limit, direction: how.sensitivity?.direction ?? 'both',
+        how: s.detector.tier === how.tier ? how : { ...how, tier: s.detector.tier },
       });
     }
   }
@@ -114,9 +121,12 @@ export class ServiceDetection {
       st = {
         service: this.service, metric: input.metric, labels, detector: this.factory.create(how.tier, how.sensitivity),
         since, quietUntil: since + (how.warmupMs ?? 0), position: 0, covered: 0,
-        rules: new RuleWindow(), limit: how.limit, direction: how.sensitivity?.direction ?? 'both',
+        rules: new RuleWindow(), limit: how.limit, direction: how.sensitivity?.direction ?? 'both', how,
       };
       this.series.set(id, st);
+    } else {
+      const how = this.detectionOf(input.metric);
+      if (how !== st.how) this.reconfigure(st, how, input.samples[0]?.[0]);
     }
     if (position > 0) {
       if (position <= st.covered) return;
@@ -153,6 +163,26 @@ export class ServiceDetection {
         });
       }
     }
+  }
+
+  /**
+   * The tenant's settings changed: a new tier starts a fresh detector with its warm-up from
+   * this batch (another tier's state means nothing to it); a new sensitivity is applied to the
+   * learnt state (its snapshot restored with it), so nothing is forgotten; limits apply as they are.
+   */
+  private reconfigure(st: SeriesState, how: MetricDetection, firstTs: number | undefined): void {
+    if (how.tier !== st.detector.tier) {
+      st.detector = this.factory.create(how.tier, how.sensitivity);
+      const since = firstTs ?? st.since;
+      st.quietUntil = since + (how.warmupMs ?? 0);
+    } else if (JSON.stringify(how.sensitivity ?? {}) !== JSON.stringify(st.how.sensitivity ?? {})) {
+      // the factory resolves the new sensitivity (the node's defaults under the metric's own)
+      const resolved = this.factory.create(how.tier, how.sensitivity).snapshot().sensitivity;
+      st.detector = this.factory.restore({ ...st.detector.snapshot(), sensitivity: resolved });
+    }
+    st.limit = how.limit;
+    st.direction = how.sensitivity?.direction ?? 'both';
+    st.how = how;
   }
 
   /** L2-L4: the detector still learns; the rules decide (`z`: the window rule too, else limits only). */

@@ -60,7 +60,10 @@ export interface TenantSettings {
 }
 
 export interface TenantDeps {
+  /** the settings the tenant was spawned with (its id; detection follows `currentSettings`) */
   settings: TenantSettings;
+  /** the tenant's settings now (a reload or an admin change); absent or undefined: `settings` */
+  currentSettings?: () => TenantSettings | undefined;
   correlation: CorrelationSettings;
   detectors: DetectorFactory;
   /** the tenant's unresolved incidents, for a correlator that (re)starts */
@@ -87,12 +90,26 @@ export interface TenantDeps {
 
 export function tenantBehavior(deps: TenantDeps): Behavior<TenantMsg, null> {
   const { settings } = deps;
+  // Each metric's detection under the tenant's settings as they are now: a changed tier,
+  // sensitivity or limit reaches running series at their next batch (service-state.ts). One
+  // object per metric per settings object, so a series tells a change by identity alone.
+  let current = settings;
+  let byMetric = new Map<string, MetricDetection>();
   const detectionOf = (metric: string): MetricDetection => {
-    const sensitivity = settings.metricSensitivity?.get(metric);
-    const tier = settings.metricTiers.get(metric) ?? settings.tier;
-    const warmupMs = settings.warmupMs ?? 0;
-    const limit = settings.metricLimits?.get(metric);
-    return { tier, warmupMs, ...(sensitivity ? { sensitivity } : {}), ...(limit ? { limit } : {}) };
+    const now = deps.currentSettings?.() ?? settings;
+    if (now !== current) {
+      current = now;
+      byMetric = new Map();
+    }
+    let how = byMetric.get(metric);
+    if (how) return how;
+    const sensitivity = now.metricSensitivity?.get(metric);
+    const tier = now.metricTiers.get(metric) ?? now.tier;
+    const warmupMs = now.warmupMs ?? 0;
+    const limit = now.metricLimits?.get(metric);
+    how = { tier, warmupMs, ...(sensitivity ? { sensitivity } : {}), ...(limit ? { limit } : {}) };
+    byMetric.set(metric, how);
+    return how;
   };
   // Lives as long as this TenantActor's spawn, across its restarts: passivated services'
   // detector state waits here until the service speaks again.

@@ -77,7 +77,7 @@ export function tenantsBehavior(deps: TenantsDeps): Behavior<TenantsMsg, null> {
       const saved = restored.get(tenant);
       restored.delete(tenant);
       const detectors = deps.detectorsOf?.(tenant, deps.detectors) ?? deps.detectors;
-      ref = ctx.spawn(tenant, tenantBehavior({ ...deps, detectors, settings, restored: saved ?? new Map<string, SeriesSnapshot[]>() }));
+      ref = ctx.spawn(tenant, tenantBehavior({ ...deps, detectors, settings, currentSettings: () => deps.tenantSettings(tenant), restored: saved ?? new Map<string, SeriesSnapshot[]>() }));
     }
     ref.tell(msg);
   }
