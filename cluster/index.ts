@@ -11,7 +11,7 @@ export { shardOf, DEFAULT_SHARD_COUNT } from './shard.ts';
 export { LiveHub } from './live.ts';
 export type { LiveListener } from './live.ts';
 export { createNodeMetrics, watchBudgets, watchCheckpoints } from './node-metrics.ts';
-export type { BudgetReading, NodeMetrics } from './node-metrics.ts';
+export type { NodeMetrics } from './node-metrics.ts';
 export { openNodeStores } from './node-stores.ts';
 export type { NodeStores } from './node-stores.ts';
 export { OpenIncidentsCache } from './open-incidents.ts';

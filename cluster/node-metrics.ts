@@ -7,6 +7,7 @@
 // Counters move on events; runtime gauges are read on scrape (collect), off the hot path.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RuntimeCounters } from '../actors/runtime/index.ts';
+import type { GateView } from '../actors/tenant/index.ts';
 
 export interface NodeMetrics {
   registry: Registry;
@@ -70,17 +71,9 @@ export function watchCheckpoints(metrics: Pick<NodeMetrics, 'registry'>, behind:
   new Gauge({ name: 'vigil_checkpoint_shards_behind', help: 'Shards whose ingest log moved past their newest snapshot', registers: [metrics.registry], collect() { this.set(behind()); } });
 }
 
-/** What a budgeted (medium) tenant's budget holds now (actors/tenant/budget-gates.ts). */
-export interface BudgetReading {
-  tenant: string;
-  waiting: number;
-  inFlight: number;
-  leftMs: number;
-}
-
 /** The medium tenants' budgets, read on scrape; by tenant, so for the admin key only. */
-export function watchBudgets(metrics: Pick<NodeMetrics, 'tenantRegistry'>, read: () => readonly BudgetReading[]): void {
-  const gauge = (name: string, help: string, of: (b: BudgetReading) => number): void => {
+export function watchBudgets(metrics: Pick<NodeMetrics, 'tenantRegistry'>, read: () => readonly GateView[]): void {
+  const gauge = (name: string, help: string, of: (b: GateView) => number): void => {
     new Gauge({
       name, help, labelNames: ['tenant'], registers: [metrics.tenantRegistry],
       // reset first, so only the budgets the gates hold now have a line (a tenant that is no
