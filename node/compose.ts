@@ -69,7 +69,7 @@ export interface NodeOptions {
   detectors?: DetectorFactory;
   /** Called when the root supervisor gives up; the default stops the node and exits the process. */
   onFatal?: (err: Error) => void;
-  /** A medium tenant's mailbox and processing budget (default MEDIUM_BUDGET; tests set a smaller one). */
+  /** A medium tenant's mailbox and processing budget where its tenants-file `budget` sets none (default MEDIUM_BUDGET; tests set a smaller one). */
   mediumBudget?: BudgetLimits;
 }
 
@@ -155,7 +155,8 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     throw err;
   });
   const limits = new SeriesLimits((tenant) => tenancy.limitsOf(tenant));
-  budgetOf = (tenant) => (tenancy.sizeOf(tenant) === 'medium' ? options.mediumBudget ?? MEDIUM_BUDGET : undefined);
+  const mediumBudget = options.mediumBudget ?? MEDIUM_BUDGET;
+  budgetOf = (tenant) => tenancy.budgetOf(tenant, mediumBudget);
   // the door from the shard hosts to the actors: a medium tenant's batches pass as its budget allows
   const gates = new BudgetGates({ clock, limitsOf: (tenant) => budgetOf(tenant), tell: (tenant, msg) => tenants.tell({ type: 'to-tenant', tenant, msg }) });
   watchBudgets(metrics, () => gates.views());

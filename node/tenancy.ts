@@ -7,9 +7,8 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../actors/runtime/index.ts';
-import type { TenantSettings } from '../actors/tenant/index.ts';
+import type { BudgetLimits, TenantSettings } from '../actors/tenant/index.ts';
 import { defaultDetectionTier, openTenancy, pinnedOn, type GatewayTenancy, type QuotaGate, type SharedTenants, type Tenancy, type TenantSpec } from '../api/index.ts';
-type SizeTier = TenantSpec['tier'];
 import type { SeriesLimits, TenantLimits, VigilConfig } from '../cluster/index.ts';
 import type { AuditLog } from '../storage/audit/index.ts';
 import { DEFAULT_RAW_RETENTION_DAYS } from '../storage/tsdb/index.ts';
@@ -22,8 +21,8 @@ export interface NodeTenancy {
   limitsOf(tenant: string): TenantLimits;
   /** detection settings of a known tenant (undefined: unknown, its messages are dropped) */
   settingsOf(tenant: string): TenantSettings | undefined;
-  /** the tenant's size tier (small, medium, large); undefined for an unknown tenant */
-  sizeOf(tenant: string): SizeTier | undefined;
+  /** a medium tenant's budget: its tenants-file `budget` over `base`, field by field; undefined for any other tenant */
+  budgetOf(tenant: string, base: Readonly<BudgetLimits>): BudgetLimits | undefined;
   /** the tenants `node` hosts exclusively: `configured` (cluster.pinnedTenants) and the large tenants naming it in `nodes` */
   pinnedOn(node: string, configured: readonly string[]): string[];
   gateway(limits: SeriesLimits): GatewayTenancy;
@@ -49,6 +48,8 @@ export async function openNodeTenancy(config: VigilConfig, deps: NodeTenancyDeps
   });
   const registry = tenancy.registry;
   const settings = new Map<string, TenantSettings>();
+  // asked for every batch: one object per spec and base (a change makes a new spec)
+  const budgets = new WeakMap<TenantSpec, { base: Readonly<BudgetLimits>; limits: BudgetLimits }>();
   const retain = (spec: TenantSpec): void => {
     deps.store.setRawRetention(spec.id, spec.rawRetentionDays ?? DEFAULT_RAW_RETENTION_DAYS)
       .catch((err: unknown) => deps.log.warn({ err, tenant: spec.id }, 'tenant retention not applied'));
@@ -84,7 +85,15 @@ export async function openNodeTenancy(config: VigilConfig, deps: NodeTenancyDeps
       settings.set(tenant, s);
       return s;
     },
-    sizeOf: (tenant) => registry.get(tenant)?.tier,
+    budgetOf: (tenant, base) => {
+      const spec = registry.get(tenant);
+      if (spec?.tier !== 'medium') return undefined;
+      const known = budgets.get(spec);
+      if (known?.base === base) return known.limits;
+      const limits = { ...base, ...spec.budget };
+      budgets.set(spec, { base, limits });
+      return limits;
+    },
     pinnedOn: (node, configured) => pinnedOn(node, registry.list().map((v) => v.spec), configured),
     gateway: (limits) => ({ tenancy, quotas, held: (tenant) => limits.held(tenant), limits: config.limits }),
     close: async () => {

@@ -1,15 +1,18 @@
-// Isolation tiers (issue 12): a medium tenant's budget shows in /metrics, for the admin key
-// only. The tenant's detectors are slowed so one batch spends more than the budget's tick,
-// which puts it in debt and holds its next batches back; /metrics must say so while it
-// lasts, and say nothing is held once every batch is taken in.
+// Isolation tiers (issue 12): a medium tenant's budget, set in the tenants file, shows in
+// /metrics, for the admin key only. The tenant's detectors are slowed so one batch spends more
+// than the budget's tick, which puts it in debt and holds its next batches back; /metrics must
+// say so while it lasts, and say nothing is held once every batch is taken in. An admin change
+// of the budget's backlog bound refuses the tenant's next requests past it.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { hashKey } from '../api/index.ts';
-import type { BudgetLimits } from '../actors/tenant/index.ts';
+import { MEDIUM_BUDGET } from '../actors/tenant/index.ts';
+import type { TenantBudgetSettings } from '../api/tenancy/index.ts';
 import { startNode, type NodeHandle } from '../node/index.ts';
+import { ApiClient } from './support/api-client.ts';
 import { KEYS, testConfig } from './support/api-node.ts';
 import { busyDetectors } from './support/busy-detector.ts';
 
@@ -21,7 +24,7 @@ const slow = busyDetectors(SAMPLE_MS, () => taken++);
 const MED_KEY = 'med-key-1';
 const SMALL_KEY = 'small-key-1';
 /** 10 ms of processing a 100 ms tick: a 50-sample batch (~50 ms) leaves the tenant ~40 ms in debt, 0.4 s to repay */
-const BUDGET: BudgetLimits = { inFlight: 1, tickMs: 100, share: 0.1, backlogSamples: 100_000 };
+const BUDGET = { inFlight: 1, tickMs: 100, share: 0.1 } satisfies TenantBudgetSettings;
 const BATCHES = 5;
 const BATCH = 50;
 
@@ -34,19 +37,21 @@ describe('isolation: a medium tenant\'s budget in /metrics', function () {
     const file = join(mkdtempSync(join(tmpdir(), 'vigil-budget-metrics-')), 'tenants.yaml');
     writeFileSync(file, [
       'tenants:',
-      `  - { id: med, tier: medium, rate: unlimited, keys: [{ id: k, sha256: ${hashKey(MED_KEY)} }] }`,
+      `  - { id: med, tier: medium, rate: unlimited, budget: ${JSON.stringify(BUDGET)}, keys: [{ id: k, sha256: ${hashKey(MED_KEY)} }] }`,
       `  - { id: little, tier: small, rate: unlimited, keys: [{ id: k, sha256: ${hashKey(SMALL_KEY)} }] }`,
       '',
     ].join('\n'));
     c.tenancy = { ...c.tenancy, file };
-    node = await startNode(c, { logger: pino({ level: 'silent' }), detectors: slow, mediumBudget: BUDGET });
+    // the node's own default stays MEDIUM_BUDGET: what differs comes from the file
+    node = await startNode(c, { logger: pino({ level: 'silent' }), detectors: slow });
   });
 
   after(async () => {
     await node?.stop();
   });
 
-  const post = async (key: string, b: number): Promise<number> => {
+  const post = async (key: string, b: number): Promise<number> => (await send(key, b)).status;
+  const send = async (key: string, b: number): Promise<{ status: number; retryAfter: string | null }> => {
     const base = Date.now() - 3_600_000;
     const samples = Array.from({ length: BATCH }, (_, i) => [base + (b * BATCH + i) * 1000, i]);
     const r = await fetch(`${node.url}/v1/metrics`, {
@@ -54,7 +59,7 @@ describe('isolation: a medium tenant\'s budget in /metrics', function () {
       body: JSON.stringify({ series: [{ service: 'web', metric: 'cpu', samples }] }),
     });
     await r.arrayBuffer();
-    return r.status;
+    return { status: r.status, retryAfter: r.headers.get('retry-after') };
   };
   const scrape = async (key?: string): Promise<string> => {
     const r = await fetch(`${node.url}/metrics`, key ? { headers: { authorization: `Bearer ${key}` } } : {});
@@ -92,6 +97,32 @@ describe('isolation: a medium tenant\'s budget in /metrics', function () {
     assert.equal(gauge(text, 'vigil_tenant_budget_waiting_batches', 'med'), 0);
     assert.equal(gauge(text, 'vigil_tenant_budget_in_flight_batches', 'med'), 0);
     assert.equal(gauge(text, 'vigil_tenant_budget_waiting_batches', 'little'), undefined, 'a small tenant has no budget');
+  });
+
+  it('takes a budget changed by the admin API: past its new backlog bound the tenant gets 503 with Retry-After, and keeps what was accepted', async () => {
+    const admin = new ApiClient(node.url, KEYS.admin);
+    const before = await admin.request<{ tenant: { budget?: TenantBudgetSettings } }>('GET', '/v1/admin/tenants/med');
+    assert.deepEqual(before.body.tenant.budget, BUDGET);
+    const bound = BATCH + 10; // one batch waiting, and the next does not fit
+    const put = await admin.request('PUT', '/v1/admin/tenants/med', {
+      tier: 'medium', rate: 'unlimited', budget: { ...BUDGET, backlogSamples: bound }, keys: [{ id: 'k', sha256: hashKey(MED_KEY) }],
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    taken = 0;
+    // at 1 ms a sample the first batch waits 50 ms or more, so some of these find it waiting
+    const replies = await Promise.all(Array.from({ length: 6 }, (_, b) => send(MED_KEY, BATCHES + b)));
+    const statuses = replies.map((r) => r.status);
+    for (const r of replies) if (r.status === 503) assert.match(r.retryAfter ?? '', /^[1-9]\d*$/, 'a 503 says when to retry');
+    const accepted = statuses.filter((s) => s === 202).length;
+    assert.ok(accepted >= 1, `the first fits: ${statuses.join(',')}`);
+    assert.ok(statuses.includes(503), `past ${bound} samples waiting the tenant is refused: ${statuses.join(',')}`);
+    assert.ok(statuses.every((s) => s === 202 || s === 503), statuses.join(','));
+    assert.ok(bound < MEDIUM_BUDGET.backlogSamples, 'the node\'s default would have taken all six');
+    const deadline = Date.now() + 20_000;
+    while (taken < accepted * BATCH && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    await new Promise((res) => setTimeout(res, 200));
+    assert.equal(taken, accepted * BATCH, 'every accepted sample reached its detector, and no refused one');
+    assert.equal(await post(SMALL_KEY, 1), 202, 'another tenant is not refused');
   });
 
   it('keeps the budgets out of the public /metrics and a tenant\'s key', async () => {

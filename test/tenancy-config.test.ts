@@ -43,6 +43,7 @@ describe('tenancy: the tenants schema', () => {
     assert.equal(acme.burst, 40000);
     assert.deepEqual(acme.detectionTiers, ['basic', 'agile']);
     assert.deepEqual(acme.metricLimits, { error_rate: { above: 0.05 } });
+    assert.deepEqual(acme.budget, { share: 0.25 });
     assert.equal(acme.keys[0]!.sha256, H('acme-example-key-1'));
     assert.equal(acme.keys[0]!.expiresAt, Date.parse('2031-01-01T00:00:00Z'));
     assert.equal(acme.keys[1]!.expiresAt, undefined);
@@ -69,6 +70,12 @@ describe('tenancy: the tenants schema', () => {
       ['    rawRetentionDays: 0\n', /tenants\[1\]\.rawRetentionDays must be an integer 1\.\.3650 \(got 0\)/],
       ['    metricLimits: { errors: { above: 1, below: 2 } }\n', /tenants\[1\]\.metricLimits\.errors\.below must be less than above \(1\)/],
       ['    metricLimits: { errors: { over: 1 } }\n', /tenants\[1\]\.metricLimits\.errors\.over is not a known key \(known: above, below\)/],
+      ['    budget: { inFlight: 2 }\n', /^t\.yaml: tenants\[1\]\.budget sets a budget of the tenant's own, which only tier medium has \(this tenant is small\) \(line 4\)$/],
+      ['    tier: medium\n    budget: { share: 0 }\n', /tenants\[1\]\.budget\.share must be a number over 0 and at most 1 \(got 0\) \(line 5\)$/],
+      ['    tier: medium\n    budget: { tickMs: 5 }\n', /tenants\[1\]\.budget\.tickMs must be an integer 10\.\.60000 \(got 5\)/],
+      ['    tier: medium\n    budget: { inFlight: 0.5 }\n', /tenants\[1\]\.budget\.inFlight must be an integer 1\.\.1024 \(got 0\.5\)/],
+      ['    tier: medium\n    budget: { backlog: 5 }\n', /tenants\[1\]\.budget\.backlog is not a known key \(known: inFlight, tickMs, share, backlogSamples\)/],
+      ['    tier: medium\n    budget: 5\n', /tenants\[1\]\.budget must be a mapping of inFlight, tickMs, share, backlogSamples \(got 5\)/],
     ];
     for (const [tenant, expected] of cases) assert.match(refusal(() => parseTenantsYaml(file(tenant), 't.yaml')).message, expected, tenant);
   });

@@ -8,15 +8,20 @@ import {
   type DocPath as Path, type Tier,
 } from '../../protocols/index.ts';
 import { MAX_RETENTION_DAYS } from '../../storage/tsdb/index.ts';
-import { DEFAULT_RATE, SIZE_TIERS, type SizeTier, type TenantKey, type TenantSpec } from './spec.ts';
+import { DEFAULT_RATE, SIZE_TIERS, type SizeTier, type TenantBudgetSettings, type TenantKey, type TenantSpec } from './spec.ts';
 
 /** Keys of a tenant entry, in the order the example file documents them. */
 export const TENANT_FIELDS = [
   'id', 'tier', 'rate', 'burst', 'maxSeries', 'maxServices', 'detectionTiers', 'detectionTier', 'metricTiers',
-  'metricSensitivity', 'metricLimits', 'rawRetentionDays', 'keys', 'webhooks', 'nodes',
+  'metricSensitivity', 'metricLimits', 'rawRetentionDays', 'keys', 'webhooks', 'nodes', 'budget',
 ] as const;
 const KEY_FIELDS = ['id', 'sha256', 'expiresAt'];
 const SENSITIVITY_FIELDS = ['direction', 'deviations', 'threshold'];
+const BUDGET_FIELDS = ['inFlight', 'tickMs', 'share', 'backlogSamples'];
+/** the most batches a budget may let inside at once: past a few, the budget no longer isolates */
+export const MAX_BUDGET_IN_FLIGHT = 1024;
+/** a budget's tick, ms: under 10 the timers cost more than they meter; over a minute a debt lasts minutes */
+export const BUDGET_TICK_MS = { min: 10, max: 60_000 } as const;
 const ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const METRIC = /^[A-Za-z_][A-Za-z0-9_.:/-]{0,127}$/;
@@ -150,7 +155,28 @@ function checkTenant(raw: unknown, c: Ctx, at: Path): TenantSpec {
     if (nodes.length === 0) fail(c, [...at, 'nodes'], 'must name at least one node');
     spec.nodes = [...new Set(nodes)];
   }
+  const budget = field('budget', (v, p) => checkBudget(c, p, v));
+  if (budget !== undefined) {
+    if (tier !== 'medium') fail(c, [...at, 'budget'], `sets a budget of the tenant's own, which only tier medium has (this tenant is ${tier})`);
+    spec.budget = budget;
+  }
   return spec;
+}
+
+function checkBudget(c: Ctx, p: Path, v: unknown): TenantBudgetSettings {
+  if (!isObject(v)) fail(c, p, `must be a mapping of ${BUDGET_FIELDS.join(', ')} (got ${describe(v)})`);
+  const out: TenantBudgetSettings = {};
+  for (const [k, x] of Object.entries(v)) {
+    const q = [...p, k];
+    if (k === 'inFlight') out.inFlight = int(c, q, x, 1, MAX_BUDGET_IN_FLIGHT);
+    else if (k === 'tickMs') out.tickMs = int(c, q, x, BUDGET_TICK_MS.min, BUDGET_TICK_MS.max);
+    else if (k === 'backlogSamples') out.backlogSamples = int(c, q, x, 1, MAX_QUOTA);
+    else if (k === 'share') {
+      if (typeof x !== 'number' || !(x > 0 && x <= 1)) fail(c, q, `must be a number over 0 and at most 1 (got ${describe(x)})`);
+      out.share = x;
+    } else fail(c, q, `is not a known key (known: ${BUDGET_FIELDS.join(', ')})`);
+  }
+  return out;
 }
 
 function int(c: Ctx, p: Path, v: unknown, min: number, max: number, or = ''): number {

@@ -44,6 +44,23 @@ export interface TenantSpec {
   webhooks: string[];
   /** tier large: the ids of the nodes that host this tenant exclusively (cluster placement pins it there) */
   nodes?: string[];
+  /** tier medium: its own mailbox and processing budget, field by field over the node's default */
+  budget?: TenantBudgetSettings;
+}
+
+/**
+ * A medium tenant's budget as the tenants file sets it (actors/tenant/budget.ts has the
+ * meaning and the defaults); a field left out keeps the node's default.
+ */
+export interface TenantBudgetSettings {
+  /** its batches inside the actor tree at once */
+  inFlight?: number;
+  /** the length of a processing tick, ms */
+  tickMs?: number;
+  /** the fraction of each tick its detectors may take (0 < share <= 1) */
+  share?: number;
+  /** its samples accepted and not yet taken in, past which its ingest gets 503 */
+  backlogSamples?: number;
 }
 
 /** Where a tenant's entry comes from: the tenants file (or the admin API that writes it) or the node config. */
