@@ -69,9 +69,9 @@ export interface Engine {
   /** The clock the node runs on (the gateway checks timestamps against it). */
   now(): number;
   ingest(tenant: string, series: SeriesInput[]): Promise<IngestResult>;
-  /** True while ingest would refuse any sample of this tenant (its backlog is full): the
-   * gateway then answers 503 before reading a body it would only throw away. */
-  overloaded(tenant: string): boolean;
+  /** Why ingest would refuse any sample of this tenant now (its backlog is full, say), or
+   * undefined: the gateway then answers 503 with it before reading a body it would only throw away. */
+  overloaded(tenant: string): string | undefined;
   series(tenant: string, q: SeriesQuery): Promise<SeriesAnswer>;
   /** Raw samples that have a detector verdict, newest `limit`, in time order: [t, value, score, expected]
    * (GET /v1/series/band). Absent: the node keeps no scores and that route answers 404. */

@@ -18,7 +18,8 @@ export function ingestRoutes(app: FastifyInstance, engine: Engine, ingest: Vigil
     },
     // after authentication (global onRequest hooks run first), before the body is read
     onRequest: async (request) => {
-      if (engine.overloaded(request.tenant)) throw new VigilError('UNAVAILABLE', `tenant ${request.tenant} has too many samples waiting; retry later`);
+      const busy = engine.overloaded(request.tenant);
+      if (busy !== undefined) throw new VigilError('UNAVAILABLE', busy);
       quotas?.precheck(request.tenant); // a tenant whose bucket is empty is refused before its body is read
     },
   }, async (request, reply) => {

@@ -62,7 +62,8 @@ export function remoteWriteRoutes(app: FastifyInstance, engine: Engine, config: 
       },
       // after authentication, before the body is read (as POST /v1/metrics)
       onRequest: async (request) => {
-        if (engine.overloaded(request.tenant)) throw new VigilError('UNAVAILABLE', `tenant ${request.tenant} has too many samples waiting; retry later`);
+        const busy = engine.overloaded(request.tenant);
+        if (busy !== undefined) throw new VigilError('UNAVAILABLE', busy);
         quotas?.precheck(request.tenant); // 429: Prometheus retries it
       },
     }, async (request, reply) => {

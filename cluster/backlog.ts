@@ -11,6 +11,9 @@ export const DEFAULT_MAX_BACKLOG_SAMPLES = 2_000_000;
 export class IngestBacklog {
   private readonly waiting = new Map<string, number>();
   private total = 0;
+  /** tenants whose backlog reached its bound and has not yet fallen to half of it */
+  private readonly pressed = new Set<string>();
+  private pressure: ((tenant: string, full: boolean) => void) | undefined;
 
   /** `boundOf`: a tenant's own bound when it has one (a medium tenant's budget), else maxPerTenant */
   constructor(readonly maxPerTenant = DEFAULT_MAX_BACKLOG_SAMPLES, private readonly boundOf?: (tenant: string) => number | undefined) {}
@@ -33,6 +36,23 @@ export class IngestBacklog {
     return new IngestReceipt(n, (k) => this.add(tenant, -k));
   }
 
+  /**
+   * Counts `n` samples of `tenant` in without refusing them: a batch read from the log was
+   * accepted already (cluster mode: by whichever node took its request).
+   */
+  count(tenant: string, n: number): IngestReceipt {
+    this.add(tenant, n);
+    return new IngestReceipt(n, (k) => this.add(tenant, -k));
+  }
+
+  /**
+   * `listener` hears when a tenant's backlog reaches its bound (true) and when it is back to
+   * half of it (false): half, so a tenant at its bound is not announced on every batch.
+   */
+  onPressure(listener: (tenant: string, full: boolean) => void): void {
+    this.pressure = listener;
+  }
+
   /** Nothing more of this tenant fits: its request can be refused before the body is read. */
   full(tenant: string): boolean {
     return (this.waiting.get(tenant) ?? 0) >= this.maxOf(tenant);
@@ -52,5 +72,14 @@ export class IngestBacklog {
     if (next === 0) this.waiting.delete(tenant);
     else this.waiting.set(tenant, next);
     this.total += n;
+    if (!this.pressure) return;
+    const pressed = this.pressed.has(tenant);
+    if (!pressed && next >= this.maxOf(tenant)) {
+      this.pressed.add(tenant);
+      this.pressure(tenant, true);
+    } else if (pressed && next <= this.maxOf(tenant) / 2) {
+      this.pressed.delete(tenant);
+      this.pressure(tenant, false);
+    }
   }
 }

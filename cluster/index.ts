@@ -50,3 +50,5 @@ export { KvSilenceStore } from './shared-silences.ts';
 export { KvRunbooks } from './shared-runbooks.ts';
 export { SharedLiveHub } from './shared-live.ts';
 export type { SharedTenantsOptions } from './shared-tenants.ts';
+export { TenantPushback, PUSHBACK_REPEAT_MS, PUSHBACK_TTL_MS } from './pushback.ts';
+export type { PushbackNotice, PushbackParts } from './pushback.ts';

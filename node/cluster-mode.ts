@@ -7,7 +7,7 @@ import type { ActorRef, Behavior, Clock } from '../actors/runtime/index.ts';
 import type { TenantsDeps } from '../actors/tenant/index.ts';
 import type { Logger } from 'pino';
 import {
-  ClusterLink, ClusterView, JetStreamIngestLog, KvRunbooks, KvSilenceStore, KvSnapshotStore, SharedLiveHub, restoredState, shardOf, shardsBehavior, ShardCoordinator,
+  ClusterLink, ClusterView, JetStreamIngestLog, KvRunbooks, KvSilenceStore, KvSnapshotStore, SharedLiveHub, restoredState, shardOf, shardsBehavior, ShardCoordinator, TenantPushback,
   type CheckpointParts, type Checkpoints, type IngestLog, type LogRecord, type OpenIncidentsCache, type ShardHosts, type ShardsMsg, type VigilConfig,
 } from '../cluster/index.ts';
 import type { Incident } from '../protocols/index.ts';
@@ -23,6 +23,8 @@ export interface ClusterMode {
   runbooks: KvRunbooks;
   /** live events over NATS: a tenant's stream on any node hears its shard owner's events */
   live: SharedLiveHub;
+  /** tenants pushed back because the node processing their shard is behind on them (cluster/pushback.ts) */
+  pushback: TenantPushback;
   link: ClusterLink;
   tenantsBehavior(deps: TenantsDeps): Behavior<ShardsMsg, unknown>;
   /** whether this node holds the lease of the tenant's shard (writes for others are refused) */
@@ -107,6 +109,28 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
   let pinned = (): string[] => c.pinnedTenants;
   const subs: Array<{ unsubscribe(): void }> = [];
   const enc = new TextEncoder();
+  // on the control connection: a notice must not wait behind megabytes of batches
+  const pushback = new TenantPushback({
+    clock, node: config.node.id,
+    send: (notice) => {
+      try {
+        control.publish(link.subject('pushback'), enc.encode(JSON.stringify(notice)));
+      } catch (err) {
+        log.warn({ err, tenant: notice.tenant }, 'cluster: a pushback notice could not be sent');
+      }
+    },
+  });
+  const pushbackSub = control.subscribe(link.subject('pushback'), {
+    callback: (_err, msg) => {
+      let notice: unknown;
+      try {
+        notice = msg.json();
+      } catch {
+        return; // not a notice: ignored, as any malformed one is
+      }
+      pushback.hear(notice);
+    },
+  });
   /** this node answers for the shard's tenants: it holds the lease, or the view says it does (a restore under way is answered here: shard-supervisor.ts holds the calls until the shard opens) */
   const answersFor = (shard: number): boolean => (coordinator?.holds(shard) ?? false) || view.owner(shard, clock.now()) === config.node.id;
   const owners: OwnerLink = {
@@ -121,7 +145,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
   };
 
   return {
-    log: ingest, snapshots, link, silences, runbooks,
+    log: ingest, snapshots, link, silences, runbooks, pushback,
     live: new SharedLiveHub(nc, c.name, (err) => log.warn({ err }, 'cluster: a live event could not be relayed')),
     tenantsBehavior: (deps) => shardsBehavior({ ...deps, shardOf: shardOfTenant, opening: answersFor }),
     holdsTenant: (tenant) => coordinator?.holds(shardOfTenant(tenant)) ?? false,
@@ -231,6 +255,8 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
     },
     async stop(handOff) {
       for (const s of subs) s.unsubscribe();
+      pushback.stop();
+      pushbackSub.unsubscribe();
       await coordinator?.stop(handOff);
       view.stop();
       silences.stop();

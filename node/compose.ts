@@ -135,6 +135,8 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   // medium tenants: a budget of their own (actors/tenant/budget.ts), its backlog bound included
   let budgetOf = (_tenant: string): BudgetLimits | undefined => undefined;
   const backlog = new IngestBacklog(undefined, (tenant) => budgetOf(tenant)?.backlogSamples);
+  // cluster mode: a tenant past its bound here is pushed back at every gateway (cluster/pushback.ts)
+  if (clustered) backlog.onPressure((tenant, full) => clustered.pushback.report(tenant, full));
   // cluster mode: over NATS, so a tenant's stream on any node hears its shard owner's events
   const live = clustered?.live ?? new LiveHub();
   const metrics = createNodeMetrics(() => system.stats(), () => backlog.size, () => health.level);
@@ -279,7 +281,8 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     deliver(batch, record, mine) {
       let n = 0;
       for (const s of batch.series) n += s.samples.length;
-      const receipt = mine?.receipt ?? new IngestReceipt(n, () => undefined);
+      // cluster mode: what this node reads and has not taken in counts here, where its owner can be behind
+      const receipt = mine?.receipt ?? (clustered ? backlog.count(batch.tenant, n) : new IngestReceipt(n, () => undefined));
       gates.deliver(batch.tenant, { type: 'ingest', series: batch.series, receipt, position: record.position, replay: mine === undefined && (clustered?.isReplay(record) ?? true),
         ...(clustered ? { epoch: clustered.epochOf(record.shard) } : {}),
       });
@@ -324,6 +327,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     system, clock, tenants, log: ingestLog, shards: shardCount, admitLocally: !clustered, store, graph, audit: stores.audit, cache: stores.cache, incidents, live, backlog, limits, admitted,
     metrics: metrics.registry, tenantMetrics: metrics.tenantRegistry, isReady: () => ready,
     writerDepth: (tenant) => writers.depth(tenant),
+    ...(clustered ? { pushedBackBy: (tenant: string) => clustered.pushback.pushedBackBy(tenant) } : {}),
     ...(tracing ? { traceAppend: (tenant: string, series: readonly SeriesInput[], at: Appended, id: string) => log.trace({ tenant, shard: at.shard, position: at.position, id, duplicate: at.duplicate, from: firstSampleAt(series) }, 'batch appended') } : {}),
     incidentsStored: () => writers.incidents.flush(),
     automation,

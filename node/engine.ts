@@ -49,6 +49,8 @@ export interface NodeEngineParts {
   admitted: Map<string, AdmittedBatch>;
   /** false in cluster mode: the shard may be read on another node, so a batch is settled once it is in the log */
   admitLocally?: boolean;
+  /** cluster mode: the node that pushes a tenant back (it is behind on the tenant's shard); undefined: none */
+  pushedBackBy?(tenant: string): string | undefined;
   /** each batch appended, for a trace (absent: not traced) */
   traceAppend?(tenant: string, series: readonly SeriesInput[], at: Appended, id: string): void;
   /** rows of a tenant not yet stored by the writers */
@@ -100,9 +102,8 @@ export class NodeEngine implements Engine {
   async ingest(tenant: string, series: SeriesInput[]): Promise<IngestResult> {
     let accepted = 0;
     for (const s of series) accepted += s.samples.length;
-    if (this.p.writerDepth(tenant) > DEFAULT_MAX_WRITER_DEPTH) {
-      throw new VigilError('UNAVAILABLE', `tenant ${tenant}: the store is behind (${this.p.writerDepth(tenant)} rows waiting); retry later`);
-    }
+    const busy = this.busy(tenant);
+    if (busy !== undefined) throw new VigilError('UNAVAILABLE', busy);
     const receipt = this.p.backlog.admit(tenant, accepted);
     const bytes = encodeMetricBatch(tenant, series);
     const id = batchId(tenant, bytes);
@@ -122,8 +123,16 @@ export class NodeEngine implements Engine {
     return { accepted };
   }
 
-  overloaded(tenant: string): boolean {
-    return this.p.backlog.full(tenant) || this.p.writerDepth(tenant) > DEFAULT_MAX_WRITER_DEPTH;
+  overloaded(tenant: string): string | undefined {
+    return this.p.backlog.full(tenant) ? `tenant ${tenant} has too many samples waiting; retry later` : this.busy(tenant);
+  }
+
+  /** Why the tenant's ingest is refused whatever its size (the backlog refuses by size itself). */
+  private busy(tenant: string): string | undefined {
+    const rows = this.p.writerDepth(tenant);
+    if (rows > DEFAULT_MAX_WRITER_DEPTH) return `tenant ${tenant}: the store is behind (${rows} rows waiting); retry later`;
+    const behind = this.p.pushedBackBy?.(tenant);
+    return behind === undefined ? undefined : `tenant ${tenant} has too many samples waiting on node ${behind}; retry later`;
   }
 
   async series(tenant: string, q: SeriesQuery): ReturnType<Engine['series']> {
