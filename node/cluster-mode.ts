@@ -7,11 +7,11 @@ import type { ActorRef, Behavior, Clock } from '../actors/runtime/index.ts';
 import type { TenantsDeps } from '../actors/tenant/index.ts';
 import type { Logger } from 'pino';
 import {
-  ClusterLink, ClusterView, JetStreamIngestLog, KvRunbooks, KvSilenceStore, KvSnapshotStore, SharedLiveHub, restoredState, shardOf, shardsBehavior, ShardCoordinator, TenantPushback,
+  ClusterLink, ClusterView, JetStreamIngestLog, liveNodes, KvRunbooks, KvSilenceStore, KvSnapshotStore, SharedLiveHub, restoredState, shardOf, shardsBehavior, ShardCoordinator, TenantPushback,
   type CheckpointParts, type Checkpoints, type IngestLog, type LogRecord, type OpenIncidentsCache, type ShardHosts, type ShardsMsg, type VigilConfig,
 } from '../cluster/index.ts';
 import type { Incident } from '../protocols/index.ts';
-import type { Engine } from '../api/index.ts';
+import type { Engine, NodeUsage } from '../api/index.ts';
 import { answerOwnerCall, HERE, parseAnswer, type OwnerLink } from './owner-route.ts';
 
 export interface ClusterMode {
@@ -61,11 +61,17 @@ export interface ClusterMode {
   readonly owners: OwnerLink;
   /** Answers the calls other nodes route here, from this node's own engine. */
   serveOwnerCalls(local: Engine): void;
+  /** Answers other nodes asking for a tenant's use of this node (GET /v1/usage sums them). */
+  serveUsage(local: (tenant: string) => NodeUsage): void;
+  /** A tenant's use of every live node, this one included, by node id; undefined when NATS did not answer. */
+  usageAcross(tenant: string): Promise<NodeUsage[] | undefined>;
   /** Where the node's pinned tenants come from, read at every heartbeat (default: cluster.pinnedTenants); set before start. */
   pinWith(pinned: () => string[]): void;
 }
 
 const PENDING_WAIT_MS = 10_000;
+/** How long GET /v1/usage waits for the other nodes' figures: the nodes that have not answered by then are left out. */
+const USAGE_WAIT_MS = 500;
 /** A drain request may ask for at most this long. */
 const MAX_DRAIN_MS = 10 * 60_000;
 
@@ -171,6 +177,35 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
           void answerOwnerCall(local, call).then((a) => msg.respond(JSON.stringify(a)));
         },
       }));
+    },
+    serveUsage(local) {
+      subs.push(control.subscribe(link.subject('usage'), {
+        callback: (_err, msg) => {
+          let asked: unknown;
+          try {
+            asked = (JSON.parse(msg.string()) as { tenant?: unknown }).tenant;
+          } catch {
+            asked = undefined;
+          }
+          if (typeof asked === 'string') msg.respond(JSON.stringify(local(asked)));
+        },
+      }));
+    },
+    async usageAcross(tenant) {
+      // every live node answers, this one too (its own heartbeat may not be out yet); one that died and is still listed costs the wait
+      const expected = new Set([config.node.id, ...liveNodes(view.heartbeats(), clock.now(), c.deadAfterMs).map((b) => b.id)]).size;
+      try {
+        const replies = await control.requestMany(link.subject('usage'), JSON.stringify({ tenant }), { strategy: 'count', maxMessages: expected, maxWait: USAGE_WAIT_MS });
+        const byNode = new Map<string, NodeUsage>();
+        for await (const m of replies) {
+          const u = m.json<NodeUsage>();
+          if (typeof u?.node === 'string') byNode.set(u.node, u);
+        }
+        return byNode.size === 0 ? undefined : [...byNode.values()].sort((a, b) => (a.node < b.node ? -1 : 1));
+      } catch (err) {
+        log.warn({ err, tenant }, 'cluster: the nodes\' usage could not be gathered; answering with this node\'s');
+        return undefined;
+      }
     },
     pinWith: (source) => { pinned = source; },
     checkpointParts: (incidents) => ({

@@ -342,7 +342,9 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     stopModel = await startRobustModel(config, clock, log, () => health.modelFault());
     // cluster mode: a tenant's reads and commands are answered by its shard's owner (node/owner-route.ts)
     clustered?.serveOwnerCalls(engine);
-    gateway = await startGateway(clustered ? ownerRouted(engine, clustered.owners) : engine, config, log, { tenancy: tenancy.gateway(limits) });
+    clustered?.serveUsage((tenant) => tenancy.usageHere(limits, tenant));
+    const usageAcross = clustered ? (tenant: string) => clustered.usageAcross(tenant) : undefined;
+    gateway = await startGateway(clustered ? ownerRouted(engine, clustered.owners) : engine, config, log, { tenancy: tenancy.gateway(limits, usageAcross) });
   } catch (err) {
     // Nothing may keep the process alive after a failed start (a taken port, say).
     clock.clearTimeout(tick);

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../actors/runtime/index.ts';
 import type { BudgetLimits, TenantSettings } from '../actors/tenant/index.ts';
-import { defaultDetectionTier, openTenancy, pinnedOn, type GatewayTenancy, type QuotaGate, type SharedTenants, type Tenancy, type TenantSpec } from '../api/index.ts';
+import { defaultDetectionTier, nodeUsage, openTenancy, pinnedOn, type GatewayTenancy, type NodeUsage, type QuotaGate, type SharedTenants, type Tenancy, type TenantSpec } from '../api/index.ts';
 import type { SeriesLimits, TenantLimits, VigilConfig } from '../cluster/index.ts';
 import type { AuditLog } from '../storage/audit/index.ts';
 import { DEFAULT_RAW_RETENTION_DAYS } from '../storage/tsdb/index.ts';
@@ -25,7 +25,9 @@ export interface NodeTenancy {
   budgetOf(tenant: string, base: Readonly<BudgetLimits>): BudgetLimits | undefined;
   /** the tenants `node` hosts exclusively: `configured` (cluster.pinnedTenants) and the large tenants naming it in `nodes` */
   pinnedOn(node: string, configured: readonly string[]): string[];
-  gateway(limits: SeriesLimits): GatewayTenancy;
+  gateway(limits: SeriesLimits, usageAcross?: GatewayTenancy['usageAcross']): GatewayTenancy;
+  /** the tenant's use of this node (its quota tallies, what it holds in `limits`) */
+  usageHere(limits: SeriesLimits, tenant: string): NodeUsage;
   close(): Promise<void>;
 }
 
@@ -95,7 +97,8 @@ export async function openNodeTenancy(config: VigilConfig, deps: NodeTenancyDeps
       return limits;
     },
     pinnedOn: (node, configured) => pinnedOn(node, registry.list().map((v) => v.spec), configured),
-    gateway: (limits) => ({ tenancy, quotas, held: (tenant) => limits.held(tenant), limits: config.limits }),
+    gateway: (limits, usageAcross) => ({ tenancy, quotas, held: (tenant) => limits.held(tenant), limits: config.limits, node: config.node.id, ...(usageAcross ? { usageAcross } : {}) }),
+    usageHere: (limits, tenant) => nodeUsage({ quotas, held: (t) => limits.held(t) }, config.node.id, tenant),
     close: async () => {
       tenancy.close();
       await quotas.close();

@@ -19,7 +19,8 @@ import { startNatsServer, type NatsServer } from './support/nats-server.ts';
 const CLUSTER = 'tenshare';
 const INITECH_KEY = 'initech-key-1';
 
-interface Usage { tenant: string; quota: { rate: number; burst: number } | null }
+interface NodeFigures { node: string; accepted: number; rate: number }
+interface Usage { tenant: string; quota: { rate: number; burst: number } | null; accepted: number; rate: number; nodes?: NodeFigures[] }
 interface TenantsView { version: number; lastReloadError: { message: string } | null; tenants: Array<{ id: string; rate?: number }> }
 
 describe('tenancy: an admin change reaches every node of a cluster', function () {
@@ -82,6 +83,23 @@ describe('tenancy: an admin change reaches every node of a cluster', function ()
     const r = await usageOn(c, INITECH_KEY);
     assert.equal(r.status, 200, 'served from the start');
     assert.equal(r.body.quota?.rate, 1000);
+  });
+
+  it('GET /v1/usage sums the tenant\'s use over every node, and lists each node\'s', async () => {
+    const [a, b, c] = [nodes[0]!, nodes[1]!, nodes[2]!];
+    const t0 = Date.now() - 600_000;
+    const batch = (n: number, from: number) => [{ service: 'web', metric: 'cpu', samples: Array.from({ length: n }, (_, i) => [t0 + (from + i) * 1000, i] as [number, number]) }];
+    assert.equal((await new ApiClient(a.url, INITECH_KEY).postMetrics(batch(100, 0))).status, 202);
+    assert.equal((await new ApiClient(b.url, INITECH_KEY).postMetrics(batch(200, 100))).status, 202);
+    // asked on the node that took none of it
+    const usage = (await usageOn(c, INITECH_KEY)).body;
+    assert.equal(usage.accepted, 300, JSON.stringify(usage));
+    assert.deepEqual(usage.nodes?.map((n) => [n.node, n.accepted]), [['n1', 100], ['n2', 200], ['n3', 0]]);
+    assert.ok(Math.abs(usage.rate - usage.nodes!.reduce((r, n) => r + n.rate, 0)) < 1e-9, 'the rate is the nodes\' summed');
+    // another tenant asking on the same node sees none of it
+    const acme = (await usageOn(c, KEYS.acme)).body;
+    assert.equal(acme.tenant, 'acme');
+    assert.ok(acme.nodes?.every((n) => n.accepted === 0), JSON.stringify(acme.nodes));
   });
 
   it('a broken text in the shared place changes no node, and each says why', async () => {

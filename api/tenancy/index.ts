@@ -29,6 +29,8 @@ export { PrepaidTokens, blockSize, DEFAULT_QUOTA_BLOCK_MS } from './prepaid.ts';
 export type { BucketParams, BucketState, TakeResult } from './bucket.ts';
 export { RedisBuckets } from './redis-bucket.ts';
 export { tenancyRoutes } from './routes.ts';
+export { nodeUsage, summedUsage } from './usage.ts';
+export type { NodeUsage, UsageSources } from './usage.ts';
 export type { TenancyRouteDeps } from './routes.ts';
 
 /** What the gateway takes: the registry behind its keys, the quotas, the node's counts. */

@@ -8,6 +8,7 @@ import type { QuotaGate } from './quotas.ts';
 import { checkTenantBody, checkTenantsDocument } from './schema.ts';
 import { bucketOf, toDocument, type TenantSpec } from './spec.ts';
 import { DEFAULT_ROTATION_OVERLAP_MS, type Tenancy } from './tenancy.ts';
+import { nodeUsage, summedUsage, type NodeUsage } from './usage.ts';
 
 export interface TenancyRouteDeps {
   tenancy: Tenancy;
@@ -16,6 +17,13 @@ export interface TenancyRouteDeps {
   held?: (tenant: string) => { series: number; services: number };
   /** the node's default limits (limits section) */
   limits: { maxSeriesPerTenant: number; maxServicesPerTenant: number };
+  /** this node's id (GET /v1/usage names it) */
+  node?: string;
+  /**
+   * Cluster mode: the tenant's use of every live node, this one included, gathered for
+   * GET /v1/usage; undefined when they could not be asked (the answer is then this node's).
+   */
+  usageAcross?: (tenant: string) => Promise<NodeUsage[] | undefined>;
 }
 
 const idParams = {
@@ -117,23 +125,21 @@ export function tenancyRoutes(app: FastifyInstance, deps: TenancyRouteDeps): voi
 
   app.get('/v1/usage', {
     config: { auth: 'tenant' },
-    schema: { summary: 'This tenant\'s quota and use on this node: rate, bucket, series, services, rejections', response: { '4xx': errorSchema } },
+    schema: { summary: 'This tenant\'s quota and use: rate, counts and rejections over every node of a cluster (each node\'s in `nodes`), series and services on this node', response: { '4xx': errorSchema } },
   }, async (request) => {
     const tenant = request.tenant;
     const spec = registry.get(tenant);
     const bucket = spec ? bucketOf(spec) : undefined;
-    const held = deps.held?.(tenant) ?? { series: 0, services: 0 };
-    const usage = deps.quotas?.usage(tenant);
+    const here = nodeUsage(deps, deps.node ?? 'local', tenant);
+    const nodes = await deps.usageAcross?.(tenant);
     return {
       tenant,
       tier: spec?.tier ?? 'small',
       quota: bucket ? { rate: bucket.rate, burst: bucket.burst, mode: deps.quotas?.mode ?? 'off' } : null,
-      rate: usage?.rate ?? 0,
-      accepted: usage?.accepted ?? 0,
-      rejections: usage?.rejections ?? { rate: 0, maxSeries: 0, maxServices: 0 },
-      rejectedSamples: usage?.rejectedSamples ?? 0,
-      series: { held: held.series, max: spec?.maxSeries ?? deps.limits.maxSeriesPerTenant },
-      services: { held: held.services, max: spec?.maxServices ?? deps.limits.maxServicesPerTenant },
+      ...summedUsage(nodes ?? [here]),
+      series: { held: here.series, max: spec?.maxSeries ?? deps.limits.maxSeriesPerTenant },
+      services: { held: here.services, max: spec?.maxServices ?? deps.limits.maxServicesPerTenant },
+      ...(nodes ? { nodes } : {}),
     };
   });
 }
