@@ -4,7 +4,7 @@
 // a broken text written to the shared place changes no node and says why. Real nodes in
 // cluster mode on a nats-server of the test's own.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -125,5 +125,21 @@ describe('tenancy: an admin change reaches every node of a cluster', function ()
     assert.equal((await admin(c).request('DELETE', '/v1/admin/tenants/initech')).status, 200);
     for (const n of [a, c]) await eventually(async () => ((await usageOn(n, INITECH_KEY)).status === 401 ? true : undefined), 'initech gone', 10_000);
     assert.equal((await usageOn(a, KEYS.acme)).status, 200, 'the other tenants stay');
+  });
+
+  it('a hand edit of one node\'s tenants file reaches every node, and their files', async () => {
+    const [a, b, c] = [nodes[0]!, nodes[1]!, nodes[2]!];
+    const hooli = 'hooli-key-1';
+    writeFileSync(files[1]!, `tenants:\n  - { id: hooli, rate: 2000, keys: [{ id: k1, sha256: ${hashKey(hooli)} }] }\n`);
+    for (const n of [a, b, c]) {
+      const usage = await eventually(async () => {
+        const r = await usageOn(n, hooli);
+        return r.status === 200 ? r.body : undefined;
+      }, 'hooli served', 10_000);
+      assert.equal(usage.quota?.rate, 2000);
+    }
+    assert.match(readFileSync(files[0]!, 'utf8'), /id: hooli/, 'written to the other nodes\' files');
+    const audit = await admin(a).get<{ entries: Array<{ actor: string; target: string }> }>('/v1/audit?tenant=hooli');
+    assert.ok(audit.body.entries.some((e) => e.actor === 'cluster' && e.target === 'tenant/hooli'), JSON.stringify(audit.body));
   });
 });

@@ -119,8 +119,25 @@ export class Tenancy {
         this.lastReloadError = undefined;
         return false;
       }
-      return this.take(text, file, `file:${basename(file)}`);
+      const applied = await this.take(text, file, `file:${basename(file)}`);
+      if (applied && this.o.shared) await this.publish(this.o.shared, text, file);
+      return applied;
     });
+  }
+
+  /**
+   * A hand edit of this node's file, taken here, goes to the cluster's text, so every node
+   * follows it as it follows an admin change (the latest wins). Failing that, only this node
+   * has it, and `lastReloadError` says so until the next change.
+   */
+  private async publish(shared: SharedTenants, text: string, file: string): Promise<void> {
+    try {
+      this.sharedRevision = Math.max(this.sharedRevision, await shared.write(text));
+    } catch (err) {
+      const message = `${file} was applied on this node only: the cluster's tenants (${shared.where}) did not take it (${(err as Error).message}); save the file again or make the change through the admin API`;
+      this.lastReloadError = { at: this.o.clock.now(), message };
+      this.o.log.error({ from: file, err }, message);
+    }
   }
 
   /** Takes up the cluster's text (the latest admin change of any node wins over this node's file) and follows it. */
