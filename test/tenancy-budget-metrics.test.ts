@@ -125,6 +125,24 @@ describe('isolation: a medium tenant\'s budget in /metrics', function () {
     assert.equal(await post(SMALL_KEY, 1), 202, 'another tenant is not refused');
   });
 
+  it('meters a running small tenant made medium from its next batch (no respawn)', async () => {
+    // little's actors spawned as small in the first test; now it becomes medium with a small budget
+    const admin = new ApiClient(node.url, KEYS.admin);
+    const put = await admin.request('PUT', '/v1/admin/tenants/little', {
+      tier: 'medium', rate: 'unlimited', budget: { inFlight: 4, tickMs: 100, share: 0.1 }, keys: [{ id: 'k', sha256: hashKey(SMALL_KEY) }],
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    // three batches at 1 ms a sample: 150 ms spent against 10 ms a tick, so 1.4 s in debt if metered
+    for (let b = 0; b < 3; b++) assert.equal(await post(SMALL_KEY, 10 + b), 202);
+    let lowest = Infinity;
+    const until = Date.now() + 10_000;
+    while (lowest >= 0 && Date.now() < until) {
+      lowest = Math.min(lowest, gauge(await scrape(KEYS.admin), 'vigil_tenant_budget_left_ms', 'little') ?? Infinity);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    assert.ok(lowest < 0, `little's detectors report their time to its new budget: lowest time left ${lowest} ms`);
+  });
+
   it('keeps the budgets out of the public /metrics and a tenant\'s key', async () => {
     const pub = await scrape();
     assert.doesNotMatch(pub, /vigil_tenant_budget_/);

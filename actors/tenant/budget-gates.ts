@@ -37,6 +37,8 @@ export interface GateView {
 
 export class BudgetGates {
   private readonly gates = new Map<string, Gate>();
+  /** per tenant whose detectors were asked for: whether they report their time */
+  private readonly meters = new Map<string, { on: boolean }>();
   private readonly elapsed: () => number;
   private stopped = false;
 
@@ -58,12 +60,17 @@ export class BudgetGates {
     this.send(tenant, gate, gate.budget.offer(msg, this.deps.clock.now()));
   }
 
-  /** The tenant's detectors, reporting the time they take to its budget (unchanged without one). */
+  /**
+   * The tenant's detectors, reporting the time they take to its budget while it has one. A
+   * tenant's actor spawns once, so every tenant's are wrapped: one that becomes medium while
+   * running is metered from its next batch, and one without a budget pays a flag read.
+   */
   detectorsOf(tenant: string, detectors: DetectorFactory): DetectorFactory {
-    if (!this.deps.limitsOf(tenant)) return detectors;
+    const meter = this.meterOf(tenant);
     const spent = (ms: number): void => this.gates.get(tenant)?.budget.spent(ms, this.deps.clock.now());
     const elapsed = this.elapsed;
     return aroundUpdates(detectors, (d, ts, value) => {
+      if (!meter.on) return d.update(ts, value);
       const t0 = elapsed();
       try {
         return d.update(ts, value);
@@ -87,11 +94,19 @@ export class BudgetGates {
     for (const g of this.gates.values()) if (g.timer) this.deps.clock.clearTimeout(g.timer);
   }
 
+  /** Whether the tenant's detectors report their time (it has a budget now). */
+  private meterOf(tenant: string): { on: boolean } {
+    let meter = this.meters.get(tenant);
+    if (!meter) this.meters.set(tenant, (meter = { on: this.deps.limitsOf(tenant) !== undefined }));
+    return meter;
+  }
+
   private gateOf(tenant: string): Gate | undefined {
     const gate = this.gates.get(tenant);
     // a budget in use keeps its limits until it is idle, so the tenant's batches stay in order
     if (gate && (gate.budget.waiting > 0 || gate.budget.inFlight > 0)) return gate;
     const limits = this.deps.limitsOf(tenant);
+    this.meterOf(tenant).on = limits !== undefined;
     if (gate && limits && sameLimits(gate.budget.limits, limits)) return gate;
     if (gate?.timer) this.deps.clock.clearTimeout(gate.timer);
     this.gates.delete(tenant);
