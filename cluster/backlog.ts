@@ -32,8 +32,7 @@ export class IngestBacklog {
     if (now > 0 && now + n > this.maxOf(tenant)) {
       throw new VigilError('UNAVAILABLE', `tenant ${tenant} has ${now} samples waiting to be taken in; retry later`);
     }
-    this.add(tenant, n);
-    return new IngestReceipt(n, (k) => this.add(tenant, -k));
+    return this.count(tenant, n);
   }
 
   /**

@@ -75,7 +75,7 @@ const USAGE_WAIT_MS = 500;
 /** A drain request may ask for at most this long. */
 const MAX_DRAIN_MS = 10 * 60_000;
 
-/** A ctl request's JSON body ({} when empty or unreadable: every field is optional). */
+/** A ctl request's or a notice's JSON body ({} when empty or unreadable: every field is optional). */
 function requestBody(text: string): Record<string, unknown> {
   try {
     const v = JSON.parse(text) as unknown;
@@ -126,17 +126,8 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
       }
     },
   });
-  const pushbackSub = control.subscribe(link.subject('pushback'), {
-    callback: (_err, msg) => {
-      let notice: unknown;
-      try {
-        notice = msg.json();
-      } catch {
-        return; // not a notice: ignored, as any malformed one is
-      }
-      pushback.hear(notice);
-    },
-  });
+  // an unreadable notice reads as {}, which hear() ignores as any malformed one
+  const pushbackSub = control.subscribe(link.subject('pushback'), { callback: (_err, msg) => pushback.hear(requestBody(msg.string())) });
   /** this node answers for the shard's tenants: it holds the lease, or the view says it does (a restore under way is answered here: shard-supervisor.ts holds the calls until the shard opens) */
   const answersFor = (shard: number): boolean => (coordinator?.holds(shard) ?? false) || view.owner(shard, clock.now()) === config.node.id;
   const owners: OwnerLink = {
@@ -181,12 +172,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
     serveUsage(local) {
       subs.push(control.subscribe(link.subject('usage'), {
         callback: (_err, msg) => {
-          let asked: unknown;
-          try {
-            asked = (JSON.parse(msg.string()) as { tenant?: unknown }).tenant;
-          } catch {
-            asked = undefined;
-          }
+          const asked = requestBody(msg.string()).tenant;
           if (typeof asked === 'string') msg.respond(JSON.stringify(local(asked)));
         },
       }));

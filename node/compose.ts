@@ -11,7 +11,7 @@ import type { DetectorFactory } from '../actors/service/index.ts';
 import { DEFAULT_CRITICAL_SCORE } from '../actors/correlation/index.ts';
 import type { EventSink } from '../actors/sink.ts';
 import { VigilError, type SeriesInput } from '../protocols/index.ts';
-import { LOG_REDACTION, startGateway, type Gateway, type Engine } from '../api/index.ts';
+import { LOG_REDACTION, nodeUsage, startGateway, type Gateway, type Engine } from '../api/index.ts';
 import type { Sensitivity } from '../actors/detection/index.ts';
 import { cacheKeys, registerCacheMetrics } from '../storage/cache/index.ts';
 import { registerRollupMetrics } from '../storage/tsdb/index.ts';
@@ -342,9 +342,10 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     stopModel = await startRobustModel(config, clock, log, () => health.modelFault());
     // cluster mode: a tenant's reads and commands are answered by its shard's owner (node/owner-route.ts)
     clustered?.serveOwnerCalls(engine);
-    clustered?.serveUsage((tenant) => tenancy.usageHere(limits, tenant));
-    const usageAcross = clustered ? (tenant: string) => clustered.usageAcross(tenant) : undefined;
-    gateway = await startGateway(clustered ? ownerRouted(engine, clustered.owners) : engine, config, log, { tenancy: tenancy.gateway(limits, usageAcross) });
+    const gatewayTenancy = tenancy.gateway(limits, clustered ? (tenant) => clustered.usageAcross(tenant) : undefined);
+    // GET /v1/usage on any node sums every node's figures for the tenant, this one's as its route reads them
+    clustered?.serveUsage((tenant) => nodeUsage(gatewayTenancy, config.node.id, tenant));
+    gateway = await startGateway(clustered ? ownerRouted(engine, clustered.owners) : engine, config, log, { tenancy: gatewayTenancy });
   } catch (err) {
     // Nothing may keep the process alive after a failed start (a taken port, say).
     clock.clearTimeout(tick);

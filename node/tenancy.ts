@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../actors/runtime/index.ts';
 import type { BudgetLimits, TenantSettings } from '../actors/tenant/index.ts';
-import { defaultDetectionTier, nodeUsage, openTenancy, pinnedOn, type GatewayTenancy, type NodeUsage, type QuotaGate, type SharedTenants, type Tenancy, type TenantSpec } from '../api/index.ts';
+import { defaultDetectionTier, openTenancy, pinnedOn, type GatewayTenancy, type QuotaGate, type SharedTenants, type Tenancy, type TenantSpec } from '../api/index.ts';
 import type { SeriesLimits, TenantLimits, VigilConfig } from '../cluster/index.ts';
 import type { AuditLog } from '../storage/audit/index.ts';
 import { DEFAULT_RAW_RETENTION_DAYS } from '../storage/tsdb/index.ts';
@@ -26,8 +26,6 @@ export interface NodeTenancy {
   /** the tenants `node` hosts exclusively: `configured` (cluster.pinnedTenants) and the large tenants naming it in `nodes` */
   pinnedOn(node: string, configured: readonly string[]): string[];
   gateway(limits: SeriesLimits, usageAcross?: GatewayTenancy['usageAcross']): GatewayTenancy;
-  /** the tenant's use of this node (its quota tallies, what it holds in `limits`) */
-  usageHere(limits: SeriesLimits, tenant: string): NodeUsage;
   close(): Promise<void>;
 }
 
@@ -98,7 +96,6 @@ export async function openNodeTenancy(config: VigilConfig, deps: NodeTenancyDeps
     },
     pinnedOn: (node, configured) => pinnedOn(node, registry.list().map((v) => v.spec), configured),
     gateway: (limits, usageAcross) => ({ tenancy, quotas, held: (tenant) => limits.held(tenant), limits: config.limits, node: config.node.id, ...(usageAcross ? { usageAcross } : {}) }),
-    usageHere: (limits, tenant) => nodeUsage({ quotas, held: (t) => limits.held(t) }, config.node.id, tenant),
     close: async () => {
       tenancy.close();
       await quotas.close();
