@@ -1,6 +1,8 @@
 // The tenants text a cluster's nodes share: one key in the NATS KV bucket `<cluster>_config`,
 // written by the node that took an admin API change and followed by every node (api/tenancy's
-// SharedTenants; this file only reads and writes). KV keeps the last write; its revision orders them.
+// SharedTenants; this file only reads and writes). KV keeps the last write; its revision orders
+// them, and a write may be made conditional on it (compare-and-set).
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { followKv } from './kv-follow.ts';
@@ -41,6 +43,16 @@ export class KvSharedTenants {
     return this.kv.put(KEY, enc.encode(text));
   }
 
+  async replace(text: string, revision: number): Promise<number | undefined> {
+    try {
+      // create: the key must hold no text (none yet, or deleted); update: still at `revision`
+      return await (revision === 0 ? this.kv.create(KEY, enc.encode(text)) : this.kv.update(KEY, enc.encode(text), revision));
+    } catch (err) {
+      if (movedOn(err)) return undefined;
+      throw err;
+    }
+  }
+
   /** Follows the key (the current value first) until stopped; a broken watch is opened again. */
   watch(onEntry: (entry: { text: string; revision: number }) => void): () => void {
     const f = followKv(this.kv, (e) => {
@@ -48,4 +60,10 @@ export class KvSharedTenants {
     }, { key: KEY, reopenMs: REOPEN_MS, onError: this.onError });
     return () => f.stop();
   }
+}
+
+/** JetStream's answer when the key's last revision is not the one a write expected. */
+function movedOn(err: unknown): boolean {
+  return err instanceof JetStreamApiError
+    && (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
 }

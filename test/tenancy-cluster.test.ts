@@ -142,4 +142,23 @@ describe('tenancy: an admin change reaches every node of a cluster', function ()
     const audit = await admin(a).get<{ entries: Array<{ actor: string; target: string }> }>('/v1/audit?tenant=hooli');
     assert.ok(audit.body.entries.some((e) => e.actor === 'cluster' && e.target === 'tenant/hooli'), JSON.stringify(audit.body));
   });
+
+  it('changes made at the same moment on three nodes all land, on every node', async () => {
+    const made: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const puts = nodes.map((n, i) => {
+        const id = `t${round}-${i}`;
+        made.push(id);
+        return admin(n).request('PUT', `/v1/admin/tenants/${id}`, { tier: 'small', rate: 100 + i, keys: [{ id: 'k1', sha256: hashKey(`${id}-key`) }] });
+      });
+      for (const r of await Promise.all(puts)) assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    const views = await Promise.all(nodes.map((n) => eventually(async () => {
+      const v = (await admin(n).get<TenantsView>('/v1/admin/tenants')).body;
+      return made.every((id) => v.tenants.some((t) => t.id === id)) ? v.tenants : undefined;
+    }, `every tenant made on ${n.url}`, 10_000)));
+    assert.deepEqual(views[1], views[0]);
+    assert.deepEqual(views[2], views[0]);
+    for (const id of made) assert.equal((await usageOn(nodes[2]!, `${id}-key`)).status, 200, `${id} served`);
+  });
 });

@@ -14,8 +14,14 @@ export interface SharedTenants {
   readonly where: string;
   /** the latest text (undefined: nobody wrote one yet) */
   read(): Promise<SharedTenantsEntry | undefined>;
-  /** writes a new text; resolves with its revision */
+  /** writes a new text whatever the shared one is (a whole text meant to replace it); resolves with its revision */
   write(text: string): Promise<number>;
+  /**
+   * Writes `text` only if the shared text is still at `revision` (0: none written yet), so a
+   * change made from one version never overwrites a change another node made meanwhile.
+   * Resolves with the new revision, or undefined when another write came first.
+   */
+  replace(text: string, revision: number): Promise<number | undefined>;
   /** calls `onEntry` with every text written from now on (its own writes included), in order; returns how to stop */
   watch(onEntry: (entry: SharedTenantsEntry) => void): () => void;
 }

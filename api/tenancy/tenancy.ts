@@ -4,7 +4,9 @@
 // one changes nothing and says why (the API answers 400; a reload keeps the old set and
 // shows the reason as `lastReloadError`). No change is applied unless the audit log took it.
 // In cluster mode the nodes share one text (shared.ts): an admin change is written there too,
-// and a text another node wrote is taken up like a reload of the file (and written to it).
+// on the condition that it is still the version the change was made from (else it is made
+// again on the newer one), and a text another node wrote is taken up like a reload of the
+// file (and written to it).
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
@@ -52,6 +54,9 @@ export interface RotatedKey {
 
 /** A default overlap of a rotation: long enough to redeploy every client once. */
 export const DEFAULT_ROTATION_OVERLAP_MS = 24 * 3600_000;
+
+/** How many times an admin change is planned again on a newer shared text before it gives up. */
+export const MAX_CHANGE_ATTEMPTS = 5;
 
 export class Tenancy {
   readonly registry: TenantRegistry;
@@ -154,13 +159,15 @@ export class Tenancy {
 
   /** A text written to the shared place: applied unless this node holds it or a newer one already. Never throws. */
   private adopt(entry: SharedTenantsEntry, where: string): Promise<boolean> {
-    return this.serial(async () => {
-      if (entry.revision <= this.sharedRevision) return false; // our own write coming back, or older than what we hold
-      this.sharedRevision = entry.revision;
-      if (entry.text === this.lastText) return false;
-      // written to the file too, so a restart without the cluster starts from it
-      return this.take(entry.text, where, 'cluster', this.o.file);
-    });
+    return this.serial(() => this.adoptNow(entry, where));
+  }
+
+  private async adoptNow(entry: SharedTenantsEntry, where: string): Promise<boolean> {
+    if (entry.revision <= this.sharedRevision) return false; // our own write coming back, or older than what we hold
+    this.sharedRevision = entry.revision;
+    if (entry.text === this.lastText) return false;
+    // written to the file too, so a restart without the cluster starts from it
+    return this.take(entry.text, where, 'cluster', this.o.file);
   }
 
   /** Applies a whole text from `origin` (a file or the cluster): checked first, audited, then set. Never throws. */
@@ -188,23 +195,21 @@ export class Tenancy {
   }
 
   /** PUT /v1/admin/tenants: the tenants file's entries, all of them. */
-  replaceAll(specs: TenantSpec[], actor: string): Promise<TenantsChange> {
-    return this.serial(() => this.apply(specs, actor));
+  async replaceAll(specs: TenantSpec[], actor: string): Promise<TenantsChange> {
+    return (await this.change(actor, () => [specs, undefined]))[0];
   }
 
   /** PUT /v1/admin/tenants/:id: whether the tenant is new. */
-  put(spec: TenantSpec, actor: string): Promise<{ created: boolean }> {
-    return this.serial(async () => {
+  async put(spec: TenantSpec, actor: string): Promise<{ created: boolean }> {
+    return (await this.change(actor, () => {
       const created = this.registry.get(spec.id) === undefined;
-      const specs = this.registry.fromFile().filter((s) => s.id !== spec.id);
-      await this.apply([...specs, spec], actor);
-      return { created };
-    });
+      return [[...this.registry.fromFile().filter((s) => s.id !== spec.id), spec], { created }];
+    }))[1];
   }
 
   /** DELETE /v1/admin/tenants/:id. A node-config tenant cannot be deleted here (CONFLICT). */
-  remove(id: string, actor: string): Promise<void> {
-    return this.serial(async () => {
+  async remove(id: string, actor: string): Promise<void> {
+    await this.change(actor, () => {
       const specs = this.registry.fromFile();
       const inFile = specs.some((s) => s.id === id);
       if (this.registry.fromNodeConfig(id)) {
@@ -212,7 +217,7 @@ export class Tenancy {
           + (inFile ? ' (its tenants-file entry overrides it; PUT the tenant to change it)' : ''));
       }
       if (!inFile) throw new VigilError('NOT_FOUND', `no tenant ${id}`);
-      await this.apply(specs.filter((s) => s.id !== id), actor);
+      return [specs.filter((s) => s.id !== id), undefined];
     });
   }
 
@@ -221,8 +226,8 @@ export class Tenancy {
    * already ending sooner keep their end; keys already expired are dropped). Both work
    * until then, so clients move to the new key without a failed request.
    */
-  rotateKey(id: string, overlapMs: number, actor: string, keyId?: string): Promise<RotatedKey> {
-    return this.serial(async () => {
+  async rotateKey(id: string, overlapMs: number, actor: string, keyId?: string): Promise<RotatedKey> {
+    return (await this.change(actor, () => {
       const now = this.o.clock.now();
       const spec = this.registry.get(id);
       if (!spec) throw new VigilError('NOT_FOUND', `no tenant ${id}`);
@@ -239,13 +244,45 @@ export class Tenancy {
       if (next.keys.length > MAX_KEYS_PER_TENANT) {
         throw new VigilError('CONFLICT', `tenant ${id} would have ${next.keys.length} keys (at most ${MAX_KEYS_PER_TENANT}); wait for the old ones to expire or remove some`);
       }
-      const specs = this.registry.fromFile().filter((s) => s.id !== id);
-      await this.apply([...specs, next], actor);
-      return { tenant: id, keyId: name, key, oldKeysExpireAt };
+      return [[...this.registry.fromFile().filter((s) => s.id !== id), next], { tenant: id, keyId: name, key, oldKeysExpireAt }];
+    }))[1];
+  }
+
+  /**
+   * One admin change: `plan` makes the new entries from the ones this node holds. In cluster
+   * mode the write to the shared text is conditional on the version the plan was made from;
+   * when another node changed it meanwhile, this node takes that version up and plans again,
+   * so two changes at the same moment on two nodes both land (one after the other).
+   */
+  private change<T>(actor: string, plan: () => [TenantSpec[], T]): Promise<[TenantsChange, T]> {
+    return this.serial(async () => {
+      for (let attempt = 1; ; attempt++) {
+        const [specs, result] = plan();
+        const change = await this.apply(specs, actor);
+        if (change !== undefined) return [change, result];
+        const shared = this.o.shared as SharedTenants; // only a shared text moves under a change
+        if (attempt === MAX_CHANGE_ATTEMPTS) {
+          throw new VigilError('UNAVAILABLE', `the cluster's tenants (${shared.where}) changed under this change ${attempt} times; nothing changed, try again`);
+        }
+        await this.catchUp(shared);
+      }
     });
   }
 
-  private async apply(specs: TenantSpec[], actor: string): Promise<TenantsChange> {
+  /** After a conditional write lost: the shared text as it is now, taken up here. */
+  private async catchUp(shared: SharedTenants): Promise<void> {
+    let latest: SharedTenantsEntry | undefined;
+    try {
+      latest = await shared.read();
+    } catch (err) {
+      throw new VigilError('UNAVAILABLE', `cannot read the cluster's tenants (${shared.where}): ${(err as Error).message}; nothing changed`, { cause: err });
+    }
+    if (latest) await this.adoptNow(latest, shared.where);
+    else this.sharedRevision = 0; // the key was deleted: the next write creates it
+  }
+
+  /** Applies the entries; undefined when the shared text moved on since this node's version (nothing changed). */
+  private async apply(specs: TenantSpec[], actor: string): Promise<TenantsChange | undefined> {
     this.registry.check(specs, 'body'); // throws BAD_REQUEST naming the place
     const change = this.preview(specs);
     const { file, shared } = this.o;
@@ -261,21 +298,29 @@ export class Tenancy {
       });
     }
     this.lastText = text; // the watcher will see our own write and skip it
+    let written: number | undefined;
     if (shared) {
       // the other nodes take it from there; failing here, no node changed
       try {
-        this.sharedRevision = Math.max(this.sharedRevision, await shared.write(text));
+        written = await shared.replace(text, this.sharedRevision);
       } catch (err) {
         await undoFile();
         throw new VigilError('UNAVAILABLE', `the cluster's tenants (${shared.where}) did not take the change (${(err as Error).message}); nothing changed`, { cause: err });
       }
+      if (written === undefined) {
+        await undoFile();
+        return undefined;
+      }
+      this.sharedRevision = Math.max(this.sharedRevision, written);
     }
     try {
       await this.record(change, actor);
     } catch (err) {
       await undoFile();
-      // the other nodes go back too (they follow the shared text)
-      if (shared && before !== undefined) await shared.write(before).then((r) => { this.sharedRevision = Math.max(this.sharedRevision, r); }, () => undefined);
+      // the other nodes go back too (they follow the shared text), unless a newer change came meanwhile
+      if (shared && written !== undefined && before !== undefined) {
+        await shared.replace(before, written).then((r) => { this.sharedRevision = Math.max(this.sharedRevision, r ?? 0); }, () => undefined);
+      }
       throw new VigilError('UNAVAILABLE', `the audit log did not take the change (${(err as Error).message}); nothing changed`, { cause: err });
     }
     return this.registry.setFileTenants(specs, file ?? 'admin API');
