@@ -3,7 +3,7 @@ export { startGateway, API_VERSION } from './gateway.ts';
 export type { Gateway, GatewayConfig, GatewayOptions } from './gateway.ts';
 export { hashKey } from './keys.ts';
 export { LOG_REDACTION, REDACTED, safeUrl } from './redaction.ts';
-export { openTenancy, defaultDetectionTier, nodeUsage, pinnedOn, QuotaGate, Tenancy } from './tenancy/index.ts';
+export { openTenancy, defaultDetectionTier, largeWithoutNodes, nodeUsage, pinnedOn, QuotaGate, Tenancy } from './tenancy/index.ts';
 export type { GatewayTenancy, NodeUsage, SharedTenants, SharedTenantsEntry, TenantSpec, TenantsChange } from './tenancy/index.ts';
 export { CLOSE_SLOW_CONSUMER, STREAM_PATH } from './stream.ts';
 export type { StreamOptions } from './stream.ts';

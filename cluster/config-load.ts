@@ -57,9 +57,12 @@ export function parseConfigYaml(text: string, source: string, base: VigilConfig 
 
 /** Rules that join two keys. */
 function checkAcross(config: VigilConfig): void {
-  const { capacity, pinnedTenants } = config.cluster;
+  const { capacity, pinnedTenants, dedicated } = config.cluster;
   if (capacity === 0 && pinnedTenants.length > 0) {
     throw invalid(`cluster.capacity 0 makes a gateway node, which hosts no shard, so it cannot pin tenants (cluster.pinnedTenants: ${pinnedTenants.join(', ')})`);
+  }
+  if (capacity === 0 && dedicated) {
+    throw invalid('cluster.capacity 0 makes a gateway node, which hosts no shard, so it cannot be kept for large tenants (cluster.dedicated: true)');
   }
 }
 
@@ -217,6 +220,7 @@ const ENV_KEYS: ReadonlyArray<[string, string, string]> = [
   ['VIGIL_CLUSTER_NAME', 'cluster', 'name'],
   ['VIGIL_CLUSTER_ZONE', 'cluster', 'zone'],
   ['VIGIL_CLUSTER_CAPACITY', 'cluster', 'capacity'],
+  ['VIGIL_CLUSTER_DEDICATED', 'cluster', 'dedicated'],
 ];
 
 function applyEnv(config: VigilConfig, env: NodeJS.ProcessEnv): void {
@@ -379,6 +383,7 @@ const CONFIG_SCHEMA: Record<string, Schema> = {
     zone: { kind: 'string' },
     capacity: { kind: 'number', min: 0, max: 1000 }, // 0: a gateway node (no shards; see placement.ts)
     pinnedTenants: { kind: 'ids' },
+    dedicated: { kind: 'bool' },
     ownershipLog: { kind: 'string' },
   },
 };

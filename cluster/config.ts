@@ -146,6 +146,7 @@ export interface ClusterConfig {
   zone: string;              // placement spreads shards over zones first (default '': one zone)
   capacity: number;          // relative weight in placement (default 1); 0: a gateway node, which owns no shard
   pinnedTenants: string[];   // tenants this node hosts exclusively (a dedicated node takes no other shard)
+  dedicated: boolean;        // kept for large tenants that name no nodes: takes their shards and no other (default false)
   ownershipLog?: string;     // a JSON-lines file where this node records every shard it takes and gives up (tests, audits)
 }
 
@@ -154,7 +155,7 @@ export const DEFAULT_CLUSTER_SHARDS = 256;
 export function defaultClusterConfig(): ClusterConfig {
   return {
     enabled: false, natsUrl: 'nats://127.0.0.1:4222', name: 'vigil', shards: DEFAULT_CLUSTER_SHARDS, replicas: 1,
-    heartbeatMs: 500, deadAfterMs: 3_000, moveFraction: 0.1, zone: '', capacity: 1, pinnedTenants: [],
+    heartbeatMs: 500, deadAfterMs: 3_000, moveFraction: 0.1, zone: '', capacity: 1, pinnedTenants: [], dedicated: false,
   };
 }
 

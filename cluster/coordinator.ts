@@ -17,7 +17,7 @@ import type { Clock, TimerHandle } from '../actors/runtime/index.ts';
 import { DEFAULT_LEASE_MARGIN_MS, isValid, validUntil, type Lease } from './lease.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import { liveNodes, placeable, type Heartbeat } from './membership.ts';
-import { countByNode, placeShards, planMoves } from './placement.ts';
+import { countByNode, dedicate, placeShards, planMoves } from './placement.ts';
 import type { ClusterLink, OwnerEntry } from './nats-link.ts';
 
 export interface CoordinatorParts {
@@ -31,6 +31,8 @@ export interface CoordinatorParts {
   level?: () => number;
   shards: number;
   shardOf(tenant: string): number;
+  /** the large tenants that name no nodes, read every round: placed on the nodes kept for them (placement.ts `dedicate`) */
+  largeTenants?: () => readonly string[];
   heartbeatMs: number;
   deadAfterMs: number;
   leaseTtlMs: number;
@@ -200,9 +202,9 @@ export class ShardCoordinator {
     const live = liveNodes(beats, now, this.p.deadAfterMs);
     const liveIds = new Set(live.map((b) => b.id));
     this.peers = placeable(live).filter((b) => b.id !== this.p.self.id).length;
-    const desired = placeShards(this.p.shards, placeable(live), this.p.shardOf);
     const current = new Map([...owners].map(([s, o]) => [s, o.node]));
     for (const [s] of this.leases) current.set(s, this.p.self.id);
+    const desired = placeShards(this.p.shards, dedicate(placeable(live), this.p.largeTenants?.() ?? [], this.p.shardOf, current), this.p.shardOf);
     const moves = planMoves(this.p.shards, current, desired, liveIds, this.p.moveFraction);
     const me = this.p.self.id;
     const take = moves.filter((m) => m.to === me && !this.leases.has(m.shard) && !this.busy.has(m.shard) && !owners.has(m.shard));

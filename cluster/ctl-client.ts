@@ -16,6 +16,8 @@ export interface NodeRow {
   zone: string;
   capacity: number;
   pinnedTenants: string[];
+  /** kept for large tenants that name no nodes (cluster.dedicated) */
+  dedicated: boolean;
   draining: boolean;
   /** its degradation level as it announced it (0-4): from 3 on it is placed no shards while a healthier node is there */
   level: number;
@@ -82,7 +84,7 @@ export class ClusterControl {
     for (const o of owners.values()) held.set(o.node, (held.get(o.node) ?? 0) + 1);
     return beats
       .map((b) => ({
-        id: b.id, address: b.address, zone: b.zone, capacity: b.capacity, pinnedTenants: b.pinnedTenants,
+        id: b.id, address: b.address, zone: b.zone, capacity: b.capacity, pinnedTenants: b.pinnedTenants, dedicated: b.dedicated === true,
         draining: b.draining === true, level: b.level ?? 0, alive: live.has(b.id), lastSeenMs: Math.max(0, now - b.at), shards: held.get(b.id) ?? 0,
       }))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -21,7 +21,7 @@ export { Checkpoints, DEFAULT_CHECKPOINT_BYTES_PER_SECOND, DEFAULT_CHECKPOINT_IN
 export type { CheckpointParts } from './checkpoint.ts';
 export { NodeHealth } from './health.ts';
 export type { Appended, IngestLog, LogRecord } from './ingest-log/index.ts';
-export { placeShards, planMoves, ownerOf, countByNode, DEFAULT_MOVE_FRACTION } from './placement.ts';
+export { dedicate, placeShards, planMoves, ownerOf, countByNode, DEFAULT_MOVE_FRACTION } from './placement.ts';
 export type { PlacedNode, Move } from './placement.ts';
 export { liveNodes, placeable, parseHeartbeat, DEFAULT_DEAD_AFTER_MS, DEFAULT_HEARTBEAT_MS } from './membership.ts';
 export type { Heartbeat } from './membership.ts';

@@ -52,6 +52,7 @@ export function parseHeartbeat(json: string): Heartbeat | undefined {
       zone: typeof b.zone === 'string' ? b.zone : '',
       pinnedTenants: Array.isArray(b.pinnedTenants) ? b.pinnedTenants.filter((t): t is string => typeof t === 'string') : [],
       ...(b.draining === true ? { draining: true } : {}),
+      ...(b.dedicated === true ? { dedicated: true } : {}),
       ...(typeof b.level === 'number' && b.level > 0 ? { level: b.level } : {}),
     };
   } catch {

@@ -3,7 +3,9 @@
 // (shard, node), so a join or a leave moves only the shards whose top node changed. Zones
 // first (the shard's zone is the HRW winner among zones), then the node within the zone, so
 // shards spread over zones before nodes. A node that pins tenants is dedicated: it takes the
-// shards of its pinned tenants and no other. At most a fraction of the shards is moved away
+// shards of its pinned tenants and no other. A node kept for large tenants (`dedicated`) takes
+// the large tenants that name no nodes (`dedicate`), one to a node while there are enough, and
+// no other shard: without one it is a spare. At most a fraction of the shards is moved away
 // from a live owner per round (default 10%), so a rolling restart causes no storm; a shard
 // whose owner is gone is placed at once (that is failover, not a move). A node of capacity 0 is
 // a gateway: it takes requests and owns no shard, so its event loop only answers clients.
@@ -18,6 +20,8 @@ export interface PlacedNode {
   zone?: string;
   /** tenants whose shards this node hosts exclusively (a dedicated node takes no others) */
   pinnedTenants?: readonly string[];
+  /** kept for large tenants that name no nodes (`dedicate` gives them out); takes no other shard */
+  dedicated?: boolean;
 }
 
 /** A hash in (0, 1] for a pair of names: stable across processes and versions. */
@@ -71,13 +75,40 @@ export function placeShards(shards: number, everyNode: readonly PlacedNode[], sh
       pinnedBy.set(s, list);
     }
   }
-  const shared = nodes.filter((n) => (n.pinnedTenants ?? []).length === 0);
+  const shared = nodes.filter((n) => (n.pinnedTenants ?? []).length === 0 && n.dedicated !== true);
   const pool = shared.length > 0 ? shared : nodes;
   for (let shard = 0; shard < shards; shard++) {
     const owner = ownerOf(shard, pinnedBy.get(shard) ?? pool);
     if (owner !== undefined) out.set(shard, owner);
   }
   return out;
+}
+
+/**
+ * Gives each of `tenants` (large tenants that name no nodes) a node kept for them (`dedicated`):
+ * the one that already holds its shard (`current`) if no other of these tenants took it, else
+ * among the nodes with the fewest pinned tenants the HRW winner for its shard. So each gets a
+ * node of its own while there are enough, and a tenant moves only when its node is gone.
+ * Returns `nodes` with those tenants added to their pins (unchanged without such a node).
+ */
+export function dedicate(nodes: readonly PlacedNode[], tenants: readonly string[], shardOfTenant: (tenant: string) => number, current: ReadonlyMap<number, string> = new Map()): PlacedNode[] {
+  const pool = nodes.filter((n) => n.dedicated === true && (n.capacity ?? 1) > 0);
+  const pinned = new Set(nodes.flatMap((n) => n.pinnedTenants ?? []));
+  const left = [...new Set(tenants)].filter((t) => !pinned.has(t)).sort();
+  if (pool.length === 0 || left.length === 0) return [...nodes];
+  const given = new Map(pool.map((n) => [n.id, [...(n.pinnedTenants ?? [])]]));
+  const give = (t: string, node: string): void => { given.get(node)?.push(t); };
+  const rest: string[] = [];
+  for (const t of left) {
+    const holder = current.get(shardOfTenant(t));
+    if (holder !== undefined && given.get(holder)?.length === 0) give(t, holder);
+    else rest.push(t);
+  }
+  for (const t of rest) {
+    const fewest = Math.min(...pool.map((n) => (given.get(n.id) as string[]).length));
+    give(t, ownerOf(shardOfTenant(t), pool.filter((n) => (given.get(n.id) as string[]).length === fewest)) as string);
+  }
+  return nodes.map((n) => (given.has(n.id) ? { ...n, pinnedTenants: given.get(n.id) as string[] } : n));
 }
 
 export interface Move {

@@ -65,8 +65,12 @@ export interface ClusterMode {
   serveUsage(local: (tenant: string) => NodeUsage): void;
   /** A tenant's use of every live node, this one included, by node id; undefined when NATS did not answer. */
   usageAcross(tenant: string): Promise<NodeUsage[] | undefined>;
-  /** Where the node's pinned tenants come from, read at every heartbeat (default: cluster.pinnedTenants); set before start. */
-  pinWith(pinned: () => string[]): void;
+  /**
+   * Where the node's pinned tenants come from, read at every heartbeat (default:
+   * cluster.pinnedTenants), and the large tenants that name no nodes, read at every round
+   * (placed on nodes kept for them); set before start.
+   */
+  pinWith(pinned: () => string[], largeTenants?: () => string[]): void;
 }
 
 const PENDING_WAIT_MS = 10_000;
@@ -113,6 +117,7 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
   let coordinator: ShardCoordinator | undefined;
   // tenants this node hosts exclusively: cluster.pinnedTenants and the large tenants naming it (node/tenancy.ts)
   let pinned = (): string[] => c.pinnedTenants;
+  let largeTenants = (): string[] => [];
   const subs: Array<{ unsubscribe(): void }> = [];
   const enc = new TextEncoder();
   // on the control connection: a notice must not wait behind megabytes of batches
@@ -193,7 +198,10 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
         return undefined;
       }
     },
-    pinWith: (source) => { pinned = source; },
+    pinWith: (source, large) => {
+      pinned = source;
+      if (large) largeTenants = large;
+    },
     checkpointParts: (incidents) => ({
       fence: { token: (s) => coordinator?.token(s) ?? 0, holds: (s) => coordinator?.holds(s) ?? false },
       openIncidents: (shard) => tenantsOf(incidents, shard).flatMap((t) => incidents.unresolved(t)),
@@ -216,8 +224,8 @@ export async function openClusterMode(config: VigilConfig, clock: Clock, log: Lo
         }
       };
       coordinator = new ShardCoordinator({
-        link, view, clock, shards: c.shards, shardOf: shardOfTenant, ...(level ? { level } : {}),
-        self: { id: config.node.id, address, capacity: c.capacity, zone: c.zone, get pinnedTenants() { return pinned(); } },
+        link, view, clock, shards: c.shards, shardOf: shardOfTenant, ...(level ? { level } : {}), largeTenants: () => largeTenants(),
+        self: { id: config.node.id, address, capacity: c.capacity, zone: c.zone, ...(c.dedicated ? { dedicated: true } : {}), get pinnedTenants() { return pinned(); } },
         heartbeatMs: c.heartbeatMs, deadAfterMs: c.deadAfterMs, leaseTtlMs: c.deadAfterMs, moveFraction: c.moveFraction,
         ...(c.ownershipLog ? { ownershipLog: c.ownershipLog } : {}),
         async acquired(shard) {

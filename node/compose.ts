@@ -162,8 +162,9 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   // the door from the shard hosts to the actors: a medium tenant's batches pass as its budget allows
   const gates = new BudgetGates({ clock, limitsOf: (tenant) => budgetOf(tenant), tell: (tenant, msg) => tenants.tell({ type: 'to-tenant', tenant, msg }) });
   watchBudgets(metrics, () => gates.views());
-  // cluster placement: this node's pinned tenants are cluster.pinnedTenants and the large tenants naming it in `nodes`
-  clustered?.pinWith(() => tenancy.pinnedOn(config.node.id, config.cluster.pinnedTenants));
+  // cluster placement: this node's pinned tenants are cluster.pinnedTenants and the large tenants
+  // naming it in `nodes`; the large tenants naming none go on nodes kept for them (cluster.dedicated)
+  clustered?.pinWith(() => tenancy.pinnedOn(config.node.id, config.cluster.pinnedTenants), () => tenancy.largeWithoutNodes());
   // every tenant's stream hears the level change (the level is the node's, not a tenant's secret)
   health.onChange((s) => {
     const data = { level: s.level, levelName: s.levelName, since: s.since, breakers: s.breakers };

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../actors/runtime/index.ts';
 import type { BudgetLimits, TenantSettings } from '../actors/tenant/index.ts';
-import { defaultDetectionTier, openTenancy, pinnedOn, type GatewayTenancy, type QuotaGate, type SharedTenants, type Tenancy, type TenantSpec } from '../api/index.ts';
+import { defaultDetectionTier, largeWithoutNodes, openTenancy, pinnedOn, type GatewayTenancy, type QuotaGate, type SharedTenants, type Tenancy, type TenantSpec } from '../api/index.ts';
 import type { SeriesLimits, TenantLimits, VigilConfig } from '../cluster/index.ts';
 import type { AuditLog } from '../storage/audit/index.ts';
 import { DEFAULT_RAW_RETENTION_DAYS } from '../storage/tsdb/index.ts';
@@ -25,6 +25,8 @@ export interface NodeTenancy {
   budgetOf(tenant: string, base: Readonly<BudgetLimits>): BudgetLimits | undefined;
   /** the tenants `node` hosts exclusively: `configured` (cluster.pinnedTenants) and the large tenants naming it in `nodes` */
   pinnedOn(node: string, configured: readonly string[]): string[];
+  /** the large tenants that name no nodes: placed on the nodes kept for them (cluster.dedicated) */
+  largeWithoutNodes(): string[];
   gateway(limits: SeriesLimits, usageAcross?: GatewayTenancy['usageAcross']): GatewayTenancy;
   close(): Promise<void>;
 }
@@ -95,6 +97,7 @@ export async function openNodeTenancy(config: VigilConfig, deps: NodeTenancyDeps
       return limits;
     },
     pinnedOn: (node, configured) => pinnedOn(node, registry.list().map((v) => v.spec), configured),
+    largeWithoutNodes: () => largeWithoutNodes(registry.list().map((v) => v.spec)),
     gateway: (limits, usageAcross) => ({ tenancy, quotas, held: (tenant) => limits.held(tenant), limits: config.limits, node: config.node.id, ...(usageAcross ? { usageAcross } : {}) }),
     close: async () => {
       tenancy.close();

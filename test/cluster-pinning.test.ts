@@ -4,8 +4,8 @@
 // only there and no other shard there. In cluster mode a tenant's shard is hash(tenant).
 import assert from 'node:assert/strict';
 import { hashKey } from '../api/index.ts';
-import { parseTenantsYaml, pinnedOn, TenancyInvalid, type TenantSpec } from '../api/tenancy/index.ts';
-import { placeShards, shardOf, type PlacedNode } from '../cluster/index.ts';
+import { largeWithoutNodes, parseTenantsYaml, pinnedOn, TenancyInvalid, type TenantSpec } from '../api/tenancy/index.ts';
+import { dedicate, placeShards, shardOf, type PlacedNode } from '../cluster/index.ts';
 
 const SHARDS = 256;
 const NODES = ['n1', 'n2', 'n3', 'n4', 'n5', 'big1', 'big2'];
@@ -73,5 +73,56 @@ describe('cluster pinning: large tenants on their own nodes', () => {
     assert.throws(doc(`{ id: w, tier: large, nodes: [], ${key('w')} }`), (e: unknown) => e instanceof TenancyInvalid && /at least one node/.test(e.message));
     const ok = doc(`{ id: w, tier: large, nodes: [n1, n1, n2], ${key('w')} }`)();
     assert.deepEqual(ok[0]!.nodes, ['n1', 'n2']);
+  });
+
+  describe('large tenants that name no nodes, on nodes kept for them (cluster.dedicated)', () => {
+    /** whale as above, orca and shark large without nodes, 40 others; n1-n5 shared, d1-d3 dedicated */
+    function fleet(): { specs: TenantSpec[]; nodes: PlacedNode[] } {
+      const extra = ['orca', 'shark'].map((t) => `  - { id: ${t}, tier: large, ${key(t)} }`);
+      const specs = parseTenantsYaml([...['tenants:', `  - { id: whale, tier: large, nodes: [big1, big2], ${key('whale')} }`], ...extra,
+        ...Array.from({ length: 40 }, (_, i) => `  - { id: t${i}, tier: small, ${key(`t${i}`)} }`)].join('\n'), 'tenants.yaml');
+      const nodes: PlacedNode[] = [...placed(specs), ...['d1', 'd2', 'd3'].map((id) => ({ id, dedicated: true }))];
+      return { specs, nodes };
+    }
+    const dedicatedOwners = (nodes: PlacedNode[], specs: TenantSpec[], current?: Map<number, string>): Map<number, string> =>
+      placeShards(SHARDS, dedicate(nodes, largeWithoutNodes(specs), byTenant, current), byTenant);
+
+    it('gives each its own node kept for them, and no other shard goes there', () => {
+      const { specs, nodes } = fleet();
+      assert.deepEqual(largeWithoutNodes(specs), ['orca', 'shark']);
+      assert.notEqual(byTenant('orca'), byTenant('shark'), 'the test needs two shards');
+      const owners = dedicatedOwners(nodes, specs);
+      const [orca, shark] = [owners.get(byTenant('orca'))!, owners.get(byTenant('shark'))!];
+      assert.ok(orca.startsWith('d') && shark.startsWith('d') && orca !== shark, `orca on ${orca}, shark on ${shark}`);
+      const onDedicated = [...owners].filter(([, n]) => n.startsWith('d')).map(([s]) => s).sort((a, b) => a - b);
+      assert.deepEqual(onDedicated, [byTenant('orca'), byTenant('shark')].sort((a, b) => a - b), 'the third is a spare');
+      assert.ok(['big1', 'big2'].includes(owners.get(byTenant('whale'))!), 'a tenant naming its nodes keeps them');
+    });
+
+    it('moves only the tenant whose node is gone, to the spare', () => {
+      const { specs, nodes } = fleet();
+      const before = dedicatedOwners(nodes, specs);
+      const lost = before.get(byTenant('orca'))!;
+      const kept = before.get(byTenant('shark'))!;
+      const after = dedicatedOwners(nodes.filter((n) => n.id !== lost), specs, before);
+      assert.equal(after.get(byTenant('shark')), kept, 'shark stays where it is');
+      const spare = ['d1', 'd2', 'd3'].find((d) => d !== lost && d !== kept);
+      assert.equal(after.get(byTenant('orca')), spare);
+    });
+
+    it('without a node kept for them they are placed as any other tenant; with one node they share it', () => {
+      const { specs, nodes } = fleet();
+      const none = dedicatedOwners(nodes.filter((n) => n.dedicated !== true), specs);
+      assert.ok(!none.get(byTenant('orca'))!.startsWith('d') && !none.get(byTenant('orca'))!.startsWith('big'));
+      const one = dedicatedOwners(nodes.filter((n) => n.id !== 'd2' && n.id !== 'd3'), specs);
+      assert.equal(one.get(byTenant('orca')), 'd1');
+      assert.equal(one.get(byTenant('shark')), 'd1');
+    });
+
+    it('a node kept for large tenants that is the only node left takes every shard', () => {
+      const owners = placeShards(SHARDS, dedicate([{ id: 'd1', dedicated: true }], ['orca'], byTenant), byTenant);
+      assert.equal(owners.size, SHARDS);
+      assert.ok([...owners.values()].every((n) => n === 'd1'));
+    });
   });
 });

@@ -105,6 +105,14 @@ describe('config: invalid input is refused with a clear message', () => {
     assert.match(refused(() => parseConfigYaml('cluster:\n  capacity: 0\n  pinnedTenants: [whale]\n', 'a.yaml')), /cluster\.capacity 0 makes a gateway node.*cannot pin tenants \(cluster\.pinnedTenants: whale\)/);
   });
 
+  it('takes a node kept for large tenants (cluster.dedicated), and refuses a gateway kept for them', () => {
+    assert.equal(defaultConfig().cluster.dedicated, false);
+    assert.equal(parseConfigYaml('cluster:\n  dedicated: true\n', 'a.yaml').cluster.dedicated, true);
+    assert.equal(loadConfig({ env: { VIGIL_CLUSTER_DEDICATED: '1' } }).cluster.dedicated, true);
+    assert.match(refused(() => parseConfigYaml('cluster:\n  dedicated: maybe\n', 'a.yaml')), /cluster\.dedicated must be/);
+    assert.match(refused(() => parseConfigYaml('cluster:\n  capacity: 0\n  dedicated: true\n', 'a.yaml')), /cluster\.capacity 0 makes a gateway node.*cannot be kept for large tenants/);
+  });
+
   it('refuses plain keys where hashes belong, and bad tenants', () => {
     assert.match(refused(() => parseConfigYaml('auth:\n  adminKeyHash: my-password\n', 'a.yaml')), /auth\.adminKeyHash must be a sha256 hex hash/);
     assert.match(refused(() => parseConfigYaml('tenants:\n  - id: Acme Corp\n', 'a.yaml')), /tenants\[0\]\.id must be an id/);

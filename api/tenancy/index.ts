@@ -20,7 +20,7 @@ export type { SharedTenants, SharedTenantsEntry } from './shared.ts';
 export { TenantRegistry, fromNodeConfig } from './registry.ts';
 export type { TenantView, TenantsChange } from './registry.ts';
 export { parseTenantsYaml, checkTenantsDocument, checkTenantBody, TenancyInvalid, TENANT_FIELDS } from './schema.ts';
-export { SIZE_TIERS, DEFAULT_RATE, bucketOf, defaultDetectionTier, toDocument, pinnedOn } from './spec.ts';
+export { SIZE_TIERS, DEFAULT_RATE, bucketOf, defaultDetectionTier, toDocument, pinnedOn, largeWithoutNodes } from './spec.ts';
 export type { SizeTier, TenantBudgetSettings, TenantKey, TenantSpec, TenantSource } from './spec.ts';
 export { QuotaGate, QuotaError, DEFAULT_QUOTA_PREFIX, USAGE_WINDOW_MS } from './quotas.ts';
 export type { QuotaOptions, TenantUsage, RejectReason } from './quotas.ts';

@@ -75,12 +75,19 @@ export function bucketOf(spec: TenantSpec): { rate: number; burst: number } | un
 /**
  * The tenants `node` hosts exclusively in cluster placement: the large tenants that name it
  * in `nodes`, beside the node's own `cluster.pinnedTenants`. A large tenant without `nodes`
- * is placed as any other (nothing chooses its nodes for it yet).
+ * goes on a node kept for large tenants (`largeWithoutNodes`).
  */
 export function pinnedOn(node: string, specs: Iterable<TenantSpec>, configured: readonly string[] = []): string[] {
   const out = new Set(configured);
   for (const s of specs) if (s.tier === 'large' && s.nodes?.includes(node)) out.add(s.id);
   return [...out].sort();
+}
+
+/** The large tenants that name no nodes: placement gives each a node kept for them (cluster.dedicated), else places them as any other. */
+export function largeWithoutNodes(specs: Iterable<TenantSpec>): string[] {
+  const out: string[] = [];
+  for (const s of specs) if (s.tier === 'large' && (s.nodes ?? []).length === 0) out.push(s.id);
+  return out.sort();
 }
 
 /** The tier a tenant's metrics run on when no metric override applies. */

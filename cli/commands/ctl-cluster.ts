@@ -9,7 +9,8 @@ export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 export const DEFAULT_CLUSTER_NAME = 'vigil';
 
 export const CLUSTER_CTL_HELP = `Cluster commands (over NATS; a node in cluster mode answers them):
-  nodes [--json]         membership: node id, address, zone, capacity (0: a gateway), shards owned,
+  nodes [--json]         membership: node id, address, zone, capacity (0: a gateway;
+                         "dedicated": kept for large tenants), shards owned,
                          state (alive, draining, lapsed), degradation level (from L3 on
                          a node takes no shards while a healthier one is there) and the
                          last heartbeat's age
@@ -161,7 +162,7 @@ export async function rebalanceCommand(argv: string[], help: string): Promise<nu
 export function renderNodes(nodes: readonly NodeRow[]): string {
   if (nodes.length === 0) return 'no node has a heartbeat in this cluster\n';
   const rows = nodes.map((n) => [
-    n.id, n.address, n.zone === '' ? '-' : n.zone, n.capacity === 0 ? '0 (gateway)' : String(n.capacity), String(n.shards),
+    n.id, n.address, n.zone === '' ? '-' : n.zone, n.capacity === 0 ? '0 (gateway)' : n.dedicated ? `${n.capacity} (dedicated)` : String(n.capacity), String(n.shards),
     !n.alive ? 'lapsed' : n.draining ? 'draining' : 'alive', `L${n.level}`, `${(n.lastSeenMs / 1000).toFixed(1)}s ago`,
   ]);
   const total = nodes.reduce((a, n) => a + n.shards, 0);
