@@ -40,6 +40,9 @@ Options:
                      so the gateways' answers come first
   --gateway-cpu      with --gateways: the nodes also keep off the host's first CPU (where
                      there is more than one), so a gateway always finds a CPU free of them
+  --dedicated D      how many nodes kept for large tenants besides (0..9; default 0):
+                     cluster.dedicated, each takes a large tenant that names no nodes and
+                     no other shard (ports after the gateways'); named dedicated-1, ...
   --base-port P      node-1 listens on P, node-2 on P+1, ... (default ${DEFAULT_BASE_PORT})
   --nats-port N      the nats-server's client port (default: base port + 100)
   --dir DIR          NATS's store, the nodes' data folders and the logs (default ${DEFAULT_DIR});
@@ -75,17 +78,18 @@ export async function clusterCommand(argv: string[]): Promise<number> {
 async function up(argv: string[]): Promise<number> {
   const cmd = 'vigil cluster up';
   const p = parse(cmd, argv, {
-    nodes: { type: 'string' }, gateways: { type: 'string' }, 'base-port': { type: 'string' }, 'nats-port': { type: 'string' }, dir: { type: 'string' },
+    nodes: { type: 'string' }, gateways: { type: 'string' }, dedicated: { type: 'string' }, 'base-port': { type: 'string' }, 'nats-port': { type: 'string' }, dir: { type: 'string' },
     cluster: { type: 'string' }, config: { type: 'string' }, 'nats-server': { type: 'string' }, 'gateway-cpu': { type: 'boolean' },
   });
   if (p.values.help) return showHelp(CLUSTER_HELP);
   const n = int(cmd, p, 'nodes', 1, 9) ?? 3;
   const g = int(cmd, p, 'gateways', 0, 9) ?? 0;
+  const d = int(cmd, p, 'dedicated', 0, 9) ?? 0;
   const offFirstCpu = p.values['gateway-cpu'] === true;
   if (offFirstCpu && g === 0) throw usageError(cmd, '--gateway-cpu keeps the first CPU for gateways: give --gateways 1 or more');
-  const base = int(cmd, p, 'base-port', 1, 65535 - 18) ?? DEFAULT_BASE_PORT;
+  const base = int(cmd, p, 'base-port', 1, 65535 - 27) ?? DEFAULT_BASE_PORT;
   const natsPort = int(cmd, p, 'nats-port', 1, 65535) ?? base + 100;
-  const last = base + n + g - 1;
+  const last = base + n + g + d - 1;
   if (natsPort >= base && natsPort <= last) throw usageError(cmd, `--nats-port ${natsPort} is one of the nodes' ports (${base}..${last})`);
   const name = str(p, 'cluster') ?? (process.env.VIGIL_CLUSTER_NAME?.trim() || DEFAULT_CLUSTER_NAME);
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw usageError(cmd, `--cluster must be letters, digits, - or _ (got "${name}")`);
@@ -93,7 +97,7 @@ async function up(argv: string[]): Promise<number> {
   if (config !== undefined && !existsSync(config)) throw usageError(cmd, `--config ${config}: no such file`);
   const natsBin = str(p, 'nats-server') ?? (existsSync(NATS_SERVER) ? NATS_SERVER : 'nats-server');
   const dir = resolve(str(p, 'dir') ?? DEFAULT_DIR);
-  const ports = [natsPort, ...Array.from({ length: n + g }, (_, i) => base + i)];
+  const ports = [natsPort, ...Array.from({ length: n + g + d }, (_, i) => base + i)];
   for (const port of ports) {
     if (!(await portFree(port))) throw usageError(cmd, `port ${port} is in use (another cluster?); choose another --base-port or --nats-port`);
   }
@@ -124,15 +128,17 @@ async function up(argv: string[]): Promise<number> {
     await ready(nats, () => natsReady(natsUrl), stopSignal);
     say(`nats    ${natsUrl}  pid ${nats.child.pid}  JetStream store ${join(dir, 'nats')}  log ${nats.log}`);
     const nodes: Array<{ c: Child; url: string }> = [];
-    for (let i = 1; i <= n + g; i++) {
-      const id = i <= n ? `node-${i}` : `gateway-${i - n}`;
+    for (let i = 1; i <= n + g + d; i++) {
+      const gateway = i > n && i <= n + g;
+      const id = i <= n ? `node-${i}` : gateway ? `gateway-${i - n}` : `dedicated-${i - n - g}`;
       const port = base + i - 1;
       const args = [VIGIL_BIN, 'start', '--port', String(port), '--data', join(dir, id), '--node-id', id, ...(config ? ['--config', config] : [])];
-      const env = { VIGIL_CLUSTER: '1', VIGIL_NATS_URL: natsUrl, VIGIL_CLUSTER_NAME: name, ...(i > n ? { VIGIL_CLUSTER_CAPACITY: '0' } : {}) };
+      const role: Record<string, string> = gateway ? { VIGIL_CLUSTER_CAPACITY: '0' } : i > n + g ? { VIGIL_CLUSTER_DEDICATED: '1' } : {};
+      const env = { VIGIL_CLUSTER: '1', VIGIL_NATS_URL: natsUrl, VIGIL_CLUSTER_NAME: name, ...role };
       // beside gateways on one host, the nodes that own shards yield the CPU to them
       // (cli/lowest-priority.ts): clients' answers come first, processing takes the rest
-      const node = [process.execPath, ...v8FlagsFor(i <= n ? 'processing' : 'gateway'), ...args];
-      const [bin, ...command] = g > 0 && i <= n ? [...lowestPriorityPrefix({ offFirstCpu }), ...node] : node;
+      const node = [process.execPath, ...v8FlagsFor(gateway ? 'gateway' : 'processing'), ...args];
+      const [bin, ...command] = g > 0 && !gateway ? [...lowestPriorityPrefix({ offFirstCpu }), ...node] : node;
       const c = start(children, id, bin!, command, dir, env);
       nodes.push({ c, url: `http://127.0.0.1:${port}` });
     }
@@ -140,7 +146,7 @@ async function up(argv: string[]): Promise<number> {
       await ready(c, () => httpReady(`${url}/status`), stopSignal);
       say(`${c.name.padEnd(9)} ${url}  pid ${c.child.pid}  data ${join(dir, c.name)}  log ${c.log}`);
     }
-    say(`cluster "${name}" up: ${n} node(s)${g > 0 ? ` and ${g} gateway(s)` : ''} on NATS ${natsUrl}; try: vigil ctl nodes --nats ${natsUrl} --cluster ${name}; Ctrl-C stops everything`);
+    say(`cluster "${name}" up: ${n} node(s)${g > 0 ? ` and ${g} gateway(s)` : ''}${d > 0 ? ` and ${d} dedicated node(s)` : ''} on NATS ${natsUrl}; try: vigil ctl nodes --nats ${natsUrl} --cluster ${name}; Ctrl-C stops everything`);
     for (const c of children) {
       void c.exited.then(() => {
         if (!c.stopping) process.stderr.write(`vigil cluster: ${c.name} (pid ${c.child.pid}) exited with ${exitText(c.child)}; its log: ${c.log}\n`);
