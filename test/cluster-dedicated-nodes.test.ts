@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { hashKey } from '../api/index.ts';
 import { ClusterLink, shardOf } from '../cluster/index.ts';
-import { ApiClient, eventually } from './support/api-client.ts';
+import { ApiClient } from './support/api-client.ts';
 import { startNatsServer, type NatsServer } from './support/nats-server.ts';
+import { ownersWhen } from './support/shard-owners.ts';
 import { VigilCluster } from './support/vigil-cluster.ts';
 
 const CLUSTER = 'dedicated';
@@ -37,19 +38,7 @@ describe('cluster: large tenants without nodes go on the nodes kept for them', f
   const orca = shardOf('orca', SHARDS);
   const shark = shardOf('shark', SHARDS);
 
-  /** Resolves with the owners once every shard has one and `ok` holds for them. */
-  async function placed(ok: (owners: Map<number, string>) => string | undefined, what: string): Promise<Map<number, string>> {
-    let last = '';
-    try {
-      return await eventually(async () => {
-        const owners = new Map([...(await link.owners())].map(([s, o]) => [s, o.node]));
-        last = owners.size < SHARDS ? `${SHARDS - owners.size} shard(s) without an owner` : ok(owners) ?? '';
-        return last === '' ? owners : undefined;
-      }, what, 60_000);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}; ${last}`, { cause: err });
-    }
-  }
+  const placed = (wrong: (owners: Map<number, string>) => string | undefined, what: string) => ownersWhen(link, SHARDS, wrong, what);
 
   /** What is wrong with the owners, if anything: the large tenants on dedicated nodes (each its own when `apart`), the rest on n1. */
   const check = (apart: boolean) => (owners: Map<number, string>): string | undefined => {

@@ -11,10 +11,11 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { hashKey } from '../api/index.ts';
 import { ClusterLink, shardOf } from '../cluster/index.ts';
 import { startNode, type NodeHandle } from '../node/index.ts';
-import { ApiClient, eventually } from './support/api-client.ts';
+import { ApiClient } from './support/api-client.ts';
 import { thresholdDetectors } from './support/api-detector.ts';
 import { KEYS, testConfig } from './support/api-node.ts';
 import { startNatsServer, type NatsServer } from './support/nats-server.ts';
+import { ownersWhen } from './support/shard-owners.ts';
 
 const CLUSTER = 'pinning';
 const SHARDS = 16;
@@ -47,18 +48,11 @@ describe('cluster pinning on running nodes: a large tenant on its own node', fun
 
   /** Resolves once every shard has an owner and the owners are as `expect` says. */
   async function placedAs(expect: (shard: number) => string, what: string): Promise<void> {
-    let last = '';
-    try {
-      await eventually(async () => {
-        const owners = await link.owners();
-        const wrong: string[] = [];
-        for (let s = 0; s < SHARDS; s++) if (owners.get(s)?.node !== expect(s)) wrong.push(`${s}: ${owners.get(s)?.node ?? 'none'}`);
-        last = wrong.join(', ');
-        return wrong.length === 0 ? true : undefined;
-      }, what, 40_000);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}; shards placed otherwise: ${last}`, { cause: err });
-    }
+    await ownersWhen(link, SHARDS, (owners) => {
+      const wrong: string[] = [];
+      for (let s = 0; s < SHARDS; s++) if (owners.get(s) !== expect(s)) wrong.push(`${s}: ${owners.get(s) ?? 'none'}`);
+      return wrong.length === 0 ? undefined : `shards placed otherwise: ${wrong.join(', ')}`;
+    }, what, 40_000);
   }
 
   before(async () => {

@@ -13,6 +13,7 @@ import { hashKey } from '../api/index.ts';
 import { ClusterLink, shardOf } from '../cluster/index.ts';
 import { ApiClient, eventually } from './support/api-client.ts';
 import { startNatsServer, type NatsServer } from './support/nats-server.ts';
+import { ownersWhen } from './support/shard-owners.ts';
 import { VigilCluster } from './support/vigil-cluster.ts';
 
 const CLUSTER = 'pinproc';
@@ -51,18 +52,8 @@ describe('cluster pinning with node processes: a large tenant on its own nodes, 
   });
 
   /** Resolves with the owners once every shard has one and `ok` accepts them. */
-  async function placed(ok: (owners: Map<number, string>) => boolean, what: string): Promise<Map<number, string>> {
-    let last = '';
-    try {
-      return await eventually(async () => {
-        const owners = new Map([...await link.owners()].map(([s, o]) => [s, o.node]));
-        last = [...owners].map(([s, n]) => `${s}:${n}`).join(' ');
-        return owners.size === SHARDS && ok(owners) ? owners : undefined;
-      }, what, 60_000);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}; owners: ${last}`, { cause: err });
-    }
-  }
+  const placed = (ok: (owners: Map<number, string>) => boolean, what: string): Promise<Map<number, string>> =>
+    ownersWhen(link, SHARDS, (o) => (ok(o) ? undefined : `owners: ${[...o].map(([s, n]) => `${s}:${n}`).join(' ')}`), what);
 
   const othersOn = (owners: Map<number, string>, node: string): boolean =>
     [...owners].every(([s, n]) => s === whaleShard || n === node);
