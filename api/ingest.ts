@@ -1,11 +1,12 @@
 // POST /v1/metrics: JSON or protobuf, validated whole, then handed to the engine in one
 // call. Nothing is logged per request at info level: this is the hot path.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { acceptedSchema, errorSchema, metricsBodySchema } from '../protocols/schemas.ts';
 import { VigilError, type SeriesInput } from '../protocols/index.ts';
 import type { VigilConfig } from '../cluster/index.ts';
 import type { Engine } from './engine.ts';
 import { checkSamples } from './samples-check.ts';
+import { sendError } from './errors.ts';
 import type { QuotaGate } from './tenancy/index.ts';
 
 export function ingestRoutes(app: FastifyInstance, engine: Engine, ingest: VigilConfig['ingest'], quotas?: QuotaGate): void {
@@ -16,12 +17,7 @@ export function ingestRoutes(app: FastifyInstance, engine: Engine, ingest: Vigil
       body: metricsBodySchema,
       response: { 202: acceptedSchema, '4xx': errorSchema },
     },
-    // after authentication (global onRequest hooks run first), before the body is read
-    onRequest: async (request) => {
-      const busy = engine.overloaded(request.tenant);
-      if (busy !== undefined) throw new VigilError('UNAVAILABLE', busy);
-      quotas?.precheck(request.tenant); // a tenant whose bucket is empty is refused before its body is read
-    },
+    onRequest: refuseBeforeBody(engine, quotas),
   }, async (request, reply) => {
     const series = request.body.series;
     checkSamples(series, { now: engine.now(), maxFutureSkewMs: ingest.maxFutureSkewMs, maxPastAgeMs: ingest.maxPastAgeMs });
@@ -29,6 +25,20 @@ export function ingestRoutes(app: FastifyInstance, engine: Engine, ingest: Vigil
     const { accepted } = quotas ? await quotas.admit(request.tenant, sampleCount(series), ingestNow) : await ingestNow();
     return reply.code(202).send({ accepted });
   });
+}
+
+/**
+ * An ingest route's onRequest hook: after authentication (global onRequest hooks run first),
+ * before the body is read, it answers 503 to an overloaded node and 429 to a tenant whose
+ * bucket is known to be empty, so neither costs a body read and decode.
+ */
+export function refuseBeforeBody(engine: Engine, quotas: QuotaGate | undefined) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const busy = engine.overloaded(request.tenant);
+    if (busy !== undefined) throw new VigilError('UNAVAILABLE', busy);
+    const refusal = quotas?.refusalBeforeBody(request.tenant);
+    return refusal ? sendError(request, reply, refusal) : undefined;
+  };
 }
 
 export function sampleCount(series: readonly SeriesInput[]): number {

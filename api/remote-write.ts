@@ -10,6 +10,7 @@ import {
 } from '../protocols/index.ts';
 import { errorSchema } from '../protocols/schemas.ts';
 import type { Engine } from './engine.ts';
+import { refuseBeforeBody } from './ingest.ts';
 import { checkSamples } from './samples-check.ts';
 import type { QuotaGate } from './tenancy/index.ts';
 
@@ -60,12 +61,7 @@ export function remoteWriteRoutes(app: FastifyInstance, engine: Engine, config: 
         description: 'job (or service) → service, __name__ → metric, other labels → series labels. 204 when accepted.',
         response: { 204: { description: 'accepted', type: 'null' }, '4xx': errorSchema },
       },
-      // after authentication, before the body is read (as POST /v1/metrics)
-      onRequest: async (request) => {
-        const busy = engine.overloaded(request.tenant);
-        if (busy !== undefined) throw new VigilError('UNAVAILABLE', busy);
-        quotas?.precheck(request.tenant); // 429: Prometheus retries it
-      },
+      onRequest: refuseBeforeBody(engine, quotas), // as POST /v1/metrics; Prometheus retries a 429
     }, async (request, reply) => {
       checkHeaders(request);
       const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);

@@ -76,7 +76,8 @@ describe('tenancy: the token bucket rule', () => {
     for (let t = 0; t < 60_000; t += 10) { // 10x the quota: 100 samples every 10 ms
       clock.advance(10);
       try {
-        gate.precheck('a');
+        const refusal = gate.refusalBeforeBody('a');
+        if (refusal) throw refusal;
         await gate.take('a', 100);
         admitted += 100;
       } catch (err) {

@@ -54,11 +54,12 @@ describe('tenancy: the quota gate remembers a debt', () => {
     const clock = new VirtualClock(0);
     const gate = new QuotaGate({ nodeId: 'n1', clock, log: silent, bucketOf: () => ({ rate: 100, burst: 200 }) });
     await gate.take('a', 450); // from a full bucket of 200: 250 in debt, 2,510 ms to one token
-    assert.throws(() => gate.precheck('a'), (err) => err instanceof QuotaError && err.retryAfterSeconds === 3);
+    const first = gate.refusalBeforeBody('a');
+    assert.ok(first instanceof QuotaError && first.retryAfterSeconds === 3);
     clock.advance(2_500);
-    assert.throws(() => gate.precheck('a'), QuotaError, 'still in debt (0.0 tokens)');
+    assert.ok(gate.refusalBeforeBody('a') instanceof QuotaError, 'still in debt (0.0 tokens)');
     clock.advance(10);
-    gate.precheck('a'); // one token: a 1-sample batch may pass, so the bucket decides
+    assert.equal(gate.refusalBeforeBody('a'), undefined); // one token: a 1-sample batch may pass, so the bucket decides
     await gate.take('a', 1);
     assert.equal(gate.usage('a').rejections.rate, 2);
     await gate.close();
@@ -68,7 +69,7 @@ describe('tenancy: the quota gate remembers a debt', () => {
     const clock = new VirtualClock(0);
     const gate = new QuotaGate({ nodeId: 'n1', clock, log: silent, bucketOf: () => ({ rate: 100, burst: 200 }) });
     await gate.take('a', 199);
-    gate.precheck('a');
+    assert.equal(gate.refusalBeforeBody('a'), undefined);
     await gate.take('a', 1);
     await assert.rejects(gate.take('a', 1), QuotaError);
     await gate.close();

@@ -135,20 +135,24 @@ export class QuotaGate {
     return Math.max(1, this.o.knownNodes?.() ?? 0, this.nodesSeen);
   }
 
-  /** Before the body is read: refuses a tenant whose bucket is known to be empty. */
-  precheck(tenant: string): void {
+  /**
+   * Before the body is read: the refusal (counted) of a tenant whose bucket is known to be empty.
+   * Returned, not thrown: it is the refusal a flood meets most, and a route answers it without
+   * a throw through the framework's error path (a quarter of a refusal's CPU on a gateway,
+   * api/tenancy/MEASURED.md).
+   */
+  refusalBeforeBody(tenant: string): QuotaError | undefined {
     const t = this.tallies.get(tenant);
     const now = this.o.clock.now();
-    if (t && t.blockedUntil > now) {
-      this.refused(tenant, 'rate', 0);
-      // the refusal a flood meets most: no stack trace (a 429 is a decision, never logged with one)
-      const depth = Error.stackTraceLimit;
-      Error.stackTraceLimit = 0;
-      try {
-        throw this.rateError(tenant, t.blockedUntil - now, 'its bucket is empty');
-      } finally {
-        Error.stackTraceLimit = depth;
-      }
+    if (!t || t.blockedUntil <= now) return undefined;
+    this.refused(tenant, 'rate', 0);
+    // no stack trace: a 429 is a decision, never logged with one
+    const depth = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return this.rateError(tenant, t.blockedUntil - now, 'its bucket is empty');
+    } finally {
+      Error.stackTraceLimit = depth;
     }
   }
 
