@@ -15,6 +15,8 @@ import type { SharedTenants } from './shared.ts';
 import type { TenancyRouteDeps } from './routes.ts';
 
 export { Tenancy, DEFAULT_ROTATION_OVERLAP_MS } from './tenancy.ts';
+export { fileEdit, replayEdit } from './file-edit.ts';
+export type { TenantsFileEdit } from './file-edit.ts';
 export type { TenancyOptions, ReloadError, RotatedKey } from './tenancy.ts';
 export type { SharedTenants, SharedTenantsEntry } from './shared.ts';
 export { TenantRegistry, fromNodeConfig } from './registry.ts';

@@ -14,6 +14,7 @@ import type { Clock } from '../../actors/runtime/index.ts';
 import type { TenantConfig } from '../../cluster/index.ts';
 import { hashKey, VigilError } from '../../protocols/index.ts';
 import { AUDIT_ACTIONS, type AuditRecord, type JsonValue } from '../../storage/audit/index.ts';
+import { fileEdit, replayEdit, type TenantsFileEdit } from './file-edit.ts';
 import { diffTenants, TenantRegistry, type TenantsChange } from './registry.ts';
 import { MAX_KEYS_PER_TENANT, parseTenantsYaml } from './schema.ts';
 import { sameSpec, type TenantSpec } from './spec.ts';
@@ -124,25 +125,47 @@ export class Tenancy {
         this.lastReloadError = undefined;
         return false;
       }
-      const applied = await this.take(text, file, `file:${basename(file)}`);
-      if (applied && this.o.shared) await this.publish(this.o.shared, text, file);
+      const held = this.registry.fromFile();
+      const actor = `file:${basename(file)}`;
+      const applied = await this.take(text, file, actor);
+      if (applied && this.o.shared) await this.publish(this.o.shared, text, file, () => fileEdit(held, this.registry.fromFile()), actor);
       return applied;
     });
   }
 
   /**
    * A hand edit of this node's file, taken here, goes to the cluster's text, so every node
-   * follows it as it follows an admin change (the latest wins). Failing that, only this node
-   * has it, and `lastReloadError` says so until the next change.
+   * follows it as it follows an admin change. It is written only over the version this node
+   * held when it took the edit; when another node changed the text meanwhile, this node takes
+   * that version up and replays on it what the edit changed (its tenants put or removed), as
+   * an admin change is made again, so neither is lost. Failing that, `lastReloadError` says
+   * what this node serves and why.
    */
-  private async publish(shared: SharedTenants, text: string, file: string): Promise<void> {
+  private async publish(shared: SharedTenants, text: string, file: string, edit: () => TenantsFileEdit, actor: string): Promise<void> {
     try {
-      this.sharedRevision = Math.max(this.sharedRevision, await shared.write(text));
+      const written = await shared.replace(text, this.sharedRevision);
+      if (written !== undefined) {
+        this.sharedRevision = Math.max(this.sharedRevision, written);
+        return;
+      }
     } catch (err) {
-      const message = `${file} was applied on this node only: the cluster's tenants (${shared.where}) did not take it (${(err as Error).message}); save the file again or make the change through the admin API`;
-      this.lastReloadError = { at: this.o.clock.now(), message };
-      this.o.log.error({ from: file, err }, message);
+      this.failedPublish(file, `the cluster's tenants (${shared.where}) did not take it (${(err as Error).message}); save the file again or make the change through the admin API`, err);
+      return;
     }
+    const changed = edit();
+    try {
+      await this.catchUp(shared);
+      await this.changeNow(actor, () => [replayEdit(this.registry.fromFile(), changed), undefined]);
+      this.o.log.info({ from: file, put: changed.put.map((s) => s.id), removed: changed.removed }, 'tenants file edit replayed on a newer cluster text');
+    } catch (err) {
+      this.failedPublish(file, `another node changed the cluster's tenants (${shared.where}) at the same time, and the edit could not be replayed on that version (${(err as Error).message}); make the change again (GET /v1/admin/tenants shows what this node serves)`, err);
+    }
+  }
+
+  private failedPublish(file: string, why: string, err: unknown): void {
+    const message = `${file} was not applied to the cluster: ${why}`;
+    this.lastReloadError = { at: this.o.clock.now(), message };
+    this.o.log.error({ from: file, err }, message);
   }
 
   /** Takes up the cluster's text (the latest admin change of any node wins over this node's file) and follows it. */
@@ -255,18 +278,20 @@ export class Tenancy {
    * so two changes at the same moment on two nodes both land (one after the other).
    */
   private change<T>(actor: string, plan: () => [TenantSpec[], T]): Promise<[TenantsChange, T]> {
-    return this.serial(async () => {
-      for (let attempt = 1; ; attempt++) {
-        const [specs, result] = plan();
-        const change = await this.apply(specs, actor);
-        if (change !== undefined) return [change, result];
-        const shared = this.o.shared as SharedTenants; // only a shared text moves under a change
-        if (attempt === MAX_CHANGE_ATTEMPTS) {
-          throw new VigilError('UNAVAILABLE', `the cluster's tenants (${shared.where}) changed under this change ${attempt} times; nothing changed, try again`);
-        }
-        await this.catchUp(shared);
+    return this.serial(() => this.changeNow(actor, plan));
+  }
+
+  private async changeNow<T>(actor: string, plan: () => [TenantSpec[], T]): Promise<[TenantsChange, T]> {
+    for (let attempt = 1; ; attempt++) {
+      const [specs, result] = plan();
+      const change = await this.apply(specs, actor);
+      if (change !== undefined) return [change, result];
+      const shared = this.o.shared as SharedTenants; // only a shared text moves under a change
+      if (attempt === MAX_CHANGE_ATTEMPTS) {
+        throw new VigilError('UNAVAILABLE', `the cluster's tenants (${shared.where}) changed under this change ${attempt} times; nothing changed, try again`);
       }
-    });
+      await this.catchUp(shared);
+    }
   }
 
   /** After a conditional write lost: the shared text as it is now, taken up here. */
