@@ -5,8 +5,9 @@
 // shows the reason as `lastReloadError`). No change is applied unless the audit log took it.
 // In cluster mode the nodes share one text (shared.ts): an admin change is written there too,
 // on the condition that it is still the version the change was made from (else it is made
-// again on the newer one), and a text another node wrote is taken up like a reload of the
-// file (and written to it).
+// again on the newer one; a hand edit of the file likewise, replayed as the tenants it
+// changed), and a text another node wrote is taken up like a reload of the file (and
+// written to it).
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
@@ -149,7 +150,7 @@ export class Tenancy {
         return;
       }
     } catch (err) {
-      this.failedPublish(file, `the cluster's tenants (${shared.where}) did not take it (${(err as Error).message}); save the file again or make the change through the admin API`, err);
+      this.failedPublish(file, `the cluster's tenants (${shared.where}) did not take it (${(err as Error).message}); this node alone serves it; save the file again or make the change through the admin API`, err);
       return;
     }
     const changed = edit();
