@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ClusterLink, type OwnerEntry } from '../cluster/index.ts';
 import { startNatsServer, type NatsServer } from './support/nats-server.ts';
 import { eventually, startNodeProcess, testConfig, type TestNode } from './support/node-process.ts';
+import { doubleOwned } from './support/vigil-cluster.ts';
 
 const SHARDS = 256;
 const NAME = 'ctest';
@@ -17,33 +18,6 @@ function countOf(owners: Map<number, OwnerEntry>): Map<string, number> {
   const c = new Map<string, number>();
   for (const o of owners.values()) c.set(o.node, (c.get(o.node) ?? 0) + 1);
   return c;
-}
-
-interface Ownership { at: number; until: number; node: string; event: 'acquired' | 'released' | 'lost'; shard: number }
-
-/** Intervals of ownership per shard from every node's log; a killed node's open ones end at its kill. */
-function doubleOwned(logs: string[], killedAt: Map<string, number>): string[] {
-  const events: Ownership[] = logs.filter(existsSync).flatMap((f) => readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ownership));
-  const spans = new Map<number, Array<{ node: string; from: number; to: number }>>();
-  const open = new Map<string, number>();
-  for (const e of events.sort((a, b) => a.at - b.at)) {
-    const k = `${e.node}/${e.shard}`;
-    if (e.event === 'acquired') open.set(k, e.at);
-    else if (open.has(k)) {
-      spans.set(e.shard, [...(spans.get(e.shard) ?? []), { node: e.node, from: open.get(k)!, to: e.until }]);
-      open.delete(k);
-    }
-  }
-  for (const [k, from] of open) {
-    const [node, shard] = k.split('/') as [string, string];
-    spans.set(Number(shard), [...(spans.get(Number(shard)) ?? []), { node, from, to: killedAt.get(node) ?? Infinity }]);
-  }
-  const bad: string[] = [];
-  for (const [shard, list] of spans) {
-    list.sort((a, b) => a.from - b.from);
-    for (let i = 1; i < list.length; i++) if (list[i]!.from < list[i - 1]!.to) bad.push(`shard ${shard}: ${list[i - 1]!.node} until ${list[i - 1]!.to}, ${list[i]!.node} from ${list[i]!.from}`);
-  }
-  return bad;
 }
 
 describe('cluster: nodes over a nats-server of their own (multi-process)', function () {
