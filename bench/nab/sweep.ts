@@ -87,80 +87,67 @@ export function sortCorpus(files: readonly ScoredFile[], labelledWindows: number
 
 const MAX_TP = scaledSigmoid(-1);
 
+/** The NAB score as detections are added one row at a time, in descending score order: a
+ * window keeps only its best detection, a row outside every window adds its (negative) worth. */
+class Tally {
+  private readonly best: Float64Array;
+  readonly nullScore: number;
+  total: number;
+  tp = 0;
+  fp = 0;
+
+  constructor(
+    private readonly corpus: SortedCorpus,
+    private readonly cost: CostMatrix,
+  ) {
+    this.best = new Float64Array(corpus.windows).fill(-cost.fnWeight);
+    this.nullScore = -cost.fnWeight * corpus.scoredWindows;
+    this.total = this.nullScore;
+  }
+
+  add(i: number): void {
+    const { cost, best } = this;
+    const w = this.corpus.window[i] as number;
+    const worth = this.corpus.worth[i] as number;
+    if (w < 0) {
+      this.total += worth * cost.fpWeight;
+      this.fp++;
+      return;
+    }
+    const v = (worth * cost.tpWeight) / MAX_TP;
+    const b = best[w] as number;
+    if (b === -cost.fnWeight) this.tp++;
+    if (v > b) {
+      this.total += v - b;
+      best[w] = v;
+    }
+  }
+
+  result(threshold: number, raw: number, tp: number, fp: number): SweepResult {
+    const perfect = this.cost.tpWeight * this.corpus.labelledWindows;
+    const nullScore = this.nullScore;
+    return { threshold, raw, nullScore, perfect, normalised: (100 * (raw - nullScore)) / (perfect - nullScore), tp, fn: this.corpus.scoredWindows - tp, fp };
+  }
+}
+
 export function sweepThreshold(corpus: SortedCorpus, cost: CostMatrix): SweepResult {
-  const { score, worth, window } = corpus;
-  const best = new Float64Array(corpus.windows).fill(-cost.fnWeight);
-  const nullScore = -cost.fnWeight * corpus.scoredWindows;
-  let total = nullScore;
-  let top = { threshold: Infinity, raw: nullScore, tp: 0, fp: 0 };
-  let tp = 0;
-  let fp = 0;
+  const { score } = corpus;
+  const tally = new Tally(corpus, cost);
+  let top = { threshold: Infinity, raw: tally.nullScore, tp: 0, fp: 0 };
   const n = score.length;
   for (let i = 0; i < n; ) {
     const s = score[i] as number;
-    for (; i < n && score[i] === s; i++) {
-      const w = window[i] as number;
-      if (w >= 0) {
-        const v = ((worth[i] as number) * cost.tpWeight) / MAX_TP;
-        const b = best[w] as number;
-        if (b === -cost.fnWeight) tp++;
-        if (v > b) {
-          total += v - b;
-          best[w] = v;
-        }
-      } else {
-        total += (worth[i] as number) * cost.fpWeight;
-        fp++;
-      }
-    }
-    if (total > top.raw) top = { threshold: s, raw: total, tp, fp };
+    for (; i < n && score[i] === s; i++) tally.add(i);
+    if (tally.total > top.raw) top = { threshold: s, raw: tally.total, tp: tally.tp, fp: tally.fp };
   }
-  const perfect = cost.tpWeight * corpus.labelledWindows;
-  return {
-    threshold: top.threshold,
-    raw: top.raw,
-    nullScore,
-    perfect,
-    normalised: (100 * (top.raw - nullScore)) / (perfect - nullScore),
-    tp: top.tp,
-    fn: corpus.scoredWindows - top.tp,
-    fp: top.fp,
-  };
+  return tally.result(top.threshold, top.raw, top.tp, top.fp);
 }
 
 /** The score at a fixed threshold (rows with score >= threshold are detections): what a
  * held-out fold or a shipped default threshold gets, no sweep. */
 export function scoreAtThreshold(corpus: SortedCorpus, cost: CostMatrix, threshold: number): SweepResult {
-  const { score, worth, window } = corpus;
-  const best = new Float64Array(corpus.windows).fill(-cost.fnWeight);
-  const nullScore = -cost.fnWeight * corpus.scoredWindows;
-  let total = nullScore;
-  let tp = 0;
-  let fp = 0;
-  for (let i = 0; i < score.length && (score[i] as number) >= threshold; i++) {
-    const w = window[i] as number;
-    if (w >= 0) {
-      const v = ((worth[i] as number) * cost.tpWeight) / MAX_TP;
-      const b = best[w] as number;
-      if (b === -cost.fnWeight) tp++;
-      if (v > b) {
-        total += v - b;
-        best[w] = v;
-      }
-    } else {
-      total += (worth[i] as number) * cost.fpWeight;
-      fp++;
-    }
-  }
-  const perfect = cost.tpWeight * corpus.labelledWindows;
-  return {
-    threshold,
-    raw: total,
-    nullScore,
-    perfect,
-    normalised: (100 * (total - nullScore)) / (perfect - nullScore),
-    tp,
-    fn: corpus.scoredWindows - tp,
-    fp,
-  };
+  const { score } = corpus;
+  const tally = new Tally(corpus, cost);
+  for (let i = 0; i < score.length && (score[i] as number) >= threshold; i++) tally.add(i);
+  return tally.result(threshold, tally.total, tally.tp, tally.fp);
 }
