@@ -3,6 +3,7 @@
 // operator's commands (request/reply on `<name>.ctl.…`). The pure rules are in membership.ts
 // and lease.ts; this file only reads and writes.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { parseHeartbeat, type Heartbeat } from './membership.ts';
 import { parseLeaseValue, type Lease, type LeaseValue } from './lease.ts';
@@ -146,11 +147,20 @@ export class ClusterLink {
     if (this.owns) await this.nc.drain().catch(() => undefined);
   }
 
+  /**
+   * Every live entry of a bucket. Not `kv.keys()`: its consumer ends only on reaching the
+   * bucket's end or on an idle heartbeat, and a bucket written several times a second whose
+   * entries lapse (heartbeats, lease renewals) can offer neither, so a listing hung for good
+   * (`vigil ctl shards`, seen in test/cluster-owner-route.test.ts). The stream's own list of
+   * subjects is one bounded request (paged by the client when long).
+   */
   private async entries(kv: KV): Promise<Array<{ key: string; value: Uint8Array; revision: number }>> {
-    // a listing can name a key twice when it is written while being listed (heartbeats are)
-    const keys = new Set<string>();
-    for await (const k of await kv.keys()) keys.add(k);
-    const got = await Promise.all([...keys].map((k) => kv.get(k).catch(() => null)));
+    const { streamInfo } = await kv.status();
+    const jsm = await jetstreamManager(this.nc);
+    const info = await jsm.streams.info(streamInfo.config.name, { subjects_filter: '>' });
+    const prefix = (streamInfo.config.subjects?.[0] ?? '').replace(/>$/, ''); // `$KV.<bucket>.`
+    const keys = Object.keys(info.state.subjects ?? {}).filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length));
+    const got = await Promise.all(keys.map((k) => kv.get(k).catch(() => null)));
     return got.flatMap((e) => (e && e.operation === 'PUT' && e.value.length > 0 ? [{ key: e.key, value: e.value, revision: e.revision }] : []));
   }
 }

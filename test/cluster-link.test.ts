@@ -1,6 +1,7 @@
 // The cluster's KV listings (cluster/nats-link.ts) against the real NATS: a key written while
 // it is being listed (heartbeats are, every round) is read once, so `vigil ctl nodes` never
-// shows a node twice (a CI run did, after heartbeats began to come from two threads).
+// shows a node twice (a CI run did, after heartbeats began to come from two threads), and every
+// listing ends while keys are being created (kv.keys() did not always: `vigil ctl` hung).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ClusterLink } from '../cluster/index.ts';
@@ -15,8 +16,8 @@ describe('cluster link: KV listings', function () {
     const beat = (id: string) => ({ id, address: `http://${id}`, capacity: 1, zone: 'z', pinnedTenants: [], at: Date.now() });
     let writing = true;
     const writer = (async () => {
-      // rewrites far more often than a node's heartbeat (every 500 ms), with a pause per round so
-      // a listing can still end on a loaded machine (one under a writer that never pauses may not)
+      // rewrites far more often than a node's heartbeat (every 500 ms), with a pause per round
+      // (kept from when the listing was kv.keys(), which such a writer could keep from ending)
       while (writing) {
         await Promise.all(['n1', 'n2', 'n3'].map((id) => link.heartbeat(beat(id))));
         await new Promise((r) => setTimeout(r, 2));
@@ -30,6 +31,44 @@ describe('cluster link: KV listings', function () {
     } finally {
       writing = false;
       await writer;
+      await link.nodesKv.destroy().catch(() => undefined);
+      await link.leasesKv.destroy().catch(() => undefined);
+      await link.close();
+    }
+  });
+
+  it('ends every listing of the leases while new shards are taken, renewed and given up', async () => {
+    // kv.keys() waited for an end its consumer never saw while keys were being created (two
+    // nodes taking their shards at start): `vigil ctl shards` hung, once in about four runs of
+    // test/cluster-owner-route.test.ts, and 64 listings in here were enough to see it
+    const link = await ClusterLink.open({ servers: NATS, name: `lps${randomBytes(4).toString('hex')}`, deadAfterMs: 1_000, leaseTtlMs: 1_000, replicas: 1 });
+    let taking = true;
+    let taken = 0;
+    const taker = (async () => {
+      for (let round = 0; taking; round++) {
+        // 16 shards never held before, as a node's first round takes them; a third given up
+        const shards = Array.from({ length: 16 }, (_, i) => round * 16 + i);
+        const leases = await Promise.all(shards.map((s) => link.acquire(s, round % 2 ? 'n1' : 'n2', Date.now())));
+        taken += leases.filter(Boolean).length;
+        await new Promise((r) => setTimeout(r, 20));
+        const renewed = await Promise.all(leases.map((l) => (l ? link.renew(l, Date.now()) : undefined)));
+        await Promise.all(renewed.flatMap((l, i) => (l && i % 3 === 0 ? [link.release(l)] : [])));
+      }
+    })();
+    try {
+      for (let i = 0; i < 300; i++) {
+        let timer: NodeJS.Timeout | undefined;
+        const hung = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`listing ${i} did not end within 20 s`)), 20_000);
+        });
+        const owners = await Promise.race([link.owners(), hung]).finally(() => clearTimeout(timer));
+        for (const [shard, o] of owners) assert.ok(o.node === 'n1' || o.node === 'n2', `shard ${shard}: ${JSON.stringify(o)}`);
+        await new Promise((r) => setTimeout(r, (i * 7) % 30)); // listings at varied moments of the rounds
+      }
+      assert.ok(taken > 0, 'the taker took shards');
+    } finally {
+      taking = false;
+      await taker;
       await link.nodesKv.destroy().catch(() => undefined);
       await link.leasesKv.destroy().catch(() => undefined);
       await link.close();
