@@ -148,11 +148,11 @@ export class ClusterLink {
   }
 
   /**
-   * Every live entry of a bucket. Not `kv.keys()`: its consumer ends only on reaching the
-   * bucket's end or on an idle heartbeat, and a bucket written several times a second whose
-   * entries lapse (heartbeats, lease renewals) can offer neither, so a listing hung for good
-   * (`vigil ctl shards`, seen in test/cluster-owner-route.test.ts). The stream's own list of
-   * subjects is one bounded request (paged by the client when long).
+   * Every live entry of a bucket. Not `kv.keys()`: its consumer ends only on a message that
+   * reports nothing pending, or on an idle heartbeat, and while keys were being created (nodes
+   * taking their shards) it sometimes saw neither and waited for good (`vigil ctl shards`;
+   * test/cluster-link.test.ts). The stream's own list of subjects is one bounded request
+   * (paged by the client when long), and names each key once.
    */
   private async entries(kv: KV): Promise<Array<{ key: string; value: Uint8Array; revision: number }>> {
     const { streamInfo } = await kv.status();
