@@ -3,7 +3,7 @@
 // operator's commands (request/reply on `<name>.ctl.…`). The pure rules are in membership.ts
 // and lease.ts; this file only reads and writes.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { parseHeartbeat, type Heartbeat } from './membership.ts';
 import { parseLeaseValue, type Lease, type LeaseValue } from './lease.ts';
@@ -28,6 +28,9 @@ const dec = new TextDecoder();
 const leaseKey = (shard: number): string => `shard.${shard}`;
 
 export class ClusterLink {
+  /** for the listings, made at the first one (a node that never lists never asks for it) */
+  private jsm: Promise<JetStreamManager> | undefined;
+
   private constructor(
     readonly nc: NatsConnection,
     private readonly owns: boolean,
@@ -156,7 +159,11 @@ export class ClusterLink {
    */
   private async entries(kv: KV): Promise<Array<{ key: string; value: Uint8Array; revision: number }>> {
     const { streamInfo } = await kv.status();
-    const jsm = await jetstreamManager(this.nc);
+    // a failed first attempt (NATS away) is not kept: the next listing asks again
+    const jsm = await (this.jsm ??= jetstreamManager(this.nc).catch((err: unknown) => {
+      this.jsm = undefined;
+      throw err;
+    }));
     const info = await jsm.streams.info(streamInfo.config.name, { subjects_filter: '>' });
     const prefix = (streamInfo.config.subjects?.[0] ?? '').replace(/>$/, ''); // `$KV.<bucket>.`
     const keys = Object.keys(info.state.subjects ?? {}).filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length));
