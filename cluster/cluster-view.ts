@@ -25,8 +25,13 @@ export class ClusterView {
 
   /** Starts both watches; resolves once each has delivered what the bucket held (or after `waitMs`). */
   async start(waitMs = 2_000): Promise<void> {
-    const options = { reopenMs: REOPEN_MS, waitMs, onError: this.onError };
-    this.follows.push(followKv(this.nodesKv, (e) => this.onBeat(e), options), followKv(this.leasesKv, (e) => this.onLease(e), options));
+    // live nodes write both buckets every heartbeat: a watch that hears nothing for a lease's TTL
+    // asks whether the bucket was written meanwhile, and is opened again if it was (kv-follow.ts)
+    const options = { reopenMs: REOPEN_MS, waitMs, silentMs: this.leaseTtlMs, onError: this.onError };
+    this.follows.push(
+      followKv(this.nodesKv, (e) => this.onBeat(e), { ...options, label: 'the heartbeats bucket' }),
+      followKv(this.leasesKv, (e) => this.onLease(e), { ...options, label: 'the leases bucket' }),
+    );
     await Promise.all(this.follows.map((f) => f.ready));
   }
 
