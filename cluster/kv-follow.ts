@@ -18,8 +18,8 @@ export interface KvFollowOptions {
   waitMs?: number;
   /**
    * How long a watch may hear nothing before the bucket is asked whether it was written
-   * meanwhile; if it was, the watch is stuck and is opened again. Whole buckets only (the
-   * bucket's last revision is the whole bucket's). Absent: never asked.
+   * meanwhile; if it was, the watch is stuck and is opened again. A whole bucket or one key
+   * (a wildcard key is never asked). Absent: never asked.
    */
   silentMs?: number;
   /** what is followed, for the errors (e.g. "the leases bucket") */
@@ -34,6 +34,8 @@ export interface KvFollow {
 }
 
 export const DEFAULT_FOLLOW_WAIT_MS = 2_000;
+/** `silentMs` for buckets written now and then (tenant documents, the tenants file): one question per quiet 5 s */
+export const DEFAULT_FOLLOW_SILENT_MS = 5_000;
 
 /** A KV key (or subject token) for any tenant id: its UTF-8 bytes in hex, as keys allow a narrow alphabet. */
 export const tenantKey = (tenant: string): string => `t.${Buffer.from(tenant, 'utf8').toString('hex')}`;
@@ -48,6 +50,9 @@ export function followKv(kv: KV, apply: (entry: KvEntry) => void, o: KvFollowOpt
   // (each empty bucket added its full wait to a node's start)
   if (o.key === undefined) void kv.status().then((s) => { if (s.values === 0) ready(); }, () => undefined);
   let heardRevision = 0;
+  // the revision last written of what is followed: the whole bucket's, or one key's (a wildcard is not asked)
+  const lastWritten = o.key === undefined ? async () => (await kv.status()).streamInfo.state.last_seq
+    : /[*>]/.test(o.key) ? undefined : async () => (await kv.get(o.key!))?.revision ?? 0;
   const open = async (): Promise<void> => {
     while (!stopped) {
       try {
@@ -58,17 +63,16 @@ export function followKv(kv: KV, apply: (entry: KvEntry) => void, o: KvFollowOpt
         let checking = false;
         // silent past silentMs: the bucket's last revision tells a quiet bucket (go on) from a
         // watch that missed writes (open it again); no answer, it is opened again as well
-        const silence = o.silentMs === undefined || o.key !== undefined ? undefined : setInterval(() => {
+        const silence = o.silentMs === undefined || lastWritten === undefined ? undefined : setInterval(() => {
           const silentMs = performance.now() - heardAt;
           if (silentMs <= o.silentMs! || checking) return;
           checking = true;
-          kv.status().then((st) => {
-            const last = st.streamInfo.state.last_seq;
+          lastWritten().then((last) => {
             if (last <= heardRevision) {
               heardAt = performance.now();
               return;
             }
-            o.onError(new Error(`the watch of ${o.label ?? 'a bucket'} heard nothing for ${Math.round(silentMs)} ms while the bucket was written (revision ${heardRevision} heard, ${last} written): opened again`));
+            o.onError(new Error(`the watch of ${o.label ?? 'a bucket'} heard nothing for ${Math.round(silentMs)} ms while it was written (revision ${heardRevision} heard, ${last} written): opened again`));
             it.stop();
           }, () => it.stop()).finally(() => { checking = false; });
         }, Math.max(50, o.silentMs / 4));

@@ -6,7 +6,7 @@
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { VigilError } from '../protocols/index.ts';
-import { followKv, tenantKey, type KvFollow } from './kv-follow.ts';
+import { DEFAULT_FOLLOW_SILENT_MS, followKv, tenantKey, type KvFollow } from './kv-follow.ts';
 
 const VERSION = 1;
 const REOPEN_MS = 1_000;
@@ -42,7 +42,7 @@ export class KvTenantDocs<T> {
   static async open<T>(nc: NatsConnection, o: TenantDocsOptions<T>): Promise<KvTenantDocs<T>> {
     const kv = await new Kvm(nc).create(o.bucket, { history: 1, replicas: o.replicas });
     const docs = new KvTenantDocs(kv, o);
-    docs.follow = followKv(kv, (e) => docs.apply(e), { reopenMs: REOPEN_MS, onError: (err) => docs.o.onError?.(err) });
+    docs.follow = followKv(kv, (e) => docs.apply(e), { reopenMs: REOPEN_MS, silentMs: DEFAULT_FOLLOW_SILENT_MS, label: `the ${o.bucket} bucket`, onError: (err) => docs.o.onError?.(err) });
     await docs.follow.ready;
     return docs;
   }

@@ -5,7 +5,7 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { followKv } from './kv-follow.ts';
+import { DEFAULT_FOLLOW_SILENT_MS, followKv } from './kv-follow.ts';
 
 const KEY = 'tenants';
 /** A broken watch is opened again after this long (NATS away, a leader election). */
@@ -57,7 +57,7 @@ export class KvSharedTenants {
   watch(onEntry: (entry: { text: string; revision: number }) => void): () => void {
     const f = followKv(this.kv, (e) => {
       if (e.operation === 'PUT' && e.value.length > 0) onEntry({ text: dec.decode(e.value), revision: e.revision });
-    }, { key: KEY, reopenMs: REOPEN_MS, onError: this.onError });
+    }, { key: KEY, reopenMs: REOPEN_MS, silentMs: DEFAULT_FOLLOW_SILENT_MS, label: 'the tenants file', onError: this.onError });
     return () => f.stop();
   }
 }

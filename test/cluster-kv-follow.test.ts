@@ -13,7 +13,7 @@ const NATS = '127.0.0.1:4222';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Follows a bucket of its own written every 100 ms, removes the watch's consumer on the server, and returns what the follower heard after. */
-async function afterConsumerRemoved(nc: NatsConnection, o: Pick<KvFollowOptions, 'silentMs'>): Promise<{ heardAfter: number; errors: string[] }> {
+async function afterConsumerRemoved(nc: NatsConnection, o: Pick<KvFollowOptions, 'silentMs' | 'key'>): Promise<{ heardAfter: number; errors: string[] }> {
   const name = `follow_${randomBytes(4).toString('hex')}`;
   const kv: KV = await new Kvm(nc).create(name, { history: 1, replicas: 1 });
   const jsm = await jetstreamManager(nc);
@@ -54,7 +54,13 @@ describe('cluster: following a KV bucket', function () {
     const { heardAfter, errors } = await afterConsumerRemoved(nc, { silentMs: 1_000 });
     // 5 s of writes every 100 ms: about 1 s until the silence is noticed, then the rest arrive
     assert.ok(heardAfter >= 20, `the writes after the removal arrived (${heardAfter})`);
-    assert.ok(errors.some((e) => /the watch of the test bucket heard nothing for \d+ ms while the bucket was written .*: opened again/.test(e)), errors.join(' | '));
+    assert.ok(errors.some((e) => /the watch of the test bucket heard nothing for \d+ ms while it was written .*: opened again/.test(e)), errors.join(' | '));
+  });
+
+  it('the same for a follower of one key (the key is asked, not the bucket)', async () => {
+    const { heardAfter, errors } = await afterConsumerRemoved(nc, { silentMs: 1_000, key: 'beat' });
+    assert.ok(heardAfter >= 20, `the writes after the removal arrived (${heardAfter})`);
+    assert.ok(errors.some((e) => /heard nothing for \d+ ms while it was written .*: opened again/.test(e)), errors.join(' | '));
   });
 
   it('with silentMs, a bucket nobody writes is followed as it is (no line, no reopening), and its next write heard', async () => {
