@@ -1,7 +1,9 @@
 // Following a KV bucket (cluster/kv-follow.ts) against the real NATS: a watch whose consumer
 // is gone on the server goes silent without ending (nats.js reports the missed heartbeats and
-// waits); a follower told how often the bucket is written opens it again. In the partition test
-// the majority's views stood still about 60 s that way before this.
+// waits); a follower given `silentMs` asks the bucket whether it was written meanwhile and, if it
+// was, opens the watch again. In the partition test the majority's views stood still about 60 s
+// that way before this. (The first test is nats.js's behaviour; should a later nats.js reopen such
+// a watch itself, it fails, and `silentMs` may go.)
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
