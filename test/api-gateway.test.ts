@@ -8,6 +8,7 @@ import { startGateway } from '../api/index.ts';
 import type { NodeHandle } from '../node/index.ts';
 import { VigilError } from '../protocols/index.ts';
 import { KEYS, startTestNode, testConfig } from './support/api-node.ts';
+import { endsWithin } from './support/hang-bound.ts';
 
 describe('api: gateway life cycle', () => {
   let node: NodeHandle;
@@ -73,8 +74,7 @@ describe('api: gateway life cycle', () => {
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(closed, false, 'close waits for the request in flight');
     socket.write(body.slice(10));
-    // a hang bound, not a speed figure: before the fix close took the keep-alive timeout, 72 s
-    await Promise.race([closing, new Promise((_, reject) => setTimeout(() => reject(new Error('close still waiting after 10 s')), 10_000))]);
+    await endsWithin(closing, 10_000, 'close'); // before the fix it took the keep-alive timeout, 72 s
     await ended;
     assert.match(answer, /^HTTP\/1\.1 202 /, 'the request in flight was answered');
   });

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ClusterLink } from '../cluster/index.ts';
+import { endsWithin } from './support/hang-bound.ts';
 // Real NATS at 127.0.0.1:4222 (as the ingest-log tests); the buckets are this run's own and deleted after.
 const NATS = '127.0.0.1:4222';
 
@@ -63,11 +64,7 @@ describe('cluster link: KV listings', function () {
     };
     await withWriter('lps', 1_000, take, async (link) => {
       for (let i = 0; i < 300; i++) {
-        let timer: NodeJS.Timeout | undefined;
-        const hung = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`listing ${i} did not end within 20 s`)), 20_000);
-        });
-        const owners = await Promise.race([link.owners(), hung]).finally(() => clearTimeout(timer));
+        const owners = await endsWithin(link.owners(), 20_000, `listing ${i}`);
         for (const [shard, o] of owners) assert.ok(o.node === 'n1' || o.node === 'n2', `shard ${shard}: ${JSON.stringify(o)}`);
         await new Promise((r) => setTimeout(r, (i * 7) % 30)); // listings at varied moments of the rounds
       }

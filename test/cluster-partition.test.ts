@@ -104,7 +104,8 @@ describe('cluster partition: the minority side stops owning shards when its leas
     const stores = await cluster.census();
     // the takeover from the nodes' own ownership logs (complete once they stopped): when the
     // listing above saw it late, this says whether the takeover or the listing was slow
-    const retaken = held.map((s) => cluster.ownership().find((e) => e.node !== MINORITY && e.shard === s && e.event === 'acquired' && e.at >= cutAt)?.at);
+    const ownership = cluster.ownership();
+    const retaken = held.map((s) => ownership.find((e) => e.node !== MINORITY && e.shard === s && e.event === 'acquired' && e.at >= cutAt)?.at);
     const lastRetaken = retaken.every((at) => at !== undefined) ? Math.max(...(retaken as number[])) : undefined;
     const report = lossReport(load.acked(), startTs, stores.values());
     const incidentIds = new Set([...stores.values()].flatMap((c) => c.incidents.filter((i) => i.tenant === faulty.id).map((i) => i.id)));
