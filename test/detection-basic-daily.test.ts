@@ -1,4 +1,4 @@
-// Basic's time-of-day profile (actors/detection/daily-profile.ts): a daily cycle is learnt,
+// Basic's time-of-day profile (actors/detection/calendar-profile.ts): a daily cycle is learnt,
 // so its ramps are not deviations, a break of the cycle is, and a gap keeps the cycle in
 // phase (the profile is read from the timestamp, not the sample count).
 import assert from 'node:assert/strict';

@@ -115,7 +115,7 @@ describe('agile on 10-second data with a daily cycle', () => {
       const a = createDetector('agile');
       for (let i = 0; i < cut; i++) a.update(ts[i] as number, vs[i] as number);
       const v2 = JSON.parse(JSON.stringify(a.snapshot())) as DetectorSnapshot & { clock: unknown[] };
-      assert.equal(v2.version, 3);
+      assert.equal(v2.version, 4);
       const b = restoreDetector({ ...v2, version: 1, clock: v2.clock.slice(0, 4) });
       for (let i = cut; i < ts.length; i++) {
         assert.equal(b.update(ts[i] as number, vs[i] as number), a.update(ts[i] as number, vs[i] as number), `cut ${cut}, row ${i}`);

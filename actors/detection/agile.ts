@@ -9,6 +9,9 @@
 // Phase comes from the timestamp on the series' own step, so gaps keep the phase aligned.
 // A series sampled finer than 5 minutes is buffered and seasoned on a coarse grid of
 // 5-minute buckets instead (phase-grid.ts); it is still scored sample by sample.
+// A daily season gains a weekly layer (weekly.ts): tested on the series' first three weeks
+// after the day is found (and on each three weeks after that until one shows a week), then
+// added to the prediction.
 import type { Tier } from '../../protocols/types.ts';
 import type { Detector, DetectorSnapshot, Sensitivity } from './detector.ts';
 import { DAY, HOUR, WEEK, findPeriod, medianStep, PERIOD_TEST, type PeriodTest } from './seasonality.ts';
@@ -16,6 +19,7 @@ import { BucketMeans, gridUnit } from './phase-grid.ts';
 import { SeasonalLevel, type SeasonalLevelParams } from './seasonal-level.ts';
 import { AGILE_DEVIATIONS, resolveSensitivity, sided, type ResolvedSensitivity } from './sensitivity.ts';
 import { Surprise, SURPRISE_PARAMS, type SurpriseParams } from './surprise.ts';
+import { WeeklyLayer, WEEKLY_PARAMS, type WeeklyParams, type WeeklyState } from './weekly.ts';
 
 export interface AgileParams {
   model: SeasonalLevelParams;
@@ -26,6 +30,8 @@ export interface AgileParams {
   warmCap: number;
   /** cycles of a candidate period the buffer must hold before it is tested */
   cycles: number;
+  /** the weekly layer over a daily season; null: none (the model before version 4) */
+  weekly: WeeklyParams | null;
 }
 
 export const AGILE_PARAMS: AgileParams = {
@@ -34,13 +40,16 @@ export const AGILE_PARAMS: AgileParams = {
   period: PERIOD_TEST,
   warmCap: 2048,
   cycles: 3,
+  weekly: WEEKLY_PARAMS,
 };
 
-/** 3: the refractory span is data time (the surprise state gains its end).
+/** 4: a daily season carries its weekly layer (`weekly`; a version-3 daily season starts
+ * one, buffering from its next sample).
+ * 3: the refractory span is data time (the surprise state gains its end).
  * 2: the clock adds the grid unit, the position on it, the early test and the recent
  * level (coarse grid); a coarse warm-up buffer travels as `buckets`. Versions 1 (native
  * grid only) and 2 still restore. */
-const VERSION = 3;
+const VERSION = 4;
 /** samples used to learn the sampling step */
 const STEP_SAMPLES = 16;
 
@@ -80,6 +89,8 @@ export class AgileDetector implements Detector {
   /** coarse grid: the recent level of the values (exponential mean over about a bucket),
    * what range novelty judges (NaN until the first sample on the coarse grid) */
   private recent = NaN;
+  /** the weekly layer, once the season is daily (and weekly params are set) */
+  private weekly: WeeklyLayer | undefined;
 
   constructor(
     readonly sensitivity: ResolvedSensitivity,
@@ -103,6 +114,11 @@ export class AgileDetector implements Detector {
     return this.model.period > 0 ? this.model.period * this.unit : 0;
   }
 
+  /** Has the series shown a weekly pattern on top of its daily season (weekly.ts)? */
+  get weeklyAdopted(): boolean {
+    return this.weekly?.adopted ?? false;
+  }
+
   /** Is the series on the coarse grid (sampled finer than a bucket)? */
   private get coarse(): boolean {
     return this.unit > this.step && this.step > 0;
@@ -116,7 +132,9 @@ export class AgileDetector implements Detector {
     }
     const { phase, frac } = this;
     const model = this.model;
-    this.expected = model.count > 0 ? model.predict(phase, frac) : value;
+    const weekly = this.weekly;
+    const w = weekly === undefined ? 0 : weekly.read(timestamp);
+    this.expected = model.count > 0 ? model.predict(phase, frac) + w : value;
     if (!Number.isFinite(value)) {
       this.anomalous = false;
       this.fromNoise = false;
@@ -124,10 +142,11 @@ export class AgileDetector implements Detector {
       this.rawScore = 0;
       return 0;
     }
-    this.deviation = model.deviation(value, phase, frac);
+    this.deviation = model.deviation(value - w, phase, frac);
     const d = sided(this.deviation, this.sensitivity.direction);
     const score = this.surprise.score(d, this.coarse ? this.smooth(value) : value, this.sensitivity.direction, timestamp, value);
-    model.learn(value, phase, frac);
+    model.learn(value - w, phase, frac);
+    if (weekly !== undefined) weekly.learn(timestamp, value, w, model, phase, frac);
     this.rawScore = this.surprise.raw;
     this.fromNoise = this.surprise.fromNoise;
     this.anomalous = this.rawScore >= this.sensitivity.threshold && (d >= this.sensitivity.deviations || this.fromNoise);
@@ -263,6 +282,7 @@ export class AgileDetector implements Detector {
     const model = new SeasonalLevel(this.modelParams(), period).restore(replay.state());
     model.spread = this.model.spread;
     this.model = model;
+    this.startWeekly();
     // the season-less model's deviations are not this model's: its likelihood starts afresh
     // (state layout: surprise.ts, the likelihood's four numbers first)
     this.surprise.restore([0, 0, 0, 0, ...this.surprise.state().slice(4)]);
@@ -299,6 +319,18 @@ export class AgileDetector implements Detector {
       if (Number.isFinite(v)) model.learn(v, s % period);
     });
     this.model = model;
+    this.startWeekly();
+  }
+
+  /** A daily season gains the weekly layer (buffering from the next sample). */
+  private startWeekly(): void {
+    const p = this.params.weekly;
+    if (p !== null && this.daily) this.weekly = new WeeklyLayer(p);
+  }
+
+  /** Is the season a day (to within a slot: the period is a day rounded to the step)? */
+  private get daily(): boolean {
+    return this.model.period > 0 && Math.abs(this.periodMs - DAY) < this.unit;
   }
 
   snapshot(): DetectorSnapshot {
@@ -313,11 +345,12 @@ export class AgileDetector implements Detector {
       ...(this.early ? { early: { stamps: this.early.stamps.map(orNull), values: this.early.values } } : {}),
       ...(this.grid ? { grid: Array.from(this.grid, orNull) } : {}),
       ...(this.buckets ? { buckets: this.buckets.state() } : {}),
+      ...(this.weekly ? { weekly: this.weekly.state() } : {}),
     };
   }
 
   static restore(s: DetectorSnapshot): AgileDetector {
-    if (s.version !== VERSION && s.version !== 2 && s.version !== 1) throw new RangeError(`agile snapshot version ${String(s.version)} is not ${VERSION} (or 2, 1)`);
+    if (s.version !== VERSION && s.version !== 3 && s.version !== 2 && s.version !== 1) throw new RangeError(`agile snapshot version ${String(s.version)} is not ${VERSION} (or 3, 2, 1)`);
     const d = new AgileDetector(resolveSensitivity(s.sensitivity as Sensitivity, AGILE_DEVIATIONS));
     const [step, origin, slot, needed, ...rest] = (s.clock as Array<number | null>).map(orNaN) as number[];
     // version 1 knew only the native grid: its unit is the step
@@ -333,6 +366,8 @@ export class AgileDetector implements Detector {
     d.grid = grid ? Float64Array.from(grid, orNaN) : undefined;
     const buckets = s.buckets as Parameters<typeof BucketMeans.restore>[0] | undefined;
     d.buckets = buckets ? BucketMeans.restore(buckets) : undefined;
+    // before version 4 a daily season had no weekly layer: it starts one now
+    if (d.params.weekly !== null && d.daily) d.weekly = WeeklyLayer.restore(d.params.weekly, s.weekly as WeeklyState | undefined);
     return d;
   }
 }

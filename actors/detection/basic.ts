@@ -1,8 +1,8 @@
 // Basic tier: robust rolling level/spread plus a coarse time-of-day profile (24 hourly
-// offsets, daily-profile.ts; no period search, no weekly season), scored by the shared
+// offsets, calendar-profile.ts; no period search, no weekly season), scored by the shared
 // surprise chain. The cheapest tier: a few dozen numbers per series, no allocation per sample.
 import type { Tier } from '../../protocols/types.ts';
-import { DailyProfile, type DailyProfileParams } from './daily-profile.ts';
+import { CalendarProfile, DAY_HOURS, type CalendarProfileParams } from './calendar-profile.ts';
 import type { Detector, DetectorSnapshot, Sensitivity } from './detector.ts';
 import { RobustLevel, type RobustLevelParams } from './robust-level.ts';
 import { BASIC_DEVIATIONS, resolveSensitivity, sided, type ResolvedSensitivity } from './sensitivity.ts';
@@ -11,7 +11,7 @@ import { Surprise, SURPRISE_PARAMS, type SurpriseParams } from './surprise.ts';
 export interface BasicParams {
   level: RobustLevelParams;
   /** the time-of-day profile; null: none (a season-less level, as before version 3) */
-  daily: DailyProfileParams | null;
+  daily: CalendarProfileParams | null;
   surprise: SurpriseParams;
 }
 
@@ -38,7 +38,7 @@ export class BasicDetector implements Detector {
   fromNoise = false;
   private readonly level: RobustLevel;
   private readonly surprise: Surprise;
-  private readonly daily: DailyProfile | null;
+  private readonly daily: CalendarProfile | null;
 
   constructor(
     readonly sensitivity: ResolvedSensitivity,
@@ -46,7 +46,7 @@ export class BasicDetector implements Detector {
   ) {
     this.level = new RobustLevel(params.level);
     this.surprise = new Surprise(params.surprise);
-    this.daily = params.daily === null ? null : new DailyProfile(params.daily);
+    this.daily = params.daily === null ? null : new CalendarProfile(params.daily, DAY_HOURS);
   }
 
   update(timestamp: number, value: number): number {
