@@ -1,0 +1,91 @@
+// A window of hourly means of a series' values, for a test that looks for a calendar cycle
+// after warm-up (weekly.ts: a week on a daily season).
+// Hours since the epoch index it, so it is aligned with the calendar profiles that read it
+// (calendar-profile.ts); Float32 means and Uint16 counts keep it at 6 B an hour.
+import { HOUR } from './seasonality.ts';
+
+export interface HourlyWindowState {
+  start: number;
+  means: Array<number | null>;
+  counts: number[];
+}
+
+export class HourlyWindow {
+  private means: Float32Array;
+  private counts: Uint16Array;
+
+  private constructor(
+    /** the window's first hour (hours since the epoch) */
+    readonly start: number,
+    hours: number,
+  ) {
+    this.means = new Float32Array(hours).fill(NaN);
+    this.counts = new Uint16Array(hours);
+  }
+
+  /** A window of `hours` hours from the hour of `timestamp`. */
+  static at(timestamp: number, hours: number): HourlyWindow {
+    return new HourlyWindow(Math.floor(timestamp / HOUR), hours);
+  }
+
+  get hours(): number {
+    return this.means.length;
+  }
+
+  /** Adds a value; false when `timestamp` lies past the window's end (it is then complete),
+   * true otherwise (a time before the window teaches nothing). */
+  add(timestamp: number, value: number): boolean {
+    const i = Math.floor(timestamp / HOUR) - this.start;
+    if (i >= this.means.length) return false;
+    if (i < 0) return true;
+    const n = Math.min((this.counts[i] as number) + 1, 65_535);
+    this.counts[i] = n;
+    const m = this.means[i] as number;
+    this.means[i] = n === 1 ? value : m + (value - m) / n;
+    return true;
+  }
+
+  /** Has at least `share` of the window's hours a sample? */
+  filled(share: number): boolean {
+    let n = 0;
+    for (const c of this.counts) if (c > 0) n++;
+    return n >= share * this.means.length;
+  }
+
+  /** Each hourly mean less the mean of its hour of the `cycle`-hour cycle over the window
+   * (NaN where no sample came). */
+  lessCycle(cycle: number): Float64Array {
+    const mean = this.cycleMeans(Float64Array.from(this.means), cycle);
+    return Float64Array.from(this.means, (v, i) => (Number.isNaN(v) ? NaN : v - (mean[(this.start + i) % cycle] as number)));
+  }
+
+  /** The mean of the values at each hour of the `cycle`-hour cycle, from `series` (one value
+   * per hour of the window; NaN skipped; an hour never seen is 0). */
+  cycleMeans(series: Float64Array, cycle: number): Float64Array {
+    const sum = new Float64Array(cycle);
+    const count = new Float64Array(cycle);
+    series.forEach((v, i) => {
+      if (Number.isNaN(v)) return;
+      const k = (this.start + i) % cycle;
+      sum[k] = (sum[k] as number) + v;
+      count[k] = (count[k] as number) + 1;
+    });
+    return sum.map((s, k) => ((count[k] as number) > 0 ? s / (count[k] as number) : 0));
+  }
+
+  /** The hourly means (NaN where no sample came). */
+  values(): Float32Array {
+    return this.means;
+  }
+
+  state(): HourlyWindowState {
+    return { start: this.start, means: Array.from(this.means, (v) => (Number.isNaN(v) ? null : v)), counts: Array.from(this.counts) };
+  }
+
+  static restore(s: HourlyWindowState): HourlyWindow {
+    const w = new HourlyWindow(s.start, s.means.length);
+    w.means = Float32Array.from(s.means, (v) => (v === null ? NaN : v));
+    w.counts = Uint16Array.from(s.counts);
+    return w;
+  }
+}
