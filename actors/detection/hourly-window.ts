@@ -4,10 +4,12 @@
 // (calendar-profile.ts); Float32 means and Uint16 counts keep it at 6 B an hour.
 import { HOUR } from './seasonality.ts';
 
+/** The means as base64 of their Float32 bytes and the counts of their Uint16 bytes: exact
+ * (NaN included), and about a third of the size of JSON numbers (as Robust's error history). */
 export interface HourlyWindowState {
   start: number;
-  means: Array<number | null>;
-  counts: number[];
+  means: string;
+  counts: string;
 }
 
 export class HourlyWindow {
@@ -79,13 +81,20 @@ export class HourlyWindow {
   }
 
   state(): HourlyWindowState {
-    return { start: this.start, means: Array.from(this.means, (v) => (Number.isNaN(v) ? null : v)), counts: Array.from(this.counts) };
+    return { start: this.start, means: base64(this.means), counts: base64(this.counts) };
   }
 
   static restore(s: HourlyWindowState): HourlyWindow {
-    const w = new HourlyWindow(s.start, s.means.length);
-    w.means = Float32Array.from(s.means, (v) => (v === null ? NaN : v));
-    w.counts = Uint16Array.from(s.counts);
+    const means = Buffer.from(s.means, 'base64');
+    const counts = Buffer.from(s.counts, 'base64');
+    const w = new HourlyWindow(s.start, means.byteLength / 4);
+    // copied out: a decoded Buffer may sit unaligned in Node's pool
+    new Uint8Array(w.means.buffer).set(means);
+    new Uint8Array(w.counts.buffer).set(counts.subarray(0, w.counts.byteLength));
     return w;
   }
+}
+
+function base64(a: Float32Array | Uint16Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 }
