@@ -160,6 +160,7 @@ const SENSITIVITY_SCHEMA: Schema = {
   direction: { kind: 'enum', values: ['up', 'down', 'both'] },
   deviations: { kind: 'number', min: 0, max: 1000 },
   threshold: { kind: 'number', min: 0, max: 1 },
+  drift: { kind: 'bool' },
 };
 
 const LIMIT_VALUE: Rule = { kind: 'number', min: -Number.MAX_VALUE, max: Number.MAX_VALUE };
@@ -183,10 +184,10 @@ function checkLimits(at: string, value: unknown, where: string): Record<string, 
 }
 
 function checkSensitivity(at: string, value: unknown, where: string): Record<string, MetricSensitivity> {
-  if (!isObject(value)) throw invalid(`${at} must map metric names to {direction, deviations, threshold} (got ${describe(value)})${where}`);
+  if (!isObject(value)) throw invalid(`${at} must map metric names to {direction, deviations, threshold, drift} (got ${describe(value)})${where}`);
   const out: Array<[string, MetricSensitivity]> = [];
   for (const [metric, s] of Object.entries(value)) {
-    if (!isObject(s)) throw invalid(`${at}.${metric} must be a mapping of direction, deviations, threshold (got ${describe(s)})${where}`);
+    if (!isObject(s)) throw invalid(`${at}.${metric} must be a mapping of direction, deviations, threshold, drift (got ${describe(s)})${where}`);
     const checked: Array<[string, unknown]> = [];
     for (const [k, v] of Object.entries(s)) {
       const rule = own(SENSITIVITY_SCHEMA, k);

@@ -47,6 +47,8 @@ export interface MetricSensitivity {
   deviations?: number;
   /** calibrated score threshold (default: detection.threshold, else the tier's own) */
   threshold?: number;
+  /** also flag a slow drift of the level (a leak); default false (actors/detection/drift.ts) */
+  drift?: boolean;
 }
 
 export interface VigilConfig {

@@ -122,8 +122,10 @@ describe('config: invalid input is refused with a clear message', () => {
     assert.match(refused(() => parseConfigYaml('tenants: 3\n', 'a.yaml')), /tenants must be a list/);
     assert.match(refused(() => parseConfigYaml('tenants:\n  - id: a\n    metricSensitivity:\n      cpu: { direction: sideways }\n', 'a.yaml')),
       /tenants\[0\]\.metricSensitivity\.cpu\.direction must be one of up, down, both/);
+    assert.match(refused(() => parseConfigYaml('tenants:\n  - id: a\n    metricSensitivity:\n      mem: { drift: 1 }\n', 'a.yaml')), /tenants\[0\]\.metricSensitivity\.mem\.drift/);
+    assert.deepEqual(parseConfigYaml('tenants:\n  - id: a\n    metricSensitivity:\n      mem: { drift: true }\n', 'a.yaml').tenants[0]!.metricSensitivity, { mem: { drift: true } });
     assert.match(refused(() => parseConfigYaml('tenants:\n  - id: a\n    metricSensitivity:\n      cpu: { bound: 3 }\n', 'a.yaml')),
-      /unknown key tenants\[0\]\.metricSensitivity\.cpu\.bound \(known: direction, deviations, threshold\)/);
+      /unknown key tenants\[0\]\.metricSensitivity\.cpu\.bound \(known: direction, deviations, threshold, drift\)/);
   });
 
   it('refuses YAML that does not parse, a missing file, and bad environment and flag values', () => {

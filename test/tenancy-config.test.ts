@@ -70,6 +70,7 @@ describe('tenancy: the tenants schema', () => {
       ['    rawRetentionDays: 0\n', /tenants\[1\]\.rawRetentionDays must be an integer 1\.\.3650 \(got 0\)/],
       ['    metricLimits: { errors: { above: 1, below: 2 } }\n', /tenants\[1\]\.metricLimits\.errors\.below must be less than above \(1\)/],
       ['    metricLimits: { errors: { over: 1 } }\n', /tenants\[1\]\.metricLimits\.errors\.over is not a known key \(known: above, below\)/],
+      ['    metricSensitivity: { mem: { drift: "yes" } }\n', /tenants\[1\]\.metricSensitivity\.mem\.drift must be true or false \(got "yes"\)/],
       ['    budget: { inFlight: 2 }\n', /^t\.yaml: tenants\[1\]\.budget sets a budget of the tenant's own, which only tier medium has \(this tenant is small\) \(line 4\)$/],
       ['    tier: medium\n    budget: { share: 0 }\n', /tenants\[1\]\.budget\.share must be a number over 0 and at most 1 \(got 0\) \(line 5\)$/],
       ['    tier: medium\n    budget: { tickMs: 5 }\n', /tenants\[1\]\.budget\.tickMs must be an integer 10\.\.60000 \(got 5\)/],

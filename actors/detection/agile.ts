@@ -18,7 +18,7 @@ import { DAY, HOUR, WEEK, findPeriod, medianStep, PERIOD_TEST, type PeriodTest }
 import { BucketMeans, gridUnit } from './phase-grid.ts';
 import { SeasonalLevel, type SeasonalLevelParams } from './seasonal-level.ts';
 import { AGILE_DEVIATIONS, resolveSensitivity, sided, type ResolvedSensitivity } from './sensitivity.ts';
-import { Surprise, SURPRISE_PARAMS, type SurpriseParams } from './surprise.ts';
+import { Surprise, SURPRISE_PARAMS, surpriseFor, type SurpriseParams } from './surprise.ts';
 import { WeeklyLayer, WEEKLY_PARAMS, type WeeklyParams, type WeeklyState } from './weekly.ts';
 
 export interface AgileParams {
@@ -44,7 +44,8 @@ export const AGILE_PARAMS: AgileParams = {
 };
 
 /** 4: a daily season carries its weekly layer (`weekly`; a version-3 daily season starts
- * one, buffering from its next sample).
+ * one, buffering from its next sample), and every series its drift channel (`drift`;
+ * started afresh from a version-3 snapshot).
  * 3: the refractory span is data time (the surprise state gains its end).
  * 2: the clock adds the grid unit, the position on it, the early test and the recent
  * level (coarse grid); a coarse warm-up buffer travels as `buckets`. Versions 1 (native
@@ -63,6 +64,9 @@ export class AgileDetector implements Detector {
   /** After update(): the score came from the series going quiet (its noise fell), which is
    * anomalous without a deviation beyond the bound (surprise.ts). */
   fromNoise = false;
+  /** After update(): the score came from a slow drift of the level (drift.ts), anomalous
+   * without a deviation beyond the bound. */
+  fromDrift = false;
   private model: SeasonalLevel;
   private surprise: Surprise;
   /** warm-up: the first samples until the step is known, then values on the step grid
@@ -97,7 +101,7 @@ export class AgileDetector implements Detector {
     readonly params: AgileParams = AGILE_PARAMS,
   ) {
     this.model = new SeasonalLevel(params.model, 0);
-    this.surprise = new Surprise(params.surprise);
+    this.surprise = new Surprise(this.surpriseParams());
   }
 
   /** After update(): the score before refractory damping (Robust applies its own refractory
@@ -138,18 +142,20 @@ export class AgileDetector implements Detector {
     if (!Number.isFinite(value)) {
       this.anomalous = false;
       this.fromNoise = false;
+      this.fromDrift = false;
       this.deviation = 0;
       this.rawScore = 0;
       return 0;
     }
     this.deviation = model.deviation(value - w, phase, frac);
     const d = sided(this.deviation, this.sensitivity.direction);
-    const score = this.surprise.score(d, this.coarse ? this.smooth(value) : value, this.sensitivity.direction, timestamp, value);
+    const score = this.surprise.score(d, this.coarse ? this.smooth(value) : value, this.sensitivity.direction, timestamp, value, model.count > 0 ? model.level : NaN, model.floorSpread());
     model.learn(value - w, phase, frac);
     if (weekly !== undefined) weekly.learn(timestamp, value, w, model, phase, frac);
     this.rawScore = this.surprise.raw;
     this.fromNoise = this.surprise.fromNoise;
-    this.anomalous = this.rawScore >= this.sensitivity.threshold && (d >= this.sensitivity.deviations || this.fromNoise);
+    this.fromDrift = this.surprise.fromDrift;
+    this.anomalous = this.rawScore >= this.sensitivity.threshold && (d >= this.sensitivity.deviations || this.fromNoise || this.fromDrift);
     if (this.anomalous) this.surprise.noteAnomaly(timestamp);
     if (this.early !== undefined) this.bufferEarly(timestamp, value);
     else if (this.grid !== undefined) this.bufferOnGrid(timestamp, value, this.slot);
@@ -243,7 +249,7 @@ export class AgileDetector implements Detector {
       return;
     }
     this.unit = gridUnit(step);
-    if (this.coarse) this.surprise = new Surprise(this.surpriseParams()).restore(this.surprise.state()).restoreNoise(this.surprise.noiseState());
+    if (this.coarse) this.surprise = new Surprise(this.surpriseParams()).restore(this.surprise.state()).restoreNoise(this.surprise.noiseState()).restoreDrift(this.surprise.driftState());
     // the grid starts at the first readable timestamp; the last readable one places us on it
     const readable = stamps.filter((t) => Number.isFinite(t));
     this.origin = readable[0] as number;
@@ -286,6 +292,7 @@ export class AgileDetector implements Detector {
     // the season-less model's deviations are not this model's: its likelihood starts afresh
     // (state layout: surprise.ts, the likelihood's four numbers first)
     this.surprise.restore([0, 0, 0, 0, ...this.surprise.state().slice(4)]);
+    this.surprise.resetDrift();
     return true;
   }
 
@@ -294,7 +301,7 @@ export class AgileDetector implements Detector {
    * lasts hours does not become the norm it is judged against. The short-term average
    * and the rest of the chain stay per sample: one sample can still be a spike. */
   private surpriseParams(): SurpriseParams {
-    const s = this.params.surprise;
+    const s = surpriseFor(this.params.surprise, this.sensitivity.drift);
     if (!this.coarse) return s;
     return { ...s, likelihood: { ...s.likelihood, longAlpha: (s.likelihood.longAlpha * this.step) / this.unit } };
   }
@@ -319,6 +326,7 @@ export class AgileDetector implements Detector {
       if (Number.isFinite(v)) model.learn(v, s % period);
     });
     this.model = model;
+    this.surprise.resetDrift();
     this.startWeekly();
   }
 
@@ -342,6 +350,7 @@ export class AgileDetector implements Detector {
       model: this.model.state(),
       surprise: this.surprise.state(),
       noise: this.surprise.noiseState(),
+      drift: this.surprise.driftState(),
       ...(this.early ? { early: { stamps: this.early.stamps.map(orNull), values: this.early.values } } : {}),
       ...(this.grid ? { grid: Array.from(this.grid, orNull) } : {}),
       ...(this.buckets ? { buckets: this.buckets.state() } : {}),
@@ -359,7 +368,7 @@ export class AgileDetector implements Detector {
     const model = s.model as { scalars: number[]; season: number[] };
     const period = model.season.length;
     d.model = new SeasonalLevel(period > 0 ? d.modelParams() : d.params.model, period).restore(model);
-    d.surprise = new Surprise(d.surpriseParams()).restore(s.surprise as number[]).restoreNoise(s.noise as Array<number | null> | undefined);
+    d.surprise = new Surprise(d.surpriseParams()).restore(s.surprise as number[]).restoreNoise(s.noise as Array<number | null> | undefined).restoreDrift(s.drift as Array<number | null> | undefined);
     const early = s.early as { stamps: Array<number | null>; values: number[] } | undefined;
     d.early = early ? { stamps: early.stamps.map(orNaN), values: early.values.slice() } : undefined;
     const grid = s.grid as Array<number | null> | undefined;

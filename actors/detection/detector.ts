@@ -9,6 +9,9 @@ export type Sensitivity = {
   direction?: 'up' | 'down' | 'both';
   /** score threshold for the decision (calibrated scores: one threshold serves all series) */
   threshold?: number;
+  /** also flag a slow drift of the level: a day's move far beyond the series' usual ones (a
+   * leak, a disk filling); default off (drift.ts says why) */
+  drift?: boolean;
 };
 
 export interface Detector {

@@ -9,6 +9,7 @@ export interface ResolvedSensitivity {
   deviations: number;
   direction: Side;
   threshold: number;
+  drift: boolean;
 }
 
 /** Default score threshold: the corpus-wide NAB optimum (standard profile) is near it for
@@ -24,10 +25,12 @@ export function resolveSensitivity(s: Sensitivity | undefined, defaultDeviations
   const deviations = s?.deviations ?? defaultDeviations;
   const threshold = s?.threshold ?? DEFAULT_THRESHOLD;
   const direction = s?.direction ?? 'both';
+  const drift = s?.drift ?? false;
   if (!(deviations >= 0)) throw new RangeError(`sensitivity.deviations must be >= 0, got ${deviations}`);
   if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`sensitivity.threshold must be in [0, 1], got ${threshold}`);
   if (direction !== 'up' && direction !== 'down' && direction !== 'both') throw new RangeError(`sensitivity.direction must be up, down or both`);
-  return { deviations, threshold, direction };
+  if (typeof drift !== 'boolean') throw new RangeError(`sensitivity.drift must be true or false`);
+  return { deviations, threshold, direction, drift };
 }
 
 /** The deviation as seen from the chosen side (>= 0; 0 when it points the other way). */

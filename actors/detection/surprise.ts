@@ -3,8 +3,11 @@
 //   likelihood  tail probability of the short-term deviation vs the series' own history
 //   novelty     a value beyond the whole known range is at least `novelty.decades` rare,
 //               more the farther beyond it lies
+//   noise       a series gone quiet (variance-change.ts)
+//   drift       the level moved over a day far more than it does (drift.ts)
 //   refractory  one alarm per episode (a span of data time)
 import { decadesOfLogTail, scoreFromDecades } from './calibration.ts';
+import { Drift, type DriftParams } from './drift.ts';
 import { Likelihood, type LikelihoodParams } from './likelihood.ts';
 import { RangeNovelty } from './range-novelty.ts';
 import { Refractory, type RefractoryParams } from './refractory.ts';
@@ -25,6 +28,8 @@ export interface SurpriseParams {
   novelty: { tolerance: number; decades: number; warmup: number; minDeviation: number };
   /** a drop of the series' noise (variance-change.ts); null: not scored */
   noise: VarianceParams | null;
+  /** a slow drift of the tier's level (drift.ts); null: not scored */
+  drift: DriftParams | null;
 }
 
 export const HOUR_MS = 3_600_000;
@@ -39,7 +44,21 @@ export const SURPRISE_PARAMS: SurpriseParams = {
   // against the likelihood's long memory (5-minute samples at its weight 0.0003: ~11.6
   // days), trusted after a day of data (a daily cycle's quiet hours are then known)
   noise: { spanMs: HOUR_MS, minSamples: 12, longSpanMs: 300_000 / 0.0003, warmupMs: 24 * HOUR_MS, sdFloor: 0.05, maxSteps: 2.5 },
+  // off unless a series asks for it (sensitivity.drift; drift.ts says why)
+  drift: null,
 };
+
+/** The drift channel a series with `sensitivity.drift` gets: a day's move of the level (a
+ * daily cycle cancels), against the likelihood's long memory, trusted after three days. Its
+ * sd is at least what white noise alone gives the day's move of a level learnt at Agile's
+ * 0.05: sqrt(2 · 0.05 / 1.95) σ, with σ = 1.25 spreads, is 0.28 spreads (0.05, the other
+ * channels' floor, let a clean synthetic sine alarm on a day's move of 0.3 spreads). */
+export const DRIFT_PARAMS: DriftParams = { spanMs: 24 * HOUR_MS, longSpanMs: 300_000 / 0.0003, warmupHours: 72, sdFloor: 0.3, clip: 4 };
+
+/** The chain's parameters for a series: the drift channel as its sensitivity asks. */
+export function surpriseFor(params: SurpriseParams, drift: boolean): SurpriseParams {
+  return drift ? { ...params, drift: params.drift ?? DRIFT_PARAMS } : params.drift === null ? params : { ...params, drift: null };
+}
 
 export class Surprise {
   private readonly likelihood: Likelihood;
@@ -48,6 +67,8 @@ export class Surprise {
   private readonly time = new TimeStep();
   /** null when the tier scores no noise drops (`params.noise` null) */
   private readonly noise: VarianceChange | null;
+  /** null when the tier scores no drift (`params.drift` null) */
+  private readonly drift: Drift | null;
   /** data time until which new extremes are not news (an anomalous episode's span) */
   private quietUntil = -Infinity;
   /** the last score before refractory damping: the decision uses it, so every anomalous
@@ -56,9 +77,13 @@ export class Surprise {
   /** the last score came from the series going quiet (its noise fell), not from a deviation:
    * such a sample is anomalous without passing the deviation bound */
   fromNoise = false;
+  /** the last score came from a slow drift of the level, not from a deviation: anomalous
+   * without passing the deviation bound, as a series gone quiet is */
+  fromDrift = false;
 
   constructor(readonly params: SurpriseParams = SURPRISE_PARAMS) {
     this.noise = params.noise === null ? null : new VarianceChange(params.noise);
+    this.drift = params.drift === null || params.drift === undefined ? null : new Drift(params.drift);
     this.likelihood = new Likelihood(params.likelihood);
     this.novelty = new RangeNovelty(params.novelty.tolerance, params.novelty.warmup);
     this.refractory = new Refractory(params.refractory);
@@ -66,8 +91,10 @@ export class Surprise {
 
   /** Scores one finite sample: `deviation` >= 0 from the tier's model (already sided),
    * `value` the value range novelty judges, `side` the direction that counts, `timestamp`
-   * its data time, `sample` the sample itself (whose noise is judged; default `value`). */
-  score(deviation: number, value: number, side: Side, timestamp: number, sample = value): number {
+   * its data time, `sample` the sample itself (whose noise is judged; default `value`),
+   * `level` and `spread` the tier's level and spread before the sample is learnt (whose
+   * drift is judged; NaN: none). */
+  score(deviation: number, value: number, side: Side, timestamp: number, sample = value, level = NaN, spread = NaN): number {
     const d = deviation < this.params.cap ? deviation : this.params.cap;
     const steps = this.time.advance(timestamp);
     // per unit of time, not per sample: a series sampled every 10 s makes 30 tests in the
@@ -93,6 +120,15 @@ export class Surprise {
         this.fromNoise = true;
       }
     }
+    this.fromDrift = false;
+    if (this.drift !== null) {
+      const q = decadesOfLogTail(this.drift.update(level, spread, timestamp, side)) - this.time.lookElsewhere;
+      if (q > decades) {
+        decades = q;
+        this.fromDrift = true;
+        this.fromNoise = false;
+      }
+    }
     const raw = scoreFromDecades(decades);
     this.raw = raw;
     return this.refractory.apply(raw, timestamp);
@@ -102,6 +138,7 @@ export class Surprise {
    * episode's new level are not scored as new extremes (the likelihood still judges them). */
   noteAnomaly(timestamp: number): void {
     if (Number.isFinite(timestamp)) this.quietUntil = timestamp + this.params.refractory.spanMs;
+    this.drift?.noteAnomaly(timestamp);
   }
 
   /** The refractory alone, for tiers that combine this raw score with their own channel. */
@@ -117,6 +154,21 @@ export class Surprise {
 
   restoreNoise(s: ReadonlyArray<number | null> | null | undefined): this {
     if (this.noise !== null && Array.isArray(s)) this.noise.restore(s);
+    return this;
+  }
+
+  /** The drift channel's state (null: none), apart as the noise channel's is. */
+  driftState(): Array<number | null> | null {
+    return this.drift === null ? null : this.drift.state();
+  }
+
+  /** The tier's level changed its meaning (a season adopted): the drift starts afresh. */
+  resetDrift(): void {
+    this.drift?.reset();
+  }
+
+  restoreDrift(s: ReadonlyArray<number | null> | null | undefined): this {
+    this.drift?.restore(s);
     return this;
   }
 

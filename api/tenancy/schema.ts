@@ -16,7 +16,7 @@ export const TENANT_FIELDS = [
   'metricSensitivity', 'metricLimits', 'rawRetentionDays', 'keys', 'webhooks', 'nodes', 'budget',
 ] as const;
 const KEY_FIELDS = ['id', 'sha256', 'expiresAt'];
-const SENSITIVITY_FIELDS = ['direction', 'deviations', 'threshold'];
+const SENSITIVITY_FIELDS = ['direction', 'deviations', 'threshold', 'drift'];
 const BUDGET_FIELDS = ['inFlight', 'tickMs', 'share', 'backlogSamples'];
 /** the most batches a budget may let inside at once: past a few, the budget no longer isolates */
 export const MAX_BUDGET_IN_FLIGHT = 1024;
@@ -211,12 +211,15 @@ function metricMap<T>(c: Ctx, p: Path, v: unknown, each: (x: unknown, q: Path) =
 }
 
 function checkSensitivity(c: Ctx, p: Path, v: unknown): MetricSensitivity {
-  if (!isObject(v)) fail(c, p, `must be a mapping of direction, deviations, threshold (got ${describe(v)})`);
+  if (!isObject(v)) fail(c, p, `must be a mapping of direction, deviations, threshold, drift (got ${describe(v)})`);
   const out: MetricSensitivity = {};
   for (const [k, x] of Object.entries(v)) {
     if (!SENSITIVITY_FIELDS.includes(k)) fail(c, [...p, k], `is not a known key (known: ${SENSITIVITY_FIELDS.join(', ')})`);
     if (k === 'direction') out.direction = oneOf(c, [...p, k], x, ['up', 'down', 'both'] as const);
-    else {
+    else if (k === 'drift') {
+      if (typeof x !== 'boolean') fail(c, [...p, k], `must be true or false (got ${describe(x)})`);
+      out.drift = x;
+    } else {
       const max = k === 'threshold' ? 1 : 1000;
       if (typeof x !== 'number' || !Number.isFinite(x) || x < 0 || x > max) fail(c, [...p, k], `must be a number 0..${max} (got ${describe(x)})`);
       out[k as 'deviations' | 'threshold'] = x;

@@ -92,6 +92,11 @@ export class RobustDetector implements Detector {
     return this.kernel.fromNoise;
   }
 
+  /** After update(): the kernel's score came from a slow drift of its level (drift.ts). */
+  get fromDrift(): boolean {
+    return this.kernel.fromDrift;
+  }
+
   /** L0 while the learnt model scores, L1 while the tier runs on statistics alone. */
   get degradation(): Degradation {
     return this.model.degradation();
@@ -143,7 +148,7 @@ export class RobustDetector implements Detector {
     if (this.recurring) raw *= ROBUST.recurrenceDamping;
     const s = this.sensitivity;
     this.rawScore = raw;
-    this.anomalous = raw >= s.threshold && (sided(z, s.direction) >= s.deviations || kernel.fromNoise);
+    this.anomalous = raw >= s.threshold && (sided(z, s.direction) >= s.deviations || kernel.fromNoise || kernel.fromDrift);
     return this.refractory.apply(raw, timestamp);
   }
 
