@@ -151,7 +151,12 @@ export class AgileDetector implements Detector {
     const d = sided(this.deviation, this.sensitivity.direction);
     const score = this.surprise.score(d, this.coarse ? this.smooth(value) : value, this.sensitivity.direction, timestamp, value, model.count > 0 ? model.level : NaN, model.floorSpread());
     model.learn(value - w, phase, frac);
-    if (weekly !== undefined) weekly.learn(timestamp, value, w, model, phase, frac);
+    if (weekly !== undefined) {
+      const before = weekly.adopted;
+      weekly.learn(timestamp, value, w, model, phase, frac);
+      // the level is now net of the week (it moved by the offset): yesterday's is not comparable
+      if (!before && weekly.adopted) this.surprise.resetDrift();
+    }
     this.rawScore = this.surprise.raw;
     this.fromNoise = this.surprise.fromNoise;
     this.fromDrift = this.surprise.fromDrift;

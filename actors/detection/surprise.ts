@@ -49,11 +49,13 @@ export const SURPRISE_PARAMS: SurpriseParams = {
 };
 
 /** The drift channel a series with `sensitivity.drift` gets: a day's move of the level (a
- * daily cycle cancels), against the likelihood's long memory, trusted after three days. Its
+ * daily cycle cancels), against the likelihood's long memory, trusted after a week of it
+ * (which holds a weekend: with three days, weekly traffic alarmed on its second Saturday
+ * before Agile had found its week). Its
  * sd is at least what white noise alone gives the day's move of a level learnt at Agile's
  * 0.05: sqrt(2 · 0.05 / 1.95) σ, with σ = 1.25 spreads, is 0.28 spreads (0.05, the other
  * channels' floor, let a clean synthetic sine alarm on a day's move of 0.3 spreads). */
-export const DRIFT_PARAMS: DriftParams = { spanMs: 24 * HOUR_MS, longSpanMs: 300_000 / 0.0003, warmupHours: 72, sdFloor: 0.3, clip: 4 };
+export const DRIFT_PARAMS: DriftParams = { spanMs: 24 * HOUR_MS, longSpanMs: 300_000 / 0.0003, warmupHours: 168, sdFloor: 0.3, clip: 4 };
 
 /** The chain's parameters for a series: the drift channel as its sensitivity asks. */
 export function surpriseFor(params: SurpriseParams, drift: boolean): SurpriseParams {
