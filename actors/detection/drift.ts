@@ -8,10 +8,10 @@
 // daily cycle that leaks into the level cancels and gaps leave holes, not lies). Its mean
 // and spread over about 11.6 days (the likelihood's long memory), taken once an hour so the
 // sampling rate does not weigh, make its tail. A drift already reported is not news again:
-// the channel is quiet for a day after an anomaly the tier noted, and learns nothing then (a
-// level shift it alarmed on would otherwise come back as a day's drift once the refractory
-// span ends, and widen what the series' normal drift looks like). A tier whose model changes
-// its frame (Agile adopting a season) starts the channel afresh.
+// the channel is quiet for a day and an hour after an anomaly the tier noted, and learns
+// nothing then (a level shift it alarmed on would otherwise come back as a day's drift once
+// the refractory span ends, and widen what the series' normal drift looks like). A tier whose
+// model changes its frame (Agile adopting a season or a week) starts the channel afresh.
 import type { Side } from './sensitivity.ts';
 import { logUpperTail } from './tail.ts';
 
@@ -30,9 +30,10 @@ export interface DriftParams {
 }
 
 const HOUR_MS = 3_600_000;
+/** hourly levels kept: spans up to a day */
 const RING = 25;
-// Layout of the one array of doubles (unboxed, as calendar-profile.ts; a million Basic
-// series carry one): the ring of hourly levels, then these slots
+// Layout of the one array of doubles (unboxed, as calendar-profile.ts: no boxed number per
+// field): the ring of hourly levels, then these slots
 const HOUR = RING; // the hour (since the epoch) of the latest ring entry (NaN: none)
 const MEAN = RING + 1;
 const MEAN_SQ = RING + 2;
@@ -44,6 +45,7 @@ export class Drift {
   private readonly d: number[] = new Array<number>(SLOTS).fill(NaN);
 
   constructor(readonly params: DriftParams) {
+    if (!(params.spanMs >= HOUR_MS && params.spanMs < RING * HOUR_MS)) throw new RangeError(`drift span must be 1 to 24 hours, got ${params.spanMs} ms`);
     const d = this.d;
     d[MEAN] = 0;
     d[MEAN_SQ] = 0;
