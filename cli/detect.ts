@@ -42,6 +42,10 @@ Options:
                        path. A folder input into a path ending in .csv, a file input into
                        an existing folder, or an output equal to the input is refused.
   --direction D        which side counts: up, down or both (default both)
+  --drift              also flag a slow drift of the level (a leak: the level's move over a
+                       day far beyond the series' usual ones), as a metric with
+                       metricSensitivity drift: true is scored; agile and robust only, and
+                       only from about day 11 of a series' data (actors/detection/README.md)
   --skip-bad           skip rows whose value is not a number (e.g. "abc") or whose
                        timestamp is not a date: they are left out of the output and counted
                        in the summary. Without it the first such row stops the run with
@@ -62,6 +66,7 @@ interface DetectOptions {
   input: string;
   output: string | undefined;
   direction: 'up' | 'down' | 'both';
+  drift: boolean;
   skipBad: boolean;
 }
 
@@ -74,7 +79,7 @@ export interface DetectHost {
 function parseArgs(argv: string[]): DetectOptions | 'help' {
   const p = parse(CMD, argv, {
     tier: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' },
-    direction: { type: 'string' }, 'skip-bad': { type: 'boolean' },
+    direction: { type: 'string' }, 'skip-bad': { type: 'boolean' }, drift: { type: 'boolean' },
   });
   if (p.values.help) return 'help';
   const tier = str(p, 'tier');
@@ -84,9 +89,11 @@ function parseArgs(argv: string[]): DetectOptions | 'help' {
   if (input === undefined || input === '') throw usageError(CMD, '--input is required');
   const direction = str(p, 'direction') ?? 'both';
   if (direction !== 'up' && direction !== 'down' && direction !== 'both') throw usageError(CMD, `--direction must be up, down or both (got "${direction}")`);
+  const drift = p.values.drift === true;
+  if (drift && tier === 'basic') throw usageError(CMD, '--drift needs --tier agile or robust (basic does not score drift)');
   const output = str(p, 'output');
   if (output === '') throw usageError(CMD, '--output needs a path');
-  return { tier: tier as Tier, input, output, direction, skipBad: p.values['skip-bad'] === true };
+  return { tier: tier as Tier, input, output, direction, drift, skipBad: p.values['skip-bad'] === true };
 }
 
 /** Counts of a whole run, and the progress lines on the way. */
@@ -134,7 +141,7 @@ function badRow(stamp: string, raw: string, ts: number): string | undefined {
 }
 
 async function scoreFile(opts: DetectOptions, input: string, out: Writable, tally: Tally): Promise<FileCounts> {
-  const detector = createDetector(opts.tier, { direction: opts.direction });
+  const detector = createDetector(opts.tier, { direction: opts.direction, drift: opts.drift });
   const counts: FileCounts = { rows: 0, anomalies: 0, skipped: 0 };
   await write(out, HEADER);
   for await (const batch of readSeriesCsv(input)) {

@@ -12,6 +12,7 @@ import { detectCommand } from '../cli/detect.ts';
 import { createDetector } from '../actors/detection/index.ts';
 import type { Clock, TimerHandle } from '../actors/runtime/index.ts';
 import { parseTimestamp, parseValue, readSeriesCsv } from '../cli/csv/index.ts';
+import { mulberry32 } from './detection-synthetic.ts';
 
 const DATA = fileURLToPath(new URL('./data/nab/data', import.meta.url));
 const TAXI = join(DATA, 'realKnownCause/nyc_taxi.csv');
@@ -177,6 +178,33 @@ describe('vigil detect', () => {
     const t = await stderrOf(() => detectCommand(['--tier', 'basic', '--input', badTime, '--output', out]));
     assert.equal(t.code, 2);
     assert.match(t.err, new RegExp(`^vigil detect: ${badTime}:3: timestamp "yesterday" is not a date`));
+  });
+
+  it('with --drift, flags a slow leak that agile misses without it; refuses --drift for basic', async () => {
+    // 21 days of 5-minute samples on a daily cycle, leaking +5.8 a day from day 14
+    const random = mulberry32(2);
+    const rows = ['timestamp,value'];
+    for (let i = 0; i < 21 * 288; i++) {
+      const gauss = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+      const v = 100 + 10 * Math.sin((2 * Math.PI * i) / 288) + gauss + (i >= 14 * 288 ? 0.02 * (i - 14 * 288) : 0);
+      rows.push(`${new Date(1_400_000_000_000 + i * 300_000).toISOString()},${v.toFixed(4)}`);
+    }
+    const file = join(dir, 'leak.csv');
+    await writeFile(file, `${rows.join('\n')}\n`);
+    const flaggedFrom = async (args: string[]): Promise<number[]> => {
+      const out = join(dir, `leak-${args.length}.csv`);
+      const { code, err } = await stderrOf(() => detectCommand(['--tier', 'agile', '--input', file, '--output', out, ...args]));
+      assert.equal(code, 0, err);
+      const lines = (await readFile(out, 'utf8')).trim().split('\n').slice(1);
+      return lines.flatMap((l, i) => (l.endsWith(',1') ? [i] : []));
+    };
+    const withDrift = (await flaggedFrom(['--drift'])).filter((i) => i >= 14 * 288);
+    const without = (await flaggedFrom([])).filter((i) => i >= 14 * 288);
+    assert.ok(withDrift.length > 0 && (withDrift[0] as number) < 14 * 288 + 144, `with --drift: first flag at row ${withDrift[0]}`);
+    assert.ok(without.length <= 1, `without: ${without.length} flagged rows during the leak`);
+    const refused = await stderrOf(() => detectCommand(['--tier', 'basic', '--drift', '--input', file]));
+    assert.equal(refused.code, 2);
+    assert.equal(refused.err, 'vigil detect: --drift needs --tier agile or robust (basic does not score drift) (see vigil detect --help)\n');
   });
 
   it('with --skip-bad, leaves bad rows out, scores the rest and counts them in the summary', async () => {
