@@ -149,7 +149,9 @@ export class AgileDetector implements Detector {
     }
     this.deviation = model.deviation(value - w, phase, frac);
     const d = sided(this.deviation, this.sensitivity.direction);
-    const score = this.surprise.score(d, this.coarse ? this.smooth(value) : value, this.sensitivity.direction, timestamp, value, model.count > 0 ? model.level : NaN, model.floorSpread());
+    // the level and spread only where the drift channel reads them (off by default)
+    const drifts = this.sensitivity.drift && model.count > 0;
+    const score = this.surprise.score(d, this.coarse ? this.smooth(value) : value, this.sensitivity.direction, timestamp, value, drifts ? model.level : NaN, drifts ? model.floorSpread() : NaN);
     model.learn(value - w, phase, frac);
     if (weekly !== undefined) {
       const before = weekly.adopted;

@@ -46,7 +46,13 @@ export class Drift {
 
   constructor(readonly params: DriftParams) {
     if (!(params.spanMs >= HOUR_MS && params.spanMs < RING * HOUR_MS)) throw new RangeError(`drift span must be 1 to 24 hours, got ${params.spanMs} ms`);
+    this.reset();
+  }
+
+  /** Forgets everything (also the tier's way to say its level now means something else). */
+  reset(): void {
     const d = this.d;
+    d.fill(NaN);
     d[MEAN] = 0;
     d[MEAN_SQ] = 0;
     d[COUNT] = 0;
@@ -80,12 +86,6 @@ export class Drift {
     const variance = v > p.sdFloor * p.sdFloor ? v : p.sdFloor * p.sdFloor;
     const k = side === 'up' ? z - mean : side === 'down' ? mean - z : Math.abs(z - mean);
     return k > 0 && k * k > 9 * variance ? logUpperTail(k / Math.sqrt(variance)) : 0;
-  }
-
-  /** Forgets everything: the tier's level now means something else. */
-  reset(): void {
-    const fresh = new Drift(this.params).d;
-    fresh.forEach((v, i) => (this.d[i] = v));
   }
 
   /** The tier reported an anomaly: for a span, a day's move that includes it is not news. */

@@ -2,6 +2,7 @@
 // after warm-up (weekly.ts: a week on a daily season).
 // Hours since the epoch index it, so it is aligned with the calendar profiles that read it
 // (calendar-profile.ts); Float32 means and Uint16 counts keep it at 6 B an hour.
+import { addToMean } from './phase-grid.ts';
 import { HOUR } from './seasonality.ts';
 
 /** The means as base64 of their Float32 bytes and the counts of their Uint16 bytes: exact
@@ -30,20 +31,12 @@ export class HourlyWindow {
     return new HourlyWindow(Math.floor(timestamp / HOUR), hours);
   }
 
-  get hours(): number {
-    return this.means.length;
-  }
-
   /** Adds a value; false when `timestamp` lies past the window's end (it is then complete),
    * true otherwise (a time before the window teaches nothing). */
   add(timestamp: number, value: number): boolean {
     const i = Math.floor(timestamp / HOUR) - this.start;
     if (i >= this.means.length) return false;
-    if (i < 0) return true;
-    const n = Math.min((this.counts[i] as number) + 1, 65_535);
-    this.counts[i] = n;
-    const m = this.means[i] as number;
-    this.means[i] = n === 1 ? value : m + (value - m) / n;
+    if (i >= 0) addToMean(this.means, this.counts, i, value);
     return true;
   }
 
@@ -73,11 +66,6 @@ export class HourlyWindow {
       count[k] = (count[k] as number) + 1;
     });
     return sum.map((s, k) => ((count[k] as number) > 0 ? s / (count[k] as number) : 0));
-  }
-
-  /** The hourly means (NaN where no sample came). */
-  values(): Float32Array {
-    return this.means;
   }
 
   state(): HourlyWindowState {

@@ -16,6 +16,16 @@ export function gridUnit(step: number): number {
   return step > 0 && step < COARSE_UNIT ? COARSE_UNIT : step;
 }
 
+/** One value into the running mean at `i` (a count that would overflow its array stays put:
+ * the mean then weighs each new value by 1/max, as good as exact for a mean). */
+export function addToMean(means: Float64Array | Float32Array, counts: Float32Array | Uint16Array, i: number, value: number): void {
+  const c = (counts[i] as number) + 1;
+  const n = counts instanceof Uint16Array && c > 65_535 ? 65_535 : c;
+  counts[i] = n;
+  const m = means[i] as number;
+  means[i] = n === 1 ? value : m + (value - m) / n;
+}
+
 /**
  * Warm-up buffer on the coarse grid: the running mean and count of each bucket (a bucket
  * is centred on its index times the unit). Means are NaN where no sample came, which
@@ -32,10 +42,7 @@ export class BucketMeans {
 
   add(bucket: number, value: number): void {
     if (!(bucket >= 0 && bucket < this.means.length)) return;
-    const n = (this.counts[bucket] as number) + 1;
-    this.counts[bucket] = n;
-    const m = this.means[bucket] as number;
-    this.means[bucket] = n === 1 ? value : m + (value - m) / n;
+    addToMean(this.means, this.counts, bucket, value);
   }
 
   state(): { means: Array<number | null>; counts: number[] } {

@@ -59,7 +59,8 @@ export const DRIFT_PARAMS: DriftParams = { spanMs: 24 * HOUR_MS, longSpanMs: 300
 
 /** The chain's parameters for a series: the drift channel as its sensitivity asks. */
 export function surpriseFor(params: SurpriseParams, drift: boolean): SurpriseParams {
-  return drift ? { ...params, drift: params.drift ?? DRIFT_PARAMS } : params.drift === null ? params : { ...params, drift: null };
+  if (drift) return params.drift !== null ? params : { ...params, drift: DRIFT_PARAMS };
+  return params.drift === null ? params : { ...params, drift: null };
 }
 
 export class Surprise {
@@ -85,7 +86,7 @@ export class Surprise {
 
   constructor(readonly params: SurpriseParams = SURPRISE_PARAMS) {
     this.noise = params.noise === null ? null : new VarianceChange(params.noise);
-    this.drift = params.drift === null || params.drift === undefined ? null : new Drift(params.drift);
+    this.drift = params.drift ? new Drift(params.drift) : null;
     this.likelihood = new Likelihood(params.likelihood);
     this.novelty = new RangeNovelty(params.novelty.tolerance, params.novelty.warmup);
     this.refractory = new Refractory(params.refractory);
