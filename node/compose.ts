@@ -14,7 +14,7 @@ import { VigilError, type SeriesInput } from '../protocols/index.ts';
 import { LOG_REDACTION, nodeUsage, startGateway, type Gateway, type Engine } from '../api/index.ts';
 import type { Sensitivity } from '../actors/detection/index.ts';
 import { cacheKeys, registerCacheMetrics } from '../storage/cache/index.ts';
-import { registerRollupMetrics } from '../storage/tsdb/index.ts';
+import { registerRollupMetrics, type SampleRun } from '../storage/tsdb/index.ts';
 import {
   Checkpoints, packTenantState, createNodeMetrics, watchBudgets, watchCheckpoints, DEFAULT_SHARD_COUNT, IngestBacklog, KvSharedTenants, LiveHub, NodeHealth,
   OpenIncidentsCache, openNodeStores, restoredState, SeriesLimits, ShardHosts, startRobustModel, tierDetectors,
@@ -188,11 +188,15 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
   // Effects go one way: to the writers (and the live stream); nothing comes back up.
   const logFailure = (what: string) => (err: unknown): void => log.error({ err }, `${what} could not be stored`);
   const sink: EventSink = {
-    samples(tenant, service, series, replay, epoch) {
+    keepsVerdicts: true,
+    samples(tenant, service, series, replay, epoch, verdicts) {
       // fenced: read under an ownership that has ended (even if the shard is held again since,
       // when its replay writes these checked); the batch's receipt fails, so no watermark passes it
       if (clustered && (epoch === undefined ? !clustered.holdsTenant(tenant) : !clustered.admitsBatch(tenant, epoch))) return Promise.reject(new VigilError('CONFLICT', `tenant ${tenant}: a batch read under a lease this node no longer holds is left to the shard's owner`));
-      const runs = series.map((s) => ({ tenant, service, metric: s.metric, labels: s.labels ?? {}, samples: s.samples }));
+      const runs = series.map((s, i): SampleRun => {
+        const scores = verdicts?.[i];
+        return { tenant, service, metric: s.metric, labels: s.labels ?? {}, samples: s.samples, ...(scores && scores.length > 0 ? { scores } : {}) };
+      });
       let n = 0;
       for (const r of runs) n += r.samples.length;
       metrics.samples(tenant, n);
@@ -201,11 +205,6 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       return writers.samples.write(runs, replay ? { checked: true } : {});
     },
     current: (tenant, epoch) => !clustered || clustered.admitsBatch(tenant, epoch),
-    scores(tenant, service, series) {
-      if (clustered && !clustered.holdsTenant(tenant)) return; // fenced, as samples are
-      // the table's key collapses a replayed batch's rows, so no checked write is needed
-      writers.scores.write(series.map((s) => ({ tenant, service, metric: s.metric, labels: s.labels, scores: s.scores }))).catch(logFailure('scores'));
-    },
     // cluster mode: an effect of a shard this node no longer holds (its lease ran out while the
     // actors still had it) is dropped: the next owner replays the batch and emits it, once
     anomaly(ev) {

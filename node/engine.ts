@@ -140,7 +140,7 @@ export class NodeEngine implements Engine {
   }
 
   async scoredSamples(tenant: string, q: SeriesQuery): Promise<Array<[number, number, number, number]>> {
-    return this.p.store.scoredSamples(tenant, q); // the detectors' scores table, joined to the samples
+    return this.p.store.scoredSamples(tenant, q); // each sample with the verdict stored in its row
   }
 
   async anomalies(tenant: string, q: EventQuery): Promise<Page<AnomalyEvent>> {

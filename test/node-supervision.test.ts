@@ -54,8 +54,12 @@ describe('node supervision: poisoned samples', function () {
       const body = (await res.json()) as { samples: Array<[number, number]> };
       return body.samples.some((s) => s[1] === 7) ? body.samples : undefined;
     });
-    // Raw samples are written before detection, so even the batch that crashed is kept.
+    // Raw samples are stored even when their detector throws, so the batch that crashed is kept;
+    // the samples judged before the throw keep their verdicts, the rest of the batch has none.
     assert.deepEqual(samples.map((s) => s[1]), [1, 2, 3, 4, POISON, 5, 6, 7]);
+    const band = await fetch(`${node.url}/v1/series/band?service=checkout&metric=cpu`, { headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal(band.status, 200);
+    assert.deepEqual(((await band.json()) as { points: Array<{ value: number }> }).points.map((p) => p.value), [1, 2, 3, 4, 6, 7]);
 
     const metrics = await (await fetch(`${node.url}/metrics`)).text();
     const m = /^vigil_actor_restarts_total (\d+)/m.exec(metrics);

@@ -95,6 +95,53 @@ describe('storage/tsdb on chdb', function () {
     assert.equal(minute.buckets!.reduce((n, b) => n + b.count, 0), 120);
   });
 
+  it('keeps each sample\'s detector verdict in its row, reads the verdicts an older version kept in the scores table beside them, and never mixes label sets', async () => {
+    const q = { service: 'checkout', metric: 'latency_ms' };
+    const a = run('t-verdict', { pod: 'a' }, 5, 10_000, (i) => 10 + i);
+    const b = run('t-verdict', { pod: 'b' }, 2, 10_000, (i) => 50 + i, T0 + 5_000);
+    // pod a: the first three judged, the fourth and fifth not (a detector that threw, a covered replay)
+    await store.writeSamples([
+      { ...a, scores: a.samples.slice(0, 3).map(([t], i) => [t, i / 10, 9.5 + i] as const) },
+      { ...b, scores: b.samples.map(([t]) => [t, 0.9, 40] as const) },
+    ]);
+    // a verdict of pod a's fourth sample, stored by a version before verdicts moved into samples, and
+    // one of pod b at pod a's fifth sample's time (it must not be joined to pod a's row)
+    const legacy = (labels: string, ts: number, score: number, expected: number) => ({ tenant: 't-verdict', ...q, labels, ts, score, expected, retain_days: 7 });
+    await store.sql.insertJson('scores', [legacy('{pod="a"}', T0 + 30_000, 0.7, 12.5), legacy('{pod="b"}', T0 + 40_000, 0.99, 77)]);
+    assert.deepEqual(await store.scoredSamples('t-verdict', q), [
+      [T0, 10, 0, 9.5], [T0 + 5_000, 50, 0.9, 40], [T0 + 10_000, 11, 0.1, 10.5], [T0 + 15_000, 51, 0.9, 40],
+      [T0 + 20_000, 12, 0.2, 11.5], [T0 + 30_000, 13, 0.7, 12.5],
+    ]);
+    assert.deepEqual(await store.scoredSamples('t-verdict', { ...q, labels: { pod: 'b' } }), [[T0 + 5_000, 50, 0.9, 40], [T0 + 15_000, 51, 0.9, 40]]);
+    assert.deepEqual(await store.scoredSamples('t-verdict', { ...q, limit: 2 }), [[T0 + 20_000, 12, 0.2, 11.5], [T0 + 30_000, 13, 0.7, 12.5]]);
+    // scores() reads every verdict, the legacy one of pod b without a sample too
+    assert.deepEqual((await store.scores('t-verdict', q)).map(([t, score]) => [t - T0, score]), [
+      [0, 0], [5_000, 0.9], [10_000, 0.1], [15_000, 0.9], [20_000, 0.2], [30_000, 0.7], [40_000, 0.99],
+    ]);
+    // the values are the samples' own, judged or not
+    assert.equal((await store.query('t-verdict', q.service, q.metric, {})).length, 7);
+  });
+
+  it('gives a samples table made before verdicts moved into it their columns, its rows unjudged', async () => {
+    const old = `vigil_test_tsdb_old_${process.pid}`;
+    await store.sql.command(`CREATE DATABASE IF NOT EXISTS ${old}`);
+    await store.sql.command(`CREATE TABLE ${old}.samples (
+      tenant LowCardinality(String), service LowCardinality(String), metric LowCardinality(String), labels String,
+      ts Int64, value Float64, retain_days UInt16) ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(toDateTime(intDiv(ts, 1000)))
+      ORDER BY (tenant, service, metric, labels, ts) TTL toDateTime(intDiv(ts, 1000)) + toIntervalDay(retain_days)`);
+    await store.sql.command(`INSERT INTO ${old}.samples VALUES ('t', 'checkout', 'latency_ms', '', {ts:Int64}, 1.5, 7)`, { ts: T0 });
+    const upgraded = await TsdbStore.open({ chdbPath: CHDB_DIR, database: old });
+    try {
+      await upgraded.writeSamples([{ tenant: 't', service: 'checkout', metric: 'latency_ms', labels: {}, samples: [[T0 + 1_000, 2.5]], scores: [[T0 + 1_000, 0.5, 2]] }]);
+      const q = { service: 'checkout', metric: 'latency_ms' };
+      assert.deepEqual(await upgraded.query('t', q.service, q.metric, {}), [[T0, 1.5], [T0 + 1_000, 2.5]]);
+      assert.deepEqual(await upgraded.scoredSamples('t', q), [[T0 + 1_000, 2.5, 0.5, 2]]);
+    } finally {
+      await store.sql.command(`DROP DATABASE IF EXISTS ${old}`);
+      await upgraded.close();
+    }
+  });
+
   it('chooses the rollup by the step and computes its buckets', async () => {
     // Two hours at 10 s: value = minute index, so each minute's avg/min/max is known.
     const r = run('t-rollup', { pod: 'a' }, 720, 10_000, (i) => Math.floor(i / 6));

@@ -4,14 +4,14 @@
 import { strict as assert } from 'node:assert';
 import { createRng } from '../actors/runtime/index.ts';
 import { labelsName } from '../protocols/index.ts';
-import { samplesTsv, scoresTsv, TSV_ROWS_PER_TURN, tsvFloat, tsvInTurns, tsvText } from '../storage/tsdb/tsv.ts';
-import type { SampleRun, ScoreRun } from '../storage/tsdb/types.ts';
+import { RAW_SAMPLE_COLUMNS, SAMPLE_COLUMNS, samplesTsv, TSV_ROWS_PER_TURN, tsvFloat, tsvInTurns, tsvText } from '../storage/tsdb/tsv.ts';
+import type { SampleRun } from '../storage/tsdb/types.ts';
 
 // plain characters most of the time, then each character either escaping touches
 const PLAIN = ['a', 'b', 'Z', '_', '0'];
 const ANY = [...PLAIN, '\\', '"', '\n', '\t', '\r', 'é', '😀', ',', '=', '{', '}'];
 
-function runsOf(seed: string, count: number): Array<SampleRun & ScoreRun> {
+function runsOf(seed: string, count: number): Array<SampleRun & Required<Pick<SampleRun, 'scores'>>> {
   const rng = createRng(seed);
   const text = (max: number, min = 0) => {
     const set = rng.next() < 0.7 ? PLAIN : ANY;
@@ -39,26 +39,37 @@ describe('storage: TabSeparated rows', () => {
     let rows = 0;
     for (let batch = 0; batch < 300; batch++) {
       const runs = runsOf(`tsv-${batch}`, 1 + (batch % 7));
-      const samples = samplesTsv(runs, () => 30);
-      const scores = scoresTsv(runs, () => 7);
+      const scored = samplesTsv(runs, () => 30);
+      const raw = samplesTsv(runs, () => 7, undefined, false);
       const want = runs.flatMap((r) => r.samples.map(() => [tsvText(r.tenant), tsvText(r.service), tsvText(r.metric), tsvText(labelsName(r.labels))]));
-      const gotSamples = rowsOf(samples.text);
-      const gotScores = rowsOf(scores.text);
-      assert.equal(samples.rows, want.length);
-      assert.equal(gotSamples.length, want.length, `batch ${batch}: sample rows`);
-      assert.equal(gotScores.length, want.length, `batch ${batch}: score rows`);
+      const gotScored = rowsOf(scored.text);
+      const gotRaw = rowsOf(raw.text);
+      assert.equal(scored.rows, want.length);
+      assert.equal(gotScored.length, want.length, `batch ${batch}: rows with verdicts`);
+      assert.equal(gotRaw.length, want.length, `batch ${batch}: rows without`);
       let i = 0;
       for (const r of runs) {
         for (let k = 0; k < r.samples.length; k++, i++) {
-          assert.deepEqual(gotSamples[i]!.slice(0, 4), want[i], `batch ${batch} row ${i}: sample head`);
-          assert.deepEqual(gotSamples[i]!.slice(4), [String(Math.trunc(r.samples[k]![0])), tsvFloat(r.samples[k]![1]), '30']);
-          assert.deepEqual(gotScores[i]!.slice(0, 4), want[i], `batch ${batch} row ${i}: score head`);
-          assert.deepEqual(gotScores[i]!.slice(4), [String(r.scores[k]![0]), tsvFloat(r.scores[k]![1]), tsvFloat(r.scores[k]![2]), '7']);
+          const [t, v] = r.samples[k]!;
+          assert.deepEqual(gotScored[i]!.slice(0, 4), want[i], `batch ${batch} row ${i}: head`);
+          assert.deepEqual(gotScored[i]!.slice(4), [String(Math.trunc(t)), tsvFloat(v), tsvFloat(r.scores[k]![1]), tsvFloat(r.scores[k]![2]), '30']);
+          assert.equal(gotScored[i]!.length, SAMPLE_COLUMNS.length);
+          assert.deepEqual(gotRaw[i]!.slice(0, 4), want[i], `batch ${batch} row ${i}: raw head`);
+          assert.deepEqual(gotRaw[i]!.slice(4), [String(Math.trunc(t)), tsvFloat(v), '7']);
+          assert.equal(gotRaw[i]!.length, RAW_SAMPLE_COLUMNS.length);
         }
       }
       rows += want.length;
     }
     assert.ok(rows > 500, `only ${rows} rows were checked`);
+  });
+
+  it('writes nan for a sample without its verdict: no scores, a short list, or a verdict of another time', () => {
+    const sample = { tenant: 't', service: 's', metric: 'm', labels: {}, samples: [[1000, 1.5], [2000, 2.5], [3000, 3.5]] as const };
+    const cells = (run: SampleRun) => rowsOf(samplesTsv([run], () => 1).text).map((row) => row.slice(6, 8));
+    assert.deepEqual(cells(sample), [['nan', 'nan'], ['nan', 'nan'], ['nan', 'nan']]);
+    assert.deepEqual(cells({ ...sample, scores: [[1000, 0.25, 1.25]] }), [['0.25', '1.25'], ['nan', 'nan'], ['nan', 'nan']]);
+    assert.deepEqual(cells({ ...sample, scores: [[1000, 0, 1], [2500, 0.5, 2], [3000, 1, NaN]] }), [['0', '1'], ['nan', 'nan'], ['1', 'nan']]);
   });
 
   it('writes only the samples a checked write keeps, heads included', () => {
@@ -67,7 +78,7 @@ describe('storage: TabSeparated rows', () => {
     const want = runs.reduce((n, r) => n + Math.floor(r.samples.length / 2), 0);
     assert.equal(kept.rows, want);
     assert.equal(rowsOf(kept.text).length, want);
-    for (const row of rowsOf(kept.text)) assert.equal(row.length, 7);
+    for (const row of rowsOf(kept.text)) assert.equal(row.length, SAMPLE_COLUMNS.length);
   });
 
   it('builds a large batch a few thousand rows a turn, to the same text as in one piece', async () => {

@@ -186,7 +186,9 @@ describe('storage/writer on chdb', function () {
     const clock = new VirtualClock(0);
     const spillDir = join(spillRoot, 'restart');
     const first = new BatchWriter(samplesTable(store), { clock, spillDir, maxBatchRows: 10_000, flushIntervalMs: 60_000 });
-    const pending = first.write([runOf('w-restart', 1, 500), runOf('w-restart', 2, 500)]);
+    // verdicts ride in the spill with their samples, a nan among them (JSON has none of its own)
+    const judged: SampleRun = { ...runOf('w-restart', 1, 500), scores: [[T0, 0.5, NaN], [T0 + 1_000, 0.25, 3]] };
+    const pending = first.write([judged, runOf('w-restart', 2, 500)]);
     await first.close();
     await assert.rejects(pending, (e: unknown) => VigilError.is(e, 'UNAVAILABLE'));
     assert.equal(readdirSync(spillDir).length, 1);
@@ -197,6 +199,7 @@ describe('storage/writer on chdb', function () {
     assert.equal(second.depth('w-restart'), 1_000, 'rows on disk count toward the tenant depth');
     await second.flush();
     assert.deepEqual(await stored('w-restart'), { raw: 1_000, rollup: 1_000 });
+    assert.deepEqual(await store.scoredSamples('w-restart', { service: 'checkout', metric: 'latency_ms' }), [[T0, 1, 0.5, NaN], [T0 + 1_000, 1.002, 0.25, 3]]);
     assert.deepEqual(readdirSync(spillDir), []);
     await second.close();
   });

@@ -3,7 +3,7 @@
 // A throw from a detector crashes it; its parent restarts it with fresh state.
 import type { Behavior } from '../runtime/index.ts';
 import type { AnomalyEvent, SeriesInput } from '../../protocols/index.ts';
-import type { EventSink, SeriesScores } from '../sink.ts';
+import type { EventSink, SeriesVerdicts } from '../sink.ts';
 import type { IngestReceipt } from '../ingest-receipt.ts';
 import { CAPABILITIES, type Level, type LevelSource } from '../../supervisors/index.ts';
 import { ServiceDetection, type DetectorFactory, type MetricDetection, type SeriesSnapshot, type StatePacker } from './service-state.ts';
@@ -57,22 +57,21 @@ export function serviceBehavior(deps: ServiceDeps): Behavior<ServiceMsg, Service
         return state;
       }
       const found: AnomalyEvent[] = [];
-      try {
-        // Store the raw samples first: a detector crash must not lose accepted data.
-        msg.receipt?.track(deps.sink.samples(deps.tenant, deps.service, msg.series, msg.replay ?? false, msg.epoch));
-      } finally {
-        // taken in (or never will be, if the sink threw): either way out of the backlog, once
-        msg.receipt?.settle();
-      }
+      // the detector's verdict on every sample is stored in the sample's row, when the sink keeps it
+      const verdicts: SeriesVerdicts[] | undefined = deps.sink.keepsVerdicts ? msg.series.map(() => []) : undefined;
       const level = deps.level?.() ?? 0;
-      // the detector's verdict on every sample goes to the store too, when the sink keeps it
-      const scored: SeriesScores[] = [];
-      for (const s of msg.series) {
-        const scores: Array<[number, number, number]> | undefined = deps.sink.scores ? [] : undefined;
-        state.detect(s, found, msg.position ?? 0, level, scores);
-        if (scores && scores.length > 0) scored.push({ metric: s.metric, labels: s.labels ?? {}, scores });
+      try {
+        msg.series.forEach((s, i) => state.detect(s, found, msg.position ?? 0, level, verdicts?.[i]));
+      } finally {
+        // stored even when a detector threw (accepted data is never lost for a detector's
+        // crash): its series and the ones after it go unscored
+        try {
+          msg.receipt?.track(deps.sink.samples(deps.tenant, deps.service, msg.series, msg.replay ?? false, msg.epoch, verdicts));
+        } finally {
+          // taken in (or never will be, if the sink threw): either way out of the backlog, once
+          msg.receipt?.settle();
+        }
       }
-      if (scored.length > 0) deps.sink.scores?.(deps.tenant, deps.service, scored);
       if (found.length > 0) {
         for (const ev of found) deps.sink.anomaly(ev);
         if (deps.passThrough && CAPABILITIES[level].alerting !== 'incidents') deps.passThrough(found, level);

@@ -14,6 +14,6 @@ export {
 export { decodeKeyset, encodeKeyset } from './keyset.ts';
 export type { Keyset } from './keyset.ts';
 export type {
-  AsyncEventStore, AsyncSeriesStore, IncidentVersion, RcaVersion, Resolution, SampleRun, ScoreRun, SeriesAnswer,
+  AsyncEventStore, AsyncSeriesStore, IncidentVersion, RcaVersion, Resolution, SampleRun, SeriesAnswer,
   SeriesBucket, SeriesQuery, WriteMode,
 } from './types.ts';

@@ -6,7 +6,7 @@
 // (several nodes may write one database there), and everything counts as rolled.
 import { ROLLUP_1H_MS, ROLLUP_1M_MS, ROLLUP_QUANTILES, SERVER_ROLLUP_VIEWS, rollupSelect } from './schema.ts';
 import { num, type Params, type Sql } from './sql.ts';
-import { SAMPLE_COLUMNS } from './tsv.ts';
+import { RAW_SAMPLE_COLUMNS } from './tsv.ts';
 import type { Resolution, SampleRun } from './types.ts';
 
 /** A minute is rolled once it ended this long ago, so the flushes of its rows land first. */
@@ -93,7 +93,7 @@ export class Rollups {
       if (!hasSampleBefore(runs, Math.max(this.marks.minute, this.marks.hour))) return;
       for (const [table, mark] of [['late_1m', this.marks.minute], ['late_1h', this.marks.hour]] as const) {
         const text = lateTsv(mark);
-        if (text.length > 0) await this.sql.insertTsv(table, SAMPLE_COLUMNS, text);
+        if (text.length > 0) await this.sql.insertTsv(table, RAW_SAMPLE_COLUMNS, text);
       }
     });
     this.passSoon();

@@ -88,13 +88,20 @@ export function schemaStatements(database: string, kind: 'chdb' | 'server' = 'se
     `CREATE DATABASE IF NOT EXISTS ${db}`,
     // `labels` is protocols' labelsName ({a="x",b="y"}, sorted), so (service, metric, labels)
     // names a series the one way the rest of Vigil does. retain_days: the tenant's raw retention.
+    // score, expected: the detector's verdict on the sample, in its row (nan: not judged). A row
+    // of its own per verdict (the scores table below) was half of what storing a tenant's
+    // samples cost a node, and that cost reached other tenants' latency (api/tenancy/MEASURED.md).
     `CREATE TABLE IF NOT EXISTS ${db}.samples (
       tenant LowCardinality(String), service LowCardinality(String), metric LowCardinality(String), labels String,
-      ts Int64, value Float64, retain_days UInt16
+      ts Int64, value Float64, score Float64 DEFAULT nan, expected Float64 DEFAULT nan, retain_days UInt16
     ) ENGINE = ReplacingMergeTree
     PARTITION BY toYYYYMM(${seconds('ts')})
     ORDER BY (tenant, service, metric, labels, ts)
     TTL ${seconds('ts')} + toIntervalDay(retain_days)`,
+    // a samples table made before verdicts moved into it gains their columns (its rows: nan)
+    `ALTER TABLE ${db}.samples ADD COLUMN IF NOT EXISTS score Float64 DEFAULT nan AFTER value,
+      ADD COLUMN IF NOT EXISTS expected Float64 DEFAULT nan AFTER score`,
+    // Verdicts written before they moved into samples (read beside them; nothing writes here now).
     `CREATE TABLE IF NOT EXISTS ${db}.scores (
       tenant LowCardinality(String), service LowCardinality(String), metric LowCardinality(String), labels String,
       ts Int64, score Float64, expected Float64, retain_days UInt16

@@ -1,11 +1,11 @@
-// Samples and scores: bulk writes, and queries that pick raw samples or a rollup by the step.
+// Samples (each with its detector verdict): bulk writes, and queries that pick raw samples or a rollup by the step.
 import { VigilError, labelsName, seriesId } from '../../protocols/index.ts';
 import { MAX_PAGE_LIMIT } from '../types.ts';
 import type { Rollups } from './rollup.ts';
 import { ROLLUP_1H_MS, ROLLUP_1M_MS, ROLLUP_QUANTILES } from './schema.ts';
 import { num, type Params, type Sql } from './sql.ts';
-import { SAMPLE_COLUMNS, SCORE_COLUMNS, samplesTsv, scoresTsv, tsvInTurns } from './tsv.ts';
-import type { Resolution, SampleRun, ScoreRun, SeriesAnswer, SeriesBucket, SeriesQuery, WriteMode } from './types.ts';
+import { SAMPLE_COLUMNS, samplesTsv, tsvInTurns } from './tsv.ts';
+import type { Resolution, SampleRun, SeriesAnswer, SeriesBucket, SeriesQuery, WriteMode } from './types.ts';
 
 /** Most points one series query returns (the newest ones are kept). */
 export const MAX_SERIES_POINTS = MAX_PAGE_LIMIT * 10;
@@ -31,14 +31,8 @@ export class SeriesTables {
     await this.rollups.write(
       runs,
       () => this.sql.insertTsv('samples', SAMPLE_COLUMNS, text, mode.signal),
-      (before) => samplesTsv(runs, this.retainDays, (run, i) => run.samples[i]![0] < before && (keep === undefined || keep(run, i))).text,
+      (before) => samplesTsv(runs, this.retainDays, (run, i) => run.samples[i]![0] < before && (keep === undefined || keep(run, i)), false).text,
     );
-  }
-
-  async writeScores(runs: readonly ScoreRun[], mode: WriteMode = {}): Promise<void> {
-    // No view reads scores: the table's key collapses a replay, so no check is needed.
-    const text = await tsvInTurns(runs, (r) => r.scores.length, (part) => scoresTsv(part, this.retainDays).text);
-    await this.sql.insertTsv('scores', SCORE_COLUMNS, text, mode.signal);
   }
 
   /**
@@ -117,9 +111,11 @@ export class SeriesTables {
 
   async scores(tenant: string, q: SeriesQuery): Promise<Array<[number, number, number]>> {
     const params: Params = { tenant, service: q.service, metric: q.metric, limit: pointLimit(q.limit) };
-    const where = seriesWhere(q, params);
+    const where = seriesWhere(q, params).join(' AND ');
     const text = await this.sql.text(
-      `SELECT ts, score, expected FROM ${this.sql.db}.scores FINAL WHERE ${where.join(' AND ')}
+      `SELECT ts, score, expected FROM (
+         SELECT labels, ts, score, expected FROM ${this.sql.db}.samples FINAL WHERE ${where} AND NOT isNaN(score)
+         UNION ALL SELECT labels, ts, score, expected FROM ${this.sql.db}.scores FINAL WHERE ${where})
        ORDER BY ts DESC, labels DESC LIMIT {limit:UInt32}`, params);
     const out: Array<[number, number, number]> = [];
     for (const line of text.split('\n')) {
@@ -131,18 +127,24 @@ export class SeriesTables {
   }
 
   /**
-   * Each sample with its detector's score and expected value (joined on the full series key
-   * and time, so label sets never mix), newest `limit`, in time order: [t, value, score, expected].
+   * Each sample with its detector's score and expected value, newest `limit`, in time order:
+   * [t, value, score, expected]. The verdict is in the sample's row; a sample stored before
+   * verdicts moved there is joined to the scores table on the full series key and time, so
+   * label sets never mix.
    */
   async scoredSamples(tenant: string, q: SeriesQuery): Promise<Array<[number, number, number, number]>> {
     const params: Params = { tenant, service: q.service, metric: q.metric, limit: pointLimit(q.limit) };
     const where = seriesWhere(q, params).join(' AND ');
+    const db = this.sql.db;
     const text = await this.sql.text(
-      `SELECT v.ts, v.value, c.score, c.expected
-       FROM (SELECT labels, ts, value FROM ${this.sql.db}.samples FINAL WHERE ${where}) AS v
-       INNER JOIN (SELECT labels, ts, score, expected FROM ${this.sql.db}.scores FINAL WHERE ${where}) AS c
-       ON v.labels = c.labels AND v.ts = c.ts
-       ORDER BY v.ts DESC, v.labels DESC LIMIT {limit:UInt32}`, params);
+      `SELECT ts, value, score, expected FROM (
+         SELECT labels, ts, value, score, expected FROM ${db}.samples FINAL WHERE ${where} AND NOT isNaN(score)
+         UNION ALL
+         SELECT v.labels AS labels, v.ts AS ts, v.value AS value, c.score AS score, c.expected AS expected
+         FROM (SELECT labels, ts, value FROM ${db}.samples FINAL WHERE ${where} AND isNaN(score)) AS v
+         INNER JOIN (SELECT labels, ts, score, expected FROM ${db}.scores FINAL WHERE ${where}) AS c
+         ON v.labels = c.labels AND v.ts = c.ts)
+       ORDER BY ts DESC, labels DESC LIMIT {limit:UInt32}`, params);
     const out: Array<[number, number, number, number]> = [];
     for (const line of text.split('\n')) {
       if (line.length === 0) continue;

@@ -13,7 +13,7 @@ import { ROLLUP_LAG_MS, Rollups, type RollupMarks, type RollupStatus } from './r
 import { SeriesTables } from './series.ts';
 import { Sql } from './sql.ts';
 import type {
-  AsyncEventStore, AsyncSeriesStore, IncidentVersion, RcaVersion, SampleRun, ScoreRun, SeriesAnswer, SeriesQuery, WriteMode,
+  AsyncEventStore, AsyncSeriesStore, IncidentVersion, RcaVersion, SampleRun, SeriesAnswer, SeriesQuery, WriteMode,
 } from './types.ts';
 
 export interface TsdbOptions extends EngineOptions {
@@ -110,7 +110,7 @@ export class TsdbStore implements AsyncSeriesStore, AsyncEventStore {
   async setRawRetention(tenant: string, days: number, opts: { rewrite?: boolean } = {}): Promise<void> {
     this.retention.set(tenant, checkRetention(days));
     if (!opts.rewrite) return;
-    for (const table of ['samples', 'scores']) {
+    for (const table of ['samples', 'scores']) { // scores: verdicts stored before they moved into samples
       await this.sql.command(
         `ALTER TABLE ${this.sql.db}.${table} UPDATE retain_days = {days:UInt16} WHERE tenant = {tenant:String} SETTINGS mutations_sync = 1`,
         { tenant, days });
@@ -125,10 +125,6 @@ export class TsdbStore implements AsyncSeriesStore, AsyncEventStore {
 
   writeSamples(runs: readonly SampleRun[], mode?: WriteMode): Promise<void> {
     return this.seriesTables.writeSamples(runs, mode);
-  }
-
-  writeScores(runs: readonly ScoreRun[], mode?: WriteMode): Promise<void> {
-    return this.seriesTables.writeScores(runs, mode);
   }
 
   async query(

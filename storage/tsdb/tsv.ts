@@ -1,9 +1,9 @@
-// TabSeparated text for the bulk tables (samples, scores): written as bytes into one reused
+// TabSeparated text for the bulk table (samples, each with its detector verdict): written as bytes into one reused
 // buffer, integers digit by digit, so a batch costs no string per sample (building a rope of
 // small strings per row and joining them took 1.5x to 3x the CPU, measured in bench/README.md).
 import { nextTurn } from '../../actors/runtime/index.ts';
 import { labelsName, sortedLabelNames } from '../../protocols/index.ts';
-import type { SampleRun, ScoreRun } from './types.ts';
+import type { SampleRun } from './types.ts';
 
 const SPECIAL = /[\\\t\n\r]/;
 const SPECIALS = /[\\\t\n\r]/g;
@@ -20,8 +20,10 @@ export function tsvFloat(v: number): string {
   return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
 }
 
-export const SAMPLE_COLUMNS = ['tenant', 'service', 'metric', 'labels', 'ts', 'value', 'retain_days'] as const;
-export const SCORE_COLUMNS = ['tenant', 'service', 'metric', 'labels', 'ts', 'score', 'expected', 'retain_days'] as const;
+/** A sample row: the value with the detector's score and expected value for it (nan: not scored). */
+export const SAMPLE_COLUMNS = ['tenant', 'service', 'metric', 'labels', 'ts', 'value', 'score', 'expected', 'retain_days'] as const;
+/** The columns the rollups read (the late tables' rows, rollup.ts): a sample without its score. */
+export const RAW_SAMPLE_COLUMNS = ['tenant', 'service', 'metric', 'labels', 'ts', 'value', 'retain_days'] as const;
 
 /** The scratch buffer starts here and, after a larger batch, shrinks back to it. */
 const DEFAULT_BUFFER_BYTES = 1 << 20;
@@ -31,6 +33,8 @@ const NUMBER_ROOM = 32;
 const TAB = 9;
 const MINUS = 45;
 const ZERO = 48;
+/** score and expected of a sample the detector did not judge */
+const NO_VERDICT = '\tnan\tnan';
 
 /** Bytes appended to one buffer; `text()` returns them. Batches are built synchronously, so one is shared. */
 class TsvBytes {
@@ -120,7 +124,7 @@ class RunHead {
   /** bytes to reserve for a row besides its numbers and tail: an upper bound on the head's */
   readonly room: number;
 
-  constructor(private readonly run: SampleRun | ScoreRun) {
+  constructor(private readonly run: SampleRun) {
     const names = sortedLabelNames(run.labels);
     let chars = run.tenant.length + run.service.length + run.metric.length + 2;
     let plain = true;
@@ -168,11 +172,16 @@ class RunHead {
   }
 }
 
-/** Rows of `samples`; `keep` (checked writes) says which samples to write. */
+/**
+ * Rows of `samples`; `keep` (checked writes) says which samples to write. With `scored`
+ * (SAMPLE_COLUMNS) each row carries its run's score and expected value for the sample (nan where
+ * the run has none); without (RAW_SAMPLE_COLUMNS) only the value.
+ */
 export function samplesTsv(
   runs: readonly SampleRun[],
   retainDays: (tenant: string) => number,
   keep?: (run: SampleRun, i: number) => boolean,
+  scored = true,
 ): { text: string; rows: number } {
   bytes.start();
   let rows = 0;
@@ -180,35 +189,25 @@ export function samplesTsv(
     const head = new RunHead(run);
     const tail = `\t${retainDays(run.tenant)}\n`;
     const s = run.samples;
+    const verdicts = scored ? run.scores : undefined;
     for (let i = 0; i < s.length; i++) {
       if (keep && !keep(run, i)) continue;
       const p = s[i]!;
-      bytes.reserve(head.room + 2 * NUMBER_ROOM + tail.length);
+      bytes.reserve(head.room + 4 * NUMBER_ROOM + tail.length);
       head.write();
       bytes.int(Math.trunc(p[0]));
       bytes.tab();
       bytes.float(p[1]);
-      bytes.ascii(tail);
-      rows++;
-    }
-  }
-  return { text: bytes.text(), rows };
-}
-
-export function scoresTsv(runs: readonly ScoreRun[], retainDays: (tenant: string) => number): { text: string; rows: number } {
-  bytes.start();
-  let rows = 0;
-  for (const run of runs) {
-    const head = new RunHead(run);
-    const tail = `\t${retainDays(run.tenant)}\n`;
-    for (const p of run.scores) {
-      bytes.reserve(head.room + 3 * NUMBER_ROOM + tail.length);
-      head.write();
-      bytes.int(Math.trunc(p[0]));
-      bytes.tab();
-      bytes.float(p[1]);
-      bytes.tab();
-      bytes.float(p[2]);
+      if (scored) {
+        // aligned with the samples; a verdict for another time (never made so) is not this sample's
+        const v = verdicts?.[i];
+        if (v !== undefined && v[0] === p[0]) {
+          bytes.tab();
+          bytes.float(v[1]);
+          bytes.tab();
+          bytes.float(v[2]);
+        } else bytes.ascii(NO_VERDICT);
+      }
       bytes.ascii(tail);
       rows++;
     }

@@ -46,12 +46,11 @@ export interface SeriesAnswer {
 export interface SampleRun extends SeriesKey {
   tenant: string;
   samples: ReadonlyArray<readonly [number, number]>;
-}
-
-/** A detector's scores for one series: [timestampMs, score, expected]. */
-export interface ScoreRun extends SeriesKey {
-  tenant: string;
-  scores: ReadonlyArray<readonly [number, number, number]>;
+  /**
+   * The detector's verdict on each sample, [timestampMs, score, expected], aligned with
+   * `samples` (stored in the same row); absent or shorter: the samples left are not scored.
+   */
+  scores?: ReadonlyArray<readonly [number, number, number]>;
 }
 
 /** An incident state as written: `version` orders the states of one incident (the newest wins). */
@@ -79,14 +78,13 @@ export interface WriteMode {
 /** Raw samples and scores per series, asynchronously. */
 export interface AsyncSeriesStore {
   append(tenant: string, key: SeriesKey, samples: ReadonlyArray<readonly [number, number]>): Promise<void>;
-  /** Bulk write (what the batch writer calls). */
+  /** Bulk write (what the batch writer calls), each sample with its detector verdict when the run has one. */
   writeSamples(runs: readonly SampleRun[], mode?: WriteMode): Promise<void>;
-  writeScores(runs: readonly ScoreRun[], mode?: WriteMode): Promise<void>;
   /** Samples of every series of (service, metric) in time order, merged (storage/types.ts's query). */
   query(tenant: string, service: string, metric: string, range: TimeRange & { limit?: number; step?: number }): Promise<Array<[number, number]>>;
   /** The same with the resolution and per-bucket statistics. */
   series(tenant: string, q: SeriesQuery): Promise<SeriesAnswer>;
-  /** Scores of one series key's (service, metric), merged, in time order: [t, score, expected]. */
+  /** Detector verdicts of (service, metric), merged, in time order: [t, score, expected]. */
   scores(tenant: string, q: SeriesQuery): Promise<Array<[number, number, number]>>;
   /** Sample rows held (before background merges remove replayed duplicates). */
   size(): Promise<number>;

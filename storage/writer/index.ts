@@ -5,5 +5,5 @@ export {
 export type { BatchWriterOptions } from './batch-writer.ts';
 export { StoreWriters, DEFAULT_EVENT_BATCH_ROWS, DEFAULT_EVENT_FLUSH_INTERVAL_MS } from './store-writers.ts';
 export type { StoreWritersOptions } from './store-writers.ts';
-export { alertsTable, anomaliesTable, incidentsTable, samplesTable, scoresTable } from './tables.ts';
+export { alertsTable, anomaliesTable, incidentsTable, samplesTable } from './tables.ts';
 export type { WriterEvent, WriterStats, WriterTable } from './types.ts';

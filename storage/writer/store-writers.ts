@@ -1,9 +1,9 @@
 // One batch writer per table of the tsdb store, with one back-pressure figure per tenant.
 import { join } from 'node:path';
 import type { Alert, AnomalyEvent, Incident, IncidentRca } from '../../protocols/index.ts';
-import type { AsyncEventStore, AsyncSeriesStore, IncidentVersion, RcaVersion, SampleRun, ScoreRun } from '../tsdb/index.ts';
+import type { AsyncEventStore, AsyncSeriesStore, IncidentVersion, RcaVersion, SampleRun } from '../tsdb/index.ts';
 import { BatchWriter, type BatchWriterOptions } from './batch-writer.ts';
-import { alertsTable, anomaliesTable, incidentsTable, rcaTable, samplesTable, scoresTable } from './tables.ts';
+import { alertsTable, anomaliesTable, incidentsTable, rcaTable, samplesTable } from './tables.ts';
 import type { WriterStats } from './types.ts';
 
 export interface StoreWritersOptions extends Omit<BatchWriterOptions, 'spillDir'> {
@@ -18,8 +18,8 @@ export const DEFAULT_EVENT_BATCH_ROWS = 5_000;
 export const DEFAULT_EVENT_FLUSH_INTERVAL_MS = 200;
 
 export class StoreWriters {
+  /** samples, each with its detector verdict */
   readonly samples: BatchWriter<SampleRun>;
-  readonly scores: BatchWriter<ScoreRun>;
   readonly anomalies: BatchWriter<AnomalyEvent>;
   readonly alerts: BatchWriter<Alert>;
   readonly incidents: BatchWriter<IncidentVersion>;
@@ -33,7 +33,6 @@ export class StoreWriters {
       flushIntervalMs: eventFlushIntervalMs ?? DEFAULT_EVENT_FLUSH_INTERVAL_MS,
     };
     this.samples = new BatchWriter(samplesTable(store), { ...common, spillDir: join(spillDir, 'samples') });
-    this.scores = new BatchWriter(scoresTable(store), { ...common, spillDir: join(spillDir, 'scores') });
     this.anomalies = new BatchWriter(anomaliesTable(store), { ...events, spillDir: join(spillDir, 'anomalies') });
     this.alerts = new BatchWriter(alertsTable(store), { ...events, spillDir: join(spillDir, 'alerts') });
     this.incidents = new BatchWriter(incidentsTable(store), { ...events, spillDir: join(spillDir, 'incidents') });
@@ -51,7 +50,7 @@ export class StoreWriters {
   }
 
   private all(): Array<BatchWriter<never>> {
-    return [this.samples, this.scores, this.anomalies, this.alerts, this.incidents, this.rca] as unknown as Array<BatchWriter<never>>;
+    return [this.samples, this.anomalies, this.alerts, this.incidents, this.rca] as unknown as Array<BatchWriter<never>>;
   }
 
   /** Rows of a tenant not yet stored, over every table: the back-pressure signal. */
@@ -61,9 +60,9 @@ export class StoreWriters {
     return n;
   }
 
-  stats(): Record<'samples' | 'scores' | 'anomalies' | 'alerts' | 'incidents', WriterStats> {
+  stats(): Record<'samples' | 'anomalies' | 'alerts' | 'incidents', WriterStats> {
     return {
-      samples: this.samples.stats(), scores: this.scores.stats(), anomalies: this.anomalies.stats(),
+      samples: this.samples.stats(), anomalies: this.anomalies.stats(),
       alerts: this.alerts.stats(), incidents: this.incidents.stats(),
     };
   }

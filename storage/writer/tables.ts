@@ -1,6 +1,6 @@
 // The store's tables as batch-writer tables: how each item counts, is written and spilled.
 import type { Alert, AnomalyEvent } from '../../protocols/index.ts';
-import type { AsyncEventStore, AsyncSeriesStore, IncidentVersion, RcaVersion, SampleRun, ScoreRun } from '../tsdb/index.ts';
+import type { AsyncEventStore, AsyncSeriesStore, IncidentVersion, RcaVersion, SampleRun } from '../tsdb/index.ts';
 import type { WriterTable } from './types.ts';
 
 const json = <T>(line: string): T => JSON.parse(line) as T;
@@ -11,19 +11,15 @@ export function samplesTable(store: Pick<AsyncSeriesStore, 'writeSamples'>): Wri
     rows: (r) => r.samples.length,
     tenant: (r) => r.tenant,
     write: (items, mode) => store.writeSamples(items, mode),
-    encode: (r) => JSON.stringify({ tenant: r.tenant, service: r.service, metric: r.metric, labels: r.labels, samples: r.samples }),
-    decode: json<SampleRun>,
-  };
-}
-
-export function scoresTable(store: Pick<AsyncSeriesStore, 'writeScores'>): WriterTable<ScoreRun> {
-  return {
-    name: 'scores',
-    rows: (r) => r.scores.length,
-    tenant: (r) => r.tenant,
-    write: (items, mode) => store.writeScores(items, mode),
-    encode: (r) => JSON.stringify({ tenant: r.tenant, service: r.service, metric: r.metric, labels: r.labels, scores: r.scores }),
-    decode: json<ScoreRun>,
+    encode: (r) => JSON.stringify({
+      tenant: r.tenant, service: r.service, metric: r.metric, labels: r.labels, samples: r.samples, ...(r.scores ? { scores: r.scores } : {}),
+    }),
+    decode: (line) => {
+      const run = json<SampleRun>(line);
+      // JSON spells a non-finite number null: a verdict's nan (or infinite expectation) comes back as NaN
+      if (run.scores) run.scores = run.scores.map(([t, s, e]) => [t, s ?? NaN, e ?? NaN] as const);
+      return run;
+    },
   };
 }
 

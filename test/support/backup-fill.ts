@@ -11,7 +11,7 @@ import { openGraphStore } from '../../storage/graph/index.ts';
 import { TsdbStore } from '../../storage/tsdb/index.ts';
 import { AUTOMATION_DIR } from '../../node/automation.ts';
 import { FileSilenceStore } from '../../node/silences.ts';
-import type { Alert, AnomalyEvent, Incident, IncidentRca } from '../../protocols/index.ts';
+import { labelsName, type Alert, type AnomalyEvent, type Incident, type IncidentRca } from '../../protocols/index.ts';
 import type { RunbookRun } from '../../protocols/runbooks.ts';
 
 const [dataDir, perSeriesArg, seriesArg] = process.argv.slice(2);
@@ -39,10 +39,13 @@ for (let k = 0; k < seriesCount; k++) {
   for (let from = 0; from < perSeries; from += 5_000) {
     const chunk: Array<[number, number]> = [];
     for (let i = from; i < Math.min(perSeries, from + 5_000); i++) chunk.push([base + i * STEP_MS, valueAt(k, i)]);
-    await tsdb.writeSamples([{ tenant, service, metric, labels, samples: chunk }]);
+    // the first two samples carry the detector's verdicts (score, expected) in their rows
+    const scores = from === 0 ? [[base, 0.25 + k / 100, valueAt(k, 0)], [base + STEP_MS, 0.97, valueAt(k, 1)]] as const : undefined;
+    await tsdb.writeSamples([{ tenant, service, metric, labels, samples: chunk, ...(scores ? { scores } : {}) }]);
     samples += chunk.length;
   }
-  await tsdb.writeScores([{ tenant, service, metric, labels, scores: [[base, 0.25 + k / 100, valueAt(k, 0)], [base + STEP_MS, 0.97, valueAt(k, 1)]] }]);
+  // and one verdict stored by a version before they moved into the samples' rows
+  await tsdb.sql.insertJson('scores', [{ tenant, service, metric, labels: labelsName(labels), ts: base + 2 * STEP_MS, score: 0.5, expected: valueAt(k, 2), retain_days: 7 }]);
 }
 const anomaly: AnomalyEvent = {
   id: 'an_1', tenant: 'acme', timestamp: base + 60_000, service: 'db', metric: 'latency_ms', labels: { pod: 'p0' },
