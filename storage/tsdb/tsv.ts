@@ -1,5 +1,5 @@
-// TabSeparated text for the bulk table (samples, each with its detector verdict): written as bytes into one reused
-// buffer, integers digit by digit, so a batch costs no string per sample (building a rope of
+// TabSeparated text for the bulk table (samples, each with its detector verdict): written as
+// bytes into one reused buffer, integers digit by digit, so a batch costs no string per sample (building a rope of
 // small strings per row and joining them took 1.5x to 3x the CPU, measured in bench/README.md).
 import { nextTurn } from '../../actors/runtime/index.ts';
 import { labelsName, sortedLabelNames } from '../../protocols/index.ts';
