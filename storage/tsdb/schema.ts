@@ -89,8 +89,9 @@ export function schemaStatements(database: string, kind: 'chdb' | 'server' = 'se
     // `labels` is protocols' labelsName ({a="x",b="y"}, sorted), so (service, metric, labels)
     // names a series the one way the rest of Vigil does. retain_days: the tenant's raw retention.
     // score, expected: the detector's verdict on the sample, in its row (nan: not judged). A row
-    // of its own per verdict (the scores table below) was half of what storing a tenant's
-    // samples cost a node, and that cost reached other tenants' latency (api/tenancy/MEASURED.md).
+    // of its own per verdict (the scores table below) was most of what a tenant's admitted
+    // samples cost the node storing them, and that reached other tenants' latency
+    // (bench:tenancy, api/tenancy/MEASURED.md).
     `CREATE TABLE IF NOT EXISTS ${db}.samples (
       tenant LowCardinality(String), service LowCardinality(String), metric LowCardinality(String), labels String,
       ts Int64, value Float64, score Float64 DEFAULT nan, expected Float64 DEFAULT nan, retain_days UInt16

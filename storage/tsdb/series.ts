@@ -1,4 +1,5 @@
-// Samples (each with its detector verdict): bulk writes, and queries that pick raw samples or a rollup by the step.
+// Samples, each with its detector verdict: bulk writes, and queries that pick raw samples or a
+// rollup by the step.
 import { VigilError, labelsName, seriesId } from '../../protocols/index.ts';
 import { MAX_PAGE_LIMIT } from '../types.ts';
 import type { Rollups } from './rollup.ts';
