@@ -137,8 +137,8 @@ describe('storage/tsdb on chdb', function () {
       assert.deepEqual(await upgraded.query('t', q.service, q.metric, {}), [[T0, 1.5], [T0 + 1_000, 2.5]]);
       assert.deepEqual(await upgraded.scoredSamples('t', q), [[T0 + 1_000, 2.5, 0.5, 2]]);
     } finally {
-      await store.sql.command(`DROP DATABASE IF EXISTS ${old}`);
       await upgraded.close();
+      await store.sql.command(`DROP DATABASE IF EXISTS ${old}`);
     }
   });
 
