@@ -193,10 +193,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
       // fenced: read under an ownership that has ended (even if the shard is held again since,
       // when its replay writes these checked); the batch's receipt fails, so no watermark passes it
       if (clustered && (epoch === undefined ? !clustered.holdsTenant(tenant) : !clustered.admitsBatch(tenant, epoch))) return Promise.reject(new VigilError('CONFLICT', `tenant ${tenant}: a batch read under a lease this node no longer holds is left to the shard's owner`));
-      const runs = series.map((s, i): SampleRun => {
-        const scores = verdicts?.[i];
-        return { tenant, service, metric: s.metric, labels: s.labels ?? {}, samples: s.samples, ...(scores && scores.length > 0 ? { scores } : {}) };
-      });
+      const runs = series.map((s, i): SampleRun => ({ tenant, service, metric: s.metric, labels: s.labels ?? {}, samples: s.samples, scores: verdicts?.[i] }));
       let n = 0;
       for (const r of runs) n += r.samples.length;
       metrics.samples(tenant, n);

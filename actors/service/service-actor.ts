@@ -36,6 +36,15 @@ export interface ServiceDeps {
 }
 
 export function serviceBehavior(deps: ServiceDeps): Behavior<ServiceMsg, ServiceDetection> {
+  /** The batch to the sink, its receipt tracking the write; out of the backlog either way, once. */
+  const store = (msg: Extract<ServiceMsg, { type: 'samples' }>, verdicts?: SeriesVerdicts[]): void => {
+    try {
+      msg.receipt?.track(deps.sink.samples(deps.tenant, deps.service, msg.series, msg.replay ?? false, msg.epoch, verdicts));
+    } finally {
+      // taken in (or never will be, if the sink threw)
+      msg.receipt?.settle();
+    }
+  };
   return {
     kind: 'service',
     idleAfterMs: deps.idleAfterMs,
@@ -52,8 +61,7 @@ export function serviceBehavior(deps: ServiceDeps): Behavior<ServiceMsg, Service
       if (msg.epoch !== undefined && deps.sink.current && !deps.sink.current(deps.tenant, msg.epoch)) {
         // read under an ownership that has ended (it reached this actor late, after the shard
         // was taken again): its replay processes it; the sink refuses its samples, which fails its receipt
-        msg.receipt?.track(deps.sink.samples(deps.tenant, deps.service, msg.series, msg.replay ?? false, msg.epoch));
-        msg.receipt?.settle();
+        store(msg);
         return state;
       }
       const found: AnomalyEvent[] = [];
@@ -65,12 +73,7 @@ export function serviceBehavior(deps: ServiceDeps): Behavior<ServiceMsg, Service
       } finally {
         // stored even when a detector threw (accepted data is never lost for a detector's
         // crash): its series and the ones after it go unscored
-        try {
-          msg.receipt?.track(deps.sink.samples(deps.tenant, deps.service, msg.series, msg.replay ?? false, msg.epoch, verdicts));
-        } finally {
-          // taken in (or never will be, if the sink threw): either way out of the backlog, once
-          msg.receipt?.settle();
-        }
+        store(msg, verdicts);
       }
       if (found.length > 0) {
         for (const ev of found) deps.sink.anomaly(ev);

@@ -32,7 +32,7 @@ export class SeriesTables {
     await this.rollups.write(
       runs,
       () => this.sql.insertTsv('samples', SAMPLE_COLUMNS, text, mode.signal),
-      (before) => samplesTsv(runs, this.retainDays, (run, i) => run.samples[i]![0] < before && (keep === undefined || keep(run, i)), false).text,
+      (before) => samplesTsv(runs, this.retainDays, (run, i) => run.samples[i]![0] < before && (keep === undefined || keep(run, i)), false).text, // the late tables: values only
     );
   }
 
@@ -137,15 +137,16 @@ export class SeriesTables {
     const params: Params = { tenant, service: q.service, metric: q.metric, limit: pointLimit(q.limit) };
     const where = seriesWhere(q, params).join(' AND ');
     const db = this.sql.db;
+    // one read of the samples: a row's own verdict, else the old table's (join_use_nulls: an
+    // unmatched row's c.ts is NULL, not 0, so "no old verdict" is told apart from a time of 0)
     const text = await this.sql.text(
-      `SELECT ts, value, score, expected FROM (
-         SELECT labels, ts, value, score, expected FROM ${db}.samples FINAL WHERE ${where} AND NOT isNaN(score)
-         UNION ALL
-         SELECT v.labels AS labels, v.ts AS ts, v.value AS value, c.score AS score, c.expected AS expected
-         FROM (SELECT labels, ts, value FROM ${db}.samples FINAL WHERE ${where} AND isNaN(score)) AS v
-         INNER JOIN (SELECT labels, ts, score, expected FROM ${db}.scores FINAL WHERE ${where}) AS c
-         ON v.labels = c.labels AND v.ts = c.ts)
-       ORDER BY ts DESC, labels DESC LIMIT {limit:UInt32}`, params);
+      `SELECT v.ts, v.value, if(isNaN(v.score), c.score, v.score), if(isNaN(v.score), c.expected, v.expected)
+       FROM (SELECT labels, ts, value, score, expected FROM ${db}.samples FINAL WHERE ${where}) AS v
+       LEFT JOIN (SELECT labels, ts, score, expected FROM ${db}.scores FINAL WHERE ${where}) AS c
+       ON v.labels = c.labels AND v.ts = c.ts
+       WHERE NOT isNaN(v.score) OR c.ts IS NOT NULL
+       ORDER BY v.ts DESC, v.labels DESC LIMIT {limit:UInt32}
+       SETTINGS join_use_nulls = 1`, params);
     const out: Array<[number, number, number, number]> = [];
     for (const line of text.split('\n')) {
       if (line.length === 0) continue;
