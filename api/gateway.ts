@@ -1,6 +1,7 @@
 // The HTTP/WebSocket gateway of a node: fastify routes over the Engine face, the live
 // stream on the same server, one error shape, and a request id on every request.
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -12,6 +13,7 @@ import { adminRoutes } from './admin.ts';
 import { dashboardRoutes } from './dashboard.ts';
 import { installAuth, type Access } from './auth.ts';
 import { sendError } from './errors.ts';
+import { earlyRefusal, serverWithFirstLook, type EarlyAnswer } from './early-refusal.ts';
 import { clientError, frameworkError, MAX_PARAM_LENGTH, RouteMethods, unmatched } from './framework-errors.ts';
 import { eventRoutes } from './events.ts';
 import { faultRoutes } from './faults.ts';
@@ -21,8 +23,8 @@ import { silenceRoutes } from './silences.ts';
 import { alertmanagerRoutes } from './alertmanager.ts';
 import { rcaRoutes } from './rca.ts';
 import { runbookRoutes } from './runbooks.ts';
-import { ingestRoutes } from './ingest.ts';
-import { remoteWriteRoutes } from './remote-write.ts';
+import { INGEST_PATH, ingestRoutes } from './ingest.ts';
+import { REMOTE_WRITE_PATH, remoteWriteRoutes } from './remote-write.ts';
 import { createHttpMetrics } from './http-metrics.ts';
 import { addJsonParser } from './json.ts';
 import type { KeyRing } from './keys.ts';
@@ -87,8 +89,14 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
   const keys: KeyRing = tenancy.tenancy.registry.keys;
   const idPrefix = randomBytes(3).toString('hex');
   let seq = 0;
+  const requestId = (req: IncomingMessage): string => {
+    const given = req.headers['x-request-id'];
+    return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : `${idPrefix}-${(++seq).toString(36)}`;
+  };
+  let early: EarlyAnswer | undefined; // set once the metrics it counts in exist
 
   const app = fastify({
+    serverFactory: serverWithFirstLook(() => early),
     loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }), // per-request lines go out at debug in onResponse
     childLoggerFactory: (logger, bindings, opts) => lazyChild(logger as Logger, bindings, opts), // made at a request's first line
@@ -97,10 +105,7 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
     // passed to http.createServer: a client that sends headers slowly (or nothing) is cut after headersMs
     http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: timeouts.checkIntervalMs },
     return503OnClosing: true,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : `${idPrefix}-${(++seq).toString(36)}`;
-    },
+    genReqId: requestId,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: (err, request, reply) => sendError(request, reply, frameworkError(err)),
     clientErrorHandler: clientError,
@@ -130,6 +135,12 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
     // the query string may carry api_key (WebSocket clients): never log it
     request.log.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: reply.elapsedTime }, 'request');
   });
+  if (tenancy.quotas) {
+    early = earlyRefusal({
+      paths: [INGEST_PATH, REMOTE_WRITE_PATH], keys, quotas: tenancy.quotas, engine, requestId, log,
+      observe: (route, method, status, seconds) => httpMetrics.observe(route, method, status, seconds),
+    });
+  }
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, unmatched(routeMethods, request, reply)));
 

@@ -9,8 +9,10 @@ import { checkSamples } from './samples-check.ts';
 import { sendError } from './errors.ts';
 import type { QuotaGate } from './tenancy/index.ts';
 
+export const INGEST_PATH = '/v1/metrics';
+
 export function ingestRoutes(app: FastifyInstance, engine: Engine, ingest: VigilConfig['ingest'], quotas?: QuotaGate): void {
-  app.post<{ Body: { series: SeriesInput[] } }>('/v1/metrics', {
+  app.post<{ Body: { series: SeriesInput[] } }>(INGEST_PATH, {
     config: { auth: 'tenant' },
     schema: {
       summary: 'Ingest samples (application/json or application/x-protobuf MetricBatch)',
@@ -30,7 +32,9 @@ export function ingestRoutes(app: FastifyInstance, engine: Engine, ingest: Vigil
 /**
  * An ingest route's onRequest hook: after authentication (global onRequest hooks run first),
  * before the body is read, it answers 503 to an overloaded node and 429 to a tenant whose
- * bucket is known to be empty, so neither costs a body read and decode.
+ * bucket is known to be empty, so neither costs a body read and decode. Over a socket the 429
+ * mostly comes earlier still, from the server's listener (early-refusal.ts); this hook gives
+ * it to what comes without one (inject) or slips past there.
  */
 export function refuseBeforeBody(engine: Engine, quotas: QuotaGate | undefined) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {

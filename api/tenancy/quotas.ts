@@ -11,8 +11,9 @@
 //
 // A refusal remembers until when the tenant's bucket is empty, and so does an admitted batch
 // that left it in debt (below one token no batch passes): requests before then are refused
-// before their body is read (no parsing, no Redis call, no stack trace), so a tenant sending
-// 10x its quota costs the node little more than the 429s.
+// before their body is read (no parsing, no Redis call, no stack trace; over a socket before
+// Fastify too, api/early-refusal.ts), so a tenant sending 10x its quota costs the node little
+// more than the 429s.
 //
 // With Redis, a tenant's batches are paid from a block of tokens the node took from the shared
 // bucket ahead of them (prepaid.ts): a tenant within its rate waits on Redis only when a batch
