@@ -2,8 +2,8 @@
 // key names a tenant with an empty bucket (QuotaGate.refusalBeforeBody) gets its 429 from the
 // server's own request listener: no routing, no hooks, no reply object. A flooding tenant's
 // refusals share the event loop with every other tenant's requests, and in bench:tenancy
-// answering them here took B's p99 under A's flood down by about a tenth (api/tenancy/MEASURED.md,
-// thirty-first session). The answer is the one Fastify gives (the same error body, Retry-After,
+// answering them here trimmed B's worst rounds under A's flood (pooled p99 0.86-0.92 of the
+// answer through Fastify in two paired runs; api/tenancy/MEASURED.md, thirty-first session). The answer is the one Fastify gives (the same error body, Retry-After,
 // x-request-id, the same /metrics counts). Anything else goes on to Fastify: other routes, no
 // key or a key it must refuse, a node too busy (its 503 says why), a bucket not known empty.
 // The routes' onRequest hook (ingest.ts) still refuses an empty bucket for what comes without
