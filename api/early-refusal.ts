@@ -39,7 +39,7 @@ export function earlyRefusal(deps: EarlyRefusalDeps): EarlyAnswer {
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    if (!paths.has(path)) return false;
+    if (!paths.has(path) || !deps.quotas.blocksAny()) return false; // no key hashed twice while no one is blocked
     const key = bearerKey(req.headers.authorization);
     const caller = key === undefined ? undefined : deps.keys.resolve(key);
     if (caller?.kind !== 'tenant') return false;

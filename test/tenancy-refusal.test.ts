@@ -53,12 +53,15 @@ describe('tenancy: the quota gate remembers a debt', () => {
   it('refuses every batch until the refill brings a debt back to one token, then asks the bucket again', async () => {
     const clock = new VirtualClock(0);
     const gate = new QuotaGate({ nodeId: 'n1', clock, log: silent, bucketOf: () => ({ rate: 100, burst: 200 }) });
+    assert.equal(gate.blocksAny(), false);
     await gate.take('a', 450); // from a full bucket of 200: 250 in debt, 2,510 ms to one token
+    assert.equal(gate.blocksAny(), true);
     const first = gate.refusalBeforeBody('a');
     assert.ok(first instanceof QuotaError && first.retryAfterSeconds === 3);
     clock.advance(2_500);
     assert.ok(gate.refusalBeforeBody('a') instanceof QuotaError, 'still in debt (0.0 tokens)');
     clock.advance(10);
+    assert.equal(gate.blocksAny(), false);
     assert.equal(gate.refusalBeforeBody('a'), undefined); // one token: a 1-sample batch may pass, so the bucket decides
     await gate.take('a', 1);
     assert.equal(gate.usage('a').rejections.rate, 2);
