@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { Engine } from './engine.ts';
 import { toErrorReply } from './errors.ts';
 import { bearerKey, type KeyRing } from './keys.ts';
+import type { RefusalFront } from './refusals/index.ts';
 import type { QuotaGate } from './tenancy/index.ts';
 
 export interface EarlyRefusalDeps {
@@ -27,6 +28,8 @@ export interface EarlyRefusalDeps {
   /** the gateway's request metrics (http-metrics.ts) */
   observe(route: string, method: string, status: number, seconds: number): void;
   log: Logger;
+  /** the refusal process's front (api/refusals), where the gateway runs one */
+  front?: Pick<RefusalFront, 'ready' | 'fromProcess' | 'wanted'>;
 }
 
 /** A request listener's first look: true when it answered the request itself. */
@@ -50,15 +53,25 @@ export function earlyRefusal(deps: EarlyRefusalDeps): EarlyAnswer {
     const id = deps.requestId(req);
     const { status, body } = toErrorReply(refusal);
     const text = JSON.stringify(body);
-    res.writeHead(status, {
+    const headers = {
       'x-request-id': id,
       'retry-after': String(refusal.retryAfterSeconds),
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(text),
-    });
-    res.end(text);
+    };
+    const answer = (close: boolean): void => {
+      res.writeHead(status, close ? { ...headers, connection: 'close' } : headers);
+      res.end(text);
+      deps.observe(path, 'POST', status, (performance.now() - started) / 1000);
+    };
+    const front = deps.front;
+    front?.wanted();
+    // With a refusal process up, the connection is closed after this answer, so the client's
+    // next one is looked at first and goes there; the body is read to its end before the
+    // answer, so the close loses the client nothing (an unread body would reset the connection).
+    if (front?.ready() && !front.fromProcess(req.socket)) req.once('end', () => answer(true));
+    else answer(false);
     req.resume(); // the body is read and dropped, so the connection can carry the next request
-    deps.observe(path, 'POST', status, (performance.now() - started) / 1000);
     if (deps.log.isLevelEnabled('debug')) {
       deps.log.debug({ reqId: id, tenant: caller.tenant, status, code: body.error.code, reason: body.error.message }, 'request refused');
     }

@@ -1,7 +1,5 @@
 // The HTTP/WebSocket gateway of a node: fastify routes over the Engine face, the live
 // stream on the same server, one error shape, and a request id on every request.
-import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -13,6 +11,8 @@ import { adminRoutes } from './admin.ts';
 import { dashboardRoutes } from './dashboard.ts';
 import { installAuth, type Access } from './auth.ts';
 import { sendError } from './errors.ts';
+import { requestIds } from './request-id.ts';
+import { RefusalFront } from './refusals/index.ts';
 import { earlyRefusal, serverWithFirstLook, type EarlyAnswer } from './early-refusal.ts';
 import { clientError, frameworkError, MAX_PARAM_LENGTH, RouteMethods, unmatched } from './framework-errors.ts';
 import { eventRoutes } from './events.ts';
@@ -48,6 +48,12 @@ export interface GatewayOptions {
   tenancy?: GatewayTenancy;
   /** how long a client may take (tests shorten them); DEFAULT_TIMEOUTS otherwise */
   timeouts?: Partial<Timeouts>;
+  /**
+   * A process of its own answers the connections of tenants over their quota (api/refusals),
+   * started at the first such refusal; the node turns it on for gateway nodes (http.refusalProcess).
+   * Default off.
+   */
+  refusalProcess?: boolean;
 }
 
 /** Time limits on a client, so a slow or silent one cannot hold a socket for long. */
@@ -79,20 +85,12 @@ export interface RegisteredRoute {
   readonly access: Access | undefined;
 }
 
-// A client may bring its own request id (for tracing across systems) if it is tame.
-const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-
 export async function startGateway(engine: Engine, config: GatewayConfig, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const tenancy = options.tenancy ?? await defaultTenancy(engine, config, logger);
   const log = redactingLogger(logger); // no key or Authorization header in a log line
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const keys: KeyRing = tenancy.tenancy.registry.keys;
-  const idPrefix = randomBytes(3).toString('hex');
-  let seq = 0;
-  const requestId = (req: IncomingMessage): string => {
-    const given = req.headers['x-request-id'];
-    return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : `${idPrefix}-${(++seq).toString(36)}`;
-  };
+  const requestId = requestIds();
   let early: EarlyAnswer | undefined; // set once the metrics it counts in exist
 
   const app = fastify({
@@ -135,11 +133,18 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
     // the query string may carry api_key (WebSocket clients): never log it
     request.log.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: reply.elapsedTime }, 'request');
   });
+  let front: RefusalFront | undefined;
   if (tenancy.quotas) {
-    early = earlyRefusal({
-      paths: [INGEST_PATH, REMOTE_WRITE_PATH], keys, quotas: tenancy.quotas, engine, requestId, log,
-      observe: (route, method, status, seconds) => httpMetrics.observe(route, method, status, seconds),
-    });
+    const paths = [INGEST_PATH, REMOTE_WRITE_PATH];
+    const observe = (route: string, method: string, status: number, seconds: number): void => httpMetrics.observe(route, method, status, seconds);
+    if (options.refusalProcess) {
+      front = new RefusalFront({
+        server: app.server, paths, keys, quotas: tenancy.quotas, engine, observe, log,
+        onKeysChange: (listener) => tenancy.tenancy.registry.onChange(listener),
+        timeouts: { ...timeouts, keepAliveMs: app.server.keepAliveTimeout },
+      });
+    }
+    early = earlyRefusal({ paths, keys, quotas: tenancy.quotas, engine, requestId, log, observe, ...(front ? { front } : {}) });
   }
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, unmatched(routeMethods, request, reply)));
@@ -176,6 +181,7 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     // e.g. the port is taken: release what was set up, then say so
+    await front?.close();
     await stream.close();
     await app.close();
     httpMetrics.release();
@@ -192,6 +198,7 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
     routes: () => [...registered],
     inject: app.inject.bind(app) as FastifyInstance['inject'],
     close: () => (closing ??= (async () => {
+      await front?.close();
       await stream.close();
       await closeServing(app);
       httpMetrics.release();

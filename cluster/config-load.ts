@@ -326,6 +326,7 @@ const CONFIG_SCHEMA: Record<string, Schema> = {
     host: { kind: 'string' },
     port: { kind: 'int', min: 0, max: 65535 },
     bodyLimitBytes: { kind: 'int', min: 1024, max: 1024 * 1024 * 1024 },
+    refusalProcess: { kind: 'bool' },
   },
   auth: { adminKeyHash: { kind: 'sha256' } },
   ingest: { maxFutureSkewMs: { kind: 'duration', min: 0 }, maxPastAgeMs: { kind: 'duration', min: 1000 }, checkpointIntervalMs: { kind: 'duration', min: 100 }, checkpointBytesPerSecond: { kind: 'int', min: 1024, max: 1024 * 1024 * 1024 } },

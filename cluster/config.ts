@@ -60,6 +60,9 @@ export interface VigilConfig {
     host: string;            // default '127.0.0.1'
     port: number;            // default 7400; 0 picks a free port
     bodyLimitBytes: number;  // default 5 MB
+    /** a process of its own answers tenants over their quota, off the event loop answering the rest
+     * (api/refusals/README.md); default: on for a gateway node (cluster.capacity 0), off otherwise */
+    refusalProcess?: boolean;
   };
   auth: {
     adminKeyHash?: string;   // sha256 hex of the admin key

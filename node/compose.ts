@@ -342,7 +342,9 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     const gatewayTenancy = tenancy.gateway(limits, clustered ? (tenant) => clustered.usageAcross(tenant) : undefined);
     // GET /v1/usage on any node sums every node's figures for the tenant, this one's as its route reads them
     clustered?.serveUsage((tenant) => nodeUsage(gatewayTenancy, config.node.id, tenant));
-    gateway = await startGateway(clustered ? ownerRouted(engine, clustered.owners) : engine, config, log, { tenancy: gatewayTenancy });
+    // a gateway node is where floods arrive: its over-quota tenants are answered by a process of their own
+    const refusalProcess = config.http.refusalProcess ?? (config.cluster.enabled && config.cluster.capacity === 0);
+    gateway = await startGateway(clustered ? ownerRouted(engine, clustered.owners) : engine, config, log, { tenancy: gatewayTenancy, refusalProcess });
   } catch (err) {
     // Nothing may keep the process alive after a failed start (a taken port, say).
     clock.clearTimeout(tick);

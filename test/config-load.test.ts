@@ -93,7 +93,7 @@ describe('config: invalid input is refused with a clear message', () => {
     assert.match(refused(() => parseConfigYaml('http:\n  port: 70000\n', 'a.yaml')), /http\.port must be an integer 0\.\.65535 \(got 70000\) in a\.yaml/);
     assert.match(refused(() => parseConfigYaml('log:\n  level: loud\n', 'a.yaml')), /log\.level must be one of trace, debug, info/);
     assert.match(refused(() => parseConfigYaml('detection:\n  threshold: 2\n', 'a.yaml')), /detection\.threshold must be a number 0\.\.1 \(got 2\)/);
-    assert.match(refused(() => parseConfigYaml('http:\n  prot: 1\n', 'a.yaml')), /unknown key http\.prot \(known: host, port, bodyLimitBytes\)/);
+    assert.match(refused(() => parseConfigYaml('http:\n  prot: 1\n', 'a.yaml')), /unknown key http\.prot \(known: host, port, bodyLimitBytes, refusalProcess\)/);
     assert.match(refused(() => parseConfigYaml('htp:\n  port: 1\n', 'a.yaml')), /unknown section "htp"/);
     assert.match(refused(() => parseConfigYaml('correlation:\n  windowMs: soon\n', 'a.yaml')), /correlation\.windowMs must be a duration/);
   });

@@ -24,7 +24,7 @@ export type { TenantView, TenantsChange } from './registry.ts';
 export { parseTenantsYaml, checkTenantsDocument, checkTenantBody, TenancyInvalid, TENANT_FIELDS } from './schema.ts';
 export { SIZE_TIERS, DEFAULT_RATE, bucketOf, defaultDetectionTier, toDocument, pinnedOn, largeWithoutNodes } from './spec.ts';
 export type { SizeTier, TenantBudgetSettings, TenantKey, TenantSpec, TenantSource } from './spec.ts';
-export { QuotaGate, QuotaError, DEFAULT_QUOTA_PREFIX, USAGE_WINDOW_MS } from './quotas.ts';
+export { QuotaGate, QuotaError, DEFAULT_QUOTA_PREFIX, USAGE_WINDOW_MS, type BlockNote } from './quotas.ts';
 export type { QuotaOptions, TenantUsage, RejectReason } from './quotas.ts';
 export { take, LocalBuckets } from './bucket.ts';
 export { PrepaidTokens, blockSize, DEFAULT_QUOTA_BLOCK_MS } from './prepaid.ts';

@@ -24,7 +24,10 @@ import type { Clock } from '../../actors/runtime/index.ts';
 import { VigilError } from '../../protocols/index.ts';
 import { LocalBuckets, type BucketParams, type TakeResult } from './bucket.ts';
 import { DEFAULT_QUOTA_BLOCK_MS, PrepaidTokens, blockSize } from './prepaid.ts';
+import { EMPTY_BUCKET, QuotaError, rateRefusal } from './rate-refusal.ts';
 import { RedisBuckets } from './redis-bucket.ts';
+
+export { QuotaError };
 
 export const DEFAULT_QUOTA_PREFIX = 'vigil:quota:';
 /** how often a node notes itself in Redis (and learns how many share the quotas) */
@@ -37,12 +40,15 @@ export const REDIS_RETRY_MS = 1_000;
 export type RejectReason = 'rate' | 'maxSeries' | 'maxServices';
 const REASONS: readonly RejectReason[] = ['rate', 'maxSeries', 'maxServices'];
 
-/** 429 with the Retry-After the bucket computed (api/errors.ts sends it). */
-export class QuotaError extends VigilError {
-  constructor(message: string, readonly retryAfterSeconds: number) {
-    super('QUOTA_EXCEEDED', message);
-  }
+/** A tenant's bucket known empty for `forMs` from now; `quota`: its rate and burst, as its refusals word them. */
+export interface BlockNote {
+  tenant: string;
+  forMs: number;
+  quota: string;
 }
+
+/** Told of every block, and of every unblock (undefined: every block forgotten). */
+export type BlockWatcher = (block: BlockNote | undefined) => void;
 
 export interface QuotaOptions {
   /** Redis for the shared buckets (VIGIL_REDIS_URL); absent: local buckets only, at fallbackShare */
@@ -101,6 +107,7 @@ export class QuotaGate {
   private readonly refillAt = new Map<string, number>();
   /** bumped when quotas change: a block asked for under the old ones is not kept */
   private quotasSeen = 0;
+  private blockWatcher: BlockWatcher | undefined;
   private timer: ReturnType<Clock['setTimeout']> | undefined;
   private readonly m: ReturnType<typeof quotaMetrics> | undefined;
 
@@ -149,6 +156,26 @@ export class QuotaGate {
     return this.o.clock.now() < this.anyBlockedUntil;
   }
 
+  /** The tenant's bucket known empty now: for how long, and its quota as refusals word it; undefined when not. Counts nothing. */
+  blockNote(tenant: string): BlockNote | undefined {
+    const forMs = (this.tallies.get(tenant)?.blockedUntil ?? 0) - this.o.clock.now();
+    return forMs > 0 ? { tenant, forMs, quota: this.quotaText(this.o.bucketOf(tenant)) } : undefined;
+  }
+
+  /**
+   * Tells `watcher` of every block (the tenant, for how long, its quota as refusals word it) and
+   * of every unblock (no tenant: forget them all); the refusal process (api/refusals) keeps its
+   * view of the blocks by it. One watcher; undefined stops.
+   */
+  watchBlocks(watcher: BlockWatcher | undefined): void {
+    this.blockWatcher = watcher;
+  }
+
+  /** Counts `n` refusals of an empty bucket answered elsewhere (the refusal process), as refusalBeforeBody counts its own. */
+  refusedElsewhere(tenant: string, n: number): void {
+    for (let i = 0; i < n; i++) this.refused(tenant, 'rate', 0);
+  }
+
   refusalBeforeBody(tenant: string): QuotaError | undefined {
     const t = this.tallies.get(tenant);
     const now = this.o.clock.now();
@@ -158,7 +185,7 @@ export class QuotaGate {
     const depth = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
-      return this.rateError(tenant, t.blockedUntil - now, 'its bucket is empty');
+      return this.rateError(tenant, t.blockedUntil - now, EMPTY_BUCKET);
     } finally {
       Error.stackTraceLimit = depth;
     }
@@ -212,6 +239,7 @@ export class QuotaGate {
   unblock(): void {
     for (const t of this.tallies.values()) t.blockedUntil = 0;
     this.anyBlockedUntil = 0;
+    this.blockWatcher?.(undefined);
     this.prepaid.clear();
     this.refillAt.clear();
     this.quotasSeen++;
@@ -357,12 +385,15 @@ export class QuotaGate {
   private block(tenant: string, until: number): void {
     this.tally(tenant).blockedUntil = until;
     this.anyBlockedUntil = Math.max(this.anyBlockedUntil, until);
+    this.blockWatcher?.({ tenant, forMs: until - this.o.clock.now(), quota: this.quotaText(this.o.bucketOf(tenant)) });
+  }
+
+  private quotaText(p: BucketParams | undefined): string {
+    return p ? ` (rate ${p.rate}/s, burst ${p.burst}${this.redisUp || !this.redis ? '' : `, this node's share while Redis is away: ${this.share.toFixed(3)}`})` : '';
   }
 
   private rateError(tenant: string, retryAfterMs: number, why: string, p = this.o.bucketOf(tenant)): QuotaError {
-    const quota = p ? ` (rate ${p.rate}/s, burst ${p.burst}${this.redisUp || !this.redis ? '' : `, this node's share while Redis is away: ${this.share.toFixed(3)}`})` : '';
-    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-    return new QuotaError(`tenant ${tenant}: ingestion rate quota exceeded${quota}: ${why}; retry after ${seconds} s`, seconds);
+    return rateRefusal(tenant, this.quotaText(p), why, retryAfterMs);
   }
 }
 

@@ -1,0 +1,161 @@
+// The refusal process: a child of a gateway that holds the connections of tenants over their
+// quota, so their refusals are answered off the event loop that answers everyone else
+// (api/refusals/README.md). The gateway hands it a connection whose first request came from a
+// tenant whose bucket was known empty, with the bytes it had read; Node's own HTTP parser reads
+// the requests here. Each one is refused (429, as the gateway would: api/tenancy/rate-refusal.ts)
+// while its key is the one the gateway checked and its tenant's bucket is still known empty;
+// any other request on the connection is passed to the gateway over a Unix socket and its
+// answer relayed, so nothing is refused here that the gateway would accept. A connection whose
+// tenant has not been blocked for a while is closed after such an answer: its client's next
+// connection goes to the gateway again.
+import { createServer, request, Agent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { bearerKey } from '../keys.ts';
+import { hashKey } from '../../protocols/index.ts';
+import { toErrorReply } from '../errors.ts';
+import { requestIds } from '../request-id.ts';
+import { EMPTY_BUCKET, rateRefusal } from '../tenancy/rate-refusal.ts';
+import type { BlockNote, FromRefusals, RefusalNote, RefusalSettings, ToRefusals } from './protocol.ts';
+
+/** A tenant's connection stays here this long after its bucket was last known empty. */
+export const DEFAULT_LINGER_MS = 10_000;
+/** Refusals are told to the gateway (its counts, /metrics, GET /v1/usage) at most this late. */
+export const REPORT_EVERY_MS = 50;
+
+// hop-by-hop headers: they describe one connection, so a relay does not pass them on
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer'];
+
+interface Binding {
+  tenant: string;
+  keyHash: string;
+  /** the keys' generation it was checked in */
+  keys: number;
+}
+
+const settings = JSON.parse(process.argv[2] ?? '{}') as RefusalSettings;
+const paths = new Set(settings.paths);
+const bindings = new WeakMap<Socket, Binding>();
+/** by tenant: until when (performance.now) its bucket is known empty, and its quota's words */
+const blocks = new Map<string, { until: number; quota: string }>();
+let keysSeen = 0;
+const requestId = requestIds(`r${process.pid.toString(36)}`);
+const upstream = new Agent({ keepAlive: true });
+let unreported: RefusalNote[] = [];
+let reportTimer: NodeJS.Timeout | undefined;
+
+const server = createServer({ headersTimeout: settings.headersMs, requestTimeout: settings.requestMs, connectionsCheckingInterval: settings.checkIntervalMs }, (req, res) => {
+  const binding = bindings.get(req.socket);
+  if (binding && refuse(req, res, binding)) return;
+  relay(req, res, binding);
+});
+server.keepAliveTimeout = settings.keepAliveMs;
+
+function noteBlock(b: BlockNote): void {
+  blocks.set(b.tenant, { until: performance.now() + b.forMs, quota: b.quota });
+}
+
+/** Answers a request of a tenant over its quota, by the key the gateway checked; false when it is not one. */
+function refuse(req: IncomingMessage, res: ServerResponse, b: Binding): boolean {
+  const started = performance.now();
+  if (req.method !== 'POST' || b.keys !== keysSeen) return false;
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const block = blocks.get(b.tenant);
+  if (!paths.has(path) || !block || block.until <= started) return false;
+  const key = bearerKey(req.headers.authorization);
+  if (key === undefined || hashKey(key) !== b.keyHash) return false;
+  const { status, body } = toErrorReply(rateRefusal(b.tenant, block.quota, EMPTY_BUCKET, block.until - started));
+  const text = JSON.stringify(body);
+  const id = requestId(req);
+  res.writeHead(status, {
+    'x-request-id': id,
+    'retry-after': String(Math.max(1, Math.ceil((block.until - started) / 1000))),
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+  req.resume(); // the body is read and dropped, so the connection can carry the next request
+  report([b.tenant, path, (performance.now() - started) / 1000, id]);
+  return true;
+}
+
+/** Passes a request to the gateway and relays its answer. */
+function relay(req: IncomingMessage, res: ServerResponse, b: Binding | undefined): void {
+  const up = request({ socketPath: settings.forwardPath, method: req.method, path: req.url, headers: without(req.headers), agent: upstream }, (answer) => {
+    const headers: Record<string, string | string[]> = without(answer.headers);
+    if (!b || b.keys !== keysSeen || !lingering(b.tenant)) headers.connection = 'close'; // back to the gateway
+    res.writeHead(answer.statusCode ?? 502, headers);
+    answer.pipe(res);
+  });
+  up.on('error', () => {
+    // the gateway is closing (or gone): the client tries again on a new connection
+    if (res.headersSent) return void res.destroy();
+    const text = JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'the node is closing; retry' } });
+    res.writeHead(503, { 'retry-after': '1', connection: 'close', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  });
+  req.on('close', () => { if (!req.complete) up.destroy(); });
+  req.pipe(up);
+}
+
+function lingering(tenant: string): boolean {
+  const block = blocks.get(tenant);
+  return block !== undefined && performance.now() < block.until + DEFAULT_LINGER_MS;
+}
+
+function without(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.includes(k)) out[k] = v;
+  return out;
+}
+
+function report(note: RefusalNote): void {
+  unreported.push(note);
+  reportTimer ??= setTimeout(() => {
+    reportTimer = undefined;
+    const refusals = unreported;
+    unreported = [];
+    send({ kind: 'refused', refusals });
+  }, REPORT_EVERY_MS);
+}
+
+function send(m: FromRefusals): void {
+  if (process.connected) process.send?.(m);
+}
+
+process.on('message', (m: ToRefusals, handle?: Socket) => {
+  switch (m.kind) {
+    case 'connection': {
+      if (!handle) return;
+      noteBlock(m.block);
+      bindings.set(handle, { tenant: m.block.tenant, keyHash: m.keyHash, keys: keysSeen });
+      handle.unshift(Buffer.from(m.head, 'base64'));
+      server.emit('connection', handle);
+      handle.resume();
+      return;
+    }
+    case 'block': return noteBlock(m);
+    case 'unblock': return blocks.clear();
+    case 'keys': keysSeen++; return;
+    case 'stop': return stop();
+  }
+});
+
+function stop(): void {
+  if (reportTimer) {
+    clearTimeout(reportTimer);
+    send({ kind: 'refused', refusals: unreported });
+  }
+  server.close();
+  server.closeAllConnections();
+  upstream.destroy();
+  process.disconnect?.();
+}
+
+// the gateway gone: nothing here is of use to anyone
+process.on('disconnect', () => {
+  server.closeAllConnections();
+  process.exit(0);
+});
+send({ kind: 'ready' });

@@ -1,0 +1,35 @@
+// What the gateway and its refusal process say to each other over the IPC channel.
+
+/** The refusal process's settings: its first argument, as JSON. */
+export interface RefusalSettings {
+  /** the Unix socket on which the gateway takes the requests the process does not refuse */
+  forwardPath: string;
+  /** the ingest routes' paths (POST only) */
+  paths: string[];
+  /** the gateway's own limits on a client, so a connection is held to the same ones here */
+  headersMs: number;
+  requestMs: number;
+  keepAliveMs: number;
+  checkIntervalMs: number;
+}
+
+import type { BlockNote } from '../tenancy/quotas.ts';
+
+export type { BlockNote };
+
+export type ToRefusals =
+  /** with a socket: a new connection whose first request is `tenant`'s, by the key whose sha256 is `keyHash`; `head` the bytes already read (base64) */
+  | { kind: 'connection'; head: string; keyHash: string; block: BlockNote }
+  | ({ kind: 'block' } & BlockNote)
+  /** every block forgotten (a tenant's quota changed) */
+  | { kind: 'unblock' }
+  /** the tenants' keys changed: every connection's key is checked by the gateway again */
+  | { kind: 'keys' }
+  | { kind: 'stop' };
+
+/** One refusal: the tenant, the route, how long it took (s), its request id. */
+export type RefusalNote = [tenant: string, route: string, seconds: number, requestId: string];
+
+export type FromRefusals =
+  | { kind: 'ready' }
+  | { kind: 'refused'; refusals: RefusalNote[] };

@@ -1,0 +1,23 @@
+// The 429 a tenant over its ingestion rate gets, in one place: the gateway's quota gate
+// builds it, and so does the refusal process (api/refusals), which answers a flooding
+// tenant's connections off the gateway's event loop and must say the same thing.
+import { VigilError } from '../../protocols/index.ts';
+
+/** 429 with the Retry-After the bucket computed (api/errors.ts sends it). */
+export class QuotaError extends VigilError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super('QUOTA_EXCEEDED', message);
+  }
+}
+
+/** What every refusal of an empty bucket says: why the request came too early. */
+export const EMPTY_BUCKET = 'its bucket is empty';
+
+/**
+ * The refusal of `tenant` whose bucket (`quota`: its rate and burst, as the gate words them)
+ * holds enough again in `retryAfterMs`. Retry-After is whole seconds, at least one.
+ */
+export function rateRefusal(tenant: string, quota: string, why: string, retryAfterMs: number): QuotaError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new QuotaError(`tenant ${tenant}: ingestion rate quota exceeded${quota}: ${why}; retry after ${seconds} s`, seconds);
+}
