@@ -66,6 +66,8 @@
 // out to the VM's host, proc-cpu.ts), whose bursts every half second hold one of the two CPUs;
 // bus_cpu_* (gateway deployment): the nats-server's, which B's appends and the processing node's
 // reads, lease renewals and snapshots all go through, at the CPU priority B's path has.
+// refusal_cpu_*: the node's child processes' (its refusal process, api/refusals, which holds a
+// flooding tenant's connections once its bucket is empty; a gateway node starts it at the first such refusal).
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -81,7 +83,7 @@ import { BatchMaker } from './ingest/batches.ts';
 import { startNodeProcess, type ChildNode } from './ingest/child-node.ts';
 import { startNatsServer } from '../test/support/nats-server.ts';
 import { percentile, round } from './ingest/client.ts';
-import { cpuTimes, hostTicks, kernelThreadSeconds, stealShare } from './ingest/proc-cpu.ts';
+import { childSeconds, cpuTimes, hostTicks, kernelThreadSeconds, stealShare } from './ingest/proc-cpu.ts';
 import { listeningChild } from './listening-child.ts';
 import { ratioInterval } from './ratio-interval.ts';
 import { StealSeconds } from './steal-seconds.ts';
@@ -393,13 +395,14 @@ async function main(): Promise<void> {
     // the node's main-thread CPU per phase: on a shared machine latency swings with the
     // neighbours; what A's flood costs the node itself shows here
     // and the host's steal (the hypervisor's share of its CPU time) per phase
-    const zero = () => ({ s: 0, processing: 0, bus: 0, reclaim: 0, wall: 0, host: { steal: 0, total: 0 } });
+    const zero = () => ({ s: 0, processing: 0, bus: 0, reclaim: 0, refusals: 0, wall: 0, host: { steal: 0, total: 0 } });
     const cpu: Record<Phase, ReturnType<typeof zero>> = { alone: zero(), atQuota: zero(), noisy: zero(), elsewhere: zero() };
     const measure = async <T>(phase: Phase, run: () => Promise<T>): Promise<T> => {
       const of = (pid: number | undefined) => (pid === undefined ? Promise.resolve(undefined) : cpuTimes(pid));
-      const [c0, p0, n0, k0, h0, t0] = [await cpuTimes(node.pid), await of(node.processingPid), await of(node.busPid), await kernelThreadSeconds('kdamond'), await hostTicks(), performance.now()];
+      const [c0, p0, n0, k0, r0, h0, t0] = [await cpuTimes(node.pid), await of(node.processingPid), await of(node.busPid), await kernelThreadSeconds('kdamond'), await childSeconds(node.pid), await hostTicks(), performance.now()];
       const out = await run();
-      const [c1, p1, n1, k1, h1] = [await cpuTimes(node.pid), await of(node.processingPid), await of(node.busPid), await kernelThreadSeconds('kdamond'), await hostTicks()];
+      const [c1, p1, n1, k1, r1, h1] = [await cpuTimes(node.pid), await of(node.processingPid), await of(node.busPid), await kernelThreadSeconds('kdamond'), await childSeconds(node.pid), await hostTicks()];
+      for (const [pid, s] of r1) cpu[phase].refusals += s - (r0.get(pid) ?? 0);
       if (c0 && c1) cpu[phase].s += c1.main - c0.main;
       if (p0 && p1) cpu[phase].processing += p1.process - p0.process;
       if (n0 && n1) cpu[phase].bus += n1.process - n0.process;
@@ -464,6 +467,7 @@ async function main(): Promise<void> {
     const busy = (phase: Phase) => round(cpu[phase].s / cpu[phase].wall, 3);
     const processingBusy = (phase: Phase) => round(cpu[phase].processing / cpu[phase].wall, 3);
     const busBusy = (phase: Phase) => round(cpu[phase].bus / cpu[phase].wall, 3);
+    const refusalsBusy = (phase: Phase) => round(cpu[phase].refusals / cpu[phase].wall, 3);
     const reclaimBusy = (phase: Phase) => round(cpu[phase].reclaim / cpu[phase].wall, 3);
     const stolen = (phase: Phase) => round(stealShare({ steal: 0, total: 0 }, cpu[phase].host), 3); // the phase's ticks, summed over its rounds
     // B's requests sent and answered within calm seconds only: what the flood costs B when the
@@ -505,6 +509,7 @@ async function main(): Promise<void> {
       a_other_failures: aOther, a_skipped: floods.reduce((n, f) => n + f.skipped, 0), a_rejections: ua.rejections,
       a_client_cpu_flood: round(floods.reduce((n, f) => n + f.clientCpu, 0) / (floods.length * SECONDS), 3),
       node_cpu_alone: busy('alone'), node_cpu_a_at_quota: busy('atQuota'), node_cpu_noisy: busy('noisy'),
+      refusal_cpu_alone: refusalsBusy('alone'), refusal_cpu_a_at_quota: refusalsBusy('atQuota'), refusal_cpu_noisy: refusalsBusy('noisy'),
       ...(node.processingPid === undefined ? {} : {
         processing_cpu_alone: processingBusy('alone'), processing_cpu_a_at_quota: processingBusy('atQuota'), processing_cpu_noisy: processingBusy('noisy'),
       }),
@@ -526,6 +531,8 @@ async function main(): Promise<void> {
       + `over B's requests in calm seconds only (steal under ${CALM_STEAL * 100}%: ${Math.round(result.b_calm_share.alone * 100)}% of B alone's, ${Math.round(result.b_calm_share.noisy * 100)}% of the flood's) the ratio is ${result.b_p99_ratio_calm}`);
     log(`node main thread busy (of one core): ${Math.round(result.node_cpu_alone * 100)}% B alone, ${Math.round(result.node_cpu_a_at_quota * 100)}% with A at its quota, `
       + `${Math.round(result.node_cpu_noisy * 100)}% with A at 10x`);
+    log(`its refusal process (api/refusals; whole process, of one core): ${Math.round(result.refusal_cpu_alone * 100)}% B alone, `
+      + `${Math.round(result.refusal_cpu_a_at_quota * 100)}% with A at its quota, ${Math.round(result.refusal_cpu_noisy * 100)}% with A at 10x`);
     if (result.processing_cpu_alone !== undefined) {
       log(`processing node busy (whole process, of one core): ${Math.round(result.processing_cpu_alone * 100)}% B alone, ${Math.round(result.processing_cpu_a_at_quota! * 100)}% with A at its quota, `
         + `${Math.round(result.processing_cpu_noisy! * 100)}% with A at 10x`);

@@ -117,6 +117,10 @@ export class RefusalFront {
       await new Promise<void>((resolve, reject) => forward.once('error', reject).listen(this.forwardPath, () => resolve()));
       this.forward = forward;
     }
+    if (this.closed) { // the gateway closed while the socket was being opened
+      this.forward.close();
+      return rmSync(this.forwardPath, { force: true });
+    }
     const settings: RefusalSettings = { forwardPath: this.forwardPath, paths: [...this.d.paths], ...this.d.timeouts };
     const child = fork(fileURLToPath(new URL('./process.ts', import.meta.url)), [JSON.stringify(settings)], {
       execArgv: ['--import', pathToFileURL(TSX_LOADER).href], // Vigil runs its TypeScript directly (cli/bin/vigil.js)

@@ -62,20 +62,36 @@ export function stealShare(from: HostTicks | undefined, to: HostTicks | undefine
  */
 export async function kernelThreadSeconds(prefix: string): Promise<number> {
   let seconds = 0;
+  for (const s of (await processSeconds((comm) => comm.startsWith(prefix))).values()) seconds += s;
+  return seconds;
+}
+
+/**
+ * CPU seconds spent so far by each child process of `parent`, by pid: a gateway node's refusal
+ * process (api/refusals), which may start in the middle of a phase (its pid then counts from 0).
+ */
+export function childSeconds(parent: number): Promise<Map<number, number>> {
+  return processSeconds((_comm, ppid) => ppid === parent);
+}
+
+/** CPU seconds so far of every process whose name and parent pid `match`, by pid. */
+async function processSeconds(match: (comm: string, ppid: number) => boolean): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
   let pids: string[];
   try {
     pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
   } catch {
-    return 0;
+    return out;
   }
   await Promise.all(pids.map(async (pid) => {
     try {
       const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (comm.startsWith(prefix)) seconds += statSeconds(stat);
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (match(comm, ppid)) out.set(Number(pid), statSeconds(stat));
     } catch {
       // gone meanwhile
     }
   }));
-  return seconds;
+  return out;
 }
