@@ -3,7 +3,7 @@
 // counts; what the process must not refuse is passed to the gateway; a process killed costs
 // the gateway nothing.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, Agent, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,7 +91,11 @@ describe('refusal process: a flooding tenant answered off the gateway', function
     }
     assert.ok(closed, `a refusal closed its connection once the process was up (${JSON.stringify(lines.filter((l) => /refusal process/.test(l.msg)))})`);
     assert.ok(!byProcess(closed), 'that refusal was the gateway\'s own');
-    assert.ok(lines.some((l) => l.msg === 'the refusal process takes the connections of tenants over their quota' && typeof l.pid === 'number'));
+    const pid = lines.find((l) => l.msg === 'the refusal process takes the connections of tenants over their quota')?.pid;
+    assert.ok(typeof pid === 'number');
+    // below every tenant within its quota: each thread at the lowest nice of the normal class
+    const nices = readdirSync(`/proc/${pid}/task`).map((t) => Number(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]));
+    assert.deepEqual([...new Set(nices)], [19]);
 
     const beforeCount = await metric();
     const beforeUsage = await rejections(HOOLI);
