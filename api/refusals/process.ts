@@ -13,7 +13,7 @@ import { readdirSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { setPriority } from 'node:os';
 import { bearerKey } from '../keys.ts';
-import { hashKey } from '../../protocols/index.ts';
+import { hashKey, VigilError } from '../../protocols/index.ts';
 import { toErrorReply } from '../errors.ts';
 import { requestIds } from '../request-id.ts';
 import { EMPTY_BUCKET, rateRefusal } from '../tenancy/rate-refusal.ts';
@@ -76,12 +76,13 @@ function refuse(req: IncomingMessage, res: ServerResponse, b: Binding): boolean 
   if (!paths.has(path) || !block || block.until <= started) return false;
   const key = bearerKey(req.headers.authorization);
   if (key === undefined || hashKey(key) !== b.keyHash) return false;
-  const { status, body } = toErrorReply(rateRefusal(b.tenant, block.quota, EMPTY_BUCKET, block.until - started));
+  const refusal = rateRefusal(b.tenant, block.quota, EMPTY_BUCKET, block.until - started);
+  const { status, body } = toErrorReply(refusal);
   const text = JSON.stringify(body);
   const id = requestId(req);
   res.writeHead(status, {
     'x-request-id': id,
-    'retry-after': String(Math.max(1, Math.ceil((block.until - started) / 1000))),
+    'retry-after': String(refusal.retryAfterSeconds),
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
   });
@@ -102,8 +103,9 @@ function relay(req: IncomingMessage, res: ServerResponse, b: Binding | undefined
   up.on('error', () => {
     // the gateway is closing (or gone): the client tries again on a new connection
     if (res.headersSent) return void res.destroy();
-    const text = JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'the node is closing; retry' } });
-    res.writeHead(503, { 'retry-after': '1', connection: 'close', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    const { status, body } = toErrorReply(new VigilError('UNAVAILABLE', 'the node is closing; retry'));
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'retry-after': '1', connection: 'close', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   });
   req.on('close', () => { if (!req.complete) up.destroy(); });
