@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, Agent, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -143,6 +145,19 @@ describe('refusal process: a flooding tenant answered off the gateway', function
     assert.equal(after.status, 429, after.body);
     assert.ok(!byProcess(after), 'passed to the gateway, which refuses it');
     assert.equal(after.headers.connection, 'close', 'and the connection closed, so the next one is looked at again');
+  });
+
+  it('survives connections that reset or say nothing while they are looked at', async () => {
+    assert.equal((await send(gw.url, '/v1/metrics', { key: HOOLI, body: samples(10) })).status, 429); // still blocked: new connections are looked at
+    const { port } = new URL(gw.url);
+    for (let i = 0; i < 20; i++) {
+      const s = connect(Number(port), '127.0.0.1');
+      await once(s, 'connect');
+      if (i % 2 === 0) s.write('POST /v1/metrics HTTP/1.1\r\nHost: x\r\nAuthor'); // half a head
+      s.resetAndDestroy();
+    }
+    await sleep(100);
+    assert.equal((await send(gw.url, '/v1/metrics', { key: INITECH, body: samples(5) })).status, 202);
   });
 
   it('costs the gateway nothing when the process dies', async () => {

@@ -173,6 +173,8 @@ export class RefusalFront {
     };
     socket.on('data', onData);
     socket.once('close', done);
+    // no one else listens yet: a reset while it is looked at must not reach the process as an uncaught error
+    socket.on('error', () => socket.destroy());
   }
 
   /** The first bytes of a connection read: to the refusal process, or on to the HTTP server. */
