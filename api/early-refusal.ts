@@ -15,7 +15,7 @@ import type { Engine } from './engine.ts';
 import { toErrorReply } from './errors.ts';
 import { bearerKey, type KeyRing } from './keys.ts';
 import type { RefusalFront } from './refusals/index.ts';
-import type { QuotaGate } from './tenancy/index.ts';
+import type { QuotaError, QuotaGate } from './tenancy/index.ts';
 
 export interface EarlyRefusalDeps {
   /** the ingest routes' paths (POST only), as registered */
@@ -38,11 +38,8 @@ export type EarlyAnswer = (req: IncomingMessage, res: ServerResponse) => boolean
 export function earlyRefusal(deps: EarlyRefusalDeps): EarlyAnswer {
   const paths = new Set(deps.paths);
   return (req, res) => {
-    if (req.method !== 'POST') return false;
-    const url = req.url ?? '';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    if (!paths.has(path) || !deps.quotas.blocksAny()) return false; // no key hashed twice while no one is blocked
+    const path = ingestPost(req, paths);
+    if (path === undefined || !deps.quotas.blocksAny()) return false; // no key hashed twice while no one is blocked
     const key = bearerKey(req.headers.authorization);
     const caller = key === undefined ? undefined : deps.keys.resolve(key);
     if (caller?.kind !== 'tenant') return false;
@@ -51,14 +48,7 @@ export function earlyRefusal(deps: EarlyRefusalDeps): EarlyAnswer {
     if (!refusal) return false;
     const started = performance.now();
     const id = deps.requestId(req);
-    const { status, body } = toErrorReply(refusal);
-    const text = JSON.stringify(body);
-    const headers = {
-      'x-request-id': id,
-      'retry-after': String(refusal.retryAfterSeconds),
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(text),
-    };
+    const { status, body, text, headers } = refusalAnswer(refusal, id);
     const answer = (close: boolean): void => {
       res.writeHead(status, close ? { ...headers, connection: 'close' } : headers);
       res.end(text);
@@ -77,6 +67,28 @@ export function earlyRefusal(deps: EarlyRefusalDeps): EarlyAnswer {
     }
     return true;
   };
+}
+
+/** The path of an ingest request (`paths`, POST only; its query string dropped), or undefined for any other. */
+export function ingestPost(req: IncomingMessage, paths: ReadonlySet<string>): string | undefined {
+  if (req.method !== 'POST') return undefined;
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  return paths.has(path) ? path : undefined;
+}
+
+/** A quota refusal as Fastify's error path would send it: status, body, its text and headers. */
+export function refusalAnswer(refusal: QuotaError, requestId: string) {
+  const { status, body } = toErrorReply(refusal);
+  const text = JSON.stringify(body);
+  const headers = {
+    'x-request-id': requestId,
+    'retry-after': String(refusal.retryAfterSeconds),
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  };
+  return { status, body, text, headers };
 }
 
 /** The settings Fastify gives the HTTP/1 server it makes (fastify.js's defaults applied). */

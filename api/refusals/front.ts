@@ -144,7 +144,7 @@ export class RefusalFront {
     }
     const debug = this.d.log.isLevelEnabled('debug');
     for (const [tenant, route, seconds, reqId] of m.refusals) {
-      this.d.quotas.refusedElsewhere(tenant, 1);
+      this.d.quotas.refusedElsewhere(tenant);
       this.d.observe(route, 'POST', 429, seconds);
       if (debug) this.d.log.debug({ reqId, tenant, status: 429, code: 'QUOTA_EXCEEDED', by: 'refusal process' }, 'request refused');
     }

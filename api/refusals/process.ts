@@ -15,6 +15,7 @@ import { setPriority } from 'node:os';
 import { bearerKey } from '../keys.ts';
 import { hashKey, VigilError } from '../../protocols/index.ts';
 import { toErrorReply } from '../errors.ts';
+import { ingestPost, refusalAnswer } from '../early-refusal.ts';
 import { requestIds } from '../request-id.ts';
 import { EMPTY_BUCKET, rateRefusal } from '../tenancy/rate-refusal.ts';
 import type { BlockNote, FromRefusals, RefusalNote, RefusalSettings, ToRefusals } from './protocol.ts';
@@ -68,24 +69,14 @@ function noteBlock(b: BlockNote): void {
 /** Answers a request of a tenant over its quota, by the key the gateway checked; false when it is not one. */
 function refuse(req: IncomingMessage, res: ServerResponse, b: Binding): boolean {
   const started = performance.now();
-  if (req.method !== 'POST' || b.keys !== keysSeen) return false;
-  const url = req.url ?? '';
-  const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
+  const path = ingestPost(req, paths);
   const block = blocks.get(b.tenant);
-  if (!paths.has(path) || !block || block.until <= started) return false;
+  if (path === undefined || b.keys !== keysSeen || !block || block.until <= started) return false;
   const key = bearerKey(req.headers.authorization);
   if (key === undefined || hashKey(key) !== b.keyHash) return false;
-  const refusal = rateRefusal(b.tenant, block.quota, EMPTY_BUCKET, block.until - started);
-  const { status, body } = toErrorReply(refusal);
-  const text = JSON.stringify(body);
   const id = requestId(req);
-  res.writeHead(status, {
-    'x-request-id': id,
-    'retry-after': String(refusal.retryAfterSeconds),
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-  });
+  const { status, text, headers } = refusalAnswer(rateRefusal(b.tenant, block.quota, EMPTY_BUCKET, block.until - started), id);
+  res.writeHead(status, headers);
   res.end(text);
   req.resume(); // the body is read and dropped, so the connection can carry the next request
   report([b.tenant, path, (performance.now() - started) / 1000, id]);
