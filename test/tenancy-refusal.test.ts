@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { VirtualClock } from '../actors/runtime/index.ts';
 import { hashKey } from '../api/index.ts';
-import { QuotaError, QuotaGate } from '../api/tenancy/index.ts';
+import { EMPTY_BUCKET, QuotaError, QuotaGate, rateRefusal } from '../api/tenancy/index.ts';
 import { startNode, type NodeHandle } from '../node/index.ts';
 import { thresholdDetectors } from './support/api-detector.ts';
 import { KEYS, testConfig } from './support/api-node.ts';
@@ -75,6 +75,25 @@ describe('tenancy: the quota gate remembers a debt', () => {
     assert.equal(gate.refusalBeforeBody('a'), undefined);
     await gate.take('a', 1);
     await assert.rejects(gate.take('a', 1), QuotaError);
+    await gate.close();
+  });
+
+  it('refuses without a stack trace, in every path, and leaves the limit as it found it', async () => {
+    // a 429 is a decision: a flood is made of them, and capturing a stack for each was a fifth of a refusal's cost
+    const clock = new VirtualClock(0);
+    const gate = new QuotaGate({ nodeId: 'n1', clock, log: silent, bucketOf: () => ({ rate: 100, burst: 200 }) });
+    const limit = Error.stackTraceLimit;
+    await gate.take('a', 450);
+    const early = gate.refusalBeforeBody('a');
+    clock.advance(2_600);
+    await gate.take('a', 200).catch(() => undefined); // 200 from about 10 tokens: refused by the bucket
+    const thrown = await gate.take('a', 200).then(() => undefined, (err: unknown) => err);
+    for (const refusal of [early, thrown, rateRefusal('a', '', EMPTY_BUCKET, 1_000)]) {
+      assert.ok(refusal instanceof QuotaError);
+      assert.doesNotMatch(refusal.stack ?? '', /\n\s+at /, 'no frames');
+    }
+    assert.equal(Error.stackTraceLimit, limit);
+    assert.match(new Error('another').stack ?? '', /\n\s+at /, 'other errors keep their stack');
     await gate.close();
   });
 });

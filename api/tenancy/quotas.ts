@@ -181,14 +181,7 @@ export class QuotaGate {
     const now = this.o.clock.now();
     if (!t || t.blockedUntil <= now) return undefined;
     this.refused(tenant, 'rate', 0);
-    // no stack trace: a 429 is a decision, never logged with one
-    const depth = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      return this.rateError(tenant, t.blockedUntil - now, EMPTY_BUCKET);
-    } finally {
-      Error.stackTraceLimit = depth;
-    }
+    return this.rateError(tenant, t.blockedUntil - now, EMPTY_BUCKET);
   }
 
   /** Takes `samples` from the tenant's bucket or throws QuotaError (429) with Retry-After. */
