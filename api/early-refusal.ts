@@ -78,17 +78,17 @@ export function ingestPost(req: IncomingMessage, paths: ReadonlySet<string>): st
   return paths.has(path) ? path : undefined;
 }
 
+/** An error as Fastify's error path would send it, for a raw response: status, body, its text and headers (`extra` first). */
+export function errorAnswer(err: unknown, extra: Record<string, string>) {
+  const { status, body } = toErrorReply(err);
+  const text = JSON.stringify(body);
+  const headers = { ...extra, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) };
+  return { status, body, text, headers };
+}
+
 /** A quota refusal as Fastify's error path would send it: status, body, its text and headers. */
 export function refusalAnswer(refusal: QuotaError, requestId: string) {
-  const { status, body } = toErrorReply(refusal);
-  const text = JSON.stringify(body);
-  const headers = {
-    'x-request-id': requestId,
-    'retry-after': String(refusal.retryAfterSeconds),
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-  };
-  return { status, body, text, headers };
+  return errorAnswer(refusal, { 'x-request-id': requestId, 'retry-after': String(refusal.retryAfterSeconds) });
 }
 
 /** The settings Fastify gives the HTTP/1 server it makes (fastify.js's defaults applied). */

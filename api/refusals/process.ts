@@ -14,8 +14,7 @@ import type { Socket } from 'node:net';
 import { setPriority } from 'node:os';
 import { bearerKey } from '../keys.ts';
 import { hashKey, VigilError } from '../../protocols/index.ts';
-import { toErrorReply } from '../errors.ts';
-import { ingestPost, refusalAnswer } from '../early-refusal.ts';
+import { errorAnswer, ingestPost, refusalAnswer } from '../early-refusal.ts';
 import { requestIds } from '../request-id.ts';
 import { EMPTY_BUCKET, rateRefusal } from '../tenancy/rate-refusal.ts';
 import type { BlockNote, FromRefusals, RefusalNote, RefusalSettings, ToRefusals } from './protocol.ts';
@@ -94,9 +93,8 @@ function relay(req: IncomingMessage, res: ServerResponse, b: Binding | undefined
   up.on('error', () => {
     // the gateway is closing (or gone): the client tries again on a new connection
     if (res.headersSent) return void res.destroy();
-    const { status, body } = toErrorReply(new VigilError('UNAVAILABLE', 'the node is closing; retry'));
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'retry-after': '1', connection: 'close', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    const { status, text, headers } = errorAnswer(new VigilError('UNAVAILABLE', 'the node is closing; retry'), { 'retry-after': '1', connection: 'close' });
+    res.writeHead(status, headers);
     res.end(text);
   });
   req.on('close', () => { if (!req.complete) up.destroy(); });
