@@ -139,9 +139,9 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
     const observe = (route: string, method: string, status: number, seconds: number): void => httpMetrics.observe(route, method, status, seconds);
     if (options.refusalProcess) {
       front = new RefusalFront({
-        server: app.server, paths, keys, quotas: tenancy.quotas, engine, observe, log,
+        server: app.server, paths, sizedPaths: [INGEST_PATH], keys, quotas: tenancy.quotas, engine, observe, log,
         onKeysChange: (listener) => tenancy.tenancy.registry.onChange(listener),
-        timeouts: { ...timeouts, keepAliveMs: app.server.keepAliveTimeout },
+        timeouts: { ...timeouts, keepAliveMs: app.server.keepAliveTimeout }, bodyLimitBytes: config.http.bodyLimitBytes,
       });
     }
     early = earlyRefusal({ paths, keys, quotas: tenancy.quotas, engine, requestId, log, observe, ...(front ? { front } : {}) });

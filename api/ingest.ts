@@ -2,7 +2,7 @@
 // call. Nothing is logged per request at info level: this is the hot path.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { acceptedSchema, errorSchema, metricsBodySchema } from '../protocols/schemas.ts';
-import { VigilError, type SeriesInput } from '../protocols/index.ts';
+import { sampleCount, VigilError, type SeriesInput } from '../protocols/index.ts';
 import type { VigilConfig } from '../cluster/index.ts';
 import type { Engine } from './engine.ts';
 import { checkSamples } from './samples-check.ts';
@@ -43,10 +43,4 @@ export function refuseBeforeBody(engine: Engine, quotas: QuotaGate | undefined) 
     const refusal = quotas?.refusalBeforeBody(request.tenant);
     return refusal ? sendError(request, reply, refusal) : undefined;
   };
-}
-
-export function sampleCount(series: readonly SeriesInput[]): number {
-  let n = 0;
-  for (const s of series) n += s.samples.length;
-  return n;
 }

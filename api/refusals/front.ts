@@ -39,6 +39,8 @@ export interface RefusalFrontDeps {
   server: Server;
   /** the ingest routes' paths (POST only) */
   paths: readonly string[];
+  /** those whose bodies are MetricBatches (JSON or protobuf), which the process may refuse by their size */
+  sizedPaths: readonly string[];
   keys: KeyRing;
   quotas: QuotaGate;
   engine: Pick<Engine, 'overloaded'>;
@@ -47,6 +49,8 @@ export interface RefusalFrontDeps {
   /** counts a refusal answered by the process, as the gateway counts its own */
   observe(route: string, method: string, status: number, seconds: number): void;
   timeouts: { headersMs: number; requestMs: number; keepAliveMs: number; checkIntervalMs: number };
+  /** the gateway's body limit (http.bodyLimitBytes) */
+  bodyLimitBytes: number;
   log: Logger;
 }
 
@@ -66,7 +70,7 @@ export class RefusalFront {
     this.deliver = d.server.listeners('connection') as Array<(socket: Socket) => void>;
     d.server.removeAllListeners('connection');
     d.server.on('connection', (socket: Socket) => this.onConnection(socket));
-    d.quotas.watchBlocks((b) => this.send(b ? { kind: 'block', ...b } : { kind: 'unblock' }));
+    d.quotas.watchBuckets((news) => this.send(news));
     this.unsubscribe = d.onKeysChange(() => this.send({ kind: 'keys' }));
   }
 
@@ -89,7 +93,7 @@ export class RefusalFront {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.d.quotas.watchBlocks(undefined);
+    this.d.quotas.watchBuckets(undefined);
     this.unsubscribe();
     for (const s of this.peeking) s.destroy();
     const child = this.child;
@@ -121,7 +125,7 @@ export class RefusalFront {
       this.forward.close();
       return rmSync(this.forwardPath, { force: true });
     }
-    const settings: RefusalSettings = { forwardPath: this.forwardPath, paths: [...this.d.paths], ...this.d.timeouts };
+    const settings: RefusalSettings = { forwardPath: this.forwardPath, paths: [...this.d.paths], sizedPaths: [...this.d.sizedPaths], bodyLimitBytes: this.d.bodyLimitBytes, ...this.d.timeouts };
     const child = fork(fileURLToPath(new URL('./process.ts', import.meta.url)), [JSON.stringify(settings)], {
       execArgv: ['--import', pathToFileURL(TSX_LOADER).href], // Vigil runs its TypeScript directly (cli/bin/vigil.js)
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -143,8 +147,8 @@ export class RefusalFront {
       return;
     }
     const debug = this.d.log.isLevelEnabled('debug');
-    for (const [tenant, route, seconds, reqId] of m.refusals) {
-      this.d.quotas.refusedElsewhere(tenant);
+    for (const [tenant, route, seconds, reqId, samples] of m.refusals) {
+      this.d.quotas.refusedElsewhere(tenant, samples);
       this.d.observe(route, 'POST', 429, seconds);
       if (debug) this.d.log.debug({ reqId, tenant, status: 429, code: 'QUOTA_EXCEEDED', by: 'refusal process' }, 'request refused');
     }

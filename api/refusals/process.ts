@@ -3,9 +3,10 @@
 // (api/refusals/README.md). The gateway hands it a connection whose first request came from a
 // tenant whose bucket was known empty, with the bytes it had read; Node's own HTTP parser reads
 // the requests here. Each one is refused (429, as the gateway would: api/tenancy/rate-refusal.ts)
-// while its key is the one the gateway checked and its tenant's bucket is still known empty;
-// any other request on the connection is passed to the gateway over a Unix socket and its
-// answer relayed, so nothing is refused here that the gateway would accept. A connection whose
+// while its key is the one the gateway checked and its tenant's bucket is still known empty, or
+// when its batch is larger than the bucket can hold by the last bound the gateway sent
+// (api/tenancy/token-bound.ts); any other request on the connection is passed to the gateway
+// over a Unix socket and its answer relayed, so nothing is refused here that the gateway would accept. A connection whose
 // tenant has not been blocked for a while is closed after such an answer: its client's next
 // connection goes to the gateway again.
 import { createServer, request, Agent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -13,10 +14,11 @@ import { readdirSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { setPriority } from 'node:os';
 import { bearerKey } from '../keys.ts';
-import { hashKey, VigilError } from '../../protocols/index.ts';
+import { hashKey, samplesInBody, VigilError } from '../../protocols/index.ts';
 import { errorAnswer, ingestPost, refusalAnswer } from '../early-refusal.ts';
 import { requestIds } from '../request-id.ts';
-import { EMPTY_BUCKET, rateRefusal } from '../tenancy/rate-refusal.ts';
+import { batchTooLarge, EMPTY_BUCKET, rateRefusal } from '../tenancy/rate-refusal.ts';
+import { certainRefusal, type TokenBound } from '../tenancy/token-bound.ts';
 import type { BlockNote, FromRefusals, RefusalNote, RefusalSettings, ToRefusals } from './protocol.ts';
 
 /**
@@ -45,18 +47,32 @@ interface Binding {
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as RefusalSettings;
 const paths = new Set(settings.paths);
+const sizedPaths = new Set(settings.sizedPaths);
 const bindings = new WeakMap<Socket, Binding>();
 /** by tenant: until when (performance.now) its bucket is known empty, and its quota's words */
 const blocks = new Map<string, { until: number; quota: string }>();
+/** by tenant: the last bound on its tokens, and until when (Unix ms) it can refuse anything */
+const bounds = new Map<string, { bound: TokenBound; until: number }>();
 let keysSeen = 0;
 const requestId = requestIds(`r${process.pid.toString(36)}`);
 const upstream = new Agent({ keepAlive: true });
 let unreported: RefusalNote[] = [];
 let reportTimer: NodeJS.Timeout | undefined;
 
+interface Refusal { quota: string; why: string; retryAfterMs: number; samples: number }
+
 const server = createServer({ headersTimeout: settings.headersMs, requestTimeout: settings.requestMs, connectionsCheckingInterval: settings.checkIntervalMs }, (req, res) => {
+  const started = performance.now();
   const binding = bindings.get(req.socket);
-  if (binding && refuse(req, res, binding)) return;
+  const path = binding === undefined ? undefined : boundIngest(req, binding);
+  if (binding === undefined || path === undefined) return relay(req, res, binding);
+  const block = blocks.get(binding.tenant);
+  if (block && block.until > started) {
+    req.resume(); // the body is read and dropped, so the connection can carry the next request
+    return refuse(req, res, binding.tenant, path, started, { quota: block.quota, why: EMPTY_BUCKET, retryAfterMs: block.until - started, samples: 0 });
+  }
+  const sized = bounds.get(binding.tenant);
+  if (sized && sizedPaths.has(path) && Date.now() < sized.until) return judge(req, res, binding, path, started, sized.bound);
   relay(req, res, binding);
 });
 server.keepAliveTimeout = settings.keepAliveMs;
@@ -65,25 +81,50 @@ function noteBlock(b: BlockNote): void {
   blocks.set(b.tenant, { until: performance.now() + b.forMs, quota: b.quota });
 }
 
-/** Answers a request of a tenant over its quota, by the key the gateway checked; false when it is not one. */
-function refuse(req: IncomingMessage, res: ServerResponse, b: Binding): boolean {
-  const started = performance.now();
-  const path = ingestPost(req, paths);
-  const block = blocks.get(b.tenant);
-  if (path === undefined || b.keys !== keysSeen || !block || block.until <= started) return false;
-  const key = bearerKey(req.headers.authorization);
-  if (key === undefined || hashKey(key) !== b.keyHash) return false;
-  const id = requestId(req);
-  const { status, text, headers } = refusalAnswer(rateRefusal(b.tenant, block.quota, EMPTY_BUCKET, block.until - started), id);
-  res.writeHead(status, headers);
-  res.end(text);
-  req.resume(); // the body is read and dropped, so the connection can carry the next request
-  report([b.tenant, path, (performance.now() - started) / 1000, id]);
-  return true;
+function noteBound(b: TokenBound): void {
+  // past this the shared bucket may hold its burst, and then no batch is refused by the bound
+  const until = b.rate > 0 ? b.at + ((b.burst - b.tokens) * 1000) / b.rate : b.at;
+  bounds.set(b.tenant, { bound: b, until });
 }
 
-/** Passes a request to the gateway and relays its answer. */
-function relay(req: IncomingMessage, res: ServerResponse, b: Binding | undefined): void {
+/** The ingest route of a request made with the key the gateway checked, since the keys last changed; undefined otherwise. */
+function boundIngest(req: IncomingMessage, b: Binding): string | undefined {
+  const path = ingestPost(req, paths);
+  if (path === undefined || b.keys !== keysSeen) return undefined;
+  const key = bearerKey(req.headers.authorization);
+  return key !== undefined && hashKey(key) === b.keyHash ? path : undefined;
+}
+
+/** Answers a request of a tenant over its quota with its 429, and tells the gateway. */
+function refuse(req: IncomingMessage, res: ServerResponse, tenant: string, path: string, started: number, r: Refusal): void {
+  const id = requestId(req);
+  const { status, text, headers } = refusalAnswer(rateRefusal(tenant, r.quota, r.why, r.retryAfterMs), id);
+  res.writeHead(status, headers);
+  res.end(text);
+  report([tenant, path, (performance.now() - started) / 1000, id, r.samples]);
+}
+
+/**
+ * Reads a batch whole and refuses it when the bound says the bucket cannot hold it; anything
+ * else (a body that does not read as a batch, one too large for the gateway, one that may
+ * pass) goes to the gateway with the bytes read.
+ */
+function judge(req: IncomingMessage, res: ServerResponse, b: Binding, path: string, started: number, bound: TokenBound): void {
+  const length = Number(req.headers['content-length']);
+  if (req.headers['transfer-encoding'] !== undefined || !(length <= settings.bodyLimitBytes)) return relay(req, res, b);
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    const samples = samplesInBody(req.headers['content-type'], body);
+    const wait = samples === undefined ? undefined : certainRefusal(bound, samples, Date.now());
+    if (wait === undefined) return relay(req, res, b, body);
+    refuse(req, res, b.tenant, path, started, { quota: bound.quota, why: batchTooLarge(samples!, bound.burst), retryAfterMs: wait, samples: samples! });
+  });
+}
+
+/** Passes a request to the gateway (its body as read here, or still to read) and relays its answer. */
+function relay(req: IncomingMessage, res: ServerResponse, b: Binding | undefined, body?: Buffer): void {
   const up = request({ socketPath: settings.forwardPath, method: req.method, path: req.url, headers: without(req.headers), agent: upstream }, (answer) => {
     const headers: Record<string, string | string[]> = without(answer.headers);
     if (!b || b.keys !== keysSeen || !lingering(b.tenant)) headers.connection = 'close'; // back to the gateway
@@ -97,6 +138,7 @@ function relay(req: IncomingMessage, res: ServerResponse, b: Binding | undefined
     res.writeHead(status, headers);
     res.end(text);
   });
+  if (body) return void up.end(body);
   req.on('close', () => { if (!req.complete) up.destroy(); });
   req.pipe(up);
 }
@@ -138,7 +180,10 @@ process.on('message', (m: ToRefusals, handle?: Socket) => {
       return;
     }
     case 'block': return noteBlock(m);
-    case 'unblock': return blocks.clear();
+    case 'bound': return noteBound(m);
+    case 'unblock':
+      blocks.clear();
+      return bounds.clear();
     case 'keys': keysSeen++; return;
     case 'stop': return stop();
   }

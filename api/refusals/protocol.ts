@@ -6,6 +6,10 @@ export interface RefusalSettings {
   forwardPath: string;
   /** the ingest routes' paths (POST only) */
   paths: string[];
+  /** those whose batches it may count (JSON or protobuf MetricBatch) and refuse by their size */
+  sizedPaths: string[];
+  /** the largest body the gateway reads; a larger one is passed to it unread, for its 413 */
+  bodyLimitBytes: number;
   /** the gateway's own limits on a client, so a connection is held to the same ones here */
   headersMs: number;
   requestMs: number;
@@ -13,22 +17,21 @@ export interface RefusalSettings {
   checkIntervalMs: number;
 }
 
-import type { BlockNote } from '../tenancy/quotas.ts';
+import type { BlockNote, BucketNews } from '../tenancy/quotas.ts';
 
 export type { BlockNote };
 
 export type ToRefusals =
   /** with a socket: a new connection whose first request is `tenant`'s, by the key whose sha256 is `keyHash`; `head` the bytes already read (base64) */
   | { kind: 'connection'; head: string; keyHash: string; block: BlockNote }
-  | ({ kind: 'block' } & BlockNote)
-  /** every block forgotten (a tenant's quota changed) */
-  | { kind: 'unblock' }
+  /** a block, a bound on a tenant's tokens (api/tenancy/token-bound.ts), or every one forgotten (a tenant's quota changed) */
+  | BucketNews
   /** the tenants' keys changed: every connection's key is checked by the gateway again */
   | { kind: 'keys' }
   | { kind: 'stop' };
 
-/** One refusal: the tenant, the route, how long it took (s), its request id. */
-export type RefusalNote = [tenant: string, route: string, seconds: number, requestId: string];
+/** One refusal: the tenant, the route, how long it took (s), its request id, its batch's samples (0: not counted, the bucket known empty). */
+export type RefusalNote = [tenant: string, route: string, seconds: number, requestId: string, samples: number];
 
 export type FromRefusals =
   | { kind: 'ready' }

@@ -18,14 +18,19 @@
 // With Redis, a tenant's batches are paid from a block of tokens the node took from the shared
 // bucket ahead of them (prepaid.ts): a tenant within its rate waits on Redis only when a batch
 // outgrows what its node holds, and the next block is asked for off the batch's path.
+//
+// Every answer of the shared bucket also bounds what the tenant's next batches can find
+// (token-bound.ts): a watcher (the refusal process) is told it, and refuses by it a batch too
+// large to pass, where a block cannot (a smaller batch could).
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../../actors/runtime/index.ts';
 import { VigilError } from '../../protocols/index.ts';
 import { LocalBuckets, type BucketParams, type TakeResult } from './bucket.ts';
 import { DEFAULT_QUOTA_BLOCK_MS, PrepaidTokens, blockSize } from './prepaid.ts';
-import { EMPTY_BUCKET, QuotaError, rateRefusal } from './rate-refusal.ts';
+import { batchTooLarge, EMPTY_BUCKET, QuotaError, rateRefusal } from './rate-refusal.ts';
 import { RedisBuckets } from './redis-bucket.ts';
+import type { TokenBound } from './token-bound.ts';
 
 export { QuotaError };
 
@@ -47,8 +52,10 @@ export interface BlockNote {
   quota: string;
 }
 
-/** Told of every block, and of every unblock (undefined: every block forgotten). */
-export type BlockWatcher = (block: BlockNote | undefined) => void;
+/** What a watcher of the buckets is told: a block, a bound on a tenant's tokens, or that every block and bound is forgotten. */
+export type BucketNews = ({ kind: 'block' } & BlockNote) | ({ kind: 'bound' } & TokenBound) | { kind: 'unblock' };
+
+export type BucketWatcher = (news: BucketNews) => void;
 
 export interface QuotaOptions {
   /** Redis for the shared buckets (VIGIL_REDIS_URL); absent: local buckets only, at fallbackShare */
@@ -101,13 +108,15 @@ export class QuotaGate {
   /** samples admitted by the local bucket since Redis last answered, by tenant */
   private readonly owed = new Map<string, number>();
   private readonly prepaid = new PrepaidTokens();
-  /** tenants whose next block is being asked for */
-  private readonly refilling = new Set<string>();
+  /** tenants whose next block is being asked for, and its size */
+  private readonly refilling = new Map<string, number>();
+  /** prepaid tokens in the hands of batches waiting on the shared bucket (given back if refused), by tenant */
+  private readonly inHand = new Map<string, number>();
   /** a block refused: not asked again before then (ms), by tenant */
   private readonly refillAt = new Map<string, number>();
   /** bumped when quotas change: a block asked for under the old ones is not kept */
   private quotasSeen = 0;
-  private blockWatcher: BlockWatcher | undefined;
+  private watcher: BucketWatcher | undefined;
   private timer: ReturnType<Clock['setTimeout']> | undefined;
   private readonly m: ReturnType<typeof quotaMetrics> | undefined;
 
@@ -157,17 +166,21 @@ export class QuotaGate {
   }
 
   /**
-   * Tells `watcher` of every block (the tenant, for how long, its quota as refusals word it) and
-   * of every unblock (no tenant: forget them all); the refusal process (api/refusals) keeps its
-   * view of the blocks by it. One watcher; undefined stops.
+   * Tells `watcher` of every block (the tenant, for how long, its quota as refusals word it), of
+   * every bound the shared bucket's answers give on a tenant's tokens (token-bound.ts), and of
+   * every unblock (forget them all); the refusal process (api/refusals) keeps its view of the
+   * buckets by it. One watcher; undefined stops.
    */
-  watchBlocks(watcher: BlockWatcher | undefined): void {
-    this.blockWatcher = watcher;
+  watchBuckets(watcher: BucketWatcher | undefined): void {
+    this.watcher = watcher;
   }
 
-  /** Counts a refusal of an empty bucket answered elsewhere (the refusal process), as refusalBeforeBody counts its own. */
-  refusedElsewhere(tenant: string): void {
-    this.refused(tenant, 'rate', 0);
+  /**
+   * Counts a refusal answered elsewhere (the refusal process), as this gate counts its own:
+   * `samples` 0 for one before the body (an empty bucket), the batch's for one by its size.
+   */
+  refusedElsewhere(tenant: string, samples = 0): void {
+    this.refused(tenant, 'rate', samples);
   }
 
   /**
@@ -197,7 +210,10 @@ export class QuotaGate {
     // The bucket answered for a moment after this one, and its reply may wait long in a busy
     // event loop: a wait counted from here never blocks a request the bucket would admit.
     const asked = this.o.clock.now();
-    const r = await this.takeFrom(tenant, p, samples - held);
+    this.hold(tenant, held);
+    const r = await this.takeFrom(tenant, p, samples - held).finally(() => this.hold(tenant, -held));
+    if (!r.ok) this.prepaid.add(tenant, held);
+    if (r.shared) this.bound(tenant, p, asked, r.tokens);
     if (r.ok) {
       // A batch that left the bucket in debt: no batch, however small, passes before the refill
       // brings it back to one token, so until then the next ones are refused before their body is read.
@@ -205,10 +221,9 @@ export class QuotaGate {
       else this.refill(tenant, p, samples);
       return;
     }
-    this.prepaid.add(tenant, held);
     this.block(tenant, asked + r.retryAfterMs);
     this.refused(tenant, 'rate', samples);
-    throw this.rateError(tenant, r.retryAfterMs, `this batch of ${samples} samples needs ${Math.min(samples, p.burst)} tokens`, p);
+    throw this.rateError(tenant, r.retryAfterMs, batchTooLarge(samples, p.burst), p);
   }
 
   /**
@@ -232,7 +247,7 @@ export class QuotaGate {
   unblock(): void {
     for (const t of this.tallies.values()) t.blockedUntil = 0;
     this.anyBlockedUntil = 0;
-    this.blockWatcher?.(undefined);
+    this.watcher?.({ kind: 'unblock' });
     this.prepaid.clear();
     this.refillAt.clear();
     this.quotasSeen++;
@@ -262,17 +277,17 @@ export class QuotaGate {
   }
 
   /** The answer of the bucket that decided, with its refill rate (the shared one, or this node's share). */
-  private async takeFrom(tenant: string, p: BucketParams, cost: number): Promise<TakeResult & { rate: number }> {
+  private async takeFrom(tenant: string, p: BucketParams, cost: number): Promise<TakeResult & { rate: number; shared: boolean }> {
     // A call that timed out may still have run in Redis (a busy event loop reads the reply
     // late): its batch and the debt it carried count as taken there, so a late answer never
     // charges a tenant twice. Only what Redis was not asked is owed to it.
     const shared = await this.takeShared(tenant, p, cost);
-    if ('ok' in shared) return { ...shared, rate: p.rate };
+    if ('ok' in shared) return { ...shared, rate: p.rate, shared: true };
     const local = this.localParams(p);
     const r = this.local.take(tenant, local, cost);
     // what this node admits alone is charged to the shared bucket when Redis answers again
     if (r.ok && this.redis && !shared.asked) this.owe(tenant, p, cost);
-    return { ...r, rate: local.rate };
+    return { ...r, rate: local.rate, shared: false };
   }
 
   /** The shared bucket's answer; or, when Redis is away, whether it may have run the take anyway. */
@@ -303,7 +318,7 @@ export class QuotaGate {
     const now = this.o.clock.now();
     if (block === 0 || !this.redisUp || this.prepaid.left(tenant) >= block / 2) return;
     if (this.refilling.has(tenant) || now < (this.refillAt.get(tenant) ?? 0)) return;
-    this.refilling.add(tenant);
+    this.refilling.set(tenant, block);
     const quotas = this.quotasSeen;
     void this.takeShared(tenant, p, block).then((r) => {
       if (!('ok' in r) || quotas !== this.quotasSeen) return;
@@ -378,7 +393,28 @@ export class QuotaGate {
   private block(tenant: string, until: number): void {
     this.tally(tenant).blockedUntil = until;
     this.anyBlockedUntil = Math.max(this.anyBlockedUntil, until);
-    this.blockWatcher?.(this.note(tenant, until - this.o.clock.now()));
+    this.watcher?.({ kind: 'block', ...this.note(tenant, until - this.o.clock.now()) });
+  }
+
+  /**
+   * Tells the watcher what the shared bucket's answer to a call made at `asked` bounds: what
+   * it held then, with what this node held or had asked for. Only a bound under the burst can
+   * refuse anything (token-bound.ts), so no other is sent.
+   */
+  private bound(tenant: string, p: BucketParams, asked: number, tokens: number): void {
+    if (!this.watcher) return;
+    const prepaid = this.prepaid.left(tenant) + (this.refilling.get(tenant) ?? 0) + (this.inHand.get(tenant) ?? 0);
+    if (tokens + prepaid >= p.burst) return;
+    // the process beside this one reads the wall clock, which this gate's clock need not be
+    const at = Date.now() - (this.o.clock.now() - asked);
+    this.watcher({ kind: 'bound', tenant, at, tokens, prepaid, rate: p.rate, burst: p.burst, quota: this.quotaText(p) });
+  }
+
+  private hold(tenant: string, tokens: number): void {
+    if (tokens === 0) return;
+    const now = (this.inHand.get(tenant) ?? 0) + tokens;
+    if (now > 0) this.inHand.set(tenant, now);
+    else this.inHand.delete(tenant);
   }
 
   private note(tenant: string, forMs: number): BlockNote {

@@ -13,6 +13,11 @@ export class QuotaError extends VigilError {
 /** What every refusal of an empty bucket says: why the request came too early. */
 export const EMPTY_BUCKET = 'its bucket is empty';
 
+/** What the refusal of a batch the bucket cannot hold yet says. */
+export function batchTooLarge(samples: number, burst: number): string {
+  return `this batch of ${samples} samples needs ${Math.min(samples, burst)} tokens`;
+}
+
 /**
  * The refusal of `tenant` whose bucket (`quota`: its rate and burst, as the gate words them)
  * holds enough again in `retryAfterMs`. Retry-After is whole seconds, at least one.
