@@ -26,7 +26,7 @@ export { SIZE_TIERS, DEFAULT_RATE, bucketOf, defaultDetectionTier, toDocument, p
 export type { SizeTier, TenantBudgetSettings, TenantKey, TenantSpec, TenantSource } from './spec.ts';
 export { QuotaGate, QuotaError, DEFAULT_QUOTA_PREFIX, USAGE_WINDOW_MS, type BlockNote, type BucketNews } from './quotas.ts';
 export { certainRefusal, type TokenBound } from './token-bound.ts';
-export { rateRefusal, EMPTY_BUCKET } from './rate-refusal.ts';
+export { rateRefusal, batchTooLarge, EMPTY_BUCKET } from './rate-refusal.ts';
 export type { QuotaOptions, TenantUsage, RejectReason } from './quotas.ts';
 export { take, LocalBuckets } from './bucket.ts';
 export { PrepaidTokens, blockSize, DEFAULT_QUOTA_BLOCK_MS } from './prepaid.ts';
