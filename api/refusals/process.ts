@@ -6,9 +6,9 @@
 // while its key is the one the gateway checked and its tenant's bucket is still known empty, or
 // when its batch is larger than the bucket can hold by the last bound the gateway sent
 // (api/tenancy/token-bound.ts); any other request on the connection is passed to the gateway
-// over a Unix socket and its answer relayed, so nothing is refused here that the gateway would accept. A connection whose
-// tenant has not been blocked for a while is closed after such an answer: its client's next
-// connection goes to the gateway again.
+// over a Unix socket and its answer relayed, so nothing is refused here that the gateway would
+// accept. A connection whose tenant has not been blocked for a while is closed after such an
+// answer: its client's next connection goes to the gateway again.
 import { createServer, request, Agent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readdirSync } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -118,8 +118,8 @@ function judge(req: IncomingMessage, res: ServerResponse, b: Binding, path: stri
     const body = Buffer.concat(chunks);
     const samples = samplesInBody(req.headers['content-type'], body);
     const wait = samples === undefined ? undefined : certainRefusal(bound, samples, Date.now());
-    if (wait === undefined) return relay(req, res, b, body);
-    refuse(req, res, b.tenant, path, started, { quota: bound.quota, why: batchTooLarge(samples!, bound.burst), retryAfterMs: wait, samples: samples! });
+    if (samples === undefined || wait === undefined) return relay(req, res, b, body);
+    refuse(req, res, b.tenant, path, started, { quota: bound.quota, why: batchTooLarge(samples, bound.burst), retryAfterMs: wait, samples });
   });
 }
 
