@@ -95,6 +95,9 @@ interface Tally {
   blockedUntil: number;
 }
 
+/** A bucket's answer, with its refill rate and whether it was the shared bucket's. */
+type BucketAnswer = TakeResult & { rate: number; shared: boolean };
+
 export class QuotaGate {
   /** the latest blockedUntil of any tenant (blocksAny) */
   private anyBlockedUntil = 0;
@@ -211,7 +214,13 @@ export class QuotaGate {
     // event loop: a wait counted from here never blocks a request the bucket would admit.
     const asked = this.o.clock.now();
     this.hold(tenant, held);
-    const r = await this.takeFrom(tenant, p, samples - held).finally(() => this.hold(tenant, -held));
+    let r: BucketAnswer;
+    try {
+      r = await this.takeFrom(tenant, p, samples - held);
+    } finally {
+      this.hold(tenant, -held);
+    }
+    // in the same turn as the release above: a bound told meanwhile would miss these tokens
     if (!r.ok) this.prepaid.add(tenant, held);
     if (r.shared) this.bound(tenant, p, asked, r.tokens);
     if (r.ok) {
@@ -277,7 +286,7 @@ export class QuotaGate {
   }
 
   /** The answer of the bucket that decided, with its refill rate (the shared one, or this node's share). */
-  private async takeFrom(tenant: string, p: BucketParams, cost: number): Promise<TakeResult & { rate: number; shared: boolean }> {
+  private async takeFrom(tenant: string, p: BucketParams, cost: number): Promise<BucketAnswer> {
     // A call that timed out may still have run in Redis (a busy event loop reads the reply
     // late): its batch and the debt it carried count as taken there, so a late answer never
     // charges a tenant twice. Only what Redis was not asked is owed to it.
