@@ -12,7 +12,7 @@ import pino from 'pino';
 import { createRng, SystemClock } from '../actors/runtime/index.ts';
 import { hashKey } from '../api/index.ts';
 import { startGateway, type Gateway } from '../api/gateway.ts';
-import { certainRefusal, openTenancy, QuotaGate, take, type BucketParams, type BucketState, type TokenBound } from '../api/tenancy/index.ts';
+import { certainRefusal, hostMs, openTenancy, QuotaGate, take, type BucketParams, type BucketState, type TokenBound } from '../api/tenancy/index.ts';
 import type { NodeHandle } from '../node/index.ts';
 import { encodeMetricBatch } from '../protocols/index.ts';
 import { KEYS, startTestNode, testConfig } from './support/api-node.ts';
@@ -126,11 +126,12 @@ describe('refusal by size: the bound of a shared bucket\'s answer', () => {
 
   it('refuses nothing once the shared bucket may hold its burst, or when the prepaid tokens cover the batch', () => {
     const b: TokenBound = { tenant: 't', at: 1_000, tokens: 0, prepaid: 0, rate: 1_000, burst: 500, quota: '' };
-    assert.equal(certainRefusal(b, 400, 1_000), 400); // 400 tokens at 1,000/s
-    assert.equal(certainRefusal(b, 400, 1_399), 1);
-    assert.equal(certainRefusal(b, 400, 1_400), undefined);
-    assert.equal(certainRefusal(b, 2_000, 1_499), 1, 'a batch larger than the burst waits for a full bucket');
-    assert.equal(certainRefusal(b, 2_000, 1_500), undefined);
+    // the refill counted with Redis' 1 ms resolution and 0.1% of drift: 1 + 1.001·Δ tokens at 1,000/s
+    assert.equal(certainRefusal(b, 400, 1_000), 399);
+    assert.equal(certainRefusal(b, 400, 1_398), 1);
+    assert.equal(certainRefusal(b, 400, 1_399), undefined);
+    assert.equal(certainRefusal(b, 2_000, 1_498), 1, 'a batch larger than the burst waits for a full bucket');
+    assert.equal(certainRefusal(b, 2_000, 1_499), undefined);
     assert.equal(certainRefusal({ ...b, prepaid: 400 }, 400, 1_000), undefined);
     assert.equal(certainRefusal({ ...b, tokens: -300, prepaid: 350 }, 300, 1_000), undefined, 'prepaid tokens pass a batch whatever the shared debt');
   });
@@ -159,18 +160,19 @@ describe('refusal by size: the bounds two gates on one Redis bucket tell', funct
     one.watchBuckets((news) => { if (news.kind === 'bound') bound = news; });
     const rng = createRng(7);
     const tally = { certain: 0, conclusive: 0, wrong: [] as string[] };
-    const until = Date.now() + 3_000;
+    const until = hostMs() + 3_000;
     const offer = async (gate: QuotaGate, judged: boolean): Promise<void> => {
-      while (Date.now() < until) {
+      while (hostMs() < until) {
         const n = 1 + rng.int(700);
-        const now = Date.now();
-        const wait = judged && bound ? certainRefusal(bound, n, now) : undefined;
+        const now = hostMs();
+        const judgedBy = judged ? bound : undefined;
+        const wait = judgedBy ? certainRefusal(judgedBy, n, now) : undefined;
         if (wait !== undefined) tally.certain++;
         const admitted = await gate.take('t', n).then(() => true, () => false);
         // an admission answered before the bound said the batch could pass: the bound was wrong
-        if (wait !== undefined && Date.now() < now + wait) {
+        if (wait !== undefined && hostMs() < now + wait) {
           tally.conclusive++;
-          if (admitted) tally.wrong.push(`${n} at ${now} by ${JSON.stringify(bound)}`);
+          if (admitted) tally.wrong.push(`${n} at ${now} by ${JSON.stringify(judgedBy)}`);
         }
         await sleep(rng.int(4));
       }

@@ -18,7 +18,7 @@ import { hashKey, samplesInBody, VigilError } from '../../protocols/index.ts';
 import { errorAnswer, ingestPost, refusalAnswer } from '../early-refusal.ts';
 import { requestIds } from '../request-id.ts';
 import { batchTooLarge, EMPTY_BUCKET, rateRefusal } from '../tenancy/rate-refusal.ts';
-import { certainRefusal, type TokenBound } from '../tenancy/token-bound.ts';
+import { certainRefusal, hostMs, type TokenBound } from '../tenancy/token-bound.ts';
 import type { BlockNote, FromRefusals, RefusalNote, RefusalSettings, ToRefusals } from './protocol.ts';
 
 /**
@@ -51,7 +51,7 @@ const sizedPaths = new Set(settings.sizedPaths);
 const bindings = new WeakMap<Socket, Binding>();
 /** by tenant: until when (performance.now) its bucket is known empty, and its quota's words */
 const blocks = new Map<string, { until: number; quota: string }>();
-/** by tenant: the last bound on its tokens, and until when (Unix ms) it can refuse anything */
+/** by tenant: the last bound on its tokens, and until when (hostMs) it can refuse anything */
 const bounds = new Map<string, { bound: TokenBound; until: number }>();
 let keysSeen = 0;
 const requestId = requestIds(`r${process.pid.toString(36)}`);
@@ -72,7 +72,7 @@ const server = createServer({ headersTimeout: settings.headersMs, requestTimeout
     return refuse(req, res, binding.tenant, path, started, { quota: block.quota, why: EMPTY_BUCKET, retryAfterMs: block.until - started, samples: 0 });
   }
   const sized = bounds.get(binding.tenant);
-  if (sized && sizedPaths.has(path) && Date.now() < sized.until) return judge(req, res, binding, path, started, sized.bound);
+  if (sized && sizedPaths.has(path) && hostMs() < sized.until) return judge(req, res, binding, path, started, sized.bound);
   relay(req, res, binding);
 });
 server.keepAliveTimeout = settings.keepAliveMs;
@@ -117,7 +117,7 @@ function judge(req: IncomingMessage, res: ServerResponse, b: Binding, path: stri
   req.on('end', () => {
     const body = Buffer.concat(chunks);
     const samples = samplesInBody(req.headers['content-type'], body);
-    const wait = samples === undefined ? undefined : certainRefusal(bound, samples, Date.now());
+    const wait = samples === undefined ? undefined : certainRefusal(bound, samples, hostMs());
     if (samples === undefined || wait === undefined) return relay(req, res, b, body);
     refuse(req, res, b.tenant, path, started, { quota: bound.quota, why: batchTooLarge(samples, bound.burst), retryAfterMs: wait, samples });
   });

@@ -25,7 +25,7 @@ export { parseTenantsYaml, checkTenantsDocument, checkTenantBody, TenancyInvalid
 export { SIZE_TIERS, DEFAULT_RATE, bucketOf, defaultDetectionTier, toDocument, pinnedOn, largeWithoutNodes } from './spec.ts';
 export type { SizeTier, TenantBudgetSettings, TenantKey, TenantSpec, TenantSource } from './spec.ts';
 export { QuotaGate, QuotaError, DEFAULT_QUOTA_PREFIX, USAGE_WINDOW_MS, type BlockNote, type BucketNews } from './quotas.ts';
-export { certainRefusal, type TokenBound } from './token-bound.ts';
+export { certainRefusal, hostMs, type TokenBound } from './token-bound.ts';
 export { rateRefusal, batchTooLarge, EMPTY_BUCKET } from './rate-refusal.ts';
 export type { QuotaOptions, TenantUsage, RejectReason } from './quotas.ts';
 export { take, LocalBuckets } from './bucket.ts';

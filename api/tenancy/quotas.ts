@@ -30,7 +30,7 @@ import { LocalBuckets, type BucketParams, type TakeResult } from './bucket.ts';
 import { DEFAULT_QUOTA_BLOCK_MS, PrepaidTokens, blockSize } from './prepaid.ts';
 import { batchTooLarge, EMPTY_BUCKET, QuotaError, rateRefusal } from './rate-refusal.ts';
 import { RedisBuckets } from './redis-bucket.ts';
-import type { TokenBound } from './token-bound.ts';
+import { hostMs, type TokenBound } from './token-bound.ts';
 
 export { QuotaError };
 
@@ -213,6 +213,7 @@ export class QuotaGate {
     // The bucket answered for a moment after this one, and its reply may wait long in a busy
     // event loop: a wait counted from here never blocks a request the bucket would admit.
     const asked = this.o.clock.now();
+    const askedOnHost = hostMs(); // for the refusal process, which reads the host's clock, not this gate's
     this.hold(tenant, held);
     let r: BucketAnswer;
     try {
@@ -222,7 +223,7 @@ export class QuotaGate {
     }
     // in the same turn as the release above: a bound told meanwhile would miss these tokens
     if (!r.ok) this.prepaid.add(tenant, held);
-    if (r.shared) this.bound(tenant, p, asked, r.tokens);
+    if (r.shared) this.bound(tenant, p, askedOnHost, r.tokens);
     if (r.ok) {
       // A batch that left the bucket in debt: no batch, however small, passes before the refill
       // brings it back to one token, so until then the next ones are refused before their body is read.
@@ -406,16 +407,14 @@ export class QuotaGate {
   }
 
   /**
-   * Tells the watcher what the shared bucket's answer to a call made at `asked` bounds: what
+   * Tells the watcher what the shared bucket's answer to a call made at `at` (hostMs) bounds: what
    * it held then, with what this node held or had asked for. Only a bound under the burst can
    * refuse anything (token-bound.ts), so no other is sent.
    */
-  private bound(tenant: string, p: BucketParams, asked: number, tokens: number): void {
+  private bound(tenant: string, p: BucketParams, at: number, tokens: number): void {
     if (!this.watcher) return;
     const prepaid = this.prepaid.left(tenant) + (this.refilling.get(tenant) ?? 0) + (this.inHand.get(tenant) ?? 0);
     if (tokens + prepaid >= p.burst) return;
-    // the process beside this one reads the wall clock, which this gate's clock need not be
-    const at = Date.now() - (this.o.clock.now() - asked);
     this.watcher({ kind: 'bound', tenant, at, tokens, prepaid, rate: p.rate, burst: p.burst, quota: this.quotaText(p) });
   }
 
