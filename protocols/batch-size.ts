@@ -19,16 +19,9 @@ export function samplesInBody(contentType: string | undefined, body: Uint8Array)
   try {
     if (type === 'application/x-protobuf') return sampleCount(decodeMetricBatch(body).series);
     if (type !== 'application/json') return undefined;
-    const doc: unknown = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-    const series = (doc as { series?: unknown } | null)?.series;
-    if (!Array.isArray(series)) return undefined;
-    let n = 0;
-    for (const s of series) {
-      const samples = (s as { samples?: unknown } | null)?.samples;
-      if (!Array.isArray(samples)) return undefined;
-      n += samples.length;
-    }
-    return n;
+    const series = (JSON.parse(new TextDecoder().decode(body)) as { series?: unknown } | null)?.series;
+    const counted = Array.isArray(series) && series.every((s) => Array.isArray((s as { samples?: unknown } | null)?.samples));
+    return counted ? sampleCount(series as SeriesInput[]) : undefined;
   } catch {
     return undefined;
   }

@@ -408,8 +408,8 @@ export class QuotaGate {
 
   /**
    * Tells the watcher what the shared bucket's answer to a call made at `at` (hostMs) bounds: what
-   * it held then, with what this node held or had asked for. Only a bound under the burst can
-   * refuse anything (token-bound.ts), so no other is sent.
+   * it held then, with what this node held or had asked for. A bound at or over the burst could
+   * refuse only a batch larger than the burst (token-bound.ts), which is rare: none is sent.
    */
   private bound(tenant: string, p: BucketParams, at: number, tokens: number): void {
     if (!this.watcher) return;

@@ -5,8 +5,8 @@
 // the shared bucket S holds min(n − P, burst). After an answer at `at`, S only refills at the
 // rate up to the burst (Δ as Redis' clock counts it: REFILL_RESOLUTION_MS, CLOCK_DRIFT); every
 // other change lowers it (other nodes' batches, this node's debts) or moves tokens from S into P
-// (a block taken, prepaid.ts). So from `at` on, with S0 what S
-// held then and P0 what P held or had asked for then:
+// (a block taken, prepaid.ts). So from `at` on, with S0 what S held then and P0 what P held or
+// had asked for then:
 //   S ≤ min(burst, S0 + rate·Δ),   S + P ≤ S0 + P0 + rate·Δ,   P ≤ max(P0, S0 + P0 + rate·Δ)
 // (P grows only by blocks moved out of S, each leaving S ≥ 0). A batch of n passes by the first
 // rule only if P ≥ n, by the second only if S + P ≥ n or S ≥ burst: when the last two bounds
