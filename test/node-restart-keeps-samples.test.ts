@@ -22,7 +22,8 @@ const ADMIN = 'restart-admin-1';
 const SERVICES = 20;
 const METRICS = 10;
 const PER_REQUEST = 50;    // samples per series in one request
-const REQUESTS = 24;       // per attempt: 1,200 samples per series, under the series query limit
+const MIN_REQUESTS = 6;    // sent before the restart is asked for: the services are behind
+const MAX_REQUESTS = 48;   // per attempt: 2,400 samples per series; four attempts stay under the series query limit
 const ATTEMPTS = 4;
 
 async function gauge(url: string, name: string): Promise<number> {
@@ -66,15 +67,18 @@ describe('a TenantActor restarted with batches queued at its services (real node
     let readopted = 0;
     for (let attempt = 0; attempt < ATTEMPTS && readopted === 0; attempt++) {
       let sent = 0;
+      let restarted = false;
+      // the senders go on until the restart is answered, so its request always lands while
+      // the services' mailboxes are full, however long the CLI takes to start on a busy machine
       const senders = Array.from({ length: 4 }, async () => {
-        while (sent < REQUESTS) {
+        while (!restarted && sent < MAX_REQUESTS) {
           sent++;
           await post();
         }
       });
-      // restart the tenant while the senders keep its services' mailboxes full
-      await eventually(async () => (sent >= 6 ? true : undefined), 30_000, 5);
+      await eventually(async () => (sent >= MIN_REQUESTS ? true : undefined), 30_000, 5);
       const r = await runVigil(['ctl', 'restart', '/root/tenants/acme', '--url', node.url, '--admin-key', ADMIN]);
+      restarted = true;
       assert.equal(r.code, 0, r.stderr);
       await Promise.all(senders);
       await eventually(async () => ((await gauge(node.url, 'vigil_ingest_backlog_samples')) === 0 ? true : undefined), 60_000);
