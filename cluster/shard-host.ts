@@ -125,7 +125,8 @@ export class ShardHosts {
 
   private childAbort(): AbortController {
     const abort = new AbortController();
-    this.abort.signal.addEventListener('abort', () => abort.abort(), { once: true });
+    if (this.abort.signal.aborted) abort.abort(); // a shard started as the host stops is never read
+    else this.abort.signal.addEventListener('abort', () => abort.abort(), { once: true });
     return abort;
   }
 

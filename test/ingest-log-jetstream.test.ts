@@ -83,6 +83,18 @@ describe('ingest log on JetStream (real NATS)', function () {
     assert.equal((await take(log, 6, 0, 1))[0]!.position, b.position);
   });
 
+  it('ends a read aborted while its consumer is still being opened (a hand-off right after a take)', async () => {
+    // a shard with nothing new: only the abort can end this read
+    for (let i = 0; i < 5; i++) {
+      const ac = new AbortController();
+      const reader = log.read(3, 0, { signal: ac.signal })[Symbol.asyncIterator]();
+      const next = reader.next(); // the read starts: it asks the server for a consumer
+      await new Promise((r) => setImmediate(r)); // abort before the server answers
+      ac.abort();
+      assert.deepEqual(await next, { done: true, value: undefined }, `read ${i} ended`);
+    }
+  });
+
   it('refuses a shard outside the stream, a stream with other subjects, and an unreachable server, with typed errors', async () => {
     await assert.rejects(log.append(8, Buffer.from('x'), `${run}-x`), (e: unknown) => e instanceof IngestLogError && e.code === 'BAD_REQUEST');
     const jsm = await jetstreamManager(nc);

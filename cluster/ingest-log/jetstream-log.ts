@@ -119,6 +119,9 @@ export class JetStreamIngestLog implements IngestLog {
     const stop = (): void => void messages.stop();
     signal?.addEventListener('abort', stop);
     this.stops.add(stop);
+    // an abort or close that came while the consumer was being opened found no listener yet:
+    // without this the read would wait for a message that a quiet shard never sends
+    if (signal?.aborted || this.closed) stop();
     let cursor = after;
     try {
       for await (const m of messages) {
