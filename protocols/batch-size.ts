@@ -4,6 +4,9 @@
 import { decodeMetricBatch } from './codec.ts';
 import type { SeriesInput } from './types.ts';
 
+/** One decoder for every body (stateless between calls); it drops a leading BOM, as the route's JSON parser does. */
+const utf8 = new TextDecoder();
+
 export function sampleCount(series: readonly SeriesInput[]): number {
   let n = 0;
   for (const s of series) n += s.samples.length;
@@ -19,7 +22,7 @@ export function samplesInBody(contentType: string | undefined, body: Uint8Array)
   try {
     if (type === 'application/x-protobuf') return sampleCount(decodeMetricBatch(body).series);
     if (type !== 'application/json') return undefined;
-    const series = (JSON.parse(new TextDecoder().decode(body)) as { series?: unknown } | null)?.series;
+    const series = (JSON.parse(utf8.decode(body)) as { series?: unknown } | null)?.series;
     const counted = Array.isArray(series) && series.every((s) => Array.isArray((s as { samples?: unknown } | null)?.samples));
     return counted ? sampleCount(series as SeriesInput[]) : undefined;
   } catch {
