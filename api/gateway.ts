@@ -54,6 +54,8 @@ export interface GatewayOptions {
    * Default off.
    */
   refusalProcess?: boolean;
+  /** how a refusal process starved at SCHED_IDLE is raised (RefusalFrontDeps.raise); default raiseFromIdle */
+  refusalRaise?: (pid: number) => Promise<boolean>;
 }
 
 /** Time limits on a client, so a slow or silent one cannot hold a socket for long. */
@@ -142,6 +144,7 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
         server: app.server, paths, sizedPaths: [INGEST_PATH], keys, quotas: tenancy.quotas, engine, observe, log,
         onKeysChange: (listener) => tenancy.tenancy.registry.onChange(listener),
         timeouts: { ...timeouts, keepAliveMs: app.server.keepAliveTimeout }, bodyLimitBytes: config.http.bodyLimitBytes,
+        ...(options.refusalRaise ? { raise: options.refusalRaise } : {}),
       });
     }
     early = earlyRefusal({ paths, keys, quotas: tenancy.quotas, engine, requestId, log, observe, ...(front ? { front } : {}) });

@@ -9,7 +9,7 @@
 // runs the detection, the storage and the checkpoints) and a gateway node (capacity 0: it owns
 // no shard) that A and B send to. The gateway answers each batch once JetStream has it; the
 // processing node reads it from there. On this one host the processing node runs at the lowest
-// CPU priority, SCHED_IDLE and nice 19 on every thread of it (cli/lowest-priority.ts, as `vigil
+// CPU priority, SCHED_IDLE and nice 19 on every thread of it (supervisors/cpu-priority, as `vigil
 // cluster up --gateways` starts it): the gateway's answers come first, and the processing node
 // takes every cycle they leave. --gateway-cpu: it (and A's client) also keep off the host's
 // first CPU, as `vigil cluster up --gateways G --gateway-cpu` starts the nodes. Each node has its role's V8 flags (node/runtime-flags.ts). single is one
@@ -76,7 +76,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { hashKey } from '../api/index.ts';
-import { lowerToIdle } from '../cli/lowest-priority.ts'; // not the face: the bench need not load every command
+import { lowerToIdle } from '../supervisors/cpu-priority/index.ts';
 import type { NodeRole } from '../node/runtime-flags.ts';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '../cluster/index.ts';
 import { BatchMaker } from './ingest/batches.ts';
@@ -120,7 +120,7 @@ if (args.split && DEPLOYMENT !== 'single') {
 const QUOTA_PREFIX = `vigil:bench:${process.pid}:${Date.now()}:`;
 const SECONDS = Number(args.seconds);
 const ROUNDS = Number(args.rounds);
-/** how the processing node and A's client yield the CPU to the gateway (cli/lowest-priority.ts) */
+/** how the processing node and A's client yield the CPU to the gateway (supervisors/cpu-priority) */
 const LOWERING = { offFirstCpu: args['gateway-cpu'] };
 const QUOTA_A = Number(args['quota-a']);
 const CHECKPOINT_MS = args['checkpoint-interval'] === undefined ? undefined : Number(args['checkpoint-interval']);

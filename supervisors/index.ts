@@ -8,7 +8,8 @@ export { Supervisor, resolveSupervision } from './supervisor.ts';
 export type { RestartDecision, SupervisionPolicy } from './supervisor.ts';
 export { flattenTree, renderTree, summarizeTree } from './tree.ts';
 export type { ActorRow } from './tree.ts';
-// Circuit breakers, retries and the degradation level: each folder has its own face.
+// Circuit breakers, retries, the degradation level and CPU priorities: each folder has its own face.
 export * from './breakers/index.ts';
 export * from './retry/index.ts';
 export * from './degradation/index.ts';
+export * from './cpu-priority/index.ts';

@@ -1,4 +1,4 @@
-// How processing yields the CPU to gateways on one host (cli/lowest-priority.ts): the CPU list
+// How processing yields the CPU to gateways on one host (supervisors/cpu-priority): the CPU list
 // it keeps (pure), and a real process lowered and moved off the first CPU.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { hashKey } from '../api/index.ts';
 import { startGateway, type Gateway } from '../api/gateway.ts';
+import { RESTART_AFTER_MS, STARVED_AFTER_MS } from '../api/refusals/index.ts';
+import { raiseFromIdle } from '../supervisors/index.ts';
 import { openTenancy, type QuotaGate } from '../api/tenancy/index.ts';
 import type { NodeHandle } from '../node/index.ts';
 import { KEYS, startTestNode, testConfig } from './support/api-node.ts';
@@ -39,6 +41,13 @@ function send(url: string, path: string, options: { method?: string; key?: strin
 const samples = (n: number) => JSON.stringify({ series: [{ service: 'web', metric: 'm', samples: Array.from({ length: n }, (_, i) => [Date.now() - 60_000 + i, 1]) }] });
 const byProcess = (a: Answer) => /^r[0-9a-z]+-[0-9a-z]+$/.test(String(a.headers['x-request-id']));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const SCHED_OTHER = 0;
+const SCHED_IDLE = 5;
+/** the distinct (nice, scheduling policy) pairs of a process's threads (/proc/<pid>/task/<tid>/stat fields 19 and 41) */
+const priorities = (pid: number) => [...new Set(readdirSync(`/proc/${pid}/task`).map((t) => {
+  const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return `${stat[16]} ${stat[38]}`;
+}))].map((p) => ({ nice: Number(p.split(' ')[0]), policy: Number(p.split(' ')[1]) }));
 
 describe('refusal process: a flooding tenant answered off the gateway', function () {
   this.timeout(60_000);
@@ -49,6 +58,9 @@ describe('refusal process: a flooding tenant answered off the gateway', function
   interface Line { reqId?: string; msg: string; pid?: number; by?: string }
   const lines: Line[] = [];
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  /** false: the host does not let the gateway raise its process from SCHED_IDLE (not root, RLIMIT_NICE 0) */
+  let raiseAllowed = true;
+  const startedPids = () => lines.filter((l) => l.msg === 'the refusal process takes the connections of tenants over their quota').map((l) => l.pid!);
 
   before(async () => {
     node = await startTestNode();
@@ -63,7 +75,7 @@ describe('refusal process: a flooding tenant answered off the gateway', function
     quotas = opened.quotas;
     registry = opened.tenancy.registry;
     gw = await startGateway(node.engine, c, pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line) as Line); } }),
-      { tenancy: { ...opened, limits: { maxSeriesPerTenant: 100_000, maxServicesPerTenant: 10_000 } }, refusalProcess: true });
+      { tenancy: { ...opened, limits: { maxSeriesPerTenant: 100_000, maxServicesPerTenant: 10_000 } }, refusalProcess: true, refusalRaise: (pid) => (raiseAllowed ? raiseFromIdle(pid) : Promise.resolve(false)) });
   });
   after(async () => {
     agent.destroy();
@@ -95,9 +107,8 @@ describe('refusal process: a flooding tenant answered off the gateway', function
     assert.ok(!byProcess(closed), 'that refusal was the gateway\'s own');
     const pid = lines.find((l) => l.msg === 'the refusal process takes the connections of tenants over their quota')?.pid;
     assert.ok(typeof pid === 'number');
-    // below every tenant within its quota: each thread at the lowest nice of the normal class
-    const nices = readdirSync(`/proc/${pid}/task`).map((t) => Number(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]));
-    assert.deepEqual([...new Set(nices)], [19]);
+    // below every tenant within its quota: each thread at SCHED_IDLE, nice 19
+    assert.deepEqual(priorities(pid), [{ nice: 19, policy: SCHED_IDLE }]);
 
     const beforeCount = await metric();
     const beforeUsage = await rejections(HOOLI);
@@ -120,6 +131,23 @@ describe('refusal process: a flooding tenant answered off the gateway', function
     assert.equal(await rejections(HOOLI) - beforeUsage, 3);
     const ids = answers.map((a) => a.headers['x-request-id']);
     assert.deepEqual(lines.filter((l) => ids.includes(l.reqId)).map((l) => l.by), ['refusal process', 'refusal process', 'refusal process']);
+  });
+
+  it('raises the process to the normal class at nice 19 when it gets no CPU at SCHED_IDLE, and it answers on', async () => {
+    const pid = lines.find((l) => l.msg === 'the refusal process takes the connections of tenants over their quota')!.pid!;
+    assert.deepEqual(priorities(pid), [{ nice: 19, policy: SCHED_IDLE }]);
+    // stopped, it is what a process starved by the normal class looks like from the gateway: silent
+    process.kill(pid, 'SIGSTOP');
+    await sleep(STARVED_AFTER_MS + 600);
+    process.kill(pid, 'SIGCONT');
+    let raised: Line | undefined;
+    for (let i = 0; i < 80 && !raised; i++, await sleep(25)) raised = lines.find((l) => /^the refusal process got no CPU at SCHED_IDLE/.test(l.msg));
+    assert.equal(raised?.msg, 'the refusal process got no CPU at SCHED_IDLE: raised to the normal class at nice 19');
+    assert.ok((raised as Line & { silentMs: number }).silentMs >= STARVED_AFTER_MS);
+    assert.deepEqual(priorities(pid), [{ nice: 19, policy: SCHED_OTHER }]);
+    const a = await send(gw.url, '/v1/metrics', { key: HOOLI, body: samples(10), agent });
+    assert.equal(a.status, 429);
+    assert.ok(byProcess(a), 'the same process answers');
   });
 
   it('passes on what it must not refuse, on the same connection, and the gateway answers it', async () => {
@@ -177,6 +205,35 @@ describe('refusal process: a flooding tenant answered off the gateway', function
     const after = await send(gw.url, '/v1/metrics', { key: HOOLI, body: '{}', agent });
     assert.equal(after.status, 429);
     assert.ok(!byProcess(after));
+    assert.equal((await send(gw.url, '/v1/metrics', { key: INITECH, body: samples(5) })).status, 202);
+  });
+
+  it('stops a starved process it may not raise, and runs the next one at nice 19 in the normal class', async () => {
+    raiseAllowed = false;
+    const debt = await send(gw.url, '/v1/metrics', { key: HOOLI, body: samples(2_500) }); // in debt again, if no longer
+    assert.ok([202, 429].includes(debt.status), debt.body);
+    // the last process was killed by the test before: the next refusal after RESTART_AFTER_MS starts another
+    const before = startedPids().length;
+    for (let i = 0; i < (RESTART_AFTER_MS + 5_000) / 100 && startedPids().length === before; i++) {
+      assert.equal((await send(gw.url, '/v1/metrics', { key: HOOLI, body: samples(10) })).status, 429);
+      await sleep(100);
+    }
+    const starved = startedPids()[before];
+    assert.ok(starved, 'a new process started');
+    assert.deepEqual(priorities(starved), [{ nice: 19, policy: SCHED_IDLE }]);
+    process.kill(starved, 'SIGSTOP');
+    const stopped = (l: Line) => l.msg === 'the refusal process got no CPU at SCHED_IDLE and could not be raised: stopped; the next one runs at nice 19';
+    for (let i = 0; i < 120 && !(lines.some(stopped) && lines.filter((l) => l.msg.startsWith('the refusal process exited')).length === 2); i++) await sleep(25);
+    assert.equal(lines.filter(stopped).length, 1);
+    assert.equal(lines.filter((l) => l.msg.startsWith('the refusal process exited')).length, 2, 'killed, as the test killed the one before');
+    // the gateway answers meanwhile, and the next process is not at SCHED_IDLE
+    for (let i = 0; i < (RESTART_AFTER_MS + 5_000) / 100 && startedPids().length === before + 1; i++) {
+      assert.equal((await send(gw.url, '/v1/metrics', { key: HOOLI, body: samples(10) })).status, 429);
+      await sleep(100);
+    }
+    const next = startedPids()[before + 1];
+    assert.ok(next, 'another process started');
+    assert.deepEqual(priorities(next), [{ nice: 19, policy: SCHED_OTHER }]);
     assert.equal((await send(gw.url, '/v1/metrics', { key: INITECH, body: samples(5) })).status, 202);
   });
 });

@@ -9,7 +9,8 @@
 // The process starts at the first refusal that wants it (`wanted`), not with the gateway: a
 // gateway whose tenants keep to their quotas never runs it. If it dies, the connections it held
 // are closed (their clients reconnect, to the gateway) and it starts again when next wanted,
-// at most once per RESTART_AFTER_MS.
+// at most once per RESTART_AFTER_MS. It runs at SCHED_IDLE (process.ts); one that has not been
+// heard from for STARVED_AFTER_MS gets no CPU there and is raised to the normal class at nice 19.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -22,9 +23,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine.ts';
 import { bearerKey, hashKey, type KeyRing } from '../keys.ts';
+import { raiseFromIdle } from '../../supervisors/cpu-priority/index.ts';
 import type { QuotaGate } from '../tenancy/index.ts';
 import { MAX_HEAD_BYTES, requestHead } from './head.ts';
-import type { FromRefusals, RefusalSettings, ToRefusals } from './protocol.ts';
+import { HEARTBEAT_MS, type FromRefusals, type RefusalSettings, type ToRefusals } from './protocol.ts';
 
 /** tsx's loader (its one export), found from here so the process starts from any working directory */
 const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
@@ -33,6 +35,12 @@ const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
 export const STOP_WITHIN_MS = 2_000;
 /** A refusal process that died is not started again sooner than this. */
 export const RESTART_AFTER_MS = 5_000;
+/**
+ * A refusal process not heard from for this long (four heartbeats) gets no CPU at SCHED_IDLE:
+ * the normal class fills every CPU. It is raised to nice 19 then, so a flooding tenant's admitted
+ * share, which it relays, still flows; it stays there until it exits.
+ */
+export const STARVED_AFTER_MS = 1_000;
 
 export interface RefusalFrontDeps {
   /** the gateway's HTTP server: its 'connection' listeners are taken over */
@@ -51,6 +59,8 @@ export interface RefusalFrontDeps {
   timeouts: { headersMs: number; requestMs: number; keepAliveMs: number; checkIntervalMs: number };
   /** the gateway's body limit (http.bodyLimitBytes) */
   bodyLimitBytes: number;
+  /** raises a starved process from SCHED_IDLE; resolves whether it could (default: raiseFromIdle, supervisors/cpu-priority) */
+  raise?: (pid: number) => Promise<boolean>;
   log: Logger;
 }
 
@@ -63,6 +73,12 @@ export class RefusalFront {
   private child: ChildProcess | undefined;
   private isReady = false;
   private startedAt = -Infinity;
+  /** when the process was last heard from, and when the gateway last looked (performance.now) */
+  private heardAt = 0;
+  private lookedAt = 0;
+  private starvation: NodeJS.Timeout | undefined;
+  /** whether the next process starts at SCHED_IDLE: not after one starved there and could not be raised */
+  private idle = true;
   private closed = false;
   private readonly unsubscribe: () => void;
 
@@ -93,6 +109,7 @@ export class RefusalFront {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.starvation);
     this.d.quotas.watchBuckets(undefined);
     this.unsubscribe();
     for (const s of this.peeking) s.destroy();
@@ -125,7 +142,7 @@ export class RefusalFront {
       this.forward.close();
       return rmSync(this.forwardPath, { force: true });
     }
-    const settings: RefusalSettings = { forwardPath: this.forwardPath, paths: [...this.d.paths], sizedPaths: [...this.d.sizedPaths], bodyLimitBytes: this.d.bodyLimitBytes, ...this.d.timeouts };
+    const settings: RefusalSettings = { forwardPath: this.forwardPath, paths: [...this.d.paths], sizedPaths: [...this.d.sizedPaths], idle: this.idle, bodyLimitBytes: this.d.bodyLimitBytes, ...this.d.timeouts };
     const child = fork(fileURLToPath(new URL('./process.ts', import.meta.url)), [JSON.stringify(settings)], {
       execArgv: ['--import', pathToFileURL(TSX_LOADER).href], // Vigil runs its TypeScript directly (cli/bin/vigil.js)
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -133,6 +150,7 @@ export class RefusalFront {
     this.child = child;
     child.on('message', (m: FromRefusals) => this.onMessage(m));
     child.once('exit', (code, signal) => {
+      clearInterval(this.starvation);
       this.child = undefined;
       this.isReady = false;
       if (!this.closed) this.d.log.warn({ code, signal }, 'the refusal process exited; refusals stay in the gateway until it starts again');
@@ -141,9 +159,14 @@ export class RefusalFront {
   }
 
   private onMessage(m: FromRefusals): void {
+    this.heardAt = performance.now();
+    if (m.kind === 'alive') return;
     if (m.kind === 'ready') {
       this.isReady = !this.closed;
       this.d.log.info({ pid: this.child?.pid }, 'the refusal process takes the connections of tenants over their quota');
+      this.lookedAt = this.heardAt;
+      clearInterval(this.starvation);
+      this.starvation = setInterval(() => this.lookForStarvation(), HEARTBEAT_MS).unref();
       return;
     }
     const debug = this.d.log.isLevelEnabled('debug');
@@ -152,6 +175,28 @@ export class RefusalFront {
       this.d.observe(route, 'POST', 429, seconds);
       if (debug) this.d.log.debug({ reqId, tenant, status: 429, code: 'QUOTA_EXCEEDED', by: 'refusal process' }, 'request refused');
     }
+  }
+
+  /**
+   * A process not heard from for STARVED_AFTER_MS is raised to the normal class, once. Where that
+   * is not allowed it is killed (its clients reconnect, to the gateway) and the next one runs at
+   * nice 19 in the normal class.
+   */
+  private lookForStarvation(): void {
+    const now = performance.now();
+    const stalled = now - this.lookedAt > 2 * HEARTBEAT_MS; // the gateway itself was late: its messages may be waiting
+    this.lookedAt = now;
+    const child = this.child;
+    const silentMs = Math.round(now - this.heardAt);
+    if (stalled || child?.pid === undefined || silentMs < STARVED_AFTER_MS) return;
+    clearInterval(this.starvation);
+    const pid = child.pid;
+    void (this.d.raise ?? raiseFromIdle)(pid).then((raised) => {
+      if (raised) return this.d.log.warn({ pid, silentMs }, 'the refusal process got no CPU at SCHED_IDLE: raised to the normal class at nice 19');
+      this.idle = false;
+      this.d.log.warn({ pid, silentMs }, 'the refusal process got no CPU at SCHED_IDLE and could not be raised: stopped; the next one runs at nice 19');
+      child.kill('SIGKILL');
+    });
   }
 
   private send(m: ToRefusals): void {

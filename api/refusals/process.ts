@@ -10,25 +10,15 @@
 // accept. A connection whose tenant has not been blocked for a while is closed after such an
 // answer: its client's next connection goes to the gateway again.
 import { createServer, request, Agent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import { readdirSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { setPriority } from 'node:os';
 import { bearerKey } from '../keys.ts';
 import { hashKey, samplesInBody, VigilError } from '../../protocols/index.ts';
+import { lowerToIdle } from '../../supervisors/cpu-priority/index.ts';
 import { errorAnswer, ingestPost, refusalAnswer } from '../early-refusal.ts';
 import { requestIds } from '../request-id.ts';
 import { batchTooLarge, EMPTY_BUCKET, rateRefusal } from '../tenancy/rate-refusal.ts';
 import { certainRefusal, hostMs, type TokenBound } from '../tenancy/token-bound.ts';
-import type { BlockNote, FromRefusals, RefusalNote, RefusalSettings, ToRefusals } from './protocol.ts';
-
-/**
- * The nice value of every thread of this process: the lowest of the normal class. A tenant over
- * its quota is answered whenever a CPU is free, but the tenants within theirs come first
- * (a waking task of nice 0 preempts one of nice 19 at once). Not SCHED_IDLE, as the processing
- * nodes behind gateways run (cli/lowest-priority.ts): on a host full of other work that would
- * starve a flooding tenant's admitted share too, which passes through here.
- */
-export const REFUSAL_NICE = 19;
+import { HEARTBEAT_MS, type BlockNote, type FromRefusals, type RefusalNote, type RefusalSettings, type ToRefusals } from './protocol.ts';
 
 /** A tenant's connection stays here this long after its bucket was last known empty. */
 export const DEFAULT_LINGER_MS = 10_000;
@@ -190,6 +180,7 @@ process.on('message', (m: ToRefusals, handle?: Socket) => {
 });
 
 function stop(): void {
+  clearInterval(heartbeat);
   if (reportTimer) {
     clearTimeout(reportTimer);
     send({ kind: 'refused', refusals: unreported });
@@ -205,22 +196,12 @@ process.on('disconnect', () => {
   server.closeAllConnections();
   process.exit(0);
 });
-lowerOwnPriority();
+// Below every tenant within its quota: SCHED_IDLE and nice 19, every thread (threads started
+// later inherit it), as processing nodes run beside gateways. A task of the normal class that
+// wakes preempts a SCHED_IDLE one at once, where against nice 19 alone it may wait out the
+// other's slice (api/refusals/README.md, "Its priority"). Where the normal class fills every CPU
+// this process would get none; the gateway then stops hearing its heartbeat and raises it to
+// nice 19 in the normal class (front.ts).
+lowerToIdle(process.pid, { normalClass: !settings.idle });
+const heartbeat = setInterval(() => send({ kind: 'alive' }), HEARTBEAT_MS);
 send({ kind: 'ready' });
-
-/** Every thread of this process to REFUSAL_NICE (on Linux a nice value is a thread's; threads started later inherit it). */
-function lowerOwnPriority(): void {
-  let threads = [0]; // 0: the calling thread
-  try {
-    threads = readdirSync('/proc/self/task').map(Number);
-  } catch {
-    // no /proc: this thread's is what can be set
-  }
-  for (const t of threads) {
-    try {
-      setPriority(t, REFUSAL_NICE);
-    } catch {
-      // not allowed here, or the thread ended: it keeps the gateway's priority
-    }
-  }
-}

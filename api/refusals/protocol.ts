@@ -8,6 +8,8 @@ export interface RefusalSettings {
   paths: string[];
   /** those whose batches it may count (JSON or protobuf MetricBatch) and refuse by their size */
   sizedPaths: string[];
+  /** SCHED_IDLE and nice 19 (true), or nice 19 in the normal class: after one was starved and could not be raised (front.ts) */
+  idle: boolean;
   /** the largest body the gateway reads; a larger one is passed to it unread, for its 413 */
   bodyLimitBytes: number;
   /** the gateway's own limits on a client, so a connection is held to the same ones here */
@@ -18,6 +20,9 @@ export interface RefusalSettings {
 }
 
 import type { BlockNote, BucketNews } from '../tenancy/quotas.ts';
+
+/** The process tells the gateway it is alive this often: a gateway that stops hearing it knows it gets no CPU (front.ts). */
+export const HEARTBEAT_MS = 250;
 
 export type { BlockNote };
 
@@ -35,4 +40,6 @@ export type RefusalNote = [tenant: string, route: string, seconds: number, reque
 
 export type FromRefusals =
   | { kind: 'ready' }
+  /** every HEARTBEAT_MS: the process gets CPU */
+  | { kind: 'alive' }
   | { kind: 'refused'; refusals: RefusalNote[] };

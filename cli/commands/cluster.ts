@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { int, parse, showHelp, str, usageError } from '../args.ts';
 import { VigilError } from '../../protocols/errors.ts';
 import { v8FlagsFor } from '../../node/runtime-flags.ts';
-import { lowestPriorityPrefix } from '../lowest-priority.ts';
+import { lowestPriorityPrefix } from '../../supervisors/cpu-priority/index.ts';
 import { DEFAULT_CLUSTER_NAME } from './ctl-cluster.ts';
 
 const VIGIL_BIN = fileURLToPath(new URL('../bin/vigil.js', import.meta.url));
@@ -136,7 +136,7 @@ async function up(argv: string[]): Promise<number> {
       const role: Record<string, string> = gateway ? { VIGIL_CLUSTER_CAPACITY: '0' } : i > n + g ? { VIGIL_CLUSTER_DEDICATED: '1' } : {};
       const env = { VIGIL_CLUSTER: '1', VIGIL_NATS_URL: natsUrl, VIGIL_CLUSTER_NAME: name, ...role };
       // beside gateways on one host, the nodes that own shards yield the CPU to them
-      // (cli/lowest-priority.ts): clients' answers come first, processing takes the rest
+      // (supervisors/cpu-priority): clients' answers come first, processing takes the rest
       const node = [process.execPath, ...v8FlagsFor(gateway ? 'gateway' : 'processing'), ...args];
       const [bin, ...command] = g > 0 && !gateway ? [...lowestPriorityPrefix({ offFirstCpu }), ...node] : node;
       const c = start(children, id, bin!, command, dir, env);

@@ -1,6 +1,7 @@
 // How a process runs below every other on one host's CPU: the nodes that own shards beside
 // gateway nodes (`vigil cluster up --gateways`, bench:tenancy), so the gateways' answers come
-// first and processing takes what they leave.
+// first and processing takes what they leave; and a gateway's refusal process
+// (api/refusals), so a tenant over its quota is answered with the CPU the others leave.
 //
 // SCHED_IDLE (chrt --idle 0), and nice 19 within it: a task of the normal class that wakes
 // preempts a SCHED_IDLE one at once, where against nice 19 alone it may wait out the other's
@@ -16,7 +17,7 @@
 // 4.3-5.4 ms with it. Not the default: what A's flood adds to B stays about 1 ms either way,
 // so the ratio the issue measures (with A / alone) came out higher with it (1.02-1.38 in four
 // runs against 0.92-1.21; api/tenancy/README.md), and processing loses a CPU.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
@@ -30,6 +31,8 @@ const TASKSET = '/usr/bin/taskset';
 export interface Lowering {
   /** keep off the first CPU as well (where there is more than one) */
   offFirstCpu?: boolean;
+  /** nice 19 in the normal class only, not SCHED_IDLE (lowerToIdle): for a process that must not starve where it could not be raised again */
+  normalClass?: boolean;
 }
 
 /** The command prefix that starts a program at the lowest priority (every thread inherits it); what is missing here is left out. */
@@ -37,7 +40,7 @@ export function lowestPriorityPrefix(how: Lowering = {}): string[] {
   const cpus = how.offFirstCpu ? cpusBesideGateways() : undefined;
   return [
     ...(cpus ? [TASKSET, '--cpu-list', cpus] : []),
-    ...(existsSync(CHRT) ? [CHRT, '--idle', '0'] : []),
+    ...(existsSync(CHRT) && !how.normalClass ? [CHRT, '--idle', '0'] : []),
     ...(existsSync(NICE) ? [NICE, '-n', '19'] : []),
   ];
 }
@@ -97,10 +100,28 @@ export function lowerToIdle(pid: number, how: Lowering = {}): void {
       // not allowed here: it keeps every CPU
     }
   }
-  if (!existsSync(CHRT)) return;
+  if (how.normalClass || !existsSync(CHRT)) return;
   try {
-    execFileSync(CHRT, ['--all-tasks', '--idle', '-p', '0', String(pid)], { stdio: 'ignore' });
+    execFileSync(CHRT, schedulingClass(pid, 'idle'), { stdio: 'ignore' });
   } catch {
     // not allowed here: nice 19 is what it has
   }
+}
+
+/**
+ * A process lowered by lowerToIdle back in the normal class, every thread of it, at the nice
+ * value it has (19): for one that must not starve when the normal class fills every CPU.
+ * Resolves whether it was done (no chrt, gone, or not allowed: leaving SCHED_IDLE takes root, or
+ * an RLIMIT_NICE of at least 1). Off the caller's event loop.
+ */
+export function raiseFromIdle(pid: number): Promise<boolean> {
+  if (!existsSync(CHRT)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    execFile(CHRT, schedulingClass(pid, 'other'), (err) => resolve(err === null));
+  });
+}
+
+/** chrt's arguments that put every thread of a running process in a class (priority 0, the only one these take). */
+function schedulingClass(pid: number, policy: 'idle' | 'other'): string[] {
+  return ['--all-tasks', `--${policy}`, '-p', '0', String(pid)];
 }

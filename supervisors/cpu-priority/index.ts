@@ -1,0 +1,3 @@
+// supervisors/cpu-priority/: which processes of a host yield the CPU to which (SCHED_IDLE,
+// nice, CPU lists), so a gateway's answers to tenants within their quota come first.
+export { allButFirstCpu, cpusBesideGateways, lowerToIdle, lowestPriorityPrefix, parseCpuList, raiseFromIdle, type Lowering } from './lowest-priority.ts';
