@@ -5,4 +5,3 @@ export type { LogOptions } from './log.ts';
 export { renderTree } from './tree-table.ts';
 export { fetchTree, restartActor } from './admin-client.ts';
 export type { AdminTarget } from './admin-client.ts';
-export { allButFirstCpu, cpusBesideGateways, lowestPriorityPrefix, lowerToIdle, parseCpuList, type Lowering } from '../supervisors/cpu-priority/index.ts';

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCpuList } from '../cli/index.ts';
+import { parseCpuList } from '../supervisors/index.ts';
 import { DEFAULT_CLUSTER_SHARDS } from '../cluster/index.ts';
 import { freePort } from './support/local-servers.ts';
 import { eventually } from './support/node-process.ts';

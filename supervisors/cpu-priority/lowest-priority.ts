@@ -31,7 +31,7 @@ const TASKSET = '/usr/bin/taskset';
 export interface Lowering {
   /** keep off the first CPU as well (where there is more than one) */
   offFirstCpu?: boolean;
-  /** nice 19 in the normal class only, not SCHED_IDLE (lowerToIdle): for a process that must not starve where it could not be raised again */
+  /** lowerToIdle only: nice 19 in the normal class, not SCHED_IDLE, for a process that must not starve where it could not be raised again */
   normalClass?: boolean;
 }
 
@@ -40,7 +40,7 @@ export function lowestPriorityPrefix(how: Lowering = {}): string[] {
   const cpus = how.offFirstCpu ? cpusBesideGateways() : undefined;
   return [
     ...(cpus ? [TASKSET, '--cpu-list', cpus] : []),
-    ...(existsSync(CHRT) && !how.normalClass ? [CHRT, '--idle', '0'] : []),
+    ...(existsSync(CHRT) ? [CHRT, '--idle', '0'] : []),
     ...(existsSync(NICE) ? [NICE, '-n', '19'] : []),
   ];
 }

@@ -3,12 +3,12 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { allButFirstCpu, cpusBesideGateways, lowerToIdle, parseCpuList } from '../cli/index.ts';
+import { allButFirstCpu, cpusBesideGateways, lowerToIdle, parseCpuList } from '../supervisors/index.ts';
 
 const allowed = (pid: string): string => /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!;
 const expand = (list: string): number[] => parseCpuList(list)!;
 
-describe('cli: processing beside gateways keeps off the first CPU', () => {
+describe('supervisors/cpu-priority: processing beside gateways keeps off the first CPU', () => {
   it('takes every CPU of the list but the first, in the kernel\'s list form', () => {
     assert.equal(allButFirstCpu('0-1'), '1');
     assert.equal(allButFirstCpu('0-3,8-9'), '1,2,3,8,9');
