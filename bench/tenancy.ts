@@ -2,7 +2,7 @@
 // within its own; B must lose nothing and its ingest latency must barely move, and A's
 // accepted rate must stay at its quota.
 //
-//   npm run bench:tenancy -- [--deployment gateway|single] [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--control] [--split] [--gateway-cpu] [--json]
+//   npm run bench:tenancy -- [--deployment gateway|single] [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--control] [--split] [--gateway-cpu] [--cpu-group idle|session] [--json]
 //
 // --deployment: gateway (the default) is Vigil as a multi-tenant cluster runs it: a nats-server
 // of the bench's own, a processing node (cluster mode, capacity 1: it owns every shard, so it
@@ -12,7 +12,10 @@
 // CPU priority, SCHED_IDLE and nice 19 on every thread of it (supervisors/cpu-priority, as `vigil
 // cluster up --gateways` starts it): the gateway's answers come first, and the processing node
 // takes every cycle they leave. --gateway-cpu: it (and A's client) also keep off the host's
-// first CPU, as `vigil cluster up --gateways G --gateway-cpu` starts the nodes. Each node has its role's V8 flags (node/runtime-flags.ts). single is one
+// first CPU, as `vigil cluster up --gateways G --gateway-cpu` starts the nodes. --cpu-group: idle
+// (the default) also moves the processing node into the idle CPU cgroup, as `vigil cluster up`
+// does (where a cgroup can be written; `processing_cpu_group` says where it ran); session leaves it
+// in the bench's session, the one task group where SCHED_IDLE alone yields. Each node has its role's V8 flags (node/runtime-flags.ts). single is one
 // embedded node doing everything (its disk log, its actors, its checkpoints) on one event loop,
 // as `vigil start` runs.
 // --checkpoint-interval: the node's ingest.checkpointIntervalMs (default: the node's own, 5 s).
@@ -76,7 +79,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { hashKey } from '../api/index.ts';
-import { lowerToIdle } from '../supervisors/cpu-priority/index.ts';
+import { joinIdleGroup, lowerToIdle, type IdleGroupPlacement } from '../supervisors/cpu-priority/index.ts';
 import type { NodeRole } from '../node/runtime-flags.ts';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '../cluster/index.ts';
 import { BatchMaker } from './ingest/batches.ts';
@@ -102,6 +105,7 @@ const { values: args } = parseArgs({
     control: { type: 'boolean', default: false },
     split: { type: 'boolean', default: false },
     'gateway-cpu': { type: 'boolean', default: false },
+    'cpu-group': { type: 'string', default: 'idle' },
     deployment: { type: 'string' }, // default: gateway, or single with --split
     json: { type: 'boolean', default: false },
   },
@@ -115,6 +119,10 @@ if (DEPLOYMENT !== 'gateway' && DEPLOYMENT !== 'single') {
 }
 if (args.split && DEPLOYMENT !== 'single') {
   process.stderr.write('bench:tenancy: --split puts its prototype in front of one node, not a gateway: leave --deployment out, or give single\n');
+  process.exit(2);
+}
+if (args['cpu-group'] !== 'idle' && args['cpu-group'] !== 'session') {
+  process.stderr.write(`bench:tenancy: --cpu-group must be idle or session (got ${args['cpu-group']})\n`);
   process.exit(2);
 }
 const QUOTA_PREFIX = `vigil:bench:${process.pid}:${Date.now()}:`;
@@ -181,12 +189,19 @@ async function startNode(): Promise<Node> {
     // one host for both: the gateway answers clients first, the processing node takes the rest
     // of the CPU (SCHED_IDLE and nice 19, as `vigil cluster up --gateways` runs it)
     lowerToIdle(started[0]!.pid, LOWERING);
+    cpuGroup = args['cpu-group'] === 'session' ? 'session' : placementName(joinIdleGroup(started[0]!.pid));
     started.push(await startOne(dir, 'gateway', tenants, cluster(0), 'gateway'));
   } catch (err) {
     await stop();
     throw err;
   }
   return { url: started[1]!.url, pid: started[1]!.pid, checkpointsUrl: started[0]!.url, processingPid: started[0]!.pid, busPid: nats.pid, dir, stop };
+}
+
+/** Where the processing node ran: the idle cgroup's folder, 'session', or why not the group. */
+let cpuGroup: string | undefined;
+function placementName(p: IdleGroupPlacement): string {
+  return p.kind === 'cgroup' ? p.path : `session (the idle group is unavailable: ${p.reason})`;
 }
 
 async function writeTenants(dir: string): Promise<string> {
@@ -518,6 +533,7 @@ async function main(): Promise<void> {
       }),
       host_reclaim_cpu_alone: reclaimBusy('alone'), host_reclaim_cpu_a_at_quota: reclaimBusy('atQuota'), host_reclaim_cpu_noisy: reclaimBusy('noisy'),
       deployment: DEPLOYMENT,
+      ...(cpuGroup === undefined ? {} : { processing_cpu_group: cpuGroup }),
       ack_path: split ? 'split-prototype' : DEPLOYMENT === 'gateway' ? 'gateway-node' : 'node', gateway_cpu: LOWERING.offFirstCpu,
       ...(split ? { split_forward_refused: split.forwardRefused, split_forward_failed: split.forwardFailed } : {}),
       quota_mode: ua.quota?.mode ?? 'off', checkpoint_interval_ms: CHECKPOINT_MS ?? DEFAULT_CHECKPOINT_INTERVAL_MS, seconds: SECONDS, rounds: ROUNDS, load: round(loadavg()[0]!, 1),
@@ -535,7 +551,7 @@ async function main(): Promise<void> {
       + `${Math.round(result.refusal_cpu_a_at_quota * 100)}% with A at its quota, ${Math.round(result.refusal_cpu_noisy * 100)}% with A at 10x`);
     if (result.processing_cpu_alone !== undefined) {
       log(`processing node busy (whole process, of one core): ${Math.round(result.processing_cpu_alone * 100)}% B alone, ${Math.round(result.processing_cpu_a_at_quota! * 100)}% with A at its quota, `
-        + `${Math.round(result.processing_cpu_noisy! * 100)}% with A at 10x`);
+        + `${Math.round(result.processing_cpu_noisy! * 100)}% with A at 10x; its CPU group: ${cpuGroup}`);
     }
     log(`the kernel's kdamond (memory reclaim) took ${Math.round(result.host_reclaim_cpu_alone * 1000) / 10}% of one core with B alone, ${Math.round(result.host_reclaim_cpu_a_at_quota * 1000) / 10}% with A at its quota, `
       + `${Math.round(result.host_reclaim_cpu_noisy * 1000) / 10}% with A at 10x`);

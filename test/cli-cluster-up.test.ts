@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCpuList } from '../supervisors/index.ts';
+import { cgroupPathIn, cpuControllerIn, parseCpuList } from '../supervisors/index.ts';
 import { DEFAULT_CLUSTER_SHARDS } from '../cluster/index.ts';
 import { freePort } from './support/local-servers.ts';
 import { eventually } from './support/node-process.ts';
@@ -74,6 +74,21 @@ describe('cli: vigil cluster up (nats-server + nodes as real processes)', functi
     assert.deepEqual(pids.slice(1).map((pid) => Number(stat(pid)[16])), [19, 19, 0, 19], 'nice');
     const SCHED_IDLE = 5; // the policy field (41st of /proc/<pid>/stat); 0 is SCHED_OTHER
     assert.deepEqual(pids.slice(1).map((pid) => Number(stat(pid)[38])), [SCHED_IDLE, SCHED_IDLE, 0, SCHED_IDLE], 'scheduling policy');
+    // and, where a CPU cgroup can be written (root here), in a cgroup idle as a whole: each node is in a
+    // session of its own, and with autogroups on SCHED_IDLE yields only within one (supervisors/cpu-priority)
+    const controller = cpuControllerIn(readFileSync('/proc/self/mountinfo', 'utf8'));
+    const cpuLine = up.lines.find((l) => l.startsWith('cpu '));
+    assert.ok(cpuLine, up.lines.join('\n'));
+    if (process.getuid?.() === 0 && controller) {
+      assert.match(cpuLine, /^cpu +the nodes run at SCHED_IDLE in cgroup \S+\/vigil-idle \(cpu\.idle 1\)/);
+      const group = (pid: number): string | undefined => cgroupPathIn(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), controller);
+      const mine = group(process.pid)!;
+      assert.deepEqual(pids.slice(1).map(group), [1, 2, 3, 4].map((i) => (i === 3 ? mine : join(mine, 'vigil-idle'))), 'cgroups: the nodes in the idle one, the gateway where it was started');
+      const path = /in cgroup (\S+) /.exec(cpuLine)![1]!;
+      assert.equal(readFileSync(join(path, 'cpu.idle'), 'utf8').trim(), '1');
+    } else {
+      assert.match(cpuLine, /^cpu +warning: the nodes could not join an idle CPU cgroup \(.+\)/);
+    }
     // --gateway-cpu: and off the first CPU where there is more than one, so a gateway always finds one free of them
     const cpus = (pid: number | 'self'): number[] | undefined => parseCpuList(/^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!);
     const mine = cpus('self')!;

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { int, parse, showHelp, str, usageError } from '../args.ts';
 import { VigilError } from '../../protocols/errors.ts';
 import { v8FlagsFor } from '../../node/runtime-flags.ts';
-import { lowestPriorityPrefix } from '../../supervisors/cpu-priority/index.ts';
+import { joinIdleGroup, lowestPriorityPrefix, type IdleGroupPlacement } from '../../supervisors/cpu-priority/index.ts';
 import { DEFAULT_CLUSTER_NAME } from './ctl-cluster.ts';
 
 const VIGIL_BIN = fileURLToPath(new URL('../bin/vigil.js', import.meta.url));
@@ -128,6 +128,7 @@ async function up(argv: string[]): Promise<number> {
     await ready(nats, () => natsReady(natsUrl), stopSignal);
     say(`nats    ${natsUrl}  pid ${nats.child.pid}  JetStream store ${join(dir, 'nats')}  log ${nats.log}`);
     const nodes: Array<{ c: Child; url: string }> = [];
+    let idleGroup: IdleGroupPlacement | undefined;
     for (let i = 1; i <= n + g + d; i++) {
       const gateway = i > n && i <= n + g;
       const id = i <= n ? `node-${i}` : gateway ? `gateway-${i - n}` : `dedicated-${i - n - g}`;
@@ -138,10 +139,18 @@ async function up(argv: string[]): Promise<number> {
       // beside gateways on one host, the nodes that own shards yield the CPU to them
       // (supervisors/cpu-priority): clients' answers come first, processing takes the rest
       const node = [process.execPath, ...v8FlagsFor(gateway ? 'gateway' : 'processing'), ...args];
-      const [bin, ...command] = g > 0 && !gateway ? [...lowestPriorityPrefix({ offFirstCpu }), ...node] : node;
+      const lowered = g > 0 && !gateway;
+      const [bin, ...command] = lowered ? [...lowestPriorityPrefix({ offFirstCpu }), ...node] : node;
       const c = start(children, id, bin!, command, dir, env);
+      // a session of its own is a task group of its own where autogroups are on: SCHED_IDLE
+      // yields only inside one, so the node also joins a cgroup that is idle as a whole
+      if (lowered && c.child.pid !== undefined) {
+        const placed = joinIdleGroup(c.child.pid);
+        if (idleGroup?.kind !== 'unavailable') idleGroup = placed;
+      }
       nodes.push({ c, url: `http://127.0.0.1:${port}` });
     }
+    if (idleGroup) say(idleGroupLine(idleGroup));
     for (const { c, url } of nodes) {
       await ready(c, () => httpReady(`${url}/status`), stopSignal);
       say(`${c.name.padEnd(9)} ${url}  pid ${c.child.pid}  data ${join(dir, c.name)}  log ${c.log}`);
@@ -163,6 +172,25 @@ async function up(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** What the nodes beside gateways got: a cgroup idle as a whole, or why not and what that costs. */
+function idleGroupLine(placed: IdleGroupPlacement): string {
+  if (placed.kind === 'cgroup') return `cpu       the nodes run at SCHED_IDLE in cgroup ${placed.path} (cpu.idle 1): the gateways' answers come first`;
+  const autogroups = autogroupsOn();
+  return `cpu       warning: the nodes could not join an idle CPU cgroup (${placed.reason}); they run at SCHED_IDLE, nice 19, ` +
+    (autogroups
+      ? 'each in a session of its own, and with the kernel\'s autogroups on (kernel.sched_autogroup_enabled = 1) that yields to the gateways only within that session: run as root, or turn autogroups off (sysctl kernel.sched_autogroup_enabled=0), so the gateways answer first'
+      : 'which yields to the gateways (the kernel\'s autogroups are off)');
+}
+
+/** Whether the kernel groups tasks by session (an absent setting counts as off). */
+function autogroupsOn(): boolean {
+  try {
+    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
+  } catch {
+    return false;
   }
 }
 
