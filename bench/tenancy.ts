@@ -14,8 +14,9 @@
 // takes every cycle they leave. --gateway-cpu: it (and A's client) also keep off the host's
 // first CPU, as `vigil cluster up --gateways G --gateway-cpu` starts the nodes. --cpu-group: idle
 // (the default) also moves the processing node into the idle CPU cgroup, as `vigil cluster up`
-// does (where a cgroup can be written; `processing_cpu_group` says where it ran); session leaves it
-// in the bench's session, the one task group where SCHED_IDLE alone yields. Each node has its role's V8 flags (node/runtime-flags.ts). single is one
+// does (where a cgroup can be written; `processing_cpu_group` says where it ran), and so does the
+// gateway's refusal process; session leaves both in the bench's session (VIGIL_CPU_IDLE_GROUP=off
+// for the gateway), the one task group where SCHED_IDLE alone yields. Each node has its role's V8 flags (node/runtime-flags.ts). single is one
 // embedded node doing everything (its disk log, its actors, its checkpoints) on one event loop,
 // as `vigil start` runs.
 // --checkpoint-interval: the node's ingest.checkpointIntervalMs (default: the node's own, 5 s).
@@ -79,7 +80,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { hashKey } from '../api/index.ts';
-import { joinIdleGroup, lowerToIdle, type IdleGroupPlacement } from '../supervisors/cpu-priority/index.ts';
+import { IDLE_GROUP_ENV, joinIdleGroup, lowerToIdle, type IdleGroupPlacement } from '../supervisors/cpu-priority/index.ts';
 import type { NodeRole } from '../node/runtime-flags.ts';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '../cluster/index.ts';
 import { BatchMaker } from './ingest/batches.ts';
@@ -190,7 +191,8 @@ async function startNode(): Promise<Node> {
     // of the CPU (SCHED_IDLE and nice 19, as `vigil cluster up --gateways` runs it)
     lowerToIdle(started[0]!.pid, LOWERING);
     cpuGroup = args['cpu-group'] === 'session' ? 'session' : placementName(joinIdleGroup(started[0]!.pid));
-    started.push(await startOne(dir, 'gateway', tenants, cluster(0), 'gateway'));
+    // the gateway's refusal process follows the same choice
+    started.push(await startOne(dir, 'gateway', tenants, cluster(0), 'gateway', args['cpu-group'] === 'session' ? { [IDLE_GROUP_ENV]: 'off' } : {}));
   } catch (err) {
     await stop();
     throw err;
@@ -216,7 +218,7 @@ async function writeTenants(dir: string): Promise<string> {
 }
 
 /** A `vigil start` process named `id`, with its own config and data folder under `dir`. */
-async function startOne(dir: string, id: string, tenants: string, extra: string[], role: NodeRole = 'processing'): Promise<ChildNode> {
+async function startOne(dir: string, id: string, tenants: string, extra: string[], role: NodeRole = 'processing', env: Record<string, string> = {}): Promise<ChildNode> {
   const config = join(dir, `${id}.yaml`);
   const data = join(dir, id);
   await writeFile(config, [
@@ -229,7 +231,7 @@ async function startOne(dir: string, id: string, tenants: string, extra: string[
     ...extra,
     '',
   ].join('\n'));
-  return await startNodeProcess(dir, config, data, { env: { VIGIL_REDIS_URL: args.redis === 'none' ? '' : args.redis! }, role });
+  return await startNodeProcess(dir, config, data, { env: { VIGIL_REDIS_URL: args.redis === 'none' ? '' : args.redis!, ...env }, role });
 }
 
 /** The control's stand-in (bench/tenancy-standin.ts): its URL, and a stop. */

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IDLE_GROUP_NAME, allButFirstCpu, cgroupPathIn, cpuControllerIn, cpusBesideGateways, joinIdleGroup, lowerToIdle, parseCpuList } from '../supervisors/index.ts';
+import { IDLE_GROUP_ENV, IDLE_GROUP_NAME, allButFirstCpu, cgroupPathIn, cpuControllerIn, cpusBesideGateways, joinIdleGroup, leaveIdleGroup, lowerToIdle, parseCpuList } from '../supervisors/index.ts';
 
 const allowed = (pid: string): string => /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!;
 const expand = (list: string): number[] => parseCpuList(list)!;
@@ -64,7 +64,20 @@ describe('supervisors/cpu-priority: the idle cgroup (SCHED_IDLE across sessions)
     assert.equal(cgroupPathIn('4:memory:/x', { version: 1, mount: '/sys/fs/cgroup/cpu' }), undefined);
   });
 
-  it('moves a running process, every thread of it, into a cgroup whose cpu.idle is 1, or says why it cannot and moves nothing', async () => {
+  it('leaves the cgroups alone when VIGIL_CPU_IDLE_GROUP is off', () => {
+    const was = process.env[IDLE_GROUP_ENV];
+    process.env[IDLE_GROUP_ENV] = 'off';
+    try {
+      const before = readFileSync('/proc/self/cgroup', 'utf8');
+      assert.deepEqual(joinIdleGroup(process.pid), { kind: 'unavailable', reason: 'turned off (VIGIL_CPU_IDLE_GROUP=off)' });
+      assert.equal(readFileSync('/proc/self/cgroup', 'utf8'), before);
+    } finally {
+      if (was === undefined) delete process.env[IDLE_GROUP_ENV];
+      else process.env[IDLE_GROUP_ENV] = was;
+    }
+  });
+
+  it('moves a running process, every thread of it, into a cgroup whose cpu.idle is 1 and out again, or says why it cannot and moves nothing', async () => {
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore', detached: true });
     try {
       await new Promise((r) => setTimeout(r, 300));
@@ -78,6 +91,9 @@ describe('supervisors/cpu-priority: the idle cgroup (SCHED_IDLE across sessions)
         assert.equal(readFileSync(join(placed.path, 'cpu.idle'), 'utf8').trim(), '1');
         const want = join(group('self')!, IDLE_GROUP_NAME);
         for (const tid of readdirSync(`/proc/${child.pid}/task`)) assert.equal(group(`${child.pid}/task/${tid}`), want, `thread ${tid}`);
+        // and out again, into this process's own cgroup (a starved refusal process raised)
+        assert.equal(leaveIdleGroup(child.pid!), true);
+        assert.equal(group(String(child.pid)), group('self'));
       } else {
         assert.equal(placed.kind, 'unavailable', JSON.stringify(placed));
         if (placed.kind === 'unavailable') assert.ok(placed.reason.length > 0);

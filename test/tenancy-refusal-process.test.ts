@@ -13,7 +13,7 @@ import pino from 'pino';
 import { hashKey } from '../api/index.ts';
 import { startGateway, type Gateway } from '../api/gateway.ts';
 import { RESTART_AFTER_MS, STARVED_AFTER_MS } from '../api/refusals/index.ts';
-import { raiseFromIdle } from '../supervisors/index.ts';
+import { IDLE_GROUP_NAME, cgroupPathIn, cpuControllerIn, raiseFromIdle } from '../supervisors/index.ts';
 import { openTenancy, type QuotaGate } from '../api/tenancy/index.ts';
 import type { NodeHandle } from '../node/index.ts';
 import { KEYS, startTestNode, testConfig } from './support/api-node.ts';
@@ -48,6 +48,15 @@ const priorities = (pid: number) => [...new Set(readdirSync(`/proc/${pid}/task`)
   const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return `${stat[16]} ${stat[38]}`;
 }))].map((p) => ({ nice: Number(p.split(' ')[0]), policy: Number(p.split(' ')[1]) }));
+
+/** whether the process is in the idle cgroup beside this one's; undefined where no CPU cgroup can be written (not root) */
+const inIdleGroup = (pid: number): boolean | undefined => {
+  const controller = cpuControllerIn(readFileSync('/proc/self/mountinfo', 'utf8'));
+  if (process.getuid?.() !== 0 || !controller) return undefined;
+  const group = (p: number | 'self') => cgroupPathIn(readFileSync(`/proc/${p}/cgroup`, 'utf8'), controller);
+  return group(pid) === join(group('self')!, IDLE_GROUP_NAME);
+};
+const rootOnly = (v: boolean) => (process.getuid?.() === 0 && cpuControllerIn(readFileSync('/proc/self/mountinfo', 'utf8')) ? v : undefined);
 
 describe('refusal process: a flooding tenant answered off the gateway', function () {
   this.timeout(60_000);
@@ -107,8 +116,10 @@ describe('refusal process: a flooding tenant answered off the gateway', function
     assert.ok(!byProcess(closed), 'that refusal was the gateway\'s own');
     const pid = lines.find((l) => l.msg === 'the refusal process takes the connections of tenants over their quota')?.pid;
     assert.ok(typeof pid === 'number');
-    // below every tenant within its quota: each thread at SCHED_IDLE, nice 19
+    // below every tenant within its quota: each thread at SCHED_IDLE, nice 19, and (where a CPU
+    // cgroup can be written) in the idle cgroup, so it yields across sessions too
     assert.deepEqual(priorities(pid), [{ nice: 19, policy: SCHED_IDLE }]);
+    assert.equal(inIdleGroup(pid), rootOnly(true), 'in the idle cgroup');
 
     const beforeCount = await metric();
     const beforeUsage = await rejections(HOOLI);
@@ -145,6 +156,7 @@ describe('refusal process: a flooding tenant answered off the gateway', function
     assert.equal(raised?.msg, 'the refusal process got no CPU at SCHED_IDLE: raised to the normal class at nice 19');
     assert.ok((raised as Line & { silentMs: number }).silentMs >= STARVED_AFTER_MS);
     assert.deepEqual(priorities(pid), [{ nice: 19, policy: SCHED_OTHER }]);
+    assert.equal(inIdleGroup(pid), rootOnly(false), 'out of the idle cgroup');
     const a = await send(gw.url, '/v1/metrics', { key: HOOLI, body: samples(10), agent });
     assert.equal(a.status, 429);
     assert.ok(byProcess(a), 'the same process answers');
@@ -234,6 +246,7 @@ describe('refusal process: a flooding tenant answered off the gateway', function
     const next = startedPids()[before + 1];
     assert.ok(next, 'another process started');
     assert.deepEqual(priorities(next), [{ nice: 19, policy: SCHED_OTHER }]);
+    assert.equal(inIdleGroup(next), rootOnly(false), 'not in the idle cgroup');
     assert.equal((await send(gw.url, '/v1/metrics', { key: INITECH, body: samples(5) })).status, 202);
   });
 });

@@ -13,7 +13,7 @@ import { createServer, request, Agent, type IncomingHttpHeaders, type IncomingMe
 import type { Socket } from 'node:net';
 import { bearerKey } from '../keys.ts';
 import { hashKey, samplesInBody, VigilError } from '../../protocols/index.ts';
-import { lowerToIdle } from '../../supervisors/cpu-priority/index.ts';
+import { joinIdleGroup, lowerToIdle } from '../../supervisors/cpu-priority/index.ts';
 import { errorAnswer, ingestPost, refusalAnswer } from '../early-refusal.ts';
 import { requestIds } from '../request-id.ts';
 import { batchTooLarge, EMPTY_BUCKET, rateRefusal } from '../tenancy/rate-refusal.ts';
@@ -201,7 +201,10 @@ process.on('disconnect', () => {
 // wakes preempts a SCHED_IDLE one at once, where against nice 19 alone it may wait out the
 // other's slice (api/refusals/README.md, "Its priority"). Where the normal class fills every CPU
 // this process would get none; the gateway then stops hearing its heartbeat and raises it to
-// nice 19 in the normal class (front.ts).
+// nice 19 in the normal class (front.ts). SCHED_IDLE yields only within a task group, and where
+// the kernel groups tasks by session the gateway's session is one; so the process also joins the
+// cgroup that is idle as a whole, where one can be written (supervisors/cpu-priority/idle-group.ts).
 lowerToIdle(process.pid, { normalClass: !settings.idle });
+if (settings.idle) joinIdleGroup(process.pid);
 const heartbeat = setInterval(() => send({ kind: 'alive' }), HEARTBEAT_MS);
 send({ kind: 'ready' });

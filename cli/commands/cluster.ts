@@ -36,8 +36,10 @@ Options:
   --nodes N          how many Vigil nodes (1..9; default 3)
   --gateways G       how many gateway nodes besides (0..9; default 0): cluster.capacity 0,
                      they own no shard and only answer clients (ports after the nodes');
-                     the nodes then run at the lowest CPU priority (SCHED_IDLE, nice 19)
-                     so the gateways' answers come first
+                     the nodes then run at the lowest CPU priority (SCHED_IDLE, nice 19,
+                     and in the CPU cgroup vigil-idle whose cpu.idle is 1, where one can be
+                     written; VIGIL_CPU_IDLE_GROUP=off leaves cgroups alone) so the
+                     gateways' answers come first
   --gateway-cpu      with --gateways: the nodes also keep off the host's first CPU (where
                      there is more than one), so a gateway always finds a CPU free of them
   --dedicated D      how many nodes kept for large tenants besides (0..9; default 0):

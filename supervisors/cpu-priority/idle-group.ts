@@ -5,15 +5,17 @@
 // most distributions' kernels), every session is a task group of its own, and `vigil cluster up`
 // starts each node in a session of its own (so a terminal's Ctrl-C reaches only the launcher).
 // A processing node there is, between groups, as heavy as a gateway: a woken gateway waits out
-// its slice. Measured on a 2-CPU host (a normal task's 1 ms sleep, two SCHED_IDLE spinners):
-// overshoot p99 0.094 ms with the spinners in the sleeper's session, 3.7 ms with each in a
-// session of its own, 4.9 ms with their autogroups at nice 19, 0.095 ms in a cgroup with
-// cpu.idle 1 (supervisors/cpu-priority/README.md).
+// its slice. A normal task's 1 ms sleep beside two SCHED_IDLE spinners, on a 2-CPU host, woke
+// p99 0.09 ms late with the spinners in its session, 5.9 ms with each in a session of its own,
+// 0.10 ms with them in this group (README.md; npm run bench:cpu-priority).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The group's folder name, under the cgroup the caller runs in: every Vigil node lowered on the host shares it. */
 export const IDLE_GROUP_NAME = 'vigil-idle';
+
+/** `off` in the environment: leave the cgroups alone (an operator who places processes in cgroups of their own). */
+export const IDLE_GROUP_ENV = 'VIGIL_CPU_IDLE_GROUP';
 
 export type IdleGroupPlacement =
   | { kind: 'cgroup'; /** the group's folder, e.g. /sys/fs/cgroup/cpu/vigil-idle */ path: string }
@@ -57,10 +59,11 @@ export function cgroupPathIn(procCgroup: string, controller: CpuController): str
 /**
  * Moves a running process (every thread; threads it starts later follow) into the idle group
  * beside the caller's own cgroup. Where it cannot (no CPU controller, not allowed: writing a
- * cgroup takes root or a delegated tree, a kernel before cpu.idle), it says why and changes
- * nothing.
+ * cgroup takes root or a delegated tree, a kernel before cpu.idle, VIGIL_CPU_IDLE_GROUP=off), it
+ * says why and changes nothing.
  */
 export function joinIdleGroup(pid: number): IdleGroupPlacement {
+  if (process.env[IDLE_GROUP_ENV] === 'off') return { kind: 'unavailable', reason: `turned off (${IDLE_GROUP_ENV}=off)` };
   let step = 'reading /proc/self/mountinfo';
   try {
     const controller = cpuControllerIn(readFileSync('/proc/self/mountinfo', 'utf8'));
@@ -85,6 +88,24 @@ export function joinIdleGroup(pid: number): IdleGroupPlacement {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return { kind: 'unavailable', reason: `${step}: ${code ?? (err as Error).message}` };
+  }
+}
+
+/**
+ * Takes a process out of the idle group, into the caller's own cgroup (a refusal process raised
+ * because it starved). True when it is out (or was never in); false where it may not be moved.
+ */
+export function leaveIdleGroup(pid: number): boolean {
+  try {
+    const controller = cpuControllerIn(readFileSync('/proc/self/mountinfo', 'utf8'));
+    if (!controller) return true;
+    const own = cgroupPathIn(readFileSync('/proc/self/cgroup', 'utf8'), controller);
+    const its = cgroupPathIn(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), controller);
+    if (own === undefined || its === undefined || its !== join(own, IDLE_GROUP_NAME)) return true;
+    writeFileSync(join(controller.mount, own, 'cgroup.procs'), String(pid));
+    return true;
+  } catch {
+    return false;
   }
 }
 

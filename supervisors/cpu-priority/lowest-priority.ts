@@ -2,6 +2,7 @@
 // gateway nodes (`vigil cluster up --gateways`, bench:tenancy), so the gateways' answers come
 // first and processing takes what they leave; and a gateway's refusal process
 // (api/refusals), so a tenant over its quota is answered with the CPU the others leave.
+// SCHED_IDLE holds only within a task group; idle-group.ts makes it hold across sessions.
 //
 // SCHED_IDLE (chrt --idle 0), and nice 19 within it: a task of the normal class that wakes
 // preempts a SCHED_IDLE one at once, where against nice 19 alone it may wait out the other's
@@ -20,6 +21,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { leaveIdleGroup } from './idle-group.ts';
 
 /** util-linux's chrt: a scheduling policy for a command, or for the threads of a running process. */
 const CHRT = '/usr/bin/chrt';
@@ -110,14 +112,15 @@ export function lowerToIdle(pid: number, how: Lowering = {}): void {
 
 /**
  * A process lowered by lowerToIdle back in the normal class, every thread of it, at the nice
- * value it has (19): for one that must not starve when the normal class fills every CPU.
+ * value it has (19), and out of the idle cgroup if it joined it (idle-group.ts): for one that
+ * must not starve when the normal class fills every CPU.
  * Resolves whether it was done (no chrt, gone, or not allowed: leaving SCHED_IDLE takes root, or
  * an RLIMIT_NICE of at least 1). Off the caller's event loop.
  */
 export function raiseFromIdle(pid: number): Promise<boolean> {
   if (!existsSync(CHRT)) return Promise.resolve(false);
   return new Promise((resolve) => {
-    execFile(CHRT, schedulingClass(pid, 'other'), (err) => resolve(err === null));
+    execFile(CHRT, schedulingClass(pid, 'other'), (err) => resolve(err === null && leaveIdleGroup(pid)));
   });
 }
 
