@@ -11,9 +11,8 @@
 //   npm run bench:cpu-priority -- [--samples 5000] [--json]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { joinIdleGroup, lowerToIdle } from '../supervisors/index.ts';
+import { autogroupsOn, joinIdleGroup, lowerToIdle } from '../supervisors/index.ts';
 
 const { values: args } = parseArgs({ options: { samples: { type: 'string', default: '5000' }, json: { type: 'boolean', default: false } } });
 const SAMPLES = Number(args.samples);
@@ -65,13 +64,7 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-const autogroups = (() => {
-  try {
-    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
-  } catch {
-    return false;
-  }
-})();
+const autogroups = autogroupsOn();
 const result: Record<string, unknown> = { samples: SAMPLES, cpus: availableParallelism(), autogroups };
 for (const placement of ['none', 'session', 'own-session', 'idle-group'] as const) {
   let spun: ReturnType<typeof spinners>;

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { int, parse, showHelp, str, usageError } from '../args.ts';
 import { VigilError } from '../../protocols/errors.ts';
 import { v8FlagsFor } from '../../node/runtime-flags.ts';
-import { joinIdleGroup, lowestPriorityPrefix, type IdleGroupPlacement } from '../../supervisors/cpu-priority/index.ts';
+import { autogroupsOn, joinIdleGroup, lowestPriorityPrefix, type IdleGroupPlacement } from '../../supervisors/cpu-priority/index.ts';
 import { DEFAULT_CLUSTER_NAME } from './ctl-cluster.ts';
 
 const VIGIL_BIN = fileURLToPath(new URL('../bin/vigil.js', import.meta.url));
@@ -180,20 +180,10 @@ async function up(argv: string[]): Promise<number> {
 /** What the nodes beside gateways got: a cgroup idle as a whole, or why not and what that costs. */
 function idleGroupLine(placed: IdleGroupPlacement): string {
   if (placed.kind === 'cgroup') return `cpu       the nodes run at SCHED_IDLE in cgroup ${placed.path} (cpu.idle 1): the gateways' answers come first`;
-  const autogroups = autogroupsOn();
   return `cpu       warning: the nodes could not join an idle CPU cgroup (${placed.reason}); they run at SCHED_IDLE, nice 19, ` +
-    (autogroups
+    (autogroupsOn()
       ? 'each in a session of its own, and with the kernel\'s autogroups on (kernel.sched_autogroup_enabled = 1) that yields to the gateways only within that session: run as root, or turn autogroups off (sysctl kernel.sched_autogroup_enabled=0), so the gateways answer first'
       : 'which yields to the gateways (the kernel\'s autogroups are off)');
-}
-
-/** Whether the kernel groups tasks by session (an absent setting counts as off). */
-function autogroupsOn(): boolean {
-  try {
-    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
-  } catch {
-    return false;
-  }
 }
 
 function say(line: string): void {

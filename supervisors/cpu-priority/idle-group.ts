@@ -109,6 +109,15 @@ export function leaveIdleGroup(pid: number): boolean {
   }
 }
 
+/** Whether the kernel groups tasks by session (kernel.sched_autogroup_enabled; absent counts as off). */
+export function autogroupsOn(): boolean {
+  try {
+    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
+  } catch {
+    return false;
+  }
+}
+
 /** mountinfo escapes space, tab, newline and backslash as octal. */
 function unescapeMount(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
