@@ -2,7 +2,7 @@
 // within its own; B must lose nothing and its ingest latency must barely move, and A's
 // accepted rate must stay at its quota.
 //
-//   npm run bench:tenancy -- [--deployment gateway|single] [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--control] [--split] [--gateway-cpu] [--cpu-group idle|session] [--json]
+//   npm run bench:tenancy -- [--deployment gateway|single] [--seconds N] [--rounds R] [--quota-a S] [--rate-b S] [--redis URL|none] [--checkpoint-interval MS] [--trace FILE] [--control] [--split] [--gateway-cpu] [--cpu-group idle|session|own-session] [--json]
 //
 // --deployment: gateway (the default) is Vigil as a multi-tenant cluster runs it: a nats-server
 // of the bench's own, a processing node (cluster mode, capacity 1: it owns every shard, so it
@@ -16,7 +16,9 @@
 // (the default) also moves the processing node into the idle CPU cgroup, as `vigil cluster up`
 // does (where a cgroup can be written; `processing_cpu_group` says where it ran), and so does the
 // gateway's refusal process; session leaves both in the bench's session (VIGIL_CPU_IDLE_GROUP=off
-// for the gateway), the one task group where SCHED_IDLE alone yields. Each node has its role's V8 flags (node/runtime-flags.ts). single is one
+// for the gateway), the one task group where SCHED_IDLE alone yields; own-session starts the
+// processing node in a session of its own with no idle group, as `vigil cluster up` did before
+// the group (a diagnostic of what that cost). Each node has its role's V8 flags (node/runtime-flags.ts). single is one
 // embedded node doing everything (its disk log, its actors, its checkpoints) on one event loop,
 // as `vigil start` runs.
 // --checkpoint-interval: the node's ingest.checkpointIntervalMs (default: the node's own, 5 s).
@@ -122,8 +124,8 @@ if (args.split && DEPLOYMENT !== 'single') {
   process.stderr.write('bench:tenancy: --split puts its prototype in front of one node, not a gateway: leave --deployment out, or give single\n');
   process.exit(2);
 }
-if (args['cpu-group'] !== 'idle' && args['cpu-group'] !== 'session') {
-  process.stderr.write(`bench:tenancy: --cpu-group must be idle or session (got ${args['cpu-group']})\n`);
+if (args['cpu-group'] !== 'idle' && args['cpu-group'] !== 'session' && args['cpu-group'] !== 'own-session') {
+  process.stderr.write(`bench:tenancy: --cpu-group must be idle, session or own-session (got ${args['cpu-group']})\n`);
   process.exit(2);
 }
 const QUOTA_PREFIX = `vigil:bench:${process.pid}:${Date.now()}:`;
@@ -186,13 +188,14 @@ async function startNode(): Promise<Node> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    started.push(await startOne(dir, 'processing', tenants, cluster(1)));
+    const group = args['cpu-group'];
+    started.push(await startOne(dir, 'processing', tenants, cluster(1), 'processing', {}, group === 'own-session'));
     // one host for both: the gateway answers clients first, the processing node takes the rest
     // of the CPU (SCHED_IDLE and nice 19, as `vigil cluster up --gateways` runs it)
     lowerToIdle(started[0]!.pid, LOWERING);
-    cpuGroup = args['cpu-group'] === 'session' ? 'session' : placementName(joinIdleGroup(started[0]!.pid));
+    cpuGroup = group === 'idle' ? placementName(joinIdleGroup(started[0]!.pid)) : group;
     // the gateway's refusal process follows the same choice
-    started.push(await startOne(dir, 'gateway', tenants, cluster(0), 'gateway', args['cpu-group'] === 'session' ? { [IDLE_GROUP_ENV]: 'off' } : {}));
+    started.push(await startOne(dir, 'gateway', tenants, cluster(0), 'gateway', group === 'idle' ? {} : { [IDLE_GROUP_ENV]: 'off' }));
   } catch (err) {
     await stop();
     throw err;
@@ -218,7 +221,7 @@ async function writeTenants(dir: string): Promise<string> {
 }
 
 /** A `vigil start` process named `id`, with its own config and data folder under `dir`. */
-async function startOne(dir: string, id: string, tenants: string, extra: string[], role: NodeRole = 'processing', env: Record<string, string> = {}): Promise<ChildNode> {
+async function startOne(dir: string, id: string, tenants: string, extra: string[], role: NodeRole = 'processing', env: Record<string, string> = {}, ownSession = false): Promise<ChildNode> {
   const config = join(dir, `${id}.yaml`);
   const data = join(dir, id);
   await writeFile(config, [
@@ -231,7 +234,7 @@ async function startOne(dir: string, id: string, tenants: string, extra: string[
     ...extra,
     '',
   ].join('\n'));
-  return await startNodeProcess(dir, config, data, { env: { VIGIL_REDIS_URL: args.redis === 'none' ? '' : args.redis!, ...env }, role });
+  return await startNodeProcess(dir, config, data, { env: { VIGIL_REDIS_URL: args.redis === 'none' ? '' : args.redis!, ...env }, role, ownSession });
 }
 
 /** The control's stand-in (bench/tenancy-standin.ts): its URL, and a stop. */

@@ -46,15 +46,17 @@ export async function spawnNode(options: { cpuProfileDir?: string } = {}): Promi
 /**
  * Runs `vigil start --config <file>` (cli/main.ts) in a child process; resolves with its URL from
  * the node's "vigil node ready" log line. `dir` holds the config and data (`remove` deletes it);
- * `env` is added to the node's environment; `role` picks its V8 flags (node/runtime-flags.ts; default processing).
+ * `env` is added to the node's environment; `role` picks its V8 flags (node/runtime-flags.ts; default processing);
+ * `ownSession` starts it in a session of its own, as `vigil cluster up` starts its nodes.
  */
 export async function startNodeProcess(
-  dir: string, file: string, dataDir: string, options: { cpuProfileDir?: string; env?: Record<string, string>; role?: NodeRole } = {},
+  dir: string, file: string, dataDir: string, options: { cpuProfileDir?: string; env?: Record<string, string>; role?: NodeRole; ownSession?: boolean } = {},
 ): Promise<ChildNode> {
   // --cpu-prof writes the node's profile when it exits (bench/ingest/profile.ts reads it)
   const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
   const child = spawn(process.execPath, [...v8FlagsFor(options.role ?? 'processing'), ...profile, '--import', 'tsx', 'cli/main.ts', 'start', '--config', file], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    detached: options.ownSession === true,
     cwd: fileURLToPath(new URL('../..', import.meta.url)), // where tsx resolves
     env: { ...process.env, VIGIL_DEMO_API_KEY: '', VIGIL_ADMIN_API_KEY: '', VIGIL_CONFIG: '', ...options.env },
   });
