@@ -64,16 +64,19 @@ describe('supervisors/cpu-priority: the idle cgroup (SCHED_IDLE across sessions)
     assert.equal(cgroupPathIn('4:memory:/x', { version: 1, mount: '/sys/fs/cgroup/cpu' }), undefined);
   });
 
-  it('leaves the cgroups alone when VIGIL_CPU_IDLE_GROUP is off', () => {
+  it('leaves the cgroups alone when VIGIL_CPU_IDLE_GROUP is off', async () => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
     const was = process.env[IDLE_GROUP_ENV];
     process.env[IDLE_GROUP_ENV] = 'off';
     try {
-      const before = readFileSync('/proc/self/cgroup', 'utf8');
-      assert.deepEqual(joinIdleGroup(process.pid), { kind: 'unavailable', reason: 'turned off (VIGIL_CPU_IDLE_GROUP=off)' });
-      assert.equal(readFileSync('/proc/self/cgroup', 'utf8'), before);
+      await new Promise((r) => setTimeout(r, 100));
+      const before = readFileSync(`/proc/${child.pid}/cgroup`, 'utf8');
+      assert.deepEqual(joinIdleGroup(child.pid!), { kind: 'unavailable', reason: 'turned off (VIGIL_CPU_IDLE_GROUP=off)' });
+      assert.equal(readFileSync(`/proc/${child.pid}/cgroup`, 'utf8'), before);
     } finally {
       if (was === undefined) delete process.env[IDLE_GROUP_ENV];
       else process.env[IDLE_GROUP_ENV] = was;
+      child.kill('SIGKILL');
     }
   });
 
