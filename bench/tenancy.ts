@@ -164,6 +164,8 @@ interface Node {
   checkpointsUrl: string;
   /** the processing node behind the gateway (gateway deployment only) */
   processingPid?: number;
+  /** where the processing node ran: the idle cgroup's folder, the --cpu-group asked, or why not the group (gateway deployment only) */
+  cpuGroup?: string;
   /** the bench's nats-server, which both nodes share (gateway deployment only) */
   busPid?: number;
   /** the temporary folder (configs, tenants file and data) */
@@ -187,24 +189,23 @@ async function startNode(): Promise<Node> {
     await nats.stop();
     await rm(dir, { recursive: true, force: true });
   };
+  const group = args['cpu-group'];
+  let cpuGroup: string = group;
   try {
-    const group = args['cpu-group'];
     started.push(await startOne(dir, 'processing', tenants, cluster(1), 'processing', {}, group === 'own-session'));
     // one host for both: the gateway answers clients first, the processing node takes the rest
     // of the CPU (SCHED_IDLE and nice 19, as `vigil cluster up --gateways` runs it)
     lowerToIdle(started[0]!.pid, LOWERING);
-    cpuGroup = group === 'idle' ? placementName(joinIdleGroup(started[0]!.pid)) : group;
+    if (group === 'idle') cpuGroup = placementName(joinIdleGroup(started[0]!.pid));
     // the gateway's refusal process follows the same choice
     started.push(await startOne(dir, 'gateway', tenants, cluster(0), 'gateway', group === 'idle' ? {} : { [IDLE_GROUP_ENV]: 'off' }));
   } catch (err) {
     await stop();
     throw err;
   }
-  return { url: started[1]!.url, pid: started[1]!.pid, checkpointsUrl: started[0]!.url, processingPid: started[0]!.pid, busPid: nats.pid, dir, stop };
+  return { url: started[1]!.url, pid: started[1]!.pid, checkpointsUrl: started[0]!.url, processingPid: started[0]!.pid, busPid: nats.pid, cpuGroup, dir, stop };
 }
 
-/** Where the processing node ran: the idle cgroup's folder, 'session', or why not the group. */
-let cpuGroup: string | undefined;
 function placementName(p: IdleGroupPlacement): string {
   return p.kind === 'cgroup' ? p.path : `session (the idle group is unavailable: ${p.reason})`;
 }
@@ -538,7 +539,7 @@ async function main(): Promise<void> {
       }),
       host_reclaim_cpu_alone: reclaimBusy('alone'), host_reclaim_cpu_a_at_quota: reclaimBusy('atQuota'), host_reclaim_cpu_noisy: reclaimBusy('noisy'),
       deployment: DEPLOYMENT,
-      ...(cpuGroup === undefined ? {} : { processing_cpu_group: cpuGroup }),
+      ...(node.cpuGroup === undefined ? {} : { processing_cpu_group: node.cpuGroup }),
       ack_path: split ? 'split-prototype' : DEPLOYMENT === 'gateway' ? 'gateway-node' : 'node', gateway_cpu: LOWERING.offFirstCpu,
       ...(split ? { split_forward_refused: split.forwardRefused, split_forward_failed: split.forwardFailed } : {}),
       quota_mode: ua.quota?.mode ?? 'off', checkpoint_interval_ms: CHECKPOINT_MS ?? DEFAULT_CHECKPOINT_INTERVAL_MS, seconds: SECONDS, rounds: ROUNDS, load: round(loadavg()[0]!, 1),
@@ -556,7 +557,7 @@ async function main(): Promise<void> {
       + `${Math.round(result.refusal_cpu_a_at_quota * 100)}% with A at its quota, ${Math.round(result.refusal_cpu_noisy * 100)}% with A at 10x`);
     if (result.processing_cpu_alone !== undefined) {
       log(`processing node busy (whole process, of one core): ${Math.round(result.processing_cpu_alone * 100)}% B alone, ${Math.round(result.processing_cpu_a_at_quota! * 100)}% with A at its quota, `
-        + `${Math.round(result.processing_cpu_noisy! * 100)}% with A at 10x; its CPU group: ${cpuGroup}`);
+        + `${Math.round(result.processing_cpu_noisy! * 100)}% with A at 10x; its CPU group: ${node.cpuGroup}`);
     }
     log(`the kernel's kdamond (memory reclaim) took ${Math.round(result.host_reclaim_cpu_alone * 1000) / 10}% of one core with B alone, ${Math.round(result.host_reclaim_cpu_a_at_quota * 1000) / 10}% with A at its quota, `
       + `${Math.round(result.host_reclaim_cpu_noisy * 1000) / 10}% with A at 10x`);

@@ -64,15 +64,12 @@ export function cgroupPathIn(procCgroup: string, controller: CpuController): str
  */
 export function joinIdleGroup(pid: number): IdleGroupPlacement {
   if (process.env[IDLE_GROUP_ENV] === 'off') return { kind: 'unavailable', reason: `turned off (${IDLE_GROUP_ENV}=off)` };
-  let step = 'reading /proc/self/mountinfo';
+  let step = 'reading /proc/self/mountinfo and /proc/self/cgroup';
   try {
-    const controller = cpuControllerIn(readFileSync('/proc/self/mountinfo', 'utf8'));
-    if (!controller) return { kind: 'unavailable', reason: 'no CPU cgroup controller is mounted' };
-    step = 'reading /proc/self/cgroup';
-    const own = cgroupPathIn(readFileSync('/proc/self/cgroup', 'utf8'), controller);
-    if (own === undefined) return { kind: 'unavailable', reason: `this process is in no cgroup of ${controller.mount}` };
-    const parent = join(controller.mount, own);
-    if (controller.version === 2) {
+    const own = ownCpuCgroup();
+    if (typeof own === 'string') return { kind: 'unavailable', reason: own };
+    const parent = join(own.controller.mount, own.path);
+    if (own.controller.version === 2) {
       step = `enabling the cpu controller in ${parent}`;
       const enabled = readFileSync(join(parent, 'cgroup.subtree_control'), 'utf8').split(/\s+/);
       if (!enabled.includes('cpu')) writeFileSync(join(parent, 'cgroup.subtree_control'), '+cpu');
@@ -97,16 +94,23 @@ export function joinIdleGroup(pid: number): IdleGroupPlacement {
  */
 export function leaveIdleGroup(pid: number): boolean {
   try {
-    const controller = cpuControllerIn(readFileSync('/proc/self/mountinfo', 'utf8'));
-    if (!controller) return true;
-    const own = cgroupPathIn(readFileSync('/proc/self/cgroup', 'utf8'), controller);
-    const its = cgroupPathIn(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), controller);
-    if (own === undefined || its === undefined || its !== join(own, IDLE_GROUP_NAME)) return true;
-    writeFileSync(join(controller.mount, own, 'cgroup.procs'), String(pid));
+    const own = ownCpuCgroup();
+    if (typeof own === 'string') return true;
+    const its = cgroupPathIn(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), own.controller);
+    if (its !== join(own.path, IDLE_GROUP_NAME)) return true;
+    writeFileSync(join(own.controller.mount, own.path, 'cgroup.procs'), String(pid));
     return true;
   } catch {
     return false;
   }
+}
+
+/** The CPU controller and the caller's cgroup in it, or why there is none (one line). Reads /proc. */
+function ownCpuCgroup(): { controller: CpuController; path: string } | string {
+  const controller = cpuControllerIn(readFileSync('/proc/self/mountinfo', 'utf8'));
+  if (!controller) return 'no CPU cgroup controller is mounted';
+  const path = cgroupPathIn(readFileSync('/proc/self/cgroup', 'utf8'), controller);
+  return path === undefined ? `this process is in no cgroup of ${controller.mount}` : { controller, path };
 }
 
 /** Whether the kernel groups tasks by session (kernel.sched_autogroup_enabled; absent counts as off). */
