@@ -113,6 +113,8 @@ describe('cluster partition: the minority side stops owning shards when its leas
 
     console.log(`      load: ${TENANTS} tenants x ${METRICS} series at ${RATE}/s; ${MINORITY} held ${held.length} shards when its server's routes were cut`);
     console.log(`      the majority held all ${SHARDS} shards ${takenS.toFixed(1)} s after the cut (the nodes logged taking the last ${lastRetaken === undefined ? '(not every one logged)' : `${((lastRetaken - cutAt) / 1000).toFixed(1)} s after it`}); ${MINORITY} recorded ${lostByMinority.length} leases lost, the last valid until ${lostByMinority.length ? Math.max(...lostByMinority.map((e) => e.until)) - cutAt : '-'} ms after the cut`);
+    const cutS = Math.floor((cutAt - startTs) / 1000);
+    console.log(`      acks per second from 2 s before the cut: ${load.stats.perSecond.slice(Math.max(0, cutS - 2), cutS + 40).map((n) => n ?? 0).join(' ')}`);
     console.log(`      acked during the partition: ${Math.round(ackedDuring)}/s; after the heal ${MINORITY} held shards again ${back.length > 0 ? `${backS.toFixed(1)} s later (${back.length})` : 'not within 120 s'}`);
     console.log(`      acknowledged ${report.acked}, stored (distinct) ${report.stored}, lost ${report.lost}; the fault's incidents over all stores: ${[...incidentIds].join(', ')}; longest ack gap ${load.stats.longestGapMs} ms, retried requests ${load.stats.failures}`);
 

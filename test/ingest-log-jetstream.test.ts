@@ -109,4 +109,30 @@ describe('ingest log on JetStream (real NATS)', function () {
       (e: unknown) => e instanceof IngestLogError && e.code === 'UNAVAILABLE' && e.reason === 'jetstream' && e.cause !== undefined,
     );
   });
+  it('asks again while nothing answers an append (a stream between leaders), and lands it, stored once, when the stream answers; fails UNAVAILABLE when none does in time', async () => {
+    const name = `${stream}_AWAY`;
+    const away = `t${run}.away`;
+    const jsm = await jetstreamManager(nc);
+    const patient = await JetStreamIngestLog.open({ connection: nc, stream: name, subjectPrefix: away, shards: 2, publishTimeoutMs: 3_000, publishTryMs: 200 });
+    try {
+      await jsm.streams.delete(name); // no stream: a publish to its subject has no responder
+      const appending = patient.append(1, Buffer.from('while away'), `away-${run}`);
+      await new Promise((r) => setTimeout(r, 700));
+      await jsm.streams.add({ name, subjects: [`${away}.*`], duplicate_window: 120_000_000_000 });
+      const landed = await appending;
+      assert.equal(landed.duplicate, false);
+      assert.equal((await jsm.streams.info(name)).state.messages, 1, 'stored once, however many tries it took');
+      const got = await take(patient, 1, 0, 1);
+      assert.equal(got[0]!.id, `away-${run}`);
+
+      await jsm.streams.delete(name);
+      await assert.rejects(
+        patient.append(1, Buffer.from('never'), `never-${run}`),
+        (e: unknown) => e instanceof IngestLogError && e.code === 'UNAVAILABLE' && e.reason === 'jetstream',
+      );
+    } finally {
+      await patient.close();
+      await jsm.streams.delete(name).catch(() => undefined);
+    }
+  });
 });

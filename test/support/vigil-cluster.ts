@@ -145,24 +145,39 @@ export function withoutTrace(text: string): string {
   return text.split('\n').filter((l) => !l.startsWith('{"level":10,')).join('\n');
 }
 
-/** Resolves once every shard's newest snapshot covers everything in its log (all processed and stored). */
+/**
+ * Resolves once every shard's newest snapshot covers everything in its log (all processed and
+ * stored). Right after a partition heals, JetStream answers "temporarily unavailable" while its
+ * groups elect leaders again: such an answer is asked again until the timeout, not a failure.
+ */
 export async function caughtUp(natsUrl: string, name: string, timeoutMs = 120_000): Promise<void> {
   const nc: NatsConnection = await connect({ servers: natsUrl.split(',') });
   try {
-    const log = await JetStreamIngestLog.open({ connection: nc, stream: `${name.toUpperCase().replace(/-/g, '_')}_INGEST`, subjectPrefix: `${name}.metrics`, shards: SHARDS });
-    const snapshots = await KvSnapshotStore.open(nc, name);
     const until = Date.now() + timeoutMs;
+    let log: JetStreamIngestLog | undefined;
+    let snapshots: KvSnapshotStore | undefined;
     let behind: number[] = [];
+    let unanswered: unknown;
     while (Date.now() < until) {
-      behind = [];
-      for (let s = 0; s < SHARDS; s++) {
-        const last = await log.lastPosition(s);
-        if (last === 0) continue; // acknowledged (purged) up to its end
-        const snap = await snapshots.latest(s);
-        if ((snap?.snapshot.logPosition ?? 0) < last) behind.push(s);
+      try {
+        log ??= await JetStreamIngestLog.open({ connection: nc, stream: `${name.toUpperCase().replace(/-/g, '_')}_INGEST`, subjectPrefix: `${name}.metrics`, shards: SHARDS });
+        snapshots ??= await KvSnapshotStore.open(nc, name);
+        behind = [];
+        for (let s = 0; s < SHARDS; s++) {
+          const last = await log.lastPosition(s);
+          if (last === 0) continue; // acknowledged (purged) up to its end
+          const snap = await snapshots.latest(s);
+          if ((snap?.snapshot.logPosition ?? 0) < last) behind.push(s);
+        }
+        unanswered = undefined;
+        if (behind.length === 0) return;
+      } catch (err) {
+        unanswered = err;
       }
-      if (behind.length === 0) return;
       await new Promise((r) => setTimeout(r, 1_000));
+    }
+    if (unanswered !== undefined || log === undefined || snapshots === undefined) {
+      throw new Error(`JetStream did not answer within ${timeoutMs} ms: ${String(unanswered)}`, { cause: unanswered });
     }
     const owners = await (await ClusterLink.bind(nc, name)).owners().catch(() => new Map<number, { node: string }>());
     const detail = await Promise.all(behind.slice(0, 10).map(async (s) => {
