@@ -109,6 +109,7 @@ describe('ingest log on JetStream (real NATS)', function () {
       (e: unknown) => e instanceof IngestLogError && e.code === 'UNAVAILABLE' && e.reason === 'jetstream' && e.cause !== undefined,
     );
   });
+
   it('asks again while nothing answers an append (a stream between leaders), and lands it, stored once, when the stream answers; fails UNAVAILABLE when none does in time', async () => {
     const name = `${stream}_AWAY`;
     const away = `t${run}.away`;

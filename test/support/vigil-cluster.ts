@@ -148,7 +148,8 @@ export function withoutTrace(text: string): string {
 /**
  * Resolves once every shard's newest snapshot covers everything in its log (all processed and
  * stored). Right after a partition heals, JetStream answers "temporarily unavailable" while its
- * groups elect leaders again: such an answer is asked again until the timeout, not a failure.
+ * groups elect leaders again: a failed look is taken again until the timeout, and the last
+ * failure is what the timeout reports.
  */
 export async function caughtUp(natsUrl: string, name: string, timeoutMs = 120_000): Promise<void> {
   const nc: NatsConnection = await connect({ servers: natsUrl.split(',') });
