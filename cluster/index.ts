@@ -12,7 +12,7 @@ export { LiveHub } from './live.ts';
 export type { LiveListener } from './live.ts';
 export { createNodeMetrics, watchBudgets, watchCheckpoints } from './node-metrics.ts';
 export type { NodeMetrics } from './node-metrics.ts';
-export { openNodeStores } from './node-stores.ts';
+export { APPEND_ATTEMPT_MS, APPEND_RETRY_DEADLINE_MS, guardedLog, openNodeStores } from './node-stores.ts';
 export type { NodeStores } from './node-stores.ts';
 export { OpenIncidentsCache } from './open-incidents.ts';
 export { ShardHosts } from './shard-host.ts';

@@ -125,6 +125,14 @@ function faulty<T extends object>(target: T, gate: () => Promise<void>, spared: 
  * batch id, deduplicated by the log) takes over. Five seconds ride out a JetStream leader election.
  */
 export const APPEND_RETRY_DEADLINE_MS = 5_000;
+/**
+ * One attempt of an append waits this long for its PubAck. A stream whose leader was cut off
+ * answers nothing until its other replicas elect one (4-9 s on nats-server): an attempt that
+ * waited out the whole deadline would miss the new leader, so another is sent (the same batch
+ * id: stored once). The partition test once saw no acknowledgement on the majority's side
+ * from 5 s after the cut to 10 s after the takeover (CI, 2026-12-06), when one attempt had it all.
+ */
+export const APPEND_ATTEMPT_MS = 2_000;
 
 /** JetStream not answering is worth another try; a full disk, a closed log or bad input are not (not soon). */
 function transientAppend(err: unknown): boolean {
@@ -132,10 +140,10 @@ function transientAppend(err: unknown): boolean {
 }
 
 /** Appends meet the bus fault, are retried while the bus blips; their failures tell the health whether the log is up. */
-function guardedLog(inner: IngestLog, health: NodeHealth, clock: Clock, rng: Rng): IngestLog {
+export function guardedLog(inner: IngestLog, health: NodeHealth, clock: Clock, rng: Rng): IngestLog {
   const raw = inner.append.bind(inner);
   const append = (...args: Parameters<IngestLog['append']>): ReturnType<IngestLog['append']> =>
-    retry(RETRY_POLICIES.bus_publish, () => raw(...args), { clock, rng, deadlineMs: APPEND_RETRY_DEADLINE_MS, retryable: transientAppend })
+    retry(RETRY_POLICIES.bus_publish, () => raw(...args), { clock, rng, deadlineMs: APPEND_RETRY_DEADLINE_MS, attemptTimeoutMs: APPEND_ATTEMPT_MS, retryable: transientAppend })
       .catch((err: unknown) => {
         if (err instanceof IngestLogError || (err instanceof Error && !VigilError.is(err, 'TIMEOUT') && !VigilError.is(err, 'UNAVAILABLE'))) throw err;
         // retries spent or the deadline passed: the bus is down, as the client must hear (503)

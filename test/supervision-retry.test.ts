@@ -171,6 +171,18 @@ describe('retry policies', () => {
     assert.equal(clock.now(), 1_000, 'gave up at once instead of waiting 2 s past the deadline');
   });
 
+  it('a caller\'s tighter attempt timeout: an attempt that hangs is cut at it, and the next one runs within the deadline', async () => {
+    const clock = new VirtualClock();
+    const at: number[] = [];
+    // bus_publish allows 60 s an attempt; a node's append gives each 2 s of a 5 s deadline
+    const p = retry(RETRY_POLICIES.bus_publish, (n) => {
+      at.push(clock.now());
+      return n === 1 ? new Promise<string>(() => undefined) : Promise.resolve('acknowledged');
+    }, { clock, deadlineMs: 5_000, attemptTimeoutMs: 2_000 });
+    assert.equal(await drive(clock, p), 'acknowledged');
+    assert.deepEqual(at, [0, 2_100], 'the first attempt cut at 2 s, then the 100 ms wait');
+  });
+
   it('tells retriable from permanent errors', () => {
     const status = (s: number): Error => Object.assign(new Error(`HTTP ${s}`), { status: s });
     assert.deepEqual([400, 401, 404, 408, 422, 425, 429, 500, 503].map((s) => isRetryable(status(s))),

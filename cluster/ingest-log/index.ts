@@ -10,6 +10,6 @@ export type { DiskLogOptions, DiskLogStats } from './disk-log.ts';
 export { DEFAULT_DEDUP_WINDOW } from './dedup.ts';
 export {
   JetStreamIngestLog, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, DEFAULT_SHARDS, DEFAULT_REPLICAS, DEFAULT_DUPLICATE_WINDOW_MS,
-  DEFAULT_PUBLISH_TIMEOUT_MS, DEFAULT_PUBLISH_TRY_MS,
+  DEFAULT_PUBLISH_TIMEOUT_MS,
 } from './jetstream-log.ts';
 export type { JetStreamLogOptions } from './jetstream-log.ts';

@@ -10,7 +10,7 @@
 // by one replica, and nats-server 2.9's replicas can disagree after a partition: in the
 // partition test a replica held another batch at the position the leader had acknowledged one
 // at, and a consumer it served skipped six acknowledged batches (cluster/README.md).
-import { connect, nanos, RequestError, TimeoutError, type NatsConnection } from '@nats-io/transport-node';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import {
   DeliverPolicy, jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType,
   type JetStreamClient, type JetStreamManager, type NextMsgRequest, type SeqMsgRequest,
@@ -24,16 +24,7 @@ export const DEFAULT_SHARDS = 256;
 export const DEFAULT_REPLICAS = 1;
 /** the server's own default: a retry later than this is stored again (stores dedupe on derived keys) */
 export const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
-/** how long an append may wait in all before it fails */
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
-/**
- * How long one try of an append waits. A stream whose leader was cut off answers nothing until
- * its replicas elect another (4-9 s on nats-server); a try that waited out the whole timeout
- * would miss the new leader, so the append asks again (the same msgID: stored once).
- */
-export const DEFAULT_PUBLISH_TRY_MS = 2_000;
-/** the pause between two tries of an append */
-export const PUBLISH_RETRY_PAUSE_MS = 100;
 /** A record the consumer announced but the leader does not show yet is asked for again this often, this many times, before it is left. */
 export const LEADER_LAG_RETRY_MS = 20;
 export const LEADER_LAG_RETRIES = 10;
@@ -49,7 +40,6 @@ export interface JetStreamLogOptions {
   replicas?: number;
   duplicateWindowMs?: number;
   publishTimeoutMs?: number;
-  publishTryMs?: number;
 }
 
 export class JetStreamIngestLog implements IngestLog {
@@ -66,7 +56,6 @@ export class JetStreamIngestLog implements IngestLog {
     readonly subjectPrefix: string,
     readonly shards: number,
     private readonly publishTimeoutMs: number,
-    private readonly publishTryMs: number,
   ) {}
 
   /** Connects and makes sure the stream exists (creating it with `<prefix>.*`, file storage, limits retention). */
@@ -85,7 +74,7 @@ export class JetStreamIngestLog implements IngestLog {
     try {
       const jsm = await jetstreamManager(nc);
       await ensureStream(jsm, stream, prefix, options);
-      return new JetStreamIngestLog(nc, owns, jetstream(nc), jsm, stream, prefix, shards, options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS, options.publishTryMs ?? DEFAULT_PUBLISH_TRY_MS);
+      return new JetStreamIngestLog(nc, owns, jetstream(nc), jsm, stream, prefix, shards, options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS);
     } catch (err) {
       if (owns) await nc.close().catch(() => undefined);
       throw err instanceof IngestLogError ? err : jetstreamError(`opening stream ${stream}`, err);
@@ -103,17 +92,12 @@ export class JetStreamIngestLog implements IngestLog {
     if (max !== undefined && bytes.byteLength > max) {
       throw new IngestLogError('PAYLOAD_TOO_LARGE', 'bad-input', `ingest log: a batch of ${bytes.byteLength} bytes is over the server's max_payload of ${max}`);
     }
-    const until = Date.now() + this.publishTimeoutMs;
-    for (;;) {
-      const left = until - Date.now();
-      try {
-        const ack = await this.js.publish(this.subject(shard), bytes, { msgID: id, timeout: Math.max(1, Math.min(this.publishTryMs, left)) });
-        // a duplicate's PubAck carries the sequence the first copy got
-        return { shard, position: ack.seq, duplicate: ack.duplicate };
-      } catch (err) {
-        if (this.closed || !unanswered(err) || until - Date.now() <= PUBLISH_RETRY_PAUSE_MS) throw jetstreamError(`appending to ${this.subject(shard)}`, err);
-        await new Promise((r) => setTimeout(r, PUBLISH_RETRY_PAUSE_MS));
-      }
+    try {
+      const ack = await this.js.publish(this.subject(shard), bytes, { msgID: id, timeout: this.publishTimeoutMs });
+      // a duplicate's PubAck carries the sequence the first copy got
+      return { shard, position: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      throw jetstreamError(`appending to ${this.subject(shard)}`, err);
     }
   }
 
@@ -238,15 +222,6 @@ async function ensureStream(jsm: JetStreamManager, name: string, prefix: string,
     num_replicas: options.replicas ?? DEFAULT_REPLICAS,
     duplicate_window: nanos(options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS),
   });
-}
-
-/** No answer, or JetStream's own "not now": what a stream between two leaders says. */
-function unanswered(err: unknown): boolean {
-  if (err instanceof TimeoutError) return true;
-  if (err instanceof RequestError) return err.isNoResponders();
-  if (err instanceof JetStreamApiError) return err.status === 503;
-  // nats.js words no responders as "jetstream is not enabled", the request's error its cause
-  return err instanceof Error && err.cause instanceof RequestError && err.cause.isNoResponders();
 }
 
 function jetstreamError(what: string, err: unknown): IngestLogError {

@@ -81,6 +81,8 @@ export interface RetryDeps {
   retryable?: (err: unknown) => boolean;
   /** a tighter overall limit than the policy's deadlineMs, from now */
   deadlineMs?: number;
+  /** a tighter limit per attempt than the policy's attemptTimeoutMs */
+  attemptTimeoutMs?: number;
   /** told before each wait, e.g. to log or count retries */
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
 }
@@ -106,7 +108,7 @@ export async function retry<T>(
   for (let n = 1; n <= policy.retries + 1; n++) {
     const left = deadline - clock.now();
     if (left <= 0) throw pastDeadline(n - 1, lastError);
-    const limit = Math.min(policy.attemptTimeoutMs, left);
+    const limit = Math.min(policy.attemptTimeoutMs, deps.attemptTimeoutMs ?? Infinity, left);
     try {
       return await withTimeout(policy, n, limit, attempt, clock);
     } catch (err) {
