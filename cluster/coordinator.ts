@@ -16,7 +16,7 @@ import { appendFileSync } from 'node:fs';
 import type { Clock, TimerHandle } from '../actors/runtime/index.ts';
 import { DEFAULT_LEASE_MARGIN_MS, isValid, validUntil, type Lease } from './lease.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
-import { liveNodes, placeable, type Heartbeat } from './membership.ts';
+import { agedAcrossOutage, liveNodes, placeable, type Heartbeat, type ViewOutage } from './membership.ts';
 import { countByNode, dedicate, placeShards, planMoves } from './placement.ts';
 import type { ClusterLink, OwnerEntry } from './nats-link.ts';
 
@@ -77,6 +77,10 @@ export class ShardCoordinator {
   private keeper: LeaseKeeper | undefined;
   /** shard → when this node first saw it without a lease (an orphan its placed owner may not be taking) */
   private readonly orphanSince = new Map<number, number>();
+  /** since when this node's own heartbeat has been missing from its view (the bus away from it) */
+  private viewLostSince: number | undefined;
+  /** the last such outage, once the view came back: for deadAfterMs after it the view settles */
+  private outage: ViewOutage | undefined;
 
   constructor(private readonly p: CoordinatorParts) {}
 
@@ -196,10 +200,17 @@ export class ShardCoordinator {
     const mine = beats.find((b) => b.id === this.p.self.id);
     if (!mine || now - mine.at > this.p.deadAfterMs / 2) {
       this.orphanSince.clear(); // what it saw before is no measure of how long a shard has been without a lease
+      if (mine) this.viewLostSince ??= mine.at; // (none yet at start: no outage, just a beginning)
       return;
     }
+    if (this.viewLostSince !== undefined) this.outage = { from: this.viewLostSince, to: now };
+    this.viewLostSince = undefined;
+    // Back from an outage, the others' heartbeats were as unable to reach this view as its own:
+    // for deadAfterMs they are aged without it, no shard is given away and an orphan waits that
+    // long for its placed owner, whose view may come back a little later than this one's.
+    const settling = this.outage !== undefined && now - this.outage.to < this.p.deadAfterMs ? this.outage : undefined;
     const owners = this.p.view.owners(now);
-    const live = liveNodes(beats, now, this.p.deadAfterMs);
+    const live = liveNodes(settling ? agedAcrossOutage(beats, settling) : beats, now, this.p.deadAfterMs);
     const liveIds = new Set(live.map((b) => b.id));
     this.peers = placeable(live).filter((b) => b.id !== this.p.self.id).length;
     const current = new Map([...owners].map(([s, o]) => [s, o.node]));
@@ -210,6 +221,7 @@ export class ShardCoordinator {
     const take = moves.filter((m) => m.to === me && !this.leases.has(m.shard) && !this.busy.has(m.shard) && !owners.has(m.shard));
     // an orphan its placed owner has not taken for two heartbeats (that owner stalled, or is still stopping it): anyone takes it
     const willing = !this.draining && placeable(live).some((b) => b.id === me);
+    const orphanWait = settling ? this.p.deadAfterMs : 2 * this.p.heartbeatMs;
     for (let s = 0; s < this.p.shards; s++) {
       if (owners.has(s) || this.leases.has(s)) {
         this.orphanSince.delete(s);
@@ -217,9 +229,9 @@ export class ShardCoordinator {
       }
       const since = this.orphanSince.get(s) ?? now;
       this.orphanSince.set(s, since);
-      if (willing && now - since >= 2 * this.p.heartbeatMs && !this.busy.has(s) && !take.some((m) => m.shard === s)) take.push({ shard: s, from: undefined, to: me });
+      if (willing && now - since >= orphanWait && !this.busy.has(s) && !take.some((m) => m.shard === s)) take.push({ shard: s, from: undefined, to: me });
     }
-    const give = moves.filter((m) => m.from === me && this.leases.has(m.shard) && !this.busy.has(m.shard));
+    const give = settling ? [] : moves.filter((m) => m.from === me && this.leases.has(m.shard) && !this.busy.has(m.shard));
     for (const m of [...take, ...give]) this.busy.add(m.shard);
     const work = this.takeAll(take.map((m) => m.shard)).then(() => parallel(give, (m) => this.handOff(m.shard)))
       .catch((err: unknown) => this.p.onError(err, 'moving shards'));

@@ -31,6 +31,22 @@ export function liveNodes(beats: Iterable<Heartbeat>, now: number, deadAfterMs =
   return [...beats].filter((b) => now - b.at < deadAfterMs).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/** A span of time in which a node's own heartbeats did not reach its view (the bus was away from it). */
+export interface ViewOutage {
+  from: number;
+  to: number;
+}
+
+/**
+ * The heartbeats aged as a node whose view stood still over `outage` must age them: no one's
+ * heartbeat could reach it then, so that time does not count against anyone. Without this, the
+ * first node back after a partition heals or a JetStream election sees every other node's
+ * heartbeat as old as the outage, finds itself alone and takes every shard.
+ */
+export function agedAcrossOutage(beats: readonly Heartbeat[], outage: ViewOutage): Heartbeat[] {
+  return beats.map((b) => (b.at >= outage.to ? b : { ...b, at: b.at + (outage.to - Math.max(b.at, outage.from)) }));
+}
+
 /**
  * The nodes that may take shards: alive, not draining, not a gateway (capacity 0), and not
  * degraded (L3 or worse) unless every such node is (then a degraded node is better than none).

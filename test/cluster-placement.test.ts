@@ -1,7 +1,7 @@
 // The cluster's pure cores: rendezvous placement, moves per round, membership and leases.
 import { strict as assert } from 'node:assert';
 import { countByNode, ownerOf, placeShards, planMoves, weight, type PlacedNode } from '../cluster/placement.ts';
-import { liveNodes, parseHeartbeat, placeable, type Heartbeat } from '../cluster/membership.ts';
+import { agedAcrossOutage, liveNodes, parseHeartbeat, placeable, type Heartbeat } from '../cluster/membership.ts';
 import { fencingAccepts, isValid, parseLeaseValue, validUntil, type Lease } from '../cluster/lease.ts';
 import { shardOf } from '../cluster/index.ts';
 
@@ -111,6 +111,19 @@ describe('cluster: membership', () => {
     const beats = [beat('b', 10_000), beat('a', 7_500), beat('c', 6_999)];
     assert.deepEqual(liveNodes(beats, 10_000).map((b) => b.id), ['a', 'b']);
     assert.deepEqual(liveNodes(beats, 10_000, 1_000).map((b) => b.id), ['b']);
+  });
+
+  it('back from an outage of its own view, a node does not count the outage against the others\' heartbeats', () => {
+    // this node's view stood still from 20 s to 32 s (its last own heartbeat, then its first again)
+    const outage = { from: 20_000, to: 32_000 };
+    const beats = [beat('before', 19_500), beat('during', 25_000), beat('after', 32_500), beat('dead-before', 15_000)];
+    const aged = agedAcrossOutage(beats, outage);
+    assert.deepEqual(aged.map((b) => b.at), [31_500, 32_000, 32_500, 27_000]);
+    // at 33 s: without the ageing only the one heard after the outage is alive (the storm: it takes every shard)
+    assert.deepEqual(liveNodes(beats, 33_000).map((b) => b.id), ['after']);
+    assert.deepEqual(liveNodes(aged, 33_000).map((b) => b.id), ['after', 'before', 'during']);
+    // a node dead before the outage stays dead, and one silent since is dead deadAfterMs after it
+    assert.deepEqual(liveNodes(aged, 35_100).map((b) => b.id), ['after']);
   });
 
   it('a draining node is alive but takes no shards', () => {
