@@ -219,7 +219,8 @@ export class ShardCoordinator {
     const moves = planMoves(this.p.shards, current, desired, liveIds, this.p.moveFraction);
     const me = this.p.self.id;
     const take = moves.filter((m) => m.to === me && !this.leases.has(m.shard) && !this.busy.has(m.shard) && !owners.has(m.shard));
-    // an orphan its placed owner has not taken for two heartbeats (that owner stalled, or is still stopping it): anyone takes it
+    // an orphan its placed owner has not taken for two heartbeats (that owner stalled, or is still stopping it), or for
+    // deadAfterMs while the view settles after an outage: anyone takes it
     const willing = !this.draining && placeable(live).some((b) => b.id === me);
     const orphanWait = settling ? this.p.deadAfterMs : 2 * this.p.heartbeatMs;
     for (let s = 0; s < this.p.shards; s++) {
