@@ -63,6 +63,8 @@ export const MAX_CHANGE_ATTEMPTS = 5;
 export class Tenancy {
   readonly registry: TenantRegistry;
   lastReloadError: ReloadError | undefined;
+  /** what `lastReloadError` is about: this node's file, or the cluster's text (`shared.where`) */
+  private refused: string | undefined;
   private lastText: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private stopWatch: () => void = () => undefined;
@@ -122,8 +124,9 @@ export class Tenancy {
       }
       if (text === this.lastText) {
         // our own write, a touch, or a file put back as it was after a refused one: what is read
-        // is what serves, so an earlier reload error is over
-        this.lastReloadError = undefined;
+        // is what serves, so an earlier error of the file is over (a refused cluster text is not:
+        // the read may be of a write made before it came)
+        if (this.refused === file) this.clearError();
         return false;
       }
       const held = this.registry.fromFile();
@@ -165,7 +168,7 @@ export class Tenancy {
 
   private failedPublish(file: string, why: string, err: unknown): void {
     const message = `${file} was not applied to the cluster: ${why}`;
-    this.lastReloadError = { at: this.o.clock.now(), message };
+    this.showError(file, message);
     this.o.log.error({ from: file, err }, message);
   }
 
@@ -203,7 +206,7 @@ export class Tenancy {
       if (writeTo !== undefined) await writeTenantsFile(writeTo, text);
       this.registry.setFileTenants(specs, this.o.file ?? origin);
       this.lastText = text;
-      this.lastReloadError = undefined;
+      this.clearError();
       this.o.log.info({ from: origin, version: this.registry.version }, 'tenants reloaded');
       return true;
     } catch (err) {
@@ -213,9 +216,19 @@ export class Tenancy {
 
   private refuse(origin: string, err: unknown): false {
     const message = (err as Error).message;
-    this.lastReloadError = { at: this.o.clock.now(), message };
+    this.showError(origin, message);
     this.o.log.error({ from: origin, reason: message }, 'tenants refused: keeping the previous tenants');
     return false;
+  }
+
+  private showError(origin: string, message: string): void {
+    this.lastReloadError = { at: this.o.clock.now(), message };
+    this.refused = origin;
+  }
+
+  private clearError(): void {
+    this.lastReloadError = undefined;
+    this.refused = undefined;
   }
 
   /** PUT /v1/admin/tenants: the tenants file's entries, all of them. */
