@@ -2,7 +2,7 @@
 // lowest CPU priority, by where the lowered ones sit (supervisors/cpu-priority):
 //   none        no spinner (the floor);
 //   session     one spinner per CPU at SCHED_IDLE + nice 19, in this process's session;
-//   own-session the same, each in a session of its own (what `vigil cluster up` does with a node);
+//   own-session the same, each in a session of its own (what `vigil cluster up` did with a node until 2026-12-07);
 //   idle-group  the same, each also moved into the idle cgroup (joinIdleGroup), as cluster up now does.
 // The sleeper is a child process of the normal class that sleeps 1 ms (a futex wait with a
 // timeout) `--samples` times; the figure is its overshoot. With autogroups on, a session is a

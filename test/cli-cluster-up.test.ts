@@ -1,5 +1,5 @@
 // `vigil cluster up --nodes 2` as a real process (with a gateway and a node kept for large
-// tenants): it starts a nats-server and two nodes in cluster mode, prints where each listens (and its pid), the nodes answer and hold every
+// tenants): it starts a nats-server and two nodes in cluster mode (each in a process group of its own, in its session), prints where each listens (and its pid), the nodes answer and hold every
 // shard between them; SIGINT stops everything: every child process is gone afterwards.
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -74,8 +74,13 @@ describe('cli: vigil cluster up (nats-server + nodes as real processes)', functi
     assert.deepEqual(pids.slice(1).map((pid) => Number(stat(pid)[16])), [19, 19, 0, 19], 'nice');
     const SCHED_IDLE = 5; // the policy field (41st of /proc/<pid>/stat); 0 is SCHED_OTHER
     assert.deepEqual(pids.slice(1).map((pid) => Number(stat(pid)[38])), [SCHED_IDLE, SCHED_IDLE, 0, SCHED_IDLE], 'scheduling policy');
-    // and, where a CPU cgroup can be written (root here), in a cgroup idle as a whole: each node is in a
-    // session of its own, and with autogroups on SCHED_IDLE yields only within one (supervisors/cpu-priority)
+    // every child in a process group of its own (a terminal's Ctrl-C reaches only the launcher) but in
+    // the launcher's session: with autogroups on, a session is a task group, and SCHED_IDLE yields
+    // only within one (supervisors/cpu-priority)
+    const launcher = stat(up.pid);
+    assert.deepEqual(pids.map((pid) => [Number(stat(pid)[2]), Number(stat(pid)[3])]), pids.map((pid) => [pid, Number(launcher[3])]), 'process group (its own) and session (the launcher\'s)');
+    // and, where a CPU cgroup can be written (root here), in a cgroup idle as a whole, which also
+    // yields to the host's other sessions
     const controller = cpuControllerIn(readFileSync('/proc/self/mountinfo', 'utf8'));
     const cpuLine = up.lines.find((l) => l.startsWith('cpu '));
     assert.ok(cpuLine, up.lines.join('\n'));

@@ -47,7 +47,7 @@ export async function spawnNode(options: { cpuProfileDir?: string } = {}): Promi
  * Runs `vigil start --config <file>` (cli/main.ts) in a child process; resolves with its URL from
  * the node's "vigil node ready" log line. `dir` holds the config and data (`remove` deletes it);
  * `env` is added to the node's environment; `role` picks its V8 flags (node/runtime-flags.ts; default processing);
- * `ownSession` starts it in a session of its own, as `vigil cluster up` starts its nodes.
+ * `ownSession` starts it in a session of its own, as `vigil cluster up` started its nodes until 2026-12-07.
  */
 export async function startNodeProcess(
   dir: string, file: string, dataDir: string, options: { cpuProfileDir?: string; env?: Record<string, string>; role?: NodeRole; ownSession?: boolean } = {},

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { int, parse, showHelp, str, usageError } from '../args.ts';
 import { VigilError } from '../../protocols/errors.ts';
 import { v8FlagsFor } from '../../node/runtime-flags.ts';
-import { autogroupsOn, joinIdleGroup, lowestPriorityPrefix, type IdleGroupPlacement } from '../../supervisors/cpu-priority/index.ts';
+import { autogroupsOn, joinIdleGroup, lowestPriorityPrefix, ownGroupPrefix, type IdleGroupPlacement } from '../../supervisors/cpu-priority/index.ts';
 import { DEFAULT_CLUSTER_NAME } from './ctl-cluster.ts';
 
 const VIGIL_BIN = fileURLToPath(new URL('../bin/vigil.js', import.meta.url));
@@ -106,6 +106,9 @@ async function up(argv: string[]): Promise<number> {
   mkdirSync(join(dir, 'nats'), { recursive: true });
 
   const children: Child[] = [];
+  // each child in a process group of its own (Ctrl-C reaches only this process, which stops them
+  // in order), in this session where it can be (SCHED_IDLE then holds against the gateways)
+  const ownGroup = ownGroupPrefix();
   // whatever happens to this process, no child outlives it (they are in groups of their own)
   process.on('exit', () => { for (const c of children) if (alive(c.child)) c.child.kill('SIGKILL'); });
   let stopping: Promise<void> | undefined;
@@ -122,11 +125,12 @@ async function up(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal); // the terminal closed: the children, in other groups, are not told
 
   const natsUrl = `nats://127.0.0.1:${natsPort}`;
   const stopAll = (): Promise<void> => (stopping ??= stopChildren(children));
   try {
-    const nats = start(children, 'nats', natsBin, ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', join(dir, 'nats'), '-n', `vigil-${name}`], dir, {});
+    const nats = start(children, ownGroup, 'nats', natsBin, ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', join(dir, 'nats'), '-n', `vigil-${name}`], dir, {});
     await ready(nats, () => natsReady(natsUrl), stopSignal);
     say(`nats    ${natsUrl}  pid ${nats.child.pid}  JetStream store ${join(dir, 'nats')}  log ${nats.log}`);
     const nodes: Array<{ c: Child; url: string }> = [];
@@ -143,16 +147,17 @@ async function up(argv: string[]): Promise<number> {
       const node = [process.execPath, ...v8FlagsFor(gateway ? 'gateway' : 'processing'), ...args];
       const lowered = g > 0 && !gateway;
       const [bin, ...command] = lowered ? [...lowestPriorityPrefix({ offFirstCpu }), ...node] : node;
-      const c = start(children, id, bin!, command, dir, env);
-      // a session of its own is a task group of its own where autogroups are on: SCHED_IDLE
-      // yields only inside one, so the node also joins a cgroup that is idle as a whole
+      const c = start(children, ownGroup, id, bin!, command, dir, env);
+      // SCHED_IDLE yields only within a task group (a session, where autogroups are on), so the
+      // node also joins a cgroup that is idle as a whole: it then yields to every other process
+      // of the host too (Redis, other sessions), not only to the gateways of this session
       if (lowered && c.child.pid !== undefined) {
         const placed = joinIdleGroup(c.child.pid);
         if (idleGroup?.kind !== 'unavailable') idleGroup = placed;
       }
       nodes.push({ c, url: `http://127.0.0.1:${port}` });
     }
-    if (idleGroup) say(idleGroupLine(idleGroup));
+    if (idleGroup) say(idleGroupLine(idleGroup, ownGroup !== undefined));
     for (const { c, url } of nodes) {
       await ready(c, () => httpReady(`${url}/status`), stopSignal);
       say(`${c.name.padEnd(9)} ${url}  pid ${c.child.pid}  data ${join(dir, c.name)}  log ${c.log}`);
@@ -174,26 +179,30 @@ async function up(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
 }
 
 /** What the nodes beside gateways got: a cgroup idle as a whole, or why not and what that costs. */
-function idleGroupLine(placed: IdleGroupPlacement): string {
+function idleGroupLine(placed: IdleGroupPlacement, inThisSession: boolean): string {
   if (placed.kind === 'cgroup') return `cpu       the nodes run at SCHED_IDLE in cgroup ${placed.path} (cpu.idle 1): the gateways' answers come first`;
-  return `cpu       warning: the nodes could not join an idle CPU cgroup (${placed.reason}); they run at SCHED_IDLE, nice 19, ` +
-    (autogroupsOn()
-      ? 'each in a session of its own, and with the kernel\'s autogroups on (kernel.sched_autogroup_enabled = 1) that yields to the gateways only within that session: run as root, or turn autogroups off (sysctl kernel.sched_autogroup_enabled=0), so the gateways answer first'
-      : 'which yields to the gateways (the kernel\'s autogroups are off)');
+  const lead = `cpu       warning: the nodes could not join an idle CPU cgroup (${placed.reason}); they run at SCHED_IDLE, nice 19, `;
+  if (!autogroupsOn()) return `${lead}which yields to the gateways (the kernel's autogroups are off)`;
+  return lead + (inThisSession
+    ? 'in this session beside the gateways, which they yield to; with the kernel\'s autogroups on they do not yield to the processes of other sessions (Redis, the host\'s services): run as root, or turn autogroups off (sysctl kernel.sched_autogroup_enabled=0), for that'
+    : 'each in a session of its own (no perl to start them in this one), and with the kernel\'s autogroups on (kernel.sched_autogroup_enabled = 1) that yields to the gateways only within that session: run as root, or turn autogroups off (sysctl kernel.sched_autogroup_enabled=0), so the gateways answer first');
 }
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function start(children: Child[], name: string, bin: string, args: string[], dir: string, env: Record<string, string>): Child {
+/** Starts a child in a group of its own: through `ownGroup` (this session), or else in a session of its own. */
+function start(children: Child[], ownGroup: string[] | undefined, name: string, bin: string, args: string[], dir: string, env: Record<string, string>): Child {
   const log = join(dir, `${name}.log`);
   const fd = openSync(log, 'a');
-  const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd], detached: true });
+  const [file, ...argv] = ownGroup ? [...ownGroup, bin, ...args] : [bin, ...args];
+  const child = spawn(file!, argv, { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd], detached: ownGroup === undefined });
   closeSync(fd);
   const exited = new Promise<void>((r) => {
     if (!alive(child)) r();

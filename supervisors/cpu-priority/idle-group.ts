@@ -2,10 +2,10 @@
 //
 // Why it is needed beside SCHED_IDLE: the kernel weighs a SCHED_IDLE task against the others of
 // its own task group only. With autogroups on (kernel.sched_autogroup_enabled, the default of
-// most distributions' kernels), every session is a task group of its own, and `vigil cluster up`
-// starts each node in a session of its own (so a terminal's Ctrl-C reaches only the launcher).
-// A processing node there is, between groups, as heavy as a gateway: a woken gateway waits out
-// its slice. A normal task's 1 ms sleep beside two SCHED_IDLE spinners, on a 2-CPU host, woke
+// most distributions' kernels), every session is a task group of its own. A processing node in
+// another session than a gateway (or a Redis, a nats-server) is, between groups, as heavy as
+// it: the woken one waits out its slice. (`vigil cluster up` keeps its children in its own
+// session, launcher-session.ts; this group makes them yield to the host's other sessions too.) A normal task's 1 ms sleep beside two SCHED_IDLE spinners, on a 2-CPU host, woke
 // p99 0.09 ms late with the spinners in its session, 5.9 ms with each in a session of its own,
 // 0.10 ms with them in this group (README.md; npm run bench:cpu-priority).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -2,3 +2,4 @@
 // nice, CPU lists), so a gateway's answers to tenants within their quota come first.
 export { allButFirstCpu, cpusBesideGateways, lowerToIdle, lowestPriorityPrefix, parseCpuList, raiseFromIdle, type Lowering } from './lowest-priority.ts';
 export { IDLE_GROUP_ENV, IDLE_GROUP_NAME, autogroupsOn, cgroupPathIn, cpuControllerIn, joinIdleGroup, leaveIdleGroup, type CpuController, type IdleGroupPlacement } from './idle-group.ts';
+export { ownGroupPrefix } from './launcher-session.ts';
