@@ -24,6 +24,11 @@ export const DEFAULT_SHARDS = 256;
 export const DEFAULT_REPLICAS = 1;
 /** the server's own default: a retry later than this is stored again (stores dedupe on derived keys) */
 export const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
+/**
+ * How long one append waits for its PubAck. A node retries its appends above this log with
+ * shorter attempts (APPEND_ATTEMPT_MS, cluster/node-stores.ts); an attempt it gave up on still
+ * waits here, and a late answer is ignored (the batch id makes the retry a duplicate).
+ */
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
 /** A record the consumer announced but the leader does not show yet is asked for again this often, this many times, before it is left. */
 export const LEADER_LAG_RETRY_MS = 20;
