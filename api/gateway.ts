@@ -144,6 +144,7 @@ export async function startGateway(engine: Engine, config: GatewayConfig, logger
         server: app.server, paths, sizedPaths: [INGEST_PATH], keys, quotas: tenancy.quotas, engine, observe, log,
         onKeysChange: (listener) => tenancy.tenancy.registry.onChange(listener),
         timeouts: { ...timeouts, keepAliveMs: app.server.keepAliveTimeout }, bodyLimitBytes: config.http.bodyLimitBytes,
+        offFirstCpu: config.http.refusalOffFirstCpu === true,
         ...(options.refusalRaise ? { raise: options.refusalRaise } : {}),
       });
     }

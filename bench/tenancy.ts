@@ -11,8 +11,9 @@
 // processing node reads it from there. On this one host the processing node runs at the lowest
 // CPU priority, SCHED_IDLE and nice 19 on every thread of it (supervisors/cpu-priority, as `vigil
 // cluster up --gateways` starts it): the gateway's answers come first, and the processing node
-// takes every cycle they leave. --gateway-cpu: it (and A's client) also keep off the host's
-// first CPU, as `vigil cluster up --gateways G --gateway-cpu` starts the nodes. --cpu-group: idle
+// takes every cycle they leave. --gateway-cpu: it (and A's client, and the gateway's refusal
+// process) also keep off the host's first CPU, as `vigil cluster up --gateways G --gateway-cpu`
+// starts the nodes. --cpu-group: idle
 // (the default) also moves the processing node into the idle CPU cgroup, as `vigil cluster up`
 // does (where a cgroup can be written; `processing_cpu_group` says where it ran), and so does the
 // gateway's refusal process; session leaves both in the bench's session (VIGIL_CPU_IDLE_GROUP=off
@@ -197,8 +198,9 @@ async function startNode(): Promise<Node> {
     // of the CPU (SCHED_IDLE and nice 19, as `vigil cluster up --gateways` runs it)
     lowerToIdle(started[0]!.pid, LOWERING);
     if (group === 'idle') cpuGroup = placementName(joinIdleGroup(started[0]!.pid));
-    // the gateway's refusal process follows the same choice
-    started.push(await startOne(dir, 'gateway', tenants, cluster(0), 'gateway', group === 'idle' ? {} : { [IDLE_GROUP_ENV]: 'off' }));
+    // the gateway's refusal process follows the same choices (its cgroup, and with --gateway-cpu its CPUs)
+    const refusals = { ...(group === 'idle' ? {} : { [IDLE_GROUP_ENV]: 'off' }), ...(LOWERING.offFirstCpu ? { VIGIL_REFUSAL_OFF_FIRST_CPU: '1' } : {}) };
+    started.push(await startOne(dir, 'gateway', tenants, cluster(0), 'gateway', refusals));
   } catch (err) {
     await stop();
     throw err;

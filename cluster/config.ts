@@ -63,6 +63,9 @@ export interface VigilConfig {
     /** a process of its own answers tenants over their quota, off the event loop answering the rest
      * (api/refusals/README.md); default: on for a gateway node (cluster.capacity 0), off otherwise */
     refusalProcess?: boolean;
+    /** the refusal process also keeps off the host's first CPU, where the host has more than one:
+     * `vigil cluster up --gateway-cpu` keeps that CPU for gateways (default false) */
+    refusalOffFirstCpu?: boolean;
   };
   auth: {
     adminKeyHash?: string;   // sha256 hex of the admin key

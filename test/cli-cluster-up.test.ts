@@ -99,6 +99,9 @@ describe('cli: vigil cluster up (nats-server + nodes as real processes)', functi
     const mine = cpus('self')!;
     const processing = mine.length > 1 ? mine.slice(1) : mine;
     assert.deepEqual(pids.slice(1).map(cpus), [processing, processing, mine, processing], 'CPU lists: the nodes off the first, the gateway on all');
+    // and the gateway is told to keep its refusal process (started at its first refusal) off it too
+    const environ = (pid: number): string[] => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    assert.deepEqual(pids.slice(1).map((pid) => environ(pid).includes('VIGIL_REFUSAL_OFF_FIRST_CPU=1')), [false, false, true, false], 'http.refusalOffFirstCpu');
     // each with its role's V8 flags (node/runtime-flags.ts): a large young generation where shards are processed
     const argv = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     assert.deepEqual(pids.slice(1).map((pid) => argv(pid).some((a) => a.startsWith('--max-semi-space-size='))), [true, true, false, true], 'V8 flags');

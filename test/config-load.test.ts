@@ -93,7 +93,7 @@ describe('config: invalid input is refused with a clear message', () => {
     assert.match(refused(() => parseConfigYaml('http:\n  port: 70000\n', 'a.yaml')), /http\.port must be an integer 0\.\.65535 \(got 70000\) in a\.yaml/);
     assert.match(refused(() => parseConfigYaml('log:\n  level: loud\n', 'a.yaml')), /log\.level must be one of trace, debug, info/);
     assert.match(refused(() => parseConfigYaml('detection:\n  threshold: 2\n', 'a.yaml')), /detection\.threshold must be a number 0\.\.1 \(got 2\)/);
-    assert.match(refused(() => parseConfigYaml('http:\n  prot: 1\n', 'a.yaml')), /unknown key http\.prot \(known: host, port, bodyLimitBytes, refusalProcess\)/);
+    assert.match(refused(() => parseConfigYaml('http:\n  prot: 1\n', 'a.yaml')), /unknown key http\.prot \(known: host, port, bodyLimitBytes, refusalProcess, refusalOffFirstCpu\)/);
     assert.match(refused(() => parseConfigYaml('htp:\n  port: 1\n', 'a.yaml')), /unknown section "htp"/);
     assert.match(refused(() => parseConfigYaml('correlation:\n  windowMs: soon\n', 'a.yaml')), /correlation\.windowMs must be a duration/);
   });
@@ -103,6 +103,13 @@ describe('config: invalid input is refused with a clear message', () => {
     assert.equal(loadConfig({ env: { VIGIL_CLUSTER_CAPACITY: '0' } }).cluster.capacity, 0);
     assert.match(refused(() => parseConfigYaml('cluster:\n  capacity: -1\n', 'a.yaml')), /cluster\.capacity must be a number 0\.\.1000/);
     assert.match(refused(() => parseConfigYaml('cluster:\n  capacity: 0\n  pinnedTenants: [whale]\n', 'a.yaml')), /cluster\.capacity 0 makes a gateway node.*cannot pin tenants \(cluster\.pinnedTenants: whale\)/);
+  });
+
+  it('takes a refusal process kept off the first CPU (http.refusalOffFirstCpu), from the file or the environment', () => {
+    assert.equal(defaultConfig().http.refusalOffFirstCpu, undefined);
+    assert.equal(parseConfigYaml('http:\n  refusalOffFirstCpu: true\n', 'a.yaml').http.refusalOffFirstCpu, true);
+    assert.equal(loadConfig({ env: { VIGIL_REFUSAL_OFF_FIRST_CPU: '1' } }).http.refusalOffFirstCpu, true);
+    assert.equal(refused(() => loadConfig({ env: { VIGIL_REFUSAL_OFF_FIRST_CPU: 'yes' } })), 'config error: VIGIL_REFUSAL_OFF_FIRST_CPU must be true or false (got "yes")');
   });
 
   it('takes a node kept for large tenants (cluster.dedicated), and refuses a gateway kept for them', () => {

@@ -13,7 +13,7 @@ import pino from 'pino';
 import { hashKey } from '../api/index.ts';
 import { startGateway, type Gateway } from '../api/gateway.ts';
 import { RESTART_AFTER_MS, STARVED_AFTER_MS } from '../api/refusals/index.ts';
-import { IDLE_GROUP_NAME, cgroupPathIn, cpuControllerIn, raiseFromIdle } from '../supervisors/index.ts';
+import { IDLE_GROUP_NAME, cgroupPathIn, cpuControllerIn, parseCpuList, raiseFromIdle } from '../supervisors/index.ts';
 import { openTenancy, type QuotaGate } from '../api/tenancy/index.ts';
 import type { NodeHandle } from '../node/index.ts';
 import { KEYS, startTestNode, testConfig } from './support/api-node.ts';
@@ -56,6 +56,8 @@ const inIdleGroup = (pid: number): boolean | undefined => {
   const group = (p: number | 'self') => cgroupPathIn(readFileSync(`/proc/${p}/cgroup`, 'utf8'), controller);
   return group(pid) === join(group('self')!, IDLE_GROUP_NAME);
 };
+/** the CPUs a process may run on (/proc/<pid>/status) */
+const cpus = (pid: number | 'self') => parseCpuList(/^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!)!;
 const rootOnly = (v: boolean) => (process.getuid?.() === 0 && cpuControllerIn(readFileSync('/proc/self/mountinfo', 'utf8')) ? v : undefined);
 
 describe('refusal process: a flooding tenant answered off the gateway', function () {
@@ -79,6 +81,7 @@ describe('refusal process: a flooding tenant answered off the gateway', function
       + `  - { id: hooli, rate: 100, burst: 500, keys: [{ id: k, sha256: ${hashKey(HOOLI)} }] }\n`
       + `  - { id: initech, rate: 1000, burst: 1000, keys: [{ id: k, sha256: ${hashKey(INITECH)} }] }\n`);
     c.tenancy = { ...c.tenancy, file };
+    c.http.refusalOffFirstCpu = true; // as `vigil cluster up --gateway-cpu` starts a gateway
     const clock = { now: () => Date.now(), setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: object) => clearTimeout(h as NodeJS.Timeout) };
     const opened = await openTenancy(c, { clock, log: silent });
     quotas = opened.quotas;
@@ -120,6 +123,9 @@ describe('refusal process: a flooding tenant answered off the gateway', function
     // cgroup can be written) in the idle cgroup, so it yields across sessions too
     assert.deepEqual(priorities(pid), [{ nice: 19, policy: SCHED_IDLE }]);
     assert.equal(inIdleGroup(pid), rootOnly(true), 'in the idle cgroup');
+    // http.refusalOffFirstCpu: off the first CPU, which --gateway-cpu keeps for gateways (where there is more than one)
+    const mine = cpus('self');
+    assert.deepEqual(cpus(pid), mine.length > 1 ? mine.slice(1) : mine, 'the CPUs it may run on');
 
     const beforeCount = await metric();
     const beforeUsage = await rejections(HOOLI);

@@ -59,6 +59,8 @@ export interface RefusalFrontDeps {
   timeouts: { headersMs: number; requestMs: number; keepAliveMs: number; checkIntervalMs: number };
   /** the gateway's body limit (http.bodyLimitBytes) */
   bodyLimitBytes: number;
+  /** the process keeps off the host's first CPU (http.refusalOffFirstCpu; default false) */
+  offFirstCpu?: boolean;
   /** raises a starved process from SCHED_IDLE; resolves whether it could (default: raiseFromIdle, supervisors/cpu-priority) */
   raise?: (pid: number) => Promise<boolean>;
   log: Logger;
@@ -142,7 +144,7 @@ export class RefusalFront {
       this.forward.close();
       return rmSync(this.forwardPath, { force: true });
     }
-    const settings: RefusalSettings = { forwardPath: this.forwardPath, paths: [...this.d.paths], sizedPaths: [...this.d.sizedPaths], idle: this.idle, bodyLimitBytes: this.d.bodyLimitBytes, ...this.d.timeouts };
+    const settings: RefusalSettings = { forwardPath: this.forwardPath, paths: [...this.d.paths], sizedPaths: [...this.d.sizedPaths], idle: this.idle, offFirstCpu: this.d.offFirstCpu === true, bodyLimitBytes: this.d.bodyLimitBytes, ...this.d.timeouts };
     const child = fork(fileURLToPath(new URL('./process.ts', import.meta.url)), [JSON.stringify(settings)], {
       execArgv: ['--import', pathToFileURL(TSX_LOADER).href], // Vigil runs its TypeScript directly (cli/bin/vigil.js)
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

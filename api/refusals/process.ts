@@ -204,7 +204,10 @@ process.on('disconnect', () => {
 // nice 19 in the normal class (front.ts). SCHED_IDLE yields only within a task group, and where
 // the kernel groups tasks by session the gateway's session is one; so the process also joins the
 // cgroup that is idle as a whole, where one can be written (supervisors/cpu-priority/idle-group.ts).
-lowerToIdle(process.pid, { normalClass: !settings.idle });
+// Where the first CPU is kept for gateways (--gateway-cpu), off it too: a flood's refusals are
+// bursts of work, and bursts beside the gateway's thread cost its answers even at SCHED_IDLE
+// (supervisors/cpu-priority/README.md, bursty workers).
+lowerToIdle(process.pid, { normalClass: !settings.idle, offFirstCpu: settings.offFirstCpu });
 if (settings.idle) joinIdleGroup(process.pid);
 const heartbeat = setInterval(() => send({ kind: 'alive' }), HEARTBEAT_MS);
 send({ kind: 'ready' });

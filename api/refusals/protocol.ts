@@ -10,6 +10,8 @@ export interface RefusalSettings {
   sizedPaths: string[];
   /** SCHED_IDLE and nice 19 (true), or nice 19 in the normal class: after one was starved and could not be raised (front.ts) */
   idle: boolean;
+  /** also off the host's first CPU, which `vigil cluster up --gateway-cpu` keeps for gateways (http.refusalOffFirstCpu) */
+  offFirstCpu: boolean;
   /** the largest body the gateway reads; a larger one is passed to it unread, for its 413 */
   bodyLimitBytes: number;
   /** the gateway's own limits on a client, so a connection is held to the same ones here */

@@ -40,7 +40,8 @@ Options:
                      and in the CPU cgroup vigil-idle whose cpu.idle is 1, where one can be
                      written; VIGIL_CPU_IDLE_GROUP=off leaves cgroups alone) so the
                      gateways' answers come first
-  --gateway-cpu      with --gateways: the nodes also keep off the host's first CPU (where
+  --gateway-cpu      with --gateways: the nodes, and each gateway's refusal process
+                     (http.refusalOffFirstCpu), also keep off the host's first CPU (where
                      there is more than one), so a gateway always finds a CPU free of them
   --dedicated D      how many nodes kept for large tenants besides (0..9; default 0):
                      cluster.dedicated, each takes a large tenant that names no nodes and
@@ -140,7 +141,8 @@ async function up(argv: string[]): Promise<number> {
       const id = i <= n ? `node-${i}` : gateway ? `gateway-${i - n}` : `dedicated-${i - n - g}`;
       const port = base + i - 1;
       const args = [VIGIL_BIN, 'start', '--port', String(port), '--data', join(dir, id), '--node-id', id, ...(config ? ['--config', config] : [])];
-      const role: Record<string, string> = gateway ? { VIGIL_CLUSTER_CAPACITY: '0' } : i > n + g ? { VIGIL_CLUSTER_DEDICATED: '1' } : {};
+      // a gateway's refusal process keeps off the first CPU as well, with --gateway-cpu (api/refusals)
+      const role: Record<string, string> = gateway ? { VIGIL_CLUSTER_CAPACITY: '0', ...(offFirstCpu ? { VIGIL_REFUSAL_OFF_FIRST_CPU: '1' } : {}) } : i > n + g ? { VIGIL_CLUSTER_DEDICATED: '1' } : {};
       const env = { VIGIL_CLUSTER: '1', VIGIL_NATS_URL: natsUrl, VIGIL_CLUSTER_NAME: name, ...role };
       // beside gateways on one host, the nodes that own shards yield the CPU to them
       // (supervisors/cpu-priority): clients' answers come first, processing takes the rest
