@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cgroupPathIn, cpuControllerIn, parseCpuList } from '../supervisors/index.ts';
+import { allowedCpuList, cgroupPathIn, cpuControllerIn, parseCpuList } from '../supervisors/index.ts';
 import { DEFAULT_CLUSTER_SHARDS } from '../cluster/index.ts';
 import { freePort } from './support/local-servers.ts';
 import { eventually } from './support/node-process.ts';
@@ -95,7 +95,7 @@ describe('cli: vigil cluster up (nats-server + nodes as real processes)', functi
       assert.match(cpuLine, /^cpu +warning: the nodes could not join an idle CPU cgroup \(.+\)/);
     }
     // --gateway-cpu: and off the first CPU where there is more than one, so a gateway always finds one free of them
-    const cpus = (pid: number | 'self'): number[] | undefined => parseCpuList(/^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!);
+    const cpus = (pid: number | 'self'): number[] | undefined => parseCpuList(allowedCpuList(pid)!);
     const mine = cpus('self')!;
     const processing = mine.length > 1 ? mine.slice(1) : mine;
     assert.deepEqual(pids.slice(1).map(cpus), [processing, processing, mine, processing], 'CPU lists: the nodes off the first, the gateway on all');

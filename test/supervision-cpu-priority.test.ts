@@ -5,9 +5,9 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IDLE_GROUP_ENV, IDLE_GROUP_NAME, allButFirstCpu, cgroupPathIn, cpuControllerIn, cpusBesideGateways, joinIdleGroup, leaveIdleGroup, lowerToIdle, parseCpuList } from '../supervisors/index.ts';
+import { IDLE_GROUP_ENV, IDLE_GROUP_NAME, allButFirstCpu, allowedCpuList, cgroupPathIn, cpuControllerIn, cpusBesideGateways, joinIdleGroup, leaveIdleGroup, lowerToIdle, parseCpuList } from '../supervisors/index.ts';
 
-const allowed = (pid: string): string => /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!;
+const allowed = (pid: string): string => allowedCpuList(pid)!;
 const expand = (list: string): number[] => parseCpuList(list)!;
 
 describe('supervisors/cpu-priority: processing beside gateways keeps off the first CPU', () => {

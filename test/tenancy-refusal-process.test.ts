@@ -13,7 +13,7 @@ import pino from 'pino';
 import { hashKey } from '../api/index.ts';
 import { startGateway, type Gateway } from '../api/gateway.ts';
 import { RESTART_AFTER_MS, STARVED_AFTER_MS } from '../api/refusals/index.ts';
-import { IDLE_GROUP_NAME, cgroupPathIn, cpuControllerIn, parseCpuList, raiseFromIdle } from '../supervisors/index.ts';
+import { IDLE_GROUP_NAME, allowedCpuList, cgroupPathIn, cpuControllerIn, parseCpuList, raiseFromIdle } from '../supervisors/index.ts';
 import { openTenancy, type QuotaGate } from '../api/tenancy/index.ts';
 import type { NodeHandle } from '../node/index.ts';
 import { KEYS, startTestNode, testConfig } from './support/api-node.ts';
@@ -57,7 +57,7 @@ const inIdleGroup = (pid: number): boolean | undefined => {
   return group(pid) === join(group('self')!, IDLE_GROUP_NAME);
 };
 /** the CPUs a process may run on (/proc/<pid>/status) */
-const cpus = (pid: number | 'self') => parseCpuList(/^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!)!;
+const cpus = (pid: number | 'self') => parseCpuList(allowedCpuList(pid)!)!;
 const rootOnly = (v: boolean) => (process.getuid?.() === 0 && cpuControllerIn(readFileSync('/proc/self/mountinfo', 'utf8')) ? v : undefined);
 
 describe('refusal process: a flooding tenant answered off the gateway', function () {

@@ -50,9 +50,14 @@ export function lowestPriorityPrefix(how: Lowering = {}): string[] {
 /** The CPUs this process may use but the first (taskset's list form); undefined with one CPU, no taskset or no /proc. */
 export function cpusBesideGateways(): string | undefined {
   if (!existsSync(TASKSET)) return undefined;
+  const allowed = allowedCpuList('self');
+  return allowed === undefined ? undefined : allButFirstCpu(allowed);
+}
+
+/** The CPUs a process (a pid, 'self', or a thread: '<pid>/task/<tid>') may run on, in the kernel's list form ("0-3,8"); undefined without /proc or once it is gone. */
+export function allowedCpuList(pid: number | string): string | undefined {
   try {
-    const allowed = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-    return allowed === undefined ? undefined : allButFirstCpu(allowed);
+    return /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   } catch {
     return undefined;
   }
