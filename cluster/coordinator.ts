@@ -17,7 +17,7 @@ import type { Clock, TimerHandle } from '../actors/runtime/index.ts';
 import { DEFAULT_LEASE_MARGIN_MS, isValid, validUntil, type Lease } from './lease.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import { agedAcrossOutage, liveNodes, placeable, type Heartbeat, type ViewOutage } from './membership.ts';
-import { countByNode, dedicate, placeShards, planMoves } from './placement.ts';
+import { countByNode, dedicate, keptForOthers, placeShards, planMoves } from './placement.ts';
 import type { ClusterLink, OwnerEntry } from './nats-link.ts';
 
 export interface CoordinatorParts {
@@ -81,6 +81,8 @@ export class ShardCoordinator {
   private viewLostSince: number | undefined;
   /** the last such outage, once the view came back: for deadAfterMs after it the view settles */
   private outage: ViewOutage | undefined;
+  /** when this node first found its own heartbeat in its view (undefined: not yet) */
+  private firstViewAt: number | undefined;
 
   constructor(private readonly p: CoordinatorParts) {}
 
@@ -205,6 +207,13 @@ export class ShardCoordinator {
     }
     if (this.viewLostSince !== undefined) this.outage = { from: this.viewLostSince, to: now };
     this.viewLostSince = undefined;
+    this.firstViewAt ??= now;
+    // A node kept for others that sees no shared node takes every shard (placement.ts), so none
+    // is left without an owner. Just started, it has seen only who beat before it: the shared
+    // nodes of a cluster started at once may beat a moment later, and it would take their
+    // shards only to hand them over. So for deadAfterMs (after which a node not heard from
+    // counts as dead) it takes only the shards of its own tenants.
+    const starting = keptForOthers(this.p.self) && now - this.firstViewAt < this.p.deadAfterMs;
     // Back from an outage, the others' heartbeats were as unable to reach this view as its own:
     // for deadAfterMs they are aged without it, no shard is given away and an orphan waits that
     // long for its placed owner, whose view may come back a little later than this one's.
@@ -215,13 +224,15 @@ export class ShardCoordinator {
     this.peers = placeable(live).filter((b) => b.id !== this.p.self.id).length;
     const current = new Map([...owners].map(([s, o]) => [s, o.node]));
     for (const [s] of this.leases) current.set(s, this.p.self.id);
-    const desired = placeShards(this.p.shards, dedicate(placeable(live), this.p.largeTenants?.() ?? [], this.p.shardOf, current), this.p.shardOf);
+    const placed = dedicate(placeable(live), this.p.largeTenants?.() ?? [], this.p.shardOf, current);
+    const desired = placeShards(this.p.shards, placed, this.p.shardOf);
     const moves = planMoves(this.p.shards, current, desired, liveIds, this.p.moveFraction);
     const me = this.p.self.id;
-    const take = moves.filter((m) => m.to === me && !this.leases.has(m.shard) && !this.busy.has(m.shard) && !owners.has(m.shard));
+    const own = new Set((placed.find((n) => n.id === me)?.pinnedTenants ?? []).map((t) => this.p.shardOf(t)));
+    const take = moves.filter((m) => m.to === me && !this.leases.has(m.shard) && !this.busy.has(m.shard) && !owners.has(m.shard) && (!starting || own.has(m.shard)));
     // an orphan its placed owner has not taken for two heartbeats (that owner stalled, or is still stopping it), or for
     // deadAfterMs while the view settles after an outage: anyone takes it
-    const willing = !this.draining && placeable(live).some((b) => b.id === me);
+    const willing = !this.draining && !starting && placeable(live).some((b) => b.id === me);
     const orphanWait = settling ? this.p.deadAfterMs : 2 * this.p.heartbeatMs;
     for (let s = 0; s < this.p.shards; s++) {
       if (owners.has(s) || this.leases.has(s)) {

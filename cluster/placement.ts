@@ -24,6 +24,11 @@ export interface PlacedNode {
   dedicated?: boolean;
 }
 
+/** A node that pins tenants or is kept for large ones: it takes no shared shard while a shared node is live. */
+export function keptForOthers(n: PlacedNode): boolean {
+  return (n.pinnedTenants ?? []).length > 0 || n.dedicated === true;
+}
+
 /** A hash in (0, 1] for a pair of names: stable across processes and versions. */
 function unit(a: string, b: string): number {
   // FNV-1a, then murmur3's finalizer: names that differ in one last character still spread
@@ -75,7 +80,7 @@ export function placeShards(shards: number, everyNode: readonly PlacedNode[], sh
       pinnedBy.set(s, list);
     }
   }
-  const shared = nodes.filter((n) => (n.pinnedTenants ?? []).length === 0 && n.dedicated !== true);
+  const shared = nodes.filter((n) => !keptForOthers(n));
   const pool = shared.length > 0 ? shared : nodes;
   for (let shard = 0; shard < shards; shard++) {
     const owner = ownerOf(shard, pinnedBy.get(shard) ?? pool);

@@ -112,9 +112,9 @@ describe('cli: vigil cluster up (nats-server + nodes as real processes)', functi
       assert.equal(r.status, 200, `${url}/status`);
     }
     const ctl = ['--nats', `nats://127.0.0.1:${natsPort}`, '--cluster', NAME, '--json'];
-    // the two nodes end up with every shard; a node kept for large tenants that placed shards
-    // before it had heard of them may hold some for a moment (placement.ts: when every live node
-    // is dedicated they take every shard), a gateway never
+    // the two nodes end up with every shard; a node kept for large tenants that had not heard
+    // of them deadAfterMs after its start (a slow machine) may hold some for a moment
+    // (placement.ts: when every live node is dedicated they take every shard), a gateway never
     const onGateway = new Set<number>();
     const held = await eventually(async () => {
       const r = await runVigil(['ctl', 'shards', ...ctl]);
