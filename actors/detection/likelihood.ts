@@ -17,42 +17,38 @@ export interface LikelihoodParams {
   sdFloor: number;
 }
 
-export class Likelihood {
-  short = 0;
-  mean = 0;
-  meanSq = 0;
-  count = 0;
+// its slots in a chain's array (slots.ts)
+const SHORT = 0; // the short-term average
+const MEAN = 1; // the long-term mean and mean square of that average
+const MEAN_SQ = 2;
+const COUNT = 3;
+export const LIKELIHOOD_SLOTS = 4;
 
-  constructor(readonly params: LikelihoodParams) {}
-
-  /** Takes the newest deviation (>= 0), `steps` sampling steps after the previous one, and
-   * returns log P(average this high) (<= 0). The short-term average spans time: across a
-   * gap it relaxes towards the long-term mean as the missing samples would have moved it,
-   * so an old spike's trace does not outlive a day of missing data. */
-  update(deviation: number, steps = 1): number {
-    const p = this.params;
-    if (steps > 1 && this.count > 0) this.short = this.mean + (this.short - this.mean) * (1 - p.shortAlpha) ** (steps - 1);
-    const u = (this.short += p.shortAlpha * (deviation - this.short));
-    const n = ++this.count;
-    let logTail = 0;
-    if (n > p.warmup) {
-      const sd = Math.sqrt(Math.max(this.meanSq - this.mean * this.mean, p.sdFloor * p.sdFloor));
-      const k = (u - this.mean) / sd;
-      if (k > 0) logTail = logUpperTail(k);
-    }
-    // the long-term statistics include the newest average only after it was judged (causal)
-    const a = Math.max(p.longAlpha, 1 / n);
-    this.mean += a * (u - this.mean);
-    this.meanSq += a * (u * u - this.meanSq);
-    return logTail;
+/** Takes the newest deviation (>= 0), `steps` sampling steps after the previous one, into
+ * the likelihood in `s` from `at`, and returns log P(average this high) (<= 0). The
+ * short-term average spans time: across a gap it relaxes towards the long-term mean as the
+ * missing samples would have moved it, so an old spike's trace does not outlive a day of
+ * missing data. */
+export function updateLikelihood(s: number[], at: number, p: LikelihoodParams, deviation: number, steps: number): number {
+  let mean = s[at + MEAN] as number;
+  let short = s[at + SHORT] as number;
+  const n = (s[at + COUNT] as number) + 1;
+  if (steps > 1 && n > 1) short = mean + (short - mean) * (1 - p.shortAlpha) ** (steps - 1);
+  const u = (short += p.shortAlpha * (deviation - short));
+  s[at + SHORT] = u;
+  s[at + COUNT] = n;
+  let meanSq = s[at + MEAN_SQ] as number;
+  let logTail = 0;
+  if (n > p.warmup) {
+    const sd = Math.sqrt(Math.max(meanSq - mean * mean, p.sdFloor * p.sdFloor));
+    const k = (u - mean) / sd;
+    if (k > 0) logTail = logUpperTail(k);
   }
-
-  state(): number[] {
-    return [this.short, this.mean, this.meanSq, this.count];
-  }
-
-  restore(s: readonly number[]): this {
-    [this.short, this.mean, this.meanSq, this.count] = s as [number, number, number, number];
-    return this;
-  }
+  // the long-term statistics include the newest average only after it was judged (causal)
+  const a = Math.max(p.longAlpha, 1 / n);
+  mean += a * (u - mean);
+  meanSq += a * (u * u - meanSq);
+  s[at + MEAN] = mean;
+  s[at + MEAN_SQ] = meanSq;
+  return logTail;
 }

@@ -8,12 +8,13 @@
 //   refractory  one alarm per episode (a span of data time)
 import { decadesOfLogTail, scoreFromDecades } from './calibration.ts';
 import { Drift, type DriftParams } from './drift.ts';
-import { Likelihood, type LikelihoodParams } from './likelihood.ts';
-import { RangeNovelty } from './range-novelty.ts';
-import { Refractory, type RefractoryParams } from './refractory.ts';
+import { LIKELIHOOD_SLOTS, updateLikelihood, type LikelihoodParams } from './likelihood.ts';
+import { initRange, RANGE_SLOTS, rangeExcess, rangeState, rangeWidth, restoreRange } from './range-novelty.ts';
+import { applyRefractory, initRefractory, REFRACTORY_SLOTS, refractoryState, restoreRefractory, type RefractoryParams } from './refractory.ts';
 import type { Side } from './sensitivity.ts';
-import { TimeStep } from './time-step.ts';
-import { VarianceChange, type VarianceParams } from './variance-change.ts';
+import { doubleSlots } from './slots.ts';
+import { advanceTime, initTimeStep, lookElsewhereOf, restoreTimeStep, stepOf, TIME_SLOTS, timeStepState } from './time-step.ts';
+import { initVariance, restoreVariance, updateVariance, VARIANCE_SLOTS, varianceState, type VarianceParams } from './variance-change.ts';
 
 export interface SurpriseParams {
   likelihood: LikelihoodParams;
@@ -63,20 +64,25 @@ export function surpriseFor(params: SurpriseParams, drift: boolean): SurprisePar
   return params.drift === null ? params : { ...params, drift: null };
 }
 
+// the chain's slots (slots.ts): its own, then each part's
+const QUIET_UNTIL = 0; // data time until which new extremes are not news (an anomalous episode's span)
+const RAW = 1; // the last score before refractory damping
+const LIKELIHOOD = 2;
+const RANGE = LIKELIHOOD + LIKELIHOOD_SLOTS;
+const REFRACTORY = RANGE + RANGE_SLOTS;
+const TIME = REFRACTORY + REFRACTORY_SLOTS;
+const NOISE = TIME + TIME_SLOTS;
+const SLOTS = NOISE + VARIANCE_SLOTS;
+
 export class Surprise {
-  private readonly likelihood: Likelihood;
-  private readonly novelty: RangeNovelty;
-  private readonly refractory: Refractory;
-  private readonly time = new TimeStep();
-  /** null when the tier scores no noise drops (`params.noise` null) */
-  private readonly noise: VarianceChange | null;
+  /** every number of the chain but the drift channel's (slots.ts) */
+  private readonly s = doubleSlots(SLOTS);
+  /** the first timestamps, until the sampling step is learnt from them (time-step.ts) */
+  private stamps: number[] = [];
+  /** whether the tier scores noise drops (`params.noise` not null) */
+  private readonly noise: boolean;
   /** null when the tier scores no drift (`params.drift` null) */
   private readonly drift: Drift | null;
-  /** data time until which new extremes are not news (an anomalous episode's span) */
-  private quietUntil = -Infinity;
-  /** the last score before refractory damping: the decision uses it, so every anomalous
-   * sample of an episode is marked even though only the first one scores high */
-  raw = 0;
   /** the last score came from the series going quiet (its noise fell), not from a deviation:
    * such a sample is anomalous without passing the deviation bound */
   fromNoise = false;
@@ -85,11 +91,20 @@ export class Surprise {
   fromDrift = false;
 
   constructor(readonly params: SurpriseParams = SURPRISE_PARAMS) {
-    this.noise = params.noise === null ? null : new VarianceChange(params.noise);
+    const s = this.s;
+    s[QUIET_UNTIL] = -Infinity;
+    initRange(s, RANGE);
+    initRefractory(s, REFRACTORY);
+    initTimeStep(s, TIME);
+    initVariance(s, NOISE);
+    this.noise = params.noise !== null;
     this.drift = params.drift ? new Drift(params.drift) : null;
-    this.likelihood = new Likelihood(params.likelihood);
-    this.novelty = new RangeNovelty(params.novelty.tolerance, params.novelty.warmup);
-    this.refractory = new Refractory(params.refractory);
+  }
+
+  /** the last score before refractory damping: the decision uses it, so every anomalous
+   * sample of an episode is marked even though only the first one scores high */
+  get raw(): number {
+    return this.s[RAW] as number;
   }
 
   /** Scores one finite sample: `deviation` >= 0 from the tier's model (already sided),
@@ -98,26 +113,29 @@ export class Surprise {
    * `level` and `spread` the tier's level and spread before the sample is learnt (whose
    * drift is judged; NaN: none). */
   score(deviation: number, value: number, side: Side, timestamp: number, sample = value, level = NaN, spread = NaN): number {
-    const d = deviation < this.params.cap ? deviation : this.params.cap;
-    const steps = this.time.advance(timestamp);
+    const s = this.s;
+    const p = this.params;
+    const d = deviation < p.cap ? deviation : p.cap;
+    const steps = advanceTime(s, TIME, this.stamps, timestamp);
+    const lookElsewhere = lookElsewhereOf(s, TIME);
     // per unit of time, not per sample: a series sampled every 10 s makes 30 tests in the
     // time a 5-minute series makes one, so each of its samples must be 30 times rarer to
     // mean the same (the same false alarms per day, whatever the sampling)
-    let decades = decadesOfLogTail(this.likelihood.update(d, steps)) - this.time.lookElsewhere;
+    let decades = decadesOfLogTail(updateLikelihood(s, LIKELIHOOD, p.likelihood, d, steps)) - lookElsewhere;
     if (decades < 0) decades = 0;
-    const range = this.novelty.hi - this.novelty.lo;
-    const excess = this.novelty.excess(value, side);
+    const range = rangeWidth(s, RANGE);
+    const excess = rangeExcess(s, RANGE, p.novelty, value, side);
     // within an anomalous episode's span the new level's own records are not news: a
     // sustained fault (or a shift) sets a new extreme at every swing of its noise
-    if (excess > 0 && deviation >= this.params.novelty.minDeviation && !(timestamp < this.quietUntil)) {
+    if (excess > 0 && deviation >= p.novelty.minDeviation && !(timestamp < (s[QUIET_UNTIL] as number))) {
       const beyond = range > 0 && Number.isFinite(excess) ? excess / range : 1;
-      const novel = this.params.novelty.decades * (1 + beyond);
+      const novel = p.novelty.decades * (1 + beyond);
       if (novel > decades) decades = novel;
     }
     // a series gone quiet has no side: it counts when both sides do
     this.fromNoise = false;
-    if (this.noise !== null && side === 'both') {
-      const q = decadesOfLogTail(this.noise.update(sample, timestamp, steps, this.time.step)) - this.time.lookElsewhere;
+    if (this.noise && side === 'both') {
+      const q = decadesOfLogTail(updateVariance(s, NOISE, p.noise as VarianceParams, sample, timestamp, steps, stepOf(s, TIME))) - lookElsewhere;
       if (q > decades) {
         decades = q;
         this.fromNoise = true;
@@ -125,7 +143,7 @@ export class Surprise {
     }
     this.fromDrift = false;
     if (this.drift !== null) {
-      const q = decadesOfLogTail(this.drift.update(level, spread, timestamp, side)) - this.time.lookElsewhere;
+      const q = decadesOfLogTail(this.drift.update(level, spread, timestamp, side)) - lookElsewhere;
       if (q > decades) {
         decades = q;
         this.fromDrift = true;
@@ -133,30 +151,30 @@ export class Surprise {
       }
     }
     const raw = scoreFromDecades(decades);
-    this.raw = raw;
-    return this.refractory.apply(raw, timestamp);
+    s[RAW] = raw;
+    return applyRefractory(s, REFRACTORY, p.refractory, raw, timestamp);
   }
 
   /** The tier found this sample anomalous: for the refractory span, the records of the
    * episode's new level are not scored as new extremes (the likelihood still judges them). */
   noteAnomaly(timestamp: number): void {
-    if (Number.isFinite(timestamp)) this.quietUntil = timestamp + this.params.refractory.spanMs;
+    if (Number.isFinite(timestamp)) this.s[QUIET_UNTIL] = timestamp + this.params.refractory.spanMs;
     this.drift?.noteAnomaly(timestamp);
   }
 
   /** The refractory alone, for tiers that combine this raw score with their own channel. */
   damp(raw: number, timestamp: number): number {
-    return this.refractory.apply(raw, timestamp);
+    return applyRefractory(this.s, REFRACTORY, this.params.refractory, raw, timestamp);
   }
 
   /** The noise channel's state (null: none), kept apart from state() whose layout older
    * snapshots share: a snapshot without it starts the channel afresh. */
   noiseState(): Array<number | null> | null {
-    return this.noise === null ? null : this.noise.state();
+    return this.noise ? varianceState(this.s, NOISE) : null;
   }
 
   restoreNoise(s: ReadonlyArray<number | null> | null | undefined): this {
-    if (this.noise !== null && Array.isArray(s)) this.noise.restore(s);
+    if (this.noise && Array.isArray(s)) restoreVariance(this.s, NOISE, s);
     return this;
   }
 
@@ -179,21 +197,25 @@ export class Surprise {
    * (2+)]; NaN travels as null. */
   state(): number[] {
     // one array filled in place: spreads made an iterator and a copy per part, per series, per checkpoint
-    const out = this.likelihood.state();
-    append(out, this.novelty.state());
-    append(out, this.refractory.state());
-    out.push(Number.isFinite(this.quietUntil) ? this.quietUntil : 0);
-    return append(out, this.time.state());
+    const s = this.s;
+    const out: number[] = [];
+    for (let i = 0; i < LIKELIHOOD_SLOTS; i++) out.push(s[LIKELIHOOD + i] as number);
+    append(out, rangeState(s, RANGE));
+    append(out, refractoryState(s, REFRACTORY));
+    const quietUntil = s[QUIET_UNTIL] as number;
+    out.push(Number.isFinite(quietUntil) ? quietUntil : 0);
+    return append(out, timeStepState(s, TIME, this.stamps));
   }
 
   /** Takes this layout or the older one (8 numbers: a counted refractory, no time). */
-  restore(s: ReadonlyArray<number | null>): this {
-    this.likelihood.restore(s.slice(0, 4) as number[]);
-    this.novelty.restore(s.slice(4, 7) as number[]);
-    this.refractory.restore(s[7] as number, (s[8] as number | null | undefined) ?? 0);
-    const quiet = s[9];
-    this.quietUntil = typeof quiet === 'number' && quiet !== 0 ? quiet : -Infinity;
-    this.time.restore(s.length > 10 ? s.slice(10) : []);
+  restore(st: ReadonlyArray<number | null>): this {
+    const s = this.s;
+    for (let i = 0; i < LIKELIHOOD_SLOTS; i++) s[LIKELIHOOD + i] = st[i] as number;
+    restoreRange(s, RANGE, st.slice(4, 7) as number[]);
+    restoreRefractory(s, REFRACTORY, st[7] as number, (st[8] as number | null | undefined) ?? 0);
+    const quiet = st[9];
+    s[QUIET_UNTIL] = typeof quiet === 'number' && quiet !== 0 ? quiet : -Infinity;
+    this.stamps = restoreTimeStep(s, TIME, st.length > 10 ? st.slice(10) : []);
     return this;
   }
 }
