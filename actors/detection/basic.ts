@@ -2,10 +2,11 @@
 // offsets, calendar-profile.ts; no period search, no weekly season), scored by the shared
 // surprise chain. The cheapest tier: a few dozen numbers per series, no allocation per sample.
 import type { Tier } from '../../protocols/types.ts';
-import { CalendarProfile, DAY_HOURS, type CalendarProfileParams } from './calendar-profile.ts';
+import { DAY_HOURS, initProfile, learnProfile, profileSlots, profileState, readProfile, restoreProfile, type CalendarProfileParams } from './calendar-profile.ts';
 import type { Detector, DetectorSnapshot, Sensitivity } from './detector.ts';
-import { RobustLevel, type RobustLevelParams } from './robust-level.ts';
+import { floorSpread, learnLevel, levelCount, levelDeviation, levelOf, levelState, restoreLevel, ROBUST_LEVEL_SLOTS, type RobustLevelParams } from './robust-level.ts';
 import { BASIC_DEVIATIONS, resolveSensitivity, sided, type ResolvedSensitivity } from './sensitivity.ts';
+import { doubleSlots } from './slots.ts';
 import { Surprise, SURPRISE_PARAMS, type SurpriseParams } from './surprise.ts';
 
 export interface BasicParams {
@@ -28,62 +29,79 @@ export const BASIC_PARAMS: BasicParams = {
  * state gains its end). 1 and 2 still restore, with an empty profile learnt afresh. */
 const VERSION = 3;
 
+// its slots (slots.ts): its own figures, the level, the profile
+const EXPECTED = 0;
+const RAW_SCORE = 1;
+const LEVEL = 2;
+const DAILY = LEVEL + ROBUST_LEVEL_SLOTS;
+
 export class BasicDetector implements Detector {
   readonly tier: Tier = 'basic';
   anomalous = false;
-  expected = 0;
-  rawScore = 0;
   /** After update(): the score came from the series going quiet (its noise fell), which is
    * anomalous without a deviation beyond the bound (surprise.ts). */
   fromNoise = false;
-  private readonly level: RobustLevel;
+  /** [expected, raw score, the level's slots, the profile's slots] */
+  private readonly s: number[];
   private readonly surprise: Surprise;
-  private readonly daily: CalendarProfile | null;
+  /** the time-of-day profile is kept (`params.daily` not null) */
+  private readonly daily: boolean;
 
   constructor(
     readonly sensitivity: ResolvedSensitivity,
     readonly params: BasicParams = BASIC_PARAMS,
   ) {
-    this.level = new RobustLevel(params.level);
+    this.daily = params.daily !== null;
+    this.s = doubleSlots(DAILY + (this.daily ? profileSlots(DAY_HOURS) : 0));
+    if (this.daily) initProfile(this.s, DAILY, DAY_HOURS);
     this.surprise = new Surprise(params.surprise);
-    this.daily = params.daily === null ? null : new CalendarProfile(params.daily, DAY_HOURS);
+  }
+
+  get expected(): number {
+    return this.s[EXPECTED] as number;
+  }
+
+  get rawScore(): number {
+    return this.s[RAW_SCORE] as number;
   }
 
   update(timestamp: number, value: number): number {
-    const level = this.level;
+    const s = this.s;
     const daily = this.daily;
     // the level is of the values less their time-of-day offset
-    const offset = daily === null ? 0 : daily.read(timestamp);
-    this.expected = level.count > 0 ? level.level + offset : value;
+    const offset = daily ? readProfile(s, DAILY, DAY_HOURS, timestamp) : 0;
+    s[EXPECTED] = levelCount(s, LEVEL) > 0 ? levelOf(s, LEVEL) + offset : value;
     if (!Number.isFinite(value)) {
       this.anomalous = false;
       this.fromNoise = false;
-      this.rawScore = 0;
+      s[RAW_SCORE] = 0;
       return 0;
     }
-    const d = sided(level.deviation(value - offset), this.sensitivity.direction);
+    const d = sided(levelDeviation(s, LEVEL, value - offset), this.sensitivity.direction);
     const score = this.surprise.score(d, value, this.sensitivity.direction, timestamp);
-    level.learn(value - offset);
+    learnLevel(s, LEVEL, this.params.level, value - offset);
     // the offset learns what the updated level leaves (Holt-Winters' order); while the
     // spread is still being learnt (first samples) errors are not clipped
-    if (daily !== null) daily.learn(timestamp, value - offset - level.level, level.count > 8 ? level.floorSpread() : Infinity);
-    this.rawScore = this.surprise.raw;
+    if (daily) learnProfile(s, DAILY, DAY_HOURS, this.params.daily as CalendarProfileParams, timestamp, value - offset - levelOf(s, LEVEL), levelCount(s, LEVEL) > 8 ? floorSpread(s, LEVEL) : Infinity);
+    const raw = this.surprise.raw;
+    s[RAW_SCORE] = raw;
     this.fromNoise = this.surprise.fromNoise;
-    this.anomalous = this.rawScore >= this.sensitivity.threshold && (d >= this.sensitivity.deviations || this.fromNoise);
+    this.anomalous = raw >= this.sensitivity.threshold && (d >= this.sensitivity.deviations || this.fromNoise);
     if (this.anomalous) this.surprise.noteAnomaly(timestamp);
     return score;
   }
 
   snapshot(): DetectorSnapshot {
-    return { tier: 'basic', version: VERSION, sensitivity: this.sensitivity, level: this.level.state(), surprise: this.surprise.state(), noise: this.surprise.noiseState(), daily: this.daily?.state() ?? null };
+    const s = this.s;
+    return { tier: 'basic', version: VERSION, sensitivity: this.sensitivity, level: levelState(s, LEVEL), surprise: this.surprise.state(), noise: this.surprise.noiseState(), daily: this.daily ? profileState(s, DAILY, DAY_HOURS) : null };
   }
 
   static restore(s: DetectorSnapshot): BasicDetector {
     if (s.version !== VERSION && s.version !== 2 && s.version !== 1) throw new RangeError(`basic snapshot version ${String(s.version)} is not ${VERSION} (or 2, 1)`);
     const d = new BasicDetector(resolveSensitivity(s.sensitivity as Sensitivity, BASIC_DEVIATIONS));
-    d.level.restore(s.level as number[]);
+    restoreLevel(d.s, LEVEL, s.level as number[]);
     d.surprise.restore(s.surprise as number[]).restoreNoise(s.noise as Array<number | null> | undefined);
-    d.daily?.restore(s.daily as Array<number | null> | undefined);
+    if (d.daily) restoreProfile(d.s, DAILY, DAY_HOURS, s.daily as Array<number | null> | undefined);
     return d;
   }
 }

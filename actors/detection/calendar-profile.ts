@@ -10,6 +10,8 @@
 // season at Agile's native 5-minute grid is 288). Agile's weekly layer (weekly.ts, 168): how
 // each day of the week differs from the average day. Timestamps that are unreadable,
 // repeated or go backwards teach it nothing (no time passed); a gap teaches at most an hour.
+import { doubleSlots } from './slots.ts';
+
 const HOUR_MS = 3_600_000;
 const PER_HOUR = 1 / HOUR_MS;
 /** hours in the cycles the tiers use */
@@ -23,107 +25,125 @@ export interface CalendarProfileParams {
   clip: number;
 }
 
-// Layout of the one array of doubles after the `hours` offsets (V8 keeps a double array
-// unboxed, where each double field of an object is a separate heap number: ~100 B more per
-// series, and a million Basic series must fit in a 2 GB heap)
+// its slots in a tier's array (slots.ts): the `hours` offsets, then these
 const FIRST = 0; // data time of the first readable timestamp (NaN: none yet)
 const LAST = 1; // the latest readable timestamp
 const CYCLE_START = 2; // start of the last sample's cycle (a cache)
 const FRAC = 3; // where the current sample reads: fraction towards the next hour
 const VALUE = 4; // the offset read for the current sample
-const SLOTS = 5;
+const I0 = 5; // the hour the current sample reads (and the next)
+const TAIL = 6;
 
+/** Slots a profile of `hours` takes. */
+export function profileSlots(hours: number): number {
+  return hours + TAIL;
+}
+
+/** An empty profile of `hours` in `s` from `at`. */
+export function initProfile(s: number[], at: number, hours: number): void {
+  for (let i = 0; i < hours + TAIL; i++) s[at + i] = 0;
+  s[at + hours + FIRST] = NaN;
+  s[at + hours + LAST] = NaN;
+  s[at + hours + CYCLE_START] = NaN;
+}
+
+/** The offset at `timestamp` (the last one read when it is unreadable). */
+export function readProfile(s: number[], at: number, hours: number, timestamp: number): number {
+  const t = at + hours; // where the slots after the offsets begin
+  if (!Number.isFinite(timestamp)) return s[t + VALUE] as number;
+  // the start of the sample's cycle is cached: one subtraction per sample, no modulo
+  const cycle = hours * HOUR_MS;
+  let start = s[t + CYCLE_START] as number;
+  if (!(timestamp >= start && timestamp < start + cycle)) s[t + CYCLE_START] = start = timestamp - (((timestamp % cycle) + cycle) % cycle);
+  const h = (timestamp - start) * PER_HOUR - 0.5;
+  const f = Math.floor(h);
+  const i0 = f < 0 ? hours - 1 : f;
+  const frac = h - f;
+  s[t + I0] = i0;
+  s[t + FRAC] = frac;
+  const a = s[at + i0] as number;
+  return (s[t + VALUE] = a + frac * ((s[at + (i0 === hours - 1 ? 0 : i0 + 1)] as number) - a));
+}
+
+/** Learns the error `e` (value − level − offset) of the sample last read at `timestamp`. */
+export function learnProfile(s: number[], at: number, hours: number, p: CalendarProfileParams, timestamp: number, e: number, spread: number): void {
+  if (!Number.isFinite(timestamp)) return;
+  const t = at + hours;
+  const last = s[t + LAST] as number;
+  if (Number.isNaN(s[t + FIRST] as number)) s[t + FIRST] = timestamp;
+  if (!(timestamp <= last)) s[t + LAST] = timestamp;
+  const dt = timestamp - last; // NaN on the first sample: nothing learnt
+  if (!(dt > 0)) return;
+  const g = p.gamma;
+  // the plain mean of the first cycles (1 / (1 + cycles)), then the steady weight
+  const cycles1 = 1 + Math.max(0, (timestamp - (s[t + FIRST] as number)) / (hours * HOUR_MS));
+  const w = (cycles1 * g >= 1 ? g : 1 / cycles1) * (dt < HOUR_MS ? dt : HOUR_MS) * PER_HOUR;
+  const lim = p.clip * spread;
+  const c = w * (e > lim ? lim : e < -lim ? -lim : e);
+  const frac = s[t + FRAC] as number;
+  const i0 = s[t + I0] as number;
+  const i1 = i0 === hours - 1 ? 0 : i0 + 1;
+  s[at + i0] = (s[at + i0] as number) + (1 - frac) * c;
+  s[at + i1] = (s[at + i1] as number) + frac * c;
+}
+
+/** [offsets, first, last, value]; an unknown time travels as null. */
+export function profileState(s: readonly number[], at: number, hours: number): Array<number | null> {
+  const out: Array<number | null> = [];
+  for (let i = 0; i < hours; i++) out.push(s[at + i] as number);
+  const first = s[at + hours + FIRST] as number;
+  const last = s[at + hours + LAST] as number;
+  out.push(Number.isFinite(first) ? first : null, Number.isFinite(last) ? last : null, s[at + hours + VALUE] as number);
+  return out;
+}
+
+/** Takes a state of the same length (anything else is ignored: the profile learns afresh). */
+export function restoreProfile(s: number[], at: number, hours: number, st: ReadonlyArray<number | null> | undefined): void {
+  if (!Array.isArray(st) || st.length !== hours + 3) return;
+  for (let i = 0; i < hours; i++) s[at + i] = (st[i] as number | null) ?? 0;
+  s[at + hours + FIRST] = (st[hours] as number | null) ?? NaN;
+  s[at + hours + LAST] = (st[hours + 1] as number | null) ?? NaN;
+  s[at + hours + VALUE] = (st[hours + 2] as number | null) ?? 0;
+}
+
+/** A profile with an array of its own (Agile's weekly layer). */
 export class CalendarProfile {
-  /** `hours` hourly offsets, then the slots above */
-  private readonly d: number[];
-  /** the hour the current sample reads (and the next) */
-  private i0 = 0;
+  private readonly s: number[];
 
   constructor(
     readonly params: CalendarProfileParams,
     readonly hours: number = DAY_HOURS,
   ) {
-    // no per-object double fields (a boxed number each): the cycle's length is derived
-    const d = (this.d = new Array<number>(hours + SLOTS).fill(0));
-    d[hours + FIRST] = NaN;
-    d[hours + LAST] = NaN;
-    d[hours + CYCLE_START] = NaN;
+    this.s = doubleSlots(profileSlots(hours));
+    initProfile(this.s, 0, hours);
   }
 
-  /** The offset at `timestamp` (the last one read when it is unreadable). */
   read(timestamp: number): number {
-    const d = this.d;
-    const n = this.hours;
-    if (!Number.isFinite(timestamp)) return d[n + VALUE] as number;
-    // the start of the sample's cycle is cached: one subtraction per sample, no modulo
-    const cycle = n * HOUR_MS;
-    let start = d[n + CYCLE_START] as number;
-    if (!(timestamp >= start && timestamp < start + cycle)) d[n + CYCLE_START] = start = timestamp - (((timestamp % cycle) + cycle) % cycle);
-    const h = (timestamp - start) * PER_HOUR - 0.5;
-    const f = Math.floor(h);
-    const i0 = f < 0 ? n - 1 : f;
-    const frac = h - f;
-    this.i0 = i0;
-    d[n + FRAC] = frac;
-    const a = d[i0] as number;
-    return (d[n + VALUE] = a + frac * ((d[i0 === n - 1 ? 0 : i0 + 1] as number) - a));
+    return readProfile(this.s, 0, this.hours, timestamp);
   }
 
-  /** Learns the error `e` (value − level − offset) of the sample last read at `timestamp`. */
   learn(timestamp: number, e: number, spread: number): void {
-    if (!Number.isFinite(timestamp)) return;
-    const d = this.d;
-    const n = this.hours;
-    const last = d[n + LAST] as number;
-    if (Number.isNaN(d[n + FIRST] as number)) d[n + FIRST] = timestamp;
-    if (!(timestamp <= last)) d[n + LAST] = timestamp;
-    const dt = timestamp - last; // NaN on the first sample: nothing learnt
-    if (!(dt > 0)) return;
-    const g = this.params.gamma;
-    // the plain mean of the first cycles (1 / (1 + cycles)), then the steady weight
-    const cycles1 = 1 + Math.max(0, (timestamp - (d[n + FIRST] as number)) / (n * HOUR_MS));
-    const w = (cycles1 * g >= 1 ? g : 1 / cycles1) * (dt < HOUR_MS ? dt : HOUR_MS) * PER_HOUR;
-    const lim = this.params.clip * spread;
-    const c = w * (e > lim ? lim : e < -lim ? -lim : e);
-    const frac = d[n + FRAC] as number;
-    const i0 = this.i0;
-    const i1 = i0 === n - 1 ? 0 : i0 + 1;
-    d[i0] = (d[i0] as number) + (1 - frac) * c;
-    d[i1] = (d[i1] as number) + frac * c;
+    learnProfile(this.s, 0, this.hours, this.params, timestamp, e, spread);
   }
 
   /** Counts learning as begun at `timestamp` (a profile set from data already seen). */
   startFrom(timestamp: number): this {
-    this.d[this.hours + FIRST] = timestamp;
+    this.s[this.hours + FIRST] = timestamp;
     return this;
   }
 
   /** Sets the offsets (a profile estimated from buffered cycles). */
   setOffsets(offsets: ArrayLike<number>): this {
-    for (let i = 0; i < this.hours; i++) this.d[i] = offsets[i] as number;
+    for (let i = 0; i < this.hours; i++) this.s[i] = offsets[i] as number;
     return this;
   }
 
-  /** [offsets, first, last, value]; an unknown time travels as null. */
   state(): Array<number | null> {
-    const d = this.d;
-    const n = this.hours;
-    const out: Array<number | null> = [];
-    for (let i = 0; i < n; i++) out.push(d[i] as number);
-    const first = d[n + FIRST] as number;
-    const last = d[n + LAST] as number;
-    out.push(Number.isFinite(first) ? first : null, Number.isFinite(last) ? last : null, d[n + VALUE] as number);
-    return out;
+    return profileState(this.s, 0, this.hours);
   }
 
-  restore(s: ReadonlyArray<number | null> | undefined): this {
-    const n = this.hours;
-    if (!Array.isArray(s) || s.length !== n + 3) return this;
-    const d = this.d;
-    for (let i = 0; i < n; i++) d[i] = (s[i] as number | null) ?? 0;
-    d[n + FIRST] = (s[n] as number | null) ?? NaN;
-    d[n + LAST] = (s[n + 1] as number | null) ?? NaN;
-    d[n + VALUE] = (s[n + 2] as number | null) ?? 0;
+  restore(st: ReadonlyArray<number | null> | undefined): this {
+    restoreProfile(this.s, 0, this.hours, st);
     return this;
   }
 }

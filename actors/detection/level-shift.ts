@@ -7,25 +7,30 @@ export interface ShiftParams {
   shiftRun: number;
 }
 
-/** The model's run state: signed count of same-side large errors and their sum. */
-export interface ShiftRun {
-  run: number;
-  runSum: number;
-}
+// the run's slots in a model's array (slots.ts): the signed count of same-side large errors,
+// then their sum
+const RUN = 0;
+const RUN_SUM = 1;
+export const SHIFT_SLOTS = 2;
 
-/** Counts error `e` (spread `s`) into the run; returns how far the level moves (0: not yet). */
-export function followShift(r: ShiftRun, e: number, s: number, p: ShiftParams): number {
-  const side = e > p.shiftBound * s ? 1 : e < -p.shiftBound * s ? -1 : 0;
-  if (side === 0 || side !== Math.sign(r.run)) {
-    r.run = side;
-    r.runSum = side === 0 ? 0 : e;
+/** Counts error `e` (spread `spread`) into the run in `s` from `at`; returns how far the
+ * level moves (0: not yet). */
+export function followShift(s: number[], at: number, e: number, spread: number, p: ShiftParams): number {
+  const side = e > p.shiftBound * spread ? 1 : e < -p.shiftBound * spread ? -1 : 0;
+  const run = s[at + RUN] as number;
+  if (side === 0 || side !== Math.sign(run)) {
+    s[at + RUN] = side;
+    s[at + RUN_SUM] = side === 0 ? 0 : e;
     return 0;
   }
-  r.run += side;
-  r.runSum += e;
-  if (Math.abs(r.run) < p.shiftRun) return 0;
-  const jump = r.runSum / Math.abs(r.run);
-  r.run = 0;
-  r.runSum = 0;
-  return jump;
+  const n = run + side;
+  const sum = (s[at + RUN_SUM] as number) + e;
+  if (Math.abs(n) < p.shiftRun) {
+    s[at + RUN] = n;
+    s[at + RUN_SUM] = sum;
+    return 0;
+  }
+  s[at + RUN] = 0;
+  s[at + RUN_SUM] = 0;
+  return sum / Math.abs(n);
 }

@@ -9,7 +9,8 @@
 // interpolation) and shares each update between them: on a coarse phase grid
 // (phase-grid.ts) a finely sampled series then sees a smooth profile, not a staircase.
 // frac 0 (the default) is the plain one-phase-per-sample model, arithmetic unchanged.
-import { followShift } from './level-shift.ts';
+import { followShift, SHIFT_SLOTS } from './level-shift.ts';
+import { doubleSlots } from './slots.ts';
 
 export interface SeasonalLevelParams {
   levelAlpha: number;
@@ -20,13 +21,16 @@ export interface SeasonalLevelParams {
   shiftRun: number;
 }
 
+// its slots (slots.ts)
+const LEVEL = 0;
+const SPREAD = 1;
+const COUNT = 2;
+const RUN = 3; // the shift run's two slots (level-shift.ts)
+const SLOTS = RUN + SHIFT_SLOTS;
+
 export class SeasonalLevel {
-  level = 0;
-  spread = 0;
-  count = 0;
-  /** signed run of same-side large errors and their sum */
-  run = 0;
-  runSum = 0;
+  /** [level, spread, count, run, run's sum] */
+  private readonly s = doubleSlots(SLOTS);
   season: Float64Array;
 
   constructor(
@@ -36,8 +40,29 @@ export class SeasonalLevel {
     this.season = new Float64Array(period);
   }
 
+  get level(): number {
+    return this.s[LEVEL] as number;
+  }
+
+  set level(v: number) {
+    this.s[LEVEL] = v;
+  }
+
+  get spread(): number {
+    return this.s[SPREAD] as number;
+  }
+
+  set spread(v: number) {
+    this.s[SPREAD] = v;
+  }
+
+  /** samples learnt */
+  get count(): number {
+    return this.s[COUNT] as number;
+  }
+
   predict(phase: number, frac = 0): number {
-    return this.period > 0 ? this.level + this.seasonAt(phase, frac) : this.level;
+    return this.period > 0 ? (this.s[LEVEL] as number) + this.seasonAt(phase, frac) : (this.s[LEVEL] as number);
   }
 
   private seasonAt(phase: number, frac: number): number {
@@ -47,20 +72,22 @@ export class SeasonalLevel {
   }
 
   floorSpread(): number {
-    return Math.max(this.spread, 1e-3 * Math.abs(this.level), 1e-9);
+    return Math.max(this.s[SPREAD] as number, 1e-3 * Math.abs(this.s[LEVEL] as number), 1e-9);
   }
 
   /** Signed error of x in spreads, judged before x is learned. */
   deviation(x: number, phase: number, frac = 0): number {
-    if (this.count === 0) return 0;
+    if (this.s[COUNT] === 0) return 0;
     return (x - this.predict(phase, frac)) / this.floorSpread();
   }
 
   learn(x: number, phase: number, frac = 0): void {
     const p = this.params;
-    const n = ++this.count;
+    const st = this.s;
+    const n = (st[COUNT] as number) + 1;
+    st[COUNT] = n;
     if (n === 1) {
-      this.level = x - (this.period > 0 ? this.seasonAt(phase, frac) : 0);
+      st[LEVEL] = x - (this.period > 0 ? this.seasonAt(phase, frac) : 0);
       return;
     }
     const s = this.floorSpread();
@@ -68,7 +95,7 @@ export class SeasonalLevel {
     const limit = p.clip * s;
     const clipped = n < 8 ? e : e > limit ? limit : e < -limit ? -limit : e;
     const a = Math.max(p.levelAlpha, 1 / n);
-    this.level += a * clipped;
+    let level = (st[LEVEL] as number) + a * clipped;
     if (this.period > 0) {
       const step = p.seasonGamma * (1 - a) * clipped;
       if (frac === 0) this.season[phase] = (this.season[phase] as number) + step;
@@ -80,17 +107,18 @@ export class SeasonalLevel {
     }
     const b = Math.max(p.spreadAlpha, 1 / (n - 1));
     const dev = n < 8 ? Math.abs(e) : Math.min(Math.abs(e), 2 * limit);
-    this.spread += b * (dev - this.spread);
-    this.level += followShift(this, e, s, this.params);
+    st[SPREAD] = (st[SPREAD] as number) + b * (dev - (st[SPREAD] as number));
+    level += followShift(st, RUN, e, s, this.params);
+    st[LEVEL] = level;
   }
 
-
   state(): { scalars: number[]; season: number[] } {
-    return { scalars: [this.level, this.spread, this.count, this.run, this.runSum], season: Array.from(this.season) };
+    return { scalars: this.s.slice(0, SLOTS), season: Array.from(this.season) };
   }
 
   restore(s: { scalars: number[]; season: number[] }): this {
-    [this.level, this.spread, this.count, this.run, this.runSum] = s.scalars as [number, number, number, number, number];
+    // (a run absent from an older snapshot starts at 0, as it would have)
+    for (let i = 0; i < SLOTS; i++) this.s[i] = i < RUN ? (s.scalars[i] as number) : (s.scalars[i] ?? 0);
     this.season.set(s.season);
     return this;
   }
