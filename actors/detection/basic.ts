@@ -7,7 +7,7 @@ import type { Detector, DetectorSnapshot, Sensitivity } from './detector.ts';
 import { floorSpread, learnLevel, levelCount, levelDeviation, levelOf, levelState, restoreLevel, ROBUST_LEVEL_SLOTS, type RobustLevelParams } from './robust-level.ts';
 import { BASIC_DEVIATIONS, resolveSensitivity, sided, type ResolvedSensitivity } from './sensitivity.ts';
 import { doubleSlots } from './slots.ts';
-import { Surprise, SURPRISE_PARAMS, type SurpriseParams } from './surprise.ts';
+import { Surprise, SURPRISE_PARAMS, SURPRISE_SLOTS, type SurpriseParams } from './surprise.ts';
 
 export interface BasicParams {
   level: RobustLevelParams;
@@ -29,10 +29,10 @@ export const BASIC_PARAMS: BasicParams = {
  * state gains its end). 1 and 2 still restore, with an empty profile learnt afresh. */
 const VERSION = 3;
 
-// its slots (slots.ts): its own figures, the level, the profile
-const EXPECTED = 0;
-const RAW_SCORE = 1;
-const LEVEL = 2;
+// its slots (slots.ts): the scoring chain's, its own figures, the level, the profile
+const EXPECTED = SURPRISE_SLOTS;
+const RAW_SCORE = EXPECTED + 1;
+const LEVEL = EXPECTED + 2;
 const DAILY = LEVEL + ROBUST_LEVEL_SLOTS;
 
 export class BasicDetector implements Detector {
@@ -41,7 +41,7 @@ export class BasicDetector implements Detector {
   /** After update(): the score came from the series going quiet (its noise fell), which is
    * anomalous without a deviation beyond the bound (surprise.ts). */
   fromNoise = false;
-  /** [expected, raw score, the level's slots, the profile's slots] */
+  /** [the chain's slots, expected, raw score, the level's slots, the profile's slots] */
   private readonly s: number[];
   private readonly surprise: Surprise;
   /** the time-of-day profile is kept (`params.daily` not null) */
@@ -54,7 +54,7 @@ export class BasicDetector implements Detector {
     this.daily = params.daily !== null;
     this.s = doubleSlots(DAILY + (this.daily ? profileSlots(DAY_HOURS) : 0));
     if (this.daily) initProfile(this.s, DAILY, DAY_HOURS);
-    this.surprise = new Surprise(params.surprise);
+    this.surprise = new Surprise(params.surprise, this.s);
   }
 
   get expected(): number {

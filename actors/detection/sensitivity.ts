@@ -30,7 +30,19 @@ export function resolveSensitivity(s: Sensitivity | undefined, defaultDeviations
   if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`sensitivity.threshold must be in [0, 1], got ${threshold}`);
   if (direction !== 'up' && direction !== 'down' && direction !== 'both') throw new RangeError(`sensitivity.direction must be up, down or both`);
   if (typeof drift !== 'boolean') throw new RangeError(`sensitivity.drift must be true or false`);
+  if (deviations === defaultDeviations && threshold === DEFAULT_THRESHOLD && direction === 'both' && !drift) return defaultsFor(defaultDeviations);
   return { deviations, threshold, direction, drift };
+}
+
+/** One frozen object for the series that take a tier's defaults (most do): it is read at
+ * every sample, and one shared object stays in the CPU's caches where one per series,
+ * among tens of thousands, is a cache miss each time (slots.ts). */
+const DEFAULTS = new Map<number, ResolvedSensitivity>();
+
+function defaultsFor(deviations: number): ResolvedSensitivity {
+  let d = DEFAULTS.get(deviations);
+  if (d === undefined) DEFAULTS.set(deviations, (d = Object.freeze({ deviations, threshold: DEFAULT_THRESHOLD, direction: 'both' as const, drift: false })));
+  return d;
 }
 
 /** The deviation as seen from the chosen side (>= 0; 0 when it points the other way). */

@@ -72,11 +72,10 @@ const RANGE = LIKELIHOOD + LIKELIHOOD_SLOTS;
 const REFRACTORY = RANGE + RANGE_SLOTS;
 const TIME = REFRACTORY + REFRACTORY_SLOTS;
 const NOISE = TIME + TIME_SLOTS;
-const SLOTS = NOISE + VARIANCE_SLOTS;
+/** the slots the chain takes, at the start of its array */
+export const SURPRISE_SLOTS = NOISE + VARIANCE_SLOTS;
 
 export class Surprise {
-  /** every number of the chain but the drift channel's (slots.ts) */
-  private readonly s = doubleSlots(SLOTS);
   /** the first timestamps, until the sampling step is learnt from them (time-step.ts) */
   private stamps: number[] = [];
   /** whether the tier scores noise drops (`params.noise` not null) */
@@ -90,8 +89,12 @@ export class Surprise {
    * without passing the deviation bound, as a series gone quiet is */
   fromDrift = false;
 
-  constructor(readonly params: SurpriseParams = SURPRISE_PARAMS) {
-    const s = this.s;
+  constructor(
+    readonly params: SurpriseParams = SURPRISE_PARAMS,
+    /** every number of the chain but the drift channel's, in its first SURPRISE_SLOTS; a
+     * tier may hand it its own array, with its own slots after those (slots.ts) */
+    private readonly s: number[] = doubleSlots(SURPRISE_SLOTS),
+  ) {
     s[QUIET_UNTIL] = -Infinity;
     initRange(s, RANGE);
     initRefractory(s, REFRACTORY);
