@@ -139,7 +139,7 @@ const json = process.argv.includes('--json');
 if (process.argv.includes('--million')) {
   if (!process.argv.includes('--child')) {
     // re-run under a 2 GB heap cap: the goal is that the million fit in it
-    execFileSync(process.execPath, [...process.execArgv, '--max-old-space-size=2048', self, '--million', '--child'], { stdio: 'inherit' });
+    execFileSync(process.execPath, [...process.execArgv, '--max-old-space-size=2048', self, ...process.argv.slice(2), '--child'], { stdio: 'inherit' });
   } else await million();
 } else {
   const only = arg('--tier');
