@@ -62,12 +62,19 @@ export function learnLevel(s: number[], at: number, p: RobustLevelParams, x: num
   const step = n < 8 ? d : Math.max(-limit, Math.min(limit, d));
   const a = Math.max(p.levelAlpha, 1 / n);
   level += a * step;
-  const b = Math.max(p.spreadAlpha, 1 / (n - 1));
-  const dev = n < 8 ? Math.abs(d) : Math.min(Math.abs(d), 2 * limit);
-  s[at + SPREAD] = (s[at + SPREAD] as number) + b * (dev - (s[at + SPREAD] as number));
+  learnSpread(s, at, p.spreadAlpha, n, d, limit);
   // most samples lie within the bound with no run going: nothing to follow
   if (n >= 8 && (s[at + RUN] !== 0 || d > p.shiftBound * spread || d < -p.shiftBound * spread)) level += followShift(s, at + RUN, d, spread, p);
   s[at + LEVEL] = level;
+}
+
+/** Learns the `n`th sample's error `e` into the spread in `s` from `at`: a mean absolute
+ * error clipped at twice the level's clip `limit` (unclipped over the first samples, while
+ * the spread is still being learnt). Agile's seasonal level keeps its spread the same way. */
+export function learnSpread(s: number[], at: number, spreadAlpha: number, n: number, e: number, limit: number): void {
+  const b = Math.max(spreadAlpha, 1 / (n - 1));
+  const dev = n < 8 ? Math.abs(e) : Math.min(Math.abs(e), 2 * limit);
+  s[at + SPREAD] = (s[at + SPREAD] as number) + b * (dev - (s[at + SPREAD] as number));
 }
 
 /** [level, spread, count, run, runSum] */

@@ -9,7 +9,8 @@
 // interpolation) and shares each update between them: on a coarse phase grid
 // (phase-grid.ts) a finely sampled series then sees a smooth profile, not a staircase.
 // frac 0 (the default) is the plain one-phase-per-sample model, arithmetic unchanged.
-import { followShift, SHIFT_SLOTS } from './level-shift.ts';
+import { followShift } from './level-shift.ts';
+import { floorSpread, learnSpread, ROBUST_LEVEL_SLOTS } from './robust-level.ts';
 import { doubleSlots } from './slots.ts';
 
 export interface SeasonalLevelParams {
@@ -21,12 +22,12 @@ export interface SeasonalLevelParams {
   shiftRun: number;
 }
 
-// its slots (slots.ts)
+// its slots (slots.ts): a robust level's (robust-level.ts), whose spread it shares
 const LEVEL = 0;
 const SPREAD = 1;
 const COUNT = 2;
 const RUN = 3; // the shift run's two slots (level-shift.ts)
-const SLOTS = RUN + SHIFT_SLOTS;
+const SLOTS = ROBUST_LEVEL_SLOTS;
 
 export class SeasonalLevel {
   /** [level, spread, count, run, run's sum] */
@@ -72,7 +73,7 @@ export class SeasonalLevel {
   }
 
   floorSpread(): number {
-    return Math.max(this.s[SPREAD] as number, 1e-3 * Math.abs(this.s[LEVEL] as number), 1e-9);
+    return floorSpread(this.s, 0);
   }
 
   /** Signed error of x in spreads, judged before x is learned. */
@@ -105,9 +106,7 @@ export class SeasonalLevel {
         this.season[next] = (this.season[next] as number) + frac * step;
       }
     }
-    const b = Math.max(p.spreadAlpha, 1 / (n - 1));
-    const dev = n < 8 ? Math.abs(e) : Math.min(Math.abs(e), 2 * limit);
-    st[SPREAD] = (st[SPREAD] as number) + b * (dev - (st[SPREAD] as number));
+    learnSpread(st, 0, p.spreadAlpha, n, e, limit);
     level += followShift(st, RUN, e, s, this.params);
     st[LEVEL] = level;
   }
