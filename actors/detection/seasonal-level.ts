@@ -10,16 +10,12 @@
 // (phase-grid.ts) a finely sampled series then sees a smooth profile, not a staircase.
 // frac 0 (the default) is the plain one-phase-per-sample model, arithmetic unchanged.
 import { followShift } from './level-shift.ts';
-import { floorSpread, learnSpread, ROBUST_LEVEL_SLOTS } from './robust-level.ts';
+import { floorSpread, learnSpread, ROBUST_LEVEL_SLOTS, type RobustLevelParams } from './robust-level.ts';
 import { doubleSlots } from './slots.ts';
 
-export interface SeasonalLevelParams {
-  levelAlpha: number;
+/** A robust level's parameters (robust-level.ts), and the season's weight. */
+export interface SeasonalLevelParams extends RobustLevelParams {
   seasonGamma: number;
-  spreadAlpha: number;
-  clip: number;
-  shiftBound: number;
-  shiftRun: number;
 }
 
 // its slots (slots.ts): a robust level's (robust-level.ts), whose spread it shares
