@@ -49,3 +49,11 @@ export class VigilError extends Error {
     return err instanceof VigilError && (code === undefined || err.code === code);
   }
 }
+
+/** 429: a tenant over one of its quotas, with the Retry-After the refusal knows (api/errors.ts
+ * sends it): an ingestion bucket (api/tenancy), its unfinished runbook runs (actors/automation). */
+export class QuotaError extends VigilError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super('QUOTA_EXCEEDED', message);
+  }
+}

@@ -4,7 +4,7 @@ export type * from './runbooks.ts';
 export { decodeMetricBatch, encodeMetricBatch, wire } from './codec.ts';
 export type { DecodedBatch } from './codec.ts';
 export { sampleCount, samplesInBody } from './batch-size.ts';
-export { VigilError, HTTP_STATUS } from './errors.ts';
+export { VigilError, QuotaError, HTTP_STATUS } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
 export { DocumentInvalid, describeValue, isMapping, lineOfPlace, placeText, yamlSyntaxError } from './document-place.ts';
 export type { DocPath } from './document-place.ts';

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import WebSocket from 'ws';
+import { DEFAULT_MAX_UNFINISHED_RUNS, UNFINISHED_RETRY_AFTER_S } from '../actors/automation/index.ts';
 import { startNode, type NodeHandle } from '../node/index.ts';
 import { hashKey, type LiveEvent, type RunbookRun } from '../protocols/index.ts';
 import type { VigilConfig } from '../cluster/index.ts';
@@ -210,5 +211,40 @@ describe('api: runbooks and runbook runs on a real node', function () {
       return runs.length === before.length ? runs : undefined;
     }, 'the runs after the restart');
     assert.deepEqual(after, before);
+  });
+
+  it('a tenant\'s unfinished runs are bounded: the start beyond the most gets 429 with Retry-After and why; a cancel makes room', async () => {
+    const text = `trigger: { services: inventory }\nsteps:\n  - restart: { url: "${hookUrl}/hold", service: inventory }\n`;
+    assert.equal((await yaml(admin, 'PUT', '/v1/admin/tenants/acme/runbooks/hold', text)).status, 201);
+    await spike('inventory');
+    const first = await runOf('hold', 'awaiting_approval');
+    const unfinished = async (): Promise<RunbookRun[]> => (await acme.get<Runs>('/v1/runbook-runs?limit=1000')).body.runs
+      .filter((r) => !['succeeded', 'failed', 'cancelled'].includes(r.status));
+    let refused: Awaited<ReturnType<ApiClient['request']>> | undefined;
+    for (let i = 0; i <= DEFAULT_MAX_UNFINISHED_RUNS && refused === undefined; i++) {
+      const r = await acme.request('POST', '/v1/runbook-runs', { runbook: 'hold', incident: first.incidentId });
+      if (r.status !== 201) refused = r;
+    }
+    assert.ok(refused, `no start was refused after ${DEFAULT_MAX_UNFINISHED_RUNS + 1}`);
+    const body = refused.body as { error: { code: string; message: string } };
+    assert.equal(refused.status, 429, JSON.stringify(body));
+    assert.equal(body.error.code, 'QUOTA_EXCEEDED');
+    assert.match(body.error.message, new RegExp(`tenant acme has ${DEFAULT_MAX_UNFINISHED_RUNS} unfinished runbook runs`));
+    assert.equal(refused.headers.get('retry-after'), String(UNFINISHED_RETRY_AFTER_S));
+    const open = await unfinished();
+    assert.equal(open.length, DEFAULT_MAX_UNFINISHED_RUNS, 'the refused start left nothing behind');
+    assert.equal((await globex.get<Runs>('/v1/runbook-runs')).body.runs.length, 0);
+
+    const cancelled = await acme.request('POST', `/v1/runbook-runs/${open[0]!.id}/cancel`);
+    assert.equal(cancelled.status, 200);
+    const again = await eventually(async () => {
+      const r = await acme.request<RunbookRun>('POST', '/v1/runbook-runs', { runbook: 'hold', incident: first.incidentId });
+      return r.status === 201 ? r : undefined;
+    }, 'a start once a place is free', 10_000);
+    assert.equal(again.body.status, 'awaiting_approval');
+    for (const r of await unfinished()) await acme.request('POST', `/v1/runbook-runs/${r.id}/cancel`);
+    assert.equal((await unfinished()).length, 0);
+    assert.ok(!hook.hits.some((h) => h.url === '/hooks/hold'), 'nothing sent: every run waited for an approve');
+    assert.equal((await admin.request('DELETE', '/v1/admin/tenants/acme/runbooks/hold')).status, 200);
   });
 });

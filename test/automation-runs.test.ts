@@ -2,7 +2,7 @@
 // to a real local HTTP server. Success; retries on the design's exact schedule; the breaker
 // opening after repeated failures and the queued runs draining once it recovers; the approval
 // gate; dry runs; destinations outside the allow-list (and names of internal hosts) refused;
-// suggestion only at L2.
+// suggestion only at L2; a tenant's unfinished runs bounded without holding another tenant's.
 import assert from 'node:assert/strict';
 import { lookup as dnsLookup } from 'node:dns';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -10,11 +10,11 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createActorSystem, VirtualClock, type ActorSystem, type TimerHandle } from '../actors/runtime/index.ts';
 import {
-  MemoryRunbooks, RUNBOOK_AUDIT, RunStore, RunbookAutomation, RunbookInvalid, httpSender, type Resolve,
+  MemoryRunbooks, RUNBOOK_AUDIT, RunStore, RunbookAutomation, RunbookInvalid, UNFINISHED_RETRY_AFTER_S, httpSender, type Resolve,
   type AuditNote, type DestinationPolicy,
 } from '../actors/automation/index.ts';
 import type { Incident, LiveEvent, RunbookRun } from '../protocols/index.ts';
-import { VigilError } from '../protocols/index.ts';
+import { QuotaError, VigilError } from '../protocols/index.ts';
 import type { Level } from '../supervisors/index.ts';
 
 interface Hit {
@@ -113,7 +113,7 @@ const rigResolver: Resolve = (host, options, callback) => {
   else dnsLookup(host, options, callback);
 };
 
-async function rig(): Promise<Rig> {
+async function rig(maxUnfinishedRuns?: number): Promise<Rig> {
   const clock = new WatchedClock(1_700_000_000_000);
   const log = pino({ level: 'silent' });
   const system = createActorSystem({ name: 'automation-test', clock, log });
@@ -130,6 +130,7 @@ async function rig(): Promise<Rig> {
     publish: (tenant, event) => events.push({ tenant, event }),
     level: () => level.value,
     knownTenant: (t) => t === 'acme' || t === 'globex',
+    ...(maxUnfinishedRuns === undefined ? {} : { maxUnfinishedRuns }),
   });
   return {
     clock, system, auto, receiver, audit, events, allow, level,
@@ -399,5 +400,34 @@ describe('runbook runs against a real HTTP receiver', function () {
     await until('the approved run', () => runOf(r, inc.id)?.status === 'succeeded');
     assert.equal(r.receiver.hits.length, 1);
     assert.equal(runOf(r, inc.id)!.approvedBy, 'key:oncall');
+  });
+
+  it('a tenant\'s unfinished runs are bounded: a start beyond is refused 429 with Retry-After, a triggered run waits for a place, another tenant is not held', async () => {
+    await r.stop();
+    r = await rig(2);
+    await put(r, 'restart-db', `  - restart: { url: "${r.receiver.url('/hooks/restart')}", service: db }\n`);
+    const [first, second, third] = [incident(), incident(), incident()];
+    r.auto.incident(first);
+    r.auto.incident(second);
+    await until('two runs to wait for an approve', () => runOf(r, first.id)?.status === 'awaiting_approval' && runOf(r, second.id)?.status === 'awaiting_approval');
+    r.auto.incident(third);
+    await r.system.settled();
+    assert.equal(runOf(r, third.id), undefined, 'the third incident\'s run waits: the tenant has two unfinished');
+    await assert.rejects(r.auto.start('acme', { runbook: 'restart-db', incident: first.id }, 'key:abc123'), (e: unknown) =>
+      e instanceof QuotaError && e.code === 'QUOTA_EXCEEDED' && e.retryAfterSeconds === UNFINISHED_RETRY_AFTER_S && /has 2 unfinished runbook runs/.test(e.message));
+    assert.equal(r.auto.runs('acme', { limit: 10 }).items.length, 2, 'the refused start left nothing behind');
+
+    // another tenant's runs do not count against acme's bound, nor wait behind it
+    await r.auto.putRunbook('globex', 'note', { yaml: 'trigger: { services: db }\nsteps:\n  - notify: seen\n' }, 'admin');
+    const theirs = incident({ tenant: 'globex' });
+    r.auto.incident(theirs);
+    await until('globex\'s run', () => r.auto.runs('globex', { incident: theirs.id, limit: 1 }).items[0]?.status === 'succeeded');
+
+    // a place freed: the waiting incident's run starts, and only it
+    await r.auto.cancel('acme', runOf(r, first.id)!.id, 'key:abc123');
+    await until('the third incident\'s run', () => runOf(r, third.id)?.status === 'awaiting_approval');
+    await r.system.settled();
+    assert.equal(r.auto.runs('acme', { limit: 10 }).items.length, 3);
+    assert.equal(r.receiver.hits.length, 0, 'nothing sent: every run waits for an approve or was cancelled');
   });
 });

@@ -46,9 +46,15 @@ export interface AutomationOptions {
   approvalWindowMs?: number;
   /** the score from which an incident is critical when none of its alerts was seen (default 0.99) */
   criticalScore?: number;
+  /** runs not ended that one tenant may have on this node (default DEFAULT_MAX_UNFINISHED_RUNS) */
+  maxUnfinishedRuns?: number;
 }
 
 export const DEFAULT_APPROVAL_WINDOW_MS = 24 * 3_600_000;
+/** Why a bound: every unfinished run is an actor and a stored record until it ends, and one
+ * waiting for an approve may wait 24 h; without a bound, one tenant starting runs by hand could
+ * fill the node's memory and outbound connections that every tenant's runs share. */
+export const DEFAULT_MAX_UNFINISHED_RUNS = 100;
 /** The actor under the root: `/root/automation/<tenant>/<run>`. */
 export const AUTOMATION = 'automation';
 const ASK_MS = 10_000;
@@ -253,6 +259,7 @@ export class RunbookAutomation {
     };
     return {
       approvalWindowMs: o.approvalWindowMs ?? DEFAULT_APPROVAL_WINDOW_MS,
+      maxUnfinishedRuns: o.maxUnfinishedRuns ?? DEFAULT_MAX_UNFINISHED_RUNS,
       stored: (tenant, id) => o.runs.get(tenant, id),
       time: (tenant, incidentId, fallback) => ({
         now: o.clock.now(),

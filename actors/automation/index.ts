@@ -24,7 +24,7 @@ export { DEFAULT_KEPT_RUNS, FileRunbooks, MemoryRunbooks, RunStore, restoredRunb
 export type { RunQuery, RunbookStore, SavedRunbook } from './stores.ts';
 export { runBehavior } from './run-actor.ts';
 export type { RunDeps, RunHost, RunMsg } from './run-actor.ts';
-export { automationBehavior, tenantAutomationBehavior } from './tenant-automation.ts';
+export { automationBehavior, tenantAutomationBehavior, UNFINISHED_RETRY_AFTER_S } from './tenant-automation.ts';
 export type { AutomationMsg, TenantAutomationHost, TenantAutomationMsg } from './tenant-automation.ts';
-export { AUTOMATION, DEFAULT_APPROVAL_WINDOW_MS, RunbookAutomation } from './automation.ts';
+export { AUTOMATION, DEFAULT_APPROVAL_WINDOW_MS, DEFAULT_MAX_UNFINISHED_RUNS, RunbookAutomation } from './automation.ts';
 export type { AuditNote, AutomationDesk, AutomationOptions, AutomationStatus, RunbookSummary } from './automation.ts';

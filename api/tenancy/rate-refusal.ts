@@ -1,14 +1,9 @@
 // The 429 a tenant over its ingestion rate gets, in one place: the gateway's quota gate
 // builds it, and so does the refusal process (api/refusals), which answers a flooding
 // tenant's connections off the gateway's event loop and must say the same thing.
-import { VigilError } from '../../protocols/index.ts';
+import { QuotaError } from '../../protocols/index.ts';
 
-/** 429 with the Retry-After the bucket computed (api/errors.ts sends it). */
-export class QuotaError extends VigilError {
-  constructor(message: string, readonly retryAfterSeconds: number) {
-    super('QUOTA_EXCEEDED', message);
-  }
-}
+export { QuotaError };
 
 /** What every refusal of an empty bucket says: why the request came too early. */
 export const EMPTY_BUCKET = 'its bucket is empty';
