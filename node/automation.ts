@@ -22,6 +22,8 @@ export interface NodeAutomationDeps {
   runbooks?: RunbookStore;
   /** a tenant's allowed webhook URL prefixes; undefined for a tenant the node does not serve */
   webhooks: (tenant: string) => readonly string[] | undefined;
+  /** a tenant's bound on its unfinished runbook runs (tenants file); undefined: the default */
+  maxUnfinishedRuns?: (tenant: string) => number | undefined;
 }
 
 /** Folder under the data folder: `runbooks/<tenant>.json` and `runs.jsonl`. */
@@ -36,6 +38,7 @@ export async function startAutomation(d: NodeAutomationDeps): Promise<RunbookAut
     system: d.system, clock: d.clock, rng: d.rng.fork('automation'), log, runbooks, runs,
     destinations: { allowed: (tenant) => d.webhooks(tenant) ?? [] },
     knownTenant: (tenant) => d.webhooks(tenant) !== undefined,
+    ...(d.maxUnfinishedRuns ? { tenantMaxUnfinishedRuns: d.maxUnfinishedRuns } : {}),
     audit: (note) => d.audit.append(note),
     publish: d.publish,
     level: d.level,

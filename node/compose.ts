@@ -182,6 +182,7 @@ export async function startNode(config: VigilConfig, options: NodeOptions = {}):
     dataDir: config.node.dataDir, system, clock, rng, log, audit: stores.audit, level: () => health.level,
     ...(clustered ? { runbooks: clustered.runbooks } : {}), // cluster mode: every node holds every tenant's (NATS KV)
     publish: (tenant, event) => live.publish(tenant, event), webhooks: (tenant) => tenancy.tenancy.registry.get(tenant)?.webhooks,
+    maxUnfinishedRuns: (tenant) => tenancy.tenancy.registry.get(tenant)?.maxUnfinishedRuns,
   });
   for (const id of tenancy.ids()) for (const inc of incidents.unresolved(id)) automation.incident(inc);
 

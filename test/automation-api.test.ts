@@ -43,6 +43,9 @@ async function receiver(): Promise<{ server: Server; port: number; hits: Hit[] }
 
 type Runs = { runs: RunbookRun[] };
 
+/** acme's bound on unfinished runs, from its tenants-file entry (the node's default is DEFAULT_MAX_UNFINISHED_RUNS) */
+const ACME_RUNS = 5;
+
 describe('api: runbooks and runbook runs on a real node', function () {
   this.timeout(60_000);
   let hook: Awaited<ReturnType<typeof receiver>>;
@@ -80,7 +83,7 @@ describe('api: runbooks and runbook runs on a real node', function () {
     const tenants = join(dir, 'tenants.yaml');
     writeFileSync(tenants, [
       'tenants:',
-      `  - { id: acme, keys: [{ id: acme-1, sha256: ${hashKey(KEYS.acme)} }], webhooks: ["${hookUrl}/"] }`,
+      `  - { id: acme, keys: [{ id: acme-1, sha256: ${hashKey(KEYS.acme)} }], webhooks: ["${hookUrl}/"], maxUnfinishedRuns: ${ACME_RUNS} }`,
       `  - { id: globex, keys: [{ id: globex-1, sha256: ${hashKey(KEYS.globex)} }] }`,
       '',
     ].join('\n'));
@@ -213,7 +216,8 @@ describe('api: runbooks and runbook runs on a real node', function () {
     assert.deepEqual(after, before);
   });
 
-  it('a tenant\'s unfinished runs are bounded: the start beyond the most gets 429 with Retry-After and why; a cancel makes room', async () => {
+  it('a tenant\'s unfinished runs are bounded by its tenants-file entry: the start beyond gets 429 with Retry-After and why; a cancel makes room', async () => {
+    assert.ok(ACME_RUNS < DEFAULT_MAX_UNFINISHED_RUNS, 'the file\'s bound, not the default, is what is tested');
     const text = `trigger: { services: inventory }\nsteps:\n  - restart: { url: "${hookUrl}/hold", service: inventory }\n`;
     assert.equal((await yaml(admin, 'PUT', '/v1/admin/tenants/acme/runbooks/hold', text)).status, 201);
     await spike('inventory');
@@ -221,18 +225,18 @@ describe('api: runbooks and runbook runs on a real node', function () {
     const unfinished = async (): Promise<RunbookRun[]> => (await acme.get<Runs>('/v1/runbook-runs?limit=1000')).body.runs
       .filter((r) => !['succeeded', 'failed', 'cancelled'].includes(r.status));
     let refused: Awaited<ReturnType<ApiClient['request']>> | undefined;
-    for (let i = 0; i <= DEFAULT_MAX_UNFINISHED_RUNS && refused === undefined; i++) {
+    for (let i = 0; i <= ACME_RUNS && refused === undefined; i++) {
       const r = await acme.request('POST', '/v1/runbook-runs', { runbook: 'hold', incident: first.incidentId });
       if (r.status !== 201) refused = r;
     }
-    assert.ok(refused, `no start was refused after ${DEFAULT_MAX_UNFINISHED_RUNS + 1}`);
+    assert.ok(refused, `no start was refused after ${ACME_RUNS + 1}`);
     const body = refused.body as { error: { code: string; message: string } };
     assert.equal(refused.status, 429, JSON.stringify(body));
     assert.equal(body.error.code, 'QUOTA_EXCEEDED');
-    assert.match(body.error.message, new RegExp(`tenant acme has ${DEFAULT_MAX_UNFINISHED_RUNS} unfinished runbook runs`));
+    assert.match(body.error.message, new RegExp(`tenant acme has ${ACME_RUNS} unfinished runbook runs`));
     assert.equal(refused.headers.get('retry-after'), String(UNFINISHED_RETRY_AFTER_S));
     const open = await unfinished();
-    assert.equal(open.length, DEFAULT_MAX_UNFINISHED_RUNS, 'the refused start left nothing behind');
+    assert.equal(open.length, ACME_RUNS, 'the refused start left nothing behind');
     assert.equal((await globex.get<Runs>('/v1/runbook-runs')).body.runs.length, 0);
 
     const cancelled = await acme.request('POST', `/v1/runbook-runs/${open[0]!.id}/cancel`);

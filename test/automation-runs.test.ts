@@ -11,6 +11,7 @@ import pino from 'pino';
 import { createActorSystem, VirtualClock, type ActorSystem, type TimerHandle } from '../actors/runtime/index.ts';
 import {
   MemoryRunbooks, RUNBOOK_AUDIT, RunStore, RunbookAutomation, RunbookInvalid, UNFINISHED_RETRY_AFTER_S, httpSender, type Resolve,
+  type AutomationOptions,
   type AuditNote, type DestinationPolicy,
 } from '../actors/automation/index.ts';
 import type { Incident, LiveEvent, RunbookRun } from '../protocols/index.ts';
@@ -113,7 +114,7 @@ const rigResolver: Resolve = (host, options, callback) => {
   else dnsLookup(host, options, callback);
 };
 
-async function rig(maxUnfinishedRuns?: number): Promise<Rig> {
+async function rig(bound: Pick<AutomationOptions, 'maxUnfinishedRuns' | 'tenantMaxUnfinishedRuns'> = {}): Promise<Rig> {
   const clock = new WatchedClock(1_700_000_000_000);
   const log = pino({ level: 'silent' });
   const system = createActorSystem({ name: 'automation-test', clock, log });
@@ -130,7 +131,7 @@ async function rig(maxUnfinishedRuns?: number): Promise<Rig> {
     publish: (tenant, event) => events.push({ tenant, event }),
     level: () => level.value,
     knownTenant: (t) => t === 'acme' || t === 'globex',
-    ...(maxUnfinishedRuns === undefined ? {} : { maxUnfinishedRuns }),
+    ...bound,
   });
   return {
     clock, system, auto, receiver, audit, events, allow, level,
@@ -404,7 +405,8 @@ describe('runbook runs against a real HTTP receiver', function () {
 
   it('a tenant\'s unfinished runs are bounded: a start beyond is refused 429 with Retry-After, a triggered run waits for a place, another tenant is not held', async () => {
     await r.stop();
-    r = await rig(2);
+    // acme's own bound (its tenants-file maxUnfinishedRuns) is 2; the node's, which globex keeps, is 1
+    r = await rig({ maxUnfinishedRuns: 1, tenantMaxUnfinishedRuns: (t) => (t === 'acme' ? 2 : undefined) });
     await put(r, 'restart-db', `  - restart: { url: "${r.receiver.url('/hooks/restart')}", service: db }\n`);
     const [first, second, third] = [incident(), incident(), incident()];
     r.auto.incident(first);

@@ -44,6 +44,8 @@ describe('tenancy: the tenants schema', () => {
     assert.deepEqual(acme.detectionTiers, ['basic', 'agile']);
     assert.deepEqual(acme.metricLimits, { error_rate: { above: 0.05 } });
     assert.deepEqual(acme.budget, { share: 0.25 });
+    assert.equal(acme.maxUnfinishedRuns, 200);
+    assert.equal(specs[1]!.maxUnfinishedRuns, undefined, 'globex keeps the node\'s bound');
     assert.equal(acme.keys[0]!.sha256, H('acme-example-key-1'));
     assert.equal(acme.keys[0]!.expiresAt, Date.parse('2031-01-01T00:00:00Z'));
     assert.equal(acme.keys[1]!.expiresAt, undefined);
@@ -68,6 +70,7 @@ describe('tenancy: the tenants schema', () => {
       ['    webhooks: ["https://user:pw@x.example/"]\n', /webhooks\[0\] must not carry credentials/],
       ['    rate: unlimited\n    burst: 5\n', /tenants\[1\]\.burst needs a rate/],
       ['    rawRetentionDays: 0\n', /tenants\[1\]\.rawRetentionDays must be an integer 1\.\.3650 \(got 0\)/],
+      ['    maxUnfinishedRuns: 20000\n', /tenants\[1\]\.maxUnfinishedRuns must be an integer 1\.\.10000 \(got 20000\) \(line 4\)$/],
       ['    metricLimits: { errors: { above: 1, below: 2 } }\n', /tenants\[1\]\.metricLimits\.errors\.below must be less than above \(1\)/],
       ['    metricLimits: { errors: { over: 1 } }\n', /tenants\[1\]\.metricLimits\.errors\.over is not a known key \(known: above, below\)/],
       ['    metricSensitivity: { mem: { drift: "yes" } }\n', /tenants\[1\]\.metricSensitivity\.mem\.drift must be true or false \(got "yes"\)/],

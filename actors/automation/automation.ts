@@ -48,6 +48,8 @@ export interface AutomationOptions {
   criticalScore?: number;
   /** runs not ended that one tenant may have on this node (default DEFAULT_MAX_UNFINISHED_RUNS) */
   maxUnfinishedRuns?: number;
+  /** a tenant's own bound (its tenants-file `maxUnfinishedRuns`); undefined: the node's */
+  tenantMaxUnfinishedRuns?: (tenant: string) => number | undefined;
 }
 
 export const DEFAULT_APPROVAL_WINDOW_MS = 24 * 3_600_000;
@@ -259,7 +261,7 @@ export class RunbookAutomation {
     };
     return {
       approvalWindowMs: o.approvalWindowMs ?? DEFAULT_APPROVAL_WINDOW_MS,
-      maxUnfinishedRuns: o.maxUnfinishedRuns ?? DEFAULT_MAX_UNFINISHED_RUNS,
+      maxUnfinishedRuns: (tenant) => o.tenantMaxUnfinishedRuns?.(tenant) ?? o.maxUnfinishedRuns ?? DEFAULT_MAX_UNFINISHED_RUNS,
       stored: (tenant, id) => o.runs.get(tenant, id),
       time: (tenant, incidentId, fallback) => ({
         now: o.clock.now(),

@@ -36,8 +36,8 @@ export interface TenantAutomationHost extends RunHost {
   orphaned(run: RunbookRun, reason: string): void;
   /** a fresh id for a run started by hand */
   manualRunId(tenant: string, runbookId: string, incidentId: string): string;
-  /** runs not ended this tenant may have at once (each is a child of its actor) */
-  maxUnfinishedRuns: number;
+  /** runs not ended the tenant may have at once (each is a child of its actor), read at each start */
+  maxUnfinishedRuns(tenant: string): number;
 }
 
 /** Retry-After of a start refused at the bound: a cancel or an approve frees a place at once,
@@ -69,7 +69,7 @@ export function tenantAutomationBehavior(tenant: string, host: TenantAutomationH
     return n;
   };
 
-  const full = (ctx: ActorContext<TenantAutomationMsg>): boolean => ctx.children().length >= host.maxUnfinishedRuns;
+  const full = (ctx: ActorContext<TenantAutomationMsg>): boolean => ctx.children().length >= host.maxUnfinishedRuns(tenant);
 
   /** Starts the runbooks the incident now matches, while the tenant is under its bound; the
    * incident waits in `deferred` for what did not start. */
@@ -93,7 +93,7 @@ export function tenantAutomationBehavior(tenant: string, host: TenantAutomationH
 
   const defer = (ctx: ActorContext<TenantAutomationMsg>, state: TenantAutomationState, incidentId: string, waiting: number): void => {
     state.deferred.add(incidentId);
-    ctx.log.warn({ tenant, incident: incidentId, runbooks: waiting, unfinished: ctx.children().length, max: host.maxUnfinishedRuns }, 'runbook runs wait: the tenant has as many unfinished runs as it may; they start as runs end');
+    ctx.log.warn({ tenant, incident: incidentId, runbooks: waiting, unfinished: ctx.children().length, max: host.maxUnfinishedRuns(tenant) }, 'runbook runs wait: the tenant has as many unfinished runs as it may; they start as runs end');
     if (state.deferred.size <= MAX_DEFERRED) return;
     const [oldest] = state.deferred;
     state.deferred.delete(oldest!);

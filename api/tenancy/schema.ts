@@ -13,7 +13,7 @@ import { DEFAULT_RATE, SIZE_TIERS, type SizeTier, type TenantBudgetSettings, typ
 /** Keys of a tenant entry, in the order the example file documents them. */
 export const TENANT_FIELDS = [
   'id', 'tier', 'rate', 'burst', 'maxSeries', 'maxServices', 'detectionTiers', 'detectionTier', 'metricTiers',
-  'metricSensitivity', 'metricLimits', 'rawRetentionDays', 'keys', 'webhooks', 'nodes', 'budget',
+  'metricSensitivity', 'metricLimits', 'rawRetentionDays', 'keys', 'webhooks', 'maxUnfinishedRuns', 'nodes', 'budget',
 ] as const;
 const KEY_FIELDS = ['id', 'sha256', 'expiresAt'];
 const SENSITIVITY_FIELDS = ['direction', 'deviations', 'threshold', 'drift'];
@@ -30,6 +30,8 @@ export const MAX_QUOTA = 1_000_000_000;
 export const MAX_KEYS_PER_TENANT = 16;
 export const MAX_WEBHOOKS_PER_TENANT = 32;
 export const MAX_TENANTS = 10_000;
+/** runbook runs not ended a tenant may be allowed on a node: each is an actor and a kept record */
+export const MAX_UNFINISHED_RUNS = 10_000;
 /** nodes a large tenant may be pinned to */
 export const MAX_NODES_PER_TENANT = 64;
 
@@ -149,6 +151,8 @@ function checkTenant(raw: unknown, c: Ctx, at: Path): TenantSpec {
     if (first !== j) fail(c, [...at, 'keys', j, 'id'], `"${k.id}" is already the id of keys[${first}]`);
   });
   spec.webhooks = field('webhooks', (v, p) => list(c, p, v, MAX_WEBHOOKS_PER_TENANT, (w, q) => checkWebhook(c, q, w))) ?? [];
+  const runs = field('maxUnfinishedRuns', (v, p) => int(c, p, v, 1, MAX_UNFINISHED_RUNS));
+  if (runs !== undefined) spec.maxUnfinishedRuns = runs;
   const nodes = field('nodes', (v, p) => list(c, p, v, MAX_NODES_PER_TENANT, (n, q) => (typeof n === 'string' && ID.test(n) ? n : fail(c, q, `must be a node id (got ${describe(n)})`))));
   if (nodes !== undefined) {
     if (tier !== 'large') fail(c, [...at, 'nodes'], `pins a tenant to its own nodes, which only tier large has (this tenant is ${tier})`);

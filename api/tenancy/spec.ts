@@ -42,6 +42,8 @@ export interface TenantSpec {
   keys: TenantKey[];
   /** URL prefixes this tenant's webhooks may call (scheme, host and port must match exactly) */
   webhooks: string[];
+  /** runbook runs not ended it may have on a node (default: the automation's, 100) */
+  maxUnfinishedRuns?: number;
   /** tier large: the ids of the nodes that host this tenant exclusively (cluster placement pins it there) */
   nodes?: string[];
   /** tier medium: its own mailbox and processing budget, field by field over the node's default */
