@@ -25,10 +25,10 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../../actors/runtime/index.ts';
-import { VigilError } from '../../protocols/index.ts';
+import { QuotaError, VigilError } from '../../protocols/index.ts';
 import { LocalBuckets, type BucketParams, type TakeResult } from './bucket.ts';
 import { DEFAULT_QUOTA_BLOCK_MS, PrepaidTokens, blockSize } from './prepaid.ts';
-import { batchTooLarge, EMPTY_BUCKET, QuotaError, rateRefusal } from './rate-refusal.ts';
+import { batchTooLarge, EMPTY_BUCKET, rateRefusal } from './rate-refusal.ts';
 import { RedisBuckets } from './redis-bucket.ts';
 import { hostMs, type TokenBound } from './token-bound.ts';
 

@@ -3,8 +3,6 @@
 // tenant's connections off the gateway's event loop and must say the same thing.
 import { QuotaError } from '../../protocols/index.ts';
 
-export { QuotaError };
-
 /** What every refusal of an empty bucket says: why the request came too early. */
 export const EMPTY_BUCKET = 'its bucket is empty';
 
